@@ -1,0 +1,77 @@
+"""Run exercise specs against a sandboxed submission.
+
+The engine knows nothing of particular exercises: it is handed a list of
+:class:`Exercise` values (built in :mod:`grader.specs`) and runs their checks in
+order. A check that raises (a bug in a spec, never in student code, which runs in
+the child) is recorded as a failed item with a grader-error message rather than
+aborting the whole grade.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+
+from ..i18n import Message, msg
+from .model import Check, CheckResult, Context
+
+
+@dataclass
+class Exercise:
+    """One exercise: the functions a student writes and the checks that grade them."""
+
+    name: str  # e.g. "affine"
+    title: Message
+    module: str  # solution module file, e.g. "layers.py"
+    functions: list[str]
+    checks: list[Check]
+    section: str = ""  # lecture section key (see course/README.md)
+
+    def __post_init__(self) -> None:
+        for c in self.checks:
+            c.exercise = self.name
+
+    def max_points(self) -> float:
+        return sum(c.max_points() for c in self.checks)
+
+
+@dataclass
+class ExerciseResult:
+    exercise: Exercise
+    results: list[CheckResult] = field(default_factory=list)
+    graded_from: dict[str, str] = field(default_factory=dict)  # function -> file
+    alternatives: dict[str, list[str]] = field(default_factory=dict)  # other definitions
+
+    @property
+    def points(self) -> float:
+        return round(sum(r.points for r in self.results), 4)
+
+    @property
+    def max_points(self) -> float:
+        return round(sum(r.max_points for r in self.results), 4)
+
+
+def run_check(check: Check, ctx: Context) -> list[CheckResult]:
+    try:
+        return check.run(ctx)
+    except Exception:  # a grader bug: record it, keep grading
+        res = CheckResult(check.id, check.exercise, check.func, "error",
+                          msg("title.grader_error", func=check.func), check.max_points())
+        res.details["grader_traceback"] = traceback.format_exc(limit=8)
+        return [res.failed(msg("grader.internal_error"))]
+
+
+def run_exercises(exercises: list[Exercise], ctx: Context,
+                  functions: dict[str, list[str]]) -> list[ExerciseResult]:
+    out = []
+    for ex in exercises:
+        er = ExerciseResult(ex)
+        for f in ex.functions:
+            if f in functions:
+                er.graded_from[f] = functions[f][0]
+                if len(functions[f]) > 1:
+                    er.alternatives[f] = functions[f][1:]
+        for check in ex.checks:
+            er.results.extend(run_check(check, ctx))
+        out.append(er)
+    return out

@@ -1,0 +1,124 @@
+"""Student-facing text: zh/en message catalogues and the :class:`Message` value.
+
+Catalogues are TOML files in ``messages/``, one per part of the course, so that an
+exercise family brings its own texts. Every leaf table holds one text per language::
+
+    [value]
+    mismatch.en = "{func}: {output} is wrong ..."
+    mismatch.zh = "{func}：{output} 不正确……"
+
+Keys are the dotted paths (``value.mismatch``). Code never holds student-facing
+sentences: it builds :class:`Message` objects (key + parameters) and the report
+renders them in the student's language. Parameters may themselves be messages or
+lists of messages, rendered first and joined with the language's list separator.
+"""
+
+from __future__ import annotations
+
+import functools
+import locale
+import os
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LANGS = ("zh", "en")
+_DIR = Path(__file__).with_name("messages")
+_SEPARATOR = {"zh": "、", "en": ", "}
+
+
+class CatalogError(Exception):
+    """A catalogue file is malformed or a text is missing."""
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
+
+
+def msg(key: str, **params: Any) -> Message:
+    return Message(key, params)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Message):
+        return v.to_dict()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _flatten(table: dict, prefix: str, out: dict[str, dict[str, str]], source: str) -> None:
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if not isinstance(value, dict):
+            raise CatalogError(f"{source}: {key} is not a table of texts")
+        langs = {k: v for k, v in value.items() if k in LANGS}
+        rest = {k: v for k, v in value.items() if k not in LANGS}
+        if langs:
+            missing = [lang for lang in LANGS if not isinstance(langs.get(lang), str)]
+            if missing:
+                raise CatalogError(f"{source}: {key} has no {'/'.join(missing)} text")
+            if key in out:
+                raise CatalogError(f"{source}: {key} is defined twice")
+            fields_ = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in langs.values()]
+            if fields_[0] != fields_[1]:
+                raise CatalogError(f"{source}: {key} uses different parameters in zh and en")
+            out[key] = langs
+        if rest:
+            _flatten(rest, key + ".", out, source)
+
+
+@functools.lru_cache(maxsize=1)
+def catalog() -> dict[str, dict[str, str]]:
+    """All texts by key (loaded once, validated)."""
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(_DIR.glob("*.toml")):
+        with path.open("rb") as f:
+            try:
+                data = tomllib.load(f)
+            except tomllib.TOMLDecodeError as exc:
+                raise CatalogError(f"{path.name}: {exc}") from exc
+        _flatten(data, "", out, path.name)
+    return out
+
+
+def has(key: str) -> bool:
+    return key in catalog()
+
+
+def render(m: Message | str, lang: str) -> str:
+    """The text of ``m`` in ``lang`` with its parameters filled in."""
+    if isinstance(m, str):
+        return m
+    texts = catalog().get(m.key)
+    if texts is None:
+        raise CatalogError(f"no text for {m.key!r}")
+    params = {k: _render_param(v, lang) for k, v in m.params.items()}
+    return texts[lang].format(**params)
+
+
+def _render_param(v: Any, lang: str) -> Any:
+    if isinstance(v, Message):
+        return render(v, lang)
+    if isinstance(v, (list, tuple)) and v and all(isinstance(x, Message) for x in v):
+        return _SEPARATOR[lang].join(render(x, lang) for x in v)
+    return v
+
+
+def default_lang() -> str:
+    """``zh`` when the environment's locale is Chinese, else ``en``."""
+    for var in ("RNNGRADE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    loc = (locale.getlocale()[0] or "").lower()
+    return "zh" if loc.startswith("zh") else "en"

@@ -1,0 +1,1 @@
+"""Reports for people: the terminal summary and the self-contained HTML report."""

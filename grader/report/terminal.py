@@ -1,0 +1,37 @@
+"""The coloured terminal summary printed by ``rnngrade grade``."""
+
+from __future__ import annotations
+
+import click
+
+from ..i18n import msg, render
+from ..results import Result
+from ..results.text import load_messages
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def summary(result: Result, lang: str, verbose: bool = False) -> str:
+    """Per-exercise scores, failed checks with their first message, the total."""
+    lines = [click.style(render(msg("report.mode_official" if result.official else "report.mode_selfcheck"),
+                                lang), dim=True)]
+    for m in load_messages(result):
+        lines.append(click.style("! " + render(m, lang), fg="yellow"))
+    for ex in result.exercises:
+        full = ex.points >= ex.max_points
+        mark = click.style("✔" if full else "✘", fg="green" if full else "red", bold=True)
+        lines.append(f"{mark} {render(ex.exercise.title, lang)}  {_fmt(ex.points)}/{_fmt(ex.max_points)}")
+        for r in ex.results:
+            if r.status == "passed" and not verbose:
+                continue
+            tag = click.style(render(msg(f"report.{r.status}"), lang), fg="green" if r.status == "passed" else "red")
+            lines.append(f"    [{tag}] {render(r.title, lang)}")
+            if r.messages:
+                lines.append("        " + render(r.messages[0], lang))
+    for line in result.extras.get("terminal_lines", {}).get(lang, []):
+        lines.append(line)
+    total = render(msg("report.score", score=_fmt(result.score), max_score=_fmt(result.max_score)), lang)
+    lines.append(click.style(total, bold=True))
+    return "\n".join(lines)

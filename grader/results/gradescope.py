@@ -1,0 +1,97 @@
+"""results.json in Gradescope's autograder format.
+
+Top level: ``score``, ``output``, ``visibility``, ``stdout_visibility``,
+``execution_time``, ``tests`` and ``extra_data``. Each test: ``name``, ``number``,
+``score``, ``max_score``, ``status`` ("passed"/"failed"), ``output``,
+``visibility``, ``tags``. Our own fields (mistake ids, details, both languages of
+each message) go under ``extra_data`` where Gradescope ignores them. GitHub
+Classroom's autograding reads the same file's ``score``/``max_score``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..i18n import LANGS, msg, render
+from ..results import Result
+from .text import check_output, notices_text
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if hasattr(v, "to_dict"):
+        return v.to_dict()
+    if hasattr(v, "item"):
+        return v.item()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def to_gradescope(result: Result, lang: str) -> dict:
+    tests = []
+    for number, r in enumerate(result.checks, start=1):
+        tests.append({
+            "name": render(r.title, lang),
+            "number": str(number),
+            "score": r.points,
+            "max_score": r.max_points,
+            "status": r.status,
+            "output": check_output(r, lang),
+            "visibility": r.visibility,
+            "tags": [r.exercise, r.kind] + [f"mistake-{m}" for m in r.mistakes],
+            "extra_data": {
+                "id": r.id,
+                "function": r.func,
+                "mistakes": r.mistakes,
+                "messages": {lg: [render(m, lg) for m in r.messages] for lg in LANGS},
+                "details": _jsonable(r.details),
+            },
+        })
+    tests += result.extras.get("gradescope_tests", [])
+    score = round(sum(t["score"] for t in tests), 4)
+    max_score = round(sum(t["max_score"] for t in tests), 4)
+    mode = msg("report.mode_official" if result.official else "report.mode_selfcheck")
+    return {
+        "score": score,
+        "output": render(mode, lang) + "\n" + notices_text(result, lang),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "execution_time": round(result.seconds, 3),
+        "tests": tests,
+        "extra_data": {
+            "max_score": max_score,
+            "student": result.student,
+            "assignment": result.assignment,
+            "official": result.official,
+            "isolation": result.isolation,
+            "fingerprint": result.fingerprint,
+            "files": result.files,
+            "grader_version": result.version,
+            "graded_at": result.graded_at,
+            "mistakes": result.mistakes(),
+            "exercises": [{"name": e.exercise.name, "score": e.points, "max_score": e.max_points}
+                          for e in result.exercises],
+        },
+    }
+
+
+def write_results(result: Result, path: Path | str, lang: str) -> None:
+    """Write results.json atomically (a reader never sees half a file)."""
+    write_atomic(Path(path), json.dumps(to_gradescope(result, lang), ensure_ascii=False, indent=1))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)

@@ -1,0 +1,368 @@
+"""The harness that runs *inside* the sandbox, in the untrusted child process.
+
+It is started as ``python -I -B child.py`` and must stay self-contained: it imports
+only the standard library and numpy, never the ``grader`` package, so nothing of
+the grader (checks, expected values, reference code) is loaded next to student code.
+
+Its job is small: apply resource limits, load the submission's modules and notebook
+cells, then serve calls ("call ``affine_forward`` with these arrays") until stdin
+closes. It never compares, scores or judges anything; whatever it sends back is
+decoded and validated by the parent, which treats it as untrusted input.
+
+Wire format (both directions): a frame is ``u32 big-endian header length``, a JSON
+header, then the raw bytes of the arrays listed in ``header["arrays"]`` (each
+``{"dtype": str, "shape": [int], "nbytes": int}``), back to back. Values inside the
+header are encoded as plain JSON scalars, ``{"a": i}`` (array i), ``{"h": id}``
+(an object kept in this process), ``{"l": [...]}``, ``{"t": [...]}`` and
+``{"d": {...}}`` for lists, tuples and dicts.
+"""
+
+import os
+import sys
+
+# Requests arrive on stdin; keep a private copy of the descriptor and give student
+# code an empty stdin, so input() or sys.stdin.read() cannot swallow requests.
+_REQ_FD = os.dup(0)
+_RESP_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+_devnull = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_devnull, 0)
+os.close(_devnull)
+
+import builtins  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402,F401  (pre-import common modules before privileges drop)
+import resource  # noqa: E402
+import struct  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import types  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+_MAX_TRACEBACK = 4000
+_handles: dict = {}
+_next_handle = [1]
+_student_files: set = set()
+
+
+# --------------------------------------------------------------------------- wire
+def _read_exact(n):
+    chunks = []
+    while n:
+        b = os.read(_REQ_FD, min(n, 1 << 20))
+        if not b:
+            raise EOFError
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def _read_frame():
+    (hlen,) = struct.unpack(">I", _read_exact(4))
+    header = json.loads(_read_exact(hlen))
+    arrays = []
+    for spec in header.get("arrays", []):
+        raw = _read_exact(spec["nbytes"])
+        arr = np.frombuffer(raw, dtype=np.dtype(spec["dtype"])).reshape(spec["shape"]).copy()
+        arrays.append(arr)
+    return header, arrays
+
+
+def _write_frame(header, arrays):
+    header["arrays"] = [
+        {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
+    ]
+    hbytes = json.dumps(header).encode()
+    parts = [struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays]
+    data = b"".join(parts)
+    view = memoryview(data)
+    while view:
+        n = os.write(_RESP_FD, view)
+        view = view[n:]
+
+
+def _decode(v, arrays):
+    if isinstance(v, dict):
+        if "a" in v:
+            return arrays[v["a"]]
+        if "h" in v:
+            if v["h"] not in _handles:
+                raise _HarnessError("unknown handle")
+            return _handles[v["h"]]
+        if "l" in v:
+            return [_decode(x, arrays) for x in v["l"]]
+        if "t" in v:
+            return tuple(_decode(x, arrays) for x in v["t"])
+        if "d" in v:
+            return {k: _decode(x, arrays) for k, x in v["d"].items()}
+        raise _HarnessError("bad value")
+    return v
+
+
+def _keep(obj):
+    hid = _next_handle[0]
+    _next_handle[0] += 1
+    _handles[hid] = obj
+    return {"h": hid, "type": type(obj).__name__[:60]}
+
+
+def _encode(v, arrays, depth=0):
+    """Turn a student's return value into wire form. Plain arrays and numbers travel;
+    anything else stays here behind a handle."""
+    if depth > 6:
+        return _keep(v)
+    if v is None or isinstance(v, (bool, str)):
+        return v if not isinstance(v, str) else v[:200]
+    if isinstance(v, (int, float, complex, np.generic, np.ndarray)):
+        try:
+            arr = np.array(v, copy=True)
+            arr = np.array(arr.view(np.ndarray), order="C", copy=True)
+        except Exception:
+            return _keep(v)
+        if arr.dtype.kind not in "biufc" or arr.dtype.fields is not None:
+            return _keep(v)
+        arrays.append(arr)
+        return {"a": len(arrays) - 1}
+    if type(v) in (list, tuple) and len(v) <= 64:
+        key = "l" if type(v) is list else "t"
+        return {key: [_encode(x, arrays, depth + 1) for x in v]}
+    if type(v) is dict and len(v) <= 64 and all(type(k) is str for k in v):
+        return {"d": {k[:100]: _encode(x, arrays, depth + 1) for k, x in v.items()}}
+    return _keep(v)
+
+
+class _HarnessError(Exception):
+    pass
+
+
+# ------------------------------------------------------------------ tracebacks
+def _student_traceback(exc):
+    """Format an exception, keeping only frames from the student's own files."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in tb if f.filename in _student_files]
+    lines = traceback.format_list(frames) if frames else []
+    lines += traceback.format_exception_only(type(exc), exc)
+    text = "".join(lines)
+    return text[-_MAX_TRACEBACK:]
+
+
+def _error_info(exc):
+    kind = "error"
+    if isinstance(exc, NotImplementedError):
+        kind = "not_implemented"
+    elif isinstance(exc, MemoryError):
+        kind = "memory"
+    elif isinstance(exc, RecursionError):
+        kind = "recursion"
+    elif isinstance(exc, SystemExit):
+        kind = "exit"
+    return {
+        "kind": kind,
+        "type": type(exc).__name__[:80],
+        "message": str(exc)[:500] if not isinstance(exc, SystemExit) else repr(exc.code)[:100],
+        "traceback": _student_traceback(exc),
+    }
+
+
+# --------------------------------------------------------------------- loading
+def _apply_limits(limits):
+    pairs = [
+        (resource.RLIMIT_AS, limits.get("memory_bytes")),
+        (resource.RLIMIT_CPU, limits.get("cpu_seconds")),
+        (resource.RLIMIT_FSIZE, limits.get("file_bytes")),
+        (resource.RLIMIT_NOFILE, limits.get("open_files")),
+        (resource.RLIMIT_NPROC, limits.get("processes")),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    for which, value in pairs:
+        if value is None:
+            continue
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def _drop_privileges(uid):
+    if uid is None or os.getuid() != 0:
+        return
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def _load_module(entry):
+    """Load one source file (or the code cells of one notebook) as a module.
+
+    Returns a dict describing what happened; exceptions never escape."""
+    name = entry["module"]
+    path = entry["path"]
+    existing = sys.modules.get(name)
+    report = {"module": name, "path": entry["display"], "errors": []}
+    if existing is not None and getattr(existing, "__file__", None) == path:
+        return existing, report  # already imported by another student module
+    mod = types.ModuleType(name)
+    mod.__file__ = path
+    pkg, _, _ = name.rpartition(".")
+    mod.__package__ = pkg
+    if "cells" in entry:
+        mod.__path__ = []
+    if existing is None:
+        sys.modules[name] = mod
+    sources = entry.get("cells") or [{"label": entry["display"], "source": None}]
+    for cell in sources:
+        filename = cell["label"] if cell["source"] is not None else path
+        _student_files.add(filename)
+        try:
+            if cell["source"] is None:
+                with open(path, "rb") as f:
+                    src = f.read()
+            else:
+                src = cell["source"]
+            code = compile(src, filename, "exec", dont_inherit=True)
+            exec(code, mod.__dict__)
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            info = _error_info(exc)
+            info["where"] = filename
+            if isinstance(exc, SyntaxError):
+                info["kind"] = "syntax"
+                info["line"] = exc.lineno
+                info["traceback"] = "".join(traceback.format_exception_only(type(exc), exc))[
+                    -_MAX_TRACEBACK:
+                ]
+            report["errors"].append(info)
+            if isinstance(exc, KeyboardInterrupt):
+                break
+    return mod, report
+
+
+def _is_stub(fn):
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    return "NotImplementedError" in code.co_names and len(code.co_code) < 40
+
+
+def _find_functions(modules, wanted):
+    """For every wanted name, the modules that define it, best candidate first."""
+    found = {}
+    for name in wanted:
+        defs = []
+        for mod, display in modules:
+            obj = mod.__dict__.get(name)
+            if callable(obj):
+                own = getattr(obj, "__module__", None) == mod.__name__
+                defs.append((obj, display, own))
+        # Prefer a function defined in the module over one it imported, and a real
+        # implementation over a stub left next to it; keep load order otherwise.
+        defs.sort(key=lambda d: (not d[2], _is_stub(d[0])))
+        seen = []
+        for obj, display, _own in defs:
+            if all(obj is not o for o, _ in seen):
+                seen.append((obj, display))
+        if seen:
+            found[name] = seen
+    return found
+
+
+# ----------------------------------------------------------------------- serve
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def _call(fn, call, arrays):
+    args = [_decode(a, arrays) for a in call.get("args", [])]
+    kwargs = {k: _decode(v, arrays) for k, v in call.get("kwargs", {}).items()}
+    keep = call.get("keep", [])
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with np.errstate(**call.get("errstate", {"all": "warn"})):
+                result = fn(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return {"status": "error", "error": _error_info(exc)}, []
+    elapsed = time.perf_counter() - start
+    out_arrays = []
+    if keep and isinstance(result, (tuple, list)):
+        keep = {k % len(result) for k in keep} if result else set()
+        value = {
+            "t": [
+                _keep(x) if i in keep else _encode(x, out_arrays, 1) for i, x in enumerate(result)
+            ]
+        }
+    else:
+        value = _encode(result, out_arrays)
+    header = {
+        "status": "ok",
+        "value": value,
+        "seconds": elapsed,
+        "warnings": [str(w.message)[:200] for w in caught[:5]],
+    }
+    if call.get("return_args"):
+        header["args_after"] = [_encode(a, out_arrays, 1) for a in args]
+    return header, out_arrays
+
+
+def main():
+    header, _ = _read_frame()
+    assert header["op"] == "load"
+    _apply_limits(header.get("limits", {}))
+    _drop_privileges(header.get("uid"))
+    submission_root = header.get("root")
+    if submission_root and submission_root not in sys.path:
+        sys.path.append(submission_root)  # appended: the standard library wins
+    modules, reports = [], []
+    for entry in header["modules"]:
+        mod, report = _load_module(entry)
+        modules.append((mod, entry["display"]))
+        reports.append(report)
+    functions = _find_functions(modules, header.get("wanted", []))
+    _flush()
+    _write_frame(
+        {
+            "status": "loaded",
+            "modules": reports,
+            "functions": {k: [d for _, d in v] for k, v in functions.items()},
+        },
+        [],
+    )
+    # Student code may replace builtins; the harness keeps what it needs.
+    _print = builtins.print  # noqa: F841
+    while True:
+        try:
+            request, arrays = _read_frame()
+        except EOFError:
+            break
+        rid = request.get("id")
+        for call in request["calls"]:
+            cands = functions.get(call["func"])
+            if not cands:
+                resp, out = {"status": "missing"}, []
+            else:
+                try:
+                    resp, out = _call(cands[0][0], call, arrays)
+                except _HarnessError as exc:
+                    err = {"kind": "harness", "type": "", "message": str(exc), "traceback": ""}
+                    resp, out = {"status": "error", "error": err}, []
+            resp["id"] = rid
+            _flush()
+            _write_frame(resp, out)
+    _flush()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (EOFError, BrokenPipeError):
+        pass
+    # Skip interpreter shutdown (atexit hooks, __del__ of student objects): nothing
+    # after the last answer may run.
+    os._exit(0)

@@ -1,0 +1,179 @@
+"""The parent's side of the wire format spoken with the sandboxed child.
+
+Everything the child sends is untrusted. :class:`FrameReader` parses frames
+incrementally and validates every field before it touches numpy: bounded header,
+dtype kinds ``b i u f c`` only (no object, structured or void dtypes), a shape whose
+element count matches the declared byte count, and a size cap. Arrays are rebuilt
+with ``np.frombuffer`` and copied, so the parent only ever holds plain ndarrays it
+decoded itself. Nothing is ever unpickled.
+
+The format itself is described in :mod:`grader.sandbox.child`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MAX_HEADER_BYTES = 1 << 20
+MAX_DEPTH = 8
+MAX_ARRAYS = 256
+MAX_NDIM = 8
+_DTYPE_RE = re.compile(r"^[<>|=][biufc][0-9]{1,2}$")
+
+
+class ProtocolError(Exception):
+    """The child sent something that is not a valid frame."""
+
+
+@dataclass(frozen=True)
+class Handle:
+    """An object the child kept (a student's cache); passed back as an argument."""
+
+    id: int
+    type_name: str
+    generation: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    header: dict
+    arrays: list[np.ndarray]
+
+
+def _check_array_spec(spec: Any) -> tuple[np.dtype, tuple[int, ...], int]:
+    if not isinstance(spec, dict):
+        raise ProtocolError("array spec is not an object")
+    dtype_s, shape, nbytes = spec.get("dtype"), spec.get("shape"), spec.get("nbytes")
+    if not isinstance(dtype_s, str) or not _DTYPE_RE.match(dtype_s):
+        raise ProtocolError(f"dtype {str(dtype_s)[:40]!r} is not allowed")
+    try:
+        dtype = np.dtype(dtype_s)
+    except TypeError as exc:
+        raise ProtocolError("unknown dtype") from exc
+    if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
+        raise ProtocolError("dtype kind not allowed")
+    if not isinstance(shape, list) or len(shape) > MAX_NDIM:
+        raise ProtocolError("bad shape")
+    if not all(type(s) is int and 0 <= s < 1 << 40 for s in shape):
+        raise ProtocolError("bad shape entry")
+    if type(nbytes) is not int or nbytes != math.prod(shape) * dtype.itemsize:
+        raise ProtocolError("byte count does not match shape")
+    return dtype, tuple(shape), nbytes
+
+
+class FrameReader:
+    """Incremental parser: feed bytes, take complete frames."""
+
+    def __init__(self, max_frame_bytes: int) -> None:
+        self.max_frame_bytes = max_frame_bytes
+        self._buf = bytearray()
+        self._header: dict | None = None
+        self._specs: list[tuple[np.dtype, tuple[int, ...], int]] = []
+        self._need = 0
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+        if len(self._buf) > self.max_frame_bytes + MAX_HEADER_BYTES + 4:
+            raise ProtocolError("frame exceeds the size cap")
+
+    def take(self) -> Frame | None:
+        """Return the next complete frame, or None if more bytes are needed."""
+        if self._header is None:
+            if len(self._buf) < 4:
+                return None
+            (hlen,) = struct.unpack(">I", self._buf[:4])
+            if hlen > MAX_HEADER_BYTES:
+                raise ProtocolError("header too large")
+            if len(self._buf) < 4 + hlen:
+                return None
+            try:
+                header = json.loads(bytes(self._buf[4 : 4 + hlen]))
+            except (ValueError, RecursionError) as exc:
+                raise ProtocolError("header is not valid JSON") from exc
+            if not isinstance(header, dict):
+                raise ProtocolError("header is not an object")
+            specs = header.get("arrays", [])
+            if not isinstance(specs, list) or len(specs) > MAX_ARRAYS:
+                raise ProtocolError("bad array list")
+            self._specs = [_check_array_spec(s) for s in specs]
+            self._need = sum(n for _, _, n in self._specs)
+            if self._need > self.max_frame_bytes:
+                raise ProtocolError("frame exceeds the size cap")
+            del self._buf[: 4 + hlen]
+            self._header = header
+        if len(self._buf) < self._need:
+            return None
+        arrays, pos = [], 0
+        for dtype, shape, nbytes in self._specs:
+            arr = np.frombuffer(bytes(self._buf[pos : pos + nbytes]), dtype=dtype).reshape(shape)
+            arrays.append(arr.astype(arr.dtype.newbyteorder("="), copy=True))
+            pos += nbytes
+        del self._buf[: self._need]
+        frame = Frame(self._header, arrays)
+        self._header, self._specs, self._need = None, [], 0
+        return frame
+
+
+def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int = 0) -> Any:
+    """Rebuild a value from its wire form, validating as it goes."""
+    if depth > MAX_DEPTH:
+        raise ProtocolError("value nested too deeply")
+    if v is None or isinstance(v, (bool, int, float)):
+        return v
+    if isinstance(v, str):
+        return v[:200]
+    if isinstance(v, dict) and len(v) <= 2:
+        if "a" in v:
+            i = v["a"]
+            if type(i) is not int or not 0 <= i < len(arrays):
+                raise ProtocolError("bad array reference")
+            return arrays[i]
+        if "h" in v:
+            if type(v["h"]) is not int:
+                raise ProtocolError("bad handle")
+            return Handle(v["h"], str(v.get("type", "object"))[:60], generation)
+        for key, kind in (("l", list), ("t", tuple)):
+            if key in v:
+                if not isinstance(v[key], list) or len(v[key]) > 64:
+                    raise ProtocolError("bad sequence")
+                return kind(decode_value(x, arrays, generation, depth + 1) for x in v[key])
+        if "d" in v and isinstance(v["d"], dict) and len(v["d"]) <= 64:
+            return {
+                str(k)[:100]: decode_value(x, arrays, generation, depth + 1)
+                for k, x in v["d"].items()
+            }
+    raise ProtocolError("unknown value form")
+
+
+def encode_value(v: Any, arrays: list[np.ndarray]) -> Any:
+    """Wire form of a trusted argument built by the parent."""
+    if isinstance(v, Handle):
+        return {"h": v.id}
+    if isinstance(v, np.ndarray):
+        arrays.append(np.array(v, order="C", copy=True))
+        return {"a": len(arrays) - 1}
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, tuple):
+        return {"t": [encode_value(x, arrays) for x in v]}
+    if isinstance(v, list):
+        return {"l": [encode_value(x, arrays) for x in v]}
+    if isinstance(v, dict):
+        return {"d": {k: encode_value(x, arrays) for k, x in v.items()}}
+    return v
+
+
+def encode_frame(header: dict, arrays: list[np.ndarray]) -> bytes:
+    header = dict(header)
+    header["arrays"] = [
+        {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
+    ]
+    hbytes = json.dumps(header).encode()
+    return b"".join([struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays])

@@ -1,0 +1,482 @@
+"""The parent's side of the sandbox: start the child, send calls, collect answers.
+
+A :class:`Sandbox` owns one child process per submission (restarted, a bounded
+number of times, after a crash or a timeout so one hanging function costs only its
+own checks). It knows nothing of checks or scores: it returns :class:`CallOutcome`
+values that say what happened, with every array decoded and validated by
+:mod:`grader.sandbox.protocol`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import isolation as iso
+from .protocol import FrameReader, Handle, ProtocolError, decode_value, encode_frame, encode_value
+
+HARNESS = Path(__file__).with_name("child.py")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission's child process."""
+
+    call_seconds: float = 5.0  # wall clock per call
+    total_seconds: float = 60.0  # wall clock for the whole submission
+    load_seconds: float = 20.0  # wall clock for importing the submission
+    cpu_seconds: int = 120
+    memory_bytes: int = 2 << 30
+    file_bytes: int = 16 << 20
+    output_keep_bytes: int = 8 << 10  # student output kept per call
+    output_kill_bytes: int = 16 << 20  # more than this in total kills the child
+    frame_bytes: int = 64 << 20  # largest answer accepted
+    max_restarts: int = 4
+
+
+@dataclass
+class Call:
+    func: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    keep: tuple[int, ...] = ()  # positions of the result kept in the child (a cache)
+    return_args: bool = False  # also send back the arguments as they are after the call
+    errstate: dict | None = None  # numpy error handling while the function runs
+
+
+@dataclass
+class CallOutcome:
+    """What happened to one call. ``status`` is one of: ok, error, not_implemented,
+    missing, timeout, crashed, output_limit, protocol, stale, unavailable."""
+
+    status: str
+    value: Any = None
+    error: dict | None = None
+    output: str = ""
+    args_after: list | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class ModuleEntry:
+    """One module of the submission as the child will load it."""
+
+    module: str  # dotted module name
+    relpath: str  # path relative to the submission root
+    cells: list[dict] | None = None  # notebook code cells: {"label", "source"}
+
+
+@dataclass
+class LoadReport:
+    ok: bool
+    status: str  # "loaded", or why the child could not load (timeout, crashed, ...)
+    modules: list[dict] = field(default_factory=list)
+    functions: dict[str, list[str]] = field(default_factory=dict)
+    output: str = ""
+
+
+def _set_subreaper() -> None:
+    """Orphaned grandchildren of ours get re-parented to us so we can sweep them."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+            libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: children cannot read our memory
+        except OSError:
+            pass
+
+
+def _sweep_escaped() -> None:
+    """Kill processes re-parented to us that left our session (double fork + setsid)."""
+    if not os.path.isdir("/proc"):
+        return
+    me, my_sid = os.getpid(), os.getsid(0)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+            fields = stat.rsplit(")", 1)[1].split()
+            ppid, sid = int(fields[1]), int(fields[3])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == me and sid != my_sid:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                os.waitpid(int(entry), 0)
+            except (OSError, ChildProcessError):
+                pass
+
+
+class Sandbox:
+    """One untrusted child serving one submission.
+
+    ``root`` is a private copy of the submission, ``modules`` what to load from it
+    and ``wanted`` the function names the grader will call.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        modules: list[ModuleEntry],
+        wanted: list[str],
+        limits: Limits | None = None,
+        isolation: iso.Isolation | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.modules = modules
+        self.wanted = wanted
+        self.limits = limits or Limits()
+        self.isolation = isolation or iso.probe()
+        self.generation = 0
+        self.restarts = 0
+        self.load_report: LoadReport | None = None
+        self._proc: subprocess.Popen | None = None
+        self._workdir: str | None = None
+        self._reader: FrameReader | None = None
+        self._fds: dict[int, str] = {}
+        self._resp_r = -1
+        self._req_w = -1
+        self._deadline_total = 0.0
+        self._output = bytearray()
+        self._output_total = 0
+        self._dead_reason: str | None = None
+        self._next_id = 0
+
+    # ----------------------------------------------------------------- lifecycle
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> LoadReport:
+        """Start the child and load the submission; returns the first load report."""
+        self._deadline_total = time.monotonic() + self.limits.total_seconds
+        _set_subreaper()
+        self.load_report = self._spawn()
+        return self.load_report
+
+    def _spawn(self) -> LoadReport:
+        self.generation += 1
+        self._dead_reason = None
+        self._workdir = tempfile.mkdtemp(prefix="rnngrade-work-")
+        os.chmod(self._workdir, 0o777)
+        resp_r, resp_w = os.pipe()
+        bwrap = self.isolation.level == "bubblewrap"
+        if bwrap:
+            cmd = iso.bubblewrap_command(HARNESS, self.root, Path(self._workdir), resp_w)
+            root_in_child = iso.SUBMISSION_IN_SANDBOX
+        else:
+            cmd = [sys.executable, "-I", "-B", str(HARNESS), str(resp_w)]
+            root_in_child = str(self.root)
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(resp_w,),
+            cwd=self._workdir,
+            env=iso.child_environment(),
+            start_new_session=True,
+            close_fds=True,
+        )
+        os.close(resp_w)
+        self._resp_r = resp_r
+        self._req_w = self._proc.stdin.fileno()
+        for fd in (resp_r, self._req_w, self._proc.stdout.fileno(), self._proc.stderr.fileno()):
+            os.set_blocking(fd, False)
+        self._fds = {self._proc.stdout.fileno(): "out", self._proc.stderr.fileno(): "err"}
+        self._reader = FrameReader(self.limits.frame_bytes)
+        entries = []
+        for m in self.modules:
+            path = f"{root_in_child}/{m.relpath}"
+            entry: dict[str, Any] = {"module": m.module, "path": path, "display": m.relpath}
+            if m.cells is not None:
+                entry["cells"] = m.cells
+            entries.append(entry)
+        L = self.limits
+        header = {
+            "op": "load",
+            "root": root_in_child,
+            "modules": entries,
+            "wanted": self.wanted,
+            "uid": iso.SANDBOX_UID if (bwrap and self.isolation.drops_privileges) else None,
+            "limits": {
+                "memory_bytes": L.memory_bytes,
+                "cpu_seconds": L.cpu_seconds,
+                "file_bytes": L.file_bytes,
+                "open_files": 64,
+                "processes": 64,
+            },
+        }
+        status, frame, output = self._exchange(encode_frame(header, []), L.load_seconds)
+        if status != "ok" or frame is None:
+            self._kill()
+            return LoadReport(ok=False, status=status, output=output)
+        h = frame.header
+        try:
+            modules = [self._clean_module_report(m) for m in h.get("modules", [])][:200]
+            functions = {
+                str(k): [str(p)[:300] for p in v][:10]
+                for k, v in dict(h.get("functions", {})).items()
+                if k in self.wanted
+            }
+        except (TypeError, ValueError, AttributeError):
+            self._kill()
+            return LoadReport(ok=False, status="protocol", output=output)
+        return LoadReport(ok=True, status="loaded", modules=modules, functions=functions, output=output)
+
+    @staticmethod
+    def _clean_module_report(m: Any) -> dict:
+        errors = []
+        for e in m.get("errors", [])[:20]:
+            errors.append({k: (str(e.get(k))[:4000] if e.get(k) is not None else None)
+                           for k in ("kind", "type", "message", "traceback", "where", "line")})
+        return {"module": str(m.get("module"))[:200], "path": str(m.get("path"))[:300], "errors": errors}
+
+    def close(self) -> None:
+        self._kill()
+
+    def _kill(self) -> None:
+        proc = self._proc
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                proc.kill()
+            except ProcessLookupError:
+                pass
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                try:
+                    stream.close()
+                except (OSError, ValueError, AttributeError):
+                    pass
+            _sweep_escaped()
+            self._proc = None
+        if self._resp_r >= 0:
+            os.close(self._resp_r)
+            self._resp_r = -1
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._dead_reason is None
+
+    # --------------------------------------------------------------------- I/O
+    def _exchange(self, request: bytes, timeout: float) -> tuple[str, Any, str]:
+        """Write ``request`` and wait for one answer frame (or for trouble).
+
+        Returns (status, frame or None, output produced meanwhile)."""
+        status, frame = self._pump(request, timeout)
+        return status, frame, self._take_output()
+
+    def _take_output(self) -> str:
+        text = bytes(self._output).decode("utf-8", errors="replace")
+        self._output.clear()
+        return text
+
+    def _keep_output(self, data: bytes) -> None:
+        self._output_total += len(data)
+        room = self.limits.output_keep_bytes - len(self._output)
+        if room > 0:
+            self._output += data[:room]
+            if len(data) > room:
+                self._output += b"\n[... output truncated ...]\n"
+
+    def _pump(self, to_write: bytes, timeout: float) -> tuple[str, Any]:
+        assert self._proc is not None and self._reader is not None
+        deadline = min(time.monotonic() + timeout, self._deadline_total)
+        pending = memoryview(to_write)
+        sel = selectors.DefaultSelector()
+        try:
+            sel.register(self._resp_r, selectors.EVENT_READ, "resp")
+            for fd, name in self._fds.items():
+                sel.register(fd, selectors.EVENT_READ, name)
+            if pending:
+                sel.register(self._req_w, selectors.EVENT_WRITE, "req")
+            while True:
+                frame = self._reader.take()
+                if frame is not None:
+                    self._drain_output(sel)
+                    return "ok", frame
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return "timeout", None
+                events = sel.select(min(left, 1.0))
+                for key, _mask in events:
+                    name = key.data
+                    if name == "req":
+                        try:
+                            n = os.write(self._req_w, pending)
+                        except (BrokenPipeError, BlockingIOError) as exc:
+                            if isinstance(exc, BlockingIOError):
+                                continue
+                            sel.unregister(self._req_w)
+                            pending = memoryview(b"")
+                            continue
+                        pending = pending[n:]
+                        if not pending:
+                            sel.unregister(self._req_w)
+                        continue
+                    try:
+                        data = os.read(key.fd, 1 << 20)
+                    except BlockingIOError:
+                        continue
+                    if not data:
+                        sel.unregister(key.fd)
+                        if name == "resp":
+                            self._drain_output(sel)
+                            return "crashed", None
+                        continue
+                    if name == "resp":
+                        self._reader.feed(data)
+                    else:
+                        self._keep_output(data)
+                        if self._output_total > self.limits.output_kill_bytes:
+                            return "output_limit", None
+        except ProtocolError:
+            return "protocol", None
+        finally:
+            sel.close()
+
+    def _drain_output(self, sel: selectors.BaseSelector) -> None:
+        """Collect what the child printed before its answer (already in the pipes)."""
+        for fd in list(self._fds):
+            while True:
+                try:
+                    data = os.read(fd, 1 << 20)
+                except (BlockingIOError, OSError):
+                    break
+                if not data:
+                    break
+                self._keep_output(data)
+
+    # ------------------------------------------------------------------- calls
+    def call(self, call: Call, timeout: float | None = None) -> CallOutcome:
+        return self.call_many([call], timeout)[0]
+
+    def call_many(self, calls: list[Call], timeout: float | None = None) -> list[CallOutcome]:
+        """Run calls in order in one round trip; a failure of the child fails the rest."""
+        if not calls:
+            return []
+        per_call = timeout or self.limits.call_seconds
+        if not self._ensure_alive():
+            return [CallOutcome("unavailable", error={"reason": self._dead_reason}) for _ in calls]
+        stale = [any(self._is_stale(a) for a in _walk(c.args, c.kwargs)) for c in calls]
+        arrays: list[np.ndarray] = []
+        wire_calls = []
+        for c in calls:
+            wire_calls.append({
+                "func": c.func,
+                "args": [encode_value(a, arrays) for a in c.args],
+                "kwargs": {k: encode_value(v, arrays) for k, v in c.kwargs.items()},
+                "keep": list(c.keep),
+                "return_args": c.return_args,
+                "errstate": c.errstate or {"all": "warn"},
+            })
+        self._next_id += 1
+        rid = self._next_id
+        if any(stale):
+            return [CallOutcome("stale") for _ in calls]
+        request = encode_frame({"id": rid, "calls": wire_calls}, arrays)
+        outcomes: list[CallOutcome] = []
+        for i in range(len(calls)):
+            start = time.monotonic()
+            status, frame, output = self._exchange(request if i == 0 else b"", per_call)
+            elapsed = time.monotonic() - start
+            if status != "ok":
+                self._dead_reason = status
+                self._kill()
+                outcomes.append(CallOutcome(status, output=output, seconds=elapsed))
+                outcomes += [CallOutcome("unavailable", error={"reason": status})
+                             for _ in calls[i + 1:]]
+                return outcomes
+            outcomes.append(self._outcome(frame, rid, output, elapsed))
+            if outcomes[-1].status == "protocol":
+                self._dead_reason = "protocol"
+                self._kill()
+                outcomes += [CallOutcome("unavailable", error={"reason": "protocol"})
+                             for _ in calls[i + 1:]]
+                return outcomes
+        return outcomes
+
+    def _outcome(self, frame: Any, rid: int, output: str, elapsed: float) -> CallOutcome:
+        h = frame.header
+        if h.get("id") != rid:
+            return CallOutcome("protocol", output=output)
+        status = h.get("status")
+        try:
+            if status == "ok":
+                value = decode_value(h.get("value"), frame.arrays, self.generation)
+                after = None
+                if "args_after" in h:
+                    after = [decode_value(a, frame.arrays, self.generation)
+                             for a in list(h["args_after"])[:32]]
+                warns = [str(w)[:200] for w in list(h.get("warnings", []))[:5]]
+                return CallOutcome("ok", value=value, output=output, args_after=after,
+                                   warnings=warns, seconds=elapsed)
+            if status == "missing":
+                return CallOutcome("missing", output=output, seconds=elapsed)
+            if status == "error":
+                err = h.get("error") or {}
+                err = {k: str(err.get(k, ""))[:4000] for k in ("kind", "type", "message", "traceback")}
+                kind = "not_implemented" if err["kind"] == "not_implemented" else "error"
+                return CallOutcome(kind, error=err, output=output, seconds=elapsed)
+        except (ProtocolError, TypeError, AttributeError):
+            pass
+        return CallOutcome("protocol", output=output)
+
+    def _is_stale(self, v: Any) -> bool:
+        return isinstance(v, Handle) and v.generation != self.generation
+
+    def _ensure_alive(self) -> bool:
+        if self.alive:
+            return True
+        if self.load_report is None or not self.load_report.ok:
+            return False
+        if self.restarts >= self.limits.max_restarts or time.monotonic() >= self._deadline_total:
+            return False
+        self.restarts += 1
+        self._kill()
+        report = self._spawn()
+        if not report.ok:
+            self._dead_reason = report.status
+            return False
+        return True
+
+
+def _walk(args: tuple, kwargs: dict):
+    stack = list(args) + list(kwargs.values())
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        else:
+            yield v

@@ -1,0 +1,48 @@
+"""Helpers shared by exercise specs: input builders and known-mistake probes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..checks.compare import as_float_array
+from ..i18n import Message, msg
+
+Variant = Callable[[dict, list], dict[str, np.ndarray]]
+
+
+def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0,
+                   margin: float = 0.1) -> np.ndarray:
+    """Random values with ``|x| >= margin``: no ReLU kink within a finite difference."""
+    x = rng.standard_normal(shape) * scale
+    return np.sign(x) * (np.abs(x) + margin)
+
+
+def known_variant_probe(variants: dict[str, Variant]):
+    """A gradient-check probe naming a known mistake.
+
+    ``variants`` maps a mistake id of ``course/mistakes.md`` to a function that
+    computes, in the parent, the gradients a student who makes that mistake would
+    return: ``variant(inputs, douts) -> {param name: wrong gradient}``. When the
+    student's failing gradients equal a variant's, the mistake is named."""
+
+    def probe(check, ctx, inputs, state) -> tuple[list[Message], list[str]]:
+        found: list[str] = []
+        for mistake, variant in variants.items():
+            try:
+                wrong = variant(inputs, state.get("douts") or [])
+            except Exception:  # a variant that does not apply to these inputs
+                continue
+            names = [n for n in state["failing"] if n in wrong]
+            if names and all(_close(state["grads"].get(n), wrong[n]) for n in names):
+                found.append(mistake)
+        return [msg(f"mistake.{m}.found") for m in found], found
+
+    return probe
+
+
+def _close(got: Any, want: np.ndarray) -> bool:
+    a = as_float_array(got)
+    return a is not None and a.shape == np.shape(want) and np.allclose(a, want, rtol=1e-6, atol=1e-9)
