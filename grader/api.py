@@ -69,9 +69,11 @@ def grade(
         seed = student_seed(student, assignment) if reference is not None else PUBLIC_SEED
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None)
         result.exercises = run_exercises(exercises, ctx, report.functions)
+        # Stages that need the live sandbox after the checks (experiments) go here.
         result.restarts = sandbox.restarts
     finally:
         sandbox.close()
         prepared.cleanup()
+    # Stages that need no sandbox (the concept quiz) go here.
     result.seconds = time.perf_counter() - start
     return result

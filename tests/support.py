@@ -1,0 +1,67 @@
+"""Helpers for tests: build submissions (from scratch or as mutants of the
+reference) and read verdicts. Shared by every test module; import, don't copy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from grader import paths
+from grader.api import grade
+from grader.results import Result
+from grader.specs import all_exercises
+
+SOLUTIONS = paths.SOLUTIONS
+
+
+def write_submission(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root``; returns ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def mutant(root: Path, edits: dict[str, list[tuple[str, str]]], base: Path = SOLUTIONS) -> Path:
+    """A copy of the reference solutions with textual edits: {file: [(old, new), ...]}.
+
+    Every ``old`` must occur in the file, so a mutant can never silently equal the
+    reference after the reference changes."""
+    root.mkdir(parents=True, exist_ok=True)
+    for path in base.glob("*.py"):
+        shutil.copy(path, root / path.name)
+    for name, pairs in edits.items():
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        for old, new in pairs:
+            assert old in text, f"mutation target not found in {name}: {old!r}"
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def exercises_named(*names: str):
+    wanted = set(names)
+    found = [e for e in all_exercises() if e.name in wanted]
+    assert {e.name for e in found} == wanted, f"unknown exercises: {wanted - {e.name for e in found}}"
+    return found
+
+
+def grade_official(submission: Path | str, *exercise_names: str, student: str = "test-student", **kw) -> Result:
+    """Official grading (with the reference), optionally of some exercises only."""
+    ex = exercises_named(*exercise_names) if exercise_names else None
+    return grade(submission, solutions=SOLUTIONS, student=student, exercises=ex, **kw)
+
+
+def statuses(result: Result) -> dict[str, str]:
+    return {c.id: c.status for c in result.checks}
+
+
+def failed_ids(result: Result) -> set[str]:
+    return {c.id for c in result.checks if c.status != "passed"}
+
+
+def mistakes_of(result: Result) -> set[str]:
+    return {m for c in result.checks for m in c.mistakes}
