@@ -18,6 +18,7 @@ from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
 from .reference import load_reference
 from .results import Result
+from .sandbox.isolation import Isolation
 from .sandbox.session import Limits, Sandbox
 from .specs import all_exercises, wanted_functions
 from .submission import prepare
@@ -42,6 +43,7 @@ def grade(
     exercises: list[Exercise] | None = None,
     limits: Limits | None = None,
     assignment: str = ASSIGNMENT,
+    isolation: Isolation | None = None,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook or a folder).
 
@@ -59,7 +61,7 @@ def grade(
         notices=list(prepared.notices), fingerprint=prepared.fingerprint, files=prepared.files,
         graded_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), version=__version__,
     )
-    sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits)
+    sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits, isolation)
     try:
         report = sandbox.start()
         result.isolation = sandbox.isolation.level

@@ -153,6 +153,9 @@ class GradientCheck(Check):
             ok = self._numeric(ctx, p, inputs, grads[p.name], douts, rng, res)
             if not ok:
                 failing.append(p)
+                if self._low_precision or _low_precision(grads[p.name]):
+                    res.messages.append(msg("mistake.31.found"))
+                    res.mistakes.append("31")
         if failing and self.probes:
             state["failing"] = [p.name for p in failing]
             for probe in self.probes:
@@ -166,6 +169,7 @@ class GradientCheck(Check):
 
     def _analytic(self, ctx: Context, inputs: Inputs, rng: np.random.Generator):
         """Run the student's forward and backward once; grads by param name."""
+        self._low_precision = False
         if self.forward is None:
             o = ctx.call(self.func, tuple(inputs.values()))
             if not o.ok:
@@ -173,6 +177,7 @@ class GradientCheck(Check):
             if not isinstance(o.value, (tuple, list)) or len(o.value) < 2:
                 return None, None, o.output, ([msg("gradient.bad_loss_return", func=self.func)], {})
             grads_value = o.value
+            self._low_precision = isinstance(o.value, (tuple, list)) and _low_precision(o.value[0])
             douts = None
             output = o.output
         else:
@@ -185,6 +190,7 @@ class GradientCheck(Check):
                     or not isinstance(f.value[-1], Handle)):
                 return None, None, f.output, ([msg("call.bad_forward_return", func=self.forward)], {})
             douts = []
+            self._low_precision = any(_low_precision(v) for v in f.value[:-1])
             for k in range(self.n_outputs):
                 out = as_float_array(f.value[k])
                 if out is None:
@@ -336,3 +342,8 @@ class GradientCheck(Check):
             else:
                 res.failed(msg("backward.mismatch", func=self.func, grad=p.grad, err=cmp.worst_rel_error,
                                where=where(cmp.worst_index, p.axes)))
+
+
+def _low_precision(v: Any) -> bool:
+    """Mistake 31: an array computed in float32/float16 (or integers where floats are due)."""
+    return isinstance(v, np.ndarray) and v.dtype.kind in "fc" and v.dtype.itemsize < 8

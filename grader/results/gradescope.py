@@ -62,6 +62,8 @@ def to_gradescope(result: Result, lang: str) -> dict:
     return {
         "score": score,
         "output": render(mode, lang) + "\n" + notices_text(result, lang),
+        "output_format": "text",
+        "test_output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "execution_time": round(result.seconds, 3),

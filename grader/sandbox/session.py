@@ -43,7 +43,7 @@ class Limits:
     output_keep_bytes: int = 8 << 10  # student output kept per call
     output_kill_bytes: int = 16 << 20  # more than this in total kills the child
     frame_bytes: int = 64 << 20  # largest answer accepted
-    max_restarts: int = 4
+    max_restarts: int = 8
 
 
 @dataclass
@@ -160,6 +160,9 @@ class Sandbox:
         self._output_total = 0
         self._dead_reason: str | None = None
         self._next_id = 0
+        # Functions that hung, flooded the output or killed the child: later calls to
+        # them fail at once with the same status instead of costing another restart.
+        self._poisoned: dict[str, str] = {}
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Sandbox:
@@ -384,6 +387,11 @@ class Sandbox:
         """Run calls in order in one round trip; a failure of the child fails the rest."""
         if not calls:
             return []
+        if any(c.func in self._poisoned for c in calls):
+            runnable = [c for c in calls if c.func not in self._poisoned]
+            done = iter(self.call_many(runnable, timeout))
+            return [CallOutcome(self._poisoned[c.func], error={"repeat": True})
+                    if c.func in self._poisoned else next(done) for c in calls]
         per_call = timeout or self.limits.call_seconds
         if not self._ensure_alive():
             return [CallOutcome("unavailable", error={"reason": self._dead_reason}) for _ in calls]
@@ -411,6 +419,8 @@ class Sandbox:
             elapsed = time.monotonic() - start
             if status != "ok":
                 self._dead_reason = status
+                if status in ("timeout", "output_limit", "crashed"):
+                    self._poisoned[calls[i].func] = status
                 self._kill()
                 outcomes.append(CallOutcome(status, output=output, seconds=elapsed))
                 outcomes += [CallOutcome("unavailable", error={"reason": status})

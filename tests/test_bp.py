@@ -1,0 +1,147 @@
+"""BP exercises end to end: the reference earns full marks, the stubs nothing, every
+check fails on at least one mutant, and differently written correct code passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import SOLUTIONS, failed_ids, grade_official, mistakes_of, mutant
+
+from grader import paths
+from grader.i18n import render
+
+BP = ("sigmoid", "tanh", "relu", "affine", "losses", "net", "sgd")
+IMPLEMENTATIONS = Path(__file__).parent / "implementations" / "bp"
+
+# (name, {file: [(old, new)]}, check ids that must fail, mistake ids that must be named)
+MUTANTS = [
+    ("sigmoid sign", {"layers.py": [("out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))", "out[pos] = 1.0 / (1.0 + np.exp(x[pos]))")]},
+     {"sigmoid.forward", "sigmoid.grad.dx"}, set()),
+    ("sigmoid naive overflow", {"layers.py": [("    out = np.empty_like(x, dtype=np.float64)\n", "    return 1 / (1 + np.exp(-x)), 1 / (1 + np.exp(-x))\n")]},
+     {"sigmoid.stable"}, {"22"}),
+    ("sigmoid' of the output (6)", {"layers.py": [("    return dout * out * (1.0 - out)\n", "    s = 1 / (1 + np.exp(-out))\n    return dout * s * (1 - s)\n")]},
+     {"sigmoid.backward", "sigmoid.grad.dx"}, {"6"}),
+    ("sigmoid backward mutates dout", {"layers.py": [("    return dout * out * (1.0 - out)\n", "    dout *= out * (1.0 - out)\n    return dout\n")]},
+     {"sigmoid.mutation"}, {"10"}),
+    ("tanh applied twice (6)", {"layers.py": [("    return dout * (1.0 - out**2)\n", "    return dout * (1.0 - np.tanh(out) ** 2)\n")]},
+     {"tanh.backward", "tanh.grad.dx"}, {"6"}),
+    ("tanh not odd", {"layers.py": [("    out = np.tanh(x)\n    return out, out\n", "    out = np.tanh(np.abs(x))\n    return out, np.tanh(x)\n")]},
+     {"tanh.forward", "tanh.odd"}, set()),
+    ("tanh backward mutates", {"layers.py": [("    return dout * (1.0 - out**2)\n", "    dout *= 1.0 - out**2\n    return dout\n")]},
+     {"tanh.mutation"}, {"10"}),
+    ("leaky relu", {"layers.py": [("    return np.maximum(0.0, x), x\n", "    return np.maximum(0.01 * x, x), x\n")]},
+     {"relu.forward"}, set()),
+    ("relu backward forgets dout", {"layers.py": [("    return np.where(x > 0, dout, 0.0)\n", "    return np.where(x > 0, 1.0, 0.0)\n")]},
+     {"relu.backward", "relu.grad.dx"}, set()),
+    ("relu backward in place (10)", {"layers.py": [("    return np.where(x > 0, dout, 0.0)\n", "    dx = dout\n    dx[x <= 0] = 0\n    return dx\n")]},
+     {"relu.mutation"}, {"10"}),
+    ("affine without bias", {"layers.py": [("    out = x.reshape(x.shape[0], -1) @ w + b\n", "    out = x.reshape(x.shape[0], -1) @ w\n")]},
+     {"affine.forward", "affine.forward_4d"}, set()),
+    ("affine 4d not flattened", {"layers.py": [("    out = x.reshape(x.shape[0], -1) @ w + b\n", "    out = (x if x.ndim == 2 else x.reshape(x.shape[0], x.shape[1], -1)[:, 0]) @ w[: (x.shape[1] if x.ndim == 2 else x[0, 0].size)] + b\n")]},
+     {"affine.forward_4d"}, set()),
+    ("affine dx not reshaped (29)", {"layers.py": [("    dx = (dout @ w.T).reshape(x.shape)\n", "    dx = dout @ w.T\n")]},
+     {"affine.backward_4d"}, set()),
+    ("affine dw doubled", {"layers.py": [("    dw = x.reshape(x.shape[0], -1).T @ dout\n", "    dw = 2 * (x.reshape(x.shape[0], -1).T @ dout)\n")]},
+     {"affine.grad.dw", "affine.grad.dw.reference", "affine.backward_4d"}, set()),
+    ("affine db wrong axis (29)", {"layers.py": [("    db = dout.sum(axis=0)\n", "    db = dout.sum(axis=1)\n")]},
+     {"affine.grad.db", "affine.grad.db.reference"}, {"29"}),
+    ("affine dx transposed weights", {"layers.py": [("    dx = (dout @ w.T).reshape(x.shape)\n", "    dx = (dout @ w.T * 1.5).reshape(x.shape)\n")]},
+     {"affine.grad.dx", "affine.grad.dx.reference"}, set()),
+    ("affine backward mutates dout", {"layers.py": [("    x, w = cache\n    dx = (dout @ w.T)", "    x, w = cache\n    dout *= 1.0\n    dout[0] = 0.0\n    dx = (dout @ w.T)")]},
+     {"affine.mutation"}, {"10"}),
+    ("softmax summed not averaged", {"layers.py": [("    loss = -log_probs[np.arange(n), y].mean()\n", "    loss = -log_probs[np.arange(n), y].sum()\n")]},
+     {"softmax.value", "softmax.grad.dx"}, set()),
+    ("softmax unshifted (22)", {"layers.py": [("    shifted = x - x.max(axis=1, keepdims=True)\n", "    shifted = x\n")]},
+     {"softmax.stable"}, {"22"}),
+    ("mse divides by N twice (21)", {"layers.py": [("    return float(0.5 * np.sum(err**2) / n), -err / n\n", "    return float(0.5 * np.sum(err**2) / n), -err / n / n\n")]},
+     {"mse.value", "mse.grad.dy_pred"}, {"21"}),
+    ("mse sign", {"layers.py": [("    return float(0.5 * np.sum(err**2) / n), -err / n\n", "    return float(0.5 * np.sum(err**2) / n), err / n\n")]},
+     {"mse.value", "mse.grad.dy_pred"}, set()),
+    ("net always relu", {"bp_network.py": [("    act_forward, act_backward = ACTIVATIONS[activation]\n", "    act_forward, act_backward = ACTIVATIONS['relu']\n")]},
+     {"net.sigmoid_mse.value", "net.tanh_softmax.value"}, set()),
+    ("net dW1 doubled", {"bp_network.py": [('"W1": dW1,', '"W1": 2 * dW1,')]},
+     {"net.relu_softmax.value", "net.relu_softmax.grad.dW1", "net.sigmoid_mse.grad.dW1", "net.tanh_softmax.grad.dW1"}, set()),
+    ("net db2 missing", {"bp_network.py": [('"b2": db2}', '"b2": 0 * db2}')]},
+     {"net.relu_softmax.grad.db2", "net.sigmoid_mse.grad.db2", "net.tanh_softmax.grad.db2",
+      "net.relu_softmax.value"}, set()),
+    ("net db1 wrong", {"bp_network.py": [('"b1": db1,', '"b1": db1 + 0.1,')]},
+     {"net.relu_softmax.grad.db1", "net.sigmoid_mse.grad.db1", "net.tanh_softmax.grad.db1"}, set()),
+    ("net dW2 wrong", {"bp_network.py": [('"W2": dW2,', '"W2": -dW2,')]},
+     {"net.relu_softmax.grad.dW2", "net.sigmoid_mse.grad.dW2", "net.tanh_softmax.grad.dW2"}, set()),
+    ("sgd ascent", {"bp_network.py": [("params[k] - learning_rate * grads[k]", "params[k] + learning_rate * grads[k]")]},
+     {"sgd.value"}, set()),
+    ("sgd moves at lr 0", {"bp_network.py": [("params[k] - learning_rate * grads[k]", "params[k] - (learning_rate + 1e-3) * grads[k]")]},
+     {"sgd.value", "sgd.lr_zero"}, set()),
+    ("sgd in place (10)", {"bp_network.py": [("    return {k: params[k] - learning_rate * grads[k] for k in params}\n",
+                                               "    for k in params:\n        params[k] -= learning_rate * grads[k]\n    return params\n")]},
+     {"sgd.mutation"}, {"10"}),
+]
+
+
+@pytest.fixture(scope="module")
+def reference_result():
+    return grade_official(SOLUTIONS, *BP)
+
+
+def test_reference_gets_full_marks(reference_result):
+    assert reference_result.max_score > 50
+    assert reference_result.score == reference_result.max_score
+    assert not mistakes_of(reference_result)
+
+
+def test_stubs_get_zero_with_not_implemented_everywhere():
+    result = grade_official(paths.EXERCISES, *BP)
+    assert result.score == 0
+    for check in result.checks:
+        text = " ".join(render(m, "en") for m in check.messages)
+        assert "not implemented" in text, (check.id, text)
+        assert "尚未实现" in " ".join(render(m, "zh") for m in check.messages)
+
+
+@pytest.mark.parametrize("name,edits,must_fail,named", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_mutant_loses_points(tmp_path, name, edits, must_fail, named):
+    names = {({"softmax": "losses", "mse": "losses"}.get(c.split(".")[0], c.split(".")[0])) for c in must_fail}
+    result = grade_official(mutant(tmp_path / "m", edits), *sorted(names))
+    failed = failed_ids(result)
+    assert must_fail <= failed, f"{name}: expected {must_fail - failed} to fail"
+    assert result.score < result.max_score
+    assert named <= mistakes_of(result), f"{name}: mistakes {named} not named ({mistakes_of(result)})"
+
+
+def test_every_bp_check_is_caught_by_some_mutant(reference_result):
+    caught = set().union(*(m[2] for m in MUTANTS))
+    ids = {c.id for c in reference_result.checks}
+    assert ids - caught == set(), f"checks no mutant exercises: {sorted(ids - caught)}"
+
+
+@pytest.mark.parametrize("impl", ["loops", "einsum", "cachedict"])
+def test_alternative_correct_implementations_get_full_marks(impl):
+    result = grade_official(IMPLEMENTATIONS / impl, *BP)
+    assert result.score == result.max_score, [(c.id, [render(m, "en") for m in c.messages])
+                                              for c in result.checks if c.status != "passed"]
+
+
+def test_self_check_without_solutions_uses_public_cases():
+    from grader.api import grade
+
+    result = grade(SOLUTIONS)
+    assert not result.official
+    kinds = {c.kind for c in result.checks}
+    assert "value" in kinds  # public cases stored with the exercises
+    assert "backward" not in kinds  # reference comparisons need the solutions
+    assert result.score == result.max_score
+    broken = grade(paths.EXERCISES)
+    assert broken.score == 0
+
+
+def test_hidden_inputs_differ_per_student_and_are_never_in_details(tmp_path):
+    from grader.checks.model import Context
+
+    a = Context(None, {}, 1).rng("affine.forward").standard_normal(3)
+    b = Context(None, {}, 2).rng("affine.forward").standard_normal(3)
+    assert not (a == b).all()
+    result = grade_official(mutant(tmp_path / "m", {"layers.py": [("    return np.maximum(0.0, x), x\n",
+                                                                    "    return np.maximum(0.1, x), x\n")]}), "relu")
+    row = next(c for c in result.checks if c.id == "relu.forward").details["outputs"][0]
+    assert "expected" not in row and "received" not in row

@@ -1,0 +1,54 @@
+"""The student release is generated from the solutions and checked in unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import paths
+from grader.generate import MarkerError, render_release, strip_solutions
+
+
+def test_checked_in_exercises_equal_what_generate_produces():
+    expected = render_release(paths.SOLUTIONS)
+    for rel, text in expected.items():
+        path = paths.EXERCISES / rel
+        assert path.is_file(), f"exercises/{rel} is missing: run `rnngrade generate`"
+        assert path.read_text(encoding="utf-8") == text, f"exercises/{rel} is stale: run `rnngrade generate`"
+    stray = {p.relative_to(paths.EXERCISES).as_posix() for p in paths.EXERCISES.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts}
+    assert stray <= set(expected), f"files in exercises/ that generate does not make: {stray - set(expected)}"
+
+
+def test_stubs_keep_signatures_and_docstrings_but_no_solution_code():
+    for path in paths.SOLUTIONS.glob("*.py"):
+        stub = (paths.EXERCISES / path.name).read_text(encoding="utf-8")
+        source = path.read_text(encoding="utf-8")
+        assert "BEGIN SOLUTION" not in stub and "END SOLUTION" not in stub
+        for line in source.splitlines():
+            if line.startswith("def "):
+                assert line in stub
+        body_lines = [ln.strip() for ln in source.split("# BEGIN SOLUTION")[1].split("# END SOLUTION")[0].splitlines()
+                      if ln.strip()]
+        assert body_lines and not any(ln in stub.splitlines() for ln in body_lines if len(ln) > 25)
+
+
+def test_stub_raises_not_implemented_with_the_function_name():
+    src = 'def f(x):\n    """Doc."""\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n'
+    stub = strip_solutions(src)
+    assert 'raise NotImplementedError("f")' in stub and '"""Doc."""' in stub and "return x" not in stub
+
+
+@pytest.mark.parametrize("src", [
+    "def f():\n    # BEGIN SOLUTION\n    return 1\n",
+    "def f():\n    return 1\n    # END SOLUTION\n",
+    "def f():\n    # BEGIN SOLUTION\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n",
+])
+def test_unbalanced_markers_are_errors(src):
+    with pytest.raises(MarkerError):
+        strip_solutions(src)
+
+
+def test_release_contains_no_reference_code():
+    files = render_release(paths.SOLUTIONS)
+    joined = "\n".join(files.values())
+    assert "np.exp(-x[pos])" not in joined  # a line of the reference sigmoid
