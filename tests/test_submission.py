@@ -5,8 +5,8 @@ from __future__ import annotations
 import nbformat
 from support import SOLUTIONS, grade_official, statuses, write_submission
 
-from grader.results.text import load_messages
 from grader.i18n import render
+from grader.results.text import load_messages
 from grader.submission import prepare
 
 

@@ -1,0 +1,53 @@
+"""How long does grading one submission take? (wall and CPU, median of repeats)
+
+    python benchmarks/bench_grade.py                      # the bundled sample, official
+    python benchmarks/bench_grade.py --repeat 20 PATH     # any submission
+    python benchmarks/bench_grade.py --self-check         # without the reference
+
+CPU time counts the parent and the sandboxed child (RUSAGE_CHILDREN). Figures are
+printed, never asserted: speed is measured here, not in the unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import time
+from pathlib import Path
+
+from grader import paths
+from grader.api import grade
+
+
+def _cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("submission", nargs="?", default=str(paths.EXAMPLES / "sample_submission"))
+    parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--self-check", action="store_true", help="grade without the reference solutions")
+    args = parser.parse_args()
+    solutions = None if args.self_check else paths.SOLUTIONS
+    grade(args.submission, solutions=solutions)  # warm-up: imports, bubblewrap probe
+    walls, cpus, result = [], [], None
+    for _ in range(args.repeat):
+        c0, t0 = _cpu(), time.perf_counter()
+        result = grade(args.submission, solutions=solutions)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(_cpu() - c0)
+    assert result is not None
+    print(f"submission: {Path(args.submission)}  ({'self-check' if args.self_check else 'official'},"
+          f" sandbox: {result.isolation})")
+    print(f"checks: {len(result.checks)}  score: {result.score:g}/{result.max_score:g}")
+    print(f"wall  median {statistics.median(walls) * 1000:.0f} ms  (min {min(walls) * 1000:.0f}, "
+          f"max {max(walls) * 1000:.0f}) over {args.repeat} runs")
+    print(f"cpu   median {statistics.median(cpus) * 1000:.0f} ms  (parent + sandboxed child)")
+
+
+if __name__ == "__main__":
+    main()

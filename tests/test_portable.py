@@ -1,0 +1,49 @@
+"""The portable sandbox level (no bubblewrap: macOS, Docker, Ubuntu runners) still
+contains hangs, exits, floods and memory hogs, and still grades correctly."""
+
+from __future__ import annotations
+
+import textwrap
+
+from support import SOLUTIONS, grade_official, mutant, statuses, write_submission
+
+from grader.sandbox.isolation import Isolation
+from grader.sandbox.session import Limits
+
+PORTABLE = Isolation("portable", hides_files=False, drops_privileges=False)
+FAST = Limits(call_seconds=1.0, total_seconds=30.0, load_seconds=5.0)
+
+
+def _grade(root, *names):
+    return grade_official(root, *names, limits=FAST, isolation=PORTABLE)
+
+
+def test_reference_full_marks_in_portable_mode():
+    result = _grade(SOLUTIONS, "relu", "affine", "net")
+    assert result.isolation == "portable"
+    assert result.score == result.max_score
+
+
+def test_hang_flood_and_memory_in_portable_mode(tmp_path):
+    root = mutant(tmp_path / "sub", {})
+    (root / "layers.py").write_text((root / "layers.py").read_text() + textwrap.dedent("""
+        import sys
+        def tanh_forward(x):
+            while True:
+                pass
+        def relu_forward(x):
+            sys.stdout.write("y" * (64 << 20))
+            return x, x
+        def sigmoid_forward(x):
+            return np.ones((20 * 1024**3) // 8)[: x.size].reshape(x.shape), None
+    """))
+    result = _grade(root, "tanh", "relu", "sigmoid", "affine")
+    st = statuses(result)
+    assert st["tanh.forward"] == st["relu.forward"] == st["sigmoid.forward"] == "failed"
+    assert all(v == "passed" for k, v in st.items() if k.startswith("affine."))
+
+
+def test_os_exit_at_import_in_portable_mode(tmp_path):
+    root = write_submission(tmp_path / "sub", {"layers.py": "import os\nos._exit(3)\n"})
+    result = _grade(root, "relu")
+    assert result.score == 0 and result.load_status != "loaded"
