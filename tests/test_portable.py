@@ -47,3 +47,24 @@ def test_os_exit_at_import_in_portable_mode(tmp_path):
     root = write_submission(tmp_path / "sub", {"layers.py": "import os\nos._exit(3)\n"})
     result = _grade(root, "relu")
     assert result.score == 0 and result.load_status != "loaded"
+
+
+def test_escaped_daemons_are_swept_in_portable_mode(tmp_path):
+    import time
+
+    marker = tmp_path / "daemon-alive"
+    root = mutant(tmp_path / "sub", {})
+    (root / "layers.py").write_text((root / "layers.py").read_text() + textwrap.dedent(f"""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(1.0)
+                open({str(marker)!r}, "w").write("still here")
+                os._exit(0)
+            os._exit(0)
+    """))
+    result = _grade(root, "relu")
+    assert result.score == result.max_score
+    time.sleep(1.5)
+    assert not marker.exists()
