@@ -30,6 +30,9 @@ def summary(result: Result, lang: str, verbose: bool = False) -> str:
             lines.append(f"    [{tag}] {render(r.title, lang)}")
             if r.messages:
                 lines.append("        " + render(r.messages[0], lang))
+            for m in r.mistakes:
+                line = msg("terminal.mistake_line", id=m, name=msg(f"mistake.{m}.name"))
+                lines.append(click.style("        " + render(line, lang), fg="yellow"))
     for line in result.extras.get("terminal_lines", {}).get(lang, []):
         lines.append(line)
     total = render(msg("report.score", score=_fmt(result.score), max_score=_fmt(result.max_score)), lang)
