@@ -1,22 +1,99 @@
-"""The self-contained HTML report (inline CSS, no script, no network).
+"""The self-contained HTML report: one file, inline CSS and SVG, no script, no
+network request; opens from disk and prints.
 
-The template is ``templates/report.html.j2``; jinja2's autoescaping is on, so
-everything that came from a submission (names, prints, exception text) is escaped.
+Content is arranged by :mod:`grader.report.view`; the layout is
+``templates/report.html.j2`` and its partials. jinja2's autoescaping is on and the
+template receives submission text only as plain strings, so everything that came
+from a submission (names, prints, exception text, file names) is escaped. Message
+texts are rendered by :func:`rich`, which escapes first and only then marks code
+and numbers with ``<code>``/``<span class="num">``.
+
+Helpers handed to the template:
+
+* ``t(key, **params)``: a report UI text from the catalogues, in the report's language;
+* ``m(message)``: a :class:`~grader.i18n.Message` (or a list of them) as safe markup;
+* ``text(value)``: free content such as a quiz question (a Message, a message dict,
+  a ``{"zh": ..., "en": ...}`` dict or a string) as safe markup;
+* ``num(x)``: a number formatted for the report.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .. import paths
-from ..i18n import msg, render
+from ..i18n import LANGS, CatalogError, Message, msg, render
 from ..results import Result
-from ..results.text import load_messages
+from . import view as _view
+
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
+# Tokens of an (already escaped) message that are shown in a monospace font.
+# ASCII classes only: CJK characters count as \w in Python and must not glue to
+# a neighbouring number or name.
+_TOKEN = re.compile(
+    r"`(?P<tick>[^`\n]{1,120})`"
+    r"|(?P<shape>\((?:\d+, ?)*\d*,?\))"
+    r"|(?<![A-Za-z0-9_.#&;])(?P<ident>[A-Za-z_][A-Za-z0-9_]*_[A-Za-z0-9_]*"
+    r"(?:\[(?:&#39;|&#34;)?[A-Za-z0-9_]{1,30}(?:&#39;|&#34;)?\])?(?:\(\))?)(?![A-Za-z0-9_])"
+    r"|(?<![A-Za-z0-9_.#&;\-])(?P<num>-?(?:\d+\.\d+|\d+)(?:e[-+]?\d+)?)(?![A-Za-z0-9_.]|;)",
+    re.ASCII,
+)
 
 
+def rich(text: str, words: frozenset[str] = frozenset()) -> Markup:
+    """Escape ``text``, then wrap code-like tokens and numbers for the monospace font.
+
+    ``words`` are further names (functions, gradients) set in code even without an
+    underscore. Wrapping happens on the escaped text, so it can never re-open markup."""
+    escaped = str(escape(text))
+
+    def sub(mo: re.Match) -> str:
+        if mo.group("tick") is not None:
+            return f"<code>{mo.group('tick')}</code>"
+        if mo.group("num") is not None:
+            return f'<span class="num">{mo.group("num")}</span>'
+        return f"<code>{mo.group(0)}</code>"
+
+    out = _TOKEN.sub(sub, escaped)
+    if words:
+        pattern = re.compile(
+            r"(?<![A-Za-z0-9_>\[])(" + "|".join(re.escape(str(escape(w))) for w in
+                                                sorted(words, key=len, reverse=True)) + r")(?![A-Za-z0-9_<\[])",
+            re.ASCII)
+        # only outside tags and outside existing <code> elements
+        parts = re.split(r"(<code>.*?</code>|<[^>]+>)", out)
+        out = "".join(p if p.startswith("<") else pattern.sub(r"<code>\1</code>", p) for p in parts)
+    return Markup(out)
+
+
+def _code_words(result: Result) -> frozenset[str]:
+    words: set[str] = set()
+    for er in result.exercises:
+        words.update(er.exercise.functions)
+        for c in er.results:
+            for row in c.details.get("outputs") or []:
+                if isinstance(row, dict) and isinstance(row.get("name"), str):
+                    v = row["name"]
+                    if "_" in v or "[" in v or re.fullmatch(r"d[A-Za-z]\w*", v, re.ASCII):
+                        words.add(v)
+            if isinstance(c.title, Message):
+                for k in ("grad", "output", "outputs"):
+                    v = c.title.params.get(k)
+                    if isinstance(v, str) and "," not in v and re.fullmatch(r"d?[A-Za-z_][\w\[\]']*", v, re.ASCII):
+                        if k == "grad" or "_" in v or "[" in v:
+                            words.add(v)
+    return frozenset(w for w in words if w and len(w) >= 2)
+
+
+@functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(paths.TEMPLATES)),
@@ -28,19 +105,73 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _svg_module() -> Any:
+    """The experiments' plot helper, when that part of the package is present."""
+    if importlib.util.find_spec("grader.report.svg") is None:
+        return None
+    return importlib.import_module("grader.report.svg")
+
+
 def render_html(result: Result, lang: str) -> str:
-    """The report as one HTML string in ``lang``."""
+    """The report as one HTML string in ``lang`` (``zh`` or ``en``)."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
+    words = _code_words(result)
+
     def t(key: str, **params: Any) -> str:
         return render(msg(key, **params), lang)
 
-    def r(m: Any) -> str:
-        return render(m, lang)
+    def m(value: Any) -> Markup:
+        if isinstance(value, Message):
+            try:
+                return rich(render(value, lang), words)
+            except (CatalogError, KeyError, IndexError, ValueError):
+                # a text missing from the catalogues must not cost the student the report
+                return Markup("<code>{}</code>").format(value.key)
+        if isinstance(value, (list, tuple)):
+            sep = "、" if lang == "zh" else ", "
+            return Markup(sep).join(m(v) for v in value)
+        return text(value)
 
+    def text(value: Any) -> Markup:
+        """Free content (quiz, experiments): several shapes are accepted."""
+        if value is None:
+            return Markup("")
+        if isinstance(value, Message):
+            return m(value)
+        if isinstance(value, dict):
+            if isinstance(value.get("key"), str):
+                params = {k: _as_message(v) for k, v in (value.get("params") or {}).items()}
+                return m(Message(value["key"], params))
+            if lang in value or any(k in value for k in LANGS):
+                chosen = value.get(lang, next((value[k] for k in LANGS if k in value), ""))
+                return text(chosen)
+            return rich(", ".join(f"{k}: {v}" for k, v in value.items()))
+        if isinstance(value, (list, tuple)):
+            return Markup(", ").join(text(v) for v in value)
+        if isinstance(value, float):
+            return rich(_view.fmt_number(value))
+        return rich(str(value))
+
+    report = _view.build(result)
     template = _environment().get_template("report.html.j2")
-    return template.render(result=result, lang=lang, t=t, r=r, load_messages=load_messages(result))
+    return template.render(
+        result=result, view=report, lang=lang, html_lang=HTML_LANG[lang],
+        t=t, r=m, m=m, text=text, message=msg, num=_view.fmt_number, svg=_svg_module(),
+        load_messages=report.load_messages,
+    )
+
+
+def _as_message(v: Any) -> Any:
+    if isinstance(v, dict) and isinstance(v.get("key"), str) and set(v) <= {"key", "params"}:
+        return Message(v["key"], {k: _as_message(x) for k, x in (v.get("params") or {}).items()})
+    if isinstance(v, list):
+        return [_as_message(x) for x in v]
+    return v
 
 
 def write_html(result: Result, path: Path | str, lang: str) -> None:
+    """Render and write the report atomically."""
     from ..results.gradescope import write_atomic
 
     write_atomic(Path(path), render_html(result, lang))
