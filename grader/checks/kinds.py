@@ -106,14 +106,27 @@ class ValueCheck(Check):
     diagnose: Callable[..., tuple[list[Message], list[str]]] | None = None
     exercise: str = ""
     needs_reference: bool = True
+    # The function documents that it updates an argument in place (CS231n's
+    # ``bn_param``): compare ``(returned value, [arguments after the call])``, so
+    # an output path ``(1, 3, "running_mean")`` reads the fourth argument afterwards.
+    with_args_after: bool = False
+    # Turns a call that raised into (problems, mistake ids) when an error is the symptom.
+    on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None
 
     def max_points(self) -> float:
         return self.points
 
+    def _reference_value(self, ref: Callable, inputs: Inputs) -> Any:
+        if not self.with_args_after:
+            return call_reference(ref, inputs)
+        args = copy.deepcopy(inputs)
+        value = ref(**args)
+        return value, list(args.values())
+
     def case(self, ctx: Context) -> tuple[Inputs, list[Any]] | None:
         if ctx.reference is not None:
             inputs = self.inputs(ctx.rng(self.id))
-            value = call_reference(ctx.reference[self.func], inputs)
+            value = self._reference_value(ctx.reference[self.func], inputs)
             return inputs, [extract(value, o.path)[0] for o in self.outputs]
         if ctx.public_cases and self.id in ctx.public_cases:
             pc = ctx.public_cases[self.id]
@@ -122,12 +135,17 @@ class ValueCheck(Check):
 
     def public_case(self, reference: dict[str, Callable], rng: np.random.Generator) -> PublicCase:
         inputs = self.inputs(rng)
-        value = call_reference(reference[self.func], inputs)
+        value = self._reference_value(reference[self.func], inputs)
         return PublicCase(inputs, [np.asarray(extract(value, o.path)[0], dtype=np.float64)
                                    for o in self.outputs])
 
     def call_student(self, ctx: Context, inputs: Inputs):
         """Call the student's function; (outcome, messages if a prerequisite failed)."""
+        if self.with_args_after:
+            outcome = ctx.call(self.func, tuple(inputs.values()), return_args=True)
+            if outcome.ok:
+                outcome.value = (outcome.value, list(outcome.args_after or []))
+            return outcome, None
         return ctx.call(self.func, tuple(inputs.values())), None
 
     def run(self, ctx: Context) -> list[CheckResult]:
@@ -147,7 +165,12 @@ class ValueCheck(Check):
             return [res.failed(*trouble)]
         if not outcome.ok:
             res.details.update(error_details(outcome))
-            return [res.failed(outcome_problem(self.func, outcome))]
+            res.failed(outcome_problem(self.func, outcome))
+            if self.on_error is not None and outcome.status == "error":
+                extra, mistakes = self.on_error(outcome.error or {})
+                res.messages.extend(extra)
+                res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
+            return [res]
         good, rows = 0, []
         problems: list[Message] = []
         for out, exp in zip(self.outputs, expected, strict=False):
@@ -295,6 +318,8 @@ class PropertyCheck(Check):
     errstate: dict | None = None
     on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None
     exercise: str = ""
+    # As in ValueCheck: the predicate gets ``(returned value, [arguments after the call])``.
+    with_args_after: bool = False
 
     def max_points(self) -> float:
         return self.points
@@ -303,7 +328,10 @@ class PropertyCheck(Check):
         res = CheckResult(self.id, self.exercise, self.func, "property",
                           self.title or msg("title.property", func=self.func), self.points)
         inputs = self.inputs(ctx.rng(self.id))
-        outcome = ctx.call(self.func, tuple(inputs.values()), errstate=self.errstate)
+        outcome = ctx.call(self.func, tuple(inputs.values()), errstate=self.errstate,
+                           return_args=self.with_args_after)
+        if outcome.ok and self.with_args_after:
+            outcome.value = (outcome.value, list(outcome.args_after or []))
         res.output = outcome.output
         if not outcome.ok:
             res.details.update(error_details(outcome))
@@ -314,6 +342,44 @@ class PropertyCheck(Check):
                 res.mistakes += mistakes
             return [res.failed(*problems)]
         problems, mistakes = self.predicate(outcome.value, inputs)
+        res.mistakes += mistakes
+        return [res.failed(*problems) if problems else res.passed()]
+
+
+# ---------------------------------------------------------------------------
+@dataclass
+class RepeatedCallCheck(Check):
+    """A property of several calls of one function, e.g. "the same seed gives the
+    same weights, another seed other weights".
+
+    ``inputs(rng)`` returns one argument dict per call; all calls go to the child in
+    one round trip. ``predicate(values, inputs)`` gets the returned values in the
+    same order and returns (problems, mistake ids); no problems is a pass."""
+
+    id: str
+    func: str
+    inputs: Callable[[np.random.Generator], list[Inputs]]
+    predicate: Callable[[list[Any], list[Inputs]], tuple[list[Message], list[str]]]
+    points: float
+    title: Message | None = None
+    exercise: str = ""
+
+    def max_points(self) -> float:
+        return self.points
+
+    def run(self, ctx: Context) -> list[CheckResult]:
+        from ..sandbox.session import Call
+
+        res = CheckResult(self.id, self.exercise, self.func, "property",
+                          self.title or msg("title.property", func=self.func), self.points)
+        many = self.inputs(ctx.rng(self.id))
+        outcomes = ctx.call_many([Call(self.func, tuple(i.values())) for i in many])
+        res.output = "".join(o.output for o in outcomes)
+        for o in outcomes:
+            if not o.ok:
+                res.details.update(error_details(o))
+                return [res.failed(outcome_problem(self.func, o))]
+        problems, mistakes = self.predicate([o.value for o in outcomes], many)
         res.mistakes += mistakes
         return [res.failed(*problems) if problems else res.passed()]
 
@@ -331,8 +397,8 @@ class BackwardValueCheck(ValueCheck):
     forward: str = ""
 
     def __init__(self, id: str, func: str, inputs, upstream, outputs: list[Output], points: float,
-                 forward: str, title: Message | None = None, diagnose=None) -> None:
-        super().__init__(id, func, inputs, outputs, points, title=title, diagnose=diagnose)
+                 forward: str, title: Message | None = None, diagnose=None, on_error=None) -> None:
+        super().__init__(id, func, inputs, outputs, points, title=title, diagnose=diagnose, on_error=on_error)
         self.upstream = upstream
         self.forward = forward
 
