@@ -35,9 +35,12 @@ def main() -> None:
               help="Language of the feedback (default: from the locale).")
 @click.option("--student", default="anonymous", show_default=True,
               help="Student id; seeds the hidden inputs of official grading.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write JUnit XML here (for CI systems that display test reports).")
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks too.")
 def grade(submission: Path | None, solutions: Path | None, results_path: Path | None,
-          html_path: Path | None, lang: str | None, student: str, verbose: bool) -> None:
+          html_path: Path | None, lang: str | None, student: str, junit_path: Path | None,
+          verbose: bool) -> None:
     from . import paths
     from .api import grade as grade_submission
     from .report.terminal import summary
@@ -55,6 +58,11 @@ def grade(submission: Path | None, solutions: Path | None, results_path: Path | 
 
         write_html(result, html_path, lang)
         click.echo(render(msg("report.written", path=str(html_path)), lang))
+    if junit_path:
+        from .results.junit import write_junit
+
+        write_junit(result, junit_path, lang)
+        click.echo(render(msg("report.written", path=str(junit_path)), lang))
 
 
 @main.command(help="Write the student release (stubs and public test cases) from the solutions.")
@@ -69,6 +77,57 @@ def generate(solutions: Path | None, out: Path | None) -> None:
     written = generate_release(solutions or paths.SOLUTIONS, out or paths.EXERCISES)
     for name in written:
         click.echo(name)
+
+
+@main.command(help="Grade a whole class: every sub-folder, .py file or notebook of CLASS_DIR is one "
+                   "student (named by it). Runs in parallel, records a SQLite gradebook in OUT, writes each "
+                   "student's report and results.json, and skips what is already graded (resumable).")
+@click.argument("class_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--solutions", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of reference solutions.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: gradebook.sqlite, reports/, results/.")
+@click.option("-j", "--jobs", type=int, default=None, help="Parallel workers (default: all cores).")
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the reports.")
+@click.option("--force", is_flag=True, help="Re-grade everything, even unchanged submissions.")
+def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool) -> None:
+    from .batch import discover, grade_class
+
+    lang = lang or default_lang()
+    total = len(discover(class_dir))
+    with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
+                           show_eta=True) as bar:
+        summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
+                              progress=lambda student, status: bar.update(1))
+    click.echo(render(msg("batch.summary", graded=len(summary.graded), skipped=len(summary.skipped),
+                          failed=len(summary.failed), out=str(out)), lang))
+    for student, why in summary.failed.items():
+        click.echo(click.style(f"  {student}: {why}", fg="red"), err=True)
+    if summary.failed:
+        sys.exit(1)
+
+
+@main.command(help="Export a class gradebook (written by `rnngrade batch`) as CSV, or print class statistics.")
+@click.argument("gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one row per student: total, per-exercise points, named mistakes.")
+@click.option("--lang", type=click.Choice(LANGS), default=None)
+def gradebook(gradebook: Path, csv_path: Path | None, lang: str | None) -> None:
+    from .gradebook import Gradebook
+
+    lang = lang or default_lang()
+    with Gradebook(gradebook) as book:
+        if csv_path:
+            book.export_csv(csv_path)
+            click.echo(render(msg("report.written", path=str(csv_path)), lang))
+            return
+        students = book.students()
+        click.echo(render(msg("batch.students", n=len(students)), lang))
+        for row in book.check_pass_rates()[:10]:
+            click.echo(f"  {row['pass_rate']:6.0%}  {row['check']}")
+        for mistake, count in book.mistake_counts().items():
+            click.echo("  " + render(msg("batch.mistake_count", id=mistake, name=msg(f"mistake.{mistake}.name"),
+                                         count=count), lang))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -66,6 +66,32 @@ def _candidates(source: Path) -> list[Path]:
     return found
 
 
+def fingerprint(source: Path | str) -> str:
+    """A short hash of every file of the submission (code, notebooks, answer sheets).
+
+    The same content gives the same fingerprint wherever it lies, so a class can be
+    re-graded incrementally and a report names exactly what it graded."""
+    source = Path(source)
+    if not source.exists():
+        return "-"
+    base = source.parent if source.is_file() else source
+    paths = [source] if source.is_file() else []
+    if source.is_dir():
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            paths += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
+    digest = hashlib.sha256()
+    for path in sorted(paths)[: MAX_FILES * 2]:
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        digest.update(path.relative_to(base).as_posix().encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def prepare(source: Path | str) -> PreparedSubmission:
     """Snapshot ``source`` and list its modules; never raises for bad content."""
     source = Path(source).resolve()
@@ -74,7 +100,6 @@ def prepare(source: Path | str) -> PreparedSubmission:
     os.chmod(root, 0o755)
     modules: list[ModuleEntry] = []
     files: list[str] = []
-    digest = hashlib.sha256()
     if not source.exists():
         notices.append(Notice("submission.not_found", {"path": str(source)}))
         return PreparedSubmission(source, root, [], notices, "-", [])
@@ -96,7 +121,6 @@ def prepare(source: Path | str) -> PreparedSubmission:
         if len(data) > MAX_FILE_BYTES:
             notices.append(Notice("submission.file_too_large", {"file": display, "limit_kb": MAX_FILE_BYTES >> 10}))
             continue
-        digest.update(display.encode() + b"\0" + data + b"\0")
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
@@ -120,4 +144,4 @@ def prepare(source: Path | str) -> PreparedSubmission:
             os.chmod(Path(dirpath) / f, 0o644)
     if not modules:
         notices.append(Notice("submission.no_code", {"path": source.name}))
-    return PreparedSubmission(source, root, modules, notices, digest.hexdigest()[:12], files)
+    return PreparedSubmission(source, root, modules, notices, fingerprint(source), files)

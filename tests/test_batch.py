@@ -1,0 +1,87 @@
+"""Grading a class: parallel, resumable, recorded once per student; CSV and JUnit."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+import xml.etree.ElementTree as ET
+
+from click.testing import CliRunner
+from support import SOLUTIONS, grade_official, mutant
+
+from grader import paths
+from grader.batch import discover, grade_class
+from grader.cli import main
+from grader.gradebook import Gradebook
+from grader.results.junit import to_junit
+
+
+def _class(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copytree(paths.EXAMPLES / "sample_submission", folder / "alice")
+    mutant(folder / "bob", {})
+    (folder / "carol.py").write_text("def relu_forward(x):\n    return x, x\n")
+    (folder / ".hidden").mkdir()
+    return folder
+
+
+def test_discover_names_students_by_entry(tmp_path):
+    assert [e.student for e in discover(_class(tmp_path))] == ["alice", "bob", "carol"]
+
+
+def test_batch_grades_records_and_resumes(tmp_path):
+    folder, out = _class(tmp_path), tmp_path / "out"
+    events = []
+    summary = grade_class(folder, out, solutions=SOLUTIONS, jobs=2, lang="en",
+                          progress=lambda s, st: events.append((s, st)))
+    assert sorted(summary.graded) == ["alice", "bob", "carol"] and not summary.failed
+    assert sorted(events) == [("alice", "graded"), ("bob", "graded"), ("carol", "graded")]
+    with Gradebook(out / "gradebook.sqlite") as book:
+        rows = {r["student"]: r for r in book.students()}
+        assert rows["bob"]["score"] == rows["bob"]["max_score"] > 0
+        assert 0 < rows["alice"]["score"] < rows["alice"]["max_score"]
+        assert rows["carol"]["score"] == 0
+        assert book.mistake_counts().get("10") == 1  # alice's in-place relu_backward
+    for name in ("alice", "bob", "carol"):
+        assert (out / "reports" / f"{name}.html").is_file()
+        assert json.loads((out / "results" / f"{name}.json").read_text())["tests"]
+
+    # Unchanged submissions are skipped; a changed one is re-graded, never duplicated.
+    (folder / "carol.py").write_text((SOLUTIONS / "layers.py").read_text())
+    again = grade_class(folder, out, solutions=SOLUTIONS, jobs=2, lang="en")
+    assert sorted(again.skipped) == ["alice", "bob"] and again.graded == ["carol"]
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 3
+    dup = db.execute("SELECT COUNT(*) FROM (SELECT student, check_id FROM checks GROUP BY 1, 2 HAVING COUNT(*) > 1)")
+    assert dup.fetchone()[0] == 0
+    assert db.execute("SELECT score > 0 FROM submissions WHERE student = 'carol'").fetchone()[0] == 1
+
+
+def test_cli_batch_and_csv_export(tmp_path):
+    folder, out = _class(tmp_path), tmp_path / "out"
+    runner = CliRunner()
+    result = runner.invoke(main, ["batch", str(folder), "--solutions", str(SOLUTIONS), "--out", str(out),
+                                  "-j", "2", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "3 graded" in result.output
+    result = runner.invoke(main, ["gradebook", str(out / "gradebook.sqlite"), "--csv", str(tmp_path / "g.csv")])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(open(tmp_path / "g.csv", encoding="utf-8")))
+    assert [r["student"] for r in rows] == ["alice", "bob", "carol"]
+    assert "10" in rows[0]["mistakes"].split() and rows[1]["mistakes"] == ""
+    stats = runner.invoke(main, ["gradebook", str(out / "gradebook.sqlite"), "--lang", "en"])
+    assert "3 students" in stats.output and "known mistake 10" in stats.output
+
+
+def test_junit_xml_is_well_formed_even_with_control_characters(tmp_path):
+    root = mutant(tmp_path / "m", {"layers.py": [("    return np.maximum(0.0, x), x\n",
+                                                   "    print('\\x00\\x07<&>')\n    return x, x\n")]})
+    result = grade_official(root, "relu")
+    doc = ET.fromstring(to_junit(result, "en"))
+    cases = doc.findall(".//testcase")
+    assert len(cases) == len(result.checks)
+    failures = doc.findall(".//failure")
+    assert failures and any("<&>" in (f.text or "") for f in failures)
