@@ -79,6 +79,22 @@ def generate(solutions: Path | None, out: Path | None) -> None:
         click.echo(name)
 
 
+@main.command(help="Check the assignment before release: the reference earns full marks, the stubs "
+                   "nothing, every graded function exists, and exercises/ is what `generate` makes.")
+@click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--exercises", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def validate(solutions: Path | None, exercises: Path | None) -> None:
+    from . import paths
+    from .validate import validate as validate_assignment
+
+    problems = validate_assignment(solutions or paths.SOLUTIONS, exercises or paths.EXERCISES)
+    for p in problems:
+        click.echo(click.style("✘ " + p, fg="red"))
+    if problems:
+        sys.exit(1)
+    click.echo(click.style("✔ assignment is consistent", fg="green"))
+
+
 @main.command(help="Grade a whole class: every sub-folder, .py file or notebook of CLASS_DIR is one "
                    "student (named by it). Runs in parallel, records a SQLite gradebook in OUT, writes each "
                    "student's report and results.json, and skips what is already graded (resumable).")

@@ -87,3 +87,14 @@ def test_generate_into_a_folder(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "release" / "layers.py").is_file()
     assert "BEGIN SOLUTION" not in (tmp_path / "release" / "layers.py").read_text()
+
+
+def test_validate_passes_on_the_project_and_fails_on_a_broken_reference(tmp_path):
+    from support import mutant
+
+    from grader.validate import validate
+
+    assert CliRunner().invoke(main, ["validate"]).exit_code == 0
+    broken = mutant(tmp_path / "sol", {"layers.py": [("    db = dout.sum(axis=0)\n", "    db = dout.sum(axis=0) * 2\n")]})
+    problems = validate(broken, paths.EXERCISES, students=("v",))
+    assert any("reference fails affine.grad.db" in p for p in problems)
