@@ -146,6 +146,7 @@ class QuizItem:
     answer: Any
     correct: Any
     explanation: Any
+    options: list[Any] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
 
 
@@ -409,14 +410,24 @@ def exercise_items(result: Result, results: list[CheckResult]) -> list[Item]:
 
 
 def _quiz_items(ex_results: list[CheckResult]) -> list[QuizItem]:
+    """Questions with answer, key and explanation; messages repeating those are dropped."""
     out = []
     for n, c in enumerate(ex_results, start=1):
         d = c.details
+        correct = d.get("correct_answer", d.get("expected_answer"))
+        explanation = d.get("explanation")
+
+        def repeats(m: Message, correct: Any = correct, explanation: Any = explanation) -> bool:
+            if explanation is not None and m == explanation:
+                return True
+            return correct is not None and any(v == correct for v in m.params.values())
+
+        options = d.get("options")
         out.append(QuizItem(
             number=n, anchor=anchor(f"quiz-{c.id}"), status=c.status, points=c.points, max_points=c.max_points,
-            question=d.get("question", c.title), answer=d.get("answer"),
-            correct=d.get("correct_answer", d.get("expected_answer", d.get("key"))),
-            explanation=d.get("explanation"), messages=list(c.messages),
+            question=d.get("question", c.title), answer=d.get("answer"), correct=correct,
+            explanation=explanation, options=list(options) if isinstance(options, (list, tuple)) else [],
+            messages=[m for m in c.messages if not repeats(m)],
         ))
     return out
 
