@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__, paths, public_cases
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
+from .quiz.grading import run_quiz
 from .reference import load_reference
 from .results import Result
 from .sandbox.isolation import Isolation
@@ -77,5 +78,6 @@ def grade(
         sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.
+    run_quiz(result, submission, solutions=solutions, public=public, exercises=exercises)
     result.seconds = time.perf_counter() - start
     return result

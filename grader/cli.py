@@ -146,5 +146,31 @@ def gradebook(gradebook: Path, csv_path: Path | None, lang: str | None) -> None:
                                          count=count), lang))
 
 
+@main.command(help="Answer the concept quiz: asks the questions of your own variant in the terminal and saves "
+                   "the answer sheet after every answer (stop any time, run again to resume). With --init, "
+                   "only write the blank sheet, every question as a comment, to fill in with an editor.")
+@click.argument("sheet", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--init", is_flag=True, help="Write a blank answer sheet and exit.")
+@click.option("--student", default=None, help="Your student id (it decides your variant; default: the sheet's).")
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the questions (default: locale).")
+@click.option("--all", "revisit", is_flag=True, help="Go through every question, not only unanswered ones.")
+@click.option("--force", is_flag=True, help="Start a new sheet even if one exists (or belongs to another id).")
+@click.option("--bank", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Question bank folder (default: exercises/quiz).")
+@click.option("--solutions", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Instructors: with --init, fill in the key's answers for --student (to test a setup).")
+def quiz(sheet: Path | None, init: bool, student: str | None, lang: str | None, revisit: bool, force: bool,
+         bank: Path | None, solutions: Path | None) -> None:
+    from . import paths
+    from .api import ASSIGNMENT
+    from .quiz import SHEET_NAME
+    from .quiz.interactive import run
+
+    status = run(sheet or paths.EXERCISES / SHEET_NAME, bank or paths.EXERCISES / "quiz", student,
+                 lang or default_lang(), ASSIGNMENT, init=init, force=force, revisit=revisit,
+                 key_folder=solutions / "quiz" if solutions else None)
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

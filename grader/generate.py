@@ -21,6 +21,7 @@ import numpy as np
 from . import public_cases
 from .checks.kinds import ValueCheck
 from .checks.model import PublicCase
+from .quiz.release import write_student_bank
 from .reference import load_reference
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
@@ -114,6 +115,7 @@ def generate(solutions: Path | str, target: Path | str) -> list[str]:
             stale.unlink()
     for rel, text in files.items():
         (target / rel).write_text(text, encoding="utf-8")
+    files.update(write_student_bank(solutions, target))  # the concept quiz: grader/quiz/release.py
     cache = target / "__pycache__"
     if cache.exists():
         shutil.rmtree(cache)

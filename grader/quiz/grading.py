@@ -1,0 +1,298 @@
+"""Grade an answer sheet: one :class:`CheckResult` (``kind="quiz"``) per question.
+
+Official grading (``grade(..., solutions=DIR)``) uses the key in ``DIR/quiz/``;
+parametrised answers are computed from the student's drawn numbers by the key's
+formulas. A self-check (no solutions) uses the salted digests of the student bank in
+``exercises/quiz/``: right or wrong is known, the key is not; parametrised questions
+and graded-only quizzes cannot be checked there (0 of 0 points, "checked when graded").
+
+Scoring: a question's points when right; multiple choice gives partial credit by
+the quiz's rule (:func:`multiple_points`); wrong, missing and malformed answers
+score 0 and never affect another question.
+
+The results carry, in ``details``: the question (a bilingual message), the options
+as shown, the drawn numbers, the student's answer, the state, the correct answer and
+the explanation (both None while held back), so every report can show them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..checks.engine import Exercise, ExerciseResult
+from ..checks.model import FAILED, PASSED, CheckResult
+from ..i18n import Message, msg
+from ..submission import Notice
+from . import QUIZ_EXERCISE, SHEET_NAME
+from .answers import EMPTY, MALFORMED, Answer, canonical_number, digest, numbers_text, parse_answer
+from .bank import BankError, formula_values, load_bank
+from .model import ALL_OR_NOTHING, MULTIPLE, NUMERIC, SINGLE, TRUEFALSE, Bank, Question, Text
+from .sheet import Sheet, find_sheet, read_sheet
+from .variants import Variant, fingerprint, variants_for
+
+CORRECT, PARTIAL, WRONG, UNVERIFIABLE = "correct", "partial", "wrong", "unverifiable"
+ANONYMOUS = "anonymous"
+
+
+def quiz_exercise() -> Exercise:
+    """The quiz as an exercise (no sandboxed functions); pass it in ``grade(exercises=...)``."""
+    return Exercise(QUIZ_EXERCISE, msg("quiz.exercise"), SHEET_NAME, [], [], section="quiz")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str  # correct, partial, wrong, empty, malformed, unverifiable
+    points: float
+    right: int = 0  # multiple choice: options judged right / wrong
+    wrong: int = 0
+
+
+# ------------------------------------------------------------------ the key side
+def expected_value(q: Question, variant: Variant, bank: Bank) -> Any:
+    """The correct answer in canonical form (needs the key)."""
+    if q.type == SINGLE:
+        return q.answer
+    if q.type == MULTIPLE:
+        return frozenset(q.answer)
+    if q.type == TRUEFALSE:
+        return bool(q.answer)
+    if q.params:
+        values = formula_values(bank.formulas[q.formula](**variant.params), q.count)
+        if values is None:
+            raise ValueError(f"formula {q.formula} gave no valid answer for {variant.params}")
+        return tuple(values)
+    return tuple(float(v) for v in (q.answer if isinstance(q.answer, list) else [q.answer]))
+
+
+def allowed_error(q: Question, value: float) -> float:
+    # A hair of slack so that a correctly rounded decimal is never lost to float noise.
+    return q.tolerance + q.rel_tolerance * abs(value) + 1e-9 * max(1.0, abs(value))
+
+
+def multiple_points(q: Question, right: int, wrong: int) -> float:
+    """Partial credit: every option is a true/false statement; with ``right_minus_wrong``
+    the score is points * max(0, right - wrong) / options (guessing earns 0 on average),
+    with ``all_or_nothing`` it is the points only when every option is judged right."""
+    n = right + wrong
+    if q.scoring == ALL_OR_NOTHING:
+        return q.points if wrong == 0 else 0.0
+    return round(q.points * max(0, right - wrong) / n, 4)
+
+
+def judge(q: Question, answer: Answer, expected: Any) -> Verdict:
+    if answer.state in (EMPTY, MALFORMED):
+        return Verdict(answer.state, 0.0)
+    if q.type == MULTIPLE:
+        right = sum((o.key in answer.value) == (o.key in expected) for o in q.options)
+        wrong = len(q.options) - right
+        points = multiple_points(q, right, wrong)
+        state = CORRECT if wrong == 0 else PARTIAL if points > 0 else WRONG
+        return Verdict(state, points, right, wrong)
+    if q.type == NUMERIC:
+        ok = all(abs(a - e) <= allowed_error(q, e) for a, e in zip(answer.value, expected, strict=True))
+    else:
+        ok = answer.value == expected
+    return Verdict(CORRECT if ok else WRONG, q.points if ok else 0.0)
+
+
+# ------------------------------------------------------------------ the digest side
+def check_digests(q: Question, answer: Answer) -> Verdict:
+    """Judge with the student bank's salted digests (no key available)."""
+    if answer.state in (EMPTY, MALFORMED):
+        return Verdict(answer.state, 0.0)
+    check = q.check
+    if not check:
+        return Verdict(UNVERIFIABLE, 0.0)
+    salt = check["salt"]
+    if q.type == MULTIPLE:
+        stored = check.get("options", {})
+        right = sum(digest(salt, f"{o.key}={int(o.key in answer.value)}") == stored.get(o.key) for o in q.options)
+        wrong = len(q.options) - right
+        points = multiple_points(q, right, wrong)
+        return Verdict(CORRECT if wrong == 0 else PARTIAL if points > 0 else WRONG, points, right, wrong)
+    if q.type == NUMERIC and "grid" in check:
+        cell = math.floor(answer.value[0] / check["grid"])
+        ok = any(digest(salt, str(cell + d)) == check.get("digest") for d in (-1, 0, 1))
+    else:
+        ok = digest(salt, canonical_text(q, answer.value)) == check.get("digest")
+    return Verdict(CORRECT if ok else WRONG, q.points if ok else 0.0)
+
+
+def canonical_text(q: Question, value: Any) -> str:
+    """The normalised answer a digest is taken of (also used by :mod:`.release`)."""
+    if q.type == SINGLE:
+        return str(value)
+    if q.type == TRUEFALSE:
+        return "true" if value else "false"
+    return ",".join(canonical_number(v) for v in value)
+
+
+# ------------------------------------------------------------------ results
+def answer_message(q: Question, variant: Variant, value: Any) -> Message | str:
+    """A canonical answer as the student sees it (letters with option texts, numbers)."""
+    if q.type == SINGLE:
+        return choice_message(q, variant, value)
+    if q.type == MULTIPLE:
+        keys = sorted(value, key=variant.order.index)
+        return msg("quiz.choices", items=[choice_message(q, variant, k) for k in keys])
+    if q.type == TRUEFALSE:
+        return msg("quiz.bool.true" if value else "quiz.bool.false")
+    return numbers_text(value)
+
+
+def choice_message(q: Question, variant: Variant, key: str) -> Message:
+    return msg("quiz.choice", letter=variant.letter_of(key), text=q.option(key).text.message())
+
+
+def raw_for_details(raw: Any) -> Any:
+    if isinstance(raw, (str, bool, int, float)) or raw is None:
+        return raw[:200] if isinstance(raw, str) else raw
+    if isinstance(raw, list) and all(isinstance(v, (str, bool, int, float)) for v in raw):
+        return raw[:30]
+    return repr(raw)[:200]
+
+
+def question_result(q: Question, number: int, variant: Variant, bank: Bank, sheet: Sheet, official: bool,
+                    explain: bool, answered_by_key: bool = False) -> CheckResult:
+    text = q.text.format(variant.params)
+    section = bank.sections[q.section]
+    res = CheckResult(f"quiz.{q.id}", QUIZ_EXERCISE, q.id, "quiz",
+                      msg("quiz.title", number=number, id=q.id, question=text.message()), q.points)
+    raw = sheet.answers.get(q.id)
+    if q.id in sheet.line_errors:
+        answer = Answer(MALFORMED, error=sheet.line_errors[q.id])
+    else:
+        answer = parse_answer(q, variant, raw)
+    expected = expected_value(q, variant, bank) if official else None
+    if answered_by_key:
+        answer = Answer("ok", expected)
+    verdict = judge(q, answer, expected) if official else check_digests(q, answer)
+    if not official and not q.check:  # a self-check cannot judge it: counts 0 of 0
+        res.max_points = 0.0
+    res.points = verdict.points
+    res.status = PASSED if verdict.points >= res.max_points and verdict.state not in (EMPTY, MALFORMED) else FAILED
+    shown = answer_message(q, variant, answer.value) if answer.state == "ok" else None
+    res.messages.append(_state_message(q, verdict, shown, answer))
+    correct = explanation = None
+    if official and explain:
+        correct = answer_message(q, variant, expected)
+        fields = dict(variant.params, answer=numbers_text(expected) if q.type == NUMERIC else "")
+        explanation = msg("quiz.result.explanation", text=_explanation(q, fields).message(),
+                          section=section.title.message(), lecture=section.lecture)
+        if verdict.state != CORRECT:
+            res.messages.append(msg("quiz.result.expected", answer=correct))
+        res.messages.append(explanation)
+    elif official:
+        res.messages.append(msg("quiz.result.held_back"))
+    elif verdict.state not in (CORRECT, UNVERIFIABLE):
+        res.messages.append(msg("quiz.result.see_lecture", section=section.title.message(), lecture=section.lecture))
+    res.details.update({
+        "question": text.message(), "question_id": q.id, "quiz": q.quiz, "type": q.type,
+        "section": q.section, "lecture": section.lecture,
+        "options": [choice_message(q, variant, k) for k in variant.order],
+        "params": dict(variant.params), "raw_answer": raw_for_details(raw),
+        "answer": shown if shown is not None else msg("quiz.no_answer" if answer.state == EMPTY else
+                                                      "quiz.unreadable_answer"),
+        "state": verdict.state, "correct_answer": correct, "explanation": explanation,
+        "held_back": official and not explain, "answered_by_key": answered_by_key,
+    })
+    if q.type == MULTIPLE and verdict.state in (PARTIAL, CORRECT, WRONG):
+        res.details["options_judged"] = {"right": verdict.right, "wrong": verdict.wrong}
+    return res
+
+
+def _explanation(q: Question, fields: dict[str, Any]) -> Text:
+    assert q.explanation is not None
+    return q.explanation.format(fields) if q.params else q.explanation
+
+
+def _state_message(q: Question, verdict: Verdict, shown: Any, answer: Answer) -> Message:
+    if verdict.state == EMPTY:
+        return msg("quiz.result.missing")
+    if verdict.state == MALFORMED:
+        return msg("quiz.result.malformed", error=answer.error)
+    if verdict.state == UNVERIFIABLE:
+        return msg("quiz.result.unverifiable", answer=shown)
+    if verdict.state == PARTIAL or (q.type == MULTIPLE and verdict.state == WRONG):
+        return msg("quiz.result.partial", answer=shown, right=verdict.right, n=verdict.right + verdict.wrong,
+                   points=f"{verdict.points:g}", max_points=f"{q.points:g}", rule=msg(f"quiz.rule.{q.scoring}"))
+    return msg("quiz.result.correct" if verdict.state == CORRECT else "quiz.result.wrong", answer=shown)
+
+
+def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str, official: bool,
+                now: _dt.datetime | None = None, answered_by_key: bool = False) -> ExerciseResult:
+    """The quiz's exercise result for ``student``'s variant."""
+    now = now or _dt.datetime.now(_dt.UTC)
+    variants = variants_for(bank, student, assignment)
+    if sheet.student and sheet.student != student:
+        sheet.notices.append(Notice("quiz.sheet.other_student", {"sheet": sheet.student[:60], "student": student}))
+    elif sheet.variant and sheet.variant != fingerprint(variants):
+        sheet.notices.append(Notice("quiz.sheet.other_variant", {}))
+    er = ExerciseResult(quiz_exercise())
+    if sheet.path is not None:
+        er.graded_from[SHEET_NAME] = str(sheet.path.name)
+    number = 0
+    for quiz in bank.quizzes:
+        explain = quiz.explanations_shown(now)
+        for q in quiz.questions:
+            number += 1
+            er.results.append(question_result(q, number, variants[q.id], bank, sheet, official, explain,
+                                              answered_by_key))
+    return er
+
+
+# ------------------------------------------------------------------ the grading stage
+def wants_quiz(exercises: list[Exercise] | None) -> bool:
+    """The quiz is graded with the whole assignment, or when asked for by name."""
+    if exercises is None or any(e.name == QUIZ_EXERCISE for e in exercises):
+        return True
+    from ..specs import all_exercises
+
+    return {e.name for e in all_exercises()} <= {e.name for e in exercises}
+
+
+def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None = None,
+             public: Path | str | None = None, exercises: list[Exercise] | None = None,
+             now: _dt.datetime | None = None) -> None:
+    """The quiz stage of :func:`grader.api.grade`: adds the quiz's exercise result and
+    the sheet's notices to ``result``. Needs no sandbox; never raises for a bad sheet."""
+    result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
+    if not wants_quiz(exercises):
+        return
+    official = solutions is not None
+    folder = Path(solutions) / "quiz" if official else Path(public or paths.EXERCISES) / "quiz"
+    if not folder.is_dir():
+        return  # this assignment has no quiz
+    try:
+        bank = load_bank(folder, with_key=official)
+    except BankError as exc:
+        result.exercises.append(_bank_error(exc))
+        return
+    submission = Path(submission).resolve()
+    by_key = official and submission == Path(solutions).resolve()  # the reference answers with the key
+    path, notices = find_sheet(submission)
+    if path is not None:
+        sheet = read_sheet(path, bank.ids(), display=path.relative_to(submission).as_posix())
+    else:
+        sheet = Sheet(None)
+        if not by_key:
+            notices.append(Notice("quiz.sheet.missing", {"name": SHEET_NAME}))
+    student = result.student
+    if not official and student == ANONYMOUS and sheet.student:
+        student = sheet.student  # a self-check grades the variant the sheet was written for
+    er = grade_sheet(bank, sheet, student, result.assignment, official, now, answered_by_key=by_key)
+    result.notices.extend(notices + sheet.notices)
+    result.exercises.append(er)
+
+
+def _bank_error(exc: BankError) -> ExerciseResult:
+    er = ExerciseResult(quiz_exercise())
+    res = CheckResult("quiz.bank", QUIZ_EXERCISE, "quiz", "error", msg("quiz.bank_title"), 0.0)
+    res.details["grader_traceback"] = str(exc)
+    er.results.append(res.failed(msg("quiz.bank_error", count=len(exc.problems), first=exc.problems[0])))
+    return er

@@ -1,0 +1,220 @@
+"""The answer sheet: ``quiz_answers.toml`` in the submission (format in ``docs/quiz.md``).
+
+Reading is done by the trusted parent and is defensive: regular files only (no
+symlinks, so a sheet cannot point the grader at another file), a size cap, safe TOML
+parsing. A sheet that is not valid TOML as a whole is read again line by line, so a
+typo on one line costs only the question on that line. Problems are returned as
+notices (about the file) and per-question errors; nothing here raises for bad input.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..i18n import Message, msg, render
+from ..submission import SKIP_DIRS, Notice
+from . import SHEET_NAME, toml_out
+from .answers import numbers_text
+from .model import MULTIPLE, NUMERIC, SINGLE, TRUEFALSE, Bank, Question
+from .variants import Variant
+
+FORMAT = 1
+MAX_BYTES = 256 << 10
+MAX_DEPTH = 3
+_KEY = re.compile(r'^\s*(?:"([^"]*)"|([A-Za-z0-9_-]+))\s*=')
+_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
+
+
+@dataclass
+class Sheet:
+    path: Path | None
+    student: str | None = None
+    variant: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)  # raw values, by question id
+    line_errors: dict[str, Message] = field(default_factory=dict)  # question id -> why unreadable
+    notices: list[Notice] = field(default_factory=list)
+
+
+def find_sheet(submission: Path) -> tuple[Path | None, list[Notice]]:
+    """The sheet of a submission folder: ``quiz_answers.toml`` at its top, else the
+    shallowest one in a sub-folder (at most ``MAX_DEPTH`` deep)."""
+    if not submission.is_dir():
+        return None, []
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(submission):
+        depth = len(Path(dirpath).relative_to(submission).parts)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
+                             and depth < MAX_DEPTH)
+        if SHEET_NAME in filenames:
+            found.append(Path(dirpath) / SHEET_NAME)
+    found.sort(key=lambda p: (len(p.relative_to(submission).parts), str(p)))
+    notices = []
+    if len(found) > 1:
+        notices.append(Notice("quiz.sheet.several", {"used": _rel(found[0], submission),
+                                                     "others": ", ".join(_rel(p, submission) for p in found[1:])}))
+    return (found[0] if found else None), notices
+
+
+def _rel(path: Path, base: Path) -> str:
+    return path.relative_to(base).as_posix()
+
+
+def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME) -> Sheet:
+    """Read a sheet; never raises for bad content (see the module docstring)."""
+    sheet = Sheet(path)
+    text = _read_text(path, display, sheet.notices)
+    if text is None:
+        return sheet
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        sheet.notices.append(Notice("quiz.sheet.bad_toml", {"file": display, "error": str(exc)}))
+        data = _line_by_line(text, sheet, display)
+    head = data.get("sheet")
+    if isinstance(head, dict):
+        sheet.student = head.get("student") if isinstance(head.get("student"), str) else None
+        sheet.variant = head.get("variant") if isinstance(head.get("variant"), str) else None
+    answers = data.get("answers")
+    table = answers if isinstance(answers, dict) else {}
+    # Lenient: answers written above [answers] (at the top level) count too.
+    top = {k: v for k, v in data.items() if k in known_ids}
+    for qid, value in {**top, **table}.items():
+        if qid in known_ids:
+            sheet.answers[qid] = value
+        else:
+            close = difflib.get_close_matches(qid, known_ids, n=1)
+            key = "quiz.sheet.unknown_id_close" if close else "quiz.sheet.unknown_id"
+            sheet.notices.append(Notice(key, {"file": display, "id": qid[:60], "close": close[0] if close else ""}))
+    for name in data:
+        if name not in ("sheet", "answers") and name not in known_ids:
+            sheet.notices.append(Notice("quiz.sheet.unknown_table", {"file": display, "name": str(name)[:60]}))
+    return sheet
+
+
+def _read_text(path: Path, display: str, notices: list[Notice]) -> str | None:
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            notices.append(Notice("quiz.sheet.not_regular", {"file": display}))
+            return None
+        if info.st_size > MAX_BYTES:
+            notices.append(Notice("quiz.sheet.too_large", {"file": display, "limit_kb": MAX_BYTES >> 10}))
+            return None
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as exc:
+        notices.append(Notice("quiz.sheet.unreadable", {"file": display, "error": exc.strerror or str(exc)}))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        notices.append(Notice("quiz.sheet.encoding", {"file": display}))
+        return data.decode("utf-8-sig", errors="replace")
+
+
+def _line_by_line(text: str, sheet: Sheet, display: str) -> dict[str, Any]:
+    """Recover what can be read from a sheet that is not valid TOML as a whole."""
+    data: dict[str, Any] = {}
+    table = data
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line, number = lines[i], i + 1
+        i += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        header = _HEADER.match(line)
+        if header:
+            table = data.setdefault(header.group(1), {})
+            if not isinstance(table, dict):
+                table = {}
+            continue
+        chunk = line
+        while chunk.count("[") > chunk.count("]") and i < len(lines) and i - number < 20:
+            chunk += "\n" + lines[i]  # a list written over several lines
+            i += 1
+        try:
+            table.update(tomllib.loads(chunk))
+            continue
+        except tomllib.TOMLDecodeError as exc:
+            error = str(exc)
+        key = _KEY.match(line)
+        qid = (key.group(1) or key.group(2)) if key else None
+        if qid:
+            sheet.line_errors[qid] = msg("quiz.error.unreadable_line", line=number, error=error)
+        else:
+            sheet.notices.append(Notice("quiz.sheet.bad_line", {"file": display, "line": number}))
+    return data
+
+
+# ------------------------------------------------------------------ writing
+def answer_to_toml(value: Any) -> Any:
+    """A raw answer as it can be written back (unwritable values become unanswered)."""
+    if isinstance(value, (str, bool, int, float)) and not (isinstance(value, float) and value != value):
+        return value
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return value
+    return ""
+
+
+def render_sheet(bank: Bank, variants: dict[str, Variant], student: str, assignment: str,
+                 fingerprint: str, answers: dict[str, Any], lang: str) -> str:
+    """The whole sheet, questions as comments in ``lang`` above each answer line."""
+    t = lambda key, **p: render(msg(key, **p), lang)  # noqa: E731
+    lines = toml_out.comment(t("quiz.sheet.header"))
+    lines += toml_out.comment(t("quiz.sheet.instructions"))
+    lines += ["", "[sheet]", f"format = {FORMAT}", f"student = {toml_out.string(student)}",
+              f"assignment = {toml_out.string(assignment)}", f"variant = {toml_out.string(fingerprint)}",
+              f"lang = {toml_out.string(lang)}", "", "[answers]"]
+    number = 0
+    for quiz in bank.quizzes:
+        lines += ["", *toml_out.comment(f"==== {quiz.title.get(lang)} ====")]
+        for q in quiz.questions:
+            number += 1
+            lines += ["", *question_comment(q, variants[q.id], number, lang)]
+            lines.append(f"{q.id} = {toml_out.value(answer_to_toml(answers.get(q.id, '')))}")
+    extra = [k for k in answers if k not in variants]
+    if extra:
+        lines += ["", *toml_out.comment(t("quiz.sheet.kept_unknown"))]
+        lines += [f"{toml_out.key(k)} = {toml_out.value(answer_to_toml(answers[k]))}" for k in extra]
+    return "\n".join(lines) + "\n"
+
+
+def question_comment(q: Question, variant: Variant, number: int, lang: str) -> list[str]:
+    """The question as the student sees it: number, text, options, how to answer."""
+    t = lambda key, **p: render(msg(key, **p), lang)  # noqa: E731
+    kind = t(f"quiz.kind.{q.type}" if not (q.type == NUMERIC and q.count > 1) else "quiz.kind.numbers",
+             count=q.count)
+    head = t("quiz.sheet.question_head", number=number, kind=kind, points=f"{q.points:g}")
+    out = toml_out.comment(head)
+    out += toml_out.comment(q.text.format(variant.params).get(lang))
+    for letter, key in zip(variant.letters, variant.order, strict=True):
+        out += toml_out.comment(f"{letter}. {q.option(key).text.get(lang)}", indent="  ")
+    how = {SINGLE: "quiz.how.single", MULTIPLE: "quiz.how.multiple", TRUEFALSE: "quiz.how.truefalse",
+           NUMERIC: "quiz.how.numeric" if q.count == 1 else "quiz.how.numbers"}[q.type]
+    out += toml_out.comment(t(how, letters=variant.letters[-1:] or "", count=q.count,
+                              example=numbers_text(list(range(2, 2 + q.count)))), indent="  ")
+    if q.type == NUMERIC and (q.tolerance or q.rel_tolerance):
+        tol = f"{q.tolerance:g}" if q.tolerance else f"{q.rel_tolerance:.0%}"
+        out += toml_out.comment(t("quiz.how.tolerance", tolerance=tol), indent="  ")
+    return out
+
+
+def write_sheet(path: Path, text: str) -> None:
+    """Write atomically, so an interrupted session never leaves half a sheet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
