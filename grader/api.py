@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__, paths, public_cases
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
+from .experiments import run_experiments
 from .quiz.grading import run_quiz
 from .reference import load_reference
 from .results import Result
@@ -73,6 +74,7 @@ def grade(
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None)
         result.exercises = run_exercises(exercises, ctx, report.functions)
         # Stages that need the live sandbox after the checks (experiments) go here.
+        result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
         result.restarts = sandbox.restarts
     finally:
         sandbox.close()

@@ -1,0 +1,74 @@
+"""Experiment 2: activations through 10 layers for each initialisation.
+
+The student's ``init_weights`` makes the weights of ten 256 -> 256 layers for
+"small", "xavier" and "he" (one call per layer, all in one round trip); the grader
+pushes a batch of standard-normal inputs through them with tanh and with ReLU and
+records the standard deviation of every layer's activations. The lecture's claims
+become visible: ``randn * 0.01`` makes the signal vanish (std x ~0.16 per tanh
+layer), ``sqrt(1 / n_{L-1})`` keeps tanh networks alive, and ReLU, which zeroes half
+of its inputs, needs He's factor 2 to keep the scale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..checks.model import Context
+from ..i18n import msg
+from ..sandbox.session import Call
+from .model import experiment, part, plot, require_array, require_ok, series
+
+ID = "initialisation"
+FUNCTIONS = ["init_weights"]
+WIDTH, LAYERS, BATCH = 256, 10, 100
+METHODS = ("small", "xavier", "he")
+ACTIVATIONS = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0)}
+SEED = 1234
+
+
+def activation_stds(weights: list[np.ndarray], biases: list[np.ndarray], x: np.ndarray,
+                    activation: str) -> list[float]:
+    """Standard deviation of each layer's activations (over batch and units)."""
+    f = ACTIVATIONS[activation]
+    h, stds = x, []
+    for w, b in zip(weights, biases, strict=True):
+        h = f(h @ w + b)
+        stds.append(float(np.std(h)))
+    return stds
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    result = experiment(ID, FUNCTIONS)
+    shape = (WIDTH, WIDTH)
+    calls = [Call("init_weights", (shape, method, SEED + 100 * m + layer))
+             for m, method in enumerate(METHODS) for layer in range(LAYERS)]
+    outcomes = ctx.call_many(calls)
+    layers: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+    for m, method in enumerate(METHODS):
+        ws, bs = [], []
+        for out in outcomes[m * LAYERS:(m + 1) * LAYERS]:
+            value = require_ok("init_weights", out)
+            ws.append(require_array("init_weights", part(value, 0), "W", shape))
+            bs.append(require_array("init_weights", part(value, 1), "b", (WIDTH,)))
+        layers[method] = (ws, bs)
+    x = np.random.default_rng(SEED).standard_normal((BATCH, WIDTH))
+    with np.errstate(all="ignore"):
+        stds = {act: {method: activation_stds(*layers[method], x, act) for method in METHODS}
+                for act in ACTIVATIONS}
+    result["figures"] = {"std": stds, "width": WIDTH, "layers": LAYERS}
+    depth = list(range(1, LAYERS + 1))
+    result["plots"] = [
+        plot(act, "experiment.initialisation",
+             [series(msg("experiment.initialisation.series", method=method), depth, stds[act][method])
+              for method in METHODS], True,
+             msg("experiment.initialisation.desc", activation=act,
+                 summary="; ".join(f"{method}: {stds[act][method][-1]:.3g}" for method in METHODS)))
+        for act in ACTIVATIONS
+    ]
+    result["explanation"] = msg(
+        "experiment.initialisation.explanation", layers=LAYERS, width=WIDTH,
+        tanh_small=stds["tanh"]["small"][-1], tanh_xavier=stds["tanh"]["xavier"][-1],
+        relu_xavier=stds["relu"]["xavier"][-1], relu_he=stds["relu"]["he"][-1])
+    return result
