@@ -380,8 +380,19 @@ def bn_train_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
             found.append("25")
         elif got[name] is None:
             return [msg("stability.bn.running_missing", name=name)], []
+    x32 = inputs["x"].astype(np.float32)  # mistake 31: arithmetic in float32, even if the result is float64
+    low = gamma_beta(inputs, x32, x32.mean(axis=0), x32.var(axis=0))
+    if "23" not in found and "24" not in found and not _close(got["out"], expected[0]) \
+            and _close(got["out"], low, rtol=1e-4, atol=1e-6):
+        found.append("31")
     found = list(dict.fromkeys(found))
     return _found(*found)
+
+
+def gamma_beta(inputs: dict, x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """gamma * x_hat + beta for given statistics (in x's precision)."""
+    eps = inputs["bn_param"]["eps"]
+    return inputs["gamma"] * ((x - mean) / np.sqrt(var + x.dtype.type(eps))) + inputs["beta"]
 
 
 def bn_test_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
