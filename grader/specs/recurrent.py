@@ -1,0 +1,323 @@
+"""Exercise specs for the recurrent layers: vanilla RNN (one step, and BPTT over a
+sequence), bidirectional RNN, LSTM and GRU (lecture sections 循环神经网络,
+双向循环神经网络, LSTM, GRU).
+
+Inputs: N, D, H, T all different (3, 6, 5, 4), unit-scale weights (standard normal,
+so a derivative taken of the wrong quantity is far off), biases and states drawn
+per student. Every forward is checked against the reference, strictly shaped;
+every gradient numerically against the student's own forward and against the
+reference, each its own item; inputs and upstream gradients must stay unchanged.
+When a check fails, the probes of :mod:`grader.specs.recurrent_probes` say where
+(gate block, time step, which upstream gradient) and name known mistakes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks.engine import Exercise
+from ..checks.gradient import GradientCheck, Param
+from ..checks.kinds import MutationCheck, Output
+from ..i18n import msg
+from .recurrent_probes import (
+    Candidate,
+    GateModel,
+    ProbedValueCheck,
+    birnn_variants,
+    causality_probe,
+    dsigmoid,
+    dtanh,
+    gate_order_probe,
+    gate_probe,
+    gradient_probes,
+    gru_cell,
+    gru_saturation_probe,
+    gru_sequence,
+    lstm_cell,
+    lstm_cell_state_rules,
+    lstm_saturation_probe,
+    lstm_sequence,
+    rnn_sequence,
+    sigmoid,
+    swapped_shapes_probe,
+    time_step_probe,
+    variants_probe,
+)
+
+N, D, H, T = 3, 6, 5, 4
+MODULE = "rnn_layers.py"
+
+POINTS_VALUE = 2.0  # a forward's outputs (shared among them)
+POINTS_NUMERIC = 1.0  # each gradient against the numerical gradient of the student's forward
+POINTS_REFERENCE = 1.0  # each gradient against the reference
+POINTS_MUTATION = 0.5  # each function leaves its arguments unchanged
+
+STEP_X = ("sample", "feature")
+SEQ_X = ("sample", "time", "feature")
+STATE = ("sample", "unit")
+SEQ_H = ("sample", "time", "unit")
+MATRIX = ("row", "col")
+LSTM_BLOCKS = ("i", "f", "o", "g")
+GRU_BLOCKS = ("r", "z", "n")
+
+
+# ---------------------------------------------------------------------- inputs
+def _x(rng, shape):
+    return 0.5 * rng.standard_normal(shape)
+
+
+def _h(rng):
+    return rng.uniform(-0.9, 0.9, (N, H))
+
+
+def _cell(rng, gates: int, prefix: str = "", suffix: str = "", two_biases: bool = False) -> dict:
+    """Unit-scale stacked weights (D, gates*H), (H, gates*H) and bias(es)."""
+    p = {f"Wx{suffix}": rng.standard_normal((D, gates * H)), f"Wh{suffix}": rng.standard_normal((H, gates * H))}
+    if two_biases:
+        p["bx"] = 0.5 * rng.standard_normal(gates * H)
+        p["bh"] = 0.5 * rng.standard_normal(gates * H)
+    else:
+        p[f"b{suffix}"] = 0.5 * rng.standard_normal(gates * H)
+    return p
+
+
+def rnn_step_inputs(rng):
+    return {"x": _x(rng, (N, D)), "prev_h": _h(rng), **_cell(rng, 1)}
+
+
+def rnn_inputs(rng):
+    return {"x": _x(rng, (N, T, D)), "h0": _h(rng), **_cell(rng, 1)}
+
+
+def birnn_inputs(rng):
+    return {"x": _x(rng, (N, T, D)), "h0_f": _h(rng), "h0_b": _h(rng), **_cell(rng, 1, suffix="_f"),
+            **_cell(rng, 1, suffix="_b")}
+
+
+def lstm_step_inputs(rng):
+    return {"x": _x(rng, (N, D)), "prev_h": _h(rng), "prev_c": rng.standard_normal((N, H)), **_cell(rng, 4)}
+
+
+def lstm_inputs(rng):
+    return {"x": _x(rng, (N, T, D)), "h0": _h(rng), **_cell(rng, 4)}
+
+
+def gru_step_inputs(rng):
+    return {"x": _x(rng, (N, D)), "prev_h": _h(rng), **_cell(rng, 3, two_biases=True)}
+
+
+def gru_inputs(rng):
+    return {"x": _x(rng, (N, T, D)), "h0": _h(rng), **_cell(rng, 3, two_biases=True)}
+
+
+def _upstream(*names: str, seq: bool = False, width: int = H):
+    shape = (N, T, width) if seq else (N, width)
+    return lambda rng: {name: rng.standard_normal(shape) for name in names}
+
+
+# ---------------------------------------------------------- gate-level models
+def _rnn_quantities(i):
+    a = i["x"] @ i["Wx"] + i["prev_h"] @ i["Wh"] + i["b"]
+    return {"a": a, "h": np.tanh(a)}
+
+
+def _lstm_quantities(i):
+    return lstm_cell(i["x"], i["prev_h"], i["prev_c"], i["Wx"], i["Wh"], i["b"])[2]
+
+
+def _gru_quantities(i):
+    return gru_cell(i["x"], i["prev_h"], i["Wx"], i["Wh"], i["bx"], i["bh"])[1]
+
+
+def _sigmoid_gate_candidates(gate: str, setting: str) -> tuple[Candidate, ...]:
+    """Mistake 6 on a sigmoid gate: sigmoid' fed the activation, or s(1 - s) of the pre-activation."""
+    return (Candidate("6", setting, (gate,), lambda q: dsigmoid(sigmoid(q[gate])) / dsigmoid(q[gate])),
+            Candidate("6", setting, (gate,), lambda q: dsigmoid(q[f"a_{gate}"]) / dsigmoid(q[gate])))
+
+
+RNN_GATES = GateModel(
+    blocks=("a",), bias="b", upstream=("dnext_h",), quantities=_rnn_quantities,
+    candidates=(
+        Candidate("6", "dnext_h", ("a",), lambda q: dtanh(q["a"]) / dtanh(q["h"])),
+        Candidate("6", "dnext_h", ("a",), lambda q: dtanh(np.tanh(q["h"])) / dtanh(q["h"])),
+    ))
+
+LSTM_GATES = GateModel(
+    blocks=LSTM_BLOCKS, bias="b", upstream=("dnext_h", "dnext_c"), quantities=_lstm_quantities,
+    candidates=(
+        # tanh(prev_c) (or c itself) where tanh(next_c) is due: in do ...
+        Candidate("5", "dnext_h", ("o",), lambda q: np.tanh(q["prev_c"]) / np.tanh(q["c"])),
+        Candidate("5", "dnext_h", ("o",), lambda q: q["prev_c"] / np.tanh(q["c"])),
+        Candidate("5", "dnext_h", ("o",), lambda q: q["c"] / np.tanh(q["c"])),
+        # ... or in the path from dnext_h into dc
+        Candidate("5", "dnext_h", ("i", "f", "g"), lambda q: dtanh(np.tanh(q["prev_c"])) / dtanh(np.tanh(q["c"]))),
+        Candidate("6", "dnext_h", ("i", "f", "g"), lambda q: dtanh(q["c"]) / dtanh(np.tanh(q["c"]))),
+        Candidate("6", "dnext_h", ("i", "f", "g"),
+                  lambda q: dtanh(np.tanh(np.tanh(q["c"]))) / dtanh(np.tanh(q["c"]))),
+        *_sigmoid_gate_candidates("o", "dnext_h"),
+        *_sigmoid_gate_candidates("i", "dnext_c"),
+        *_sigmoid_gate_candidates("f", "dnext_c"),
+        Candidate("6", "dnext_c", ("g",), lambda q: dtanh(q["a_g"]) / dtanh(q["g"])),
+        Candidate("6", "dnext_c", ("g",), lambda q: dtanh(np.tanh(q["g"])) / dtanh(q["g"])),
+        Candidate("1", "dnext_c", ("g",), lambda q: dsigmoid(q["g"]) / dtanh(q["g"])),
+    ),
+    rules=(lstm_cell_state_rules,))
+
+GRU_GATES = GateModel(
+    blocks=GRU_BLOCKS, bias="bx", upstream=("dnext_h",), quantities=_gru_quantities,
+    candidates=(
+        Candidate("6", "dnext_h", ("r", "n"), lambda q: dtanh(q["a_n"]) / dtanh(q["n"])),
+        Candidate("6", "dnext_h", ("r", "n"), lambda q: dtanh(np.tanh(q["n"])) / dtanh(q["n"])),
+        *_sigmoid_gate_candidates("z", "dnext_h"),
+        *_sigmoid_gate_candidates("r", "dnext_h"),
+        Candidate("11", "dnext_h", ("z",), lambda q: -np.ones_like(q["z"])),
+        Candidate("11", "dnext_h", ("r", "n"), lambda q: q["z"] / (1.0 - q["z"])),
+    ))
+
+
+# --------------------------------------------------------------- check helpers
+def _params(x: str, x_axes, states: list[tuple[str, str]], weights: list[tuple[str, str]],
+            blocks: tuple[str, ...] = ()) -> list[Param]:
+    out = [Param(x, "d" + x, axes=x_axes)]
+    out += [Param(name, grad, axes=STATE) for name, grad in states]
+    for name, grad in weights:
+        out.append(Param(name, grad, axes=MATRIX if name.startswith("W") else ("unit",), blocks=blocks))
+    return out
+
+
+def _mutations(name: str, fwd: str, bwd: str, inputs, upstream) -> list[MutationCheck]:
+    return [MutationCheck(f"{name}.forward_mutation", fwd, inputs, POINTS_MUTATION),
+            MutationCheck(f"{name}.backward_mutation", bwd, upstream, POINTS_MUTATION, forward=fwd,
+                          forward_inputs=inputs)]
+
+
+def _gradients(name: str, fwd: str, bwd: str, inputs, params: list[Param], probes: list, n_outputs: int = 1):
+    return GradientCheck(f"{name}.grad", bwd, inputs, params, POINTS_NUMERIC, points_reference=POINTS_REFERENCE,
+                         forward=fwd, n_outputs=n_outputs, probes=gradient_probes(*probes))
+
+
+# ------------------------------------------------------------------ exercises
+def _rnn_step() -> Exercise:
+    fwd, bwd = "rnn_step_forward", "rnn_step_backward"
+    params = _params("x", STEP_X, [("prev_h", "dprev_h")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")])
+    checks = [
+        ProbedValueCheck("rnn_step.forward", fwd, rnn_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE),
+        _gradients("rnn_step", fwd, bwd, rnn_step_inputs, params,
+                   [swapped_shapes_probe([("x", "prev_h"), ("Wx", "Wh")]), gate_probe(RNN_GATES)]),
+        *_mutations("rnn_step", fwd, bwd, rnn_step_inputs, _upstream("dnext_h")),
+    ]
+    return Exercise("rnn_step", msg("exercise.rnn_step"), MODULE, [fwd, bwd], checks, section="rnn")
+
+
+def _sequence_variants(model: str):
+    """Forward variants of a sequence layer: reversed time (8), h0 at every step (9), c0 = h0 (9)."""
+    run = {"rnn": rnn_sequence, "lstm": lstm_sequence, "gru": gru_sequence}[model]
+    variants = [
+        ("8", "recurrent.variant.reversed", lambda i: [run(i, reverse=True)]),
+        ("8", "recurrent.variant.reversed", lambda i: [run(i, reverse=True)[:, ::-1]]),
+        ("9", "recurrent.variant.h0_every_step", lambda i: [run(i, h0_every_step=True)]),
+    ]
+    if model == "lstm":
+        variants += [("9", "recurrent.variant.c0_is_h0", lambda i: [lstm_sequence(i, c0_is_h0=True)]),
+                     ("1", None, lambda i: [lstm_sequence(i, candidate=sigmoid)])]
+    if model == "gru":
+        variants += [("11", None, lambda i: [gru_sequence(i, reversed_update=True)]),
+                     ("12", None, lambda i: [gru_sequence(i, reset_before_product=True)])]
+    return variants
+
+
+def _rnn() -> Exercise:
+    fwd, bwd = "rnn_forward", "rnn_backward"
+    params = _params("x", SEQ_X, [("h0", "dh0")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")])
+    checks = [
+        ProbedValueCheck("rnn.forward", fwd, rnn_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         probes=[variants_probe(_sequence_variants("rnn"), [(0,)]), causality_probe()]),
+        _gradients("rnn", fwd, bwd, rnn_inputs, params,
+                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+        *_mutations("rnn", fwd, bwd, rnn_inputs, _upstream("dh", seq=True)),
+    ]
+    return Exercise("rnn", msg("exercise.rnn"), MODULE, [fwd, bwd], checks, section="rnn")
+
+
+def _birnn() -> Exercise:
+    fwd, bwd = "birnn_forward", "birnn_backward"
+    params = _params("x", SEQ_X, [("h0_f", "dh0_f"), ("h0_b", "dh0_b")],
+                     [("Wx_f", "dWx_f"), ("Wh_f", "dWh_f"), ("b_f", "db_f"),
+                      ("Wx_b", "dWx_b"), ("Wh_b", "dWh_b"), ("b_b", "db_b")])
+    checks = [
+        ProbedValueCheck("birnn.forward", fwd, birnn_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         probes=[variants_probe(birnn_variants(), [(0,)]), causality_probe(bidirectional=True)]),
+        _gradients("birnn", fwd, bwd, birnn_inputs, params,
+                   [swapped_shapes_probe([("Wx_f", "Wh_f"), ("Wx_b", "Wh_b")]), time_step_probe(halves=2)]),
+        *_mutations("birnn", fwd, bwd, birnn_inputs, _upstream("dh", seq=True, width=2 * H)),
+    ]
+    return Exercise("birnn", msg("exercise.birnn"), MODULE, [fwd, bwd], checks, section="birnn")
+
+
+def _lstm_step() -> Exercise:
+    fwd, bwd = "lstm_step_forward", "lstm_step_backward"
+    params = _params("x", STEP_X, [("prev_h", "dprev_h"), ("prev_c", "dprev_c")],
+                     [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")], blocks=LSTM_BLOCKS)
+    paths = [(0,), (1,)]
+    sigmoid_candidate = ("1", None, lambda i: list(lstm_cell(i["x"], i["prev_h"], i["prev_c"], i["Wx"], i["Wh"],
+                                                             i["b"], candidate=sigmoid)[:2]))
+    checks = [
+        ProbedValueCheck("lstm_step.forward", fwd, lstm_step_inputs,
+                         [Output("next_h", (0,), STATE), Output("next_c", (1,), STATE)], POINTS_VALUE,
+                         probes=[gate_order_probe("lstm_step", paths), variants_probe([sigmoid_candidate], paths),
+                                 lstm_saturation_probe(sequence=False)]),
+        _gradients("lstm_step", fwd, bwd, lstm_step_inputs, params,
+                   [swapped_shapes_probe([("x", "prev_h"), ("Wx", "Wh")]), gate_probe(LSTM_GATES)], n_outputs=2),
+        *_mutations("lstm_step", fwd, bwd, lstm_step_inputs, _upstream("dnext_h", "dnext_c")),
+    ]
+    return Exercise("lstm_step", msg("exercise.lstm_step"), MODULE, [fwd, bwd], checks, section="lstm")
+
+
+def _lstm() -> Exercise:
+    fwd, bwd = "lstm_forward", "lstm_backward"
+    params = _params("x", SEQ_X, [("h0", "dh0")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")], blocks=LSTM_BLOCKS)
+    checks = [
+        ProbedValueCheck("lstm.forward", fwd, lstm_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         probes=[gate_order_probe("lstm_seq", [(0,)]),
+                                 variants_probe(_sequence_variants("lstm"), [(0,)]),
+                                 lstm_saturation_probe(sequence=True), causality_probe()]),
+        _gradients("lstm", fwd, bwd, lstm_inputs, params, [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+        *_mutations("lstm", fwd, bwd, lstm_inputs, _upstream("dh", seq=True)),
+    ]
+    return Exercise("lstm", msg("exercise.lstm"), MODULE, [fwd, bwd], checks, section="lstm")
+
+
+def _gru_step() -> Exercise:
+    fwd, bwd = "gru_step_forward", "gru_step_backward"
+    params = _params("x", STEP_X, [("prev_h", "dprev_h")],
+                     [("Wx", "dWx"), ("Wh", "dWh"), ("bx", "dbx"), ("bh", "dbh")], blocks=GRU_BLOCKS)
+    step = lambda i, **kw: [gru_cell(i["x"], i["prev_h"], i["Wx"], i["Wh"], i["bx"], i["bh"], **kw)[0]]
+    variants = [("11", None, lambda i: step(i, reversed_update=True)),
+                ("12", None, lambda i: step(i, reset_before_product=True))]
+    checks = [
+        ProbedValueCheck("gru_step.forward", fwd, gru_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE,
+                         probes=[gate_order_probe("gru_step", [(0,)]), variants_probe(variants, [(0,)]),
+                                 gru_saturation_probe(sequence=False)]),
+        _gradients("gru_step", fwd, bwd, gru_step_inputs, params,
+                   [swapped_shapes_probe([("x", "prev_h"), ("Wx", "Wh")]), gate_probe(GRU_GATES)]),
+        *_mutations("gru_step", fwd, bwd, gru_step_inputs, _upstream("dnext_h")),
+    ]
+    return Exercise("gru_step", msg("exercise.gru_step"), MODULE, [fwd, bwd], checks, section="gru")
+
+
+def _gru() -> Exercise:
+    fwd, bwd = "gru_forward", "gru_backward"
+    params = _params("x", SEQ_X, [("h0", "dh0")], [("Wx", "dWx"), ("Wh", "dWh"), ("bx", "dbx"), ("bh", "dbh")],
+                     blocks=GRU_BLOCKS)
+    checks = [
+        ProbedValueCheck("gru.forward", fwd, gru_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         probes=[gate_order_probe("gru_seq", [(0,)]), variants_probe(_sequence_variants("gru"), [(0,)]),
+                                 gru_saturation_probe(sequence=True), causality_probe()]),
+        _gradients("gru", fwd, bwd, gru_inputs, params, [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+        *_mutations("gru", fwd, bwd, gru_inputs, _upstream("dh", seq=True)),
+    ]
+    return Exercise("gru", msg("exercise.gru"), MODULE, [fwd, bwd], checks, section="gru")
+
+
+def exercises() -> list[Exercise]:
+    return [_rnn_step(), _rnn(), _birnn(), _lstm_step(), _lstm(), _gru_step(), _gru()]
