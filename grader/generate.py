@@ -21,7 +21,7 @@ import numpy as np
 from . import public_cases
 from .checks.kinds import ValueCheck
 from .checks.model import PublicCase
-from .quiz.release import write_student_bank
+from .quiz.release import release_files
 from .reference import load_reference
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
@@ -102,6 +102,7 @@ def render_release(solutions: Path, exercises: list | None = None) -> dict[str, 
             continue
         files[path.name] = HEADER.format(name=path.name) + strip_solutions(path.read_text(encoding="utf-8"), path.name)
     files[public_cases.FILENAME] = public_cases.dumps(build_public_cases(Path(solutions), exercises))
+    files.update(release_files(Path(solutions)))  # the concept quiz's student bank (grader/quiz/release.py)
     return files
 
 
@@ -114,8 +115,8 @@ def generate(solutions: Path | str, target: Path | str) -> list[str]:
         if stale.name not in files:
             stale.unlink()
     for rel, text in files.items():
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
         (target / rel).write_text(text, encoding="utf-8")
-    files.update(write_student_bank(solutions, target))  # the concept quiz: grader/quiz/release.py
     cache = target / "__pycache__"
     if cache.exists():
         shutil.rmtree(cache)

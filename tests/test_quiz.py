@@ -524,3 +524,11 @@ def test_parse_answer_forms(key):
         assert parse_answer(tf, make_variant(tf, 1), raw).value is value
     assert parse_answer(q, v, "A" * 500).state == "malformed"
     assert math.isclose(parse_answer(key.question("act_sigmoid_max"), v, "−0.5").value[0], -0.5)
+
+
+def test_self_check_without_a_sheet_leaves_the_quiz_out(tmp_path):
+    result = grade(tmp_path, exercises=[quiz_exercise()])
+    assert result.exercises == [] and "quiz.sheet.not_started" in [n.key for n in result.notices]
+    write_sheet(tmp_path / SHEET_NAME, '[answers]\nrnn_sharing = false\n')
+    result = grade(tmp_path, exercises=[quiz_exercise()])
+    assert result.exercises[0].results and result.score == 1

@@ -122,3 +122,13 @@ def test_missing_bank(tmp_path):
     res = CliRunner().invoke(main, ["quiz", str(tmp_path / SHEET_NAME), "--bank", str(tmp_path / "none"),
                                     "--student", "x", "--lang", "en"])
     assert res.exit_code == 2 and "No quiz was found" in res.output
+
+
+def test_write_key_sheet_gives_full_marks(tmp_path, key):
+    from grader.quiz.interactive import write_key_sheet
+
+    write_key_sheet(tmp_path / SHEET_NAME, "quinn")
+    er = grade_sheet(key, read_sheet(tmp_path / SHEET_NAME, key.ids()), "quinn", ASSIGNMENT, official=True)
+    assert er.points == er.max_points
+    other = grade_sheet(key, read_sheet(tmp_path / SHEET_NAME, key.ids()), "rae", ASSIGNMENT, official=True)
+    assert other.points < other.max_points

@@ -182,11 +182,12 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
     if official and explain:
         correct = answer_message(q, variant, expected)
         fields = dict(variant.params, answer=numbers_text(expected) if q.type == NUMERIC else "")
-        explanation = msg("quiz.result.explanation", text=_explanation(q, fields).message(),
-                          section=section.title.message(), lecture=section.lecture)
+        where = {"text": _explanation(q, fields).message(), "section": section.title.message(),
+                 "lecture": section.lecture}
+        explanation = msg("quiz.result.explanation_body", **where)  # for reports that label it themselves
         if verdict.state != CORRECT:
             res.messages.append(msg("quiz.result.expected", answer=correct))
-        res.messages.append(explanation)
+        res.messages.append(msg("quiz.result.explanation", **where))
     elif official:
         res.messages.append(msg("quiz.result.held_back"))
     elif verdict.state not in (CORRECT, UNVERIFIABLE):
@@ -278,6 +279,10 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
     path, notices = find_sheet(submission)
     if path is not None:
         sheet = read_sheet(path, bank.ids(), display=path.relative_to(submission).as_posix())
+    elif not official and not by_key:
+        # A self-check of code alone (the quiz not started): say so, do not count it.
+        result.notices.extend([*notices, Notice("quiz.sheet.not_started", {"name": SHEET_NAME})])
+        return
     else:
         sheet = Sheet(None)
         if not by_key:

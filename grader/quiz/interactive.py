@@ -164,3 +164,16 @@ def run(sheet: Path, bank_folder: Path, student: str | None, lang: str, assignme
     echo(t("quiz.ask.saved", path=str(sheet), answered=session.count_answered(), total=len(bank.questions)))
     echo(t("quiz.ask.next_step", name=SHEET_NAME))
     return 0
+
+
+def write_key_sheet(path: Path, student: str, solutions: Path | None = None, lang: str = "en",
+                    assignment: str | None = None) -> None:
+    """Write a sheet holding the key's answers for ``student``'s variant (instructors and
+    tests: a copy of the reference solutions plus this sheet scores full marks)."""
+    from .. import paths
+    from ..api import ASSIGNMENT
+
+    bank = load_bank(Path(solutions or paths.SOLUTIONS) / "quiz", with_key=True)
+    session = Session(bank, Path(path), student, assignment or ASSIGNMENT, lang)
+    session.answers = key_answers(bank, session.variants)
+    session.save()

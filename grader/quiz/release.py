@@ -101,10 +101,16 @@ def render_student_bank(key_folder: Path | str) -> dict[str, str]:
     return files
 
 
-def write_student_bank(solutions: Path | str, target: Path | str) -> dict[str, str]:
-    """Write ``solutions/quiz`` as ``target/quiz``; returns {relative path: text}.
+def release_files(solutions: Path | str) -> dict[str, str]:
+    """The student bank as files of the release, by path relative to ``exercises/``.
 
-    This is the one call :func:`grader.generate.generate` makes for the quiz."""
+    This is the one call :func:`grader.generate.render_release` makes for the quiz."""
+    return {f"{FOLDER}/{name}": text for name, text in render_student_bank(Path(solutions) / FOLDER).items()}
+
+
+def write_student_bank(solutions: Path | str, target: Path | str) -> dict[str, str]:
+    """Write ``solutions/quiz`` as ``target/quiz``, removing stale bank files; returns
+    {relative path: text}."""
     files = render_student_bank(Path(solutions) / FOLDER)
     out = Path(target) / FOLDER
     if files:
