@@ -437,7 +437,7 @@ def causality_probe(bidirectional: bool = False) -> ValueProbe:
     def probe(ctx, check, inputs, value, expected) -> Finding:
         x = inputs["x"]
         T = x.shape[1]
-        t0 = T // 2 - (0 if bidirectional else 1) if T > 2 else 1
+        t0 = T // 2
         x2 = x.copy()
         x2[:, t0] += 1.0
         changed = {**inputs, "x": x2}
@@ -843,9 +843,11 @@ def _time_direction(rows: list[_StepRow], x_name: str, mistake: str, halves: int
 
 def _not_carried(rows: list[_StepRow], x_name: str, h0_names: list[str], weight_names: list[str]) -> bool:
     """Mistake 7. With the upstream gradient only at the last step a layer reads, dx
-    at every other step and dh0 come out exactly 0 (nothing carried back); or dx is
-    right everywhere but the weight gradients are right only when the upstream
-    gradient sits at the first step read (they are overwritten, not summed)."""
+    is right at that step but exactly 0 at every other step, and so is dh0 (nothing
+    is carried back); or dx is right everywhere but the weight gradients are right
+    only when the upstream gradient sits at the first step read (they are
+    overwritten, not summed). A carry dropped on one path only (an LSTM that keeps
+    dprev_c but drops dprev_h) is localised by the messages but not named."""
     T = len(rows[0].along_x)
     for row in rows:
         if row.t != (T - 1 if row.half == 0 else 0):
@@ -854,8 +856,9 @@ def _not_carried(rows: list[_StepRow], x_name: str, h0_names: list[str], weight_
         assert gx is not None
         before = [s for s in range(T) if s != row.t]
         h0 = h0_names[row.half:row.half + 1] or h0_names
-        if all(np.all(np.abs(gx[:, s]) <= 1e-12) for s in before) and all(_is_zero(row.grads.get(n)) for n in h0) \
-                and any(s in row.wrong_x for s in before):
+        if row.t not in row.wrong_x and any(s in row.wrong_x for s in before) \
+                and all(np.all(np.abs(gx[:, s]) <= 1e-12) for s in before) \
+                and all(_is_zero(row.grads.get(n)) for n in h0):
             return True
     if any(row.wrong_x for row in rows):
         return False
