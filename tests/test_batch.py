@@ -15,6 +15,7 @@ from grader import paths
 from grader.batch import discover, grade_class
 from grader.cli import main
 from grader.gradebook import Gradebook
+from grader.quiz.interactive import write_key_sheet
 from grader.results.junit import to_junit
 
 
@@ -23,6 +24,7 @@ def _class(tmp_path):
     folder.mkdir()
     shutil.copytree(paths.EXAMPLES / "sample_submission", folder / "alice")
     mutant(folder / "bob", {})
+    write_key_sheet(folder / "bob" / "quiz_answers.toml", "bob")  # bob also gets the quiz right
     (folder / "carol.py").write_text("def relu_forward(x):\n    return x, x\n")
     (folder / ".hidden").mkdir()
     return folder

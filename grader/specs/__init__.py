@@ -12,7 +12,7 @@ import pkgutil
 
 from ..checks.engine import Exercise
 
-_SKIP = {"common"}
+_SKIP = {"common", "recurrent_probes"}  # helper modules, not exercise families
 
 
 def all_exercises() -> list[Exercise]:

@@ -866,8 +866,3 @@ def _not_carried(rows: list[_StepRow], x_name: str, h0_names: list[str], weight_
     later = [row for row in rows if row.t != (0 if row.half == 0 else T - 1)]
     only_weights = all(p.name in weight_names for row in rows for p in row.wrong_other)
     return only_weights and not any(row.wrong_other for row in first) and any(row.wrong_other for row in later)
-
-
-def exercises() -> list:
-    """No exercises here (``grader.specs`` discovers every module; this one holds probes)."""
-    return []
