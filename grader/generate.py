@@ -111,8 +111,10 @@ def generate(solutions: Path | str, target: Path | str) -> list[str]:
     solutions, target = Path(solutions), Path(target)
     files = render_release(solutions)
     target.mkdir(parents=True, exist_ok=True)
-    for stale in target.glob("*.py"):
-        if stale.name not in files:
+    # Anything we would generate but no longer do (a removed module or quiz file).
+    for stale in target.rglob("*"):
+        rel = stale.relative_to(target).as_posix()
+        if stale.is_file() and stale.suffix in (".py", ".toml", ".json", ".ipynb") and rel not in files:
             stale.unlink()
     for rel, text in files.items():
         (target / rel).parent.mkdir(parents=True, exist_ok=True)

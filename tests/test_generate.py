@@ -52,3 +52,17 @@ def test_release_contains_no_reference_code():
     files = render_release(paths.SOLUTIONS)
     joined = "\n".join(files.values())
     assert "np.exp(-x[pos])" not in joined  # a line of the reference sigmoid
+
+
+def test_generate_removes_files_it_no_longer_makes(tmp_path):
+    from grader.generate import generate
+
+    out = tmp_path / "release"
+    (out / "quiz").mkdir(parents=True)
+    (out / "old_module.py").write_text("x = 1\n")
+    (out / "quiz" / "removed.toml").write_text("")
+    (out / "README.txt").write_text("kept: not a generated kind of file\n")
+    written = generate(paths.SOLUTIONS, out)
+    assert not (out / "old_module.py").exists() and not (out / "quiz" / "removed.toml").exists()
+    assert (out / "README.txt").exists()
+    assert all((out / rel).is_file() for rel in written)
