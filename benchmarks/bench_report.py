@@ -5,9 +5,11 @@
 Grades a few full submissions once (the sample submission officially and as a
 self-check, the reference solutions, the untouched stubs), then renders each
 report in both languages: the first render in this process (template compile
-included, which is what one ``rnngrade grade --html`` pays) and the median of
-``--repeat`` further renders. Prints a table and checks the targets: a render
-under 100 ms and a file under 1 MB.
+included) and the median of ``--repeat`` further renders. Then, in ``--fresh``
+new processes, what one ``rnngrade grade --html`` pays on top of grading: importing
+the report code, rendering and writing the file (compiled templates come from
+jinja2's bytecode cache after the first run). Prints tables and checks the targets:
+the median fresh-process cost under 100 ms and every file under 1 MB.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +32,7 @@ SIZE_BUDGET_BYTES = 1_000_000
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--fresh", type=int, default=5, help="fresh processes timed (CLI-like)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -76,16 +80,41 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r['case']:22} {r['lang']:4} {r['checks']:6d} {r['grade_ms']:9.1f} {r['first_render_ms']:10.1f} "
               f"{r['median_render_ms']:8.2f} {r['max_render_ms']:8.2f} {r['bytes'] / 1024:7.1f}")
-    worst_first = max(r["first_render_ms"] for r in rows)
+    fresh = [fresh_process_ms() for _ in range(args.fresh)]
+    fresh_median = statistics.median(fresh) if fresh else float("nan")
     worst_median = max(r["median_render_ms"] for r in rows)
     largest = max(r["bytes"] for r in rows)
-    ok = worst_first + import_ms < RENDER_BUDGET_MS and largest < SIZE_BUDGET_BYTES
-    print(f"\nworst first render + import: {worst_first + import_ms:.1f} ms (budget {RENDER_BUDGET_MS:.0f} ms); "
-          f"worst median render: {worst_median:.1f} ms; largest file: {largest / 1024:.1f} KB "
+    print(f"\nfresh process (import + render + write, sample, zh): "
+          f"{', '.join(f'{x:.1f}' for x in fresh)} ms; median {fresh_median:.1f} ms")
+    ok = fresh_median < RENDER_BUDGET_MS and largest < SIZE_BUDGET_BYTES
+    print(f"report adds {fresh_median:.1f} ms to a CLI grade (budget {RENDER_BUDGET_MS:.0f} ms); worst median "
+          f"render in a warm process: {worst_median:.1f} ms; largest file: {largest / 1024:.1f} KB "
           f"(budget {SIZE_BUDGET_BYTES / 1e6:.0f} MB) -> {'OK' if ok else 'OVER BUDGET'}")
     if args.json:
-        args.json.write_text(json.dumps({"import_ms": round(import_ms, 1), "rows": rows}, indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps({"import_ms": round(import_ms, 1), "rows": rows,
+                                         "fresh_ms": [round(x, 1) for x in fresh]}, indent=2), encoding="utf-8")
     return 0 if ok else 1
+
+
+_FRESH = """
+import sys, tempfile, time
+sys.path.insert(0, {root!r})
+from grader import paths
+from grader.api import grade
+result = grade(paths.EXAMPLES / "sample_submission", solutions=paths.SOLUTIONS, student="sample")
+t0 = time.perf_counter()
+from grader.report.html import write_html
+with tempfile.TemporaryDirectory() as d:
+    write_html(result, d + "/report.html", "zh")
+print((time.perf_counter() - t0) * 1000)
+"""
+
+
+def fresh_process_ms() -> float:
+    """Import + render + write in a new interpreter, after grading there."""
+    out = subprocess.run([sys.executable, "-c", _FRESH.format(root=str(ROOT))], check=True,
+                         capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

@@ -64,15 +64,18 @@ def rich(text: str, words: frozenset[str] = frozenset()) -> Markup:
         return f"<code>{mo.group(0)}</code>"
 
     out = _TOKEN.sub(sub, escaped)
-    if words:
-        pattern = re.compile(
-            r"(?<![A-Za-z0-9_>\[])(" + "|".join(re.escape(str(escape(w))) for w in
-                                                sorted(words, key=len, reverse=True)) + r")(?![A-Za-z0-9_<\[])",
-            re.ASCII)
+    pattern = _words_pattern(words) if words else None
+    if pattern is not None:
         # only outside tags and outside existing <code> elements
         parts = re.split(r"(<code>.*?</code>|<[^>]+>)", out)
         out = "".join(p if p.startswith("<") else pattern.sub(r"<code>\1</code>", p) for p in parts)
     return Markup(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _words_pattern(words: frozenset[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(str(escape(w))) for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<![A-Za-z0-9_>\[])(" + alternatives + r")(?![A-Za-z0-9_<\[])", re.ASCII)
 
 
 def _code_words(result: Result) -> frozenset[str]:
@@ -94,10 +97,20 @@ def _code_words(result: Result) -> frozenset[str]:
     return frozenset(w for w in words if w and len(w) >= 2)
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (jinja2's per-user temp folder), so a
+    ``rnngrade grade --html`` does not compile the templates every time."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no safe private folder: compile each time
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(paths.TEMPLATES)),
+        bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

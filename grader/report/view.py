@@ -420,6 +420,8 @@ def _quiz_items(ex_results: list[CheckResult]) -> list[QuizItem]:
         def repeats(m: Message, correct: Any = correct, explanation: Any = explanation) -> bool:
             if explanation is not None and m == explanation:
                 return True
+            if isinstance(explanation, Message) and explanation.params and m.params == explanation.params:
+                return True  # the same explanation with its own label
             return correct is not None and any(v == correct for v in m.params.values())
 
         options = d.get("options")

@@ -5,7 +5,8 @@ crashed submission and a hostile one, in Chinese and English. Each page must loa
 with no console error, no request other than the file itself and no dialog; key
 elements are found by selector; headings are in order; nothing is wider than a
 phone screen; text colours meet WCAG AA; closed <details> print open. Screenshots at
-desktop and phone width are saved under the pytest tmp dir (``report-screenshots``).
+desktop and phone width (the top of each report and its key parts) are saved under
+the pytest tmp dir (``report-screenshots``).
 
 Chromium: ``$RNNGRADE_CHROMIUM`` or ``chromium``/``chromium-browser``/``google-chrome``
 on PATH (Debian's ``chromium`` package; ``.ci/run`` installs it). Playwright's own
@@ -153,7 +154,7 @@ def test_report_in_chromium(browser, reports, shots, name):
         page, seen = open_report(browser, path, viewport)
         try:
             facts = page.evaluate(PAGE_FACTS)
-            page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=True)
+            save_screenshots(page, shots, f"{name}-{label}", viewport)
             assert seen["console"] == [] and seen["errors"] == [], seen
             assert seen["requests"] == [path.as_uri()], f"the report made requests: {seen['requests']}"
             assert seen["dialogs"] == [] and facts["scripts"] == 0 and facts["images"] == 0 and not facts["xss"]
@@ -168,6 +169,30 @@ def test_report_in_chromium(browser, reports, shots, name):
             check_content(page, name, res)
         finally:
             page.close()
+
+
+# Parts worth looking at, each saved as its own picture (whole pages of a full
+# submission are tens of thousands of pixels tall).
+PARTS = {"failed": "article.check.failed", "mistake": "article.check:has(.mistake)",
+         "gradients": "article.check.failed:has(table.gradients)", "arrays": "article.check:has(table.array)",
+         "loading": "#loading", "plot": "figure:has(svg)", "quiz": "#quiz article.check.failed"}
+
+
+def save_screenshots(page, shots: Path, stem: str, viewport: dict) -> None:
+    """The top of the report and the first instance of each part, each one screen
+    (two screens tall) at most; scrolled to, never a full-page capture."""
+    tall = {"width": viewport["width"], "height": 2 * viewport["height"]}
+    page.set_viewport_size(tall)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(shots / f"{stem}-top.png"))
+    for part, selector in PARTS.items():
+        box = page.evaluate("""(sel) => { const e = document.querySelector(sel); if (!e) return null;
+            e.scrollIntoView({block: 'start'}); const r = e.getBoundingClientRect();
+            return {x: 0, y: Math.max(0, r.top - 8), width: document.documentElement.clientWidth,
+                    height: Math.min(r.height + 16, window.innerHeight - Math.max(0, r.top - 8))}; }""", selector)
+        if box and box["height"] > 0:
+            page.screenshot(path=str(shots / f"{stem}-{part}.png"), clip=box)
+    page.set_viewport_size(viewport)
 
 
 def check_content(page, name: str, res) -> None:
