@@ -167,10 +167,12 @@ def test_gradient_items_of_one_backward_become_one_table():
         check("lstm.grad.dWx", kind="gradient", title=grad("dWx"), status="failed", points=0.0,
               details={"rel_error": 0.3, "probed": 48, "probed_wrong": 12, "worst_index": [1, 7],
                        "wrong_blocks": ["f", "g"]},
-              messages=[msg("gradient.blocks", grad="dWx", blocks="f, g")]),
+              messages=[msg("gradient.mismatch", func="lstm_step_backward", grad="dWx", err=0.3),
+                        msg("gradient.blocks", grad="dWx", blocks="f, g"), msg("call.stale", func="PROBE")]),
         check("lstm.grad.dx.reference", kind="backward", title=ref("dx"), details={"rel_error": 2e-12}),
         check("lstm.grad.dWx.reference", kind="backward", title=ref("dWx"), status="failed", points=0.0,
-              details={"rel_error": 0.4}),
+              details={"rel_error": 0.4}, messages=[msg("backward.mismatch", func="lstm_step_backward", grad="dWx",
+                                                        err=0.4, where=[])]),
         check("lstm.mutation", kind="mutation", title=msg("title.mutation", func="lstm_step_backward")),
     ]
     res = result([exercise("lstm", items)])
@@ -180,10 +182,24 @@ def test_gradient_items_of_one_backward_become_one_table():
     assert [g.grad for g in table.gradients] == ["dx", "dWx"]
     assert table.status == "failed" and table.points == 2.0 and table.max_points == 4.0
     assert table.gradients[1].probe["wrong_blocks"] == ["f", "g"]
+    # what the table shows is not repeated below it; the localisation moves into the row
+    assert [m.key for m in table.gradients[1].notes] == ["gradient.blocks"]
+    assert [m.key for m in table.messages] == ["call.stale"]
     page = Page(render_html(res, "en"))
     (tbl,) = page.with_class("gradients", "table")
-    assert "Against the reference" in page.text and "gate blocks" in page.text
+    assert "Against the reference" in page.text and "lie in the gate block(s) f, g" in page.text
     assert len(page.with_class("row-failed", "tr")) == 1
+
+
+def test_a_reference_mismatch_is_kept_when_the_numerical_check_passed():
+    grad = msg("title.gradient", func="rnn_backward", grad="dWh")
+    ref = msg("title.backward_reference", func="rnn_backward", grad="dWh")
+    mismatch = msg("backward.mismatch", func="rnn_backward", grad="dWh", err=0.5, where=[msg("axis.row", i=2)])
+    items = [check("rnn.grad.dWh", kind="gradient", title=grad, details={"rel_error": 1e-9}),
+             check("rnn.grad.dWh.reference", kind="backward", title=ref, status="failed", points=0.0,
+                   details={"rel_error": 0.5}, messages=[mismatch])]
+    (table,) = view.build(result([exercise("rnn", items)])).exercises[0].items
+    assert table.messages == [mismatch]
 
 
 def test_a_named_mistake_gets_its_callout_with_the_found_text():

@@ -92,6 +92,7 @@ class GradientRow:
     grad: str
     numeric: CheckResult | None = None
     reference: CheckResult | None = None
+    notes: list[Message] = field(default_factory=list)  # where the numerical check found it wrong
 
     @property
     def ok(self) -> bool:
@@ -368,6 +369,7 @@ def _gradient_group(result: Result, group: str, members: list[CheckResult]) -> I
             row.numeric = c
     failed = [c for c in members if c.status != PASSED]
     mistakes, rest = _mistake_views(_ordered_ids(members), [m for c in failed for m in c.messages])
+    rest = _table_said(rest, members, rows)
     tb = next((str(c.details["traceback"]) for c in members if c.details.get("traceback")), "")
     outputs = _dedupe_text([c.output for c in members])
     return Item(
@@ -377,6 +379,28 @@ def _gradient_group(result: Result, group: str, members: list[CheckResult]) -> I
         messages=_dedupe(rest), mistakes=mistakes, gradients=list(rows.values()),
         traceback=capped(tb, TRACEBACK_CHARS), output=capped(outputs, OUTPUT_CHARS),
     )
+
+
+_IN_TABLE = ("gradient.mismatch", "gradient.where", "gradient.blocks")
+
+
+def _table_said(messages: list[Message], members: list[CheckResult], rows: dict[str, GradientRow]) -> list[Message]:
+    """Messages minus what the gradient table shows: relative errors, and where each
+    numerical check failed (moved into its row). A reference mismatch stays when the
+    numerical check of that gradient passed (then it is the only clue)."""
+    for c in members:
+        key = _gradient_key(c)
+        if key is not None and not key[2] and c.status != PASSED:
+            rows[key[1]].notes = [m for m in c.messages if m.key in ("gradient.where", "gradient.blocks")]
+    numeric_failed = {k[1] for c in members if (k := _gradient_key(c)) and not k[2] and c.status != PASSED}
+    out = []
+    for m in messages:
+        if m.key in _IN_TABLE:
+            continue
+        if m.key == "backward.mismatch" and m.params.get("grad") in numeric_failed:
+            continue
+        out.append(m)
+    return out
 
 
 def _dedupe_text(texts: list[str]) -> str:
