@@ -31,7 +31,7 @@ from ..sandbox.protocol import Handle
 from ..sandbox.session import Call
 from .compare import as_float_array, compare
 from .kinds import Inputs, extract, where
-from .model import Check, CheckResult, Context, error_details, outcome_problem
+from .model import Check, CheckResult, Context, error_details, outcome_problem, warning_details
 
 H = 1e-5
 DIRECTIONS = 2
@@ -140,6 +140,7 @@ class GradientCheck(Check):
         grads, douts, output, failure = self._analytic(ctx, inputs, rng)
         for r in every:
             r.output = output
+            r.details.update(self._warnings)
         if failure is not None:
             for r in every:
                 r.failed(*failure[0])
@@ -170,8 +171,10 @@ class GradientCheck(Check):
     def _analytic(self, ctx: Context, inputs: Inputs, rng: np.random.Generator):
         """Run the student's forward and backward once; grads by param name."""
         self._low_precision = False
+        self._warnings: dict[str, Any] = {}
         if self.forward is None:
             o = ctx.call(self.func, tuple(inputs.values()))
+            self._warnings = warning_details(o)
             if not o.ok:
                 return None, None, o.output, ([outcome_problem(self.func, o)], error_details(o))
             if not isinstance(o.value, (tuple, list)) or len(o.value) < 2:
@@ -182,6 +185,7 @@ class GradientCheck(Check):
             output = o.output
         else:
             f = ctx.call(self.forward, tuple(inputs.values()), keep=(-1,))
+            self._warnings = warning_details(f)
             if not f.ok:
                 return None, None, f.output, ([outcome_problem(self.forward, f),
                                                msg("gradient.forward_failed", forward=self.forward)],
@@ -197,6 +201,7 @@ class GradientCheck(Check):
                     return None, None, f.output, ([msg("gradient.forward_not_array", forward=self.forward)], {})
                 douts.append(rng.standard_normal(out.shape))
             b = ctx.call(self.func, tuple(douts) + (f.value[-1],))
+            self._warnings = warning_details(f, b)
             output = f.output + b.output
             if not b.ok:
                 return None, None, output, ([outcome_problem(self.func, b)], error_details(b))

@@ -20,7 +20,7 @@ import numpy as np
 from ..i18n import Message, msg
 from ..sandbox.protocol import Handle
 from .compare import Comparison, as_float_array, compare, same_bits
-from .model import Check, CheckResult, Context, PublicCase, error_details, outcome_problem
+from .model import Check, CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
 
 Inputs = dict[str, Any]
 Path = tuple[Any, ...]
@@ -160,6 +160,7 @@ class ValueCheck(Check):
         res.details["hidden_inputs"] = ctx.reference is not None
         outcome, trouble = self.call_student(ctx, inputs)
         res.output = outcome.output
+        res.details.update(warning_details(outcome))
         if trouble:
             res.details.update(error_details(outcome))
             return [res.failed(*trouble)]
@@ -249,6 +250,7 @@ class MutationCheck(Check):
         first, second = ctx.call_many([Call(self.func, tuple(args), return_args=True),
                                        Call(self.func, tuple(args))])
         res.output = first.output
+        res.details.update(warning_details(first))
         if not first.ok:
             res.details.update(error_details(first))
             return [res.failed(outcome_problem(self.func, first))]
@@ -431,4 +433,5 @@ class BackwardValueCheck(ValueCheck):
             return fwd, [msg("call.bad_forward_return", func=self.forward)]
         out = ctx.call(self.func, tuple(douts.values()) + (fwd.value[-1],))
         out.output = fwd.output + out.output
+        out.warnings = list(fwd.warnings or []) + list(out.warnings or [])
         return out, None

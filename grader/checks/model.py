@@ -110,6 +110,12 @@ def outcome_problem(func: str, outcome: CallOutcome) -> Message:
     return msg(key, func=func, type=err.get("type", ""), message=err.get("message", ""))
 
 
+def warning_details(*outcomes: CallOutcome) -> dict[str, Any]:
+    """Python warnings raised in the student's code during these calls (for the report)."""
+    seen = [str(w) for o in outcomes for w in (o.warnings or [])]
+    return {"warnings": list(dict.fromkeys(seen))[:10]} if seen else {}
+
+
 def error_details(outcome: CallOutcome) -> dict[str, Any]:
     err = outcome.error or {}
     return {"traceback": err.get("traceback", "")} if err.get("traceback") else {}
