@@ -20,7 +20,7 @@ from browser.reportkit import (
     result,
 )
 from click.testing import CliRunner
-from support import SOLUTIONS, grade_official, mutant
+from support import SOLUTIONS, grade_official, mutant, write_submission
 
 from grader import paths
 from grader.api import grade
@@ -232,6 +232,20 @@ def test_student_output_is_capped_and_grader_tracebacks_are_never_shown():
     assert "x" * view.OUTPUT_CHARS in html and "x" * (view.OUTPUT_CHARS + 1) not in html
     assert "500 more characters not shown" in html
     assert "SECRET" not in html and "tb-line" in html
+
+
+def test_python_warnings_of_the_student_code_are_shown_with_the_check(tmp_path):
+    sub = write_submission(tmp_path / "w", {"layers.py": (
+        "import warnings\nimport numpy as np\n"
+        "def relu_forward(x):\n    warnings.warn('careful <b>here</b>')\n    return np.maximum(0, x), x\n")})
+    res = grade_official(sub, "relu")
+    by_id = {c.id: c for c in res.checks}
+    assert by_id["relu.forward"].details["warnings"] == ["careful <b>here</b>"]  # value check
+    assert by_id["relu.grad.dx"].details["warnings"] == ["careful <b>here</b>"]  # gradient check (forward)
+    assert "warnings" not in by_id["relu.mutation"].details  # relu_backward is missing: it never ran
+    page = Page(render_html(res, "zh"))
+    assert page.text.count("careful <b>here</b>") >= 2 and "你的代码触发的 Python 警告" in page.text
+    assert not page.tags("b")
 
 
 def test_crashed_submission_still_gets_a_report(tmp_path):

@@ -30,6 +30,7 @@ from ..results.text import load_messages
 
 OUTPUT_CHARS = 3000  # student output shown per check (the rest is counted, not shown)
 TRACEBACK_CHARS = 3000
+WARNING_CHARS = 300
 ARRAY_CELLS = 60  # largest array drawn cell by cell (the check kinds store no larger ones)
 
 
@@ -130,6 +131,7 @@ class Item:
     hidden: bool = False  # inputs drawn for the student and not shown
     traceback: Capped | None = None
     output: Capped | None = None
+    warnings: list[str] = field(default_factory=list)  # Python warnings raised in the student's code
 
     @property
     def passed(self) -> bool:
@@ -334,8 +336,19 @@ def _single(result: Result, c: CheckResult) -> Item:
         outputs=_output_rows(c, show),
         hidden=bool(c.details.get("hidden_inputs")) or (result.official and "outputs" in c.details),
         traceback=capped(str(c.details.get("traceback") or ""), TRACEBACK_CHARS),
-        output=capped(c.output, OUTPUT_CHARS),
+        output=capped(c.output, OUTPUT_CHARS), warnings=_warnings([c]),
     )
+
+
+def _warnings(results: list[CheckResult]) -> list[str]:
+    seen: list[str] = []
+    for c in results:
+        ws = c.details.get("warnings")
+        for w in ws if isinstance(ws, list) else []:
+            text = str(w)[:WARNING_CHARS]
+            if text not in seen:
+                seen.append(text)
+    return seen[:10]
 
 
 def _gradient_key(c: CheckResult) -> tuple[str, str, bool] | None:
@@ -377,7 +390,7 @@ def _gradient_group(result: Result, group: str, members: list[CheckResult]) -> I
         status="failed" if failed else PASSED,
         points=round(sum(c.points for c in members), 4), max_points=round(sum(c.max_points for c in members), 4),
         messages=_dedupe(rest), mistakes=mistakes, gradients=list(rows.values()),
-        traceback=capped(tb, TRACEBACK_CHARS), output=capped(outputs, OUTPUT_CHARS),
+        traceback=capped(tb, TRACEBACK_CHARS), output=capped(outputs, OUTPUT_CHARS), warnings=_warnings(members),
     )
 
 

@@ -109,6 +109,7 @@ def hostile_result() -> Result:
         messages=[msg("call.error", func="affine_forward", type="ValueError", message=PAYLOAD),
                   msg("mutation.changed", func="affine_forward", args=PAYLOAD)],
         details={"traceback": f'  File "/submission/{PAYLOAD}.py", line 1\nValueError: {PAYLOAD}\n',
+                 "warnings": [PAYLOAD],
                  "hidden_inputs": False,
                  "outputs": [{"name": "out", "ok": False, "rel_error": 1.0, "where": [msg("axis.sample", i=0)],
                               "problem": "values", "expected": [1.0, 2.0], "received": [1.0, 3.0],
