@@ -335,6 +335,7 @@ class PropertyCheck(Check):
         if outcome.ok and self.with_args_after:
             outcome.value = (outcome.value, list(outcome.args_after or []))
         res.output = outcome.output
+        res.details.update(warning_details(outcome))
         if not outcome.ok:
             res.details.update(error_details(outcome))
             problems = [outcome_problem(self.func, outcome)]
