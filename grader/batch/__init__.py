@@ -63,8 +63,9 @@ def _safe_name(student: str) -> str:
 def _grade_one(student: str, path: str, solutions: str | None, out: str, lang: str) -> dict:
     """Runs in a worker: grade, write the student's report and results, return the record."""
     from ..api import grade
+    from ..fileio import write_atomic
     from ..report.html import write_html
-    from ..results.gradescope import to_gradescope, write_atomic
+    from ..results.gradescope import to_gradescope
 
     result = grade(path, solutions=solutions, student=student)
     data = to_gradescope(result, lang)

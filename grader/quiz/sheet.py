@@ -13,12 +13,12 @@ import difflib
 import os
 import re
 import stat
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..fileio import write_atomic
 from ..i18n import Message, msg, render
 from ..submission import SKIP_DIRS, Notice
 from . import SHEET_NAME, toml_out
@@ -212,9 +212,4 @@ def question_comment(q: Question, variant: Variant, number: int, lang: str) -> l
 
 def write_sheet(path: Path, text: str) -> None:
     """Write atomically, so an interrupted session never leaves half a sheet."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_atomic(path, text)

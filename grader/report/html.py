@@ -186,6 +186,6 @@ def _as_message(v: Any) -> Any:
 
 def write_html(result: Result, path: Path | str, lang: str) -> None:
     """Render and write the report atomically."""
-    from ..results.gradescope import write_atomic
+    from ..fileio import write_atomic
 
     write_atomic(Path(path), render_html(result, lang))

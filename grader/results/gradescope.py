@@ -11,11 +11,10 @@ Classroom's autograding reads the same file's ``score``/``max_score``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..fileio import write_atomic
 from ..i18n import LANGS, msg, render
 from ..results import Result
 from .text import check_output, notices_text
@@ -89,11 +88,3 @@ def write_results(result: Result, path: Path | str, lang: str) -> None:
     """Write results.json atomically (a reader never sees half a file)."""
     write_atomic(Path(path), json.dumps(to_gradescope(result, lang), ensure_ascii=False, indent=1))
 
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
