@@ -145,3 +145,16 @@ def test_hidden_inputs_differ_per_student_and_are_never_in_details(tmp_path):
                                                                     "    return np.maximum(0.1, x), x\n")]}), "relu")
     row = next(c for c in result.checks if c.id == "relu.forward").details["outputs"][0]
     assert "expected" not in row and "received" not in row
+
+
+def test_no_mutation_points_for_a_function_that_gets_nothing_right(tmp_path):
+    root = mutant(tmp_path / "m", {"layers.py": [("    return np.where(x > 0, dout, 0.0)\n",
+                                                   "    return np.zeros_like(dout)\n")]})
+    result = grade_official(root, "relu")
+    mutation = next(c for c in result.checks if c.id == "relu.mutation")
+    assert mutation.status == "failed" and mutation.points == 0
+    assert "only worth points once its results are right" in " ".join(render(m, "en") for m in mutation.messages)
+    # One wrong output of several keeps the point (see the sgd and affine mutants).
+    partly = grade_official(mutant(tmp_path / "p", {"layers.py": [("    db = dout.sum(axis=0)\n",
+                                                                     "    db = dout.sum(axis=0) * 2\n")]}), "affine")
+    assert next(c for c in partly.checks if c.id == "affine.mutation").status == "passed"

@@ -61,6 +61,29 @@ def run_check(check: Check, ctx: Context) -> list[CheckResult]:
         return [res.failed(msg("grader.internal_error"))]
 
 
+# Kinds that say whether a function computes the right thing; a mutation check
+# ("inputs left unchanged") is only worth points for a function that gets
+# something right.
+_CORRECTNESS_KINDS = ("value", "backward", "gradient")
+
+
+def gate_side_checks(results: list[CheckResult]) -> None:
+    """Zero the no-mutation points of a function none of whose results is right.
+
+    Leaving the inputs alone is a virtue only of a function that computes
+    something: a body that returns zeros must not collect these points. A function
+    with one wrong output keeps them (one mistake costs only its own items). The
+    check gains one line saying why it earned nothing."""
+    judged: dict[str, list[bool]] = {}
+    for r in results:
+        if r.kind in _CORRECTNESS_KINDS:
+            judged.setdefault(r.func, []).append(r.status == "passed")
+    wrong = {func for func, verdicts in judged.items() if not any(verdicts)}
+    for r in results:
+        if r.kind == "mutation" and r.status == "passed" and r.func in wrong:
+            r.failed(msg("check.needs_correct_values", func=r.func))
+
+
 def run_exercises(exercises: list[Exercise], ctx: Context,
                   functions: dict[str, list[str]]) -> list[ExerciseResult]:
     out = []
@@ -73,5 +96,6 @@ def run_exercises(exercises: list[Exercise], ctx: Context,
                     er.alternatives[f] = functions[f][1:]
         for check in ex.checks:
             er.results.extend(run_check(check, ctx))
+        gate_side_checks(er.results)
         out.append(er)
     return out
