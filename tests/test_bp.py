@@ -158,3 +158,16 @@ def test_no_mutation_points_for_a_function_that_gets_nothing_right(tmp_path):
     partly = grade_official(mutant(tmp_path / "p", {"layers.py": [("    db = dout.sum(axis=0)\n",
                                                                      "    db = dout.sum(axis=0) * 2\n")]}), "affine")
     assert next(c for c in partly.checks if c.id == "affine.mutation").status == "passed"
+
+
+def test_a_failing_building_block_is_pointed_out(tmp_path):
+    root = mutant(tmp_path / "m", {"layers.py": [("    dw = x.reshape(x.shape[0], -1).T @ dout\n",
+                                                   "    dw = 2 * (x.reshape(x.shape[0], -1).T @ dout)\n")]})
+    result = grade_official(root, "affine", "relu", "net")
+    net_texts = [render(m, "en") for c in result.checks if c.exercise == "net" and c.status != "passed"
+                 for m in c.messages]
+    pointers = [t for t in net_texts if t.startswith("Also failing")]
+    assert pointers and all("Affine (fully connected) layer" in t for t in pointers)
+    assert not any("ReLU" in t for t in pointers)  # relu is fine here
+    clean = grade_official(SOLUTIONS, "affine", "net")
+    assert not any("Also failing" in render(m, "en") for c in clean.checks for m in c.messages)

@@ -26,6 +26,7 @@ class Exercise:
     functions: list[str]
     checks: list[Check]
     section: str = ""  # lecture section key (see course/README.md)
+    builds_on: tuple[str, ...] = ()  # exercises whose functions this one usually calls
 
     def __post_init__(self) -> None:
         for c in self.checks:
@@ -98,4 +99,20 @@ def run_exercises(exercises: list[Exercise], ctx: Context,
             er.results.extend(run_check(check, ctx))
         gate_side_checks(er.results)
         out.append(er)
+    point_to_foundations(out)
     return out
+
+
+def point_to_foundations(results: list[ExerciseResult]) -> None:
+    """Tell a student whose LSTM over a sequence fails that their one-step LSTM
+    fails too: fixing the building block first usually fixes both."""
+    broken = {er.exercise.name: er for er in results
+              if any(r.status != "passed" and r.kind in _CORRECTNESS_KINDS for r in er.results)}
+    for er in results:
+        under = [broken[name] for name in er.exercise.builds_on if name in broken]
+        if not under:
+            continue
+        note = msg("check.builds_on", exercises=[b.exercise.title for b in under])
+        for r in er.results:
+            if r.status != "passed" and r.kind != "mutation":
+                r.messages.append(note)

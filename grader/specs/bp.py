@@ -217,7 +217,8 @@ def _net() -> Exercise:
             f"{cid}.grad", "two_layer_net_loss", _net_inputs(activation, loss),
             [Param(f"params['{k}']", f"d{k}", path=(k,), arg="params", grad_path=(1, k), axes=ax)
              for k, ax in keys], 0.5))
-    return Exercise("net", msg("exercise.net"), "bp_network.py", ["two_layer_net_loss"], checks, section="bp")
+    return Exercise("net", msg("exercise.net"), "bp_network.py", ["two_layer_net_loss"], checks, section="bp",
+                    builds_on=("affine", "relu", "sigmoid", "tanh", "losses"))
 
 
 # --------------------------------------------------------------------- SGD step

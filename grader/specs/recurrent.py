@@ -236,7 +236,7 @@ def _rnn() -> Exercise:
                    [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
         *_mutations("rnn", fwd, bwd, rnn_inputs, _upstream("dh", seq=True)),
     ]
-    return Exercise("rnn", msg("exercise.rnn"), MODULE, [fwd, bwd], checks, section="rnn")
+    return Exercise("rnn", msg("exercise.rnn"), MODULE, [fwd, bwd], checks, builds_on=("rnn_step",), section="rnn")
 
 
 def _birnn() -> Exercise:
@@ -251,7 +251,8 @@ def _birnn() -> Exercise:
                    [swapped_shapes_probe([("Wx_f", "Wh_f"), ("Wx_b", "Wh_b")]), time_step_probe(halves=2)]),
         *_mutations("birnn", fwd, bwd, birnn_inputs, _upstream("dh", seq=True, width=2 * H)),
     ]
-    return Exercise("birnn", msg("exercise.birnn"), MODULE, [fwd, bwd], checks, section="birnn")
+    return Exercise("birnn", msg("exercise.birnn"), MODULE, [fwd, bwd], checks, builds_on=("rnn_step", "rnn"),
+                    section="birnn")
 
 
 def _lstm_step() -> Exercise:
@@ -284,7 +285,7 @@ def _lstm() -> Exercise:
         _gradients("lstm", fwd, bwd, lstm_inputs, params, [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
         *_mutations("lstm", fwd, bwd, lstm_inputs, _upstream("dh", seq=True)),
     ]
-    return Exercise("lstm", msg("exercise.lstm"), MODULE, [fwd, bwd], checks, section="lstm")
+    return Exercise("lstm", msg("exercise.lstm"), MODULE, [fwd, bwd], checks, builds_on=("lstm_step",), section="lstm")
 
 
 def _gru_step() -> Exercise:
@@ -316,7 +317,7 @@ def _gru() -> Exercise:
         _gradients("gru", fwd, bwd, gru_inputs, params, [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
         *_mutations("gru", fwd, bwd, gru_inputs, _upstream("dh", seq=True)),
     ]
-    return Exercise("gru", msg("exercise.gru"), MODULE, [fwd, bwd], checks, section="gru")
+    return Exercise("gru", msg("exercise.gru"), MODULE, [fwd, bwd], checks, builds_on=("gru_step",), section="gru")
 
 
 def exercises() -> list[Exercise]:

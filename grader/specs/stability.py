@@ -535,7 +535,8 @@ def _residual() -> Exercise:
         MutationCheck("res.mutation", bwd, lambda rng: {"dout": rng.standard_normal((RES_N, RES_D))}, 1,
                       forward=fwd, forward_inputs=_res_inputs()),
     ]
-    return Exercise("residual", msg("exercise.residual"), "stability.py", [fwd, bwd], checks, section="residual")
+    return Exercise("residual", msg("exercise.residual"), "stability.py", [fwd, bwd], checks, section="residual",
+                    builds_on=("affine", "relu"))
 
 
 def exercises() -> list[Exercise]:
