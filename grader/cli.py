@@ -123,12 +123,15 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         sys.exit(1)
 
 
-@main.command(help="Export a class gradebook (written by `rnngrade batch`) as CSV, or print class statistics.")
+@main.command(help="Export a class gradebook (written by `rnngrade batch`) as CSV or an HTML dashboard, "
+                   "or print class statistics.")
 @click.argument("gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one row per student: total, per-exercise points, named mistakes.")
+@click.option("--dashboard", "dashboard_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the class dashboard (HTML): score distribution, hardest checks, mistakes, quiz items.")
 @click.option("--lang", type=click.Choice(LANGS), default=None)
-def gradebook(gradebook: Path, csv_path: Path | None, lang: str | None) -> None:
+def gradebook(gradebook: Path, csv_path: Path | None, dashboard_path: Path | None, lang: str | None) -> None:
     from .gradebook import Gradebook
 
     lang = lang or default_lang()
@@ -136,6 +139,12 @@ def gradebook(gradebook: Path, csv_path: Path | None, lang: str | None) -> None:
         if csv_path:
             book.export_csv(csv_path)
             click.echo(render(msg("report.written", path=str(csv_path)), lang))
+        if dashboard_path:
+            from .report.dashboard import write_dashboard
+
+            write_dashboard(book, dashboard_path, lang)
+            click.echo(render(msg("report.written", path=str(dashboard_path)), lang))
+        if csv_path or dashboard_path:
             return
         students = book.students()
         click.echo(render(msg("batch.students", n=len(students)), lang))

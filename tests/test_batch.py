@@ -87,3 +87,25 @@ def test_junit_xml_is_well_formed_even_with_control_characters(tmp_path):
     assert len(cases) == len(result.checks)
     failures = doc.findall(".//failure")
     assert failures and any("<&>" in (f.text or "") for f in failures)
+
+
+def test_dashboard_shows_distribution_hardest_checks_mistakes_and_quiz_items(tmp_path):
+    from grader.report.dashboard import render_dashboard
+
+    folder, out = _class(tmp_path), tmp_path / "out"
+    shutil.copytree(paths.EXAMPLES / "sample_submission", folder / "dave")
+    grade_class(folder, out, solutions=SOLUTIONS, jobs=2, lang="en")
+    with Gradebook(out / "gradebook.sqlite") as book:
+        items = book.quiz_items()
+        assert items and all(0.0 <= i["difficulty"] <= 1.0 for i in items)
+        html = render_dashboard(book, "en")
+        zh = render_dashboard(book, "zh")
+    assert "<script" not in html and "http" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "<svg" in html and "Students by share of the points" in html
+    assert "4 students" in html
+    assert "in-place modification of inputs" in html  # alice and dave: mistake 10
+    assert "Quiz item analysis" in html and "Discrimination" in html
+    assert "班级成绩总览" in zh and "区分度" in zh
+    result = CliRunner().invoke(main, ["gradebook", str(out / "gradebook.sqlite"), "--dashboard",
+                                       str(tmp_path / "d.html"), "--lang", "zh"])
+    assert result.exit_code == 0 and (tmp_path / "d.html").read_text().startswith("<!DOCTYPE html>")

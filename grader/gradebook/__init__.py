@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS checks (
     max_points REAL NOT NULL,
     status TEXT NOT NULL,
     mistakes TEXT NOT NULL,
+    title TEXT NOT NULL,
     PRIMARY KEY (student, check_id)
 );
 """
@@ -99,9 +100,9 @@ class Gradebook:
                  rec.isolation, rec.graded_at, rec.seconds, json.dumps(rec.results, ensure_ascii=False)),
             )
             self.db.executemany(
-                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(rec.student, t["extra_data"]["id"], t["tags"][0], t["tags"][1], t["score"], t["max_score"],
-                  t["status"], ",".join(t["extra_data"].get("mistakes", [])))
+                  t["status"], ",".join(t["extra_data"].get("mistakes", [])), t["name"])
                  for t in rec.results["tests"] if "id" in t.get("extra_data", {})],
             )
 
@@ -112,6 +113,12 @@ class Gradebook:
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
+    def exercise_maxima(self) -> dict[str, float]:
+        """The most points an exercise gave in this gradebook."""
+        return {e: round(m, 4) for e, m in self.db.execute(
+            "SELECT exercise, MAX(total) FROM (SELECT student, exercise, SUM(max_points) AS total FROM checks "
+            "GROUP BY student, exercise) GROUP BY exercise")}
+
     def exercise_scores(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for student, exercise, points in self.db.execute(
@@ -119,12 +126,36 @@ class Gradebook:
             out.setdefault(student, {})[exercise] = round(points, 4)
         return out
 
-    def check_pass_rates(self) -> list[dict[str, Any]]:
+    def check_pass_rates(self, kinds_excluded: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """Every check with its pass rate, hardest first."""
+        marks = ",".join("?" * len(kinds_excluded)) or "''"
         cur = self.db.execute(
-            "SELECT check_id, exercise, COUNT(*), SUM(status = 'passed'), AVG(points / NULLIF(max_points, 0)) "
-            "FROM checks GROUP BY check_id ORDER BY SUM(status = 'passed') * 1.0 / COUNT(*), check_id")
-        return [{"check": c, "exercise": e, "n": n, "passed": p, "pass_rate": p / n if n else 0.0,
-                 "mean_fraction": f or 0.0} for c, e, n, p, f in cur.fetchall()]
+            "SELECT check_id, exercise, MIN(title), COUNT(*), SUM(status = 'passed'), "
+            "AVG(points / NULLIF(max_points, 0)) FROM checks "
+            f"WHERE kind NOT IN ({marks}) GROUP BY check_id "
+            "ORDER BY SUM(status = 'passed') * 1.0 / COUNT(*), check_id", kinds_excluded)
+        return [{"check": c, "exercise": e, "title": t, "n": n, "passed": p, "pass_rate": p / n if n else 0.0,
+                 "mean_fraction": f or 0.0} for c, e, t, n, p, f in cur.fetchall()]
+
+    def quiz_items(self) -> list[dict[str, Any]]:
+        """Item analysis of the quiz: difficulty (mean fraction of the points) and
+        discrimination (correlation of the item's score with the rest of the
+        student's score; near 0 or negative flags a question worth reviewing)."""
+        totals = {s["student"]: s["score"] for s in self.students()}
+        items: dict[str, dict[str, Any]] = {}
+        for student, cid, title, points, max_points in self.db.execute(
+                "SELECT student, check_id, title, points, max_points FROM checks WHERE kind = 'quiz'"):
+            item = items.setdefault(cid, {"check": cid, "title": title, "scores": [], "rest": []})
+            item["scores"].append(points / max_points if max_points else 0.0)
+            item["rest"].append(totals.get(student, 0.0) - points)
+        out = []
+        for item in items.values():
+            xs, ys = item.pop("scores"), item.pop("rest")
+            item["n"] = len(xs)
+            item["difficulty"] = sum(xs) / len(xs) if xs else 0.0
+            item["discrimination"] = _correlation(xs, ys)
+            out.append(item)
+        return sorted(out, key=lambda i: (i["discrimination"] if i["discrimination"] is not None else 2, i["check"]))
 
     def mistake_counts(self) -> dict[str, int]:
         counts: dict[str, set[str]] = {}
@@ -132,6 +163,9 @@ class Gradebook:
             for m in mistakes.split(","):
                 counts.setdefault(m, set()).add(student)
         return dict(sorted(((m, len(s)) for m, s in counts.items()), key=lambda kv: (-kv[1], int(kv[0]))))
+
+    def scores(self) -> list[tuple[float, float]]:
+        return [(r["score"], r["max_score"]) for r in self.students()]
 
     def export_csv(self, path: Path | str) -> None:
         """One row per student: total, maximum, per-exercise points, named mistakes."""
@@ -148,3 +182,16 @@ class Gradebook:
                                  *[per_ex.get(s["student"], {}).get(e, 0) for e in exercises],
                                  " ".join(sorted(mistakes.get(s["student"], set()), key=int)),
                                  s["fingerprint"], s["graded_at"]])
+
+
+def _correlation(xs: list[float], ys: list[float]) -> float | None:
+    """Pearson correlation, or None when either side does not vary."""
+    n = len(xs)
+    if n < 2:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx == 0 or syy == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / (sxx * syy) ** 0.5
