@@ -98,3 +98,12 @@ def test_validate_passes_on_the_project_and_fails_on_a_broken_reference(tmp_path
     broken = mutant(tmp_path / "sol", {"layers.py": [("    db = dout.sum(axis=0)\n", "    db = dout.sum(axis=0) * 2\n")]})
     problems = validate(broken, paths.EXERCISES, students=("v",))
     assert any("reference fails affine.grad.db" in p for p in problems)
+
+
+def test_terminal_summary_says_a_shared_cause_once():
+    from grader.api import grade
+    from grader.report.terminal import summary
+
+    text = summary(grade(paths.EXERCISES), "en")
+    assert text.count("sigmoid_forward is not implemented yet") == 1
+    assert "(5 checks fail for this reason)" in text

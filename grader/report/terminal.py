@@ -23,6 +23,13 @@ def summary(result: Result, lang: str, verbose: bool = False) -> str:
         full = ex.points >= ex.max_points
         mark = click.style("✔" if full else "✘", fg="green" if full else "red", bold=True)
         lines.append(f"{mark} {render(ex.exercise.title, lang)}  {_fmt(ex.points)}/{_fmt(ex.max_points)}")
+        failed = [r for r in ex.results if r.status != "passed"]
+        firsts = {render(r.messages[0], lang) if r.messages else "" for r in failed}
+        if not verbose and len(failed) > 1 and len(firsts) == 1 and not any(r.mistakes for r in failed):
+            # One cause for every failed check (typically "not implemented"): say it once.
+            note = render(msg("terminal.same_cause", n=len(failed)), lang)
+            lines.append(f"    {firsts.pop()} {click.style(note, dim=True)}")
+            continue
         for r in ex.results:
             if r.status == "passed" and not verbose:
                 continue
