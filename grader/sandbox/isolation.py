@@ -7,13 +7,19 @@ Levels, strongest first (see ``shared/sandbox.md``):
     Python installation, the harness and the submission are visible; private
     ``/tmp`` and work folder; the child drops to an unprivileged uid when started as
     root. The reference solutions and hidden tests are simply not in its file system.
+``landlock``
+    Where bubblewrap cannot run (Docker's default seccomp profile, Ubuntu >= 23.10
+    runners) but the kernel has Landlock (Linux >= 5.13): the child confines itself
+    before loading student code, so it can read only the Python installation, the
+    system folders and the submission, write only its work folder, open no TCP
+    connection (Landlock ABI >= 4) and signal no process outside itself (ABI >= 6).
 ``portable``
     A plain subprocess with resource limits, a new session and a scrubbed
     environment. It cannot hide files from a child running as the same user, so
     official grading should use bubblewrap; the report states the level.
 
-The probe result is cached per process; ``RNNGRADE_ISOLATION=portable`` forces the
-portable level (useful on machines where bubblewrap exists but is broken).
+The probe result is cached per process; ``RNNGRADE_ISOLATION=landlock`` or
+``=portable`` forces a weaker level (useful where bubblewrap exists but is broken).
 """
 
 from __future__ import annotations
@@ -109,11 +115,34 @@ def bubblewrap_command(harness: Path, submission: Path, workdir: Path, resp_fd: 
     return cmd
 
 
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version (0 when Landlock is unavailable)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        abi = libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    except (OSError, AttributeError):
+        return 0
+    return max(int(abi), 0)
+
+
+def landlock_readable() -> list[Path]:
+    """What a Landlock-confined child may read: the interpreter and its libraries,
+    system folders, and a few devices (the submission is added by the caller)."""
+    paths = [Path(d) for d in _SYSTEM_DIRS if os.path.exists(d)]
+    paths += [Path("/etc") / f for f in _ETC_FILES if os.path.exists(f"/etc/{f}")]
+    paths += [Path(d) for d in ("/dev/null", "/dev/zero", "/dev/urandom") if os.path.exists(d)]
+    return paths + _python_roots()
+
+
 @functools.lru_cache(maxsize=1)
 def probe() -> Isolation:
     """Find the strongest isolation level that works here (cached)."""
     forced = os.environ.get("RNNGRADE_ISOLATION", "").strip().lower()
-    if forced != "portable" and sys.platform.startswith("linux") and shutil.which("bwrap"):
+    if forced not in ("portable", "landlock") and sys.platform.startswith("linux") and shutil.which("bwrap"):
         cmd = [
             shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net",
             "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true",
@@ -126,6 +155,10 @@ def probe() -> Isolation:
             return Isolation("bubblewrap", hides_files=True, drops_privileges=os.getuid() == 0)
     if forced == "bubblewrap":
         raise RuntimeError("RNNGRADE_ISOLATION=bubblewrap, but bubblewrap does not work here")
+    if forced != "portable" and landlock_abi() >= 1:
+        return Isolation("landlock", hides_files=True, drops_privileges=False)
+    if forced == "landlock":
+        raise RuntimeError("RNNGRADE_ISOLATION=landlock, but this kernel has no Landlock")
     return Isolation("portable", hides_files=False, drops_privileges=False)
 
 

@@ -149,6 +149,7 @@ class Sandbox:
         self.generation = 0
         self.restarts = 0
         self.load_report: LoadReport | None = None
+        self.landlock_abi = 0
         self._proc: subprocess.Popen | None = None
         self._workdir: str | None = None
         self._reader: FrameReader | None = None
@@ -232,7 +233,20 @@ class Sandbox:
                 "processes": 64,
             },
         }
+        if self.isolation.level == "landlock":
+            header["landlock"] = {
+                "read": [str(p) for p in iso.landlock_readable()] + [root_in_child],
+                "write": [self._workdir],
+            }
+        # First frame: how the child is confined, sent before any student code ran.
         status, frame, output = self._exchange(encode_frame(header, []), L.load_seconds)
+        if status == "ok" and frame is not None and frame.header.get("status") == "confined":
+            abi = frame.header.get("landlock")
+            self.landlock_abi = abi if type(abi) is int else 0
+            if self.isolation.level == "landlock" and not self.landlock_abi:
+                self.isolation = iso.Isolation("portable", hides_files=False, drops_privileges=False)
+            status, frame, more = self._exchange(b"", L.load_seconds)
+            output += more
         if status != "ok" or frame is None:
             self._kill()
             return LoadReport(ok=False, status=status, output=output)
