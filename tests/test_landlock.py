@@ -40,6 +40,7 @@ def test_reference_full_marks_under_landlock():
 
 def test_files_outside_the_submission_are_invisible(tmp_path):
     secret = str(SOLUTIONS / "layers.py")
+    outside = tmp_path / "written-from-the-sandbox"
     attack = f"""
     def _readable(path):
         try:
@@ -56,7 +57,7 @@ def test_files_outside_the_submission_are_invisible(tmp_path):
     def sigmoid_forward(x):
         out = 1 / (1 + np.exp(-x))
         try:
-            open("/tmp/rnngrade-landlock-probe", "w").write("x")
+            open({str(outside)!r}, "w").write("x")
             wrote = True
         except OSError:
             wrote = False
@@ -67,7 +68,7 @@ def test_files_outside_the_submission_are_invisible(tmp_path):
     assert st["tanh.forward"] == "passed"
     assert st["relu.forward"] == "failed"
     assert st["sigmoid.forward"] == "failed"
-    assert not Path("/tmp/rnngrade-landlock-probe").exists()
+    assert not outside.exists()
 
 
 @pytest.mark.skipif(landlock_abi() < 4, reason="Landlock ABI < 4 cannot restrict TCP")
