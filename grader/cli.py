@@ -37,10 +37,13 @@ def main() -> None:
               help="Student id; seeds the hidden inputs of official grading.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write JUnit XML here (for CI systems that display test reports).")
+@click.option("--classroom", "classroom_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write results for GitHub Classroom's autograding reporter (see docs/ci.md); "
+                   "inside GitHub Actions the base64 form is added to $GITHUB_OUTPUT as `result`.")
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks too.")
 def grade(submission: Path | None, solutions: Path | None, results_path: Path | None,
           html_path: Path | None, lang: str | None, student: str, junit_path: Path | None,
-          verbose: bool) -> None:
+          classroom_path: Path | None, verbose: bool) -> None:
     from . import paths
     from .api import grade as grade_submission
     from .report.terminal import summary
@@ -63,6 +66,16 @@ def grade(submission: Path | None, solutions: Path | None, results_path: Path | 
 
         write_junit(result, junit_path, lang)
         click.echo(render(msg("report.written", path=str(junit_path)), lang))
+    if classroom_path:
+        import os
+
+        from .results.classroom import write_classroom
+
+        encoded = write_classroom(result, classroom_path, lang)
+        if os.environ.get("GITHUB_OUTPUT"):
+            with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as f:
+                f.write(f"result={encoded}\n")
+        click.echo(render(msg("report.written", path=str(classroom_path)), lang))
 
 
 @main.command(help="Write the student release (stubs and public test cases) from the solutions.")

@@ -107,3 +107,25 @@ def test_terminal_summary_says_a_shared_cause_once():
     text = summary(grade(paths.EXERCISES), "en")
     assert text.count("sigmoid_forward is not implemented yet") == 1
     assert "(5 checks fail for this reason)" in text
+
+
+def test_github_classroom_results_and_step_output(tmp_path, monkeypatch):
+    import base64
+
+    out = tmp_path / "classroom.json"
+    gh_output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(gh_output))
+    result = CliRunner().invoke(main, ["grade", str(paths.EXAMPLES / "sample_submission"), "--solutions",
+                                       str(paths.SOLUTIONS), "--student", "sample", "--classroom", str(out),
+                                       "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    # What autograding-grading-reporter reads: status, max_score, tests[].{name,status,message,score}
+    assert data["version"] == 1 and data["status"] == "fail"
+    assert {t["status"] for t in data["tests"]} == {"pass", "fail"}
+    assert all(isinstance(t["name"], str) and isinstance(t["score"], (int, float)) for t in data["tests"])
+    total = sum(t["score"] for t in data["tests"])
+    assert 0 < total < data["max_score"]
+    line = gh_output.read_text().strip()
+    assert line.startswith("result=")
+    assert json.loads(base64.b64decode(line[len("result="):])) == data
