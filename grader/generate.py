@@ -21,6 +21,7 @@ import numpy as np
 from . import public_cases
 from .checks.kinds import ValueCheck
 from .checks.model import PublicCase
+from .notebook_release import NOTEBOOK_PATH, build_notebook
 from .quiz.release import release_files
 from .reference import load_reference
 
@@ -97,10 +98,13 @@ def render_release(solutions: Path, exercises: list | None = None) -> dict[str, 
 
     exercises = exercises if exercises is not None else all_exercises()
     files: dict[str, str] = {}
+    stubs: dict[str, str] = {}
     for path in sorted(Path(solutions).glob("*.py")):
         if path.name.startswith("_"):
             continue
-        files[path.name] = HEADER.format(name=path.name) + strip_solutions(path.read_text(encoding="utf-8"), path.name)
+        stubs[path.stem] = strip_solutions(path.read_text(encoding="utf-8"), path.name)
+        files[path.name] = HEADER.format(name=path.name) + stubs[path.stem]
+    files[NOTEBOOK_PATH] = build_notebook(stubs)
     files[public_cases.FILENAME] = public_cases.dumps(build_public_cases(Path(solutions), exercises))
     files.update(release_files(Path(solutions)))  # the concept quiz's student bank (grader/quiz/release.py)
     return files

@@ -66,3 +66,33 @@ def test_generate_removes_files_it_no_longer_makes(tmp_path):
     assert not (out / "old_module.py").exists() and not (out / "quiz" / "removed.toml").exists()
     assert (out / "README.txt").exists()
     assert all((out / rel).is_file() for rel in written)
+
+
+def test_release_notebook_is_valid_and_the_reference_in_it_gets_full_marks(tmp_path):
+    import nbformat
+    from support import grade_official
+
+    from grader.api import grade
+    from grader.notebook_release import NOTEBOOK_PATH, build_notebook
+    from grader.results.text import load_messages
+    from grader.specs import all_exercises
+
+    nb = nbformat.reads((paths.EXERCISES / NOTEBOOK_PATH).read_text(encoding="utf-8"), as_version=4)
+    nbformat.validate(nb)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "from layers import" not in code and 'raise NotImplementedError("lstm_step_forward")' in code
+
+    # The same notebook with the reference bodies in it is a perfect submission.
+    sources = {p.stem: p.read_text(encoding="utf-8") for p in paths.SOLUTIONS.glob("*.py")}
+    path = tmp_path / "assignment.ipynb"
+    path.write_text(build_notebook(sources), encoding="utf-8")
+    result = grade_official(path, *[e.name for e in all_exercises()])
+    coding = [c for c in result.checks if c.kind != "quiz"]  # a notebook holds no quiz sheet
+    assert len(coding) > 150 and all(c.status == "passed" for c in coding), \
+        [c.id for c in coding if c.status != "passed"][:5]
+
+    # The release itself (stubs in .py files and in the notebook) earns nothing and
+    # does not complain about the duplicate stubs.
+    stubs = grade(paths.EXERCISES, solutions=paths.SOLUTIONS, exercises=all_exercises())
+    assert sum(c.points for c in stubs.checks if c.kind != "quiz") == 0
+    assert not [m for m in load_messages(stubs) if m.key == "submission.graded_from"]

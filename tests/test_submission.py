@@ -61,6 +61,12 @@ def test_two_definitions_report_which_was_graded(tmp_path):
     result = grade_official(root, "relu")
     assert result.score == result.max_score  # the real implementation wins over the stub
     texts = [render(m, "en") for m in load_messages(result)]
+    assert not any("defined in several places" in t for t in texts)  # a leftover stub is no news
+
+    other = 'import numpy as np\ndef relu_forward(x):\n    return np.maximum(x, 0.0), x\n'
+    root = write_submission(tmp_path / "two", {"a_copy.py": other, "layers.py": layers})
+    result = grade_official(root, "relu")
+    texts = [render(m, "en") for m in load_messages(result)]
     assert any("relu_forward is defined in several places" in t and "layers.py" in t for t in texts)
 
 

@@ -388,14 +388,10 @@ def main():
         reports.append(report)
     functions = _find_functions(modules, header.get("wanted", []))
     _flush()
-    _write_frame(
-        {
-            "status": "loaded",
-            "modules": reports,
-            "functions": {k: [d for _, d in v] for k, v in functions.items()},
-        },
-        [],
-    )
+    # Report the graded definition first, then only the other *real* ones: a stub
+    # left beside an implementation (a .py stub next to a notebook) is no news.
+    listed = {k: [v[0][1]] + [d for o, d in v[1:] if not _is_stub(o)] for k, v in functions.items()}
+    _write_frame({"status": "loaded", "modules": reports, "functions": listed}, [])
     # Student code may replace builtins; the harness keeps what it needs.
     _print = builtins.print  # noqa: F841
     while True:
