@@ -119,7 +119,11 @@ def validate(solutions: Path | None, exercises: Path | None) -> None:
 @click.option("-j", "--jobs", type=int, default=None, help="Parallel workers (default: all cores).")
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the reports.")
 @click.option("--force", is_flag=True, help="Re-grade everything, even unchanged submissions.")
-def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool) -> None:
+@click.option("--dask", "dask_scheduler", default=None, metavar="ADDRESS",
+              help="Grade on a Dask cluster (scheduler address, or 'local'); needs rnngrade[dask] and a "
+                   "file system the workers share.")
+def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
+          dask_scheduler: str | None) -> None:
     from .batch import discover, grade_class
 
     lang = lang or default_lang()
@@ -127,7 +131,7 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
     with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
                            show_eta=True) as bar:
         summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
-                              progress=lambda student, status: bar.update(1))
+                              progress=lambda student, status: bar.update(1), dask=dask_scheduler)
     click.echo(render(msg("batch.summary", graded=len(summary.graded), skipped=len(summary.skipped),
                           failed=len(summary.failed), out=str(out)), lang))
     for student, why in summary.failed.items():

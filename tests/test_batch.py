@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
 
+import pytest
 from click.testing import CliRunner
 from support import SOLUTIONS, grade_official, mutant
 
@@ -109,3 +110,16 @@ def test_dashboard_shows_distribution_hardest_checks_mistakes_and_quiz_items(tmp
     result = CliRunner().invoke(main, ["gradebook", str(out / "gradebook.sqlite"), "--dashboard",
                                        str(tmp_path / "d.html"), "--lang", "zh"])
     assert result.exit_code == 0 and (tmp_path / "d.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_the_same_batch_on_a_dask_cluster(tmp_path):
+    pytest.importorskip("distributed", reason="the Dask backend needs the optional extra rnngrade[dask]")
+    folder = _class(tmp_path)
+    local = grade_class(folder, tmp_path / "local", solutions=SOLUTIONS, jobs=2, lang="en")
+    on_dask = grade_class(folder, tmp_path / "dask", solutions=SOLUTIONS, jobs=2, lang="en", dask="local")
+    assert sorted(on_dask.graded) == sorted(local.graded) == ["alice", "bob", "carol"]
+    with Gradebook(tmp_path / "local" / "gradebook.sqlite") as a, Gradebook(tmp_path / "dask" / "gradebook.sqlite") as b:
+        assert [(r["student"], r["score"]) for r in a.students()] == [(r["student"], r["score"]) for r in b.students()]
+    assert (tmp_path / "dask" / "reports" / "alice.html").is_file()
+    again = grade_class(folder, tmp_path / "dask", solutions=SOLUTIONS, jobs=2, lang="en", dask="local")
+    assert sorted(again.skipped) == ["alice", "bob", "carol"] and not again.graded
