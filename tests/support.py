@@ -42,6 +42,17 @@ def mutant(root: Path, edits: dict[str, list[tuple[str, str]]], base: Path = SOL
     return root
 
 
+def reference_plus(root: Path, code: str, file: str = "layers.py") -> Path:
+    """A copy of the reference with ``code`` (dedented) appended to ``file``: an
+    attack or a redefinition whose effect is then the only difference."""
+    import textwrap
+
+    mutant(root, {})
+    path = root / file
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + textwrap.dedent(code), encoding="utf-8")
+    return root
+
+
 def exercises_named(*names: str):
     wanted = set(names)
     found = [e for e in all_exercises() if e.name in wanted]

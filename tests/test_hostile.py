@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import SOLUTIONS, grade_official, mutant, statuses, write_submission
+from support import SOLUTIONS, grade_official, mutant, reference_plus, statuses, write_submission
 
 from grader.i18n import render
 from grader.report.html import render_html
@@ -32,11 +32,8 @@ def _assert_reportable(result) -> None:
     assert "<html" in render_html(result, "zh")
 
 
-def _with_attack(tmp_path: Path, attack: str, file: str = "layers.py") -> Path:
-    root = mutant(tmp_path / "sub", {})
-    path = root / file
-    path.write_text(path.read_text() + "\n" + textwrap.dedent(attack))
-    return root
+def _with_attack(tmp_path: Path, attack: str) -> Path:
+    return reference_plus(tmp_path / "sub", attack)
 
 
 def test_endless_loop_costs_only_that_function(tmp_path):

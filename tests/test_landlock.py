@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
-from support import SOLUTIONS, grade_official, mutant, statuses
+from support import SOLUTIONS, grade_official, reference_plus, statuses
 
 from grader.sandbox.isolation import Isolation, landlock_abi
 from grader.sandbox.session import Limits
@@ -27,9 +26,7 @@ def _grade(root, *names):
 
 
 def _with(tmp_path: Path, code: str) -> Path:
-    root = mutant(tmp_path / "sub", {})
-    (root / "layers.py").write_text((root / "layers.py").read_text() + textwrap.dedent(code))
-    return root
+    return reference_plus(tmp_path / "sub", code)
 
 
 def test_reference_full_marks_under_landlock():

@@ -3,9 +3,7 @@ contains hangs, exits, floods and memory hogs, and still grades correctly."""
 
 from __future__ import annotations
 
-import textwrap
-
-from support import SOLUTIONS, grade_official, mutant, statuses, write_submission
+from support import SOLUTIONS, grade_official, reference_plus, statuses, write_submission
 
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.session import Limits
@@ -25,8 +23,7 @@ def test_reference_full_marks_in_portable_mode():
 
 
 def test_hang_flood_and_memory_in_portable_mode(tmp_path):
-    root = mutant(tmp_path / "sub", {})
-    (root / "layers.py").write_text((root / "layers.py").read_text() + textwrap.dedent("""
+    root = reference_plus(tmp_path / "sub", """
         import sys
         def tanh_forward(x):
             while True:
@@ -36,7 +33,7 @@ def test_hang_flood_and_memory_in_portable_mode(tmp_path):
             return x, x
         def sigmoid_forward(x):
             return np.ones((20 * 1024**3) // 8)[: x.size].reshape(x.shape), None
-    """))
+    """)
     result = _grade(root, "tanh", "relu", "sigmoid", "affine")
     st = statuses(result)
     assert st["tanh.forward"] == st["relu.forward"] == st["sigmoid.forward"] == "failed"
@@ -53,8 +50,7 @@ def test_escaped_daemons_are_swept_in_portable_mode(tmp_path):
     import time
 
     marker = tmp_path / "daemon-alive"
-    root = mutant(tmp_path / "sub", {})
-    (root / "layers.py").write_text((root / "layers.py").read_text() + textwrap.dedent(f"""
+    root = reference_plus(tmp_path / "sub", f"""
         import os, time
         if os.fork() == 0:
             os.setsid()
@@ -63,7 +59,7 @@ def test_escaped_daemons_are_swept_in_portable_mode(tmp_path):
                 open({str(marker)!r}, "w").write("still here")
                 os._exit(0)
             os._exit(0)
-    """))
+    """)
     result = _grade(root, "relu")
     assert result.score == result.max_score
     time.sleep(1.5)

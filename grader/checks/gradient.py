@@ -57,6 +57,22 @@ class Param:
         return self.arg or self.name
 
 
+@dataclass
+class _Analytic:
+    """One run of the student's forward and backward: what the checks need of it."""
+
+    output: str = ""
+    warnings: dict[str, Any] = field(default_factory=dict)
+    grads: dict[str, Any] | None = None
+    douts: list[np.ndarray] | None = None
+    low_precision: bool = False  # float32/float16 results (mistake 31)
+    failure: tuple[list[Message], dict] | None = None
+
+    def fail(self, messages: list[Message], details: dict | None = None) -> _Analytic:
+        self.failure = (messages, details or {})
+        return self
+
+
 Probe = Callable[["GradientCheck", Context, Inputs, dict], tuple[list[Message], list[str]]]
 
 
@@ -137,10 +153,11 @@ class GradientCheck(Check):
         } if self.points_reference and ctx.reference is not None else {}
         every = list(results.values()) + list(ref_results.values())
 
-        grads, douts, output, failure = self._analytic(ctx, inputs, rng)
+        run = self._analytic(ctx, inputs, rng)
+        grads, douts, output, failure = run.grads, run.douts, run.output, run.failure
         for r in every:
             r.output = output
-            r.details.update(self._warnings)
+            r.details.update(run.warnings)
         if failure is not None:
             for r in every:
                 r.failed(*failure[0])
@@ -154,7 +171,7 @@ class GradientCheck(Check):
             ok = self._numeric(ctx, p, inputs, grads[p.name], douts, rng, res)
             if not ok:
                 failing.append(p)
-                if self._low_precision or _low_precision(grads[p.name]):
+                if run.low_precision or _low_precision(grads[p.name]):
                     res.messages.append(msg("mistake.31.found"))
                     res.mistakes.append("31")
         if failing and self.probes:
@@ -168,50 +185,45 @@ class GradientCheck(Check):
             self._against_reference(ctx, inputs, douts, grads, ref_results)
         return every
 
-    def _analytic(self, ctx: Context, inputs: Inputs, rng: np.random.Generator):
+    def _analytic(self, ctx: Context, inputs: Inputs, rng: np.random.Generator) -> _Analytic:
         """Run the student's forward and backward once; grads by param name."""
-        self._low_precision = False
-        self._warnings: dict[str, Any] = {}
         if self.forward is None:
             o = ctx.call(self.func, tuple(inputs.values()))
-            self._warnings = warning_details(o)
+            run = _Analytic(output=o.output, warnings=warning_details(o))
             if not o.ok:
-                return None, None, o.output, ([outcome_problem(self.func, o)], error_details(o))
+                return run.fail([outcome_problem(self.func, o)], error_details(o))
             if not isinstance(o.value, (tuple, list)) or len(o.value) < 2:
-                return None, None, o.output, ([msg("gradient.bad_loss_return", func=self.func)], {})
+                return run.fail([msg("gradient.bad_loss_return", func=self.func)])
             grads_value = o.value
-            self._low_precision = isinstance(o.value, (tuple, list)) and _low_precision(o.value[0])
-            douts = None
-            output = o.output
+            run.low_precision = _low_precision(o.value[0])
         else:
             f = ctx.call(self.forward, tuple(inputs.values()), keep=(-1,))
-            self._warnings = warning_details(f)
+            run = _Analytic(output=f.output, warnings=warning_details(f))
             if not f.ok:
-                return None, None, f.output, ([outcome_problem(self.forward, f),
-                                               msg("gradient.forward_failed", forward=self.forward)],
-                                              error_details(f))
+                return run.fail([outcome_problem(self.forward, f),
+                                 msg("gradient.forward_failed", forward=self.forward)], error_details(f))
             if (not isinstance(f.value, (tuple, list)) or len(f.value) != self.n_outputs + 1
                     or not isinstance(f.value[-1], Handle)):
-                return None, None, f.output, ([msg("call.bad_forward_return", func=self.forward)], {})
-            douts = []
-            self._low_precision = any(_low_precision(v) for v in f.value[:-1])
+                return run.fail([msg("call.bad_forward_return", func=self.forward)])
+            run.low_precision = any(_low_precision(v) for v in f.value[:-1])
+            run.douts = []
             for k in range(self.n_outputs):
                 out = as_float_array(f.value[k])
                 if out is None:
-                    return None, None, f.output, ([msg("gradient.forward_not_array", forward=self.forward)], {})
-                douts.append(rng.standard_normal(out.shape))
-            b = ctx.call(self.func, tuple(douts) + (f.value[-1],))
-            self._warnings = warning_details(f, b)
-            output = f.output + b.output
+                    return run.fail([msg("gradient.forward_not_array", forward=self.forward)])
+                run.douts.append(rng.standard_normal(out.shape))
+            b = ctx.call(self.func, tuple(run.douts) + (f.value[-1],))
+            run.warnings = warning_details(f, b)
+            run.output = f.output + b.output
             if not b.ok:
-                return None, None, output, ([outcome_problem(self.func, b)], error_details(b))
+                return run.fail([outcome_problem(self.func, b)], error_details(b))
             grads_value = b.value
-        grads = {}
+        run.grads = {}
         for p in self.params:
             path = p.grad_path if p.grad_path else ((self.params.index(p),) if len(self.params) > 1 else ())
             g, found = extract(grads_value, path)
-            grads[p.name] = g if found else None
-        return grads, douts, output, None
+            run.grads[p.name] = g if found else None
+        return run
 
     def _numeric(self, ctx: Context, p: Param, inputs: Inputs, g: Any, douts, rng, res: CheckResult) -> bool:
         value = self.param_value(inputs, p)

@@ -193,8 +193,9 @@ class ValueCheck(Check):
                 good += 1
             else:
                 problems.append(describe_mismatch(self.func, out, cmp))
-                problems.extend(precision_note(cmp))
-                if precision_note(cmp):
+                note = precision_note(cmp)
+                problems.extend(note)
+                if note and "31" not in res.mistakes:
                     res.mistakes.append("31")
         res.details["outputs"] = rows
         if not problems:

@@ -153,6 +153,7 @@ class Sandbox:
         self._proc: subprocess.Popen | None = None
         self._workdir: str | None = None
         self._reader: FrameReader | None = None
+        self._selector: selectors.BaseSelector | None = None
         self._fds: dict[int, str] = {}
         self._resp_r = -1
         self._req_w = -1
@@ -210,6 +211,11 @@ class Sandbox:
         for fd in (resp_r, self._req_w, self._proc.stdout.fileno(), self._proc.stderr.fileno()):
             os.set_blocking(fd, False)
         self._fds = {self._proc.stdout.fileno(): "out", self._proc.stderr.fileno(): "err"}
+        # One selector for the child's lifetime (not one per call: calls are the hot path).
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(resp_r, selectors.EVENT_READ, "resp")
+        for fd, name in self._fds.items():
+            self._selector.register(fd, selectors.EVENT_READ, name)
         self._reader = FrameReader(self.limits.frame_bytes)
         entries = []
         for m in self.modules:
@@ -275,6 +281,9 @@ class Sandbox:
         self._kill()
 
     def _kill(self) -> None:
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
         proc = self._proc
         if proc is not None:
             try:
@@ -329,17 +338,15 @@ class Sandbox:
         assert self._proc is not None and self._reader is not None
         deadline = min(time.monotonic() + timeout, self._deadline_total)
         pending = memoryview(to_write)
-        sel = selectors.DefaultSelector()
+        sel = self._selector
+        assert sel is not None
         try:
-            sel.register(self._resp_r, selectors.EVENT_READ, "resp")
-            for fd, name in self._fds.items():
-                sel.register(fd, selectors.EVENT_READ, name)
             if pending:
                 sel.register(self._req_w, selectors.EVENT_WRITE, "req")
             while True:
                 frame = self._reader.take()
                 if frame is not None:
-                    self._drain_output(sel)
+                    self._drain_output()
                     return "ok", frame
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -367,7 +374,7 @@ class Sandbox:
                     if not data:
                         sel.unregister(key.fd)
                         if name == "resp":
-                            self._drain_output(sel)
+                            self._drain_output()
                             return "crashed", None
                         continue
                     if name == "resp":
@@ -379,9 +386,10 @@ class Sandbox:
         except ProtocolError:
             return "protocol", None
         finally:
-            sel.close()
+            if self._req_w in sel.get_map():
+                sel.unregister(self._req_w)
 
-    def _drain_output(self, sel: selectors.BaseSelector) -> None:
+    def _drain_output(self) -> None:
         """Collect what the child printed before its answer (already in the pipes)."""
         for fd in list(self._fds):
             while True:
