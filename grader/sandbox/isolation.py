@@ -37,8 +37,8 @@ import numpy as np
 
 SANDBOX_UID = 65534  # "nobody"
 HARNESS_IN_SANDBOX = "/rnngrade/child.py"
-SUBMISSION_IN_SANDBOX = "/submission"
-WORKDIR_IN_SANDBOX = "/work"
+SUBMISSION_IN_SANDBOX = "/rnngrade/submission"
+WORKDIR_IN_SANDBOX = "/rnngrade/work"
 
 
 @dataclass(frozen=True)
