@@ -13,9 +13,10 @@ import hashlib
 import time
 from pathlib import Path
 
-from . import __version__, paths, public_cases
+from . import __version__, public_cases
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
+from .course import public_folder
 from .experiments import run_experiments
 from .quiz.grading import run_quiz
 from .reference import load_reference
@@ -23,7 +24,7 @@ from .results import Result
 from .sandbox.isolation import Isolation
 from .sandbox.session import Limits, Sandbox
 from .specs import all_exercises, wanted_functions
-from .submission import prepare
+from .submission import Notice, prepare
 
 ASSIGNMENT = "rnn-lstm"
 
@@ -52,12 +53,16 @@ def grade(
     With ``solutions`` (a folder of reference modules) grading is official: value
     checks use inputs drawn from the student's seed and the reference's outputs.
     Without, only checks that need no reference run, plus the public cases stored
-    in ``public`` (default: the project's ``exercises/``)."""
+    in ``public`` (default: the course folder's ``exercises/``, see :mod:`grader.course`)."""
     start = time.perf_counter()
     exercises = exercises if exercises is not None else all_exercises()
     reference = load_reference(solutions) if solutions is not None else None
-    cases = None if reference is not None else public_cases.load(Path(public or paths.EXERCISES))
+    public_dir = Path(public or public_folder())
+    cases = None if reference is not None else public_cases.load(public_dir)
     prepared = prepare(submission)
+    if reference is None and cases is None:
+        # Said, not silent: without them a self-check runs no value check at all.
+        prepared.notices.append(Notice("deploy.no_public_cases", {"folder": str(public_dir)}))
     result = Result(
         student=student, assignment=assignment, official=reference is not None, exercises=[],
         notices=list(prepared.notices), fingerprint=prepared.fingerprint, files=prepared.files,

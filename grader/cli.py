@@ -13,6 +13,30 @@ import click
 from . import __version__
 from .i18n import LANGS, default_lang, msg, render
 
+# Every command that reads course material takes --course (see grader/course.py).
+course_option = click.option(
+    "--course", "course_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    help="Course folder (with exercises/ and, for instructors, solutions/). Default: $RNNGRADE_COURSE, else the "
+         "current folder or its nearest parent that has one, else the default course bundled with rnngrade.")
+
+
+def _course(course_dir: Path | None):
+    from .course import CourseError, locate
+
+    try:
+        return locate(course_dir)
+    except CourseError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _need(course, what: str) -> Path:
+    from .course import CourseError
+
+    try:
+        return course.need_solutions() if what == "solutions" else course.need_folder()
+    except CourseError as exc:
+        raise click.UsageError(str(exc)) from exc
+
 
 @click.group(help="Auto-grader for the RNN/LSTM course unit: grade submissions, "
                   "generate the student release, write reports.")
@@ -21,10 +45,13 @@ def main() -> None:
     pass
 
 
-@main.command(help="Grade one submission (a .py file, a notebook or a folder; default: exercises/). "
-                   "Without --solutions this is a self-check with public checks only; with it, "
+@main.command(help="Grade one submission (a .py file, a notebook or a folder; default: the course's "
+                   "exercises/). Without --solutions this is a self-check with public checks only; with it, "
                    "official grading against the reference on inputs drawn for --student.")
 @click.argument("submission", required=False, type=click.Path(path_type=Path))
+@click.option("--sample", is_flag=True,
+              help="Grade the sample submission bundled with rnngrade (student `sample`) instead of SUBMISSION.")
+@course_option
 @click.option("--solutions", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of reference solutions (instructors and CI only).")
 @click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -33,23 +60,34 @@ def main() -> None:
               help="Write the HTML feedback report here.")
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of the feedback (default: from the locale).")
-@click.option("--student", default="anonymous", show_default=True,
-              help="Student id; seeds the hidden inputs of official grading.")
+@click.option("--student", default=None,
+              help="Student id; seeds the hidden inputs of official grading (default: anonymous; with "
+                   "--sample: sample).")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write JUnit XML here (for CI systems that display test reports).")
 @click.option("--classroom", "classroom_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write results for GitHub Classroom's autograding reporter (see docs/ci.md); "
                    "inside GitHub Actions the base64 form is added to $GITHUB_OUTPUT as `result`.")
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks too.")
-def grade(submission: Path | None, solutions: Path | None, results_path: Path | None,
-          html_path: Path | None, lang: str | None, student: str, junit_path: Path | None,
-          classroom_path: Path | None, verbose: bool) -> None:
-    from . import paths
+def grade(submission: Path | None, sample: bool, course_dir: Path | None, solutions: Path | None,
+          results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
+          junit_path: Path | None, classroom_path: Path | None, verbose: bool) -> None:
     from .api import grade as grade_submission
     from .report.terminal import summary
 
     lang = lang or default_lang()
-    result = grade_submission(submission or paths.EXERCISES, solutions=solutions, student=student)
+    course = _course(course_dir)
+    if sample:
+        if submission is not None:
+            raise click.UsageError("give either SUBMISSION or --sample, not both")
+        from .package_data import sample_submission
+
+        submission, student = sample_submission(), student or "sample"
+    elif submission is None:
+        _need(course, "folder")  # a self-check of the bundled stubs would grade nothing
+        submission = course.exercises
+    result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
+                              public=course.exercises)
     click.echo(summary(result, lang, verbose))
     if results_path:
         from .results.gradescope import write_results
@@ -79,28 +117,34 @@ def grade(submission: Path | None, solutions: Path | None, results_path: Path | 
 
 
 @main.command(help="Write the student release (stubs and public test cases) from the solutions.")
+@course_option
 @click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Reference solutions (default: the project's solutions/).")
+              help="Reference solutions (default: the course's solutions/).")
 @click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="Target folder (default: the project's exercises/).")
-def generate(solutions: Path | None, out: Path | None) -> None:
-    from . import paths
+              help="Target folder (default: the course's exercises/).")
+def generate(course_dir: Path | None, solutions: Path | None, out: Path | None) -> None:
     from .generate import generate as generate_release
 
-    written = generate_release(solutions or paths.SOLUTIONS, out or paths.EXERCISES)
+    course = _course(course_dir)
+    if out is None:
+        _need(course, "folder")
+    written = generate_release(solutions or _need(course, "solutions"), out or course.exercises)
     for name in written:
         click.echo(name)
 
 
 @main.command(help="Check the assignment before release: the reference earns full marks, the stubs "
                    "nothing, every graded function exists, and exercises/ is what `generate` makes.")
+@course_option
 @click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--exercises", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
-def validate(solutions: Path | None, exercises: Path | None) -> None:
-    from . import paths
+def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | None) -> None:
     from .validate import validate as validate_assignment
 
-    problems = validate_assignment(solutions or paths.SOLUTIONS, exercises or paths.EXERCISES)
+    course = _course(course_dir)
+    if exercises is None:
+        _need(course, "folder")
+    problems = validate_assignment(solutions or _need(course, "solutions"), exercises or course.exercises)
     for p in problems:
         click.echo(click.style("✘ " + p, fg="red"))
     if problems:
@@ -182,17 +226,21 @@ def gradebook(gradebook: Path, csv_path: Path | None, dashboard_path: Path | Non
 @click.option("--all", "revisit", is_flag=True, help="Go through every question, not only unanswered ones.")
 @click.option("--force", is_flag=True, help="Start a new sheet even if one exists (or belongs to another id).")
 @click.option("--bank", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Question bank folder (default: exercises/quiz).")
+              help="Question bank folder (default: the course's exercises/quiz).")
+@course_option
 @click.option("--solutions", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Instructors: with --init, fill in the key's answers for --student (to test a setup).")
 def quiz(sheet: Path | None, init: bool, student: str | None, lang: str | None, revisit: bool, force: bool,
-         bank: Path | None, solutions: Path | None) -> None:
-    from . import paths
+         bank: Path | None, course_dir: Path | None, solutions: Path | None) -> None:
     from .api import ASSIGNMENT
     from .quiz import SHEET_NAME
     from .quiz.interactive import run
 
-    status = run(sheet or paths.EXERCISES / SHEET_NAME, bank or paths.EXERCISES / "quiz", student,
+    course = _course(course_dir)
+    # The sheet sits with the student's exercises; with the bundled course (nothing
+    # to write into), in the current folder.
+    default_sheet = Path(SHEET_NAME) if course.bundled else course.exercises / SHEET_NAME
+    status = run(sheet or default_sheet, bank or course.exercises / "quiz", student,
                  lang or default_lang(), ASSIGNMENT, init=init, force=force, revisit=revisit,
                  key_folder=solutions / "quiz" if solutions else None)
     sys.exit(status)

@@ -1,5 +1,9 @@
-"""Where the project's folders are (the package runs from a checkout or an
-editable install, next to ``solutions/``, ``exercises/`` and ``templates/``)."""
+"""The repository checkout's folders, for the tests, benchmarks and development.
+
+The package itself never reads these at run time (in an installed wheel they would
+point into site-packages): course material is found with :mod:`grader.course`, and
+package data (templates, the bundled public release) with :mod:`grader.package_data`.
+"""
 
 from __future__ import annotations
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paths
 from .i18n import CatalogError, catalog
 
 
-def validate(solutions: Path | str = paths.SOLUTIONS, exercises: Path | str = paths.EXERCISES,
+def validate(solutions: Path | str, exercises: Path | str,
              students: tuple[str, ...] = ("validate-1", "validate-2")) -> list[str]:
     from .api import grade
     from .generate import render_release

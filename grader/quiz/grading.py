@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import paths
 from ..checks.engine import Exercise, ExerciseResult
 from ..checks.model import FAILED, PASSED, CheckResult
+from ..course import public_folder
 from ..i18n import Message, msg
 from ..submission import Notice
 from . import QUIZ_EXERCISE, SHEET_NAME
@@ -266,7 +266,7 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
     if not wants_quiz(exercises):
         return
     official = solutions is not None
-    folder = Path(solutions) / "quiz" if official else Path(public or paths.EXERCISES) / "quiz"
+    folder = Path(solutions) / "quiz" if official else Path(public or public_folder()) / "quiz"
     if not folder.is_dir():
         return  # this assignment has no quiz
     try:

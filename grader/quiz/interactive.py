@@ -170,10 +170,10 @@ def write_key_sheet(path: Path, student: str, solutions: Path | None = None, lan
                     assignment: str | None = None) -> None:
     """Write a sheet holding the key's answers for ``student``'s variant (instructors and
     tests: a copy of the reference solutions plus this sheet scores full marks)."""
-    from .. import paths
     from ..api import ASSIGNMENT
+    from ..course import locate
 
-    bank = load_bank(Path(solutions or paths.SOLUTIONS) / "quiz", with_key=True)
+    bank = load_bank(Path(solutions or locate().need_solutions()) / "quiz", with_key=True)
     session = Session(bank, Path(path), student, assignment or ASSIGNMENT, lang)
     session.answers = key_answers(bank, session.variants)
     session.save()

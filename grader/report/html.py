@@ -28,7 +28,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from .. import paths
+from .. import package_data
 from ..i18n import LANGS, CatalogError, Message, msg, render
 from ..results import Result
 from . import view as _view
@@ -109,7 +109,7 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES)),
+        loader=jinja2.FileSystemLoader(str(package_data.templates())),
         bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
