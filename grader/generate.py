@@ -12,6 +12,7 @@ the checked-in ``exercises/`` is what this produces.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import shutil
 from pathlib import Path
@@ -74,6 +75,8 @@ def strip_solutions(source: str, name: str = "<source>") -> str:
 
 
 def build_public_cases(solutions: Path, exercises: list) -> dict[str, PublicCase]:
+    """The public case of every value check, rounded so that the file is the same on
+    every machine (:mod:`grader.public_cases`)."""
     from .api import PUBLIC_SEED
 
     reference = load_reference(solutions)
@@ -82,8 +85,21 @@ def build_public_cases(solutions: Path, exercises: list) -> dict[str, PublicCase
         for check in ex.checks:
             if isinstance(check, ValueCheck) and check.func in reference:
                 rng = np.random.default_rng([PUBLIC_SEED, _crc(check.id)])
-                cases[check.id] = check.public_case(reference, rng)
+                case = _with_rounded_inputs(check).public_case(reference, rng)
+                cases[check.id] = PublicCase(case.inputs, [public_cases.round_outputs(e) for e in case.expected])
     return cases
+
+
+def _with_rounded_inputs(check: ValueCheck) -> ValueCheck:
+    """A copy of ``check`` whose drawn inputs (and upstream gradients) are rounded before
+    the reference sees them: the stored inputs are exactly what the expected values
+    were computed from."""
+    rounded = copy.copy(check)
+    rounded.inputs = lambda rng, draw=check.inputs: public_cases.round_inputs(draw(rng))
+    upstream = getattr(check, "upstream", None)
+    if upstream is not None:
+        rounded.upstream = lambda rng, out, draw=upstream: public_cases.round_inputs(draw(rng, out))
+    return rounded
 
 
 def _crc(text: str) -> int:

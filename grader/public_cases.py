@@ -2,12 +2,31 @@
 
 They let a student self-check value checks without the reference solutions. The
 file is JSON (reviewable, diffable, no pickle): arrays are stored as
-``{"__array__": dtype, "shape": [...], "data": [...]}`` with exact float repr.
+``{"__array__": dtype, "shape": [...], "data": [...]}``.
+
+**Byte-identical on every machine.** numpy picks its ``exp``/``tanh`` code path and
+OpenBLAS its kernels by CPU, so the reference's outputs (and inputs computed with
+numpy) may differ in the last bits from one machine to another (3.8e-13 relative was
+the largest difference seen between two code paths). Every stored float is rounded:
+
+* inputs, *before* the reference runs (so a stored case is exactly self-consistent),
+  by :func:`round_inputs` to ``INPUT_BITS`` significant bits and no finer than
+  ``2**-INPUT_FINEST_BITS``. A binary grid keeps simple results of the inputs (a
+  half, a sum) off the decimal rounding midpoints of the outputs;
+* expected values by :func:`round_outputs` to ``SIGNIFICANT`` significant decimal
+  digits and no finer than ``10**-FINEST_DIGITS``, i.e. by at most 5e-10 relative or
+  5e-13 absolute, far inside the checks' tolerance (``rtol`` 1e-6, ``atol`` 1e-9).
+
+A difference of a few units in the last place then changes a rounded value only when
+that value lies within that distance of a rounding boundary: about one chance in
+10**6 per value (a test nudges every reference output by one unit in the last place,
+and another generates on numpy's baseline code paths). The sign of a zero is dropped.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +35,53 @@ import numpy as np
 from .checks.model import PublicCase
 
 FILENAME = "public_cases.json"
+SIGNIFICANT = 10
+FINEST_DIGITS = 12
+INPUT_BITS = 34
+INPUT_FINEST_BITS = 40
+
+
+def _decimal(x: float) -> float:
+    if not math.isfinite(x) or x == 0.0:
+        return x + 0.0  # -0.0 -> 0.0
+    # Python's float formatting is correctly rounded on every platform.
+    return round(float(f"{x:.{SIGNIFICANT - 1}e}"), FINEST_DIGITS) + 0.0
+
+
+def _binary(x: float) -> float:
+    if not math.isfinite(x) or x == 0.0:
+        return x + 0.0
+    _, exponent = math.frexp(x)
+    step = max(exponent - INPUT_BITS, -INPUT_FINEST_BITS)
+    return math.ldexp(round(math.ldexp(x, -step)), step) + 0.0  # exact: powers of two only
+
+
+def _map_floats(v: Any, f) -> Any:
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind != "f":
+            return v
+        return np.array([f(float(x)) for x in v.reshape(-1)], dtype=v.dtype).reshape(v.shape)
+    if isinstance(v, np.floating):
+        return type(v)(f(float(v)))
+    if isinstance(v, float):
+        return f(v)
+    if isinstance(v, dict):
+        return {k: _map_floats(x, f) for k, x in v.items()}
+    if isinstance(v, tuple):
+        return tuple(_map_floats(x, f) for x in v)
+    if isinstance(v, list):
+        return [_map_floats(x, f) for x in v]
+    return v
+
+
+def round_inputs(v: Any) -> Any:
+    """``v`` with every float on the inputs' binary grid; same types and shapes."""
+    return _map_floats(v, _binary)
+
+
+def round_outputs(v: Any) -> Any:
+    """``v`` with every float rounded to ``SIGNIFICANT`` decimal digits; same types and shapes."""
+    return _map_floats(v, _decimal)
 
 
 def _encode(v: Any) -> Any:
