@@ -13,7 +13,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from . import __version__, public_cases
+from . import __version__, public_cases, versions
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
 from .course import public_folder
@@ -67,7 +67,11 @@ def grade(
         student=student, assignment=assignment, official=reference is not None, exercises=[],
         notices=list(prepared.notices), fingerprint=prepared.fingerprint, files=prepared.files,
         graded_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), version=__version__,
+        versions=versions.running(),
     )
+    for name, version, declared in versions.outside_range(result.versions):
+        result.notices.append(Notice("deploy.version_outside", {"name": name, "version": version,
+                                                                "range": declared}))
     sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits, isolation)
     try:
         report = sandbox.start()

@@ -27,6 +27,7 @@ class Result:
     files: list[str] = field(default_factory=list)
     graded_at: str = ""
     version: str = ""
+    versions: dict[str, str] = field(default_factory=dict)  # python, numpy, rnngrade that graded
     seconds: float = 0.0
     restarts: int = 0
     extras: dict[str, Any] = field(default_factory=dict)  # later parts (quiz, experiments)

@@ -76,6 +76,7 @@ def to_gradescope(result: Result, lang: str) -> dict:
             "fingerprint": result.fingerprint,
             "files": result.files,
             "grader_version": result.version,
+            "versions": dict(result.versions),
             "graded_at": result.graded_at,
             "mistakes": result.mistakes(),
             "exercises": [{"name": e.exercise.name, "score": e.points, "max_score": e.max_points}
