@@ -246,5 +246,50 @@ def quiz(sheet: Path | None, init: bool, student: str | None, lang: str | None, 
     sys.exit(status)
 
 
+@main.group(help="Gradescope: build the autograder zip; `run` is what its run_autograder calls.")
+def gradescope() -> None:
+    pass
+
+
+@gradescope.command("build", help="Write the Gradescope autograder zip: setup.sh (pinned Python, numpy, "
+                                  "rnngrade), run_autograder, the rnngrade wheel and the course's solutions/.")
+@course_option
+@click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Reference solutions (default: the course's solutions/).")
+@click.option("--out", default=Path("autograder.zip"), show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The zip to write.")
+@click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The rnngrade wheel to ship (default: built from the rnngrade source this runs from).")
+@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
+              help="Language of the feedback students read in Gradescope.")
+def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path, wheel: Path | None,
+                     lang: str) -> None:
+    import tempfile
+
+    from .deploy.gradescope import GradescopeError, build
+    from .deploy.wheel import WheelError, build_wheel, source_tree
+
+    solutions = solutions or _need(_course(course_dir), "solutions")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            wheel = wheel or build_wheel(source_tree(), Path(tmp))
+            names = build(solutions, out, wheel, lang)
+    except (GradescopeError, WheelError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{out}: {len(names)} files (setup.sh, run_autograder, {wheel.name}, solutions/)")
+
+
+@gradescope.command("run", help="Inside Gradescope: grade ROOT/submission with ROOT/source/solutions and write "
+                                "ROOT/results/results.json (ROOT: $RNNGRADE_AUTOGRADER_ROOT or /autograder).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
+def gradescope_run(root: Path | None, lang: str) -> None:
+    from .deploy.gradescope import run
+
+    data = run(root, lang)
+    click.echo(f"score {data['score']} / {data['extra_data']['max_score']} "
+               f"({data['extra_data']['isolation']}, student {data['extra_data']['student']})")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

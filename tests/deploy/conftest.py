@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.deploy.wheel import build_wheel
+
 REPO = Path(__file__).resolve().parents[2]
 
 # What a build needs; solutions/ is copied too, so the wheel is shown to leave it out.
@@ -99,15 +101,6 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: f
     return proc
 
 
-def build_wheel(source: Path, out: Path) -> Path:
-    """``pip wheel`` without build isolation (no network: the test extra brings setuptools)."""
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-         "-w", str(out), str(source)], cwd=source)
-    wheels = sorted(out.glob("rnngrade-*.whl"))
-    assert len(wheels) == 1, wheels
-    return wheels[0]
-
-
 @pytest.fixture(scope="session")
 def source_copy(tmp_path_factory) -> Path:
     """A clean copy of the repository's build inputs (no build/ or egg-info left in the checkout)."""
@@ -128,7 +121,8 @@ def source_copy(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def wheel_file(source_copy, tmp_path_factory) -> Path:
-    return build_wheel(source_copy, tmp_path_factory.mktemp("dist"))
+    # Without build isolation: no network (the test extra brings setuptools).
+    return build_wheel(source_copy, tmp_path_factory.mktemp("dist"), isolated=False)
 
 
 @pytest.fixture(scope="session")
