@@ -267,12 +267,12 @@ def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path,
     import tempfile
 
     from .deploy.gradescope import GradescopeError, build
-    from .deploy.wheel import WheelError, build_wheel, source_tree
+    from .deploy.wheel import WheelError
 
     solutions = solutions or _need(_course(course_dir), "solutions")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            wheel = wheel or build_wheel(source_tree(), Path(tmp))
+            wheel = _wheel_or_build(wheel, tmp)
             names = build(solutions, out, wheel, lang)
     except (GradescopeError, WheelError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -289,6 +289,54 @@ def gradescope_run(root: Path | None, lang: str) -> None:
     data = run(root, lang)
     click.echo(f"score {data['score']} / {data['extra_data']['max_score']} "
                f"({data['extra_data']['isolation']}, student {data['extra_data']['student']})")
+
+
+def _wheel_or_build(wheel: Path | None, tmp: str) -> Path:
+    from .deploy.wheel import build_wheel, source_tree
+
+    return wheel or build_wheel(source_tree(), Path(tmp))
+
+
+@main.command(help="Write the student bundle (a folder and a zip): exercises/, the notebook, public cases, the "
+                   "student quiz bank, a bilingual README, requirements.txt pinning rnngrade and numpy, the rnngrade "
+                   "wheel and the self-check CI files. No reference, no quiz key, no hidden input.")
+@course_option
+@click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Reference solutions (default: the course's solutions/).")
+@click.option("--out", default=Path("release"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The rnngrade wheel to ship (default: built from the rnngrade source this runs from).")
+@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
+              help="Language of the self-check in the CI files.")
+@click.option("--no-ci", is_flag=True, help="Leave out the GitHub/GitLab self-check files.")
+def release(course_dir: Path | None, solutions: Path | None, out: Path, wheel: Path | None, lang: str,
+            no_ci: bool) -> None:
+    import tempfile
+
+    from .deploy.release import write
+    from .deploy.wheel import WheelError
+
+    solutions = solutions or _need(_course(course_dir), "solutions")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder, archive = write(solutions, out, _wheel_or_build(wheel, tmp), lang, with_ci=not no_ci)
+    except WheelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(render(msg("report.written", path=str(folder)), default_lang()))
+    click.echo(render(msg("report.written", path=str(archive)), default_lang()))
+
+
+@main.command("ci", help="Write the GitHub Actions or GitLab CI files: OUT/student/ (the assignment repository's "
+                         "public self-check, no secret) and OUT/instructor/ (official grading of the class from the "
+                         "private course repository). See docs/ci.md.")
+@click.argument("platform", type=click.Choice(["github", "gitlab"]))
+@click.option("--out", default=Path("ci"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
+def ci_files(platform: str, out: Path, lang: str) -> None:
+    from .deploy.ci import write
+
+    for path in write(platform, out, lang):
+        click.echo(str(path))
 
 
 if __name__ == "__main__":  # pragma: no cover

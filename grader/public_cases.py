@@ -12,7 +12,8 @@ the largest difference seen between two code paths). Every stored float is round
 * inputs, *before* the reference runs (so a stored case is exactly self-consistent),
   by :func:`round_inputs` to ``INPUT_BITS`` significant bits and no finer than
   ``2**-INPUT_FINEST_BITS``. A binary grid keeps simple results of the inputs (a
-  half, a sum) off the decimal rounding midpoints of the outputs;
+  half, a sum) off the decimal rounding midpoints of the outputs. Short decimals
+  (constants such as ``eps = 1e-5``) are kept as they are;
 * expected values by :func:`round_outputs` to ``SIGNIFICANT`` significant decimal
   digits and no finer than ``10**-FINEST_DIGITS``, i.e. by at most 5e-10 relative or
   5e-13 absolute, far inside the checks' tolerance (``rtol`` 1e-6, ``atol`` 1e-9).
@@ -51,6 +52,8 @@ def _decimal(x: float) -> float:
 def _binary(x: float) -> float:
     if not math.isfinite(x) or x == 0.0:
         return x + 0.0
+    if float(f"{x:.12g}") == x:
+        return x  # a short decimal (eps = 1e-5, momentum = 0.9): a constant, the same everywhere
     _, exponent = math.frexp(x)
     step = max(exponent - INPUT_BITS, -INPUT_FINEST_BITS)
     return math.ldexp(round(math.ldexp(x, -step)), step) + 0.0  # exact: powers of two only

@@ -122,5 +122,6 @@ def test_rounding_keeps_types_and_drops_noise():
         once = rounding(x)
         assert np.array_equal(rounding(once), once)  # idempotent
         assert np.all(np.abs(once - x) <= rel * np.abs(x) + floor)
-    binary = public_cases.round_inputs(np.array([1.0 / 3, 1e-15, -2.5]))
-    assert binary[0] * 2.0 ** 35 == round(binary[0] * 2.0 ** 35) and binary[1] == 0.0 and binary[2] == -2.5
+    binary = public_cases.round_inputs(np.array([1.0 / 3, np.pi * 1e-16, -2.5, 1e-5, 0.9]))
+    assert binary[0] * 2.0 ** 35 == round(binary[0] * 2.0 ** 35) and binary[1] == 0.0
+    assert list(binary[2:]) == [-2.5, 1e-5, 0.9]  # short decimals (constants) stay as they are

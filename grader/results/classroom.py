@@ -39,8 +39,47 @@ def to_classroom(result: Result, lang: str) -> dict:
             "output": render(mode, lang)}
 
 
+# The reporter receives the base64 JSON in one environment variable; Linux caps one
+# "NAME=value" string at MAX_ARG_STRLEN = 128 KiB. Leave room for the name.
+ENV_VALUE_BYTES = 128 * 1024 - 256
+MESSAGE_CHARS = (400, 160, 60)  # successive caps of one test's message while the payload is too big
+
+
+def _encoded_size(data: dict) -> int:
+    n = len(json.dumps(data, ensure_ascii=False).encode())
+    return 4 * ((n + 2) // 3)
+
+
+def _grouped(data: dict, result: Result, lang: str) -> dict:
+    """One test per exercise (points kept): the last resort for a payload still too big."""
+    tests = []
+    for ex in result.exercises:
+        failed = [c for c in ex.results if c.status != "passed"]
+        tests.append({"name": render(ex.exercise.title, lang), "status": "fail" if failed else "pass",
+                      "message": render(msg("deploy.classroom_grouped", failed=len(failed), total=len(ex.results)),
+                                        lang),
+                      "score": ex.points, "max_score": ex.max_points, "line_no": 0, "execution_time": "",
+                      "test_code": ex.exercise.name})
+    return dict(data, tests=tests)
+
+
+def fit_classroom(data: dict, result: Result, lang: str, limit: int = ENV_VALUE_BYTES) -> dict:
+    """``data`` shortened until its base64 form fits one environment variable: messages
+    capped, then one test per exercise. Scores never change."""
+    if _encoded_size(data) <= limit:
+        return data
+    for cap in MESSAGE_CHARS:
+        tests = [dict(t, message=(t["message"][:cap] + "…") if t.get("message") and len(t["message"]) > cap
+                      else t.get("message"), test_code="") for t in data["tests"]]
+        shorter = dict(data, tests=tests)
+        if _encoded_size(shorter) <= limit:
+            return shorter
+    return _grouped(data, result, lang)
+
+
 def write_classroom(result: Result, path: Path | str, lang: str) -> str:
-    """Write the JSON and return it base64-encoded, ready for ``$GITHUB_OUTPUT``."""
-    text = json.dumps(to_classroom(result, lang), ensure_ascii=False)
+    """Write the JSON and return it base64-encoded, ready for ``$GITHUB_OUTPUT`` (within
+    the size of one environment variable: :func:`fit_classroom`)."""
+    text = json.dumps(fit_classroom(to_classroom(result, lang), result, lang), ensure_ascii=False)
     write_atomic(Path(path), text)
     return base64.b64encode(text.encode()).decode()

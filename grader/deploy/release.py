@@ -1,0 +1,67 @@
+"""``rnngrade release``: the student bundle, as a folder and a zip.
+
+Contents: ``exercises/`` exactly as ``rnngrade generate`` makes it (stubs, notebook,
+public cases, student quiz bank), a bilingual ``README.md``, ``requirements.txt``
+pinning rnngrade and numpy (:mod:`grader.versions`), the rnngrade wheel in ``wheels/``
+(the requirements file points pip there), and the student's self-check CI files.
+Nothing else: no reference, no quiz key, no hidden input (hidden inputs are drawn at
+grading time from the student's seed and never stored). The zip is reproducible
+(sorted names, fixed timestamps).
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+from .. import __version__, versions
+from ..generate import render_release
+from ..quiz.bank import load_bank
+from . import ci, render
+
+BUNDLE_NAME = "{assignment}-student"
+
+
+def bundle_files(solutions: Path, lang: str = "zh", with_ci: bool = True) -> dict[str, str]:
+    """Every text file of the bundle, by relative path (the wheel is added by :func:`write`)."""
+    from ..api import ASSIGNMENT
+
+    exercises = render_release(Path(solutions))
+    files = {f"exercises/{rel}": text for rel, text in exercises.items()}
+    quiz_dir = Path(solutions) / "quiz"
+    questions = len(load_bank(quiz_dir, with_key=True).questions) if quiz_dir.is_dir() else 0
+    spec = versions.declared()
+    params = {"version": __version__, "numpy": versions.PINNED_NUMPY, "python_range": spec.python,
+              "questions": questions, "ci": with_ci, "assignment": ASSIGNMENT,
+              "title_zh": "循环神经网络 RNN 与 LSTM · 编程作业", "title_en": "RNN and LSTM · programming assignment"}
+    files["README.md"] = render("release/README.md.j2", **params)
+    files["requirements.txt"] = render("release/requirements.txt.j2", **params)
+    if with_ci:
+        files.update(ci.student_files(lang=lang))
+    return files
+
+
+def write(solutions: Path, out: Path, wheel: Path, lang: str = "zh", with_ci: bool = True) -> tuple[Path, Path]:
+    """Write ``out/<name>/`` and ``out/<name>.zip``; returns both."""
+    from ..api import ASSIGNMENT
+
+    name = BUNDLE_NAME.format(assignment=ASSIGNMENT)
+    folder, archive = Path(out) / name, Path(out) / f"{name}.zip"
+    files = {rel: text.encode() for rel, text in bundle_files(solutions, lang, with_ci).items()}
+    files[f"wheels/{Path(wheel).name}"] = Path(wheel).read_bytes()
+    if folder.exists():
+        shutil.rmtree(folder)
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    tmp = archive.with_name(archive.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as z:
+        for rel in sorted(files):
+            info = zipfile.ZipInfo(f"{name}/{rel}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o644 | stat.S_IFREG) << 16
+            z.writestr(info, files[rel])
+    tmp.replace(archive)
+    return folder, archive
