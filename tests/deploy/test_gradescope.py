@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, clean_env, run
+from deploykit import REPO, clean_env, run
 
 from grader import versions
 from grader.cli import main

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, key_texts, leaks, reference_only_lines, run
+from deploykit import REPO, key_texts, leaks, reference_only_lines, run
 
 from grader import versions
 from grader.api import student_seed

@@ -9,7 +9,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from conftest import REPO, clean_env, key_texts, leaks, reference_only_lines, run
+from deploykit import REPO, clean_env, key_texts, leaks, reference_only_lines, run
 
 from grader import package_data
 from grader.quiz.bank import load_bank
