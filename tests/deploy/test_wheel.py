@@ -100,3 +100,15 @@ def test_wheel_course_folder_from_option_and_environment(wheel_env, tmp_path):
     # Outside any course, a bare `rnngrade grade` explains instead of grading the bundled stubs.
     bare = run([rnngrade, "grade"], cwd=tmp_path, check=False)
     assert bare.returncode == 2 and "no course folder here" in bare.stderr
+
+
+def test_no_module_of_the_package_reads_the_checkout_folders():
+    """grader.paths points into the repository (site-packages, once installed): only
+    tests, benchmarks and development may use it."""
+    offenders = []
+    for path in (REPO / "grader").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if path.name != "paths.py" and re.search(r"\bimport paths\b|\bpaths\.(ROOT|EXERCISES|SOLUTIONS|TEMPLATES|EXAMPLES)",
+                                                 text):
+            offenders.append(path.relative_to(REPO).as_posix())
+    assert offenders == []
