@@ -23,6 +23,7 @@ batch`` takes); ``rnngrade similarity`` is a thin layer over it.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,13 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..batch import Entry
 from ..i18n import Message, msg
 from .extract import StudentPrints, all_hashes, fingerprint_submission
 from .fingerprint import WINDOW, K
 from .index import MIN_UNIT, PairTable, default_common, score_pairs
 from .tokens import OTHER
 
-__all__ = ["OTHER", "ClassFolderError", "PairView", "Similarity", "UnitShare", "compare_class",
+__all__ = ["OTHER", "ClassFolderError", "PairView", "Similarity", "UnitShare", "class_entries", "compare_class",
            "graded_functions"]
 
 
@@ -50,35 +52,47 @@ class ClassFolderError(Exception):
 
 @dataclass(frozen=True)
 class UnitShare:
+    """What a pair shares in one unit."""
+
     unit: str  # a graded function's name, or OTHER
-    matched: int
-    size_a: int
+    matched: int  # shared fingerprints
+    size_a: int  # distinctive fingerprints of each side
     size_b: int
+    own_matched: float  # shared fingerprints, one that g students have counting 1 / (g - 1)
 
     @property
     def share(self) -> float:
         smaller = min(self.size_a, self.size_b)
         return self.matched / smaller if smaller else 0.0
 
+    @property
+    def own(self) -> float:
+        smaller = min(self.size_a, self.size_b)
+        return self.own_matched / smaller if smaller else 0.0
+
 
 @dataclass(frozen=True)
 class PairView:
+    """One scored pair, as the outputs show it."""
+
     rank: int  # 1 = most similar
     a: str
     b: str
     score: float
     overall: float
     matched: int
-    best_unit: str | None
-    best_share: float
+    exclusive: int  # shared fingerprints that no other student has
+    best_unit: str | None  # the function whose own-share counts in the score
+    best_own: float
     units: tuple[UnitShare, ...]  # most shared first
 
     def to_dict(self) -> dict:
         return {"rank": self.rank, "a": self.a, "b": self.b, "score": round(self.score, 4),
-                "overall": round(self.overall, 4), "matched": self.matched, "best_function": self.best_unit,
-                "best_share": round(self.best_share, 4),
+                "overall": round(self.overall, 4), "matched": self.matched, "exclusive": self.exclusive,
+                "best_function": self.best_unit, "best_own": round(self.best_own, 4),
                 "functions": [{"function": u.unit, "matched": u.matched, "fingerprints_a": u.size_a,
-                               "fingerprints_b": u.size_b, "share": round(u.share, 4)} for u in self.units]}
+                               "fingerprints_b": u.size_b, "share": round(u.share, 4), "own": round(u.own, 4)}
+                              for u in self.units]}
 
 
 @dataclass
@@ -93,16 +107,18 @@ class Similarity:
     common: int
     min_unit: int
     excluded_sources: list[str] = field(default_factory=list)
-    excluded_fingerprints: int = 0
+    excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # starter/reference k-grams
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
 
     def pair(self, p: int) -> PairView:
         t = self.pairs
         a, b = int(t.a[p]), int(t.b[p])
-        units = tuple(UnitShare(self.units[u], m, int(t.sizes[a, u]), int(t.sizes[b, u])) for u, m in t.cells(p))
+        units = tuple(UnitShare(self.units[u], m, int(t.sizes[a, u]), int(t.sizes[b, u]), own)
+                      for u, m, own in t.cells(p))
         best = int(t.best_unit[p])
         return PairView(p + 1, self.students[a].student, self.students[b].student, float(t.score[p]),
-                        float(t.overall[p]), int(t.matched[p]), self.units[best] if best >= 0 else None,
-                        float(t.best_share[p]), units)
+                        float(t.overall[p]), int(t.matched[p]), int(t.exclusive[p]),
+                        self.units[best] if best >= 0 else None, float(t.best_own[p]), units)
 
     def top(self, n: int | None = None, min_score: float = 0.0) -> list[PairView]:
         """The most similar pairs first, at most ``n``, with a score of at least ``min_score``."""
@@ -110,6 +126,10 @@ class Similarity:
         if n is not None:
             count = min(count, n)
         return [self.pair(p) for p in range(count)]
+
+    @property
+    def functions(self) -> list[str]:
+        return [u for u in self.units if u != OTHER]
 
     def index_of(self, student: str) -> int:
         for i, s in enumerate(self.students):
@@ -129,6 +149,23 @@ def graded_functions() -> list[str]:
     from ..specs import all_exercises, wanted_functions
 
     return wanted_functions(all_exercises())
+
+
+def class_entries(folder: Path | str) -> list[Entry]:
+    """The students of the class ``folder``, as ``rnngrade batch`` finds them; raises
+    :class:`ClassFolderError` for what is not a class folder (a file, the output of
+    ``rnngrade batch``, an empty folder)."""
+    from ..batch import discover
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ClassFolderError(msg("similarity.error.not_a_folder", path=str(folder)))
+    if (folder / "gradebook.sqlite").exists():
+        raise ClassFolderError(msg("similarity.error.graded_folder", path=str(folder)))
+    entries = discover(folder)
+    if not entries:
+        raise ClassFolderError(msg("similarity.error.empty", path=str(folder)))
+    return entries
 
 
 def _work(args: tuple[str, str, tuple[str, ...]]) -> StudentPrints:
@@ -153,18 +190,10 @@ def compare_class(
     ``reference``: the solutions; neither is scored. ``common``: fingerprints shared
     by more students than this are common code (default :func:`default_common`).
     ``jobs``: worker processes that read and fingerprint the submissions."""
-    from ..batch import discover
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ClassFolderError(msg("similarity.error.not_a_folder", path=str(folder)))
-    if (folder / "gradebook.sqlite").exists():
-        raise ClassFolderError(msg("similarity.error.graded_folder", path=str(folder)))
+    entries = class_entries(folder)
     functions = tuple(functions) if functions is not None else tuple(graded_functions())
-    entries = discover(folder)
-    if not entries:
-        raise ClassFolderError(msg("similarity.error.empty", path=str(folder)))
     tasks = [(e.student, str(e.path), functions) for e in entries]
+    t0 = time.perf_counter()
     students: list[StudentPrints] = []
     jobs = max(1, min(jobs, len(tasks)))
     if jobs == 1:
@@ -178,10 +207,12 @@ def compare_class(
                 students.append(done)
                 if progress:
                     progress(done.student)
+    t1 = time.perf_counter()
     sources = [Path(p) for p in starter] + ([Path(reference)] if reference is not None else [])
     excluded = all_hashes([p for p in sources if p.exists()], functions)
     units = [*functions, OTHER]
     common = common if common is not None else default_common(len(students))
     table = score_pairs([s.prints for s in students], units, excluded, common)
+    seconds = {"fingerprint": t1 - t0, "score": time.perf_counter() - t1}
     return Similarity(students, units, table, K, WINDOW, common, MIN_UNIT,
-                      [os.fspath(p) for p in sources], int(len(excluded)))
+                      [os.fspath(p) for p in sources], excluded, seconds)

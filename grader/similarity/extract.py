@@ -15,7 +15,7 @@ import numpy as np
 from ..i18n import Message
 from .fingerprint import WINDOW, K, kgram_hashes, winnow
 from .sources import Source, read_submission
-from .tokens import LINE_BITS, OTHER, UnitTokens, split_units
+from .tokens import OTHER, UnitTokens, split_units
 
 
 @dataclass
@@ -36,17 +36,6 @@ class UnitDetail:
 
     unit: UnitTokens
     hashes: np.ndarray  # (T - K + 1,) uint64
-
-    def kgram_lines(self, index: np.ndarray) -> list[tuple[int, int]]:
-        """(source, line) of every token of the k-grams at ``index``."""
-        pos = np.asarray(self.unit.pos, dtype=np.int64)
-        if len(index) == 0 or len(pos) == 0:
-            return []
-        covered = np.zeros(len(pos), dtype=bool)
-        for j in range(K):
-            covered[index + j] = True
-        mask = (1 << LINE_BITS) - 1
-        return sorted({(int(p >> LINE_BITS), int(p & mask)) for p in pos[covered]})
 
 
 def unit_details(sources: list[Source], functions: list[str] | tuple[str, ...]) -> dict[str, UnitDetail]:

@@ -14,14 +14,21 @@ Before pairing, two kinds of fingerprints are dropped:
   class writes alike is the natural way to write it, not evidence (MOSS ignores
   such passages too). The same cap bounds the work of one group.
 
-Scores, for a pair ``(a, b)`` and a unit ``u`` with ``m`` shared fingerprints and
-``n_a``, ``n_b`` distinctive fingerprints of each side (after the drops):
+For a pair ``(a, b)`` and a unit ``u``, with ``n_a``, ``n_b`` the distinctive
+fingerprints of each side (after the drops) and ``m`` those they share:
 
-* ``share(u) = m / min(n_a, n_b)``: how much of the smaller function is shared;
-* ``overall = sum(m) / min(sum(n_a), sum(n_b))``: the same over all units;
-* ``score = max(overall, max share(u) over units with min(n_a, n_b) >= MIN_UNIT)``:
-  one copied function is not diluted by thirty honest ones, while a tiny function
-  (a few fingerprints) is too small to be evidence on its own.
+* ``share(u) = m / min(n_a, n_b)``: how much of the smaller function the other has;
+* ``overall = sum(m) / min(sum(n_a), sum(n_b))``: the same over all units. A pair
+  that shares most of its code scores high here even when others share it too (a
+  solution passed around a group);
+* ``own(u)``: ``share(u)`` where a shared fingerprint that ``g`` students have
+  counts ``1 / (g - 1)``: one the two share with nobody else counts fully, one
+  that five students have counts a quarter. A single function written alike by
+  many students is the natural way to write it; a copied function is shared by
+  two. Only units with ``min(n_a, n_b) >= MIN_UNIT`` count: a short function is
+  too short to be evidence on its own.
+* ``score = max(overall, max own(u))``: one copied function is not diluted by
+  thirty honest ones.
 
 Pairs are ranked by score, then overall share, then the number of shared
 fingerprints.
@@ -35,14 +42,14 @@ import numpy as np
 
 from .fingerprint import _mix, salt
 
-MIN_UNIT = 20  # fingerprints a function needs on both sides for its share to count alone
+MIN_UNIT = 20  # fingerprints a function needs on both sides to count on its own (about 8 statements)
 
 
 def default_common(students: int) -> int:
     """The default cap on how many students may share a fingerprint before it is
-    common code: at least 10 (a small class can hold a group that shares a
-    solution), and a tenth of a large class."""
-    return max(10, students // 10)
+    common code: 10 in a small class (a group that shares a solution stays
+    visible), a twentieth of a large one."""
+    return max(10, students // 20)
 
 
 @dataclass
@@ -54,12 +61,14 @@ class PairTable:
     score: np.ndarray  # (P,) float
     overall: np.ndarray  # (P,) float
     matched: np.ndarray  # (P,) shared fingerprints, all units
-    best_unit: np.ndarray  # (P,) unit index of the highest significant share, -1 if none
-    best_share: np.ndarray  # (P,) float
-    # the sparse (pair, unit) -> shared count table, sorted by pair then unit
+    exclusive: np.ndarray  # (P,) shared fingerprints no other student has
+    best_unit: np.ndarray  # (P,) unit of the highest own-share (-1: no unit large enough)
+    best_own: np.ndarray  # (P,) float
+    # the sparse (pair, unit) table, sorted by pair then unit
     cell_pair: np.ndarray  # (C,) index into the arrays above
     cell_unit: np.ndarray  # (C,)
-    cell_matched: np.ndarray  # (C,)
+    cell_matched: np.ndarray  # (C,) shared fingerprints
+    cell_own: np.ndarray  # (C,) shared fingerprints weighted 1 / (g - 1)
     sizes: np.ndarray  # (S, U) distinctive fingerprints per student and unit
     common_dropped: int  # fingerprints (keys) shared by more than `common` students
     excluded_dropped: int  # student fingerprints found in the starter code or reference
@@ -67,95 +76,123 @@ class PairTable:
     def __len__(self) -> int:
         return len(self.a)
 
-    def cells(self, p: int) -> list[tuple[int, int]]:
-        """``(unit, matched)`` of pair ``p``, most matched first."""
+    def cells(self, p: int) -> list[tuple[int, int, float]]:
+        """``(unit, matched, own)`` of pair ``p``, most matched first."""
         lo, hi = np.searchsorted(self.cell_pair, [p, p + 1])
-        units = self.cell_unit[lo:hi]
-        matched = self.cell_matched[lo:hi]
-        order = np.argsort(-matched, kind="stable")
-        return [(int(units[i]), int(matched[i])) for i in order]
+        order = np.argsort(-self.cell_matched[lo:hi], kind="stable") + lo
+        return [(int(self.cell_unit[i]), int(self.cell_matched[i]), float(self.cell_own[i])) for i in order]
 
 
-def score_pairs(prints: list[dict[str, np.ndarray]], units: list[str], excluded: np.ndarray,
-                common: int, min_unit: int = MIN_UNIT) -> PairTable:
-    """Score all pairs among ``prints`` (per student: unit -> unique fingerprints)."""
-    n_students, n_units = len(prints), len(units)
+@dataclass
+class _Postings:
+    """One row per (fingerprint key, student), sorted by key; groups by key."""
+
+    student: np.ndarray
+    unit: np.ndarray
+    starts: np.ndarray  # first row of each key
+    counts: np.ndarray  # students per key
+    excluded: int
+
+
+def _postings(prints: list[dict[str, np.ndarray]], units: list[str], excluded: np.ndarray) -> _Postings:
     unit_index = {u: i for i, u in enumerate(units)}
-    hashes, owner, unit_of = [], [], []
+    hashes = [np.zeros(0, dtype=np.uint64)]
+    owner = [np.zeros(0, dtype=np.int64)]
+    unit_of = [np.zeros(0, dtype=np.int64)]
     for s, by_unit in enumerate(prints):
         for name, h in by_unit.items():
             if name in unit_index and len(h):
                 hashes.append(h)
                 owner.append(np.full(len(h), s, dtype=np.int64))
                 unit_of.append(np.full(len(h), unit_index[name], dtype=np.int64))
-    if hashes:
-        h = np.concatenate(hashes)
-        st = np.concatenate(owner)
-        un = np.concatenate(unit_of)
-    else:
-        h = np.zeros(0, dtype=np.uint64)
-        st = un = np.zeros(0, dtype=np.int64)
+    h, st, un = np.concatenate(hashes), np.concatenate(owner), np.concatenate(unit_of)
     keep = ~np.isin(h, excluded)
-    excluded_dropped = int(len(h) - keep.sum())
+    dropped = int(len(h) - np.count_nonzero(keep))
     h, st, un = h[keep], st[keep], un[keep]
     salts = np.array([salt(u) for u in units], dtype=np.uint64)
-    key = _mix(h ^ salts[un]) if len(h) else h
+    key = _mix(h ^ salts[un])
     order = np.lexsort((st, key))
     key, st, un = key[order], st[order], un[order]
-    # one posting per (key, student): the same fingerprint twice in a unit counts once
-    first = np.ones(len(key), dtype=bool)
+    first = np.ones(len(key), dtype=bool)  # the same fingerprint twice in a unit counts once
     first[1:] = (key[1:] != key[:-1]) | (st[1:] != st[:-1])
     key, st, un = key[first], st[first], un[first]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
     counts = np.diff(np.r_[starts, len(key)])
-    common_keys = counts > common
-    common_dropped = int(common_keys.sum())
-    drop = np.repeat(common_keys, counts)
-    sizes = np.bincount(st[~drop] * n_units + un[~drop], minlength=n_students * n_units)
-    sizes = sizes.reshape(n_students, n_units)
+    return _Postings(st, un, starts, counts, dropped)
 
-    codes = []
-    for g in np.unique(counts[(counts >= 2) & ~common_keys]):
-        group_starts = starts[counts == g]
-        members = st[group_starts[:, None] + np.arange(g)]  # (G, g), ascending
+
+def _pairs_in_groups(post: _Postings, keep: np.ndarray, n_students: int, n_units: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (pair, unit) cell with its shared count and weighted count, from the
+    groups of students sharing each kept key: codes (C,), matched (C,), own (C,)."""
+    codes, weights = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
+    for g in np.unique(post.counts[keep]):
+        group_starts = post.starts[keep & (post.counts == g)]
+        members = post.student[group_starts[:, None] + np.arange(g)]  # (G, g), ascending
         i, j = np.triu_indices(int(g), 1)
         pa, pb = members[:, i].ravel(), members[:, j].ravel()
-        pu = np.repeat(un[group_starts], len(i))
+        pu = np.repeat(post.unit[group_starts], len(i))
         codes.append((pa * n_students + pb) * n_units + pu)
-    code = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
-    cell_code, cell_matched = np.unique(code, return_counts=True)
-    cell_unit = cell_code % n_units
-    pair_code = cell_code // n_units
-    pair_ids, cell_pair = np.unique(pair_code, return_inverse=True)
-    a, b = pair_ids // n_students, pair_ids % n_students
+        weights.append(np.full(len(pa), 1.0 / (g - 1), dtype=np.float32))
+    code, weight = np.concatenate(codes), np.concatenate(weights)
+    order = np.argsort(code, kind="stable")
+    code, weight = code[order], weight[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) else np.zeros(0, dtype=np.int64)
+    matched = np.diff(np.r_[starts, len(code)])
+    own = np.add.reduceat(weight, starts).astype(np.float64) if len(code) else np.zeros(0)
+    return code[starts], matched, own
 
-    matched = np.bincount(cell_pair, weights=cell_matched, minlength=len(pair_ids))
+
+def score_pairs(prints: list[dict[str, np.ndarray]], units: list[str], excluded: np.ndarray,
+                common: int, min_unit: int = MIN_UNIT) -> PairTable:
+    """Score all pairs among ``prints`` (per student: unit -> unique fingerprints)."""
+    n_students, n_units = len(prints), len(units)
+    post = _postings(prints, units, excluded)
+    is_common = post.counts > common
+    drop = np.repeat(is_common, post.counts)
+    sizes = np.bincount(post.student[~drop] * n_units + post.unit[~drop], minlength=n_students * n_units)
+    sizes = sizes.reshape(n_students, n_units)
+
+    cell_code, cell_matched, cell_own = _pairs_in_groups(post, (post.counts >= 2) & ~is_common,
+                                                         n_students, n_units)
+    cell_unit = cell_code % n_units
+    pair_ids, cell_pair = np.unique(cell_code // n_units, return_inverse=True)
+    a, b = pair_ids // n_students, pair_ids % n_students
+    n_pairs = len(pair_ids)
+
+    matched = np.bincount(cell_pair, weights=cell_matched, minlength=n_pairs)
     total = sizes.sum(axis=1)
     smaller_total = np.minimum(total[a], total[b])
-    overall = np.divide(matched, smaller_total, out=np.zeros(len(pair_ids)), where=smaller_total > 0)
-    cell_a, cell_b = a[cell_pair], b[cell_pair]
-    smaller = np.minimum(sizes[cell_a, cell_unit], sizes[cell_b, cell_unit])
-    share = np.divide(cell_matched, smaller, out=np.zeros(len(cell_code)), where=smaller > 0)
-    significant = np.where(smaller >= min_unit, share, -1.0)
-    best_share = np.full(len(pair_ids), -1.0)
-    np.maximum.at(best_share, cell_pair, significant)
-    # the unit of the best significant share (the one with most shared fingerprints on ties)
-    best_cells = np.flatnonzero((significant == best_share[cell_pair]) & (significant >= 0))
+    overall = np.divide(matched, smaller_total, out=np.zeros(n_pairs), where=smaller_total > 0)
+
+    smaller = np.minimum(sizes[a[cell_pair], cell_unit], sizes[b[cell_pair], cell_unit])
+    own = np.where(smaller >= min_unit, cell_own / np.maximum(smaller, 1), -1.0)
+    best_own = np.full(n_pairs, -1.0)
+    np.maximum.at(best_own, cell_pair, own)
+    # the unit of each pair's best own-share (the one with most shared fingerprints on ties)
+    best_cells = np.flatnonzero((own == best_own[cell_pair]) & (own >= 0))
     best_cells = best_cells[np.lexsort((-cell_matched[best_cells], cell_pair[best_cells]))]
-    with_best, first_cell = np.unique(cell_pair[best_cells], return_index=True)
-    best_unit = np.full(len(pair_ids), -1, dtype=np.int64)
-    best_unit[with_best] = cell_unit[best_cells[first_cell]]
-    best_share = np.maximum(best_share, 0.0)
-    score = np.maximum(overall, best_share)
+    with_best, first = np.unique(cell_pair[best_cells], return_index=True)
+    best_unit = np.full(n_pairs, -1, dtype=np.int64)
+    best_unit[with_best] = cell_unit[best_cells[first]]
+    best_own = np.maximum(best_own, 0.0)
+    score = np.maximum(overall, best_own)
+
+    exclusive = np.zeros(n_pairs, dtype=np.int64)
+    two = (post.counts == 2) & ~is_common
+    if two.any():
+        s0, s1 = post.student[post.starts[two]], post.student[post.starts[two] + 1]
+        ids, n = np.unique(s0 * n_students + s1, return_counts=True)
+        exclusive[np.searchsorted(pair_ids, ids)] = n
 
     rank = np.lexsort((b, a, -matched, -overall, -score))
-    inverse = np.empty_like(rank)
-    inverse[rank] = np.arange(len(rank))
-    cell_pair = inverse[cell_pair]
-    cell_sort = np.lexsort((cell_unit, cell_pair))
+    position = np.empty_like(rank)
+    position[rank] = np.arange(n_pairs)
+    cell_pair = position[cell_pair]
+    cells = np.lexsort((cell_unit, cell_pair))
     return PairTable(
         a=a[rank], b=b[rank], score=score[rank], overall=overall[rank], matched=matched[rank].astype(np.int64),
-        best_unit=best_unit[rank], best_share=best_share[rank],
-        cell_pair=cell_pair[cell_sort], cell_unit=cell_unit[cell_sort], cell_matched=cell_matched[cell_sort],
-        sizes=sizes, common_dropped=common_dropped, excluded_dropped=excluded_dropped,
+        exclusive=exclusive[rank], best_unit=best_unit[rank], best_own=best_own[rank],
+        cell_pair=cell_pair[cells], cell_unit=cell_unit[cells], cell_matched=cell_matched[cells],
+        cell_own=cell_own[cells], sizes=sizes, common_dropped=int(is_common.sum()), excluded_dropped=post.excluded,
     )

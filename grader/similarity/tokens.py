@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from ..i18n import Message, msg
 from .sources import Source
 
-OTHER = "*"  # the unit of code outside the graded functions
+OTHER = "(other code)"  # the unit of code outside the graded functions (no function has this name)
 MAX_TOKENS = 200_000  # normalised tokens of one submission; more is not read
 
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))

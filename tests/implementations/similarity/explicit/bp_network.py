@@ -1,7 +1,16 @@
 # Two-layer network for the homework.
-import numpy as np
-from layers import (affine_backward, affine_forward, mse_loss, relu_backward, relu_forward, sigmoid_backward,
-                    sigmoid_forward, softmax_loss, tanh_backward, tanh_forward)
+from layers import (
+    affine_backward,
+    affine_forward,
+    mse_loss,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    softmax_loss,
+    tanh_backward,
+    tanh_forward,
+)
 
 
 def two_layer_net_loss(X, params, y, activation="relu", loss="softmax"):

@@ -1,7 +1,6 @@
 """Two-layer network, composed from the layers through a table of stages."""
-import numpy as np
-
 import layers
+import numpy as np
 
 _ACT = {name: (getattr(layers, name + "_forward"), getattr(layers, name + "_backward"))
         for name in ("relu", "sigmoid", "tanh")}
