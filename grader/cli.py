@@ -189,8 +189,9 @@ def gradebook(gradebook: Path, csv_path: Path | None, dashboard_path: Path | Non
               help="Write every pair with its per-function shares here.")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Pairs listed in the terminal (the HTML page shows 50 in detail).")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Leave out pairs scoring below this (0 to 1) from every output.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+              help="Leave out pairs scoring below this (0 to 1) from every output; below 0.1, pairs share "
+                   "a few fingerprints by chance. 0 lists every pair that shares any.")
 @click.option("--common", type=click.IntRange(min=2), default=None,
               help="Code shared by more students than this is common and ignored "
                    "(default: 10, or a twentieth of a larger class).")

@@ -187,8 +187,12 @@ COPIED = {
 }
 
 
-def build_class(root: Path) -> Path:
-    """Write the synthetic class under ``root`` (one folder or file per student)."""
+def build_class(root: Path, starter_everywhere: bool = False) -> Path:
+    """Write the synthetic class under ``root`` (one folder or file per student).
+
+    With ``starter_everywhere``, every folder also holds the untouched release
+    (``starter/``: the stubs, their docstrings, the imports, the notebook), as when
+    students hand in the folder they were given."""
     root.mkdir(parents=True, exist_ok=True)
     bp, rec, st, sim = IMPL / "bp", IMPL / "recurrent", IMPL / "stability", IMPL / "similarity"
     h1 = [*sorted((bp / "loops").glob("*.py")), rec / "cs231n_classic" / "cs231n" / "rnn_layers.py",
@@ -236,4 +240,8 @@ def build_class(root: Path) -> Path:
     for f in sorted((sim / "functional").glob("*.py")):
         text = strip_comments_and_docstrings(f.read_text(encoding="utf-8"))
         (root / "c5_lazy" / f.name).write_text("# my homework\n" + text.replace("\n\n\n", "\n\n\n\n"), encoding="utf-8")
+    if starter_everywhere:
+        for student in root.iterdir():
+            if student.is_dir() and not (student / "starter").exists():
+                shutil.copytree(paths.EXERCISES, student / "starter", ignore=shutil.ignore_patterns("quiz", "*.json"))
     return root

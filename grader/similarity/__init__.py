@@ -120,9 +120,13 @@ class Similarity:
                         float(t.overall[p]), int(t.matched[p]), int(t.exclusive[p]),
                         self.units[best] if best >= 0 else None, float(t.best_own[p]), units)
 
+    def count(self, min_score: float = 0.0) -> int:
+        """How many pairs score at least ``min_score``."""
+        return int(np.count_nonzero(self.pairs.score >= min_score)) if min_score > 0 else len(self.pairs)
+
     def top(self, n: int | None = None, min_score: float = 0.0) -> list[PairView]:
         """The most similar pairs first, at most ``n``, with a score of at least ``min_score``."""
-        count = int(np.count_nonzero(self.pairs.score >= min_score)) if min_score > 0 else len(self.pairs)
+        count = self.count(min_score)
         if n is not None:
             count = min(count, n)
         return [self.pair(p) for p in range(count)]

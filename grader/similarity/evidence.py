@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .extract import StudentPrints, UnitDetail, unit_details
-from .fingerprint import K
+from .fingerprint import NO_HASH, K
 from .tokens import LINE_BITS
 
 MAX_ROWS = 400  # lines of one side of one unit
@@ -87,7 +87,7 @@ def _blocks(ha: np.ndarray, hb: np.ndarray, excluded: np.ndarray) -> list[tuple[
     only the other k-grams are returned, and a run made only of those is dropped."""
     if len(ha) == 0 or len(hb) == 0:
         return []
-    ia = np.flatnonzero(np.isin(ha, hb))
+    ia = np.flatnonzero(np.isin(ha, hb) & (ha != NO_HASH))
     if len(ia) == 0:
         return []
     order = np.argsort(hb, kind="stable")  # the first position of each hash in b

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from ..i18n import Message
-from .fingerprint import WINDOW, K, kgram_hashes, winnow
+from .fingerprint import NO_HASH, WINDOW, K, kgram_hashes, winnow
 from .sources import Source, read_submission
-from .tokens import OTHER, UnitTokens, split_units
+from .tokens import LINE_BITS, OTHER, UnitTokens, split_units
 
 
 @dataclass
@@ -38,10 +38,16 @@ class UnitDetail:
     hashes: np.ndarray  # (T - K + 1,) uint64
 
 
+def _hashes(unit: UnitTokens, k: int) -> np.ndarray:
+    """All k-gram hashes of ``unit``; none spans two files or cells."""
+    pieces = np.asarray(unit.pos, dtype=np.int64) >> LINE_BITS
+    return kgram_hashes(unit.words, k, pieces)
+
+
 def unit_details(sources: list[Source], functions: list[str] | tuple[str, ...]) -> dict[str, UnitDetail]:
     """Every unit of the code in ``sources`` with all its k-gram hashes."""
     split = split_units(sources, functions)
-    return {name: UnitDetail(unit, kgram_hashes(unit.words)) for name, unit in split.units.items()}
+    return {name: UnitDetail(unit, _hashes(unit, K)) for name, unit in split.units.items()}
 
 
 def fingerprint_sources(student: str, sources: list[Source], notes: list[Message],
@@ -51,7 +57,7 @@ def fingerprint_sources(student: str, sources: list[Source], notes: list[Message
     for name, unit in split.units.items():
         if name != OTHER and unit.is_stub:
             continue  # an untouched stub is starter code, not the student's
-        hashes = kgram_hashes(unit.words, k)
+        hashes = _hashes(unit, k)
         chosen = hashes[winnow(hashes, window)]
         if len(chosen):
             out.prints[name] = np.unique(chosen)
@@ -74,5 +80,6 @@ def all_hashes(paths: list[Path], functions: list[str] | tuple[str, ...], k: int
     for path in paths:
         text = read_submission(path)
         for unit in split_units(text.sources, functions).units.values():
-            found.append(kgram_hashes(unit.words, k))
-    return np.unique(np.concatenate(found))
+            found.append(_hashes(unit, k))
+    hashes = np.unique(np.concatenate(found))
+    return hashes[hashes != NO_HASH]

@@ -33,6 +33,7 @@ K = 12
 WINDOW = 6
 
 _BASE = np.uint64(0x100000001B3)  # FNV-64 prime: the polynomial's base
+NO_HASH = np.uint64(0xFFFFFFFFFFFFFFFF)  # a k-gram that is no fingerprint (it spans two files)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -52,8 +53,12 @@ def _mix(h: np.ndarray) -> np.ndarray:
         return h ^ (h >> np.uint64(31))
 
 
-def kgram_hashes(words: list[str], k: int = K) -> np.ndarray:
-    """The hash of every k-gram of ``words`` (empty when there are fewer than k): (T - k + 1,) uint64."""
+def kgram_hashes(words: list[str], k: int = K, pieces: np.ndarray | None = None) -> np.ndarray:
+    """The hash of every k-gram of ``words`` (empty when there are fewer than k): (T - k + 1,) uint64.
+
+    ``pieces`` (T,): which file or notebook cell each word comes from; a k-gram
+    that spans two pieces gets :data:`NO_HASH` (the order in which a student's
+    files are read is no evidence)."""
     n = len(words) - k + 1
     if n <= 0:
         return np.zeros(0, dtype=np.uint64)
@@ -62,20 +67,25 @@ def kgram_hashes(words: list[str], k: int = K) -> np.ndarray:
     with np.errstate(over="ignore"):
         for j in range(k):  # h = sum ids[i + j] * BASE^(k - 1 - j) (mod 2^64)
             h = h * _BASE + ids[j:j + n]
-    return _mix(h)
+    h = _mix(h)
+    if pieces is not None:
+        h[pieces[: n] != pieces[k - 1:]] = NO_HASH
+    return h
 
 
 def winnow(hashes: np.ndarray, window: int = WINDOW) -> np.ndarray:
-    """Indices of the k-grams kept by winnowing (sorted, unique): (F,) int64."""
+    """Indices of the k-grams kept by winnowing (sorted, unique, never a :data:`NO_HASH`): (F,) int64."""
     n = len(hashes)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     if n <= window:
-        return np.array([n - 1 - int(np.argmin(hashes[::-1]))], dtype=np.int64)
-    windows = np.lib.stride_tricks.sliding_window_view(hashes, window)
-    # rightmost minimum of each window: argmin over the reversed window
-    rightmost = window - 1 - np.argmin(windows[:, ::-1], axis=1)
-    return np.unique(rightmost + np.arange(len(windows)))
+        chosen = np.array([n - 1 - int(np.argmin(hashes[::-1]))], dtype=np.int64)
+    else:
+        windows = np.lib.stride_tricks.sliding_window_view(hashes, window)
+        # rightmost minimum of each window: argmin over the reversed window
+        rightmost = window - 1 - np.argmin(windows[:, ::-1], axis=1)
+        chosen = np.unique(rightmost + np.arange(len(windows)))
+    return chosen[hashes[chosen] != NO_HASH]
 
 
 def salt(unit: str) -> np.uint64:

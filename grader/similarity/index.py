@@ -28,7 +28,9 @@ fingerprints of each side (after the drops) and ``m`` those they share:
   two. Only units with ``min(n_a, n_b) >= MIN_UNIT`` count: a short function is
   too short to be evidence on its own.
 * ``score = max(overall, max own(u))``: one copied function is not diluted by
-  thirty honest ones.
+  thirty honest ones. The overall share, too, only counts when the smaller side has
+  ``MIN_UNIT`` fingerprints in all (a student who wrote almost nothing cannot be
+  judged).
 
 Pairs are ranked by score, then overall share, then the number of shared
 fingerprints.
@@ -164,6 +166,8 @@ def score_pairs(prints: list[dict[str, np.ndarray]], units: list[str], excluded:
     total = sizes.sum(axis=1)
     smaller_total = np.minimum(total[a], total[b])
     overall = np.divide(matched, smaller_total, out=np.zeros(n_pairs), where=smaller_total > 0)
+    # like a function, a whole submission needs enough fingerprints for its share to mean anything
+    overall_counts = np.where(smaller_total >= min_unit, overall, 0.0)
 
     smaller = np.minimum(sizes[a[cell_pair], cell_unit], sizes[b[cell_pair], cell_unit])
     own = np.where(smaller >= min_unit, cell_own / np.maximum(smaller, 1), -1.0)
@@ -176,7 +180,7 @@ def score_pairs(prints: list[dict[str, np.ndarray]], units: list[str], excluded:
     best_unit = np.full(n_pairs, -1, dtype=np.int64)
     best_unit[with_best] = cell_unit[best_cells[first]]
     best_own = np.maximum(best_own, 0.0)
-    score = np.maximum(overall, best_own)
+    score = np.maximum(overall_counts, best_own)
 
     exclusive = np.zeros(n_pairs, dtype=np.int64)
     two = (post.counts == 2) & ~is_common

@@ -21,6 +21,8 @@ from . import OTHER, PairView, Similarity
 from .evidence import Evidence
 
 HTML_TOP = 50  # pairs with a section of their own in the page
+TABLE_ROWS = 200  # pairs in the page's table
+MIN_SCORE = 0.1  # default floor of the CSV and JSON: below it, pairs share a few fingerprints by chance
 UNITS_SHOWN = 4  # functions shown side by side per pair (the most shared)
 NAME = 28  # characters of a student name in the terminal list
 
@@ -49,7 +51,7 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
-def terminal_lines(result: Similarity, lang: str, top: int = 20, min_score: float = 0.0) -> list[str]:
+def terminal_lines(result: Similarity, lang: str, top: int = 20, min_score: float = MIN_SCORE) -> list[str]:
     """The most similar pairs as lines of text for the terminal."""
     def t(key: str, **params: Any) -> str:
         return render(msg(key, **params), lang)
@@ -81,7 +83,7 @@ CSV_FIELDS = ["rank", "student_a", "student_b", "score", "overall", "matched", "
               "best_own", "functions"]
 
 
-def csv_text(result: Similarity, min_score: float = 0.0) -> str:
+def csv_text(result: Similarity, min_score: float = MIN_SCORE) -> str:
     """One row per pair that shares a fingerprint (at least ``min_score``), best first."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -98,11 +100,11 @@ def _csv_safe(name: str) -> str:
     return "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
 
 
-def write_csv(result: Similarity, path: Path | str, min_score: float = 0.0) -> None:
+def write_csv(result: Similarity, path: Path | str, min_score: float = MIN_SCORE) -> None:
     write_atomic(Path(path), csv_text(result, min_score))
 
 
-def to_json(result: Similarity, min_score: float = 0.0) -> dict:
+def to_json(result: Similarity, min_score: float = MIN_SCORE) -> dict:
     """Everything needed to re-read the comparison: parameters, students (with their
     notes as message keys and parameters), and every pair with its functions."""
     return {
@@ -117,7 +119,7 @@ def to_json(result: Similarity, min_score: float = 0.0) -> dict:
     }
 
 
-def write_json(result: Similarity, path: Path | str, min_score: float = 0.0) -> None:
+def write_json(result: Similarity, path: Path | str, min_score: float = MIN_SCORE) -> None:
     write_atomic(Path(path), json.dumps(to_json(result, min_score), ensure_ascii=False, indent=1))
 
 
@@ -142,7 +144,7 @@ def _pair_section(p: PairView, result: Similarity, evidence: Evidence, lang: str
             "where": {u: (where_a.get(u), where_b.get(u)) for u in shown}}
 
 
-def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: float = 0.0) -> str:
+def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: float = MIN_SCORE) -> str:
     """The page as one HTML string in ``lang``."""
     from ..report.html import _environment
 
@@ -153,17 +155,17 @@ def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: f
         return render(msg(key, **params), lang)
 
     evidence = Evidence(result.students, result.functions, result.excluded)
-    pairs = result.top(None, min_score)
+    pairs = result.top(max(top, TABLE_ROWS), min_score)
     sections = [_pair_section(p, result, evidence, lang) for p in pairs[:top]]
     notes = [{"student": s.student, "notes": [render(n, lang) for n in s.notes]}
              for s in result.students if s.notes]
     template = _environment().get_template("similarity.html.j2")
     return template.render(
         t=t, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__, result=result,
-        pairs=pairs[: max(top, 200)], listed=len(pairs), sections=sections, notes=notes, pct=_pct,
+        pairs=pairs, listed=result.count(min_score), sections=sections, notes=notes, pct=_pct,
         unit_name=lambda u: _unit_name(u, lang),
     )
 
 
-def write_html(result: Similarity, path: Path | str, lang: str, top: int = HTML_TOP, min_score: float = 0.0) -> None:
+def write_html(result: Similarity, path: Path | str, lang: str, top: int = HTML_TOP, min_score: float = MIN_SCORE) -> None:
     write_atomic(Path(path), render_html(result, lang, top, min_score))
