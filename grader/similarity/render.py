@@ -167,5 +167,6 @@ def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: f
     )
 
 
-def write_html(result: Similarity, path: Path | str, lang: str, top: int = HTML_TOP, min_score: float = MIN_SCORE) -> None:
+def write_html(result: Similarity, path: Path | str, lang: str, top: int = HTML_TOP,
+               min_score: float = MIN_SCORE) -> None:
     write_atomic(Path(path), render_html(result, lang, top, min_score))

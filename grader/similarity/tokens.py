@@ -5,23 +5,16 @@ nesting cannot exhaust the stack, and a syntax error only ends the stream where 
 occurs). Each token becomes a normalised word, so that what a copier changes
 cheaply does not change the stream:
 
-==================================  ==========================================
-what                                becomes
-==================================  ==========================================
-comments, blank lines, line breaks  nothing
-inside brackets
-docstrings and other string         nothing
-statements
-a trailing comma before ``)]}``     nothing
-end of a statement / block          ``;`` / ``{`` ``}``
-a variable, parameter or function   ``V`` (every identifier alike, so renaming
-name                                 is invisible)
-an attribute (``np.tanh``), a       itself: library names cannot be renamed
-keyword argument (``axis=``), a     and carry the structure
-builtin (``range``), a keyword
-a number / a string literal         ``N`` / ``S``
-operators and brackets              themselves
-==================================  ==========================================
+* dropped: comments, blank lines and line breaks inside brackets, docstrings and
+  other string statements, a trailing comma before ``)]}``, brackets around a
+  whole right-hand side (``x = (a + b)``, ``return (a, b)``);
+* ``V``: every variable, parameter and function name alike, so renaming is
+  invisible;
+* kept as they are: attributes (``np.tanh``, ``x.shape``), keyword arguments
+  (``axis=``), builtins (``range``), keywords, operators and brackets: library
+  names cannot be renamed and carry the structure;
+* ``N`` / ``S``: every number / string literal;
+* ``;`` / ``{`` ``}``: the end of a statement / an indented block.
 
 A graded function is found by name wherever it is defined at the top level of a
 module (a file, or all cells of a notebook), as the grader finds it: the last
@@ -258,6 +251,30 @@ def _scan(toks: list[_Raw], src: int, wanted: frozenset[str], other: UnitTokens,
         finish(toks[-1].end_line if toks else 1)
 
 
+_ASSIGN = frozenset({"=", "return", "yield", "+=", "-=", "*=", "/=", "//=", "%=", "**=", "@=", "&=", "|=", "^=",
+                     ">>=", "<<=", ":="})
+
+
+def _drop_wrapping_parentheses(unit: UnitTokens) -> None:
+    """``x = (a + b)`` is ``x = a + b``, ``return (a, b)`` is ``return a, b``: brackets
+    around a whole right-hand side are layout (a formatter adds them to wrap a long
+    line), so they are dropped."""
+    w = unit.words
+    match: dict[int, int] = {}
+    stack: list[int] = []
+    for i, word in enumerate(w):
+        if word == "(":
+            stack.append(i)
+        elif word == ")" and stack:
+            match[stack.pop()] = i
+    drop = {i for i, j in match.items()
+            if i and w[i - 1] in _ASSIGN and j + 1 < len(w) and w[j + 1] == ";"}
+    drop |= {match[i] for i in drop}
+    if drop:
+        unit.words = [x for i, x in enumerate(w) if i not in drop]
+        unit.pos = [x for i, x in enumerate(unit.pos) if i not in drop]
+
+
 def _last_line(unit: UnitTokens, fallback: int) -> int:
     if unit.pos:
         return max(fallback, unit.pos[-1] & ((1 << LINE_BITS) - 1))
@@ -287,6 +304,10 @@ def split_units(sources: list[Source], functions: list[str] | tuple[str, ...]) -
         if budget <= 0:
             break
     units: dict[str, UnitTokens] = {}
+    for candidates in found.values():
+        for d in candidates:
+            _drop_wrapping_parentheses(d.unit)
+    _drop_wrapping_parentheses(other)
     for name, candidates in found.items():
         last_per_module: dict[int, _Def] = {}
         for d in candidates:  # Python keeps the last definition of a module
