@@ -36,7 +36,7 @@ from ..i18n import Message, msg
 from .sources import Source
 
 OTHER = "(other code)"  # the unit of code outside the graded functions (no function has this name)
-MAX_TOKENS = 200_000  # normalised tokens of one submission; more is not read
+MAX_TOKENS = 50_000  # tokens of one submission (the reference has 6,000); more is not read
 
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _KEYWORDS = frozenset(keyword.kwlist)
@@ -89,12 +89,15 @@ class _Raw:
     end_line: int
 
 
-def _lex(text: str) -> tuple[list[_Raw], tuple[int, str] | None]:
-    """The significant tokens of ``text``, and where lexing stopped early (if it did)."""
+def _lex(text: str, budget: int) -> tuple[list[_Raw], tuple[int, str] | None]:
+    """The significant tokens of ``text`` (at most ``budget + 1``), and where lexing
+    stopped early (if it did)."""
     out: list[_Raw] = []
     fdepth = 0
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if len(out) > budget:
+                break
             kind = tok.type
             if kind in _SKIPPED:
                 continue
@@ -290,7 +293,7 @@ def split_units(sources: list[Source], functions: list[str] | tuple[str, ...]) -
     found: dict[str, list[_Def]] = {}
     budget = MAX_TOKENS
     for src, source in enumerate(sources):
-        toks, stopped = _lex(source.text)
+        toks, stopped = _lex(source.text, budget)
         if stopped is not None:
             notes.append(msg("similarity.note.lex_error", file=source.label, line=stopped[0], error=stopped[1]))
         if len(toks) > budget:
