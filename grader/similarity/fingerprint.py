@@ -12,11 +12,10 @@ algorithms for document fingerprinting" (SIGMOD 2003). Two guarantees follow:
 
 ``K = 12`` and ``WINDOW = 6``: one ordinary statement is 8 to 15 normalised tokens,
 so a fingerprint stands for more than one statement's worth of the same structure
-and any copied stretch of about two statements (17 tokens) is found. About a third
-of the k-grams are kept (density ``2 / (WINDOW + 1)``), which keeps the index small.
-Tried on the synthetic class of the tests: a larger K makes short functions
-(``relu_backward`` is 18 tokens) vanish, a smaller one lets honest pairs share
-common idioms; see ``docs/similarity.md``.
+and any copied stretch of about two statements (17 tokens) is found. About 2 in 7
+k-grams are kept (density ``2 / (WINDOW + 1)``), which keeps the index small. A
+larger K or window leaves short functions (``relu_backward`` is 18 tokens) without
+a fingerprint; a smaller K makes single idioms fingerprints. See ``docs/similarity.md``.
 
 Hashes are 64-bit and computed with numpy over a whole stream at once; they are
 the same in every process and on every machine (no ``hash()`` of strings).
