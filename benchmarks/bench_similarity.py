@@ -20,6 +20,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -126,7 +127,7 @@ def own_words(text: str, rng: random.Random, seed: int) -> str:
 def honest_submission(rng: random.Random, pool: dict[str, list[str]], seed: int) -> list[str]:
     """One student's functions, each from a random source, in the student's own words."""
     out = []
-    for name, texts in pool.items():
+    for texts in pool.values():
         if not texts or rng.random() < 0.05:  # a few functions left undone
             continue
         text = own_words(rng.choice(texts), rng, seed * 1000 + len(out))
@@ -216,6 +217,9 @@ def main() -> None:
           + ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in sorted(sizes.items())))
     print(f"planted copies found in the top 500: {sum(1 for r in found if r)} of {len(planted)}; "
           f"ranks {[r for r in found if r]}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MB in the parent, {workers:.0f} MB in the largest worker")
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
           f"(1 min); Python {sys.version.split()[0]}")
 

@@ -192,6 +192,8 @@ def gradebook(gradebook: Path, csv_path: Path | None, dashboard_path: Path | Non
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.1, show_default=True,
               help="Leave out pairs scoring below this (0 to 1) from every output; below 0.1, pairs share "
                    "a few fingerprints by chance. 0 lists every pair that shares any.")
+@click.option("--function", "functions", multiple=True, metavar="NAME",
+              help="Compare only this graded function (repeatable; default: all of them).")
 @click.option("--common", type=click.IntRange(min=2), default=None,
               help="Code shared by more students than this is common and ignored "
                    "(default: 10, or a twentieth of a larger class).")
@@ -199,20 +201,26 @@ def gradebook(gradebook: Path, csv_path: Path | None, dashboard_path: Path | Non
               help="Worker processes that read the submissions (default: all cores).")
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the outputs.")
 def similarity(class_dir: Path, solutions: Path | None, starter: tuple[Path, ...], html_path: Path | None,
-               csv_path: Path | None, json_path: Path | None, top: int, min_score: float, common: int | None,
-               jobs: int | None, lang: str | None) -> None:
+               csv_path: Path | None, json_path: Path | None, top: int, min_score: float,
+               functions: tuple[str, ...], common: int | None, jobs: int | None, lang: str | None) -> None:
     import os
 
     from . import paths
-    from .similarity import ClassFolderError, class_entries, compare_class
+    from .similarity import ClassFolderError, class_entries, compare_class, graded_functions
     from .similarity.render import terminal_lines, write_csv, write_html, write_json
 
     lang = lang or default_lang()
+    known = graded_functions()
+    unknown = [f for f in functions if f not in known]
+    if unknown:
+        raise click.BadParameter(render(msg("similarity.error.unknown_function", names=", ".join(unknown),
+                                            known=", ".join(known)), lang), param_hint="--function")
     try:
         total = len(class_entries(class_dir))
         with click.progressbar(length=total, label=render(msg("similarity.progress"), lang), show_pos=True,
                                file=sys.stderr) as bar:
             result = compare_class(class_dir, starter=starter or (paths.EXERCISES,), reference=solutions,
+                                   functions=[f for f in known if f in functions] if functions else None,
                                    common=common, jobs=jobs or os.cpu_count() or 1,
                                    progress=lambda student: bar.update(1))
     except ClassFolderError as exc:

@@ -12,8 +12,8 @@ from similarity_class import build_class
 
 from grader import paths
 from grader.cli import main
-from grader.i18n import render
 from grader.i18n import msg as message
+from grader.i18n import render
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,22 @@ def test_min_score_and_common_reach_the_comparison(klass, tmp_path):
     data = json.loads((tmp_path / "j.json").read_text(encoding="utf-8"))
     assert data["parameters"]["common"] == 3
     assert data["pairs"] and all(p["score"] >= 0.9 for p in data["pairs"])
+
+
+def test_function_option_restricts_the_comparison(klass, tmp_path):
+    result = CliRunner().invoke(main, ["similarity", str(klass), "--solutions", str(paths.SOLUTIONS), "--lang", "en",
+                                       "--function", "gru_step_backward", "--function", "lstm_forward",
+                                       "--min-score", "0", "--json", str(tmp_path / "j.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "j.json").read_text(encoding="utf-8"))
+    assert data["parameters"]["functions"] == ["lstm_forward", "gru_step_backward"]  # the lecture's order
+    units = {f["function"] for p in data["pairs"] for f in p["functions"]}
+    assert units <= {"lstm_forward", "gru_step_backward", "(other code)"}
+    pairs = {frozenset((p["a"], p["b"])): p for p in data["pairs"]}
+    one = pairs[frozenset(("c4_one_function", "h2_vector"))]
+    assert one["best_function"] == "gru_step_backward"
+    # the other graded functions are left out, not counted as code outside the graded functions
+    other = {f["function"]: f for f in one["functions"]}["(other code)"]
+    assert other["fingerprints_a"] < 200 and other["fingerprints_b"] < 200
+    bad = CliRunner().invoke(main, ["similarity", str(klass), "--function", "lstm_fwd", "--lang", "en"])
+    assert bad.exit_code == 2 and "lstm_fwd: not a graded function" in bad.output

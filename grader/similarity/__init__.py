@@ -106,6 +106,7 @@ class Similarity:
     window: int
     common: int
     min_unit: int
+    split: tuple[str, ...] = ()  # every function name the code was split at (compared or not)
     excluded_sources: list[str] = field(default_factory=list)
     excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # starter/reference k-grams
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
@@ -189,14 +190,19 @@ def compare_class(
 ) -> Similarity:
     """Compare every pair of submissions in the class ``folder``.
 
-    ``functions``: the graded functions (default: all of the assignment's);
+    ``functions``: the graded functions to compare (default: all of the assignment's;
+    the others are left out, not counted as code outside the graded functions);
     ``starter``: the release the students started from (folders, files), and
     ``reference``: the solutions; neither is scored. ``common``: fingerprints shared
     by more students than this are common code (default :func:`default_common`).
     ``jobs``: worker processes that read and fingerprint the submissions."""
     entries = class_entries(folder)
-    functions = tuple(functions) if functions is not None else tuple(graded_functions())
-    tasks = [(e.student, str(e.path), functions) for e in entries]
+    every = tuple(graded_functions())
+    functions = tuple(functions) if functions is not None else every
+    # code is always split at every graded function, so that the functions left out
+    # of a comparison are left out, not counted as code outside the graded functions
+    split = every + tuple(f for f in functions if f not in every)
+    tasks = [(e.student, str(e.path), split) for e in entries]
     t0 = time.perf_counter()
     students: list[StudentPrints] = []
     jobs = max(1, min(jobs, len(tasks)))
@@ -213,10 +219,10 @@ def compare_class(
                     progress(done.student)
     t1 = time.perf_counter()
     sources = [Path(p) for p in starter] + ([Path(reference)] if reference is not None else [])
-    excluded = all_hashes([p for p in sources if p.exists()], functions)
+    excluded = all_hashes([p for p in sources if p.exists()], split)
     units = [*functions, OTHER]
     common = common if common is not None else default_common(len(students))
     table = score_pairs([s.prints for s in students], units, excluded, common)
     seconds = {"fingerprint": t1 - t0, "score": time.perf_counter() - t1}
-    return Similarity(students, units, table, K, WINDOW, common, MIN_UNIT,
+    return Similarity(students, units, table, K, WINDOW, common, MIN_UNIT, split,
                       [os.fspath(p) for p in sources], excluded, seconds)

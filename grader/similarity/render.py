@@ -154,7 +154,7 @@ def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: f
     def t(key: str, **params: Any) -> str:
         return render(msg(key, **params), lang)
 
-    evidence = Evidence(result.students, result.functions, result.excluded)
+    evidence = Evidence(result.students, list(result.split), result.excluded)
     pairs = result.top(max(top, TABLE_ROWS), min_score)
     sections = [_pair_section(p, result, evidence, lang) for p in pairs[:top]]
     notes = [{"student": s.student, "notes": [render(n, lang) for n in s.notes]}

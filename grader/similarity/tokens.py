@@ -81,7 +81,7 @@ class SplitCode:
     notes: list[Message]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Raw:
     type: int
     string: str
