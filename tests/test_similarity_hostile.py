@@ -174,3 +174,24 @@ def test_a_submission_that_is_one_file_or_a_notebook_or_empty(tmp_path):
     assert names == ["empty", "nothing", "one"]
     assert [n.key for n in result.students[0].notes] == ["similarity.note.no_code"]
     assert len(result.pairs) == 0
+
+
+def test_an_unexpected_failure_on_one_student_is_a_note_not_a_crash(tmp_path, monkeypatch):
+    import grader.similarity as similarity
+
+    klass = tmp_path / "class"
+    for name in ("a", "b", "c"):
+        (klass / name).mkdir(parents=True)
+        (klass / name / "layers.py").write_text(GOOD)
+    real = similarity.fingerprint_submission
+
+    def flaky(student, path, functions):
+        if student == "b":
+            raise MemoryError("out of memory")
+        return real(student, path, functions)
+
+    monkeypatch.setattr(similarity, "fingerprint_submission", flaky)
+    result = compare_class(klass, functions=["lstm_step_forward"])
+    notes = {s.student: [n.key for n in s.notes] for s in result.students}
+    assert notes == {"a": [], "b": ["similarity.note.failed"], "c": []}
+    assert result.pair_of("a", "c").score == 1.0 and result.pair_of("a", "b") is None

@@ -174,8 +174,14 @@ def class_entries(folder: Path | str) -> list[Entry]:
 
 
 def _work(args: tuple[str, str, tuple[str, ...]]) -> StudentPrints:
+    """Fingerprint one submission (in a worker process). Content problems are notes
+    already; anything else that goes wrong with one student is a note too, so one
+    submission can never stop the comparison of the class."""
     student, path, functions = args
-    return fingerprint_submission(student, path, functions)
+    try:
+        return fingerprint_submission(student, path, functions)
+    except Exception as exc:  # a bug or an exhausted resource: this student is not compared
+        return StudentPrints(student, [], [msg("similarity.note.failed", error=f"{type(exc).__name__}: {exc}"[:300])])
 
 
 def compare_class(

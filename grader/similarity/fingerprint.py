@@ -41,7 +41,7 @@ def word_id(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
-def _mix(h: np.ndarray) -> np.ndarray:
+def mix(h: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: spreads every input bit over the whole hash, so the
     minimum of a window is not biased towards particular k-grams."""
     with np.errstate(over="ignore"):
@@ -66,7 +66,7 @@ def kgram_hashes(words: list[str], k: int = K, pieces: np.ndarray | None = None)
     with np.errstate(over="ignore"):
         for j in range(k):  # h = sum ids[i + j] * BASE^(k - 1 - j) (mod 2^64)
             h = h * _BASE + ids[j:j + n]
-    h = _mix(h)
+    h = mix(h)
     if pieces is not None:
         h[pieces[: n] != pieces[k - 1:]] = NO_HASH
     return h
@@ -95,4 +95,4 @@ def salt(unit: str) -> np.uint64:
 
 def keyed(hashes: np.ndarray, unit: str) -> np.ndarray:
     """Fingerprints ``hashes`` as index keys of ``unit``."""
-    return _mix(hashes ^ salt(unit))
+    return mix(hashes ^ salt(unit))

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fingerprint import _mix, salt
+from .fingerprint import mix, salt
 
 MIN_UNIT = 20  # fingerprints a function needs on both sides to count on its own (about 8 statements)
 
@@ -112,7 +112,7 @@ def _postings(prints: list[dict[str, np.ndarray]], units: list[str], excluded: n
     dropped = int(len(h) - np.count_nonzero(keep))
     h, st, un = h[keep], st[keep], un[keep]
     salts = np.array([salt(u) for u in units], dtype=np.uint64)
-    key = _mix(h ^ salts[un])
+    key = mix(h ^ salts[un])
     order = np.lexsort((st, key))
     key, st, un = key[order], st[order], un[order]
     first = np.ones(len(key), dtype=bool)  # the same fingerprint twice in a unit counts once

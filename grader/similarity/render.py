@@ -138,10 +138,7 @@ def _pair_section(p: PairView, result: Similarity, evidence: Evidence, lang: str
         view = evidence.view(a, b, unit)
         if view is not None and view.blocks:
             views.append({"name": _unit_name(unit, lang), "view": view, "open": unit == (p.best_unit or shown[0])})
-    where_a = result.students[a].where
-    where_b = result.students[b].where
-    return {"pair": p, "anchor": f"pair-{p.rank}", "units": units, "views": views,
-            "where": {u: (where_a.get(u), where_b.get(u)) for u in shown}}
+    return {"pair": p, "anchor": f"pair-{p.rank}", "units": units, "views": views}
 
 
 def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: float = MIN_SCORE) -> str:
