@@ -174,6 +174,9 @@ def test_a_submission_that_is_one_file_or_a_notebook_or_empty(tmp_path):
     assert names == ["empty", "nothing", "one"]
     assert [n.key for n in result.students[0].notes] == ["similarity.note.no_code"]
     assert len(result.pairs) == 0
+    html = render_html(result, "en")
+    assert "No two students share code" in html and "No Python file or notebook was found." in html
+    assert "No starter code or reference was given" in html
 
 
 def test_an_unexpected_failure_on_one_student_is_a_note_not_a_crash(tmp_path, monkeypatch):
