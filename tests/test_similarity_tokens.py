@@ -68,6 +68,13 @@ def test_literals_are_abstracted_but_library_names_keyword_arguments_and_builtin
     assert a != words("def affine_forward(x, w, b):\n    return np.sum(x * 2.0, out=0, keepdims=True), len(x), 'k'\n")
 
 
+def test_an_f_string_is_one_literal_on_every_python():
+    # Python 3.12 lexes f-strings into many tokens, 3.11 into one
+    a = words('def affine_forward(x, w, b):\n    return f"{x!r:>{w}} and {b}" + f\'{{literal}}\'\n')
+    b = words('def affine_forward(x, w, b):\n    return "plain" + \'other\'\n')
+    assert a == b == ["return", "S", "+", "S", ";"]
+
+
 def test_block_structure_and_statement_order_are_kept():
     loop = "def affine_forward(x, w, b):\n    for i in range(3):\n        x = x + 1\n    return x\n"
     flat = "def affine_forward(x, w, b):\n    for i in range(3):\n        x = x + 1\n        return x\n"

@@ -110,6 +110,7 @@ class Similarity:
     excluded_sources: list[str] = field(default_factory=list)
     excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # starter/reference k-grams
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
+    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def pair(self, p: int) -> PairView:
         t = self.pairs
@@ -137,10 +138,12 @@ class Similarity:
         return [u for u in self.units if u != OTHER]
 
     def index_of(self, student: str) -> int:
-        for i, s in enumerate(self.students):
-            if s.student == student:
-                return i
-        raise KeyError(student)
+        """The index of ``student`` in :attr:`students` (KeyError if absent)."""
+        if len(self._index) != len(self.students):
+            self._index = {}
+            for i, s in enumerate(self.students):
+                self._index.setdefault(s.student, i)
+        return self._index[student]
 
     def pair_of(self, a: str, b: str) -> PairView | None:
         """The pair of students ``a`` and ``b`` (either order), or None if they share nothing."""

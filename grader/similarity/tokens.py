@@ -119,7 +119,7 @@ def _lex(text: str, budget: int) -> tuple[list[_Raw], tuple[int, str] | None]:
         line = out[-1].line if out else 1
         if isinstance(exc, SyntaxError) and exc.lineno:
             line = exc.lineno
-        return out, (line, (exc.args[0] if exc.args else type(exc).__name__)[:120])
+        return out, (line, str(exc.args[0] if exc.args else type(exc).__name__)[:120])
     return out, None
 
 
