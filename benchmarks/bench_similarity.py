@@ -195,6 +195,8 @@ def main() -> None:
         print(f"generated {args.students} submissions ({len(planted)} planted copies) in "
               f"{time.perf_counter() - t0:.1f} s")
         load_before = os.getloadavg()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_children_before = before.ru_utime + before.ru_stime
         t0, c0 = time.perf_counter(), time.process_time()
         result = compare_class(folder, starter=[paths.EXERCISES], reference=paths.SOLUTIONS, jobs=args.jobs)
         compared = time.perf_counter() - t0
@@ -218,8 +220,9 @@ def main() -> None:
     print(f"planted copies found in the top 500: {sum(1 for r in found if r)} of {len(planted)}; "
           f"ranks {[r for r in found if r]}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak memory: {peak:.0f} MB in the parent, {workers:.0f} MB in the largest worker")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"CPU time of the workers: {children.ru_utime + children.ru_stime - cpu_children_before:.1f} s; "
+          f"peak memory: {peak:.0f} MB in the parent, {children.ru_maxrss / 1024:.0f} MB in the largest worker")
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
           f"(1 min); Python {sys.version.split()[0]}")
 
