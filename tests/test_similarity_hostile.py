@@ -89,7 +89,7 @@ def test_student_code_is_read_never_run(tmp_path):
 # (code, the note it must get: None when the lexer of this Python version may accept it)
 BROKEN = [
     ("x = " + "(" * 100_000 + "1" + ")" * 100_000 + "\n", None),  # deep brackets
-    ("".join(" " * i + "if x:\n" for i in range(2000)) + " " * 2000 + "pass\n", None),  # deep blocks
+    ("".join(" " * i + "if x:\n" for i in range(1000)) + " " * 1000 + "pass\n", None),  # deep blocks
     ("def lstm_step_forward(x):\n    return '''never closed\n" + "text\n" * 50_000, "lex_error"),
     ("def lstm_step_forward(x, prev_h):\n        a = 1\n    return a\n", "lex_error"),  # inconsistent dedent
     ("def lstm_step_forward(x\n" + "    , y\n" * 10_000, "lex_error"),  # a header never closed
