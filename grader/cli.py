@@ -216,6 +216,70 @@ def gradebook(gradebook: Path, csv_path: Path | None, dashboard_path: Path | Non
                                          count=count), lang))
 
 
+@main.command(help="Compare the code of every pair of students in CLASS_DIR (the class folder `rnngrade batch` "
+                   "grades) and list the most similar pairs, function by function, after names, comments, layout, "
+                   "the starter code and the reference are taken out. Evidence for a human, never a verdict: "
+                   "see docs/similarity.md.")
+@click.argument("class_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--solutions", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The reference solutions: code that matches them is not counted.")
+@click.option("--starter", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="The release the students started from (default: the course's exercises/); repeatable.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the page with the most similar pairs side by side here.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one row per pair that shares code here.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every pair with its per-function shares here.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Pairs listed in the terminal (the HTML page shows 50 in detail).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+              help="Leave out pairs scoring below this (0 to 1) from every output; below 0.1, pairs share "
+                   "a few fingerprints by chance. 0 lists every pair that shares any.")
+@click.option("--function", "functions", multiple=True, metavar="NAME",
+              help="Compare only this graded function (repeatable; default: all of them).")
+@click.option("--common", type=click.IntRange(min=2), default=None,
+              help="Code shared by more students than this is common and ignored "
+                   "(default: 10, or a twentieth of a larger class).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes that read the submissions (default: all cores).")
+@course_option
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the outputs.")
+def similarity(class_dir: Path, solutions: Path | None, starter: tuple[Path, ...], html_path: Path | None,
+               csv_path: Path | None, json_path: Path | None, top: int, min_score: float,
+               functions: tuple[str, ...], common: int | None, jobs: int | None, lang: str | None,
+               course_dir: Path | None) -> None:
+    import os
+
+    from .similarity import ClassFolderError, class_entries, compare_class, graded_functions
+    from .similarity.render import terminal_lines, write_csv, write_html, write_json
+
+    lang = lang or default_lang()
+    known = graded_functions()
+    unknown = [f for f in functions if f not in known]
+    if unknown:
+        raise click.BadParameter(render(msg("similarity.error.unknown_function", names=", ".join(unknown),
+                                            known=", ".join(known)), lang), param_hint="--function")
+    try:
+        total = len(class_entries(class_dir))
+        with click.progressbar(length=total, label=render(msg("similarity.progress"), lang), show_pos=True,
+                               file=sys.stderr) as bar:
+            result = compare_class(class_dir, starter=starter or (_course(course_dir).exercises,), reference=solutions,
+                                   functions=[f for f in known if f in functions] if functions else None,
+                                   common=common, jobs=jobs or os.cpu_count() or 1,
+                                   progress=lambda student: bar.update(1))
+    except ClassFolderError as exc:
+        raise click.ClickException(render(exc.message, lang)) from None
+    for line in terminal_lines(result, lang, top, min_score):
+        click.echo(line)
+    for path, write in ((html_path, lambda p: write_html(result, p, lang, min_score=min_score)),
+                        (csv_path, lambda p: write_csv(result, p, min_score)),
+                        (json_path, lambda p: write_json(result, p, min_score))):
+        if path:
+            write(path)
+            click.echo(render(msg("report.written", path=str(path)), lang))
+
+
 @main.command(help="Answer the concept quiz: asks the questions of your own variant in the terminal and saves "
                    "the answer sheet after every answer (stop any time, run again to resume). With --init, "
                    "only write the blank sheet, every question as a comment, to fill in with an editor.")
