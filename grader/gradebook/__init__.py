@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..untrusted import clean, clean_tree
+
 SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -91,7 +93,11 @@ class Gradebook:
         return row == (fingerprint, grader_key)
 
     def record(self, rec: Record) -> None:
-        """Store one submission and its checks atomically (replacing an older grade)."""
+        """Store one submission and its checks atomically (replacing an older grade).
+
+        Every string is cleaned first (:mod:`grader.untrusted`): a name or a message
+        that no UTF-8 writer accepts must not cost the class its gradebook."""
+        rec = Record(**{**rec.__dict__, "student": clean(rec.student), "results": clean_tree(rec.results)})
         with self.db:
             self.db.execute("DELETE FROM checks WHERE student = ?", (rec.student,))
             self.db.execute(
@@ -178,10 +184,11 @@ class Gradebook:
             writer = csv.writer(f)
             writer.writerow(["student", "score", "max_score", *exercises, "mistakes", "fingerprint", "graded_at"])
             for s in self.students():
-                writer.writerow([s["student"], s["score"], s["max_score"],
-                                 *[per_ex.get(s["student"], {}).get(e, 0) for e in exercises],
-                                 " ".join(sorted(mistakes.get(s["student"], set()), key=int)),
-                                 s["fingerprint"], s["graded_at"]])
+                writer.writerow([clean(x) if isinstance(x, str) else x for x in [
+                    s["student"], s["score"], s["max_score"],
+                    *[per_ex.get(s["student"], {}).get(e, 0) for e in exercises],
+                    " ".join(sorted(mistakes.get(s["student"], set()), key=int)),
+                    s["fingerprint"], s["graded_at"]]])
 
 
 def _correlation(xs: list[float], ys: list[float]) -> float | None:
