@@ -28,6 +28,7 @@ from ..checks.engine import Exercise, ExerciseResult
 from ..checks.model import FAILED, PASSED, CheckResult
 from ..i18n import Message, msg
 from ..submission import Notice
+from ..untrusted import clean
 from . import QUIZ_EXERCISE, SHEET_NAME
 from .answers import EMPTY, MALFORMED, Answer, canonical_number, digest, numbers_text, parse_answer
 from .bank import BankError, formula_values, load_bank
@@ -150,11 +151,24 @@ def choice_message(q: Question, variant: Variant, key: str) -> Message:
 
 
 def raw_for_details(raw: Any) -> Any:
-    if isinstance(raw, (str, bool, int, float)) or raw is None:
-        return raw[:200] if isinstance(raw, str) else raw
+    """The student's raw answer as results.json may hold it: short strings, finite
+    numbers a JSON reader can parse (a 400-digit integer or ``inf`` becomes text),
+    a short flat list; anything else (tables, dates, nested lists) as capped text."""
+    if isinstance(raw, str):
+        return clean(raw[:200])
+    if raw is None or isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int):
+        return raw if abs(raw) <= 2 ** 53 else f"{str(raw)[:20]}… ({len(str(abs(raw)))} digits)"
+    if isinstance(raw, float):
+        return raw if math.isfinite(raw) else repr(raw)
     if isinstance(raw, list) and all(isinstance(v, (str, bool, int, float)) for v in raw):
-        return raw[:30]
-    return repr(raw)[:200]
+        return [raw_for_details(v) for v in raw[:30]]
+    try:
+        text = repr(raw)
+    except (RecursionError, ValueError):
+        text = f"<{type(raw).__name__}>"
+    return clean(text[:200])
 
 
 def question_result(q: Question, number: int, variant: Variant, bank: Bank, sheet: Sheet, official: bool,
@@ -261,10 +275,30 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
              public: Path | str | None = None, exercises: list[Exercise] | None = None,
              now: _dt.datetime | None = None) -> None:
     """The quiz stage of :func:`grader.api.grade`: adds the quiz's exercise result and
-    the sheet's notices to ``result``. Needs no sandbox; never raises for a bad sheet."""
+    the sheet's notices to ``result``. Needs no sandbox; never raises: a bad sheet costs
+    only its own questions, and should the quiz stage itself fail (a grader bug), the
+    quiz becomes one failed item saying so while the code part keeps its grade."""
     result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
     if not wants_quiz(exercises):
         return
+    stage: dict[str, float] = {}
+    try:
+        _run_quiz(result, submission, solutions, public, now, stage)
+    except Exception as exc:  # noqa: BLE001 - the rest of the grade must survive any failure here
+        import traceback
+
+        result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
+        er = ExerciseResult(quiz_exercise())
+        # The quiz's points stay in the maximum, so an incomplete grade never looks complete.
+        res = CheckResult("quiz.stage", QUIZ_EXERCISE, "quiz", "error", msg("quiz.stage_title"),
+                          stage.get("points", 0.0))
+        res.details["grader_traceback"] = clean(traceback.format_exc()[-4000:])
+        er.results.append(res.failed(msg("quiz.stage_failed", error=clean(type(exc).__name__))))
+        result.exercises.append(er)
+
+
+def _run_quiz(result: Any, submission: Path | str, solutions: Path | str | None, public: Path | str | None,
+              now: _dt.datetime | None, stage: dict[str, float]) -> None:
     official = solutions is not None
     folder = Path(solutions) / "quiz" if official else Path(public or paths.EXERCISES) / "quiz"
     if not folder.is_dir():
@@ -274,11 +308,12 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
     except BankError as exc:
         result.exercises.append(_bank_error(exc))
         return
+    stage["points"] = sum(q.points for q in bank.questions) if official else 0.0
     submission = Path(submission).resolve()
     by_key = official and submission == Path(solutions).resolve()  # the reference answers with the key
     path, notices = find_sheet(submission)
     if path is not None:
-        sheet = read_sheet(path, bank.ids(), display=path.relative_to(submission).as_posix())
+        sheet = read_sheet(path, bank.ids(), display=clean(path.relative_to(submission).as_posix()))
     elif not official and not by_key:
         # A self-check of code alone (the quiz not started): say so, do not count it.
         result.notices.extend([*notices, Notice("quiz.sheet.not_started", {"name": SHEET_NAME})])
