@@ -2,9 +2,11 @@
 
 Official grading (``grade(..., solutions=DIR)``) uses the key in ``DIR/quiz/``;
 parametrised answers are computed from the student's drawn numbers by the key's
-formulas. A self-check (no solutions) uses the salted digests of the student bank in
-``exercises/quiz/``: right or wrong is known, the key is not; parametrised questions
-and graded-only quizzes cannot be checked there (0 of 0 points, "checked when graded").
+formulas. A self-check (no solutions) of a practice quiz uses the salted digests of the
+student bank in ``exercises/quiz/``: right or wrong is known, the key is not. A counted
+quiz (the default, :mod:`.policy`) ships no digests, so its self-check validates the
+format only; parametrised questions are never checked there either (0 of 0 points,
+"checked when graded"). Official feedback shows the key only as the policy allows.
 
 Scoring: a question's points when right; multiple choice gives partial credit by
 the quiz's rule (:func:`multiple_points`); wrong, missing and malformed answers
@@ -191,7 +193,12 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
     res.points = verdict.points
     res.status = PASSED if verdict.points >= res.max_points and verdict.state not in (EMPTY, MALFORMED) else FAILED
     shown = answer_message(q, variant, answer.value) if answer.state == "ok" else None
-    res.messages.append(_state_message(q, verdict, shown, answer))
+    policy = bank.quiz_of(q).policy
+    if verdict.state == UNVERIFIABLE and not policy.practice:
+        # A counted quiz's self-check validates the format only: nothing about the key.
+        res.messages.append(msg("quiz.result.recorded", answer=shown))
+    else:
+        res.messages.append(_state_message(q, verdict, shown, answer))
     correct = explanation = None
     if official and explain:
         correct = answer_message(q, variant, expected)
@@ -203,7 +210,14 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
             res.messages.append(msg("quiz.result.expected", answer=correct))
         res.messages.append(msg("quiz.result.explanation", **where))
     elif official:
-        res.messages.append(msg("quiz.result.held_back"))
+        after = policy.answers_after
+        res.messages.append(msg("quiz.result.held_until", date=after.isoformat(timespec="minutes"))
+                            if after is not None else msg("quiz.result.held_back"))
+        if not policy.practice:
+            # Per-question verdicts of a counted quiz would let a student who may resubmit
+            # (Gradescope, CI) find the key by trying options: Gradescope shows them after
+            # the due date. Points still count in the total.
+            res.visibility = "after_due_date"
     elif verdict.state not in (CORRECT, UNVERIFIABLE):
         res.messages.append(msg("quiz.result.see_lecture", section=section.title.message(), lecture=section.lecture))
     res.details.update({
@@ -253,7 +267,7 @@ def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str, officia
         er.graded_from[SHEET_NAME] = str(sheet.path.name)
     number = 0
     for quiz in bank.quizzes:
-        explain = quiz.explanations_shown(now)
+        explain = quiz.answers_shown(now)
         for q in quiz.questions:
             number += 1
             er.results.append(question_result(q, number, variants[q.id], bank, sheet, official, explain,
