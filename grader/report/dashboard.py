@@ -26,7 +26,7 @@ def render_dashboard(book: Gradebook, lang: str) -> str:
     def t(key: str, **params: Any) -> str:
         return render(msg(key, **params), lang)
 
-    students = book.students()
+    students = book.students(graded_only=True)
     fractions = [100 * s["score"] / s["max_score"] if s["max_score"] else 0.0 for s in students]
     per_ex = book.exercise_scores()
     maxima = book.exercise_maxima()
