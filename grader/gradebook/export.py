@@ -2,8 +2,10 @@
 
 Every text cell of every export goes through :func:`spreadsheet_cell`: cleaned of
 control characters (:mod:`grader.untrusted`) and, when it starts like a formula
-(``=``, ``+``, ``-``, ``@``, a tab or a carriage return, or their full-width forms),
-prefixed with ``'`` so that no spreadsheet evaluates it (OWASP, "CSV Injection").
+(``=``, ``+``, ``-``, ``@``, a tab or a carriage return, or their full-width forms;
+leading spaces ignored; a lone ``-`` or ``+`` is no formula and is kept, as Moodle
+writes ``-`` for "never"), prefixed with ``'`` so that no spreadsheet evaluates it
+(OWASP, "CSV Injection").
 Numbers stay numbers. A student whose grading failed, or who handed nothing in, gets
 an empty grade cell, never a zero: both LMS importers skip an empty cell and keep
 the grade they had.
@@ -53,9 +55,15 @@ def spreadsheet_cell(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return value
     text = clean(str(value))
-    if text.lstrip(" ").startswith(FORMULA_START):
+    if is_formula(text):
         return "'" + text
     return text
+
+
+def is_formula(text: str) -> bool:
+    """Would a spreadsheet read ``text`` as a formula (or a DDE command)?"""
+    stripped = text.lstrip(" ")
+    return stripped.startswith(FORMULA_START) and stripped not in ("-", "+", "\uff0d", "\uff0b")
 
 
 def _csv(rows: list[list[Any]]) -> str:
