@@ -206,3 +206,18 @@ def test_sink_gradebook_csv_and_dashboard(poisoned, tmp_path):
     raw = (tmp_path / "g.csv").read_text(encoding="utf-8")
     _inert(raw.replace("\r\n", "\n"))
     assert list(csv.reader(raw.splitlines()))[1][0].startswith("stu")
+
+
+def test_sink_quiz_terminal_session(tmp_path):
+    """``rnngrade quiz`` quotes the sheet (its student id, current answers): escaped."""
+    from click.testing import CliRunner
+
+    from grader import paths
+    from grader.cli import main
+
+    sheet = tmp_path / "quiz_answers.toml"
+    sheet.write_text('[sheet]\nstudent = "\\u001b]0;owned\\u0007\\u001b[2J"\n[answers]\nrnn_sharing = true\n')
+    res = CliRunner().invoke(main, ["quiz", str(sheet), "--student", "ned", "--lang", "en",
+                                    "--bank", str(paths.EXERCISES / "quiz")])
+    assert "\\x1b]0;owned" in res.output
+    _inert(res.output)
