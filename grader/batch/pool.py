@@ -168,16 +168,29 @@ class WorkerPool:
     # ------------------------------------------------------------------ stopping
     def close(self) -> None:
         """Stop every worker: idle ones get their end-of-work message, busy ones SIGTERM
-        (then SIGKILL after ``GRACE_SECONDS``); all are joined."""
+        (then SIGKILL after ``GRACE_SECONDS``); all are joined. A second Ctrl-C or SIGTERM
+        arriving meanwhile waits until this is done (then it is raised as usual), so an
+        impatient user cannot leave workers behind."""
         workers, self._workers = self._workers, []
-        for w in workers:
-            if w.task is None:
-                try:
-                    w.conn.send(None)
-                except (OSError, ValueError):
-                    pass
-        _stop(workers)
-        _sweep_orphans()
+        blocked = _block_stop_signals()
+        try:
+            for w in workers:
+                if w.task is None:
+                    try:
+                        w.conn.send(None)
+                    except (OSError, ValueError):
+                        pass
+            _stop(workers)
+            _sweep_orphans()
+        finally:
+            if blocked is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _block_stop_signals() -> set[signal.Signals] | None:
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _stop(workers: list[_Worker]) -> None:
