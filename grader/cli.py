@@ -5,6 +5,7 @@ Each subcommand parses options, calls one library function and prints.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -152,62 +153,110 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
     click.echo(click.style("✔ assignment is consistent", fg="green"))
 
 
-@main.command(help="Grade a whole class: every sub-folder, .py file or notebook of CLASS_DIR is one "
-                   "student (named by it). Runs in parallel, records a SQLite gradebook in OUT, writes each "
-                   "student's report and results.json, and skips what is already graded (resumable).")
+@main.command(help="Grade a whole class: every sub-folder, .py file, notebook or .zip of CLASS_DIR is one "
+                   "student (named by it, or mapped by --roster; Canvas and Moodle download names are understood). "
+                   "Runs in parallel, records a SQLite gradebook in OUT, writes each student's report and "
+                   "results.json and OUT/intake.csv, and skips what is already graded (resumable: after Ctrl-C "
+                   "or a crash, run it again). See docs/batch.md.")
 @click.argument("class_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--solutions", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of reference solutions.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder: gradebook.sqlite, reports/, results/.")
+              help="Output folder: gradebook.sqlite, reports/, results/, intake.csv.")
 @click.option("-j", "--jobs", type=int, default=None, help="Parallel workers (default: all cores).")
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the reports.")
 @click.option("--force", is_flag=True, help="Re-grade everything, even unchanged submissions.")
+@click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Class roster CSV: Canvas's gradebook export, Moodle's grading worksheet, or a CSV with an id "
+                   "column (and optionally name, handin). Hand-ins are graded as the roster's students.")
+@click.option("--roster-id", default=None, metavar="COLUMN",
+              help="The roster column holding the student id grading uses (default: see docs/batch.md).")
+@click.option("--student-timeout", type=float, default=600.0, show_default=True, metavar="SECONDS",
+              help="Longest one student may take in all; beyond it that student's row says so.")
 @click.option("--dask", "dask_scheduler", default=None, metavar="ADDRESS",
               help="Grade on a Dask cluster (scheduler address, or 'local'); needs rnngrade[dask] and a "
                    "file system the workers share.")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
-          dask_scheduler: str | None) -> None:
-    from .batch import discover, grade_class
+          roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None) -> None:
+    from .batch import BatchStopped, RosterError, grade_class, intake, read_roster
+    from .untrusted import clean
 
     lang = lang or default_lang()
-    total = len(discover(class_dir))
-    with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
-                           show_eta=True) as bar:
-        summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
-                              progress=lambda student, status: bar.update(1), dask=dask_scheduler)
+    try:
+        roster = read_roster(roster_path, roster_id) if roster_path else None
+    except RosterError as exc:
+        click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
+        sys.exit(2)
+    total = len(intake(class_dir, roster, staging=out / "intake").entries)
+    try:
+        with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
+                               show_eta=True) as bar:
+            summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
+                                  progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
+                                  student_timeout=student_timeout or None)
+    except (KeyboardInterrupt, BatchStopped) as exc:
+        signum = exc.signum if isinstance(exc, BatchStopped) else signal.SIGINT
+        graded = len(exc.summary.graded) if isinstance(exc, BatchStopped) else "?"
+        click.echo("", err=True)
+        click.echo(render(msg("batch.run.stopped", signal=signal.Signals(signum).name, graded=graded,
+                              out=str(out)), lang), err=True)
+        sys.exit(128 + signum)
     click.echo(render(msg("batch.summary", graded=len(summary.graded), skipped=len(summary.skipped),
                           failed=len(summary.failed), out=str(out)), lang))
-    for student, why in summary.failed.items():
-        click.echo(click.style(f"  {student}: {why}", fg="red"), err=True)
+    found = summary.intake
+    if found is not None and (found.unmatched or found.missing or found.duplicates or found.ignored):
+        click.echo(render(msg("batch.run.intake", entries=len(found.entries), unmatched=len(found.unmatched),
+                              missing=len(found.missing), duplicates=len(found.duplicates),
+                              ignored=len(found.ignored), path=str(out / "intake.csv")), lang))
+    sources = {e.key: e.source for e in found.entries} if found else {}
+    for key, why in summary.failed.items():
+        click.echo(click.style(clean(render(msg("batch.run.failed_line", key=key, source=sources.get(key, ""),
+                                                why=why), lang)), fg="red"), err=True)
     if summary.failed:
         sys.exit(1)
 
 
-@main.command(help="Export a class gradebook (written by `rnngrade batch`) as CSV or an HTML dashboard, "
-                   "or print class statistics.")
+@main.command(help="Export a class gradebook (written by `rnngrade batch`) as CSV, as Canvas's or Moodle's "
+                   "grade import file, or as an HTML dashboard; or print class statistics.")
 @click.argument("gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write one row per student: total, per-exercise points, named mistakes.")
+              help="Write one row per student: total, per-exercise points, named mistakes, status.")
+@click.option("--canvas", "canvas_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write Canvas's gradebook import CSV (Grades > Import).")
+@click.option("--moodle", "moodle_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write Moodle's grading worksheet with the grades (assignment > Upload grading worksheet).")
+@click.option("--assignment", default="rnngrade", show_default=True,
+              help="Canvas: the assignment column, e.g. 'RNN homework (12345)' to update assignment 12345.")
+@click.option("--points", type=float, default=None,
+              help="Scale scores to this many points (the assignment's points in the LMS; Moodle: default the "
+                   "worksheet's Maximum Grade).")
 @click.option("--dashboard", "dashboard_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the class dashboard (HTML): score distribution, hardest checks, mistakes, quiz items.")
 @click.option("--lang", type=click.Choice(LANGS), default=None)
-def gradebook(gradebook: Path, csv_path: Path | None, dashboard_path: Path | None, lang: str | None) -> None:
+def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, moodle_path: Path | None,
+              assignment: str, points: float | None, dashboard_path: Path | None, lang: str | None) -> None:
     from .gradebook import Gradebook
+    from .gradebook.export import write_canvas, write_moodle
 
     lang = lang or default_lang()
     with Gradebook(gradebook) as book:
         if csv_path:
             book.export_csv(csv_path)
             click.echo(render(msg("report.written", path=str(csv_path)), lang))
+        for path, write in ((canvas_path, lambda p: write_canvas(book, p, assignment, points)),
+                            (moodle_path, lambda p: write_moodle(book, p, points))):
+            if path:
+                report = write(path)
+                click.echo(render(msg("batch.export.written", path=str(path), graded=report.graded,
+                                      blank=len(report.blank), missing=len(report.not_in_file)), lang))
         if dashboard_path:
             from .report.dashboard import write_dashboard
 
             write_dashboard(book, dashboard_path, lang)
             click.echo(render(msg("report.written", path=str(dashboard_path)), lang))
-        if csv_path or dashboard_path:
+        if csv_path or dashboard_path or canvas_path or moodle_path:
             return
-        students = book.students()
+        students = book.students(graded_only=True)
         click.echo(render(msg("batch.students", n=len(students)), lang))
         for row in book.check_pass_rates()[:10]:
             click.echo(f"  {row['pass_rate']:6.0%}  {row['check']}")

@@ -1,5 +1,7 @@
 """The concept quiz: the bank's coverage and validation, per-student variants, answer
-sheets (good, wrong, missing, malformed), grading with the key and with the digests."""
+sheets (good, wrong, missing, malformed), grading with the key and, for a practice
+quiz, with the digests. (What a counted quiz's release must not give away is tested in
+``test_quiz_release_key.py``.)"""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from grader.quiz.grading import (
 )
 from grader.quiz.interactive import key_answers
 from grader.quiz.model import TYPES
+from grader.quiz.policy import QuizPolicy
 from grader.quiz.release import render_student_bank, write_student_bank
 from grader.quiz.sheet import Sheet, read_sheet, render_sheet, write_sheet
 from grader.quiz.variants import Stream, fingerprint, make_variant, seed_of, variants_for
@@ -49,6 +52,39 @@ def key():
 @pytest.fixture(scope="module")
 def public():
     return load_bank(STUDENT_DIR, with_key=False)
+
+
+PAST = _dt.datetime(2000, 1, 1, tzinfo=_dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def key_after_deadline():
+    """The course bank graded after its deadline: correct answers and explanations shown."""
+    bank = load_bank(KEY_DIR, with_key=True)
+    for quiz in bank.quizzes:
+        quiz.policy = QuizPolicy(answers_after=PAST)
+    return bank
+
+
+@pytest.fixture(scope="module")
+def practice_release(tmp_path_factory):
+    """The course bank released as a practice quiz (formative): the student bank then
+    carries salted digests, and this folder can be passed as ``grade(public=...)``."""
+    root = tmp_path_factory.mktemp("practice")
+    shutil.copytree(KEY_DIR, root / "key")
+    for path in (root / "key").glob("*.toml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("practice = false", "practice = true", 1), encoding="utf-8")
+    out = root / "public" / "quiz"
+    out.mkdir(parents=True)
+    for name, text in render_student_bank(root / "key").items():
+        (out / name).write_text(text, encoding="utf-8")
+    return root / "public"
+
+
+@pytest.fixture(scope="module")
+def practice(practice_release):
+    return load_bank(practice_release / "quiz", with_key=False)
 
 
 def sheet_of(answers: dict, student: str = "alice") -> Sheet:
@@ -250,7 +286,8 @@ def test_each_student_is_graded_against_their_own_variant(key):
     assert len(wrong & param_ids) >= len(param_ids) // 2  # bob's numbers differ from alice's
 
 
-def test_wrong_missing_and_malformed_answers_lose_exactly_their_points(key):
+def test_wrong_missing_and_malformed_answers_lose_exactly_their_points(key_after_deadline):
+    key = key_after_deadline
     answers = full_answers(key, "carol")
     variants = variants_for(key, "carol", ASSIGNMENT)
     v = variants["lstm_candidate"]
@@ -273,7 +310,7 @@ def test_wrong_missing_and_malformed_answers_lose_exactly_their_points(key):
                       "types_many_to_many": "malformed"}
     assert "not an option" in render(results["bp_layers"].messages[0], "en")
     assert "数" in render(results["lstm_param_count"].messages[0], "zh")
-    for q in lost:  # the correct answer and the explanation are shown
+    for q in lost:  # the correct answer and the explanation are shown (after the deadline)
         assert results[q].details["explanation"] is not None and results[q].details["correct_answer"] is not None
 
 
@@ -315,7 +352,7 @@ def test_shape_answers(key):
 
 
 def test_explanations_can_be_held_back(tmp_path):
-    flags = "explanations_after = 2030-01-01T00:00:00+08:00"
+    flags = "answers_after = 2030-01-01T00:00:00+08:00"
     bank = load_bank(_tmp_bank(tmp_path, GOOD.format(flags=flags), FORMULAS), with_key=True)
     sheet = sheet_of({"one": "Z"})
     before = _dt.datetime(2029, 12, 31, tzinfo=_dt.UTC)
@@ -323,11 +360,23 @@ def test_explanations_can_be_held_back(tmp_path):
     held = by_id(grade_sheet(bank, sheet, "alice", ASSIGNMENT, official=True, now=before))["one"]
     shown = by_id(grade_sheet(bank, sheet, "alice", ASSIGNMENT, official=True, now=after))["one"]
     assert held.details["explanation"] is None and held.details["correct_answer"] is None
-    assert held.details["held_back"] and "after the deadline" in render(held.messages[-1], "en")
+    assert held.details["held_back"] and "after 2030-01-01T00:00+08:00" in render(held.messages[-1], "en")
+    assert held.visibility == "after_due_date"  # a counted quiz's verdicts are no oracle before the deadline
     assert shown.details["explanation"] is not None and "Because" in render(shown.details["explanation"], "en")
+    assert shown.visibility == "visible"
+    # Without a deadline a counted quiz never shows its key; a practice quiz shows it at once.
+    (tmp_path / "c").mkdir()
+    (tmp_path / "p").mkdir()
+    counted = load_bank(_tmp_bank(tmp_path / "c", GOOD.format(flags=""), FORMULAS), with_key=True)
+    r = by_id(grade_sheet(counted, sheet, "alice", ASSIGNMENT, official=True, now=after))["one"]
+    assert r.details["explanation"] is None and "after the deadline" in render(r.messages[-1], "en")
+    formative = load_bank(_tmp_bank(tmp_path / "p", GOOD.format(flags="practice = true"), FORMULAS), with_key=True)
+    r = by_id(grade_sheet(formative, sheet, "alice", ASSIGNMENT, official=True, now=before))["one"]
+    assert r.details["explanation"] is not None and r.visibility == "visible"
 
 
-def test_parametrised_explanation_shows_the_numbers(key):
+def test_parametrised_explanation_shows_the_numbers(key_after_deadline):
+    key = key_after_deadline
     variants = variants_for(key, "fay", ASSIGNMENT)
     er = grade_sheet(key, sheet_of({}, "fay"), "fay", ASSIGNMENT, official=True)
     r = by_id(er)["lstm_param_count"]
@@ -338,7 +387,8 @@ def test_parametrised_explanation_shows_the_numbers(key):
 
 
 # ------------------------------------------------------------------ self-check with digests
-def test_self_check_with_digests(key, public):
+def test_self_check_with_digests(key, practice):
+    public = practice
     answers = full_answers(key, "gus")
     er = grade_sheet(public, sheet_of(answers, "gus"), "gus", ASSIGNMENT, official=False)
     results = by_id(er)
@@ -361,8 +411,8 @@ def test_self_check_with_digests(key, public):
     assert "讲义" in render(res2["lstm_candidate"].messages[-1], "zh")
 
 
-def test_self_check_numeric_grid_has_no_false_negatives(public):
-    q = public.question("bn_normalised_value")  # 1.6036 +- 0.001
+def test_self_check_numeric_grid_has_no_false_negatives(practice):
+    q = practice.question("bn_normalised_value")  # 1.6036 +- 0.001
     v = make_variant(q, 0)
     for k in range(-100, 101):
         x = 1.6036 + k * 0.001 / 100
@@ -371,8 +421,8 @@ def test_self_check_numeric_grid_has_no_false_negatives(public):
         assert check_digests(q, parse_answer(q, v, x)).state == "wrong", x
 
 
-def test_graded_only_quiz_ships_no_digests(tmp_path):
-    folder = _tmp_bank(tmp_path, GOOD.format(flags="self_check = false"), FORMULAS)
+def test_counted_quiz_ships_no_digests(tmp_path):
+    folder = _tmp_bank(tmp_path, GOOD.format(flags=""), FORMULAS)  # counted is the default
     files = render_student_bank(folder)
     assert "check." not in files["q.toml"] and "digest" not in files["q.toml"]
     student = tmp_path / "student"
@@ -383,6 +433,15 @@ def test_graded_only_quiz_ships_no_digests(tmp_path):
     er = grade_sheet(bank, sheet_of({"one": "A", "two": 4}), "alice", ASSIGNMENT, official=False)
     assert [r.details["state"] for r in er.results] == ["unverifiable", "unverifiable"]
     assert er.max_points == 0
+    assert "is recorded and readable" in render(er.results[0].messages[0], "en")  # the format only
+
+
+@pytest.mark.parametrize("old, new", [("self_check = false", "practice"), ("show_explanations = true", "answers_after"),
+                                      ("explanations_after = 2030-01-01T00:00:00Z", "answers_after")])
+def test_retired_release_flags_are_refused_with_their_new_name(tmp_path, old, new):
+    with pytest.raises(BankError) as info:
+        load_bank(_tmp_bank(tmp_path, GOOD.format(flags=old), FORMULAS), with_key=True)
+    assert any(f"was replaced by quiz.{new}" in p for p in info.value.problems), info.value.problems
 
 
 # ------------------------------------------------------------------ reading sheets
@@ -451,7 +510,7 @@ def test_toml_writer_round_trip():
 
 
 # ------------------------------------------------------------------ the grading stage
-def test_grade_runs_the_quiz_stage(key, tmp_path):
+def test_grade_runs_the_quiz_stage(key, tmp_path, monkeypatch):
     sub = tmp_path / "sub"
     variants = variants_for(key, "lee", ASSIGNMENT)
     answers = key_answers(key, variants)
@@ -468,6 +527,11 @@ def test_grade_runs_the_quiz_stage(key, tmp_path):
     assert len(tests) == len(key.questions)
     gru = next(t for t in tests if t["extra_data"]["id"] == "quiz.gru_gates")
     assert gru["status"] == "failed" and gru["score"] == 0 and "未作答" in gru["output"]
+    # The course's quiz counts and sets no deadline: its key stays held back.
+    assert gru["extra_data"]["details"]["explanation"] is None and gru["visibility"] == "after_due_date"
+    monkeypatch.setattr(QuizPolicy, "answers_shown", lambda self, now: True)  # as after the deadline
+    result = grade(sub, solutions=paths.SOLUTIONS, student="lee", exercises=[quiz_exercise()])
+    gru = next(t for t in to_gradescope(result, "zh")["tests"] if t["extra_data"].get("id") == "quiz.gru_gates")
     assert gru["extra_data"]["details"]["explanation"]["params"]["text"]["key"] == "quiz.text"
 
 
@@ -526,9 +590,11 @@ def test_parse_answer_forms(key):
     assert math.isclose(parse_answer(key.question("act_sigmoid_max"), v, "−0.5").value[0], -0.5)
 
 
-def test_self_check_without_a_sheet_leaves_the_quiz_out(tmp_path):
+def test_self_check_without_a_sheet_leaves_the_quiz_out(tmp_path, practice_release):
     result = grade(tmp_path, exercises=[quiz_exercise()])
     assert result.exercises == [] and "quiz.sheet.not_started" in [n.key for n in result.notices]
     write_sheet(tmp_path / SHEET_NAME, '[answers]\nrnn_sharing = false\n')
-    result = grade(tmp_path, exercises=[quiz_exercise()])
+    result = grade(tmp_path, exercises=[quiz_exercise()])  # the course's counted quiz: format only
+    assert result.exercises[0].results and result.score == 0 == result.max_score
+    result = grade(tmp_path, exercises=[quiz_exercise()], public=practice_release)  # a practice quiz: right/wrong
     assert result.exercises[0].results and result.score == 1

@@ -1,52 +1,72 @@
-"""Grade a whole class in parallel, resumably.
+"""Grade a whole class in parallel, resumably, whatever any one submission does.
 
-A class folder holds one entry per student: a folder, a ``.py`` file or a notebook,
-named by the student id. Submissions are graded by a local process pool (each worker
-imports numpy and the grader once) or, with ``dask=``, by a Dask cluster. The parent
-alone writes the gradebook (one transaction per student) and every report, so a
-crash loses nothing already graded and a re-run skips submissions whose content and
-grader are unchanged.
+A class folder holds one hand-in per student: a folder, a ``.py`` file, a notebook or
+a ``.zip`` archive named by the student, or the files of an LMS download (Canvas,
+Moodle); a roster maps hand-ins to student ids (:mod:`.intake`, :mod:`.roster`).
+Submissions are graded by a local pool of processes that knows which student each
+one is grading (:mod:`.pool`) or, with ``dask=``, by a Dask cluster. The parent alone
+writes the gradebook (one transaction per student) and every report, so a crash
+loses nothing already graded and a re-run skips submissions whose content, grader
+and reports are unchanged.
+
+One student's failure of any kind never stops or corrupts the others: a grader
+exception, a grading process killed (the OOM killer) or broken, a student taking
+longer than ``student_timeout`` each become that student's gradebook row with a
+:class:`~grader.gradebook.status.RowStatus` saying why, and a report saying it to the
+student; the next run grades that student again. SIGTERM and Ctrl-C stop the batch
+at once, leave no worker behind, keep everything recorded so far, and
+:class:`BatchStopped` says that a re-run resumes.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import os
+import signal
+import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..fileio import write_atomic
 from ..gradebook import Gradebook, Record
-from ..submission import SKIP_DIRS, fingerprint
+from ..gradebook.status import RowStatus
+from ..submission import Notice, fingerprint
+from ..untrusted import clean
+from .intake import Entry, Intake, file_name, intake, stage
+from .pool import DIED, ERROR, OK, TIMEOUT, Outcome, WorkerPool
+from .roster import Roster, RosterError, read_roster
+
+__all__ = ["BatchStopped", "BatchSummary", "Entry", "RosterError", "discover", "file_name", "grade_class",
+           "grader_key", "intake", "read_roster"]
+
+STUDENT_SECONDS = 600.0  # default limit for grading one student, everything included
 
 
-@dataclass(frozen=True)
-class Entry:
-    student: str
-    path: Path
+class BatchStopped(Exception):
+    """The batch was stopped by a signal; everything graded so far is recorded."""
+
+    def __init__(self, signum: int, summary: BatchSummary):
+        self.signum = signum
+        self.summary = summary
+        super().__init__(signal.Signals(signum).name)
 
 
 @dataclass
 class BatchSummary:
     graded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # grader failures (retried on the next run)
+    failed: dict[str, str] = field(default_factory=dict)  # key -> "status: detail" (graded again next run)
+    intake: Intake | None = None
 
 
-def discover(folder: Path | str) -> list[Entry]:
-    """One entry per student: sub-folders, ``.py`` files and notebooks, sorted."""
-    entries = []
-    for path in sorted(Path(folder).iterdir()):
-        if path.name.startswith(".") or path.name in SKIP_DIRS:
-            continue
-        if path.is_dir() or path.suffix in (".py", ".ipynb"):
-            entries.append(Entry(path.stem if path.is_file() else path.name, path))
-    return entries
+def discover(folder: Path | str, roster: Roster | None = None) -> list[Entry]:
+    """One entry per hand-in (see :mod:`.intake`), sorted by key."""
+    return intake(folder, roster).entries
 
 
 def grader_key(solutions: Path | None) -> str:
@@ -55,12 +75,8 @@ def grader_key(solutions: Path | None) -> str:
     if solutions is not None:
         for path in sorted(Path(solutions).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(solutions).as_posix().encode() + path.read_bytes())
+                digest.update(os.fsencode(path.relative_to(solutions).as_posix()) + path.read_bytes())
     return digest.hexdigest()[:12]
-
-
-def _safe_name(student: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)[:100] or "_"
 
 
 def _grade_one(student: str, path: str, solutions: str | None, lang: str) -> dict:
@@ -80,26 +96,76 @@ def _grade_one(student: str, path: str, solutions: str | None, lang: str) -> dic
 
 
 class _Recorder:
-    """The parent's side of a batch: store each graded submission as it arrives."""
+    """The parent's side of a batch: store each outcome as it arrives."""
 
-    def __init__(self, book: Gradebook, key: str, out: Path, summary: BatchSummary,
+    def __init__(self, book: Gradebook, key: str, out: Path, summary: BatchSummary, lang: str, official: bool,
                  progress: Callable[[str, str], None] | None) -> None:
         self.book, self.key, self.out, self.summary, self.progress = book, key, out, summary, progress
+        self.lang, self.official = lang, official
+        self.fingerprints: dict[str, str] = {}
 
-    def graded(self, rec: dict) -> None:
-        name = _safe_name(rec["student"])
-        write_atomic(self.out / "results" / f"{name}.json",
-                     json.dumps(rec["results"], ensure_ascii=False, indent=1))
-        write_atomic(self.out / "reports" / f"{name}.html", rec.pop("html"))
+    def paths(self, entry: Entry) -> tuple[Path, Path]:
+        name = file_name(entry.key)
+        return self.out / "results" / f"{name}.json", self.out / "reports" / f"{name}.html"
+
+    def outcome(self, entry: Entry, outcome: Outcome, timeout: float | None) -> None:
+        if outcome.status == OK:
+            self.graded(entry, outcome.value)
+        elif outcome.status == TIMEOUT:
+            self.failed(entry, RowStatus.TIMEOUT, f"{timeout:g} s")
+        elif outcome.status == DIED:
+            self.failed(entry, RowStatus.WORKER_DIED, outcome.detail)
+        else:
+            assert outcome.status == ERROR
+            self.failed(entry, RowStatus.GRADER_ERROR, outcome.detail)
+
+    def graded(self, entry: Entry, rec: dict) -> None:
+        results_path, report_path = self.paths(entry)
+        write_atomic(results_path, json.dumps(rec["results"], ensure_ascii=False, indent=1))
+        write_atomic(report_path, rec.pop("html"))
+        # The row keeps the fingerprint this process decides on (the same function, so a
+        # re-run compares like with like), whatever the worker reports.
+        rec.update(student=entry.key, student_id=entry.student, source=entry.source,
+                   fingerprint=self.fingerprints.get(entry.key, rec["fingerprint"]))
         self.book.record(Record(grader_key=self.key, **rec))
-        self.summary.graded.append(rec["student"])
-        if self.progress:
-            self.progress(rec["student"], "graded")
+        self.summary.graded.append(entry.key)
+        self._tell(entry.key, "graded")
 
-    def failed(self, student: str, why: str) -> None:
-        self.summary.failed[student] = why
-        if self.progress:
-            self.progress(student, "failed")
+    def failed(self, entry: Entry, status: RowStatus, detail: str) -> None:
+        """A row and a report for a student whose grading failed; graded again next run."""
+        from ..report.html import render_html
+        from ..results import Result
+        from ..results.gradescope import to_gradescope
+
+        detail = clean(detail)[:300]
+        now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        result = Result(student=entry.student, assignment=_assignment(), official=self.official, exercises=[],
+                        notices=[Notice(f"batch.failed.{status.value}", {"detail": detail})],
+                        fingerprint=self.fingerprints.get(entry.key, "-"), graded_at=now, version=__version__)
+        data = to_gradescope(result, self.lang)
+        results_path, report_path = self.paths(entry)
+        write_atomic(results_path, json.dumps(data, ensure_ascii=False, indent=1))
+        write_atomic(report_path, render_html(result, self.lang))
+        self.book.record(Record(student=entry.key, fingerprint=result.fingerprint, grader_key=self.key, score=0.0,
+                                max_score=0.0, load_status="not_graded", isolation="", graded_at=now, seconds=0.0,
+                                results=data, status=status.value, detail=detail, source=entry.source,
+                                student_id=entry.student))
+        self.summary.failed[entry.key] = f"{status.value}: {detail}"
+        self._tell(entry.key, "failed")
+
+    def _tell(self, key: str, status: str) -> None:
+        if self.progress is None:
+            return
+        try:
+            self.progress(key, status)
+        except OSError:  # the terminal went away (a closed pipe): grading goes on, silently
+            self.progress = None
+
+
+def _assignment() -> str:
+    from ..api import ASSIGNMENT
+
+    return ASSIGNMENT
 
 
 def grade_class(
@@ -111,71 +177,92 @@ def grade_class(
     force: bool = False,
     progress: Callable[[str, str], None] | None = None,
     dask: str | None = None,
+    roster: Roster | Path | str | None = None,
+    roster_id: str | None = None,
+    student_timeout: float | None = STUDENT_SECONDS,
+    grade_one: Callable[..., dict] | None = None,
 ) -> BatchSummary:
-    """Grade every submission in ``folder`` into ``out`` (gradebook, reports, results).
+    """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
+    ``intake.csv``).
 
-    ``dask`` runs the grading on a Dask cluster instead of local processes: a
-    scheduler address (``tcp://host:8786``) or ``"local"`` for a local cluster of
-    ``jobs`` workers. Workers must see ``folder`` and ``solutions`` at the same paths
-    (a shared file system); only this process writes ``out``."""
+    ``roster``: a roster CSV (or a read :class:`Roster`) mapping hand-ins to student ids;
+    ``roster_id`` names the column holding the id grading uses. ``student_timeout``:
+    seconds one student may take in all (None: no limit). ``dask`` runs the grading on
+    a Dask cluster instead of local processes: a scheduler address
+    (``tcp://host:8786``) or ``"local"`` for a local cluster of ``jobs`` workers; workers
+    must see ``folder``, ``out/intake`` and ``solutions`` at the same paths (a shared
+    file system); only this process writes ``out``. ``grade_one`` replaces the function
+    that grades one submission in a worker (for tests and extensions; same signature
+    as :func:`_grade_one`).
+
+    Raises :class:`BatchStopped` on SIGTERM and lets KeyboardInterrupt through, both
+    after stopping every worker; :class:`RosterError` for an unreadable roster."""
     out = Path(out)
     solutions = Path(solutions).resolve() if solutions is not None else None
+    if roster is not None and not isinstance(roster, Roster):
+        roster = read_roster(roster, roster_id)
     key = grader_key(solutions)
     summary = BatchSummary()
-    todo: list[Entry] = []
-    with Gradebook(out / "gradebook.sqlite") as book:
-        for entry in discover(folder):
-            if not force and book.is_current(entry.student, fingerprint(entry.path), key):
-                summary.skipped.append(entry.student)
-                if progress:
-                    progress(entry.student, "skipped")
+    found = intake(folder, roster, staging=out / "intake")
+    summary.intake = found
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "intake.csv", found.report_csv())
+    target = grade_one or _grade_one
+    with Gradebook(out / "gradebook.sqlite") as book, _stop_on_sigterm(summary):
+        if found.roster is not None:
+            book.set_roster(found.roster.kind, found.roster.columns, found.roster.stored(),
+                            {"implicit": found.roster.implicit})
+        recorder = _Recorder(book, key, out, summary, lang, solutions is not None, progress)
+        todo: list[Entry] = []
+        for entry in found.entries:
+            remarks = stage(entry)
+            if remarks:
+                found.notes.setdefault(entry.key, []).extend(remarks)
+            fp = fingerprint(entry.path)
+            recorder.fingerprints[entry.key] = fp
+            reports_exist = all(p.is_file() for p in recorder.paths(entry))
+            if not force and reports_exist and book.is_current(entry.key, fp, key):
+                summary.skipped.append(entry.key)
+                recorder._tell(entry.key, "skipped")
             else:
                 todo.append(entry)
-        jobs = max(1, jobs or os.cpu_count() or 1)
-        recorder = _Recorder(book, key, out, summary, progress)
+        if any(found.notes.values()):
+            write_atomic(out / "intake.csv", found.report_csv())
+        by_key = {e.key: e for e in todo}
         sol = str(solutions) if solutions else None
+        tasks = [(e.key, (e.student, str(e.path), sol, lang)) for e in todo]
         if dask:
             if todo:
-                _run_dask(todo, recorder, sol, lang, jobs, dask)
+                _run_dask(tasks, by_key, recorder, target, jobs or os.cpu_count() or 1, dask)
             return summary
-        while todo:
-            left = _run_pool(todo, recorder, sol, lang, jobs)
-            jobs = max(1, jobs - 1) if left else jobs
-            todo = left
+        pool = WorkerPool(jobs or os.cpu_count() or 1, target, student_timeout)
+        pool.run(tasks, lambda k, outcome: recorder.outcome(by_key[k], outcome, student_timeout))
     return summary
 
 
-def _run_pool(todo: list[Entry], recorder: _Recorder, solutions: str | None, lang: str, jobs: int) -> list[Entry]:
-    """Grade ``todo``; returns the entries still to do if a worker died (pool rebuilt)."""
-    remaining = {e.student: e for e in todo}
-    try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_grade_one, e.student, str(e.path), solutions, lang): e for e in todo}
-            for future in as_completed(futures):
-                entry = futures[future]
-                try:
-                    rec = future.result()
-                except BrokenProcessPool:
-                    raise
-                except Exception as exc:  # a grader bug on one submission: report, go on
-                    recorder.failed(entry.student, f"{type(exc).__name__}: {exc}")
-                else:
-                    recorder.graded(rec)
-                remaining.pop(entry.student, None)
-    except BrokenProcessPool:
-        # A worker process died (not a submission: those run in their own sandbox).
-        # Re-run what is left in a fresh pool, one fewer than before.
-        left = list(remaining.values())
-        if jobs == 1:
-            for e in left:
-                recorder.failed(e.student, "worker process died")
-            return []
-        return left
-    return []
+class _stop_on_sigterm:
+    """Within a batch, SIGTERM raises :class:`BatchStopped` in the main thread, so the
+    pool is stopped and the gradebook closed as for Ctrl-C (a no-op off the main thread)."""
+
+    def __init__(self, summary: BatchSummary) -> None:
+        self.summary = summary
+        self.previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        raise BatchStopped(signum, self.summary)
+
+    def __enter__(self) -> _stop_on_sigterm:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
 
 
-def _run_dask(todo: list[Entry], recorder: _Recorder, solutions: str | None, lang: str, jobs: int,
-              scheduler: str) -> None:
+def _run_dask(tasks: list[tuple[str, tuple]], by_key: dict[str, Entry], recorder: _Recorder,
+              target: Callable[..., dict], jobs: int, scheduler: str) -> None:
     """The same batch on a Dask cluster (optional extra ``rnngrade[dask]``)."""
     try:
         from distributed import Client, LocalCluster
@@ -186,16 +273,17 @@ def _run_dask(todo: list[Entry], recorder: _Recorder, solutions: str | None, lan
         if scheduler == "local" else None
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            futures = {client.submit(_grade_one, e.student, str(e.path), solutions, lang, pure=False): e
-                       for e in todo}
+            futures = {client.submit(target, *args, pure=False): key for key, args in tasks}
             for future in dask_completed(list(futures)):
-                entry = futures[future]
+                entry = by_key[futures[future]]
                 try:
                     rec = future.result()
-                except Exception as exc:  # a grader bug, or a worker lost: report, go on
-                    recorder.failed(entry.student, f"{type(exc).__name__}: {exc}")
+                except Exception as exc:  # noqa: BLE001 - a grader bug, or a worker lost: that student's row
+                    lost = type(exc).__name__ in ("KilledWorker", "CommClosedError", "FutureCancelledError")
+                    recorder.outcome(entry, Outcome(DIED if lost else ERROR,
+                                                    detail=f"{type(exc).__name__}: {clean(str(exc))[:300]}"), None)
                 else:
-                    recorder.graded(rec)
+                    recorder.graded(entry, rec)
     finally:
         if cluster is not None:
             cluster.close()

@@ -4,18 +4,29 @@ Each submission is recorded in one transaction (its row and all its check rows),
 so a batch that crashes half-way loses nothing already recorded and never records
 anything twice; re-running it skips what is already graded with the same grader
 and the same submission content.
+
+A row is keyed by the batch's unique id of the hand-in (``student``: the roster's
+student id, or the hand-in's name, made unique when two hand-ins collide); it also
+keeps the id the grading was seeded with (``student_id``), the hand-in's names in the
+class folder (``source``) and a status from :class:`~.status.RowStatus`: a
+submission whose grading failed is a row that says why, with no score, and is graded
+again on the next run. A class roster, when the batch had one, is stored too
+(``roster`` table), so the exports (:mod:`.export`) can write an LMS's import file
+with every student of the class. Schema 1 gradebooks are upgraded in place.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+from ..untrusted import clean, clean_tree
+from .status import RowStatus
+
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions (
@@ -28,7 +39,11 @@ CREATE TABLE IF NOT EXISTS submissions (
     isolation TEXT NOT NULL,
     graded_at TEXT NOT NULL,
     seconds REAL NOT NULL,
-    results_json TEXT NOT NULL
+    results_json TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'graded',
+    detail TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    student_id TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS checks (
     student TEXT NOT NULL REFERENCES submissions(student) ON DELETE CASCADE,
@@ -42,7 +57,16 @@ CREATE TABLE IF NOT EXISTS checks (
     title TEXT NOT NULL,
     PRIMARY KEY (student, check_id)
 );
+CREATE TABLE IF NOT EXISTS roster (
+    student TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    lms_id TEXT NOT NULL,
+    handin TEXT NOT NULL,
+    row_json TEXT NOT NULL
+);
 """
+# Columns added to ``submissions`` by schema 2 (older gradebooks get them on opening).
+_V2_COLUMNS = {"status": "'graded'", "detail": "''", "source": "''", "student_id": "''"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,10 @@ class Record:
     graded_at: str
     seconds: float
     results: dict  # the Gradescope results.json content
+    status: str = RowStatus.GRADED.value
+    detail: str = ""  # why, when the status is not "graded"
+    source: str = ""  # the hand-in's names in the class folder
+    student_id: str = ""  # the id the grading was seeded with (default: ``student``)
 
 
 class Gradebook:
@@ -71,10 +99,13 @@ class Gradebook:
         with self.db:
             self.db.executescript(_SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+            if row is not None and int(row[0]) > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.path} was written by a newer rnngrade (schema {row[0]})")
+            have = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
+            for column, default in _V2_COLUMNS.items():
+                if column not in have:  # a schema 1 gradebook: upgrade in place
+                    self.db.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -86,19 +117,32 @@ class Gradebook:
         self.close()
 
     def is_current(self, student: str, fingerprint: str, grader_key: str) -> bool:
-        row = self.db.execute("SELECT fingerprint, grader_key FROM submissions WHERE student = ?",
+        """Graded already, from this content, by this grader (a failed row never is)."""
+        row = self.db.execute("SELECT fingerprint, grader_key, status FROM submissions WHERE student = ?",
                               (student,)).fetchone()
-        return row == (fingerprint, grader_key)
+        return row == (fingerprint, grader_key, RowStatus.GRADED.value)
 
     def record(self, rec: Record) -> None:
-        """Store one submission and its checks atomically (replacing an older grade)."""
+        """Store one submission and its checks atomically (replacing an older grade).
+
+        Every string is cleaned first (:mod:`grader.untrusted`): a name or a message
+        that no UTF-8 writer accepts must not cost the class its gradebook."""
+        rec = Record(**{**rec.__dict__, "student": clean(rec.student), "results": clean_tree(rec.results),
+                        "detail": clean(rec.detail), "source": clean(rec.source),
+                        "student_id": clean(rec.student_id or rec.student)})
+        status = RowStatus(rec.status)
         with self.db:
             self.db.execute("DELETE FROM checks WHERE student = ?", (rec.student,))
             self.db.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO submissions (student, fingerprint, grader_key, score, max_score, "
+                "load_status, isolation, graded_at, seconds, results_json, status, detail, source, student_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rec.student, rec.fingerprint, rec.grader_key, rec.score, rec.max_score, rec.load_status,
-                 rec.isolation, rec.graded_at, rec.seconds, json.dumps(rec.results, ensure_ascii=False)),
+                 rec.isolation, rec.graded_at, rec.seconds, json.dumps(rec.results, ensure_ascii=False),
+                 status.value, rec.detail, rec.source, rec.student_id),
             )
+            if not status.graded:
+                return  # a failed row has no checks: nothing of it enters the statistics
             self.db.executemany(
                 "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(rec.student, t["extra_data"]["id"], t["tags"][0], t["tags"][1], t["score"], t["max_score"],
@@ -106,10 +150,36 @@ class Gradebook:
                  for t in rec.results["tests"] if "id" in t.get("extra_data", {})],
             )
 
+    # ------------------------------------------------------------------ the roster
+    def set_roster(self, kind: str, columns: list[str], students: list[dict[str, Any]],
+                   extra: dict[str, Any] | None = None) -> None:
+        """Store the class roster (replacing an earlier one): ``students`` are dicts with
+        ``student``, ``name``, ``lms_id``, ``handin`` and ``row`` (the row as read)."""
+        with self.db:
+            self.db.execute("DELETE FROM roster")
+            self.db.executemany("INSERT OR REPLACE INTO roster VALUES (?, ?, ?, ?, ?)", [
+                (clean(s["student"]), clean(s.get("name", "")), clean(s.get("lms_id", "")), clean(s.get("handin", "")),
+                 json.dumps(clean_tree(s.get("row", {})), ensure_ascii=False)) for s in students])
+            info = {"kind": kind, "columns": clean_tree(columns), **clean_tree(extra or {})}
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('roster', ?)", (json.dumps(info, ensure_ascii=False),))
+
+    def roster(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """(roster info: kind, columns, ...; the roster's students in file order), or
+        ({}, []) when the batch had no roster."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'roster'").fetchone()
+        if row is None:
+            return {}, []
+        students = [{"student": s, "name": n, "lms_id": i, "handin": h, "row": json.loads(r)}
+                    for s, n, i, h, r in self.db.execute("SELECT student, name, lms_id, handin, row_json "
+                                                         "FROM roster ORDER BY rowid")]
+        return json.loads(row[0]), students
+
     # ------------------------------------------------------------------ reading
-    def students(self) -> list[dict[str, Any]]:
-        cur = self.db.execute("SELECT student, score, max_score, fingerprint, graded_at, load_status "
-                              "FROM submissions ORDER BY student")
+    def students(self, graded_only: bool = False) -> list[dict[str, Any]]:
+        """Every row (``graded_only``: those with a grade), with its status."""
+        where = "WHERE status = 'graded' " if graded_only else ""
+        cur = self.db.execute("SELECT student, score, max_score, fingerprint, graded_at, load_status, status, "
+                              f"detail, source, student_id FROM submissions {where}ORDER BY student")
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
@@ -141,7 +211,7 @@ class Gradebook:
         """Item analysis of the quiz: difficulty (mean fraction of the points) and
         discrimination (correlation of the item's score with the rest of the
         student's score; near 0 or negative flags a question worth reviewing)."""
-        totals = {s["student"]: s["score"] for s in self.students()}
+        totals = {s["student"]: s["score"] for s in self.students(graded_only=True)}
         items: dict[str, dict[str, Any]] = {}
         for student, cid, title, points, max_points in self.db.execute(
                 "SELECT student, check_id, title, points, max_points FROM checks WHERE kind = 'quiz'"):
@@ -165,23 +235,14 @@ class Gradebook:
         return dict(sorted(((m, len(s)) for m, s in counts.items()), key=lambda kv: (-kv[1], int(kv[0]))))
 
     def scores(self) -> list[tuple[float, float]]:
-        return [(r["score"], r["max_score"]) for r in self.students()]
+        return [(r["score"], r["max_score"]) for r in self.students(graded_only=True)]
 
     def export_csv(self, path: Path | str) -> None:
-        """One row per student: total, maximum, per-exercise points, named mistakes."""
-        per_ex = self.exercise_scores()
-        exercises = sorted({e for scores in per_ex.values() for e in scores})
-        mistakes: dict[str, set[str]] = {}
-        for student, ms in self.db.execute("SELECT student, mistakes FROM checks WHERE mistakes != ''"):
-            mistakes.setdefault(student, set()).update(ms.split(","))
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["student", "score", "max_score", *exercises, "mistakes", "fingerprint", "graded_at"])
-            for s in self.students():
-                writer.writerow([s["student"], s["score"], s["max_score"],
-                                 *[per_ex.get(s["student"], {}).get(e, 0) for e in exercises],
-                                 " ".join(sorted(mistakes.get(s["student"], set()), key=int)),
-                                 s["fingerprint"], s["graded_at"]])
+        """One row per student: total, maximum, per-exercise points, named mistakes
+        (:func:`grader.gradebook.export.write_plain`)."""
+        from .export import write_plain
+
+        write_plain(self, path)
 
 
 def _correlation(xs: list[float], ys: list[float]) -> float | None:

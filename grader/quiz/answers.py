@@ -107,7 +107,10 @@ def _number(raw: Any) -> float | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, (int, float)):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer of hundreds of digits
+            return None
     elif isinstance(raw, str):
         text = raw.strip().replace("−", "-")
         fraction = _FRACTION.match(text)

@@ -13,7 +13,6 @@ is never evaluated.
 
 from __future__ import annotations
 
-import datetime as _dt
 import importlib.util
 import inspect
 import math
@@ -40,6 +39,7 @@ from .model import (
     Section,
     Text,
 )
+from .policy import FIELDS, RETIRED, QuizPolicy
 
 SECTIONS_FILE = "sections.toml"
 FORMULAS_FILE = "formulas.py"
@@ -48,7 +48,7 @@ ID = re.compile(r"^[a-z][a-z0-9_]*$")
 KEY_FIELDS = {"answer", "formula", "explanation"}
 QUESTION_FIELDS = {"id", "section", "type", "text", "points", "option", "shuffle", "scoring", "params", "count",
                    "tolerance", "rel_tolerance", "check"} | KEY_FIELDS
-QUIZ_FIELDS = {"id", "title", "self_check", "show_explanations", "explanations_after", "points", "scoring"}
+QUIZ_FIELDS = {"id", "title", "points", "scoring", *FIELDS, *RETIRED}
 
 
 class BankError(Exception):
@@ -165,22 +165,12 @@ def _quiz(file: str, data: dict, sections: dict[str, Section], formulas: dict[st
     qid = head.get("id", Path(file).stem)
     if not isinstance(qid, str) or not ID.match(qid):
         problems.append(f"{file}: quiz.id must be lower_snake_case")
-    after = head.get("explanations_after")
-    if after is not None and not (isinstance(after, _dt.datetime) and after.tzinfo is not None):
-        problems.append(f"{file}: quiz.explanations_after must be a date-time with a UTC offset, "
-                        "e.g. 2025-07-01T00:00:00+08:00")
-        after = None
-    flags = {}
-    for name in ("self_check", "show_explanations"):
-        flags[name] = head.get(name, True)
-        if not isinstance(flags[name], bool):
-            problems.append(f"{file}: quiz.{name} must be true or false")
+    policy = QuizPolicy.from_table(head, file, problems)
     default_points = head.get("points", 1)
     default_scoring = head.get("scoring", SCORING[0])
     if default_scoring not in SCORING:
         problems.append(f"{file}: quiz.scoring must be one of {', '.join(SCORING)}")
-    quiz = Quiz(str(qid), _text(head.get("title"), f"{file}: quiz.title", problems), file, [],
-                flags["self_check"] is True, flags["show_explanations"] is True, after)
+    quiz = Quiz(str(qid), _text(head.get("title"), f"{file}: quiz.title", problems), file, [], policy)
     raw_questions = data.get("question", [])
     if not isinstance(raw_questions, list) or not raw_questions:
         problems.append(f"{file}: no [[question]] entries")
@@ -229,12 +219,13 @@ def _question(file: str, n: int, raw: Any, quiz: Quiz, default_points: Any, defa
     _params(raw, q, where, problems)
     if with_key:
         _key(raw, q, where, formulas, problems)
-    elif quiz.self_check and not q.parametrised:
+    elif quiz.policy.practice and not q.parametrised:
         q.check = raw.get("check")
         if not isinstance(q.check, dict) or not isinstance(q.check.get("salt"), str):
-            problems.append(f"{where}: a self-checked quiz needs the check table written by `rnngrade generate`")
+            problems.append(f"{where}: a practice quiz needs the check table written by `rnngrade generate`")
     elif "check" in raw:
-        problems.append(f"{where}: check digests are shipped only for self-checked, non-parametrised questions")
+        problems.append(f"{where}: check digests are shipped only for non-parametrised questions of a practice "
+                        "quiz (a counted quiz's release holds no key material)")
     if with_key and "check" in raw:
         problems.append(f"{where}: check digests belong to the generated student bank, not the key")
     return q if len(problems) == start else None

@@ -2,9 +2,11 @@
 
 Official grading (``grade(..., solutions=DIR)``) uses the key in ``DIR/quiz/``;
 parametrised answers are computed from the student's drawn numbers by the key's
-formulas. A self-check (no solutions) uses the salted digests of the student bank in
-``exercises/quiz/``: right or wrong is known, the key is not; parametrised questions
-and graded-only quizzes cannot be checked there (0 of 0 points, "checked when graded").
+formulas. A self-check (no solutions) of a practice quiz uses the salted digests of the
+student bank in ``exercises/quiz/``: right or wrong is known, the key is not. A counted
+quiz (the default, :mod:`.policy`) ships no digests, so its self-check validates the
+format only; parametrised questions are never checked there either (0 of 0 points,
+"checked when graded"). Official feedback shows the key only as the policy allows.
 
 Scoring: a question's points when right; multiple choice gives partial credit by
 the quiz's rule (:func:`multiple_points`); wrong, missing and malformed answers
@@ -28,6 +30,7 @@ from ..checks.model import FAILED, PASSED, CheckResult
 from ..course import public_folder
 from ..i18n import Message, msg
 from ..submission import Notice
+from ..untrusted import clean
 from . import QUIZ_EXERCISE, SHEET_NAME
 from .answers import EMPTY, MALFORMED, Answer, canonical_number, digest, numbers_text, parse_answer
 from .bank import BankError, formula_values, load_bank
@@ -150,11 +153,24 @@ def choice_message(q: Question, variant: Variant, key: str) -> Message:
 
 
 def raw_for_details(raw: Any) -> Any:
-    if isinstance(raw, (str, bool, int, float)) or raw is None:
-        return raw[:200] if isinstance(raw, str) else raw
+    """The student's raw answer as results.json may hold it: short strings, finite
+    numbers a JSON reader can parse (a 400-digit integer or ``inf`` becomes text),
+    a short flat list; anything else (tables, dates, nested lists) as capped text."""
+    if isinstance(raw, str):
+        return clean(raw[:200])
+    if raw is None or isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int):
+        return raw if abs(raw) <= 2 ** 53 else f"{str(raw)[:20]}… ({len(str(abs(raw)))} digits)"
+    if isinstance(raw, float):
+        return raw if math.isfinite(raw) else repr(raw)
     if isinstance(raw, list) and all(isinstance(v, (str, bool, int, float)) for v in raw):
-        return raw[:30]
-    return repr(raw)[:200]
+        return [raw_for_details(v) for v in raw[:30]]
+    try:
+        text = repr(raw)
+    except (RecursionError, ValueError):
+        text = f"<{type(raw).__name__}>"
+    return clean(text[:200])
 
 
 def question_result(q: Question, number: int, variant: Variant, bank: Bank, sheet: Sheet, official: bool,
@@ -177,7 +193,12 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
     res.points = verdict.points
     res.status = PASSED if verdict.points >= res.max_points and verdict.state not in (EMPTY, MALFORMED) else FAILED
     shown = answer_message(q, variant, answer.value) if answer.state == "ok" else None
-    res.messages.append(_state_message(q, verdict, shown, answer))
+    policy = bank.quiz_of(q).policy
+    if verdict.state == UNVERIFIABLE and not policy.practice:
+        # A counted quiz's self-check validates the format only: nothing about the key.
+        res.messages.append(msg("quiz.result.recorded", answer=shown))
+    else:
+        res.messages.append(_state_message(q, verdict, shown, answer))
     correct = explanation = None
     if official and explain:
         correct = answer_message(q, variant, expected)
@@ -189,7 +210,14 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
             res.messages.append(msg("quiz.result.expected", answer=correct))
         res.messages.append(msg("quiz.result.explanation", **where))
     elif official:
-        res.messages.append(msg("quiz.result.held_back"))
+        after = policy.answers_after
+        res.messages.append(msg("quiz.result.held_until", date=after.isoformat(timespec="minutes"))
+                            if after is not None else msg("quiz.result.held_back"))
+        if not policy.practice:
+            # Per-question verdicts of a counted quiz would let a student who may resubmit
+            # (Gradescope, CI) find the key by trying options: Gradescope shows them after
+            # the due date. Points still count in the total.
+            res.visibility = "after_due_date"
     elif verdict.state not in (CORRECT, UNVERIFIABLE):
         res.messages.append(msg("quiz.result.see_lecture", section=section.title.message(), lecture=section.lecture))
     res.details.update({
@@ -239,7 +267,7 @@ def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str, officia
         er.graded_from[SHEET_NAME] = str(sheet.path.name)
     number = 0
     for quiz in bank.quizzes:
-        explain = quiz.explanations_shown(now)
+        explain = quiz.answers_shown(now)
         for q in quiz.questions:
             number += 1
             er.results.append(question_result(q, number, variants[q.id], bank, sheet, official, explain,
@@ -261,10 +289,30 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
              public: Path | str | None = None, exercises: list[Exercise] | None = None,
              now: _dt.datetime | None = None) -> None:
     """The quiz stage of :func:`grader.api.grade`: adds the quiz's exercise result and
-    the sheet's notices to ``result``. Needs no sandbox; never raises for a bad sheet."""
+    the sheet's notices to ``result``. Needs no sandbox; never raises: a bad sheet costs
+    only its own questions, and should the quiz stage itself fail (a grader bug), the
+    quiz becomes one failed item saying so while the code part keeps its grade."""
     result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
     if not wants_quiz(exercises):
         return
+    stage: dict[str, float] = {}
+    try:
+        _run_quiz(result, submission, solutions, public, now, stage)
+    except Exception as exc:  # noqa: BLE001 - the rest of the grade must survive any failure here
+        import traceback
+
+        result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
+        er = ExerciseResult(quiz_exercise())
+        # The quiz's points stay in the maximum, so an incomplete grade never looks complete.
+        res = CheckResult("quiz.stage", QUIZ_EXERCISE, "quiz", "error", msg("quiz.stage_title"),
+                          stage.get("points", 0.0))
+        res.details["grader_traceback"] = clean(traceback.format_exc()[-4000:])
+        er.results.append(res.failed(msg("quiz.stage_failed", error=clean(type(exc).__name__))))
+        result.exercises.append(er)
+
+
+def _run_quiz(result: Any, submission: Path | str, solutions: Path | str | None, public: Path | str | None,
+              now: _dt.datetime | None, stage: dict[str, float]) -> None:
     official = solutions is not None
     folder = Path(solutions) / "quiz" if official else Path(public or public_folder()) / "quiz"
     if not folder.is_dir():
@@ -274,11 +322,12 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
     except BankError as exc:
         result.exercises.append(_bank_error(exc))
         return
+    stage["points"] = sum(q.points for q in bank.questions) if official else 0.0
     submission = Path(submission).resolve()
     by_key = official and submission == Path(solutions).resolve()  # the reference answers with the key
     path, notices = find_sheet(submission)
     if path is not None:
-        sheet = read_sheet(path, bank.ids(), display=path.relative_to(submission).as_posix())
+        sheet = read_sheet(path, bank.ids(), display=clean(path.relative_to(submission).as_posix()))
     elif not official and not by_key:
         # A self-check of code alone (the quiz not started): say so, do not count it.
         result.notices.extend([*notices, Notice("quiz.sheet.not_started", {"name": SHEET_NAME})])

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from ..i18n import msg, render
+from ..untrusted import clean
 from . import SHEET_NAME
 from .answers import MALFORMED, OK, numbers_text, parse_answer
 from .bank import BankError, load_bank
@@ -53,7 +54,8 @@ class Session:
         self.answers: dict[str, Any] = {}
 
     def t(self, key: str, **params: Any) -> str:
-        return render(msg(key, **params), self.lang)
+        # Texts may quote the sheet (a current answer, its student id): escaped for the terminal.
+        return clean(render(msg(key, **params), self.lang))
 
     def save(self) -> None:
         write_sheet(self.path, render_sheet(self.bank, self.variants, self.student, self.assignment,
@@ -122,7 +124,7 @@ def run(sheet: Path, bank_folder: Path, student: str | None, lang: str, assignme
         force: bool = False, revisit: bool = False, key_folder: Path | None = None,
         ask: Callable[[str], str] = _prompt, echo: Callable[[str], None] = click.echo) -> int:
     """The ``rnngrade quiz`` command; returns the exit status."""
-    t = lambda key, **p: render(msg(key, **p), lang)  # noqa: E731
+    t = lambda key, **p: clean(render(msg(key, **p), lang))  # noqa: E731
     folder = key_folder if key_folder is not None else bank_folder
     if not folder.is_dir():
         echo(t("quiz.ask.no_bank", path=str(folder)))

@@ -3,8 +3,8 @@
 A bank is a folder: ``sections.toml`` (the lecture map: which section a question
 belongs to and where it is in the lecture) and one TOML file per quiz. The instructor's
 bank under ``solutions/quiz/`` holds the key (answers, formulas, explanations); the
-student bank under ``exercises/quiz/`` is generated from it without the key and with
-salted digests for self-checking (:mod:`.release`).
+student bank under ``exercises/quiz/`` is generated from it without the key (and,
+for a practice quiz only, with salted digests for self-checking: :mod:`.release`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..i18n import LANGS, Message, msg
+from .policy import QuizPolicy
 
 SINGLE, MULTIPLE, TRUEFALSE, NUMERIC = "single", "multiple", "truefalse", "numeric"
 TYPES = (SINGLE, MULTIPLE, TRUEFALSE, NUMERIC)
@@ -130,14 +131,10 @@ class Quiz:
     title: Text
     file: str
     questions: list[Question]
-    self_check: bool = True  # ship salted digests so students can self-check
-    show_explanations: bool = True
-    explanations_after: _dt.datetime | None = None  # hold them back until this time
+    policy: QuizPolicy = field(default_factory=QuizPolicy)  # counted or practice; when the key is shown
 
-    def explanations_shown(self, now: _dt.datetime) -> bool:
-        if not self.show_explanations:
-            return False
-        return self.explanations_after is None or now >= self.explanations_after
+    def answers_shown(self, now: _dt.datetime) -> bool:
+        return self.policy.answers_shown(now)
 
 
 @dataclass

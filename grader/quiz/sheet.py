@@ -5,6 +5,13 @@ symlinks, so a sheet cannot point the grader at another file), a size cap, safe 
 parsing. A sheet that is not valid TOML as a whole is read again line by line, so a
 typo on one line costs only the question on that line. Problems are returned as
 notices (about the file) and per-question errors; nothing here raises for bad input.
+
+Hostile sheets are bounded too: nesting too deep for the parser, integers of
+thousands of digits, tens of thousands of tables or unknown ids, wrong types
+anywhere. Each costs one clear notice; at most ``MAX_NOTICES`` notices are listed per
+sheet (the rest are counted in one more), the line-by-line reading stops after
+``MAX_LINES`` lines, and every text taken from the sheet is cleaned
+(:mod:`grader.untrusted`) and cut to a length a report can show.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any
 from ..fileio import write_atomic
 from ..i18n import Message, msg, render
 from ..submission import SKIP_DIRS, Notice
+from ..untrusted import clean
 from . import SHEET_NAME, toml_out
 from .answers import numbers_text
 from .model import MULTIPLE, NUMERIC, SINGLE, TRUEFALSE, Bank, Question
@@ -28,7 +36,10 @@ from .variants import Variant
 
 FORMAT = 1
 MAX_BYTES = 256 << 10
-MAX_DEPTH = 3
+MAX_DEPTH = 3  # folders below the submission searched for a sheet
+MAX_NOTICES = 20  # notices listed per sheet; the rest are counted in one more
+MAX_LINES = 20_000  # lines examined when a sheet is read line by line
+NAME_CHARS = 60  # a key or a table name quoted in a notice
 _KEY = re.compile(r'^\s*(?:"([^"]*)"|([A-Za-z0-9_-]+))\s*=')
 _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
 
@@ -41,6 +52,14 @@ class Sheet:
     answers: dict[str, Any] = field(default_factory=dict)  # raw values, by question id
     line_errors: dict[str, Message] = field(default_factory=dict)  # question id -> why unreadable
     notices: list[Notice] = field(default_factory=list)
+    unlisted: int = 0  # notices beyond MAX_NOTICES, counted only
+
+    def note(self, key: str, params: dict[str, Any]) -> None:
+        """Add a notice about the sheet, or only count it once ``MAX_NOTICES`` are listed."""
+        if len(self.notices) < MAX_NOTICES:
+            self.notices.append(Notice(key, params))
+        else:
+            self.unlisted += 1
 
 
 def find_sheet(submission: Path) -> tuple[Path | None, list[Notice]]:
@@ -64,38 +83,66 @@ def find_sheet(submission: Path) -> tuple[Path | None, list[Notice]]:
 
 
 def _rel(path: Path, base: Path) -> str:
-    return path.relative_to(base).as_posix()
+    return clean(path.relative_to(base).as_posix())
+
+
+def parse_toml(text: str) -> tuple[dict[str, Any] | None, Message | str | None]:
+    """``tomllib.loads`` with every way it fails on hostile input turned into a reason:
+    (data, None) or (None, why). Nesting deeper than the parser's recursion and
+    integers beyond Python's digit limit raise other errors than TOMLDecodeError."""
+    try:
+        return tomllib.loads(text), None
+    except tomllib.TOMLDecodeError as exc:
+        return None, clean(str(exc))[:300]
+    except RecursionError:
+        return None, msg("quiz.sheet.why.too_deep")
+    except (ValueError, OverflowError):  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return None, msg("quiz.sheet.why.too_many_digits")
+    except MemoryError:
+        return None, msg("quiz.sheet.why.too_big")
 
 
 def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME) -> Sheet:
     """Read a sheet; never raises for bad content (see the module docstring)."""
     sheet = Sheet(path)
+    display = clean(display)
     text = _read_text(path, display, sheet.notices)
     if text is None:
         return sheet
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        sheet.notices.append(Notice("quiz.sheet.bad_toml", {"file": display, "error": str(exc)}))
+    data, why = parse_toml(text)
+    if data is None:
+        sheet.note("quiz.sheet.bad_toml", {"file": display, "error": why})
         data = _line_by_line(text, sheet, display)
     head = data.get("sheet")
     if isinstance(head, dict):
-        sheet.student = head.get("student") if isinstance(head.get("student"), str) else None
-        sheet.variant = head.get("variant") if isinstance(head.get("variant"), str) else None
+        student, variant = head.get("student"), head.get("variant")
+        sheet.student = clean(student)[:100] if isinstance(student, str) and student.strip() else None
+        sheet.variant = clean(variant)[:100] if isinstance(variant, str) else None
+    elif head is not None:
+        sheet.note("quiz.sheet.not_a_table", {"file": display, "name": "sheet"})
     answers = data.get("answers")
     table = answers if isinstance(answers, dict) else {}
+    if answers is not None and not isinstance(answers, dict):
+        sheet.note("quiz.sheet.not_a_table", {"file": display, "name": "answers"})
     # Lenient: answers written above [answers] (at the top level) count too.
-    top = {k: v for k, v in data.items() if k in known_ids}
+    known = set(known_ids)
+    top = {k: v for k, v in data.items() if k in known}
     for qid, value in {**top, **table}.items():
-        if qid in known_ids:
+        if qid in known:
             sheet.answers[qid] = value
-        else:
-            close = difflib.get_close_matches(qid, known_ids, n=1)
-            key = "quiz.sheet.unknown_id_close" if close else "quiz.sheet.unknown_id"
-            sheet.notices.append(Notice(key, {"file": display, "id": qid[:60], "close": close[0] if close else ""}))
+            continue
+        shown = clean(qid)[:NAME_CHARS]
+        if len(sheet.notices) >= MAX_NOTICES:
+            sheet.unlisted += 1  # counted only: no "did you mean" search for 20,000 keys
+            continue
+        close = difflib.get_close_matches(qid, known_ids, n=1) if len(qid) <= 2 * NAME_CHARS else []
+        key = "quiz.sheet.unknown_id_close" if close else "quiz.sheet.unknown_id"
+        sheet.note(key, {"file": display, "id": shown, "close": close[0] if close else ""})
     for name in data:
-        if name not in ("sheet", "answers") and name not in known_ids:
-            sheet.notices.append(Notice("quiz.sheet.unknown_table", {"file": display, "name": str(name)[:60]}))
+        if name not in ("sheet", "answers") and name not in known:
+            sheet.note("quiz.sheet.unknown_table", {"file": display, "name": clean(str(name))[:NAME_CHARS]})
+    if sheet.unlisted:
+        sheet.notices.append(Notice("quiz.sheet.more_notices", {"file": display, "count": sheet.unlisted}))
     return sheet
 
 
@@ -112,7 +159,7 @@ def _read_text(path: Path, display: str, notices: list[Notice]) -> str | None:
         with os.fdopen(fd, "rb") as f:
             data = f.read(MAX_BYTES + 1)
     except OSError as exc:
-        notices.append(Notice("quiz.sheet.unreadable", {"file": display, "error": exc.strerror or str(exc)}))
+        notices.append(Notice("quiz.sheet.unreadable", {"file": display, "error": clean(exc.strerror or str(exc))}))
         return None
     try:
         return data.decode("utf-8-sig")
@@ -126,6 +173,9 @@ def _line_by_line(text: str, sheet: Sheet, display: str) -> dict[str, Any]:
     data: dict[str, Any] = {}
     table = data
     lines = text.splitlines()
+    if len(lines) > MAX_LINES:
+        sheet.note("quiz.sheet.too_many_lines", {"file": display, "limit": MAX_LINES})
+        lines = lines[:MAX_LINES]
     i = 0
     while i < len(lines):
         line, number = lines[i], i + 1
@@ -143,17 +193,16 @@ def _line_by_line(text: str, sheet: Sheet, display: str) -> dict[str, Any]:
         while chunk.count("[") > chunk.count("]") and i < len(lines) and i - number < 20:
             chunk += "\n" + lines[i]  # a list written over several lines
             i += 1
-        try:
-            table.update(tomllib.loads(chunk))
+        parsed, error = parse_toml(chunk)
+        if parsed is not None:
+            table.update(parsed)
             continue
-        except tomllib.TOMLDecodeError as exc:
-            error = str(exc)
         key = _KEY.match(line)
         qid = (key.group(1) or key.group(2)) if key else None
-        if qid:
-            sheet.line_errors[qid] = msg("quiz.error.unreadable_line", line=number, error=error)
+        if qid and len(sheet.line_errors) < MAX_NOTICES * 10:
+            sheet.line_errors[clean(qid)[:NAME_CHARS]] = msg("quiz.error.unreadable_line", line=number, error=error)
         else:
-            sheet.notices.append(Notice("quiz.sheet.bad_line", {"file": display, "line": number}))
+            sheet.note("quiz.sheet.bad_line", {"file": display, "line": number})
     return data
 
 

@@ -7,6 +7,13 @@ versions: a student answering with one version and graded with another must see
 the same letters and numbers. A variant depends on the question id, the option
 *keys* and the parameter specs, never on the wording, so fixing a typo in the bank
 changes nobody's variant.
+
+The shuffle starts from :func:`canonical_order`, an order of the option keys that
+depends on nothing but the keys (a hash of question id and key), never on the order
+the instructor wrote them in: instructors tend to write the correct option first,
+and the student bank lists options in this order, so the release cannot tell which
+option came first in the key. Questions with ``shuffle = false`` keep their written
+order (it is part of the question, e.g. one-to-one ... many-to-many).
 """
 
 from __future__ import annotations
@@ -54,10 +61,19 @@ class Variant:
         return LETTERS[self.order.index(key)]
 
 
+def canonical_order(q: Question) -> list[str]:
+    """The option keys of ``q`` in the order the release lists them and variants start
+    from: by SHA-256 of (question id, key) when shuffled, else as written."""
+    keys = [o.key for o in q.options] if q.type in CHOICE_TYPES else []
+    if not q.shuffle:
+        return keys
+    return sorted(keys, key=lambda k: hashlib.sha256(f"rnngrade-option\0{q.id}\0{k}".encode()).digest())
+
+
 def make_variant(q: Question, seed: int) -> Variant:
     """The variant of ``q`` for the student whose seed is ``seed``."""
     stream = Stream(seed, q.id)
-    order = [o.key for o in q.options] if q.type in CHOICE_TYPES else []
+    order = canonical_order(q)
     if q.shuffle:
         for i in range(len(order) - 1, 0, -1):  # Fisher-Yates
             j = stream.below(i + 1)

@@ -17,6 +17,7 @@ from ..gradebook import Gradebook
 from ..i18n import msg, render
 from ..quiz.grading import quiz_exercise
 from ..specs import all_exercises
+from ..untrusted import clean
 from . import svg
 from .html import _environment
 
@@ -25,7 +26,7 @@ def render_dashboard(book: Gradebook, lang: str) -> str:
     def t(key: str, **params: Any) -> str:
         return render(msg(key, **params), lang)
 
-    students = book.students()
+    students = book.students(graded_only=True)
     fractions = [100 * s["score"] / s["max_score"] if s["max_score"] else 0.0 for s in students]
     per_ex = book.exercise_scores()
     maxima = book.exercise_maxima()
@@ -41,13 +42,13 @@ def render_dashboard(book: Gradebook, lang: str) -> str:
     mistakes = [{"id": m, "name": t(f"mistake.{m}.name"), "count": c,
                  "share": c / len(students) if students else 0.0} for m, c in book.mistake_counts().items()]
     template = _environment().get_template("dashboard.html.j2")
-    return template.render(
+    return clean(template.render(  # the sink boundary (grader.untrusted)
         t=t, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__,
         students=students, mean=sum(fractions) / len(fractions) if fractions else 0.0,
         median=sorted(fractions)[len(fractions) // 2] if fractions else 0.0, chart=chart,
         exercise_means=means, hardest=book.check_pass_rates(kinds_excluded=("quiz",))[:15],
         mistakes=mistakes, quiz=book.quiz_items(),
-    )
+    ))
 
 
 def write_dashboard(book: Gradebook, path: Path | str, lang: str) -> None:

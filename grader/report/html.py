@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from .. import package_data
 from ..i18n import LANGS, CatalogError, Message, msg, render
 from ..results import Result
+from ..untrusted import clean
 from . import view as _view
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -169,11 +170,13 @@ def render_html(result: Result, lang: str) -> str:
 
     report = _view.build(result)
     template = _environment().get_template("report.html.j2")
-    return template.render(
+    # The sink boundary: the templates hold no control character, so cleaning the whole
+    # document escapes exactly what came from the submission (grader.untrusted).
+    return clean(template.render(
         result=result, view=report, lang=lang, html_lang=HTML_LANG[lang],
         t=t, r=m, m=m, text=text, message=msg, num=_view.fmt_number, svg=_svg_module(),
         load_messages=report.load_messages,
-    )
+    ))
 
 
 def _as_message(v: Any) -> Any:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import click
 
-from ..i18n import msg, render
+from ..i18n import Message, msg
+from ..i18n import render as _render
 from ..results import Result
 from ..results.text import load_messages
+from ..untrusted import clean
+
+
+def render(m: Message | str, lang: str) -> str:
+    """A message as the terminal may print it: texts carry student output, exception
+    messages and file names, so control sequences are escaped before our own colours
+    are added (:func:`grader.untrusted.clean`)."""
+    return clean(_render(m, lang))
 
 
 def _fmt(x: float) -> str:
@@ -41,7 +50,7 @@ def summary(result: Result, lang: str, verbose: bool = False) -> str:
                 line = msg("terminal.mistake_line", id=m, name=msg(f"mistake.{m}.name"))
                 lines.append(click.style("        " + render(line, lang), fg="yellow"))
     for line in result.extras.get("terminal_lines", {}).get(lang, []):
-        lines.append(line)
+        lines.append(clean(line))
     total = render(msg("report.score", score=_fmt(result.score), max_score=_fmt(result.max_score)), lang)
     lines.append(click.style(total, bold=True))
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..fileio import write_atomic
 from ..i18n import msg, render
 from ..results import Result
+from ..untrusted import clean_tree
 from .gradescope import to_gradescope
 
 
@@ -35,8 +36,8 @@ def to_classroom(result: Result, lang: str) -> dict:
     failed_to_load = result.load_status != "loaded" and not result.checks
     status = "error" if failed_to_load else ("pass" if all(t["status"] == "pass" for t in tests) else "fail")
     mode = msg("report.mode_official" if result.official else "report.mode_selfcheck")
-    return {"version": 1, "status": status, "max_score": data["extra_data"]["max_score"], "tests": tests,
-            "output": render(mode, lang)}
+    return clean_tree({"version": 1, "status": status, "max_score": data["extra_data"]["max_score"],
+                       "tests": tests, "output": render(mode, lang)})
 
 
 # The reporter receives the base64 JSON in one environment variable; Linux caps one

@@ -17,6 +17,7 @@ from typing import Any
 from ..fileio import write_atomic
 from ..i18n import LANGS, msg, render
 from ..results import Result
+from ..untrusted import clean_tree
 from .text import check_output, notices_text
 
 
@@ -58,7 +59,8 @@ def to_gradescope(result: Result, lang: str) -> dict:
     score = round(sum(t["score"] for t in tests), 4)
     max_score = round(sum(t["max_score"] for t in tests), 4)
     mode = msg("report.mode_official" if result.official else "report.mode_selfcheck")
-    return {
+    # The sink boundary: every string (student output, file names, messages) made safe to write.
+    return clean_tree({
         "score": score,
         "output": render(mode, lang) + "\n" + notices_text(result, lang),
         "output_format": "text",
@@ -82,7 +84,7 @@ def to_gradescope(result: Result, lang: str) -> dict:
             "exercises": [{"name": e.exercise.name, "score": e.points, "max_score": e.max_points}
                           for e in result.exercises],
         },
-    }
+    })
 
 
 def write_results(result: Result, path: Path | str, lang: str) -> None:

@@ -3,21 +3,20 @@ that read JUnit): one testsuite per exercise, one testcase per graded item."""
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..fileio import write_atomic
 from ..i18n import render
 from ..results import Result
+from ..untrusted import clean
 from .text import check_output
-
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _safe(text: str) -> str:
-    """Drop characters XML 1.0 cannot carry (student output may contain any byte)."""
-    return _NOT_XML.sub("\ufffd", text)
+    """Student text as XML 1.0 can carry it: :func:`grader.untrusted.clean` escapes every
+    control character, lone surrogate and non-character (the ones XML forbids among them)."""
+    return clean(text)
 
 
 def to_junit(result: Result, lang: str) -> str:

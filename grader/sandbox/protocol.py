@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from ..untrusted import clean
+
 MAX_HEADER_BYTES = 1 << 20
 MAX_DEPTH = 8
 MAX_ARRAYS = 256
@@ -128,7 +130,7 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
     if v is None or isinstance(v, (bool, int, float)):
         return v
     if isinstance(v, str):
-        return v[:200]
+        return clean(v[:200])
     if isinstance(v, dict) and len(v) <= 2:
         if "a" in v:
             i = v["a"]
@@ -138,7 +140,7 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
         if "h" in v:
             if type(v["h"]) is not int:
                 raise ProtocolError("bad handle")
-            return Handle(v["h"], str(v.get("type", "object"))[:60], generation)
+            return Handle(v["h"], clean(str(v.get("type", "object"))[:60]), generation)
         for key, kind in (("l", list), ("t", tuple)):
             if key in v:
                 if not isinstance(v[key], list) or len(v[key]) > 64:
@@ -146,7 +148,7 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
                 return kind(decode_value(x, arrays, generation, depth + 1) for x in v[key])
         if "d" in v and isinstance(v["d"], dict) and len(v["d"]) <= 64:
             return {
-                str(k)[:100]: decode_value(x, arrays, generation, depth + 1)
+                clean(str(k)[:100]): decode_value(x, arrays, generation, depth + 1)
                 for k, x in v["d"].items()
             }
     raise ProtocolError("unknown value form")

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..untrusted import clean
 from . import isolation as iso
 from .protocol import FrameReader, Handle, ProtocolError, decode_value, encode_frame, encode_value
 
@@ -260,7 +261,7 @@ class Sandbox:
         try:
             modules = [self._clean_module_report(m) for m in h.get("modules", [])][:200]
             functions = {
-                str(k): [str(p)[:300] for p in v][:10]
+                str(k): [clean(str(p)[:300]) for p in v][:10]
                 for k, v in dict(h.get("functions", {})).items()
                 if k in self.wanted
             }
@@ -273,9 +274,10 @@ class Sandbox:
     def _clean_module_report(m: Any) -> dict:
         errors = []
         for e in m.get("errors", [])[:20]:
-            errors.append({k: (str(e.get(k))[:4000] if e.get(k) is not None else None)
+            errors.append({k: (clean(str(e.get(k))[:4000]) if e.get(k) is not None else None)
                            for k in ("kind", "type", "message", "traceback", "where", "line")})
-        return {"module": str(m.get("module"))[:200], "path": str(m.get("path"))[:300], "errors": errors}
+        return {"module": clean(str(m.get("module"))[:200]), "path": clean(str(m.get("path"))[:300]),
+                "errors": errors}
 
     def close(self) -> None:
         self._kill()
@@ -322,7 +324,7 @@ class Sandbox:
         return status, frame, self._take_output()
 
     def _take_output(self) -> str:
-        text = bytes(self._output).decode("utf-8", errors="replace")
+        text = clean(bytes(self._output).decode("utf-8", errors="replace"))
         self._output.clear()
         return text
 
@@ -469,14 +471,14 @@ class Sandbox:
                 if "args_after" in h:
                     after = [decode_value(a, frame.arrays, self.generation)
                              for a in list(h["args_after"])[:32]]
-                warns = [str(w)[:200] for w in list(h.get("warnings", []))[:5]]
+                warns = [clean(str(w)[:200]) for w in list(h.get("warnings", []))[:5]]
                 return CallOutcome("ok", value=value, output=output, args_after=after,
                                    warnings=warns, seconds=elapsed)
             if status == "missing":
                 return CallOutcome("missing", output=output, seconds=elapsed)
             if status == "error":
                 err = h.get("error") or {}
-                err = {k: str(err.get(k, ""))[:4000] for k in ("kind", "type", "message", "traceback")}
+                err = {k: clean(str(err.get(k, ""))[:4000]) for k in ("kind", "type", "message", "traceback")}
                 kind = "not_implemented" if err["kind"] == "not_implemented" else "error"
                 return CallOutcome(kind, error=err, output=output, seconds=elapsed)
         except (ProtocolError, TypeError, AttributeError):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..sandbox.session import ModuleEntry
+from ..untrusted import clean
 from .notebook import NotebookError, read_code_cells
 
 MAX_FILE_BYTES = 2 << 20
@@ -88,7 +89,7 @@ def fingerprint(source: Path | str) -> str:
             data = path.read_bytes()
         except OSError:
             continue
-        digest.update(path.relative_to(base).as_posix().encode() + b"\0" + data + b"\0")
+        digest.update(os.fsencode(path.relative_to(base).as_posix()) + b"\0" + data + b"\0")
     return digest.hexdigest()[:12]
 
 
@@ -101,7 +102,7 @@ def prepare(source: Path | str) -> PreparedSubmission:
     modules: list[ModuleEntry] = []
     files: list[str] = []
     if not source.exists():
-        notices.append(Notice("submission.not_found", {"path": str(source)}))
+        notices.append(Notice("submission.not_found", {"path": clean(str(source))}))
         return PreparedSubmission(source, root, [], notices, "-", [])
     base = source.parent if source.is_file() else source
     cands = _candidates(source)
@@ -111,12 +112,14 @@ def prepare(source: Path | str) -> PreparedSubmission:
     # Shallow files first, so a top-level module is loaded before a nested copy.
     cands.sort(key=lambda p: (len(p.relative_to(base).parts), str(p.relative_to(base))))
     for path in cands:
-        rel = path.relative_to(base)
-        display = rel.as_posix()
+        # A file name is outside text: the snapshot, the child and every report use its
+        # cleaned form (a name that is not UTF-8 or holds control characters is escaped).
+        display = clean(path.relative_to(base).as_posix())
+        rel = Path(display)
         try:
             data = path.read_bytes()
         except OSError as exc:
-            notices.append(Notice("submission.unreadable", {"file": display, "error": str(exc)[:200]}))
+            notices.append(Notice("submission.unreadable", {"file": display, "error": clean(str(exc)[:200])}))
             continue
         if len(data) > MAX_FILE_BYTES:
             notices.append(Notice("submission.file_too_large", {"file": display, "limit_kb": MAX_FILE_BYTES >> 10}))
@@ -131,10 +134,10 @@ def prepare(source: Path | str) -> PreparedSubmission:
         try:
             nb = read_code_cells(path, display)
         except NotebookError as exc:
-            notices.append(Notice("submission.bad_notebook", {"file": display, "error": str(exc)}))
+            notices.append(Notice("submission.bad_notebook", {"file": display, "error": clean(str(exc))}))
             continue
         for line in nb.dropped:
-            notices.append(Notice("submission.magic_dropped", {"file": display, "line": line}))
+            notices.append(Notice("submission.magic_dropped", {"file": display, "line": clean(line)}))
         modules.append(ModuleEntry(module="notebook_" + _module_name(rel).replace(".", "_"),
                                    relpath=display, cells=nb.cells))
     for dirpath, dirnames, filenames in os.walk(root):
@@ -143,5 +146,5 @@ def prepare(source: Path | str) -> PreparedSubmission:
         for f in filenames:
             os.chmod(Path(dirpath) / f, 0o644)
     if not modules:
-        notices.append(Notice("submission.no_code", {"path": source.name}))
+        notices.append(Notice("submission.no_code", {"path": clean(source.name)}))
     return PreparedSubmission(source, root, modules, notices, fingerprint(source), files)
