@@ -216,7 +216,8 @@ def sentiment_train_step(params, x, lengths, y, learning_rate, max_norm=None, ce
     - loss: float, the loss *before* the update
     - new_params: a new dict of new arrays (params itself stays unchanged)
     - grad_norm: float, the global norm of all gradients before clipping (also
-      when max_norm is None)
+      when max_norm is None: clip_grad_norm with max_norm = float("inf") gives it
+      and changes nothing)
     """
     # YOUR CODE HERE
     raise NotImplementedError("sentiment_train_step")
