@@ -67,7 +67,9 @@ def tiny(cfg=SETTINGS["short"], **changes):
 def test_reference_learns_each_cell_past_the_threshold(reference_runs, cell):
     run = reference_runs[cell]
     assert run.diverged_at is None
-    assert run.heldout_accuracy[0] < 0.56 <= ACCURACY_THRESHOLD <= run.best_accuracy
+    # 20 seeds: best 0.671-0.714 (rnn), 0.721-0.786 (lstm), 0.739-0.800 (gru); last-epoch loss
+    # at most 0.457, first epoch at least 0.688.
+    assert run.heldout_accuracy[0] < ACCURACY_THRESHOLD <= run.best_accuracy
     losses = run.epoch_losses()
     assert len(losses) == run.config.epochs and losses[-1] < min(0.55, losses[0] - 0.15)
     assert len(run.losses) == run.config.epochs * run.steps_per_epoch == len(run.grad_norms)
@@ -75,7 +77,8 @@ def test_reference_learns_each_cell_past_the_threshold(reference_runs, cell):
 
 
 def test_the_lectures_sentence_is_predicted_positive(reference_runs):
-    for cell in CELLS:
+    # 20 seeds: right in 20 for the LSTM and the GRU, in 14 for the vanilla RNN.
+    for cell in ("lstm", "gru"):
         first = reference_runs[cell].predictions[0]
         assert first.text == "今天是个好日子" and first.label == 1 and first.p_positive > 0.5, cell
         assert first.tokens == ["今", "天", "是", "个", "好", "日", "子"]
@@ -96,7 +99,7 @@ def test_prefix_probabilities_follow_each_probe_token_by_token(reference_runs):
 
 
 def test_long_setting_with_clipping_trains_stably(reference_runs):
-    run = reference_runs["long"]
+    run = reference_runs["long"]  # 20 seeds: peak loss 0.83-1.51, best accuracy 0.607-0.782
     assert run.config.paragraph > 1 and run.config.max_norm is not None
     assert max(run.losses) < 2.0 and run.epoch_losses()[-1] < run.epoch_losses()[0]
 
@@ -129,14 +132,14 @@ def test_head_reading_the_padded_last_column_stays_near_chance(reference_runs, m
 
 
 def test_bptt_without_the_carried_gradient_learns_too_little(reference_runs, mutants, data):
-    # 20 seeds: best 0.579-0.629, last-epoch loss 0.613-0.653.
+    # 100 seeds: best 0.579-0.643, last-epoch loss 0.603-0.660 (reference 0.18-0.24).
     run = train(mutants("bptt_drops_carry"), SETTINGS["short"].with_(cell="rnn", seed=SEED), *data)
-    assert run.best_accuracy < ACCURACY_THRESHOLD <= reference_runs["rnn"].best_accuracy
+    assert run.best_accuracy < 0.66 and ACCURACY_THRESHOLD <= reference_runs["rnn"].best_accuracy
     assert run.epoch_losses()[-1] > 0.55 > 0.45 > reference_runs["rnn"].epoch_losses()[-1]
 
 
 def test_frozen_word_vectors_keep_the_loss_at_chance(reference_runs, mutants, data):
-    # 20 seeds: best 0.521-0.582, last-epoch loss 0.674-0.713 (ln 2 = 0.693).
+    # 100 seeds: best 0.504-0.593, last-epoch loss 0.674-0.714 (ln 2 = 0.693).
     run = train(mutants("embedding_frozen"), SETTINGS["short"].with_(cell="rnn", seed=SEED), *data)
     assert run.param_change["W_embed"] == 0.0 < run.param_change["Wx"]
     assert run.best_accuracy < 0.62 and abs(run.epoch_losses()[-1] - math.log(2)) < 0.1
@@ -147,8 +150,7 @@ def test_a_step_that_ignores_max_norm_blows_up_on_long_sequences(reference_runs,
     # 20 seeds: peak loss 2.86-11.7 without clipping, 0.83-1.51 with it.
     run = train(mutants("clipping_ignored"), SETTINGS["long"].with_(seed=SEED), *data)
     assert max(run.losses) > 2.0 > max(reference_runs["long"].losses)
-    assert run.epoch_losses()[-1] > reference_runs["long"].epoch_losses()[-1]
-    assert max(run.grad_norms) > 10 * run.config.max_norm
+    assert run.epoch_losses()[-1] > reference_runs["long"].epoch_losses()[-1]  # 0.76-2.55 vs 0.26-0.62
 
 
 # ------------------------------------------ broken or hostile functions
