@@ -249,3 +249,35 @@ def test_batches_cover_every_example_once_per_epoch():
     batches = capstone._batches(lengths, 8, np.random.default_rng(2))
     rows = np.concatenate(batches)
     assert sorted(rows.tolist()) == list(range(100)) and max(len(b) for b in batches) == 8
+
+
+# ---------------------------------------------------- through the sandbox
+def test_a_run_through_the_sandbox_equals_the_run_in_process(reference, data):
+    """The model functions as proxies that call the reference as a submission in the
+    sandboxed child (how part 2 runs a student's code): parameters and scores cross the
+    boundary as plain arrays, and the run is the same to the last bit."""
+    from grader import paths
+    from grader.sandbox.session import Call, Sandbox
+    from grader.submission import prepare
+
+    names = ["init_sentiment_params", "sentiment_train_step", "sentiment_loss"]
+    prepared = prepare(paths.SOLUTIONS)
+    sandbox = Sandbox(prepared.root, prepared.modules, names)
+    try:
+        sandbox.start()
+
+        def proxy(name):
+            def call(*args):
+                outcome = sandbox.call(Call(name, args))
+                assert outcome.ok, (name, outcome.status, outcome.error)
+                return outcome.value
+            return call
+
+        cfg = tiny(cell="gru", seed=5)
+        child = train(ModelFunctions(*(proxy(n) for n in names)), cfg, *data)
+    finally:
+        sandbox.close()
+        prepared.cleanup()
+    parent = train(reference, cfg, *data)
+    assert child.losses == parent.losses and child.heldout_accuracy == parent.heldout_accuracy
+    assert [p.prefix_p_positive for p in child.predictions] == [p.prefix_p_positive for p in parent.predictions]
