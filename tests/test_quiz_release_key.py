@@ -88,9 +88,10 @@ def test_the_digest_attack_works_on_a_practice_release(key, tmp_path):
     student = load_bank(_write(tmp_path / "public", render_student_bank(_practice_copy(tmp_path))), with_key=False)
     found = digest_attack(student)
     digested = [q for q in key.questions if not q.params]
-    assert len(digested) == 38
+    assert len(digested) >= 38  # 38 in the lecture's three quizzes when issue 11 was found, more since
     recovered = [qid for qid, value in found.items() if _is_key(key, qid, value)]
-    assert len(recovered) == 38  # what issue 11 found: a practice quiz's key is public, so it must not count
+    # What issue 11 found: a practice quiz's key is public (every digested answer), so it must not count.
+    assert sorted(recovered) == sorted(q.id for q in digested)
 
 
 @pytest.mark.parametrize("where", ["generated", "checked_in"])

@@ -14,10 +14,13 @@ from support import SOLUTIONS, exercises_named, mutant
 from grader.api import grade
 from grader.i18n import render
 from grader.quiz import QUIZ_EXERCISE, SHEET_NAME
+from grader.quiz.bank import load_bank
 from grader.quiz.grading import quiz_exercise
 from grader.quiz.sheet import MAX_NOTICES
 from grader.report.html import render_html
 from grader.results.gradescope import to_gradescope
+
+N_QUESTIONS = len(load_bank(SOLUTIONS / "quiz", with_key=True).questions)  # one point each
 
 GOOD = 'rnn_two_inputs = "A"\n'  # one well-formed answer that must survive the rest
 
@@ -67,7 +70,7 @@ def test_hostile_sheet_costs_only_itself(name, code, tmp_path):
     assert relu and all(c.status == "passed" for c in relu)
     # Every question is graded; the one good answer still counts.
     quiz = [c for c in result.checks if c.exercise == QUIZ_EXERCISE]
-    assert len(quiz) == 49 and {c.id for c in quiz} >= {"quiz.rnn_two_inputs"}
+    assert len(quiz) == N_QUESTIONS and {c.id for c in quiz} >= {"quiz.rnn_two_inputs"}
     assert next(c for c in quiz if c.id == "quiz.rnn_two_inputs").details["state"] in ("correct", "wrong")
     # A few clear notices, not one per table or line.
     sheet_notices = [n for n in result.notices if n.key.startswith("quiz.sheet.")]
@@ -123,7 +126,7 @@ def test_a_failing_quiz_stage_keeps_the_code_grade(code, monkeypatch):
     assert relu and all(c.status == "passed" for c in relu)
     quiz = [c for c in result.checks if c.exercise == QUIZ_EXERCISE]
     assert len(quiz) == 1 and quiz[0].status == "failed"
-    assert quiz[0].max_points == 49 and quiz[0].points == 0  # visibly incomplete, not silently smaller
+    assert quiz[0].max_points == N_QUESTIONS and quiz[0].points == 0  # visibly incomplete, not silently smaller
     assert "could not be graded because of a problem in the grader" in render(quiz[0].messages[0], "en")
     outputs = " ".join(t["output"] for t in to_gradescope(result, "en")["tests"])
     assert "RuntimeError" in outputs and "a bug in the quiz stage" not in outputs  # the grader's trace stays internal

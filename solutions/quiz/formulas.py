@@ -62,3 +62,8 @@ def clipped_first(a, b, v):
     """First component of g = (a, b) after clipping by norm with upper bound v."""
     norm = math.hypot(a, b)
     return a * v / norm if norm > v else a
+
+
+def embedding_row_gradient(k, c):
+    """dW[4, 0] when token 4 occurs k times and dout is c everywhere: the sum of its uses."""
+    return k * c
