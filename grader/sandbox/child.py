@@ -41,7 +41,23 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-_MAX_TRACEBACK = 4000
+
+def _sibling(name):
+    """A standalone module shipped next to this file (bubblewrap binds it there).
+
+    Loaded by path: ``python -I`` does not put this folder on ``sys.path``, and student
+    code must not be able to import the harness's helpers by a plain name."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location("_rnngrade_" + name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+W = _sibling("wire")  # wire-format limits, shared with the parent
+_MAX_TRACEBACK = W.MAX_ERROR_FIELD
 _handles: dict = {}
 _next_handle = [1]
 _student_files: set = set()
@@ -105,31 +121,33 @@ def _keep(obj):
     hid = _next_handle[0]
     _next_handle[0] += 1
     _handles[hid] = obj
-    return {"h": hid, "type": type(obj).__name__[:60]}
+    return {"h": hid, "type": type(obj).__name__[: W.MAX_TYPE_NAME]}
 
 
 def _encode(v, arrays, depth=0):
     """Turn a student's return value into wire form. Plain arrays and numbers travel;
-    anything else stays here behind a handle."""
-    if depth > 6:
-        return _keep(v)
+    anything else, and anything beyond the wire limits, stays here behind a handle."""
     if v is None or isinstance(v, (bool, str)):
-        return v if not isinstance(v, str) else v[:200]
+        return v if not isinstance(v, str) else v[: W.MAX_STRING]
     if isinstance(v, (int, float, complex, np.generic, np.ndarray)):
+        if len(arrays) >= W.MAX_ARRAYS:
+            return _keep(v)
         try:
             arr = np.array(v, copy=True)
             arr = np.array(arr.view(np.ndarray), order="C", copy=True)
         except Exception:
             return _keep(v)
-        if arr.dtype.kind not in "biufc" or arr.dtype.fields is not None:
+        if arr.dtype.kind not in "biufc" or arr.dtype.fields is not None or arr.ndim > W.MAX_NDIM:
             return _keep(v)
         arrays.append(arr)
         return {"a": len(arrays) - 1}
-    if type(v) in (list, tuple) and len(v) <= 64:
+    if depth >= W.MAX_DEPTH:  # its items would lie deeper than the parent accepts
+        return _keep(v)
+    if type(v) in (list, tuple) and len(v) <= W.MAX_SEQUENCE:
         key = "l" if type(v) is list else "t"
         return {key: [_encode(x, arrays, depth + 1) for x in v]}
-    if type(v) is dict and len(v) <= 64 and all(type(k) is str for k in v):
-        return {"d": {k[:100]: _encode(x, arrays, depth + 1) for k, x in v.items()}}
+    if type(v) is dict and len(v) <= W.MAX_DICT and all(type(k) is str for k in v):
+        return {"d": {k[: W.MAX_KEY]: _encode(x, arrays, depth + 1) for k, x in v.items()}}
     return _keep(v)
 
 
@@ -160,8 +178,8 @@ def _error_info(exc):
         kind = "exit"
     return {
         "kind": kind,
-        "type": type(exc).__name__[:80],
-        "message": str(exc)[:500] if not isinstance(exc, SystemExit) else repr(exc.code)[:100],
+        "type": type(exc).__name__[: W.MAX_TYPE_NAME],
+        "message": str(exc)[: W.MAX_MESSAGE] if not isinstance(exc, SystemExit) else repr(exc.code)[: W.MAX_STRING],
         "traceback": _student_traceback(exc),
     }
 
@@ -361,10 +379,10 @@ def _call(fn, call, arrays):
         "status": "ok",
         "value": value,
         "seconds": elapsed,
-        "warnings": [str(w.message)[:200] for w in caught[:5]],
+        "warnings": [str(w.message)[: W.MAX_WARNING_CHARS] for w in caught[: W.MAX_WARNINGS]],
     }
     if call.get("return_args"):
-        header["args_after"] = [_encode(a, out_arrays, 1) for a in args]
+        header["args_after"] = [_encode(a, out_arrays, 1) for a in args[: W.MAX_ARGS_AFTER]]
     return header, out_arrays
 
 

@@ -37,6 +37,8 @@ import numpy as np
 
 SANDBOX_UID = 65534  # "nobody"
 HARNESS_IN_SANDBOX = "/rnngrade/child.py"
+# Standalone modules child.py loads from its own folder; bound next to it.
+HARNESS_SIBLINGS = ("wire.py",)
 SUBMISSION_IN_SANDBOX = "/rnngrade/submission"
 WORKDIR_IN_SANDBOX = "/rnngrade/work"
 
@@ -106,6 +108,10 @@ def bubblewrap_command(harness: Path, submission: Path, workdir: Path, resp_fd: 
     cmd += [
         "--perms", "0755", "--dir", "/rnngrade",
         "--ro-bind", str(harness), HARNESS_IN_SANDBOX,
+    ]
+    for name in HARNESS_SIBLINGS:
+        cmd += ["--ro-bind", str(harness.with_name(name)), f"{Path(HARNESS_IN_SANDBOX).parent}/{name}"]
+    cmd += [
         "--ro-bind", str(submission), SUBMISSION_IN_SANDBOX,
         "--bind", str(workdir), WORKDIR_IN_SANDBOX,
         "--chdir", WORKDIR_IN_SANDBOX,

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import isolation as iso
+from . import wire as W
 from .protocol import FrameReader, Handle, ProtocolError, decode_value, encode_frame, encode_value
 
 HARNESS = Path(__file__).with_name("child.py")
@@ -44,6 +45,8 @@ class Limits:
     output_kill_bytes: int = 16 << 20  # more than this in total kills the child
     frame_bytes: int = 64 << 20  # largest answer accepted
     max_restarts: int = 8
+    open_files: int = 64  # file descriptors of the child (RLIMIT_NOFILE)
+    processes: int = 64  # processes and threads of the child's uid (RLIMIT_NPROC)
 
 
 @dataclass
@@ -235,8 +238,8 @@ class Sandbox:
                 "memory_bytes": L.memory_bytes,
                 "cpu_seconds": L.cpu_seconds,
                 "file_bytes": L.file_bytes,
-                "open_files": 64,
-                "processes": 64,
+                "open_files": L.open_files,
+                "processes": L.processes,
             },
         }
         if self.isolation.level == "landlock":
@@ -258,9 +261,9 @@ class Sandbox:
             return LoadReport(ok=False, status=status, output=output)
         h = frame.header
         try:
-            modules = [self._clean_module_report(m) for m in h.get("modules", [])][:200]
+            modules = [self._clean_module_report(m) for m in h.get("modules", [])[: W.MAX_MODULES]]
             functions = {
-                str(k): [str(p)[:300] for p in v][:10]
+                str(k): [str(p)[: W.MAX_WHERE] for p in v][: W.MAX_DEFINITIONS]
                 for k, v in dict(h.get("functions", {})).items()
                 if k in self.wanted
             }
@@ -272,10 +275,11 @@ class Sandbox:
     @staticmethod
     def _clean_module_report(m: Any) -> dict:
         errors = []
-        for e in m.get("errors", [])[:20]:
-            errors.append({k: (str(e.get(k))[:4000] if e.get(k) is not None else None)
+        for e in m.get("errors", [])[: W.MAX_MODULE_ERRORS]:
+            errors.append({k: (str(e.get(k))[: W.MAX_ERROR_FIELD] if e.get(k) is not None else None)
                            for k in ("kind", "type", "message", "traceback", "where", "line")})
-        return {"module": str(m.get("module"))[:200], "path": str(m.get("path"))[:300], "errors": errors}
+        return {"module": str(m.get("module"))[: W.MAX_WHERE], "path": str(m.get("path"))[: W.MAX_WHERE],
+                "errors": errors}
 
     def close(self) -> None:
         self._kill()
@@ -468,15 +472,15 @@ class Sandbox:
                 after = None
                 if "args_after" in h:
                     after = [decode_value(a, frame.arrays, self.generation)
-                             for a in list(h["args_after"])[:32]]
-                warns = [str(w)[:200] for w in list(h.get("warnings", []))[:5]]
+                             for a in list(h["args_after"])[: W.MAX_ARGS_AFTER]]
+                warns = [str(w)[: W.MAX_WARNING_CHARS] for w in list(h.get("warnings", []))[: W.MAX_WARNINGS]]
                 return CallOutcome("ok", value=value, output=output, args_after=after,
                                    warnings=warns, seconds=elapsed)
             if status == "missing":
                 return CallOutcome("missing", output=output, seconds=elapsed)
             if status == "error":
                 err = h.get("error") or {}
-                err = {k: str(err.get(k, ""))[:4000] for k in ("kind", "type", "message", "traceback")}
+                err = {k: str(err.get(k, ""))[: W.MAX_ERROR_FIELD] for k in ("kind", "type", "message", "traceback")}
                 kind = "not_implemented" if err["kind"] == "not_implemented" else "error"
                 return CallOutcome(kind, error=err, output=output, seconds=elapsed)
         except (ProtocolError, TypeError, AttributeError):
