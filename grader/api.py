@@ -23,7 +23,7 @@ from .results import Result
 from .sandbox.isolation import Isolation
 from .sandbox.session import Limits, Sandbox
 from .specs import all_exercises, wanted_functions
-from .submission import prepare
+from .submission import Snapshot, prepare
 
 ASSIGNMENT = "rnn-lstm"
 
@@ -38,7 +38,7 @@ PUBLIC_SEED = student_seed("public")
 
 
 def grade(
-    submission: str | Path,
+    submission: str | Path | Snapshot,
     solutions: str | Path | None = None,
     student: str = "anonymous",
     public: str | Path | None = None,
@@ -47,7 +47,8 @@ def grade(
     assignment: str = ASSIGNMENT,
     isolation: Isolation | None = None,
 ) -> Result:
-    """Grade ``submission`` (a .py file, a notebook or a folder).
+    """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
+    :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
 
     With ``solutions`` (a folder of reference modules) grading is official: value
     checks use inputs drawn from the student's seed and the reference's outputs.
@@ -80,6 +81,6 @@ def grade(
         sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.
-    run_quiz(result, submission, solutions=solutions, public=public, exercises=exercises)
+    run_quiz(result, prepared.snapshot, solutions=solutions, public=public, exercises=exercises)
     result.seconds = time.perf_counter() - start
     return result

@@ -27,7 +27,7 @@ from .. import paths
 from ..checks.engine import Exercise, ExerciseResult
 from ..checks.model import FAILED, PASSED, CheckResult
 from ..i18n import Message, msg
-from ..submission import Notice
+from ..submission import Notice, Snapshot, take_snapshot
 from . import QUIZ_EXERCISE, SHEET_NAME
 from .answers import EMPTY, MALFORMED, Answer, canonical_number, digest, numbers_text, parse_answer
 from .bank import BankError, formula_values, load_bank
@@ -257,11 +257,14 @@ def wants_quiz(exercises: list[Exercise] | None) -> bool:
     return {e.name for e in all_exercises()} <= {e.name for e in exercises}
 
 
-def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None = None,
+def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None = None,
              public: Path | str | None = None, exercises: list[Exercise] | None = None,
              now: _dt.datetime | None = None) -> None:
     """The quiz stage of :func:`grader.api.grade`: adds the quiz's exercise result and
-    the sheet's notices to ``result``. Needs no sandbox; never raises for a bad sheet."""
+    the sheet's notices to ``result``. Needs no sandbox; never raises for a bad sheet.
+
+    The sheet is read from the submission's snapshot (the one its code was graded
+    from); a path is snapshotted here."""
     result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
     if not wants_quiz(exercises):
         return
@@ -274,11 +277,11 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
     except BankError as exc:
         result.exercises.append(_bank_error(exc))
         return
-    submission = Path(submission).resolve()
-    by_key = official and submission == Path(solutions).resolve()  # the reference answers with the key
-    path, notices = find_sheet(submission)
-    if path is not None:
-        sheet = read_sheet(path, bank.ids(), display=path.relative_to(submission).as_posix())
+    snapshot = submission if isinstance(submission, Snapshot) else take_snapshot(submission)
+    by_key = official and snapshot.source.resolve() == Path(solutions).resolve()  # the reference answers with the key
+    found, notices = find_sheet(snapshot)
+    if found is not None:
+        sheet = read_sheet(Path(found.path), bank.ids(), display=found.path, data=found.data)
     elif not official and not by_key:
         # A self-check of code alone (the quiz not started): say so, do not count it.
         result.notices.extend([*notices, Notice("quiz.sheet.not_started", {"name": SHEET_NAME})])
