@@ -23,7 +23,7 @@ from .results import Result
 from .sandbox.isolation import Isolation
 from .sandbox.session import Limits, Sandbox
 from .specs import all_exercises, wanted_functions
-from .submission import Snapshot, prepare
+from .submission import Notice, Snapshot, prepare
 
 ASSIGNMENT = "rnn-lstm"
 
@@ -35,6 +35,12 @@ def student_seed(student: str, assignment: str = ASSIGNMENT) -> int:
 
 
 PUBLIC_SEED = student_seed("public")
+
+
+def load_stopped_notice(status: str, where: str) -> Notice:
+    """Where loading the submission stopped (a module or a notebook cell), and why."""
+    key = status if status in ("timeout", "crashed", "output_limit") else "other"
+    return Notice(f"load.stopped.{key}", {"where": where, "status": status})
 
 
 def grade(
@@ -71,6 +77,8 @@ def grade(
         result.load_status = report.status
         result.load_output = report.output
         result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]
+        if not report.ok and report.where:
+            result.notices.append(load_stopped_notice(report.status, report.where))
         seed = student_seed(student, assignment) if reference is not None else PUBLIC_SEED
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None)
         result.exercises = run_exercises(exercises, ctx, report.functions)

@@ -289,6 +289,7 @@ def _load_module(entry):
     for cell in sources:
         filename = cell["label"] if cell["source"] is not None else path
         _student_files.add(filename)
+        _report_progress(cell["label"])
         try:
             if cell["source"] is None:
                 with open(path, "rb") as f:
@@ -310,6 +311,12 @@ def _load_module(entry):
             if isinstance(exc, KeyboardInterrupt):
                 break
     return mod, report
+
+
+def _report_progress(where):
+    """Tell the parent which module or notebook cell starts loading now, so that a
+    load that hangs or crashes is reported with the place it happened."""
+    _write_frame({"status": "loading", "where": str(where)[: W.MAX_WHERE]}, [])
 
 
 def _is_stub(fn):

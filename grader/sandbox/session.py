@@ -93,6 +93,7 @@ class LoadReport:
     modules: list[dict] = field(default_factory=list)
     functions: dict[str, list[str]] = field(default_factory=dict)
     output: str = ""
+    where: str = ""  # when loading failed: the module or notebook cell that was loading
 
 
 def _set_subreaper() -> None:
@@ -248,17 +249,16 @@ class Sandbox:
                 "write": [self._workdir],
             }
         # First frame: how the child is confined, sent before any student code ran.
+        deadline = time.monotonic() + L.load_seconds
         status, frame, output = self._exchange(encode_frame(header, []), L.load_seconds)
+        where = ""
         if status == "ok" and frame is not None and frame.header.get("status") == "confined":
-            abi = frame.header.get("landlock")
-            self.landlock_abi = abi if type(abi) is int else 0
-            if self.isolation.level == "landlock" and not self.landlock_abi:
-                self.isolation = iso.Isolation("portable", hides_files=False, drops_privileges=False)
-            status, frame, more = self._exchange(b"", L.load_seconds)
+            self._check_confined(frame.header)
+            status, frame, more, where = self._await_loaded(deadline)
             output += more
         if status != "ok" or frame is None:
             self._kill()
-            return LoadReport(ok=False, status=status, output=output)
+            return LoadReport(ok=False, status=status, output=output, where=where)
         h = frame.header
         try:
             modules = [self._clean_module_report(m) for m in h.get("modules", [])[: W.MAX_MODULES]]
@@ -271,6 +271,26 @@ class Sandbox:
             self._kill()
             return LoadReport(ok=False, status="protocol", output=output)
         return LoadReport(ok=True, status="loaded", modules=modules, functions=functions, output=output)
+
+    def _check_confined(self, h: dict) -> None:
+        """Take note of how the child says it confined itself (before student code ran)."""
+        abi = h.get("landlock")
+        self.landlock_abi = abi if type(abi) is int else 0
+        if self.isolation.level == "landlock" and not self.landlock_abi:
+            self.isolation = iso.Isolation("portable", hides_files=False, drops_privileges=False)
+
+    def _await_loaded(self, deadline: float) -> tuple[str, Any, str, str]:
+        """Wait for the load report. Before each module or notebook cell the child says
+        where it is, so a load that hangs or crashes can name the cell that did it.
+
+        Returns (status, frame or None, output, the last place loading started)."""
+        where, output = "", ""
+        while True:
+            status, frame, more = self._exchange(b"", max(deadline - time.monotonic(), 0.0))
+            output += more
+            if status != "ok" or frame is None or frame.header.get("status") != "loading":
+                return status, frame, output, where
+            where = str(frame.header.get("where", ""))[: W.MAX_WHERE]
 
     @staticmethod
     def _clean_module_report(m: Any) -> dict:
