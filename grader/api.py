@@ -20,7 +20,7 @@ from .experiments import run_experiments
 from .quiz.grading import run_quiz
 from .reference import load_reference
 from .results import Result
-from .sandbox.isolation import Isolation
+from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
 from .specs import all_exercises, wanted_functions
 from .submission import Notice, Snapshot, prepare
@@ -43,6 +43,17 @@ def load_stopped_notice(status: str, where: str) -> Notice:
     return Notice(f"load.stopped.{key}", {"where": where, "status": status})
 
 
+def _note_isolation(result: Result, isolation: Isolation, allow_unisolated: bool) -> None:
+    """Record the level the child actually ran at (Landlock may have failed in the
+    child); an official grade that is not isolated is refused or says so."""
+    result.isolation = isolation.level
+    result.isolated = isolation.isolated
+    if result.official and not isolation.isolated:
+        if not allow_unisolated:
+            raise IsolationRefused(isolation.level)
+        result.notices.append(Notice("isolation.not_isolated", {"level": isolation.level}))
+
+
 def grade(
     submission: str | Path | Snapshot,
     solutions: str | Path | None = None,
@@ -52,6 +63,7 @@ def grade(
     limits: Limits | None = None,
     assignment: str = ASSIGNMENT,
     isolation: Isolation | None = None,
+    allow_unisolated: bool = False,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -59,8 +71,16 @@ def grade(
     With ``solutions`` (a folder of reference modules) grading is official: value
     checks use inputs drawn from the student's seed and the reference's outputs.
     Without, only checks that need no reference run, plus the public cases stored
-    in ``public`` (default: the project's ``exercises/``)."""
+    in ``public`` (default: the project's ``exercises/``).
+
+    Official grading refuses to run where the child would not be isolated (the
+    portable level, see :mod:`grader.sandbox.isolation`) and raises
+    :class:`~grader.sandbox.isolation.IsolationRefused`, unless the instructor passes
+    ``allow_unisolated=True``; the result then says the grade is not isolated."""
     start = time.perf_counter()
+    isolation = isolation or probe()
+    if solutions is not None and not isolation.isolated and not allow_unisolated:
+        raise IsolationRefused(isolation.level)
     exercises = exercises if exercises is not None else all_exercises()
     reference = load_reference(solutions) if solutions is not None else None
     cases = None if reference is not None else public_cases.load(Path(public or paths.EXERCISES))
@@ -73,7 +93,7 @@ def grade(
     sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits, isolation)
     try:
         report = sandbox.start()
-        result.isolation = sandbox.isolation.level
+        _note_isolation(result, sandbox.isolation, allow_unisolated)
         result.load_status = report.status
         result.load_output = report.output
         result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]

@@ -41,15 +41,24 @@ def main() -> None:
               help="Also write results for GitHub Classroom's autograding reporter (see docs/ci.md); "
                    "inside GitHub Actions the base64 form is added to $GITHUB_OUTPUT as `result`.")
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks too.")
+@click.option("--allow-unisolated", is_flag=True,
+              help="Grade officially even where only the portable sandbox level exists (the child could then read "
+                   "the reference); the results say the grade is not isolated.")
 def grade(submission: Path | None, solutions: Path | None, results_path: Path | None,
           html_path: Path | None, lang: str | None, student: str, junit_path: Path | None,
-          classroom_path: Path | None, verbose: bool) -> None:
+          classroom_path: Path | None, verbose: bool, allow_unisolated: bool) -> None:
     from . import paths
     from .api import grade as grade_submission
     from .report.terminal import summary
+    from .sandbox.isolation import IsolationRefused
 
     lang = lang or default_lang()
-    result = grade_submission(submission or paths.EXERCISES, solutions=solutions, student=student)
+    try:
+        result = grade_submission(submission or paths.EXERCISES, solutions=solutions, student=student,
+                                  allow_unisolated=allow_unisolated)
+    except IsolationRefused as exc:
+        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        sys.exit(2)
     click.echo(summary(result, lang, verbose))
     if results_path:
         from .results.gradescope import write_results
@@ -122,16 +131,27 @@ def validate(solutions: Path | None, exercises: Path | None) -> None:
 @click.option("--dask", "dask_scheduler", default=None, metavar="ADDRESS",
               help="Grade on a Dask cluster (scheduler address, or 'local'); needs rnngrade[dask] and a "
                    "file system the workers share.")
+@click.option("--allow-unisolated", is_flag=True,
+              help="Grade even where only the portable sandbox level exists (see `grade --help`).")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
-          dask_scheduler: str | None) -> None:
+          dask_scheduler: str | None, allow_unisolated: bool) -> None:
     from .batch import discover, grade_class
+    from .sandbox.isolation import IsolationRefused, probe
 
     lang = lang or default_lang()
+    if not probe().isolated and not allow_unisolated:
+        click.echo(click.style(render(msg("isolation.refused", level=probe().level), lang), fg="red"), err=True)
+        sys.exit(2)
     total = len(discover(class_dir))
     with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
                            show_eta=True) as bar:
-        summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
-                              progress=lambda student, status: bar.update(1), dask=dask_scheduler)
+        try:
+            summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
+                                  progress=lambda student, status: bar.update(1), dask=dask_scheduler,
+                                  allow_unisolated=allow_unisolated)
+        except IsolationRefused as exc:
+            click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+            sys.exit(2)
     click.echo(render(msg("batch.summary", graded=len(summary.graded), skipped=len(summary.skipped),
                           failed=len(summary.failed), out=str(out)), lang))
     for student, why in summary.failed.items():

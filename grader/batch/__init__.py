@@ -1,20 +1,22 @@
 """Grade a whole class in parallel, resumably.
 
-A class folder holds one entry per student: a folder, a ``.py`` file or a notebook,
-named by the student id. Submissions are graded by a local process pool (each worker
-imports numpy and the grader once) or, with ``dask=``, by a Dask cluster. The parent
-alone writes the gradebook (one transaction per student) and every report, so a
-crash loses nothing already graded and a re-run skips submissions whose content and
-grader are unchanged.
+A class folder holds one entry per student: a folder, a ``.py`` file, a notebook or a
+``.zip``, named by the student id. Each is read once, by the parent, into its
+snapshot (:mod:`grader.submission`); workers grade the snapshot. Submissions are
+graded by a local process pool (each worker imports numpy and the grader once) or,
+with ``dask=``, by a Dask cluster. The parent alone writes the gradebook (one
+transaction per student) and every report, so a crash loses nothing already graded
+and a re-run skips submissions whose content and grader are unchanged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,10 @@ from pathlib import Path
 from .. import __version__
 from ..fileio import write_atomic
 from ..gradebook import Gradebook, Record
-from ..submission import SKIP_DIRS, fingerprint
+from ..sandbox.isolation import IsolationRefused, probe
+from ..submission import SKIP_DIRS, Snapshot, take_snapshot
+
+_HAND_IN = (".py", ".ipynb", ".zip")  # single-file hand-ins, named by their stem
 
 
 @dataclass(frozen=True)
@@ -39,13 +44,19 @@ class BatchSummary:
 
 
 def discover(folder: Path | str) -> list[Entry]:
-    """One entry per student: sub-folders, ``.py`` files and notebooks, sorted."""
+    """One entry per student: sub-folders, ``.py`` files, notebooks and ``.zip``
+    hand-ins, sorted. Only the class folder itself is listed (no submission's content
+    is read here), and a link is listed too, so that it gets a row and a report that
+    say it was not followed rather than silently vanishing."""
     entries = []
     for path in sorted(Path(folder).iterdir()):
         if path.name.startswith(".") or path.name in SKIP_DIRS:
             continue
-        if path.is_dir() or path.suffix in (".py", ".ipynb"):
-            entries.append(Entry(path.stem if path.is_file() else path.name, path))
+        link = path.is_symlink()
+        if path.suffix in _HAND_IN and (link or path.is_file()):
+            entries.append(Entry(path.stem, path))
+        elif link or path.is_dir():
+            entries.append(Entry(path.name, path))
     return entries
 
 
@@ -63,15 +74,17 @@ def _safe_name(student: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)[:100] or "_"
 
 
-def _grade_one(student: str, path: str, solutions: str | None, lang: str) -> dict:
-    """Runs in a worker (a local process or a Dask worker): grade one submission and
-    return everything to store. The parent alone writes files, so workers on other
-    machines need to read the submissions and solutions, never to write."""
+def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: str,
+               allow_unisolated: bool = False) -> dict:
+    """Runs in a worker (a local process or a Dask worker): grade one submission from
+    the snapshot the parent took and return everything to store. The parent alone
+    reads the class folder and writes files, so workers on other machines need to
+    read the solutions, never the submissions, and never write."""
     from ..api import grade
     from ..report.html import render_html
     from ..results.gradescope import to_gradescope
 
-    result = grade(path, solutions=solutions, student=student)
+    result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated)
     data = to_gradescope(result, lang)
     return {"student": student, "fingerprint": result.fingerprint, "score": data["score"],
             "max_score": data["extra_data"]["max_score"], "load_status": result.load_status,
@@ -111,91 +124,136 @@ def grade_class(
     force: bool = False,
     progress: Callable[[str, str], None] | None = None,
     dask: str | None = None,
+    allow_unisolated: bool = False,
 ) -> BatchSummary:
     """Grade every submission in ``folder`` into ``out`` (gradebook, reports, results).
 
+    Each submission is read once, here, into its snapshot: its fingerprint decides
+    whether it must be graded again, and the same snapshot is what the worker grades
+    (a few at a time, so memory stays bounded by the number of workers).
+
     ``dask`` runs the grading on a Dask cluster instead of local processes: a
     scheduler address (``tcp://host:8786``) or ``"local"`` for a local cluster of
-    ``jobs`` workers. Workers must see ``folder`` and ``solutions`` at the same paths
-    (a shared file system); only this process writes ``out``."""
+    ``jobs`` workers. Workers must see ``solutions`` at the same path; only this
+    process reads ``folder`` and writes ``out``. Official grading where the child
+    would not be isolated raises :class:`~grader.sandbox.isolation.IsolationRefused`
+    before anything is graded, unless ``allow_unisolated``."""
     out = Path(out)
     solutions = Path(solutions).resolve() if solutions is not None else None
+    if solutions is not None and not allow_unisolated and not probe().isolated:
+        raise IsolationRefused(probe().level)
     key = grader_key(solutions)
     summary = BatchSummary()
-    todo: list[Entry] = []
     with Gradebook(out / "gradebook.sqlite") as book:
-        for entry in discover(folder):
-            if not force and book.is_current(entry.student, fingerprint(entry.path), key):
-                summary.skipped.append(entry.student)
-                if progress:
-                    progress(entry.student, "skipped")
-            else:
-                todo.append(entry)
         jobs = max(1, jobs or os.cpu_count() or 1)
         recorder = _Recorder(book, key, out, summary, progress)
-        sol = str(solutions) if solutions else None
+        work = _to_grade(discover(folder), book, key, force, summary, progress)
+        args = (str(solutions) if solutions else None, lang, allow_unisolated)
         if dask:
-            if todo:
-                _run_dask(todo, recorder, sol, lang, jobs, dask)
+            _run_dask(work, recorder, args, jobs, dask)
             return summary
-        while todo:
-            left = _run_pool(todo, recorder, sol, lang, jobs)
-            jobs = max(1, jobs - 1) if left else jobs
-            todo = left
+        retry: list[Work] = []
+        while True:
+            retry = _run_pool(itertools.chain(retry, work), recorder, args, jobs)
+            if not retry:
+                break
+            if jobs == 1:  # the worker died again: the submissions it held fail, the rest go on
+                for item in retry:
+                    recorder.failed(item.entry.student, "worker process died")
+                retry = []
+            jobs = max(1, jobs - 1)
     return summary
 
 
-def _run_pool(todo: list[Entry], recorder: _Recorder, solutions: str | None, lang: str, jobs: int) -> list[Entry]:
-    """Grade ``todo``; returns the entries still to do if a worker died (pool rebuilt)."""
-    remaining = {e.student: e for e in todo}
+@dataclass(frozen=True)
+class Work:
+    entry: Entry
+    snapshot: Snapshot
+
+
+def _to_grade(entries: list[Entry], book: Gradebook, key: str, force: bool, summary: BatchSummary,
+              progress: Callable[[str, str], None] | None) -> Iterator[Work]:
+    """Snapshot each entry when its turn comes; skip the unchanged ones."""
+    for entry in entries:
+        snap = take_snapshot(entry.path)
+        if not force and book.is_current(entry.student, snap.fingerprint, key):
+            summary.skipped.append(entry.student)
+            if progress:
+                progress(entry.student, "skipped")
+        else:
+            yield Work(entry, snap)
+
+
+def _run_pool(work: Iterator[Work], recorder: _Recorder, args: tuple, jobs: int) -> list[Work]:
+    """Grade ``work``, at most two submissions per worker in flight; returns the ones
+    in flight if a worker process died (the caller rebuilds the pool)."""
+    in_flight: dict[Future, Work] = {}
+    unsent: list[Work] = []
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_grade_one, e.student, str(e.path), solutions, lang): e for e in todo}
-            for future in as_completed(futures):
-                entry = futures[future]
-                try:
-                    rec = future.result()
-                except BrokenProcessPool:
-                    raise
-                except Exception as exc:  # a grader bug on one submission: report, go on
-                    recorder.failed(entry.student, f"{type(exc).__name__}: {exc}")
-                else:
-                    recorder.graded(rec)
-                remaining.pop(entry.student, None)
+            while True:
+                for item in itertools.islice(work, 2 * jobs - len(in_flight)):
+                    try:
+                        future = pool.submit(_grade_one, item.entry.student, item.snapshot, *args)
+                    except BrokenProcessPool:
+                        unsent.append(item)
+                        raise
+                    in_flight[future] = item
+                if not in_flight:
+                    return []
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    item = in_flight.pop(future)
+                    try:
+                        rec = future.result()
+                    except BrokenProcessPool:
+                        in_flight[future] = item
+                        raise
+                    except Exception as exc:  # a grader bug on one submission: report, go on
+                        recorder.failed(item.entry.student, f"{type(exc).__name__}: {exc}")
+                    else:
+                        recorder.graded(rec)
     except BrokenProcessPool:
         # A worker process died (not a submission: those run in their own sandbox).
-        # Re-run what is left in a fresh pool, one fewer than before.
-        left = list(remaining.values())
-        if jobs == 1:
-            for e in left:
-                recorder.failed(e.student, "worker process died")
-            return []
-        return left
-    return []
+        return list(in_flight.values()) + unsent
 
 
-def _run_dask(todo: list[Entry], recorder: _Recorder, solutions: str | None, lang: str, jobs: int,
-              scheduler: str) -> None:
+def _run_dask(work: Iterator[Work], recorder: _Recorder, args: tuple, jobs: int, scheduler: str) -> None:
     """The same batch on a Dask cluster (optional extra ``rnngrade[dask]``)."""
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise RuntimeError("--dask needs the optional extra: pip install 'rnngrade[dask]'") from exc
+    first = next(work, None)
+    if first is None:
+        return
     cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) \
         if scheduler == "local" else None
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            futures = {client.submit(_grade_one, e.student, str(e.path), solutions, lang, pure=False): e
-                       for e in todo}
-            for future in dask_completed(list(futures)):
-                entry = futures[future]
+            window = 2 * max(jobs, len(client.scheduler_info().get("workers", {})))
+            items: dict = {}
+            pending = dask_completed()
+
+            def submit(item: Work) -> None:
+                future = client.submit(_grade_one, item.entry.student, item.snapshot, *args, pure=False)
+                items[future] = item
+                pending.add(future)
+
+            submit(first)
+            for item in itertools.islice(work, window - 1):
+                submit(item)
+            for future in pending:
+                item = items.pop(future)
                 try:
                     rec = future.result()
                 except Exception as exc:  # a grader bug, or a worker lost: report, go on
-                    recorder.failed(entry.student, f"{type(exc).__name__}: {exc}")
+                    recorder.failed(item.entry.student, f"{type(exc).__name__}: {exc}")
                 else:
                     recorder.graded(rec)
+                for more in itertools.islice(work, 1):
+                    submit(more)
     finally:
         if cluster is not None:
             cluster.close()

@@ -45,13 +45,42 @@ WORKDIR_IN_SANDBOX = "/rnngrade/work"
 
 @dataclass(frozen=True)
 class Isolation:
-    level: str  # "bubblewrap" or "portable"
+    level: str  # "bubblewrap", "landlock" or "portable"
     hides_files: bool
-    drops_privileges: bool
+    drops_privileges: bool  # started as root: the child becomes an unprivileged uid without capabilities
+    filters_syscalls: bool = False  # seccomp: no sockets, io_uring, ptrace, new namespaces
 
     @property
     def description_key(self) -> str:
         return f"isolation.{self.level}"
+
+    @property
+    def isolated(self) -> bool:
+        """Good enough for official grading: the child cannot read the reference or
+        write where the grader reads, and holds no root privilege."""
+        return self.level != "portable" and (self.drops_privileges or os.geteuid() != 0)
+
+
+class IsolationRefused(RuntimeError):
+    """Official grading was asked for where the child would not be isolated."""
+
+    def __init__(self, level: str) -> None:
+        super().__init__(f"official grading needs an isolated sandbox (bubblewrap or Landlock), "
+                         f"but this machine offers only the {level} level")
+        self.level = level
+
+
+def at_level(level: str) -> Isolation:
+    """The isolation this machine gives at ``level`` (what :func:`probe` would return
+    if that level were the strongest): as root the child always drops privileges."""
+    root = os.geteuid() == 0
+    if level == "bubblewrap":
+        return Isolation("bubblewrap", hides_files=True, drops_privileges=root)
+    if level == "landlock":
+        return Isolation("landlock", hides_files=True, drops_privileges=root)
+    if level == "portable":
+        return Isolation("portable", hides_files=False, drops_privileges=root)
+    raise ValueError(f"unknown isolation level {level!r}")
 
 
 def _python_roots() -> list[Path]:
@@ -158,14 +187,14 @@ def probe() -> Isolation:
         except (OSError, subprocess.TimeoutExpired):
             ok = False
         if ok:
-            return Isolation("bubblewrap", hides_files=True, drops_privileges=os.getuid() == 0)
+            return at_level("bubblewrap")
     if forced == "bubblewrap":
         raise RuntimeError("RNNGRADE_ISOLATION=bubblewrap, but bubblewrap does not work here")
     if forced != "portable" and landlock_abi() >= 1:
-        return Isolation("landlock", hides_files=True, drops_privileges=False)
+        return at_level("landlock")
     if forced == "landlock":
         raise RuntimeError("RNNGRADE_ISOLATION=landlock, but this kernel has no Landlock")
-    return Isolation("portable", hides_files=False, drops_privileges=False)
+    return at_level("portable")
 
 
 def child_environment() -> dict[str, str]:

@@ -10,6 +10,7 @@ values that say what happened, with every array decoded and validated by
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import selectors
 import shutil
@@ -234,7 +235,7 @@ class Sandbox:
             "root": root_in_child,
             "modules": entries,
             "wanted": self.wanted,
-            "uid": iso.SANDBOX_UID if (bwrap and self.isolation.drops_privileges) else None,
+            "uid": iso.SANDBOX_UID if (bwrap and self.isolation.drops_privileges and os.geteuid() == 0) else None,
             "limits": {
                 "memory_bytes": L.memory_bytes,
                 "cpu_seconds": L.cpu_seconds,
@@ -277,7 +278,7 @@ class Sandbox:
         abi = h.get("landlock")
         self.landlock_abi = abi if type(abi) is int else 0
         if self.isolation.level == "landlock" and not self.landlock_abi:
-            self.isolation = iso.Isolation("portable", hides_files=False, drops_privileges=False)
+            self.isolation = dataclasses.replace(self.isolation, level="portable", hides_files=False)
 
     def _await_loaded(self, deadline: float) -> tuple[str, Any, str, str]:
         """Wait for the load report. Before each module or notebook cell the child says
