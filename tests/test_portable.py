@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -95,20 +96,30 @@ def test_os_exit_at_import_in_portable_mode(tmp_path):
 
 
 def test_escaped_daemons_are_swept_in_portable_mode(tmp_path):
+    import shutil
+    import tempfile
     import time
 
-    marker = tmp_path / "daemon-alive"
+    # A folder the child can write whatever uid it runs as (it leaves root when the
+    # grader is root): the "started" marker proves the daemon could write there.
+    shared = Path(tempfile.mkdtemp(prefix="rnngrade-daemon-"))
+    shared.chmod(0o777)
+    started, marker = shared / "daemon-started", shared / "daemon-alive"
     root = reference_plus(tmp_path / "sub", f"""
         import os, time
         if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
+                open({str(started)!r}, "w").write("started")
                 time.sleep(1.0)
                 open({str(marker)!r}, "w").write("still here")
                 os._exit(0)
             os._exit(0)
     """)
-    result = _grade(root, "relu")
-    assert result.score == result.max_score
-    time.sleep(1.5)
-    assert not marker.exists()
+    try:
+        result = _grade(root, "relu")
+        assert result.score == result.max_score
+        time.sleep(1.5)
+        assert started.exists() and not marker.exists()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

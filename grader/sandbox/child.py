@@ -29,7 +29,6 @@ os.dup2(_devnull, 0)
 os.close(_devnull)
 
 import builtins  # noqa: E402
-import ctypes  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402,F401  (pre-import common modules before privileges drop)
 import resource  # noqa: E402
@@ -57,6 +56,7 @@ def _sibling(name):
 
 
 W = _sibling("wire")  # wire-format limits, shared with the parent
+C = _sibling("confine")  # Landlock, dropping root, seccomp
 _MAX_TRACEBACK = W.MAX_ERROR_FIELD
 _handles: dict = {}
 _next_handle = [1]
@@ -203,68 +203,15 @@ def _apply_limits(limits):
             pass
 
 
-# Landlock (Linux >= 5.13): the kernel confines this process's file access to a few
-# folders, and (ABI >= 4) forbids TCP, (ABI >= 6) signals to processes outside it.
-_SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446  # same on x86_64 and arm64
-_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
-_FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 14, 1 << 15
-_FS_FILE_ONLY = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
-
-
-class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
-
-
-class _PathBeneath(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-
-def _landlock(read_paths, write_paths):
-    """Confine this process; returns the Landlock ABI applied, or 0 if unavailable."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        abi = libc.syscall(_SYS_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    except (OSError, AttributeError):
-        return 0
-    if abi < 1:
-        return 0
-    handled = (1 << 13) - 1
-    if abi >= 2:
-        handled |= 1 << 13  # REFER
-    if abi >= 3:
-        handled |= _FS_TRUNCATE
-    if abi >= 5:
-        handled |= _FS_IOCTL_DEV
-    attr = _RulesetAttr(handled, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
-    size = 24 if abi >= 6 else (16 if abi >= 4 else 8)
-    ruleset = libc.syscall(_SYS_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
-    if ruleset < 0:
-        return 0
-    readable = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
-    rules = [(p, readable) for p in read_paths] + [(p, handled) for p in write_paths]
-    for path, access in rules:
-        try:
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-        except OSError:
-            continue
-        if not os.path.isdir(path):
-            access &= _FS_FILE_ONLY
-        rule = _PathBeneath(access, fd)
-        libc.syscall(_SYS_ADD_RULE, ruleset, 1, ctypes.byref(rule), ctypes.c_uint32(0))
-        os.close(fd)
-    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, required by landlock_restrict_self
-    ok = libc.syscall(_SYS_RESTRICT, ruleset, ctypes.c_uint32(0)) == 0
-    os.close(ruleset)
-    return abi if ok else 0
-
-
-def _drop_privileges(uid):
-    if uid is None or os.getuid() != 0:
-        return
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
+def _confine(header):
+    """Limits, then confinement (see confine.py), before any student code runs. The
+    parent learns what was achieved in a frame the student cannot forge (nothing of
+    theirs has run yet); if a requested step failed, this process stops here."""
+    _apply_limits(header.get("limits", {}))
+    report = C.apply(header.get("confine") or {})
+    _write_frame(dict(report, status="confined"), [])
+    if report["failed"]:
+        os._exit(3)
 
 
 def _load_module(entry):
@@ -396,13 +343,7 @@ def _call(fn, call, arrays):
 def main():
     header, _ = _read_frame()
     assert header["op"] == "load"
-    _apply_limits(header.get("limits", {}))
-    confine = header.get("landlock")
-    landlock_abi = _landlock(confine["read"], confine["write"]) if confine else 0
-    _drop_privileges(header.get("uid"))
-    # Say how this process is confined before any student code runs, so the
-    # student cannot forge the answer.
-    _write_frame({"status": "confined", "landlock": landlock_abi}, [])
+    _confine(header)
     submission_root = header.get("root")
     if submission_root and submission_root not in sys.path:
         sys.path.append(submission_root)  # appended: the standard library wins

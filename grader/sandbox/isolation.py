@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -35,10 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
-SANDBOX_UID = 65534  # "nobody"
+# The unprivileged id a child started as root becomes: one per grading process (its
+# pid above a base no real account uses), so concurrent children of a batch can
+# neither signal nor trace each other nor share RLIMIT_NPROC; "nobody" where a user
+# namespace does not map such ids.
+SANDBOX_UID_BASE = 2_100_000_000
+NOBODY = 65534
 HARNESS_IN_SANDBOX = "/rnngrade/child.py"
 # Standalone modules child.py loads from its own folder; bound next to it.
-HARNESS_SIBLINGS = ("wire.py",)
+HARNESS_SIBLINGS = ("wire.py", "confine.py")
 SUBMISSION_IN_SANDBOX = "/rnngrade/submission"
 WORKDIR_IN_SANDBOX = "/rnngrade/work"
 
@@ -47,8 +53,8 @@ WORKDIR_IN_SANDBOX = "/rnngrade/work"
 class Isolation:
     level: str  # "bubblewrap", "landlock" or "portable"
     hides_files: bool
-    drops_privileges: bool  # started as root: the child becomes an unprivileged uid without capabilities
-    filters_syscalls: bool = False  # seccomp: no sockets, io_uring, ptrace, new namespaces
+    drops_privileges: bool  # started as root, the child becomes an unprivileged uid
+    hardened: bool = True  # as root no capability left; no_new_privs; seccomp (see confine.py)
 
     @property
     def description_key(self) -> str:
@@ -58,7 +64,7 @@ class Isolation:
     def isolated(self) -> bool:
         """Good enough for official grading: the child cannot read the reference or
         write where the grader reads, and holds no root privilege."""
-        return self.level != "portable" and (self.drops_privileges or os.geteuid() != 0)
+        return self.level != "portable" and self.hardened and (self.drops_privileges or os.geteuid() != 0)
 
 
 class IsolationRefused(RuntimeError):
@@ -70,16 +76,52 @@ class IsolationRefused(RuntimeError):
         self.level = level
 
 
+class ConfinementError(RuntimeError):
+    """The child could not confine itself as asked; it ran no student code."""
+
+
+def sandbox_uids() -> list[int]:
+    """Unprivileged ids for a child started as root, the preferred one first."""
+    return [SANDBOX_UID_BASE + os.getpid(), NOBODY]
+
+
+@functools.lru_cache(maxsize=1)
+def seccomp_supported() -> bool:
+    """Does the child install its seccomp filter here (see confine.py)?"""
+    import platform
+
+    return sys.platform.startswith("linux") and platform.machine() in ("x86_64", "aarch64", "arm64")
+
+
+@functools.lru_cache(maxsize=1)
+def unprivileged_can_run_python() -> bool:
+    """Can an unprivileged uid reach the interpreter, its libraries and the harness?
+    (A Python installed under a private folder such as /root, mode 0700, cannot be
+    used once the child leaves root outside bubblewrap, which builds its own tree.)"""
+    for path in [*_python_roots(), Path(__file__).parent]:
+        try:
+            if not path.stat().st_mode & stat.S_IROTH:
+                return False
+            for folder in [path, *path.parents]:
+                if not folder.stat().st_mode & stat.S_IXOTH:
+                    return False
+        except OSError:
+            return False
+    return True
+
+
 def at_level(level: str) -> Isolation:
     """The isolation this machine gives at ``level`` (what :func:`probe` would return
-    if that level were the strongest): as root the child always drops privileges."""
+    if that level were the strongest). Started as root, the child leaves root at
+    every level; outside bubblewrap only if an unprivileged uid can run Python here
+    (otherwise the level is not isolated, and official grading refuses it)."""
     root = os.geteuid() == 0
     if level == "bubblewrap":
         return Isolation("bubblewrap", hides_files=True, drops_privileges=root)
     if level == "landlock":
-        return Isolation("landlock", hides_files=True, drops_privileges=root)
+        return Isolation("landlock", hides_files=True, drops_privileges=root and unprivileged_can_run_python())
     if level == "portable":
-        return Isolation("portable", hides_files=False, drops_privileges=root)
+        return Isolation("portable", hides_files=False, drops_privileges=root and unprivileged_can_run_python())
     raise ValueError(f"unknown isolation level {level!r}")
 
 
@@ -110,11 +152,19 @@ _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "loca
 
 
 def bubblewrap_command(harness: Path, submission: Path, workdir: Path, resp_fd: int) -> list[str]:
-    """The bwrap command line that runs the harness on a submission."""
+    """The bwrap command line that runs the harness on a submission.
+
+    Started as root, the harness keeps only the capabilities it needs to leave root
+    (set uid and gid, shrink the bounding set); confine.py then drops those too."""
     cmd = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--die-with-parent", "--new-session",
+    ]
+    if os.geteuid() == 0:
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                "--cap-add", "CAP_SETPCAP"]
+    cmd += [
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--perms", "0755", "--dir", "/etc",
     ]
@@ -197,8 +247,10 @@ def probe() -> Isolation:
     return at_level("portable")
 
 
-def child_environment() -> dict[str, str]:
-    """A scrubbed environment for the child: nothing of the grader's leaks in."""
+def child_environment(home: str | None = None) -> dict[str, str]:
+    """A scrubbed environment for the child: nothing of the grader's leaks in. ``home``
+    (its work folder) becomes HOME and TMPDIR, so caches and temporary files a
+    library writes stay in the one folder the child may write and that is removed."""
     env = {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -211,4 +263,6 @@ def child_environment() -> dict[str, str]:
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if key in os.environ:
             env[key] = os.environ[key]
+    if home:
+        env["HOME"] = env["TMPDIR"] = home
     return env

@@ -135,7 +135,11 @@ class Sandbox:
     """One untrusted child serving one submission.
 
     ``root`` is a private copy of the submission, ``modules`` what to load from it
-    and ``wanted`` the function names the grader will call.
+    and ``wanted`` the function names the grader will call. :meth:`start` raises
+    :class:`~grader.sandbox.isolation.ConfinementError` if the child could not
+    confine itself as ``isolation`` says (it then ran no student code), and with
+    ``strict`` :class:`~grader.sandbox.isolation.IsolationRefused` rather than run
+    at a weaker level than asked.
     """
 
     def __init__(
@@ -145,8 +149,10 @@ class Sandbox:
         wanted: list[str],
         limits: Limits | None = None,
         isolation: iso.Isolation | None = None,
+        strict: bool = False,
     ) -> None:
         self.root = Path(root)
+        self.strict = strict  # never run weaker than ``isolation`` (a Landlock that fails stops the child)
         self.modules = modules
         self.wanted = wanted
         self.limits = limits or Limits()
@@ -206,7 +212,7 @@ class Sandbox:
             stderr=subprocess.PIPE,
             pass_fds=(resp_w,),
             cwd=self._workdir,
-            env=iso.child_environment(),
+            env=iso.child_environment(None if bwrap else self._workdir),
             start_new_session=True,
             close_fds=True,
         )
@@ -235,7 +241,7 @@ class Sandbox:
             "root": root_in_child,
             "modules": entries,
             "wanted": self.wanted,
-            "uid": iso.SANDBOX_UID if (bwrap and self.isolation.drops_privileges and os.geteuid() == 0) else None,
+            "confine": self._confine_request(root_in_child),
             "limits": {
                 "memory_bytes": L.memory_bytes,
                 "cpu_seconds": L.cpu_seconds,
@@ -244,19 +250,17 @@ class Sandbox:
                 "processes": L.processes,
             },
         }
-        if self.isolation.level == "landlock":
-            header["landlock"] = {
-                "read": [str(p) for p in iso.landlock_readable()] + [root_in_child],
-                "write": [self._workdir],
-            }
         # First frame: how the child is confined, sent before any student code ran.
         deadline = time.monotonic() + L.load_seconds
         status, frame, output = self._exchange(encode_frame(header, []), L.load_seconds)
         where = ""
-        if status == "ok" and frame is not None and frame.header.get("status") == "confined":
-            self._check_confined(frame.header)
-            status, frame, more, where = self._await_loaded(deadline)
-            output += more
+        if status == "ok" and frame is not None:
+            if frame.header.get("status") != "confined":
+                status = "protocol"
+            else:
+                self._check_confined(frame.header)
+                status, frame, more, where = self._await_loaded(deadline)
+                output += more
         if status != "ok" or frame is None:
             self._kill()
             return LoadReport(ok=False, status=status, output=output, where=where)
@@ -273,12 +277,51 @@ class Sandbox:
             return LoadReport(ok=False, status="protocol", output=output)
         return LoadReport(ok=True, status="loaded", modules=modules, functions=functions, output=output)
 
+    def _confine_request(self, root_in_child: str) -> dict[str, Any]:
+        """What the child must do to itself before loading student code (confine.py)."""
+        request: dict[str, Any] = {
+            "uids": iso.sandbox_uids() if self.isolation.drops_privileges and os.geteuid() == 0 else [],
+            "harden": self.isolation.hardened,
+            "strict": self.strict,
+        }
+        if self.isolation.level == "landlock":
+            request["landlock"] = {
+                "read": [str(p) for p in iso.landlock_readable()] + [root_in_child],
+                "write": [self._workdir],
+            }
+        return request
+
     def _check_confined(self, h: dict) -> None:
-        """Take note of how the child says it confined itself (before student code ran)."""
+        """Check how the child says it confined itself (before any student code ran:
+        the answer cannot be forged). A requested protection that is missing stops
+        everything (fail closed); a Landlock the kernel refused means the portable
+        level, unless ``strict``."""
+        failed = h.get("failed")
+        if not isinstance(failed, list) or failed:
+            self._kill()
+            if isinstance(failed, list) and failed == ["landlock"]:
+                raise iso.IsolationRefused("portable")
+            raise iso.ConfinementError(f"the sandboxed child could not confine itself: {str(failed)[:300]}")
         abi = h.get("landlock")
         self.landlock_abi = abi if type(abi) is int else 0
         if self.isolation.level == "landlock" and not self.landlock_abi:
             self.isolation = dataclasses.replace(self.isolation, level="portable", hides_files=False)
+        caps = h.get("caps")
+        problems = []
+        if os.geteuid() == 0 and (self.isolation.drops_privileges or self.isolation.hardened):
+            if not isinstance(caps, dict) or any(caps.get(k) != 0 for k in ("effective", "permitted",
+                                                                            "inheritable", "bounding")):
+                problems.append("capabilities left")
+        if os.geteuid() == 0 and self.isolation.drops_privileges:
+            if h.get("uid") not in iso.sandbox_uids() or h.get("gid") not in iso.sandbox_uids() or h.get("groups"):
+                problems.append("still root")
+        if self.isolation.hardened and not h.get("no_new_privs"):
+            problems.append("no_new_privs not set")
+        if self.isolation.hardened and iso.seccomp_supported() and h.get("seccomp") is not True:
+            problems.append("no seccomp filter")
+        if problems:
+            self._kill()
+            raise iso.ConfinementError("the sandboxed child is not confined as asked: " + ", ".join(problems))
 
     def _await_loaded(self, deadline: float) -> tuple[str, Any, str, str]:
         """Wait for the load report. Before each module or notebook cell the child says
