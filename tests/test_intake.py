@@ -25,10 +25,17 @@ from grader.quiz import SHEET_NAME
 from grader.quiz.grading import quiz_exercise
 from grader.report.html import render_html
 from grader.results.gradescope import to_gradescope
+from grader.sandbox.isolation import at_level, landlock_abi, probe
 from grader.submission import IntakeLimits, prepare, take_snapshot
 from grader.submission.snapshot import KEPT_NAMES
 
 SECRET = "rnngrade-test-secret-4f1c9b"
+LEVELS = [
+    pytest.param("bubblewrap", marks=pytest.mark.skipif(probe().level != "bubblewrap",
+                                                         reason="bubblewrap does not run here")),
+    pytest.param("landlock", marks=pytest.mark.skipif(landlock_abi() < 1, reason="this kernel has no Landlock")),
+    "portable",
+]
 
 
 def _notices(snap_or_result) -> dict[str, dict]:
@@ -69,7 +76,8 @@ def test_sheet_name_is_kept_by_the_intake():
     assert SHEET_NAME in KEPT_NAMES
 
 
-def test_a_link_to_a_reference_module_earns_nothing(tmp_path):
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_link_to_a_reference_module_earns_nothing(tmp_path, level):
     root = tmp_path / "sub"
     root.mkdir()
     (root / "layers.py").symlink_to(SOLUTIONS / "layers.py")
@@ -80,13 +88,14 @@ def test_a_link_to_a_reference_module_earns_nothing(tmp_path):
     assert snap.files == ()
     link = _notices(snap)["intake.link"]
     assert link["count"] == 3 and "deep/rnn_layers.py" in link["files"] and "cs231n" in link["files"]
-    result = grade_official(root, "relu", "rnn_step")
-    assert result.score == 0
+    result = grade_official(root, "relu", "rnn_step", isolation=at_level(level), allow_unisolated=True)
+    assert result.score == 0 and result.isolation == level
     assert all(st == "failed" for st in statuses(result).values())
     assert "intake.link" in _notices(result)
 
 
-def test_a_link_to_the_environment_leaks_nothing(tmp_path):
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_link_to_the_environment_leaks_nothing(tmp_path, level):
     # The grader runs as its own process with the secret in its real environment
     # (/proc/self/environ shows the environment a process started with).
     root = write_submission(tmp_path / "sub", {"layers.py": textwrap.dedent("""
@@ -105,15 +114,16 @@ def test_a_link_to_the_environment_leaks_nothing(tmp_path):
     (root / "pkg" / "env.py").symlink_to("/proc/self/environ")
     (root / SHEET_NAME).symlink_to("/proc/self/environ")
     out = tmp_path / "out"
-    env = dict(os.environ, RNNGRADE_LEAK_PROBE=SECRET)
+    env = dict(os.environ, RNNGRADE_LEAK_PROBE=SECRET, RNNGRADE_ISOLATION=level)
     run = subprocess.run([sys.executable, "-m", "grader.cli", "grade", str(root), "--solutions", str(SOLUTIONS),
                           "--student", "s", "--results", str(out / "results.json"), "--html", str(out / "r.html"),
-                          "--lang", "en"], env=env, capture_output=True, text=True, timeout=120)
+                          "--lang", "en", "--allow-unisolated"], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     written = (out / "results.json").read_text() + (out / "r.html").read_text() + run.stdout
     assert SECRET not in written
     data = json.loads((out / "results.json").read_text())
     assert "4 symbolic link(s) were not followed" in data["output"]
+    assert data["extra_data"]["isolation"] == level
 
 
 def test_a_link_as_the_submission_itself_is_not_followed(tmp_path):
@@ -125,8 +135,8 @@ def test_a_link_as_the_submission_itself_is_not_followed(tmp_path):
         snap = take_snapshot(link)
         assert snap.kind == "missing" and snap.files == () and snap.fingerprint == "-"
         assert "intake.source_link" in _notices(snap)
-    result = grade_official(dir_link, "relu")
-    assert result.score == 0 and "intake.source_link" in _notices(result)
+    result = grade_official(dir_link)  # every exercise and the quiz (the reference answers the quiz by key)
+    assert result.score == 0 and result.max_score > 0 and "intake.source_link" in _notices(result)
 
 
 def test_a_hard_link_to_a_file_outside_the_submission_is_skipped(tmp_path):

@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -52,10 +53,10 @@ def discover(folder: Path | str) -> list[Entry]:
     for path in sorted(Path(folder).iterdir()):
         if path.name.startswith(".") or path.name in SKIP_DIRS:
             continue
-        link = path.is_symlink()
-        if path.suffix in _HAND_IN and (link or path.is_file()):
+        mode = path.lstat().st_mode
+        if path.suffix in _HAND_IN and not stat.S_ISDIR(mode):  # a file, or a link, FIFO... named like one
             entries.append(Entry(path.stem, path))
-        elif link or path.is_dir():
+        elif stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
             entries.append(Entry(path.name, path))
     return entries
 

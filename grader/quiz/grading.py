@@ -278,7 +278,9 @@ def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | s
         result.exercises.append(_bank_error(exc))
         return
     snapshot = submission if isinstance(submission, Snapshot) else take_snapshot(submission)
-    by_key = official and snapshot.source.resolve() == Path(solutions).resolve()  # the reference answers with the key
+    # The reference itself answers with the key (validate grades it). Only a folder
+    # actually read counts: a link to the solutions is never followed, nor rewarded.
+    by_key = official and snapshot.kind == "folder" and snapshot.source.resolve() == Path(solutions).resolve()
     found, notices = find_sheet(snapshot)
     if found is not None:
         sheet = read_sheet(Path(found.path), bank.ids(), display=found.path, data=found.data)
