@@ -1,11 +1,14 @@
 """The harness that runs *inside* the sandbox, in the untrusted child process.
 
 It is started as ``python -I -B child.py`` and must stay self-contained: it imports
-only the standard library and numpy, never the ``grader`` package, so nothing of
-the grader (checks, expected values, reference code) is loaded next to student code.
+only the standard library, numpy and two standalone modules shipped next to it
+(``wire.py``, the wire-format limits shared with the parent, and ``confine.py``,
+Landlock, leaving root and seccomp), never the ``grader`` package, so nothing of the
+grader (checks, expected values, reference code) is loaded next to student code.
 
-Its job is small: apply resource limits, load the submission's modules and notebook
-cells, then serve calls ("call ``affine_forward`` with these arrays") until stdin
+Its job is small: apply resource limits and confine itself, load the submission's
+modules and notebook cells (telling the parent where it is, so a hang can be
+located), then serve calls ("call ``affine_forward`` with these arrays") until stdin
 closes. It never compares, scores or judges anything; whatever it sends back is
 decoded and validated by the parent, which treats it as untrusted input.
 

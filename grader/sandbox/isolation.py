@@ -1,22 +1,29 @@
 """How the child process is confined: probe the strongest level this machine offers.
 
-Levels, strongest first (see ``shared/sandbox.md``):
+Levels, strongest first (the threat model and guarantees are in docs/security.md):
 
 ``bubblewrap``
     New PID, network, IPC and UTS namespaces; read-only system folders; only the
     Python installation, the harness and the submission are visible; private
-    ``/tmp`` and work folder; the child drops to an unprivileged uid when started as
-    root. The reference solutions and hidden tests are simply not in its file system.
+    ``/tmp`` and work folder. The reference solutions and hidden tests are simply
+    not in its file system.
 ``landlock``
     Where bubblewrap cannot run (Docker's default seccomp profile, Ubuntu >= 23.10
     runners) but the kernel has Landlock (Linux >= 5.13): the child confines itself
     before loading student code, so it can read only the Python installation, the
-    system folders and the submission, write only its work folder, open no TCP
-    connection (Landlock ABI >= 4) and signal no process outside itself (ABI >= 6).
+    system folders and the submission, write only its work folder (no device nodes,
+    FIFOs or sockets there), open no TCP connection (Landlock ABI >= 4) and signal no
+    process outside itself (ABI >= 6).
 ``portable``
     A plain subprocess with resource limits, a new session and a scrubbed
-    environment. It cannot hide files from a child running as the same user, so
-    official grading should use bubblewrap; the report states the level.
+    environment. It cannot hide files from a child running as the same user, so it
+    is not *isolated*: official grading refuses it unless explicitly allowed.
+
+At every level the child hardens itself first (``confine.py``): started as root it
+becomes an unprivileged uid with no capability left (outside bubblewrap only when an
+unprivileged uid can read the Python installation), sets no_new_privs and installs a
+seccomp filter (no sockets, io_uring, ptrace, namespaces). The parent checks what the
+child reports and fails closed.
 
 The probe result is cached per process; ``RNNGRADE_ISOLATION=landlock`` or
 ``=portable`` forces a weaker level (useful where bubblewrap exists but is broken).
