@@ -246,9 +246,9 @@ def test_a_child_started_as_root_runs_as_an_unprivileged_uid(level, host, tmp_pa
         assert level != "bubblewrap"
         assert not iso.unprivileged_can_run_python()
         assert not isolation.isolated or level == "portable"  # so official grading refuses it
-        pytest.skip(f"the Python installation ({iso._python_roots()[0]}) lies under a folder other users cannot "
-                    "enter, so outside bubblewrap the child cannot leave root here; official grading at this "
-                    "level is refused instead")
+        pytest.skip(f"other users cannot enter {iso.unreachable_for_others()}, where the Python installation lies, "
+                    "so outside bubblewrap the child cannot leave root here; official grading at this level is "
+                    "refused instead")
     r = run_probe(isolation, host, tmp_path)
     assert r["uid"] != 0 and r["gid"] != 0
 
@@ -304,3 +304,15 @@ def test_the_parent_refuses_a_child_that_reports_less_than_asked(tmp_path):
             sb._check_confined(dict(good, uid=0))
     with pytest.raises(iso.IsolationRefused):
         sb._check_confined(dict(good, failed=["landlock"]))
+
+
+@pytest.mark.skipif(not ROOT, reason="only a grader running as root must leave root")
+def test_a_level_whose_child_would_keep_root_is_not_isolated(monkeypatch):
+    from support import SOLUTIONS, grade_official
+
+    monkeypatch.setattr(iso, "unprivileged_can_run_python", lambda: False)  # Python under a 0700 folder
+    for level in ("landlock", "portable"):
+        assert not at_level(level).drops_privileges and not at_level(level).isolated
+    assert at_level("bubblewrap").isolated  # bubblewrap builds its own readable tree
+    with pytest.raises(iso.IsolationRefused):
+        grade_official(SOLUTIONS, "relu", isolation=at_level("landlock"))

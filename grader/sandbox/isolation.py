@@ -31,6 +31,7 @@ The probe result is cached per process; ``RNNGRADE_ISOLATION=landlock`` or
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import shutil
@@ -40,6 +41,7 @@ import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -100,21 +102,27 @@ def seccomp_supported() -> bool:
     return sys.platform.startswith("linux") and platform.machine() in ("x86_64", "aarch64", "arm64")
 
 
+def unreachable_for_others() -> Path | None:
+    """The first folder of the interpreter, its libraries or the harness that an
+    unprivileged uid cannot enter or read (None: all can be)."""
+    for path in [*_python_roots(), Path(__file__).parent]:
+        try:
+            if not path.stat().st_mode & stat.S_IROTH:
+                return path
+            for folder in [path, *path.parents]:
+                if not folder.stat().st_mode & stat.S_IXOTH:
+                    return folder
+        except OSError:
+            return path
+    return None
+
+
 @functools.lru_cache(maxsize=1)
 def unprivileged_can_run_python() -> bool:
     """Can an unprivileged uid reach the interpreter, its libraries and the harness?
     (A Python installed under a private folder such as /root, mode 0700, cannot be
     used once the child leaves root outside bubblewrap, which builds its own tree.)"""
-    for path in [*_python_roots(), Path(__file__).parent]:
-        try:
-            if not path.stat().st_mode & stat.S_IROTH:
-                return False
-            for folder in [path, *path.parents]:
-                if not folder.stat().st_mode & stat.S_IXOTH:
-                    return False
-        except OSError:
-            return False
-    return True
+    return unreachable_for_others() is None
 
 
 def at_level(level: str) -> Isolation:
@@ -252,6 +260,51 @@ def probe() -> Isolation:
     if forced == "landlock":
         raise RuntimeError("RNNGRADE_ISOLATION=landlock, but this kernel has no Landlock")
     return at_level("portable")
+
+
+def confine_request(isolation: Isolation, strict: bool, submission: str, workdir: str) -> dict[str, Any]:
+    """What the child must do to itself before loading student code (see confine.py):
+    which uids to become when root, whether to harden, the Landlock rules."""
+    request: dict[str, Any] = {
+        "uids": sandbox_uids() if isolation.drops_privileges and os.geteuid() == 0 else [],
+        "harden": isolation.hardened,
+        "strict": strict,
+    }
+    if isolation.level == "landlock":
+        request["landlock"] = {"read": [str(p) for p in landlock_readable()] + [submission], "write": [workdir]}
+    return request
+
+
+def check_confined(isolation: Isolation, report: dict[str, Any]) -> Isolation:
+    """Check the child's report of how it confined itself, sent before any student
+    code ran (so it cannot be forged). Returns the level actually in force: a
+    Landlock the kernel refused means the portable level. Raises
+    :class:`ConfinementError` if a requested protection is missing (fail closed), and
+    :class:`IsolationRefused` if a strict child could not apply Landlock."""
+    failed = report.get("failed")
+    if not isinstance(failed, list) or failed:
+        if failed == ["landlock"]:
+            raise IsolationRefused("portable")
+        raise ConfinementError(f"the sandboxed child could not confine itself: {str(failed)[:300]}")
+    problems = []
+    root = os.geteuid() == 0
+    caps = report.get("caps")
+    if root and (isolation.drops_privileges or isolation.hardened):
+        if not isinstance(caps, dict) or any(caps.get(k) != 0 for k in ("effective", "permitted", "inheritable",
+                                                                        "bounding")):
+            problems.append("capabilities left")
+    if root and isolation.drops_privileges:
+        if report.get("uid") not in sandbox_uids() or report.get("gid") not in sandbox_uids() or report.get("groups"):
+            problems.append("still root")
+    if isolation.hardened and report.get("no_new_privs") is not True:
+        problems.append("no_new_privs not set")
+    if isolation.hardened and seccomp_supported() and report.get("seccomp") is not True:
+        problems.append("no seccomp filter")
+    if problems:
+        raise ConfinementError("the sandboxed child is not confined as asked: " + ", ".join(problems))
+    if isolation.level == "landlock" and not report.get("landlock"):
+        return dataclasses.replace(isolation, level="portable", hides_files=False)
+    return isolation
 
 
 def child_environment(home: str | None = None) -> dict[str, str]:

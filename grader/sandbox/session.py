@@ -10,7 +10,6 @@ values that say what happened, with every array decoded and validated by
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import os
 import selectors
 import shutil
@@ -279,49 +278,19 @@ class Sandbox:
 
     def _confine_request(self, root_in_child: str) -> dict[str, Any]:
         """What the child must do to itself before loading student code (confine.py)."""
-        request: dict[str, Any] = {
-            "uids": iso.sandbox_uids() if self.isolation.drops_privileges and os.geteuid() == 0 else [],
-            "harden": self.isolation.hardened,
-            "strict": self.strict,
-        }
-        if self.isolation.level == "landlock":
-            request["landlock"] = {
-                "read": [str(p) for p in iso.landlock_readable()] + [root_in_child],
-                "write": [self._workdir],
-            }
-        return request
+        assert self._workdir is not None
+        return iso.confine_request(self.isolation, self.strict, root_in_child, self._workdir)
 
     def _check_confined(self, h: dict) -> None:
-        """Check how the child says it confined itself (before any student code ran:
-        the answer cannot be forged). A requested protection that is missing stops
-        everything (fail closed); a Landlock the kernel refused means the portable
-        level, unless ``strict``."""
-        failed = h.get("failed")
-        if not isinstance(failed, list) or failed:
+        """Check the child's report of its confinement (fails closed, see
+        :func:`~grader.sandbox.isolation.check_confined`); note the Landlock ABI."""
+        try:
+            self.isolation = iso.check_confined(self.isolation, h)
+        except (iso.ConfinementError, iso.IsolationRefused):
             self._kill()
-            if isinstance(failed, list) and failed == ["landlock"]:
-                raise iso.IsolationRefused("portable")
-            raise iso.ConfinementError(f"the sandboxed child could not confine itself: {str(failed)[:300]}")
+            raise
         abi = h.get("landlock")
         self.landlock_abi = abi if type(abi) is int else 0
-        if self.isolation.level == "landlock" and not self.landlock_abi:
-            self.isolation = dataclasses.replace(self.isolation, level="portable", hides_files=False)
-        caps = h.get("caps")
-        problems = []
-        if os.geteuid() == 0 and (self.isolation.drops_privileges or self.isolation.hardened):
-            if not isinstance(caps, dict) or any(caps.get(k) != 0 for k in ("effective", "permitted",
-                                                                            "inheritable", "bounding")):
-                problems.append("capabilities left")
-        if os.geteuid() == 0 and self.isolation.drops_privileges:
-            if h.get("uid") not in iso.sandbox_uids() or h.get("gid") not in iso.sandbox_uids() or h.get("groups"):
-                problems.append("still root")
-        if self.isolation.hardened and not h.get("no_new_privs"):
-            problems.append("no_new_privs not set")
-        if self.isolation.hardened and iso.seccomp_supported() and h.get("seccomp") is not True:
-            problems.append("no seccomp filter")
-        if problems:
-            self._kill()
-            raise iso.ConfinementError("the sandboxed child is not confined as asked: " + ", ".join(problems))
 
     def _await_loaded(self, deadline: float) -> tuple[str, Any, str, str]:
         """Wait for the load report. Before each module or notebook cell the child says
