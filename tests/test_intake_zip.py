@@ -12,7 +12,7 @@ from pathlib import Path
 
 from support import SOLUTIONS, grade_official, mutant
 
-from grader.submission import IntakeLimits, take_snapshot
+from grader.submission import IntakeLimits, prepare, take_snapshot
 
 
 def _zip(path: Path, members: list[tuple[str | zipfile.ZipInfo, bytes]],
@@ -147,3 +147,18 @@ def test_an_archive_over_its_cap_is_not_read(tmp_path):
     link = tmp_path / "link.zip"
     link.symlink_to(archive)
     assert "intake.source_link" in _notices(take_snapshot(link))
+
+
+def test_a_file_and_a_folder_of_the_same_name(tmp_path):
+    archive = _zip(tmp_path / "c.zip", [("a.py", b"A = 1\n"), ("a.py/b.py", b"B = 1\n"), ("ok.py", b"X = 1\n")])
+    prepared = prepare(archive)
+    try:
+        assert [m.relpath for m in prepared.modules] == ["a.py", "ok.py"]
+        assert _notices(prepared)["intake.path_conflict"]["files"] == "a.py/b.py"
+    finally:
+        prepared.cleanup()
+
+
+def test_upper_case_zip_suffix(tmp_path):
+    archive = _zip(tmp_path / "HW.ZIP", [("m.py", b"X = 1\n")])
+    assert take_snapshot(archive).paths == ["m.py"]

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from ..sandbox.session import ModuleEntry
 from .notebook import NotebookError, read_code_cells
-from .notices import Notice
+from .notices import Notice, Skips
 from .snapshot import SKIP_DIRS, IntakeLimits, Snapshot, SnapshotFile, take_snapshot
 
 __all__ = ["SKIP_DIRS", "IntakeLimits", "Notice", "PreparedSubmission", "Snapshot", "SnapshotFile",
@@ -88,14 +88,20 @@ def prepare(source: Path | str | Snapshot, limits: IntakeLimits | None = None) -
     root = Path(tempfile.mkdtemp(prefix="rnngrade-sub-"))
     os.chmod(root, 0o755)
     modules: list[ModuleEntry] = []
+    clashes = Skips()
     for f in snap.files:
         if f.path.endswith(".py"):
-            _write_private(root, f)
+            try:
+                _write_private(root, f)
+            except OSError:  # a zip may hold both "a.py" and "a.py/b.py"
+                clashes.add("intake.path_conflict", f.path)
+                continue
             modules.append(ModuleEntry(module=_module_name(f.path), relpath=f.path))
         elif f.path.endswith(".ipynb"):
             entry = _notebook(f, limits, notices)
             if entry is not None:
                 modules.append(entry)
+    notices += clashes.notices()
     for dirpath, dirnames, _ in os.walk(root):
         for d in dirnames:
             os.chmod(Path(dirpath) / d, 0o755)

@@ -163,7 +163,9 @@ def take_snapshot(source: Path | str, limits: IntakeLimits | None = None) -> Sna
     if not stat.S_ISREG(info.st_mode):
         return Snapshot(source, "missing", notices=[Notice("intake.source_special", {"path": shown})])
     skips = Skips()
-    if source.name.endswith(".zip"):
+    if bad_name(source.name):
+        return Snapshot(source, "missing", notices=[Notice("intake.source_kind", {"path": shown})])
+    if source.name.lower().endswith(".zip"):
         data = read_file_at(None, str(source), source.name, limits.max_archive_bytes, skips)
         if data is None:
             return Snapshot(source, "missing", notices=skips.notices())
