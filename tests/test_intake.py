@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import SOLUTIONS, exercises_named, grade_official, statuses, write_submission
+from support import SOLUTIONS, exercises_named, grade_official, make_chain, remove_chain, statuses, write_submission
 
 from grader.api import grade
 from grader.quiz import SHEET_NAME
@@ -193,37 +193,16 @@ def test_a_huge_sparse_file_is_not_read(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------------ shape
-def _remove_chain(top: Path) -> None:
-    """Remove a chain of nested folders ``top/d/d/...`` without recursing (pytest's own
-    clean-up of old temp folders would hit the recursion limit)."""
-    i = 0
-    while top.exists():
-        for entry in os.scandir(top):
-            if entry.name != "d":
-                os.unlink(entry.path)
-        if (top / "d").exists():
-            os.rename(top / "d", top.parent / f"chain-{i}")
-        os.rmdir(top)
-        top, i = top.parent / f"chain-{i}", i + 1
-
-
 @pytest.fixture
 def deep_chain(tmp_path):
     """A submission with a folder chain 1,100 levels deep (removed again afterwards)."""
     root = write_submission(tmp_path / "sub", {"layers.py": (SOLUTIONS / "layers.py").read_text(),
                                                "a/b/helper.py": "X = 1\n"})
     try:
-        fd = os.open(root, os.O_RDONLY)
-        for _ in range(1100):  # os.makedirs itself recurses: build the chain one level at a time
-            os.mkdir("d", dir_fd=fd)
-            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd = inner
-        os.close(os.open("layers_deep.py", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
-        os.close(fd)
+        make_chain(root, 1100, leaf="layers_deep.py")
         yield root
     finally:
-        _remove_chain(root / "d")
+        remove_chain(root)
 
 
 def test_a_folder_1100_levels_deep_does_not_raise(deep_chain):
