@@ -34,6 +34,7 @@ import errno
 import os
 import platform
 import struct
+import sys
 
 # ---------------------------------------------------------------------- prctl
 _PR_CAPBSET_READ, _PR_CAPBSET_DROP = 23, 24
@@ -228,8 +229,13 @@ def apply(request):
     no_new_privs, seccomp where supported), ``strict`` (a Landlock that cannot be
     applied is a failure, not a weaker level). The answer lists ``failed`` steps;
     the caller must not run student code if any failed."""
+    report = {"landlock": 0, "seccomp": False, "failed": [], "uid": os.getuid(), "gid": os.getgid(),
+              "groups": len(os.getgroups()), "caps": None, "no_new_privs": False}
+    if not sys.platform.startswith("linux"):
+        if request.get("harden") or request.get("uids") or request.get("landlock"):
+            report["failed"].append(f"confinement is Linux-only ({sys.platform})")
+        return report
     libc = _libc()
-    report = {"landlock": 0, "seccomp": False, "failed": []}
     spec = request.get("landlock")
     if spec:
         report["landlock"] = landlock(libc, spec["read"], spec["write"])
@@ -261,7 +267,7 @@ def apply(request):
     try:
         eff, prm, inh, bnd = capabilities(libc)
         report["caps"] = {"effective": eff, "permitted": prm, "inheritable": inh, "bounding": bnd}
-    except OSError:
+    except (OSError, AttributeError):
         report["caps"] = None
     report["no_new_privs"] = _prctl(libc, _PR_GET_NO_NEW_PRIVS) == 1
     return report

@@ -131,12 +131,14 @@ def at_level(level: str) -> Isolation:
     every level; outside bubblewrap only if an unprivileged uid can run Python here
     (otherwise the level is not isolated, and official grading refuses it)."""
     root = os.geteuid() == 0
+    linux = sys.platform.startswith("linux")  # confine.py hardens Linux children only
     if level == "bubblewrap":
         return Isolation("bubblewrap", hides_files=True, drops_privileges=root)
     if level == "landlock":
         return Isolation("landlock", hides_files=True, drops_privileges=root and unprivileged_can_run_python())
     if level == "portable":
-        return Isolation("portable", hides_files=False, drops_privileges=root and unprivileged_can_run_python())
+        return Isolation("portable", hides_files=False, hardened=linux,
+                         drops_privileges=linux and root and unprivileged_can_run_python())
     raise ValueError(f"unknown isolation level {level!r}")
 
 
