@@ -90,7 +90,8 @@ def grade(
         notices=list(prepared.notices), fingerprint=prepared.fingerprint, files=prepared.files,
         graded_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), version=__version__,
     )
-    sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits, isolation)
+    sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits, isolation,
+                      strict=solutions is not None and not allow_unisolated)
     try:
         report = sandbox.start()
         _note_isolation(result, sandbox.isolation, allow_unisolated)

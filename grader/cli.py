@@ -50,7 +50,7 @@ def grade(submission: Path | None, solutions: Path | None, results_path: Path | 
     from . import paths
     from .api import grade as grade_submission
     from .report.terminal import summary
-    from .sandbox.isolation import IsolationRefused
+    from .sandbox.isolation import ConfinementError, IsolationRefused
 
     lang = lang or default_lang()
     try:
@@ -58,6 +58,10 @@ def grade(submission: Path | None, solutions: Path | None, results_path: Path | 
                                   allow_unisolated=allow_unisolated)
     except IsolationRefused as exc:
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        sys.exit(2)
+    except ConfinementError as exc:
+        click.echo(click.style(render(msg("isolation.confinement_failed", reason=str(exc)), lang), fg="red"),
+                   err=True)
         sys.exit(2)
     click.echo(summary(result, lang, verbose))
     if results_path:

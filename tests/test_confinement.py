@@ -316,3 +316,19 @@ def test_a_level_whose_child_would_keep_root_is_not_isolated(monkeypatch):
     assert at_level("bubblewrap").isolated  # bubblewrap builds its own readable tree
     with pytest.raises(iso.IsolationRefused):
         grade_official(SOLUTIONS, "relu", isolation=at_level("landlock"))
+
+
+def test_the_cli_stops_with_a_clear_message_when_confinement_fails(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from support import SOLUTIONS
+
+    from grader.cli import main
+
+    def refuse(isolation, report):
+        raise ConfinementError("no seccomp filter")
+
+    monkeypatch.setattr(iso, "check_confined", refuse)
+    run = CliRunner().invoke(main, ["grade", str(SOLUTIONS), "--solutions", str(SOLUTIONS), "--lang", "en",
+                                    "--results", str(tmp_path / "r.json")])
+    assert run.exit_code == 2 and "no student code was run (no seccomp filter)" in run.output
+    assert not (tmp_path / "r.json").exists()
