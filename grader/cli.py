@@ -422,8 +422,18 @@ def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path,
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
 def gradescope_run(root: Path | None, lang: str) -> None:
     from .deploy.gradescope import run
+    from .sandbox.isolation import ConfinementError, IsolationRefused
+    from .untrusted import clean
 
-    data = run(root, lang)
+    try:
+        data = run(root, lang)
+    except IsolationRefused as exc:  # an image where neither bubblewrap nor Landlock works: fail closed, say why
+        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        sys.exit(2)
+    except ConfinementError as exc:
+        click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
+                               fg="red"), err=True)
+        sys.exit(2)
     click.echo(f"score {data['score']} / {data['extra_data']['max_score']} "
                f"({data['extra_data']['isolation']}, student {data['extra_data']['student']})")
 
