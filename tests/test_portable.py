@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,17 @@ def test_the_cli_refuses_official_portable_grading_without_the_flag(tmp_path, mo
     assert json.loads((tmp_path / "r.json").read_text())["extra_data"]["isolated"] is False
     batch = runner.invoke(main, ["batch", str(tmp_path), "--solutions", str(SOLUTIONS), "--out", str(tmp_path / "o")])
     assert batch.exit_code == 2 and "--allow-unisolated" in batch.output and not (tmp_path / "o").exists()
+
+
+def test_gradescope_run_fails_closed_with_the_message_at_the_portable_level(tmp_path, monkeypatch):
+    monkeypatch.setattr("grader.api.probe", lambda: PORTABLE)
+    root = tmp_path / "autograder"
+    shutil.copytree(SOLUTIONS, root / "source" / "solutions")
+    (root / "submission").mkdir()
+    result = CliRunner().invoke(main, ["gradescope", "run", "--root", str(root), "--lang", "en"])
+    assert result.exit_code == 2 and "--allow-unisolated" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # a message, not a traceback
+    assert not (root / "results").exists()
 
 
 def test_isolated_levels_say_so(tmp_path):
