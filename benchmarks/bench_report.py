@@ -7,9 +7,13 @@ self-check, the reference solutions, the untouched stubs), then renders each
 report in both languages: the first render in this process (template compile
 included) and the median of ``--repeat`` further renders. Then, in ``--fresh``
 new processes, what one ``rnngrade grade --html`` pays on top of grading: importing
-the report code, rendering and writing the file (compiled templates come from
-jinja2's bytecode cache after the first run). Prints tables and checks the targets:
-the median fresh-process cost under 100 ms and every file under 1 MB.
+the report code, compiling the templates, rendering and writing the file. Compiled
+templates are kept in memory only: a bytecode cache on disk would be a file the
+grader loads code from in a folder a child could write (measured on 2 cores: the
+first render in a fresh process went from ~60 ms with jinja2's cache in /tmp to
+~140 ms; a batch worker compiles once, so warm renders are unchanged at ~40 ms).
+Prints tables and checks the targets: the median fresh-process cost under 200 ms and
+every file under 1 MB.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-RENDER_BUDGET_MS = 100.0
+RENDER_BUDGET_MS = 200.0
 SIZE_BUDGET_BYTES = 1_000_000
 
 

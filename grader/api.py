@@ -21,10 +21,10 @@ from .experiments import run_experiments
 from .quiz.grading import run_quiz
 from .reference import load_reference
 from .results import Result
-from .sandbox.isolation import Isolation
+from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
 from .specs import all_exercises, wanted_functions
-from .submission import Notice, prepare
+from .submission import Notice, Snapshot, prepare
 
 ASSIGNMENT = "rnn-lstm"
 
@@ -38,8 +38,25 @@ def student_seed(student: str, assignment: str = ASSIGNMENT) -> int:
 PUBLIC_SEED = student_seed("public")
 
 
+def load_stopped_notice(status: str, where: str) -> Notice:
+    """Where loading the submission stopped (a module or a notebook cell), and why."""
+    key = status if status in ("timeout", "crashed", "output_limit") else "other"
+    return Notice(f"load.stopped.{key}", {"where": where, "status": status})
+
+
+def _note_isolation(result: Result, isolation: Isolation, allow_unisolated: bool) -> None:
+    """Record the level the child actually ran at (Landlock may have failed in the
+    child); an official grade that is not isolated is refused or says so."""
+    result.isolation = isolation.level
+    result.isolated = isolation.isolated
+    if result.official and not isolation.isolated:
+        if not allow_unisolated:
+            raise IsolationRefused(isolation.level)
+        result.notices.append(Notice("isolation.not_isolated", {"level": isolation.level}))
+
+
 def grade(
-    submission: str | Path,
+    submission: str | Path | Snapshot,
     solutions: str | Path | None = None,
     student: str = "anonymous",
     public: str | Path | None = None,
@@ -47,14 +64,24 @@ def grade(
     limits: Limits | None = None,
     assignment: str = ASSIGNMENT,
     isolation: Isolation | None = None,
+    allow_unisolated: bool = False,
 ) -> Result:
-    """Grade ``submission`` (a .py file, a notebook or a folder).
+    """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
+    :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
 
     With ``solutions`` (a folder of reference modules) grading is official: value
     checks use inputs drawn from the student's seed and the reference's outputs.
     Without, only checks that need no reference run, plus the public cases stored
-    in ``public`` (default: the course folder's ``exercises/``, see :mod:`grader.course`)."""
+    in ``public`` (default: the course folder's ``exercises/``, see :mod:`grader.course`).
+
+    Official grading refuses to run where the child would not be isolated (the
+    portable level, see :mod:`grader.sandbox.isolation`) and raises
+    :class:`~grader.sandbox.isolation.IsolationRefused`, unless the instructor passes
+    ``allow_unisolated=True``; the result then says the grade is not isolated."""
     start = time.perf_counter()
+    isolation = isolation or probe()
+    if solutions is not None and not isolation.isolated and not allow_unisolated:
+        raise IsolationRefused(isolation.level)
     exercises = exercises if exercises is not None else all_exercises()
     reference = load_reference(solutions) if solutions is not None else None
     public_dir = Path(public or public_folder())
@@ -72,13 +99,16 @@ def grade(
     for name, version, declared in versions.outside_range(result.versions):
         result.notices.append(Notice("deploy.version_outside", {"name": name, "version": version,
                                                                 "range": declared}))
-    sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits, isolation)
+    sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits, isolation,
+                      strict=solutions is not None and not allow_unisolated)
     try:
         report = sandbox.start()
-        result.isolation = sandbox.isolation.level
+        _note_isolation(result, sandbox.isolation, allow_unisolated)
         result.load_status = report.status
         result.load_output = report.output
         result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]
+        if not report.ok and report.where:
+            result.notices.append(load_stopped_notice(report.status, report.where))
         seed = student_seed(student, assignment) if reference is not None else PUBLIC_SEED
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None)
         result.exercises = run_exercises(exercises, ctx, report.functions)
@@ -89,6 +119,6 @@ def grade(
         sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.
-    run_quiz(result, submission, solutions=solutions, public=public, exercises=exercises)
+    run_quiz(result, prepared.snapshot, solutions=solutions, public=public, exercises=exercises)
     result.seconds = time.perf_counter() - start
     return result

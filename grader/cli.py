@@ -46,7 +46,7 @@ def main() -> None:
     pass
 
 
-@main.command(help="Grade one submission (a .py file, a notebook or a folder; default: the course's "
+@main.command(help="Grade one submission (a .py file, a notebook, a .zip or a folder; default: the course's "
                    "exercises/). Without --solutions this is a self-check with public checks only; with it, "
                    "official grading against the reference on inputs drawn for --student.")
 @click.argument("submission", required=False, type=click.Path(path_type=Path))
@@ -70,11 +70,16 @@ def main() -> None:
               help="Also write results for GitHub Classroom's autograding reporter (see docs/ci.md); "
                    "inside GitHub Actions the base64 form is added to $GITHUB_OUTPUT as `result`.")
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks too.")
+@click.option("--allow-unisolated", is_flag=True,
+              help="Grade officially even where only the portable sandbox level exists (the child could then read "
+                   "the reference); the results say the grade is not isolated.")
 def grade(submission: Path | None, sample: bool, course_dir: Path | None, solutions: Path | None,
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
-          junit_path: Path | None, classroom_path: Path | None, verbose: bool) -> None:
+          junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool) -> None:
     from .api import grade as grade_submission
     from .report.terminal import summary
+    from .sandbox.isolation import ConfinementError, IsolationRefused
+    from .untrusted import clean
 
     lang = lang or default_lang()
     course = _course(course_dir)
@@ -87,8 +92,16 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     elif submission is None:
         _need(course, "folder")  # a self-check of the bundled stubs would grade nothing
         submission = course.exercises
-    result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
-                              public=course.exercises)
+    try:
+        result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
+                                  public=course.exercises, allow_unisolated=allow_unisolated)
+    except IsolationRefused as exc:
+        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        sys.exit(2)
+    except ConfinementError as exc:
+        click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
+                               fg="red"), err=True)
+        sys.exit(2)
     click.echo(summary(result, lang, verbose))
     if results_path:
         from .results.gradescope import write_results
@@ -174,14 +187,22 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
 @click.option("--student-timeout", type=float, default=600.0, show_default=True, metavar="SECONDS",
               help="Longest one student may take in all; beyond it that student's row says so.")
 @click.option("--dask", "dask_scheduler", default=None, metavar="ADDRESS",
-              help="Grade on a Dask cluster (scheduler address, or 'local'); needs rnngrade[dask] and a "
-                   "file system the workers share.")
+              help="Grade on a Dask cluster (scheduler address, or 'local'); needs rnngrade[dask]. Workers are "
+                   "sent each submission's snapshot; they must see the solutions folder at the same path.")
+@click.option("--allow-unisolated", is_flag=True,
+              help="Grade even where only the portable sandbox level exists (see `grade --help`).")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
-          roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None) -> None:
+          roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None,
+          allow_unisolated: bool) -> None:
     from .batch import BatchStopped, RosterError, grade_class, intake, read_roster
+    from .sandbox.isolation import IsolationRefused, probe
     from .untrusted import clean
 
     lang = lang or default_lang()
+    isolation = probe()
+    if not isolation.isolated and not allow_unisolated:  # said before the class folder is read
+        click.echo(click.style(render(msg("isolation.refused", level=isolation.level), lang), fg="red"), err=True)
+        sys.exit(2)
     try:
         roster = read_roster(roster_path, roster_id) if roster_path else None
     except RosterError as exc:
@@ -193,7 +214,10 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
                                show_eta=True) as bar:
             summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
                                   progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
-                                  student_timeout=student_timeout or None)
+                                  student_timeout=student_timeout or None, allow_unisolated=allow_unisolated)
+    except IsolationRefused as exc:
+        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        sys.exit(2)
     except (KeyboardInterrupt, BatchStopped) as exc:
         signum = exc.signum if isinstance(exc, BatchStopped) else signal.SIGINT
         graded = len(exc.summary.graded) if isinstance(exc, BatchStopped) else "?"
@@ -398,8 +422,18 @@ def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path,
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
 def gradescope_run(root: Path | None, lang: str) -> None:
     from .deploy.gradescope import run
+    from .sandbox.isolation import ConfinementError, IsolationRefused
+    from .untrusted import clean
 
-    data = run(root, lang)
+    try:
+        data = run(root, lang)
+    except IsolationRefused as exc:  # an image where neither bubblewrap nor Landlock works: fail closed, say why
+        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        sys.exit(2)
+    except ConfinementError as exc:
+        click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
+                               fg="red"), err=True)
+        sys.exit(2)
     click.echo(f"score {data['score']} / {data['extra_data']['max_score']} "
                f"({data['extra_data']['isolation']}, student {data['extra_data']['student']})")
 

@@ -1,16 +1,24 @@
 """Load trusted reference code (``solutions/``) into the parent process.
 
 Reference modules import each other by bare name (``from layers import ...``), like
-student modules do. They are imported with their folder first on ``sys.path``, and
-afterwards removed from ``sys.modules`` again so that loading several solution
-folders in one process (tests do) never mixes them up.
+student modules do. While a folder loads, a finder placed first on ``sys.meta_path``
+resolves its top-level modules by name (the folder is never put on ``sys.path``);
+afterwards they are removed from ``sys.modules`` again so that loading several
+solution folders in one process (tests do) never mixes them up.
+
+Modules are compiled from their source every time: no ``__pycache__`` file is read or
+written, so nothing another process left next to the reference (a stale or planted
+``.pyc`` whose timestamps match) can run in the grader.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
 import inspect
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,13 +27,47 @@ class ReferenceError_(Exception):
     """The solutions folder is missing or broken."""
 
 
+def source_module(name: str, path: Path) -> types.ModuleType:
+    """Execute the Python file ``path`` as a new module ``name``, compiled from source."""
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    exec(code, module.__dict__)
+    return module
+
+
+class _FolderFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Top-level modules of one folder, by bare name, compiled from source."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        if path is not None or "." in name:
+            return None
+        file = self.folder / f"{name}.py"
+        if not file.is_file():
+            return None
+        return importlib.util.spec_from_loader(name, self, origin=str(file))
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None  # the default module object
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        assert module.__spec__ is not None and module.__spec__.origin is not None
+        file = Path(module.__spec__.origin)
+        module.__file__ = str(file)
+        exec(compile(file.read_bytes(), str(file), "exec", dont_inherit=True), module.__dict__)
+
+
 def load_reference(folder: Path | str) -> dict[str, Callable]:
     """Every public function defined in the folder's top-level modules, by name."""
     folder = Path(folder).resolve()
     if not folder.is_dir():
         raise ReferenceError_(f"solutions folder not found: {folder}")
     before = set(sys.modules)
-    sys.path.insert(0, str(folder))
+    finder = _FolderFinder(folder)
+    sys.meta_path.insert(0, finder)
     functions: dict[str, Callable] = {}
     try:
         for path in sorted(folder.glob("*.py")):
@@ -38,7 +80,7 @@ def load_reference(folder: Path | str) -> dict[str, Callable]:
     except Exception as exc:
         raise ReferenceError_(f"cannot import the reference in {folder}: {exc!r}") from exc
     finally:
-        sys.path.remove(str(folder))
+        sys.meta_path.remove(finder)
         for name in set(sys.modules) - before:
             file = getattr(sys.modules[name], "__file__", None) or ""
             if file.startswith(str(folder)):

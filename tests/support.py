@@ -76,3 +76,42 @@ def failed_ids(result: Result) -> set[str]:
 
 def mistakes_of(result: Result) -> set[str]:
     return {m for c in result.checks for m in c.mistakes}
+
+
+def make_chain(root: Path, depth: int, leaf: str | None = None) -> None:
+    """Folders ``root/d/d/.../d`` ``depth`` levels deep (os.makedirs would recurse), with
+    an empty file ``leaf`` at the bottom."""
+    import os
+
+    fd = os.open(root, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    if leaf:
+        os.close(os.open(leaf, os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
+    os.close(fd)
+
+
+def remove_chain(root: Path) -> None:
+    """Remove what :func:`make_chain` made below ``root``, without recursing (pytest's
+    own clean-up of old temp folders would hit the recursion limit)."""
+    import os
+
+    fd, depth = os.open(root, os.O_RDONLY), 0
+    while True:
+        try:
+            inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        except FileNotFoundError:
+            break
+        os.close(fd)
+        fd, depth = inner, depth + 1
+    for _ in range(depth):
+        for name in os.listdir(fd):
+            os.unlink(name, dir_fd=fd)
+        parent = os.open("..", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        os.rmdir("d", dir_fd=parent)
+        fd = parent
+    os.close(fd)

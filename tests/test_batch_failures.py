@@ -29,7 +29,8 @@ NORMAL = ["alice", "bob", "carol", "dave"]
 LOG = Path(os.environ.get("TMPDIR", "/tmp")) / f"rnngrade-test-calls-{os.getpid()}"
 
 
-def misbehaving(student: str, path: str, solutions: str | None, lang: str) -> dict:
+def misbehaving(student: str, snapshot: object, solutions: str | None, lang: str,
+                allow_unisolated: bool = False) -> dict:
     """Grades instantly, or fails in the way the student's name says."""
     with open(LOG, "a") as f:
         f.write(student + "\n")

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import zipfile
 
 import pytest
 from support import SOLUTIONS, mutant
@@ -55,8 +56,8 @@ def hostile_class(tmp_path_factory):
         "sheet/layers.py": RELU,
         "sheet/quiz_answers.toml": "[answers]\nrnn_memory = " + "[" * 5000 + "]" * 5000 + "\nbp_param_count = "
                                    + "9" * 5000 + "\n" + "".join(f"[t{i}]\n" for i in range(3000)),
-        # an archive hand-in
-        "zipped.zip": "PK\x05\x06" + "\0" * 18,
+        # an archive with nothing in it
+        "hollow.zip": "PK\x05\x06" + "\0" * 18,
         # an LMS download: Canvas files of one student, a Moodle folder
         "smithjohn_123_456_layers.py": RELU, "smithjohn_123_457_quiz_answers.toml": "[answers]\n",
         "Zhang San_1001_assignsubmission_file_/layers.py": RELU,
@@ -68,8 +69,12 @@ def hostile_class(tmp_path_factory):
     bad = folder / os.fsdecode(b"bytes\xff\xfe")  # a folder name that is not UTF-8, holding one too
     bad.mkdir()
     (bad / os.fsdecode(b"m\xff.py")).write_text(RELU)
-    (folder / "link").symlink_to(folder / "normal1")  # not followed
-    os.mkfifo(folder / "fifo.py")  # not opened
+    with zipfile.ZipFile(folder / "zipped.zip", "w", zipfile.ZIP_DEFLATED) as z:  # an archive hand-in
+        z.writestr("zipped/layers.py", RELU)
+        z.writestr("zipped/quiz_answers.toml", (folder / "normal1" / "quiz_answers.toml").read_text())
+    normal["zipped"] = folder / "zipped.zip"
+    (folder / "link").symlink_to(folder / "normal1")  # a hand-in that is a link: a row, never followed
+    os.mkfifo(folder / "fifo.py")  # never opened
     out = root / "out"
     summary = grade_class(folder, out, solutions=SOLUTIONS, jobs=2, lang="en")
     return folder, out, summary, normal
@@ -79,9 +84,9 @@ def test_every_hand_in_has_a_row_and_a_report(hostile_class):
     folder, out, summary, _ = hostile_class
     entries = summary.intake.entries
     keys = [e.key for e in entries]
-    assert len(keys) == len(set(keys)) == 22
+    assert len(keys) == len(set(keys)) == 25
     assert sorted(summary.graded) == sorted(keys) and not summary.failed
-    assert {n for n, _ in summary.intake.ignored} == {"link", "fifo.py"}
+    assert summary.intake.ignored == []
     with Gradebook(out / "gradebook.sqlite") as book:
         rows = {r["student"]: r for r in book.students()}
     assert set(rows) == set(keys)
@@ -97,7 +102,15 @@ def test_every_hand_in_has_a_row_and_a_report(hostile_class):
     assert by_key["alice"].student == by_key["alice.py"].student == "alice"
     assert rows["Eve"]["student_id"] == "Eve" and rows["eve"]["student_id"] == "eve"
     assert "smithjohn_123" in keys and "Zhang San_1001" in keys
-    assert rows["zipped"]["status"] == "graded"  # TODO(lead): with sandbox's zip prepare(), check its score too
+    assert rows["zipped"]["status"] == "graded" and rows["zipped"]["score"] > 0  # read in memory and graded
+    # A link and a FIFO named like hand-ins: a row and a report that say so; the link's
+    # target (a normal student with points) is never read, the FIFO never opened.
+    for key, why in (("link", "is a symbolic link"), ("fifo", "is not a regular file"),
+                     ("hollow", "No Python code")):
+        assert rows[key]["status"] == "graded" and rows[key]["score"] == 0, key
+        output = json.loads((out / "results" / f"{file_name(key)}.json").read_text(encoding="utf-8"))["output"]
+        assert why in output, (key, output)
+    assert "not followed" in " ".join(summary.intake.notes["link"])
 
 
 def test_normal_students_score_as_when_graded_alone(hostile_class):

@@ -81,26 +81,65 @@ def test_names_that_are_not_utf8_or_hold_control_characters_become_printable_ids
         assert e.path.exists()  # the raw path still reaches the files
 
 
-def test_links_and_special_files_in_the_class_folder_are_not_hand_ins(tmp_path):
+def test_links_and_special_files_named_like_hand_ins_are_entries_never_followed(tmp_path):
+    # Named like a hand-in, a link or a FIFO is one: the student gets a row and a report
+    # saying it was not followed or opened (never silently dropped); anything else is ignored.
     folder = _files(tmp_path / "class", {"alice": None})
     (folder / "linked").symlink_to(folder / "alice")
     (folder / "linked.py").symlink_to("/etc/passwd")
     os.mkfifo(folder / "pipe.py")
+    os.mkfifo(folder / "pipe")
     (folder / "notes.txt").write_text("hi")
     found = intake(folder)
-    assert [e.key for e in found.entries] == ["alice"]
-    assert sorted(n for n, _ in found.ignored) == ["linked", "linked.py", "notes.txt", "pipe.py"]
+    by_key = {e.key: e for e in found.entries}
+    assert sorted(by_key) == ["alice", "linked", "linked.py", "pipe"]
+    assert by_key["linked"].path == folder / "linked" and by_key["linked.py"].student == "linked"
+    assert sorted(n for n, _ in found.ignored) == ["notes.txt", "pipe"]
+    assert "symbolic link (not followed)" in found.notes["linked"][0]
+    assert "not a regular file (not opened)" in found.notes["pipe"][0]
+    report = found.report_csv()
+    assert "not followed" in report and "not opened" in report
+    # What grading reads of them: nothing (the link's target is never read, the FIFO never opened).
+    from grader.submission import take_snapshot
+
+    for key, notice in (("linked", "intake.source_link"), ("linked.py", "intake.source_link"),
+                        ("pipe", "intake.source_special")):
+        snap = take_snapshot(by_key[key].path)
+        assert snap.kind == "missing" and not snap.files and [n.key for n in snap.notices] == [notice], key
 
 
-def test_zip_hand_ins_are_entries(tmp_path):
-    # TODO(lead): once sandbox's prepare() opens .zip hand-ins, extend this to grade one
-    # (tests/test_batch_hostile.py grades a zip hand-in already and only checks it has a row).
-    folder = _files(tmp_path / "class", {"carol.zip": "PK\x05\x06" + "\0" * 18, "dave": None})
+def test_a_link_to_a_folder_holding_one_archive_is_not_followed(tmp_path):
+    outside = _files(tmp_path / "outside", {})
+    (outside / "only.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    folder = _files(tmp_path / "class", {"alice": None})
+    (folder / "mallory").symlink_to(outside, target_is_directory=True)
+    by_key = {e.key: e for e in discover(folder)}
+    assert by_key["mallory"].path == folder / "mallory"  # not the archive behind the link
+
+
+def test_zip_hand_ins_are_entries_and_graded(tmp_path):
+    import zipfile
+
+    from support import grade_official
+
+    relu = "import numpy as np\n\ndef relu_forward(x):\n    return np.maximum(0, x), x\n"
+    folder = _files(tmp_path / "class", {"dave": None, "erin": None})
+    with zipfile.ZipFile(folder / "carol.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("carol/layers.py", relu)  # a zipped folder: its top folder is removed
     (folder / "dave" / "layers.py").unlink()
-    (folder / "dave" / "dave.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    with zipfile.ZipFile(folder / "dave" / "dave.zip", "w") as z:
+        z.writestr("layers.py", relu)
+    (folder / "erin" / "layers.py").write_text(relu)
     entries = {e.key: e for e in discover(folder)}
     assert entries["carol"].path.name == "carol.zip"
     assert entries["dave"].path.name == "dave.zip"  # a folder around one archive is that archive
+    # Graded through the intake (zips read in memory): the same code scores the same
+    # whether zipped, zipped in a folder, or handed in as a folder.
+    scores = {key: grade_official(entries[key].path, "relu", student="s") for key in ("carol", "dave", "erin")}
+    assert scores["erin"].score > 0
+    for key in ("carol", "dave"):
+        assert scores[key].files == ["layers.py"], key
+        assert scores[key].score == scores["erin"].score, key
 
 
 # ------------------------------------------------------------------ LMS downloads
@@ -146,8 +185,9 @@ def test_moodle_download_folders_and_files(tmp_path):
 
 
 def test_staging_reads_regular_files_only_and_caps_their_size(tmp_path):
-    from grader.submission import MAX_FILE_BYTES
+    from grader.submission import IntakeLimits
 
+    MAX_FILE_BYTES = IntakeLimits().max_file_bytes
     folder = _files(tmp_path / "class", {"smithjohn_123_456_layers.py": CODE})
     (folder / "smithjohn_123_457_big.py").write_bytes(b"#" * (MAX_FILE_BYTES + 10))
     entry = intake(folder, staging=tmp_path / "staging").entries[0]

@@ -15,7 +15,10 @@ import pytest
 from grader.similarity import compare_class
 from grader.similarity.render import csv_text, render_html, to_json
 from grader.similarity.sources import read_submission
-from grader.submission import MAX_FILE_BYTES, MAX_FILES
+from grader.submission import IntakeLimits
+
+MAX_FILE_BYTES = IntakeLimits().max_file_bytes
+MAX_FILES = IntakeLimits().max_files
 
 GOOD = '''
 import numpy as np
@@ -48,7 +51,7 @@ def test_binary_huge_and_undecodable_files_get_a_note(tmp_path):
     (tmp_path / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\ns = '\xe9t\xe9'\n")
     (tmp_path / "broken_utf8.py").write_bytes(b"s = '\xff\xfe\xfa'\n")
     text = read_submission(tmp_path)
-    assert sorted(n.key for n in text.notes) == ["similarity.note.binary", "similarity.note.too_large"]
+    assert sorted(n.key for n in text.notes) == ["intake.too_large", "similarity.note.binary"]  # the intake's own notice
     by_label = {s.label: s.text for s in text.sources}
     assert "été" in by_label["latin.py"]
     assert "\ufffd" in by_label["broken_utf8.py"]
@@ -67,8 +70,10 @@ def test_links_fifos_and_folders_out_of_the_class_are_never_followed(tmp_path):
     text = read_submission(student)
     assert time.monotonic() - t0 < 5
     assert text.sources == []
-    assert sorted(n.key for n in text.notes) == ["similarity.note.link", "similarity.note.not_regular"]
-    assert notes_of(tmp_path / "class" / "s2") == ["similarity.note.link"]
+    # Read through the grader's intake: its notices say what was skipped and why.
+    assert sorted(n.key for n in text.notes) == ["intake.link", "intake.special"]
+    assert text.notes[0].params["count"] + text.notes[1].params["count"] == 3  # two links, one FIFO
+    assert notes_of(tmp_path / "class" / "s2") == ["intake.source_link"]
     result = compare_class(tmp_path / "class", functions=["lstm_step_forward"])
     assert "do-not-show" not in render_html(result, "en")
 
@@ -143,7 +148,7 @@ def test_too_many_files_are_capped(tmp_path):
         (tmp_path / f"m{i:04d}.py").write_text(f"X{i} = {i}\n")
     text = read_submission(tmp_path)
     assert len(text.sources) == MAX_FILES
-    assert [n.key for n in text.notes] == ["similarity.note.too_many_files"]
+    assert [n.key for n in text.notes] == ["intake.too_many_files"]
 
 
 def test_names_files_and_code_from_students_are_escaped_in_every_output(tmp_path):

@@ -31,8 +31,11 @@ def test_notebook_with_magics_is_graded_without_a_kernel(tmp_path):
     path.write_text(_notebook(cells))
     result = grade_official(path, "relu", "sigmoid", "affine")
     assert result.score == result.max_score
-    dropped = [n for n in result.notices if n.key == "submission.magic_dropped"]
-    assert len(dropped) == 3
+    # One notice per notebook names how many IPython lines were dropped, with examples.
+    [dropped] = [n for n in result.notices if n.key == "notebook.magic_dropped"]
+    assert dropped.params["count"] == 3
+    for line in ("%matplotlib inline", "!pip install nothing", "%%timeit"):
+        assert line in dropped.params["lines"]
 
 
 def test_error_in_one_cell_does_not_stop_later_cells(tmp_path):
@@ -76,7 +79,7 @@ def test_snapshot_ignores_caches_and_virtualenvs(tmp_path):
     prepared = prepare(root)
     try:
         assert [m.relpath for m in prepared.modules] == ["layers.py"]
-        assert len(prepared.fingerprint) == 12
+        assert len(prepared.fingerprint) == 16
     finally:
         prepared.cleanup()
 

@@ -146,7 +146,7 @@ def poisoned(graded):
     r = copy.deepcopy(graded)
     r.student = "stu" + HOSTILE
     r.files.append(HOSTILE + ".py")
-    r.notices.append(Notice("submission.unreadable", {"file": HOSTILE, "error": HOSTILE}))
+    r.notices.append(Notice("intake.unreadable", {"count": 1, "files": HOSTILE}))
     r.load_errors.append({"kind": "error", "where": HOSTILE, "type": "E", "message": HOSTILE, "module": "m"})
     for c in r.checks:
         c.output = HOSTILE

@@ -3,11 +3,15 @@
 A class folder holds one hand-in per student: a folder, a ``.py`` file, a notebook or
 a ``.zip`` archive named by the student, or the files of an LMS download (Canvas,
 Moodle); a roster maps hand-ins to student ids (:mod:`.intake`, :mod:`.roster`).
-Submissions are graded by a local pool of processes that knows which student each
-one is grading (:mod:`.pool`) or, with ``dask=``, by a Dask cluster. The parent alone
-writes the gradebook (one transaction per student) and every report, so a crash
-loses nothing already graded and a re-run skips submissions whose content, grader
-and reports are unchanged.
+Each hand-in is read once, by the parent, into its snapshot
+(:func:`grader.submission.take_snapshot`: no link followed, regular files only, caps);
+its fingerprint decides whether it must be graded again, and workers grade that
+snapshot, never the class folder. Snapshots are taken as workers become free, so
+memory stays bounded by the number of workers. Submissions are graded by a local
+pool of processes that knows which student each one is grading (:mod:`.pool`) or,
+with ``dask=``, by a Dask cluster. The parent alone writes the gradebook (one
+transaction per student) and every report, so a crash loses nothing already graded
+and a re-run skips submissions whose content, grader and reports are unchanged.
 
 One student's failure of any kind never stops or corrupts the others: a grader
 exception, a grading process killed (the OOM killer) or broken, a student taking
@@ -22,11 +26,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import itertools
 import json
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +40,8 @@ from .. import __version__
 from ..fileio import write_atomic
 from ..gradebook import Gradebook, Record
 from ..gradebook.status import RowStatus
-from ..submission import Notice, fingerprint
+from ..sandbox.isolation import IsolationRefused, probe
+from ..submission import Notice, Snapshot, take_snapshot
 from ..untrusted import clean
 from .intake import Entry, Intake, file_name, intake, stage
 from .pool import DIED, ERROR, OK, TIMEOUT, Outcome, WorkerPool
@@ -79,15 +85,17 @@ def grader_key(solutions: Path | None) -> str:
     return digest.hexdigest()[:12]
 
 
-def _grade_one(student: str, path: str, solutions: str | None, lang: str) -> dict:
-    """Runs in a worker (a local process or a Dask worker): grade one submission and
-    return everything to store. The parent alone writes files, so workers on other
-    machines need to read the submissions and solutions, never to write."""
+def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: str,
+               allow_unisolated: bool = False) -> dict:
+    """Runs in a worker (a local process or a Dask worker): grade one submission from
+    the snapshot the parent took and return everything to store. The parent alone
+    reads the class folder and writes files, so workers on other machines need to
+    read the solutions, never the submissions, and never write."""
     from ..api import grade
     from ..report.html import render_html
     from ..results.gradescope import to_gradescope
 
-    result = grade(path, solutions=solutions, student=student)
+    result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated)
     data = to_gradescope(result, lang)
     return {"student": student, "fingerprint": result.fingerprint, "score": data["score"],
             "max_score": data["extra_data"]["max_score"], "load_status": result.load_status,
@@ -181,6 +189,7 @@ def grade_class(
     roster_id: str | None = None,
     student_timeout: float | None = STUDENT_SECONDS,
     grade_one: Callable[..., dict] | None = None,
+    allow_unisolated: bool = False,
 ) -> BatchSummary:
     """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
     ``intake.csv``).
@@ -190,15 +199,22 @@ def grade_class(
     seconds one student may take in all (None: no limit). ``dask`` runs the grading on
     a Dask cluster instead of local processes: a scheduler address
     (``tcp://host:8786``) or ``"local"`` for a local cluster of ``jobs`` workers; workers
-    must see ``folder``, ``out/intake`` and ``solutions`` at the same paths (a shared
-    file system); only this process writes ``out``. ``grade_one`` replaces the function
-    that grades one submission in a worker (for tests and extensions; same signature
-    as :func:`_grade_one`).
+    must see ``solutions`` at the same path (they are sent the snapshots, never read
+    the class folder); only this process reads ``folder`` and writes ``out``.
+    ``grade_one`` replaces the function that grades one submission in a worker (for
+    tests and extensions; same signature as :func:`_grade_one`).
 
     Raises :class:`BatchStopped` on SIGTERM and lets KeyboardInterrupt through, both
-    after stopping every worker; :class:`RosterError` for an unreadable roster."""
+    after stopping every worker; :class:`RosterError` for an unreadable roster;
+    :class:`~grader.sandbox.isolation.IsolationRefused`, before anything is graded,
+    for official grading where the child would not be isolated, unless
+    ``allow_unisolated`` (each result then says the grade is not isolated)."""
     out = Path(out)
     solutions = Path(solutions).resolve() if solutions is not None else None
+    if solutions is not None and not allow_unisolated:
+        isolation = probe()
+        if not isolation.isolated:
+            raise IsolationRefused(isolation.level)
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster, roster_id)
     key = grader_key(solutions)
@@ -213,31 +229,37 @@ def grade_class(
             book.set_roster(found.roster.kind, found.roster.columns, found.roster.stored(),
                             {"implicit": found.roster.implicit})
         recorder = _Recorder(book, key, out, summary, lang, solutions is not None, progress)
-        todo: list[Entry] = []
         for entry in found.entries:
             remarks = stage(entry)
             if remarks:
                 found.notes.setdefault(entry.key, []).extend(remarks)
-            fp = fingerprint(entry.path)
-            recorder.fingerprints[entry.key] = fp
-            reports_exist = all(p.is_file() for p in recorder.paths(entry))
-            if not force and reports_exist and book.is_current(entry.key, fp, key):
-                summary.skipped.append(entry.key)
-                recorder._tell(entry.key, "skipped")
-            else:
-                todo.append(entry)
         if any(found.notes.values()):
             write_atomic(out / "intake.csv", found.report_csv())
-        by_key = {e.key: e for e in todo}
-        sol = str(solutions) if solutions else None
-        tasks = [(e.key, (e.student, str(e.path), sol, lang)) for e in todo]
+        by_key = {e.key: e for e in found.entries}
+        extra = (str(solutions) if solutions else None, lang, allow_unisolated)
+        tasks = _to_grade(found.entries, book, recorder, force, extra)
         if dask:
-            if todo:
-                _run_dask(tasks, by_key, recorder, target, jobs or os.cpu_count() or 1, dask)
+            _run_dask(tasks, by_key, recorder, target, jobs or os.cpu_count() or 1, dask)
             return summary
         pool = WorkerPool(jobs or os.cpu_count() or 1, target, student_timeout)
         pool.run(tasks, lambda k, outcome: recorder.outcome(by_key[k], outcome, student_timeout))
     return summary
+
+
+def _to_grade(entries: list[Entry], book: Gradebook, recorder: _Recorder, force: bool,
+              extra: tuple) -> Iterator[tuple[str, tuple]]:
+    """The tasks ``(key, (student, snapshot, *extra))`` of the entries to grade, each
+    snapshot taken when the pool asks for the next task (so only those being graded
+    are held in memory); unchanged entries whose reports exist are skipped."""
+    for entry in entries:
+        snap = take_snapshot(entry.path)
+        recorder.fingerprints[entry.key] = snap.fingerprint
+        reports_exist = all(p.is_file() for p in recorder.paths(entry))
+        if not force and reports_exist and book.is_current(entry.key, snap.fingerprint, recorder.key):
+            recorder.summary.skipped.append(entry.key)
+            recorder._tell(entry.key, "skipped")
+        else:
+            yield entry.key, (entry.student, snap, *extra)
 
 
 class _stop_on_sigterm:
@@ -261,21 +283,36 @@ class _stop_on_sigterm:
             signal.signal(signal.SIGTERM, self.previous)
 
 
-def _run_dask(tasks: list[tuple[str, tuple]], by_key: dict[str, Entry], recorder: _Recorder,
+def _run_dask(tasks: Iterator[tuple[str, tuple]], by_key: dict[str, Entry], recorder: _Recorder,
               target: Callable[..., dict], jobs: int, scheduler: str) -> None:
-    """The same batch on a Dask cluster (optional extra ``rnngrade[dask]``)."""
+    """The same batch on a Dask cluster (optional extra ``rnngrade[dask]``), at most
+    two submissions per worker in flight (each carries its snapshot)."""
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise RuntimeError("--dask needs the optional extra: pip install 'rnngrade[dask]'") from exc
+    first = next(tasks, None)
+    if first is None:
+        return
     cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) \
         if scheduler == "local" else None
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            futures = {client.submit(target, *args, pure=False): key for key, args in tasks}
-            for future in dask_completed(list(futures)):
-                entry = by_key[futures[future]]
+            window = 2 * max(jobs, len(client.scheduler_info().get("workers", {})))
+            keys: dict = {}
+            pending = dask_completed()
+
+            def submit(task: tuple[str, tuple]) -> None:
+                future = client.submit(target, *task[1], pure=False)
+                keys[future] = task[0]
+                pending.add(future)
+
+            submit(first)
+            for task in itertools.islice(tasks, window - 1):
+                submit(task)
+            for future in pending:
+                entry = by_key[keys.pop(future)]
                 try:
                     rec = future.result()
                 except Exception as exc:  # noqa: BLE001 - a grader bug, or a worker lost: that student's row
@@ -284,6 +321,8 @@ def _run_dask(tasks: list[tuple[str, tuple]], by_key: dict[str, Entry], recorder
                                                     detail=f"{type(exc).__name__}: {clean(str(exc))[:300]}"), None)
                 else:
                     recorder.graded(entry, rec)
+                for task in itertools.islice(tasks, 1):
+                    submit(task)
     finally:
         if cluster is not None:
             cluster.close()

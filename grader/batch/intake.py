@@ -3,7 +3,10 @@
 A hand-in is one of:
 
 * a sub-folder, a ``.py`` file, a ``.ipynb`` notebook or a ``.zip`` archive, named by the
-  student (opening an archive is :func:`grader.submission.prepare`'s job, not ours);
+  student (reading it, an archive included, is :func:`grader.submission.take_snapshot`'s
+  job, not ours); a symbolic link, or a special file (a FIFO, a socket) named like a
+  ``.py``, ``.ipynb`` or ``.zip`` hand-in, is one too: it is never followed or opened,
+  and its row and report say so, so that student does not silently vanish;
 * files named the way Canvas's "Download Submissions" names them,
   ``lastfirst_12345_67890_layers.py`` (``lastfirst_LATE_12345_...`` when late): 12345 is
   the student's Canvas user id, and all files of one user are one hand-in;
@@ -13,7 +16,8 @@ A hand-in is one of:
   one hand-in (an ``onlinetext`` part is noted, not graded).
 
 Hidden names, tool folders (``__pycache__``, ``.git``, ...) and other files are not
-hand-ins; the intake report lists what it ignored.
+hand-ins; the intake report lists what it ignored, and notes each hand-in that is a
+link or a special file.
 
 **Ids.** A hand-in is graded as the student a roster maps it to (:mod:`.roster`: by the
 LMS's user id, or by the hand-in's name), else under its own name (the folder name,
@@ -49,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..fileio import write_atomic
-from ..submission import MAX_FILE_BYTES, MAX_FILES, SKIP_DIRS
+from ..submission import SKIP_DIRS, IntakeLimits
 from ..untrusted import clean
 from .roster import CANVAS, MOODLE, Roster, RosterStudent
 
@@ -98,7 +102,7 @@ class _HandIn:
 
     @property
     def source(self) -> str:
-        return ", ".join(clean(p.name) + ("/" if p.is_dir() else "") for p in self.paths)
+        return ", ".join(clean(p.name) + ("/" if _real_dir(p) else "") for p in self.paths)
 
 
 @dataclass
@@ -211,7 +215,10 @@ def _single_archive(h: _HandIn) -> bool:
 
 
 def _only_archive(folder: Path) -> Path | None:
-    """A folder whose one visible entry is a ``.zip`` (an LMS's folder around an archive)."""
+    """A folder whose one visible entry is a ``.zip`` (an LMS's folder around an archive);
+    never a link to one (a link is not followed)."""
+    if not _real_dir(folder):
+        return None
     try:
         items = [p for p in folder.iterdir() if not p.name.startswith(".")]
     except OSError:
@@ -219,6 +226,14 @@ def _only_archive(folder: Path) -> Path | None:
     if len(items) == 1 and items[0].suffix.lower() == ".zip" and _regular(items[0]):
         return items[0]
     return None
+
+
+def _real_dir(path: Path) -> bool:
+    """A folder, not a link to one (a link in the class folder is never followed)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _regular(path: Path) -> bool:
@@ -245,7 +260,16 @@ def _scan(folder: Path) -> tuple[list[_HandIn], list[tuple[str, str]]]:
             continue
         is_dir, is_file = stat.S_ISDIR(mode), stat.S_ISREG(mode)
         if not (is_dir or is_file):
-            ignored.append((name, "a link or a special file (not followed)"))
+            # Named like a hand-in: graded (the snapshot never follows or opens it), so the
+            # student gets a row and a report saying why nothing was read.
+            link = stat.S_ISLNK(mode)
+            what = "a symbolic link (not followed)" if link else "not a regular file (not opened)"
+            if path.suffix.lower() in CODE_SUFFIXES:
+                plain.append(_HandIn(clean(path.stem), path.suffix.lower(), [path], notes=[f"{name}: {what}"]))
+            elif link:
+                plain.append(_HandIn(name, "folder", [path], notes=[f"{name}: {what}"]))
+            else:
+                ignored.append((name, what))
             continue
         moodle = _MOODLE.match(name)
         canvas = _CANVAS.match(name) if is_file else None
@@ -302,8 +326,9 @@ def _match(h: _HandIn, roster: Roster) -> RosterStudent | None:
 def stage(entry: Entry) -> list[str]:
     """Copy an LMS hand-in's files into ``entry.path`` under the student's own file
     names (the answer sheet as ``quiz_answers.toml``), replacing what an earlier run
-    staged. Regular files only, never through a link, at most ``MAX_FILE_BYTES`` each
-    and ``MAX_FILES`` in all; returns remarks about what was left out."""
+    staged. Regular files only, never through a link, within the intake's caps
+    (:class:`~grader.submission.IntakeLimits`: bytes per file, files in all); returns
+    remarks about what was left out."""
     if not entry.stage:
         return []
     remarks: list[str] = []
@@ -312,14 +337,15 @@ def stage(entry: Entry) -> list[str]:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     written: set[str] = set()
+    limits = IntakeLimits()
     # A later upload (a higher Canvas submission id) wins a clash of file names.
-    for source, name, _order in sorted(entry.stage, key=lambda t: t[2], reverse=True)[:MAX_FILES]:
+    for source, name, _order in sorted(entry.stage, key=lambda t: t[2], reverse=True)[:limits.max_files]:
         name = _student_file_name(clean(name))
         if name in written:
             remarks.append(f"{clean(source.name)}: an older copy of {name} (not graded)")
             continue
         try:
-            data = _read_regular(source)
+            data = _read_regular(source, limits.cap(name))
         except OSError as exc:
             remarks.append(f"{clean(source.name)}: {clean(exc.strerror or str(exc))}")
             continue
@@ -338,14 +364,14 @@ def _student_file_name(name: str) -> str:
     return name
 
 
-def _read_regular(path: Path) -> bytes:
+def _read_regular(path: Path, cap: int) -> bytes:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise OSError(0, "not a regular file")
-        data = f.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise OSError(0, f"larger than {MAX_FILE_BYTES >> 10} KB")
+        data = f.read(cap + 1)
+    if len(data) > cap:
+        raise OSError(0, f"larger than {cap >> 10} KB")
     return data
 
 

@@ -73,18 +73,22 @@ class WorkerPool:
     # ------------------------------------------------------------------ running
     def run(self, tasks: Iterable[tuple[str, tuple]], done: Callable[[str, Outcome], None]) -> None:
         """Run every ``(key, args)`` task; ``done(key, outcome)`` is called in this
-        process as each finishes, in completion order. Exceptions from ``done`` and
-        interrupts (KeyboardInterrupt, SystemExit) stop the pool and propagate."""
-        pending = list(tasks)
-        pending.reverse()  # pop() from the end keeps the given order
+        process as each finishes, in completion order. ``tasks`` is consumed lazily, one
+        task as a worker becomes free (with one read ahead), so a generator that builds
+        large arguments holds at most ``jobs + 1`` of them. Exceptions from ``done`` or
+        ``tasks`` and interrupts (KeyboardInterrupt, SystemExit) stop the pool and
+        propagate."""
+        source = iter(tasks)
         _become_subreaper()
         try:
-            while pending or any(w.task is not None for w in self._workers):
-                while pending:
+            task = next(source, None)
+            while task is not None or any(w.task is not None for w in self._workers):
+                while task is not None:
                     worker = self._idle()
                     if worker is None:
                         break
-                    self._start(worker, pending.pop())
+                    self._start(worker, task)
+                    task = next(source, None)
                 self._wait_once(done)
         finally:
             self.close()

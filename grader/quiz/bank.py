@@ -13,7 +13,6 @@ is never evaluated.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import math
 import re
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..reference import source_module
 from .model import (
     CHOICE_TYPES,
     MULTIPLE,
@@ -140,11 +140,8 @@ def _load_formulas(path: Path, problems: list[str]) -> dict[str, Callable[..., A
     """The public functions of the key's ``formulas.py`` (trusted instructor code)."""
     if not path.is_file():
         return {}
-    spec = importlib.util.spec_from_file_location("_rnngrade_quiz_formulas", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        module = source_module("_rnngrade_quiz_formulas", path)  # from source: no __pycache__ read
     except Exception as exc:  # instructor code: report, do not crash
         problems.append(f"{FORMULAS_FILE}: cannot import: {exc!r}")
         return {}

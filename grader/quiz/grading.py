@@ -29,7 +29,7 @@ from ..checks.engine import Exercise, ExerciseResult
 from ..checks.model import FAILED, PASSED, CheckResult
 from ..course import public_folder
 from ..i18n import Message, msg
-from ..submission import Notice
+from ..submission import Notice, Snapshot, take_snapshot
 from ..untrusted import clean
 from . import QUIZ_EXERCISE, SHEET_NAME
 from .answers import EMPTY, MALFORMED, Answer, canonical_number, digest, numbers_text, parse_answer
@@ -285,13 +285,16 @@ def wants_quiz(exercises: list[Exercise] | None) -> bool:
     return {e.name for e in all_exercises()} <= {e.name for e in exercises}
 
 
-def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None = None,
+def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None = None,
              public: Path | str | None = None, exercises: list[Exercise] | None = None,
              now: _dt.datetime | None = None) -> None:
     """The quiz stage of :func:`grader.api.grade`: adds the quiz's exercise result and
     the sheet's notices to ``result``. Needs no sandbox; never raises: a bad sheet costs
     only its own questions, and should the quiz stage itself fail (a grader bug), the
-    quiz becomes one failed item saying so while the code part keeps its grade."""
+    quiz becomes one failed item saying so while the code part keeps its grade.
+
+    The sheet is read from the submission's snapshot (the one its code was graded
+    from); a path is snapshotted here."""
     result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
     if not wants_quiz(exercises):
         return
@@ -311,7 +314,7 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
         result.exercises.append(er)
 
 
-def _run_quiz(result: Any, submission: Path | str, solutions: Path | str | None, public: Path | str | None,
+def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None, public: Path | str | None,
               now: _dt.datetime | None, stage: dict[str, float]) -> None:
     official = solutions is not None
     folder = Path(solutions) / "quiz" if official else Path(public or public_folder()) / "quiz"
@@ -323,11 +326,13 @@ def _run_quiz(result: Any, submission: Path | str, solutions: Path | str | None,
         result.exercises.append(_bank_error(exc))
         return
     stage["points"] = sum(q.points for q in bank.questions) if official else 0.0
-    submission = Path(submission).resolve()
-    by_key = official and submission == Path(solutions).resolve()  # the reference answers with the key
-    path, notices = find_sheet(submission)
-    if path is not None:
-        sheet = read_sheet(path, bank.ids(), display=clean(path.relative_to(submission).as_posix()))
+    snapshot = submission if isinstance(submission, Snapshot) else take_snapshot(submission)
+    # The reference itself answers with the key (validate grades it). Only a folder
+    # actually read counts: a link to the solutions is never followed, nor rewarded.
+    by_key = official and snapshot.kind == "folder" and snapshot.source.resolve() == Path(solutions).resolve()
+    found, notices = find_sheet(snapshot)
+    if found is not None:
+        sheet = read_sheet(Path(found.path), bank.ids(), display=found.path, data=found.data)
     elif not official and not by_key:
         # A self-check of code alone (the quiz not started): say so, do not count it.
         result.notices.extend([*notices, Notice("quiz.sheet.not_started", {"name": SHEET_NAME})])

@@ -1,6 +1,8 @@
 """The answer sheet: ``quiz_answers.toml`` in the submission (format in ``docs/quiz.md``).
 
-Reading is done by the trusted parent and is defensive: regular files only (no
+Grading reads the sheet from the submission's snapshot (:mod:`grader.submission`
+never follows a link and caps sizes), not from the live folder. Reading from disk
+(``rnngrade quiz``, the student's own sheet) is defensive too: regular files only (no
 symlinks, so a sheet cannot point the grader at another file), a size cap, safe TOML
 parsing. A sheet that is not valid TOML as a whole is read again line by line, so a
 typo on one line costs only the question on that line. Problems are returned as
@@ -27,7 +29,7 @@ from typing import Any
 
 from ..fileio import write_atomic
 from ..i18n import Message, msg, render
-from ..submission import SKIP_DIRS, Notice
+from ..submission import Notice, Snapshot, SnapshotFile
 from ..untrusted import clean
 from . import SHEET_NAME, toml_out
 from .answers import numbers_text
@@ -62,28 +64,18 @@ class Sheet:
             self.unlisted += 1
 
 
-def find_sheet(submission: Path) -> tuple[Path | None, list[Notice]]:
-    """The sheet of a submission folder: ``quiz_answers.toml`` at its top, else the
-    shallowest one in a sub-folder (at most ``MAX_DEPTH`` deep)."""
-    if not submission.is_dir():
+def find_sheet(snapshot: Snapshot) -> tuple[SnapshotFile | None, list[Notice]]:
+    """The sheet of a submission, from its snapshot (never the live folder):
+    ``quiz_answers.toml`` at its top, else the shallowest one in a sub-folder (at
+    most ``MAX_DEPTH`` deep)."""
+    if snapshot.kind not in ("folder", "zip"):
         return None, []
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(submission):
-        depth = len(Path(dirpath).relative_to(submission).parts)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")
-                             and depth < MAX_DEPTH)
-        if SHEET_NAME in filenames:
-            found.append(Path(dirpath) / SHEET_NAME)
-    found.sort(key=lambda p: (len(p.relative_to(submission).parts), str(p)))
+    found = [f for f in snapshot.named(SHEET_NAME) if f.depth <= MAX_DEPTH]
     notices = []
     if len(found) > 1:
-        notices.append(Notice("quiz.sheet.several", {"used": _rel(found[0], submission),
-                                                     "others": ", ".join(_rel(p, submission) for p in found[1:])}))
+        notices.append(Notice("quiz.sheet.several", {"used": found[0].path,
+                                                     "others": ", ".join(f.path for f in found[1:])}))
     return (found[0] if found else None), notices
-
-
-def _rel(path: Path, base: Path) -> str:
-    return clean(path.relative_to(base).as_posix())
 
 
 def parse_toml(text: str) -> tuple[dict[str, Any] | None, Message | str | None]:
@@ -102,11 +94,14 @@ def parse_toml(text: str) -> tuple[dict[str, Any] | None, Message | str | None]:
         return None, msg("quiz.sheet.why.too_big")
 
 
-def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME) -> Sheet:
-    """Read a sheet; never raises for bad content (see the module docstring)."""
+def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME, data: bytes | None = None) -> Sheet:
+    """Read a sheet; never raises for bad content (see the module docstring).
+
+    Grading passes the sheet's bytes from the snapshot as ``data`` (``path`` is then
+    only its name); ``rnngrade quiz`` reads the student's own sheet from disk."""
     sheet = Sheet(path)
     display = clean(display)
-    text = _read_text(path, display, sheet.notices)
+    text = _read_text(path, display, sheet.notices) if data is None else _decode(data, display, sheet.notices)
     if text is None:
         return sheet
     data, why = parse_toml(text)
@@ -160,6 +155,13 @@ def _read_text(path: Path, display: str, notices: list[Notice]) -> str | None:
             data = f.read(MAX_BYTES + 1)
     except OSError as exc:
         notices.append(Notice("quiz.sheet.unreadable", {"file": display, "error": clean(exc.strerror or str(exc))}))
+        return None
+    return _decode(data, display, notices)
+
+
+def _decode(data: bytes, display: str, notices: list[Notice]) -> str | None:
+    if len(data) > MAX_BYTES:
+        notices.append(Notice("quiz.sheet.too_large", {"file": display, "limit_kb": MAX_BYTES >> 10}))
         return None
     try:
         return data.decode("utf-8-sig")

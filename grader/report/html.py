@@ -98,26 +98,20 @@ def _code_words(result: Result) -> frozenset[str]:
     return frozenset(w for w in words if w and len(w) >= 2)
 
 
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between runs (jinja2's per-user temp folder), so a
-    ``rnngrade grade --html`` does not compile the templates every time."""
-    try:
-        return jinja2.FileSystemBytecodeCache()
-    except (OSError, RuntimeError):  # no safe private folder: compile each time
-        return None
-
-
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    """The template environment, once per process. Compiled templates are kept in
+    memory only (jinja2's own cache; a batch worker compiles once): never a bytecode
+    cache on disk, since a file the grader loads code from must not lie where a child
+    could write it (a pickle in the shared temp folder would run in the grader)."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(package_data.templates())),
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=None,
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env
 
 
 def _svg_module() -> Any:

@@ -23,6 +23,7 @@ class Result:
     load_status: str = "loaded"
     load_output: str = ""
     isolation: str = ""
+    isolated: bool = False  # the child ran in an isolated sandbox (see grader.sandbox.isolation)
     fingerprint: str = ""
     files: list[str] = field(default_factory=list)
     graded_at: str = ""

@@ -75,6 +75,7 @@ def to_gradescope(result: Result, lang: str) -> dict:
             "assignment": result.assignment,
             "official": result.official,
             "isolation": result.isolation,
+            "isolated": result.isolated,
             "fingerprint": result.fingerprint,
             "files": result.files,
             "grader_version": result.version,

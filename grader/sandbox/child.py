@@ -1,11 +1,14 @@
 """The harness that runs *inside* the sandbox, in the untrusted child process.
 
 It is started as ``python -I -B child.py`` and must stay self-contained: it imports
-only the standard library and numpy, never the ``grader`` package, so nothing of
-the grader (checks, expected values, reference code) is loaded next to student code.
+only the standard library, numpy and two standalone modules shipped next to it
+(``wire.py``, the wire-format limits shared with the parent, and ``confine.py``,
+Landlock, leaving root and seccomp), never the ``grader`` package, so nothing of the
+grader (checks, expected values, reference code) is loaded next to student code.
 
-Its job is small: apply resource limits, load the submission's modules and notebook
-cells, then serve calls ("call ``affine_forward`` with these arrays") until stdin
+Its job is small: apply resource limits and confine itself, load the submission's
+modules and notebook cells (telling the parent where it is, so a hang can be
+located), then serve calls ("call ``affine_forward`` with these arrays") until stdin
 closes. It never compares, scores or judges anything; whatever it sends back is
 decoded and validated by the parent, which treats it as untrusted input.
 
@@ -29,7 +32,6 @@ os.dup2(_devnull, 0)
 os.close(_devnull)
 
 import builtins  # noqa: E402
-import ctypes  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402,F401  (pre-import common modules before privileges drop)
 import resource  # noqa: E402
@@ -41,7 +43,24 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-_MAX_TRACEBACK = 4000
+
+def _sibling(name):
+    """A standalone module shipped next to this file (bubblewrap binds it there).
+
+    Loaded by path: ``python -I`` does not put this folder on ``sys.path``, and student
+    code must not be able to import the harness's helpers by a plain name."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location("_rnngrade_" + name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+W = _sibling("wire")  # wire-format limits, shared with the parent
+C = _sibling("confine")  # Landlock, dropping root, seccomp
+_MAX_TRACEBACK = W.MAX_ERROR_FIELD
 _handles: dict = {}
 _next_handle = [1]
 _student_files: set = set()
@@ -105,31 +124,33 @@ def _keep(obj):
     hid = _next_handle[0]
     _next_handle[0] += 1
     _handles[hid] = obj
-    return {"h": hid, "type": type(obj).__name__[:60]}
+    return {"h": hid, "type": type(obj).__name__[: W.MAX_TYPE_NAME]}
 
 
 def _encode(v, arrays, depth=0):
     """Turn a student's return value into wire form. Plain arrays and numbers travel;
-    anything else stays here behind a handle."""
-    if depth > 6:
-        return _keep(v)
+    anything else, and anything beyond the wire limits, stays here behind a handle."""
     if v is None or isinstance(v, (bool, str)):
-        return v if not isinstance(v, str) else v[:200]
+        return v if not isinstance(v, str) else v[: W.MAX_STRING]
     if isinstance(v, (int, float, complex, np.generic, np.ndarray)):
+        if len(arrays) >= W.MAX_ARRAYS:
+            return _keep(v)
         try:
             arr = np.array(v, copy=True)
             arr = np.array(arr.view(np.ndarray), order="C", copy=True)
         except Exception:
             return _keep(v)
-        if arr.dtype.kind not in "biufc" or arr.dtype.fields is not None:
+        if arr.dtype.kind not in "biufc" or arr.dtype.fields is not None or arr.ndim > W.MAX_NDIM:
             return _keep(v)
         arrays.append(arr)
         return {"a": len(arrays) - 1}
-    if type(v) in (list, tuple) and len(v) <= 64:
+    if depth >= W.MAX_DEPTH:  # its items would lie deeper than the parent accepts
+        return _keep(v)
+    if type(v) in (list, tuple) and len(v) <= W.MAX_SEQUENCE:
         key = "l" if type(v) is list else "t"
         return {key: [_encode(x, arrays, depth + 1) for x in v]}
-    if type(v) is dict and len(v) <= 64 and all(type(k) is str for k in v):
-        return {"d": {k[:100]: _encode(x, arrays, depth + 1) for k, x in v.items()}}
+    if type(v) is dict and len(v) <= W.MAX_DICT and all(type(k) is str for k in v):
+        return {"d": {k[: W.MAX_KEY]: _encode(x, arrays, depth + 1) for k, x in v.items()}}
     return _keep(v)
 
 
@@ -160,8 +181,8 @@ def _error_info(exc):
         kind = "exit"
     return {
         "kind": kind,
-        "type": type(exc).__name__[:80],
-        "message": str(exc)[:500] if not isinstance(exc, SystemExit) else repr(exc.code)[:100],
+        "type": type(exc).__name__[: W.MAX_TYPE_NAME],
+        "message": str(exc)[: W.MAX_MESSAGE] if not isinstance(exc, SystemExit) else repr(exc.code)[: W.MAX_STRING],
         "traceback": _student_traceback(exc),
     }
 
@@ -185,68 +206,15 @@ def _apply_limits(limits):
             pass
 
 
-# Landlock (Linux >= 5.13): the kernel confines this process's file access to a few
-# folders, and (ABI >= 4) forbids TCP, (ABI >= 6) signals to processes outside it.
-_SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446  # same on x86_64 and arm64
-_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
-_FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 14, 1 << 15
-_FS_FILE_ONLY = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
-
-
-class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
-
-
-class _PathBeneath(ctypes.Structure):
-    _pack_ = 1
-    _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-
-def _landlock(read_paths, write_paths):
-    """Confine this process; returns the Landlock ABI applied, or 0 if unavailable."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        abi = libc.syscall(_SYS_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    except (OSError, AttributeError):
-        return 0
-    if abi < 1:
-        return 0
-    handled = (1 << 13) - 1
-    if abi >= 2:
-        handled |= 1 << 13  # REFER
-    if abi >= 3:
-        handled |= _FS_TRUNCATE
-    if abi >= 5:
-        handled |= _FS_IOCTL_DEV
-    attr = _RulesetAttr(handled, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
-    size = 24 if abi >= 6 else (16 if abi >= 4 else 8)
-    ruleset = libc.syscall(_SYS_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
-    if ruleset < 0:
-        return 0
-    readable = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
-    rules = [(p, readable) for p in read_paths] + [(p, handled) for p in write_paths]
-    for path, access in rules:
-        try:
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-        except OSError:
-            continue
-        if not os.path.isdir(path):
-            access &= _FS_FILE_ONLY
-        rule = _PathBeneath(access, fd)
-        libc.syscall(_SYS_ADD_RULE, ruleset, 1, ctypes.byref(rule), ctypes.c_uint32(0))
-        os.close(fd)
-    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, required by landlock_restrict_self
-    ok = libc.syscall(_SYS_RESTRICT, ruleset, ctypes.c_uint32(0)) == 0
-    os.close(ruleset)
-    return abi if ok else 0
-
-
-def _drop_privileges(uid):
-    if uid is None or os.getuid() != 0:
-        return
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
+def _confine(header):
+    """Limits, then confinement (see confine.py), before any student code runs. The
+    parent learns what was achieved in a frame the student cannot forge (nothing of
+    theirs has run yet); if a requested step failed, this process stops here."""
+    _apply_limits(header.get("limits", {}))
+    report = C.apply(header.get("confine") or {})
+    _write_frame(dict(report, status="confined"), [])
+    if report["failed"]:
+        os._exit(3)
 
 
 def _load_module(entry):
@@ -271,6 +239,7 @@ def _load_module(entry):
     for cell in sources:
         filename = cell["label"] if cell["source"] is not None else path
         _student_files.add(filename)
+        _report_progress(cell["label"])
         try:
             if cell["source"] is None:
                 with open(path, "rb") as f:
@@ -292,6 +261,12 @@ def _load_module(entry):
             if isinstance(exc, KeyboardInterrupt):
                 break
     return mod, report
+
+
+def _report_progress(where):
+    """Tell the parent which module or notebook cell starts loading now, so that a
+    load that hangs or crashes is reported with the place it happened."""
+    _write_frame({"status": "loading", "where": str(where)[: W.MAX_WHERE]}, [])
 
 
 def _is_stub(fn):
@@ -361,23 +336,17 @@ def _call(fn, call, arrays):
         "status": "ok",
         "value": value,
         "seconds": elapsed,
-        "warnings": [str(w.message)[:200] for w in caught[:5]],
+        "warnings": [str(w.message)[: W.MAX_WARNING_CHARS] for w in caught[: W.MAX_WARNINGS]],
     }
     if call.get("return_args"):
-        header["args_after"] = [_encode(a, out_arrays, 1) for a in args]
+        header["args_after"] = [_encode(a, out_arrays, 1) for a in args[: W.MAX_ARGS_AFTER]]
     return header, out_arrays
 
 
 def main():
     header, _ = _read_frame()
     assert header["op"] == "load"
-    _apply_limits(header.get("limits", {}))
-    confine = header.get("landlock")
-    landlock_abi = _landlock(confine["read"], confine["write"]) if confine else 0
-    _drop_privileges(header.get("uid"))
-    # Say how this process is confined before any student code runs, so the
-    # student cannot forge the answer.
-    _write_frame({"status": "confined", "landlock": landlock_abi}, [])
+    _confine(header)
     submission_root = header.get("root")
     if submission_root and submission_root not in sys.path:
         sys.path.append(submission_root)  # appended: the standard library wins

@@ -1,22 +1,29 @@
 """How the child process is confined: probe the strongest level this machine offers.
 
-Levels, strongest first (see ``shared/sandbox.md``):
+Levels, strongest first (the threat model and guarantees are in docs/security.md):
 
 ``bubblewrap``
     New PID, network, IPC and UTS namespaces; read-only system folders; only the
     Python installation, the harness and the submission are visible; private
-    ``/tmp`` and work folder; the child drops to an unprivileged uid when started as
-    root. The reference solutions and hidden tests are simply not in its file system.
+    ``/tmp`` and work folder. The reference solutions and hidden tests are simply
+    not in its file system.
 ``landlock``
     Where bubblewrap cannot run (Docker's default seccomp profile, Ubuntu >= 23.10
     runners) but the kernel has Landlock (Linux >= 5.13): the child confines itself
     before loading student code, so it can read only the Python installation, the
-    system folders and the submission, write only its work folder, open no TCP
-    connection (Landlock ABI >= 4) and signal no process outside itself (ABI >= 6).
+    system folders and the submission, write only its work folder (no device nodes,
+    FIFOs or sockets there), open no TCP connection (Landlock ABI >= 4) and signal no
+    process outside itself (ABI >= 6).
 ``portable``
     A plain subprocess with resource limits, a new session and a scrubbed
-    environment. It cannot hide files from a child running as the same user, so
-    official grading should use bubblewrap; the report states the level.
+    environment. It cannot hide files from a child running as the same user, so it
+    is not *isolated*: official grading refuses it unless explicitly allowed.
+
+At every level the child hardens itself first (``confine.py``): started as root it
+becomes an unprivileged uid with no capability left (outside bubblewrap only when an
+unprivileged uid can read the Python installation), sets no_new_privs and installs a
+seccomp filter (no sockets, io_uring, ptrace, namespaces). The parent checks what the
+child reports and fails closed.
 
 The probe result is cached per process; ``RNNGRADE_ISOLATION=landlock`` or
 ``=portable`` forces a weaker level (useful where bubblewrap exists but is broken).
@@ -24,32 +31,115 @@ The probe result is cached per process; ``RNNGRADE_ISOLATION=landlock`` or
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-SANDBOX_UID = 65534  # "nobody"
+# The unprivileged id a child started as root becomes: one per grading process (its
+# pid above a base no real account uses), so concurrent children of a batch can
+# neither signal nor trace each other nor share RLIMIT_NPROC; "nobody" where a user
+# namespace does not map such ids.
+SANDBOX_UID_BASE = 2_100_000_000
+NOBODY = 65534
 HARNESS_IN_SANDBOX = "/rnngrade/child.py"
+# Standalone modules child.py loads from its own folder; bound next to it.
+HARNESS_SIBLINGS = ("wire.py", "confine.py")
 SUBMISSION_IN_SANDBOX = "/rnngrade/submission"
 WORKDIR_IN_SANDBOX = "/rnngrade/work"
 
 
 @dataclass(frozen=True)
 class Isolation:
-    level: str  # "bubblewrap" or "portable"
+    level: str  # "bubblewrap", "landlock" or "portable"
     hides_files: bool
-    drops_privileges: bool
+    drops_privileges: bool  # started as root, the child becomes an unprivileged uid
+    hardened: bool = True  # as root no capability left; no_new_privs; seccomp (see confine.py)
 
     @property
     def description_key(self) -> str:
         return f"isolation.{self.level}"
+
+    @property
+    def isolated(self) -> bool:
+        """Good enough for official grading: the child cannot read the reference or
+        write where the grader reads, and holds no root privilege."""
+        return self.level != "portable" and self.hardened and (self.drops_privileges or os.geteuid() != 0)
+
+
+class IsolationRefused(RuntimeError):
+    """Official grading was asked for where the child would not be isolated."""
+
+    def __init__(self, level: str) -> None:
+        super().__init__(f"official grading needs an isolated sandbox (bubblewrap or Landlock), "
+                         f"but this machine offers only the {level} level")
+        self.level = level
+
+
+class ConfinementError(RuntimeError):
+    """The child could not confine itself as asked; it ran no student code."""
+
+
+def sandbox_uids() -> list[int]:
+    """Unprivileged ids for a child started as root, the preferred one first."""
+    return [SANDBOX_UID_BASE + os.getpid(), NOBODY]
+
+
+@functools.lru_cache(maxsize=1)
+def seccomp_supported() -> bool:
+    """Does the child install its seccomp filter here (see confine.py)?"""
+    import platform
+
+    return sys.platform.startswith("linux") and platform.machine() in ("x86_64", "aarch64", "arm64")
+
+
+def unreachable_for_others() -> Path | None:
+    """The first folder of the interpreter, its libraries or the harness that an
+    unprivileged uid cannot enter or read (None: all can be)."""
+    for path in [*_python_roots(), Path(__file__).parent]:
+        try:
+            if not path.stat().st_mode & stat.S_IROTH:
+                return path
+            for folder in [path, *path.parents]:
+                if not folder.stat().st_mode & stat.S_IXOTH:
+                    return folder
+        except OSError:
+            return path
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def unprivileged_can_run_python() -> bool:
+    """Can an unprivileged uid reach the interpreter, its libraries and the harness?
+    (A Python installed under a private folder such as /root, mode 0700, cannot be
+    used once the child leaves root outside bubblewrap, which builds its own tree.)"""
+    return unreachable_for_others() is None
+
+
+def at_level(level: str) -> Isolation:
+    """The isolation this machine gives at ``level`` (what :func:`probe` would return
+    if that level were the strongest). Started as root, the child leaves root at
+    every level; outside bubblewrap only if an unprivileged uid can run Python here
+    (otherwise the level is not isolated, and official grading refuses it)."""
+    root = os.geteuid() == 0
+    linux = sys.platform.startswith("linux")  # confine.py hardens Linux children only
+    if level == "bubblewrap":
+        return Isolation("bubblewrap", hides_files=True, drops_privileges=root)
+    if level == "landlock":
+        return Isolation("landlock", hides_files=True, drops_privileges=root and unprivileged_can_run_python())
+    if level == "portable":
+        return Isolation("portable", hides_files=False, hardened=linux,
+                         drops_privileges=linux and root and unprivileged_can_run_python())
+    raise ValueError(f"unknown isolation level {level!r}")
 
 
 def _python_roots() -> list[Path]:
@@ -79,11 +169,19 @@ _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "loca
 
 
 def bubblewrap_command(harness: Path, submission: Path, workdir: Path, resp_fd: int) -> list[str]:
-    """The bwrap command line that runs the harness on a submission."""
+    """The bwrap command line that runs the harness on a submission.
+
+    Started as root, the harness keeps only the capabilities it needs to leave root
+    (set uid and gid, shrink the bounding set); confine.py then drops those too."""
     cmd = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--die-with-parent", "--new-session",
+    ]
+    if os.geteuid() == 0:
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                "--cap-add", "CAP_SETPCAP"]
+    cmd += [
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--perms", "0755", "--dir", "/etc",
     ]
@@ -106,6 +204,10 @@ def bubblewrap_command(harness: Path, submission: Path, workdir: Path, resp_fd: 
     cmd += [
         "--perms", "0755", "--dir", "/rnngrade",
         "--ro-bind", str(harness), HARNESS_IN_SANDBOX,
+    ]
+    for name in HARNESS_SIBLINGS:
+        cmd += ["--ro-bind", str(harness.with_name(name)), f"{Path(HARNESS_IN_SANDBOX).parent}/{name}"]
+    cmd += [
         "--ro-bind", str(submission), SUBMISSION_IN_SANDBOX,
         "--bind", str(workdir), WORKDIR_IN_SANDBOX,
         "--chdir", WORKDIR_IN_SANDBOX,
@@ -152,18 +254,65 @@ def probe() -> Isolation:
         except (OSError, subprocess.TimeoutExpired):
             ok = False
         if ok:
-            return Isolation("bubblewrap", hides_files=True, drops_privileges=os.getuid() == 0)
+            return at_level("bubblewrap")
     if forced == "bubblewrap":
         raise RuntimeError("RNNGRADE_ISOLATION=bubblewrap, but bubblewrap does not work here")
     if forced != "portable" and landlock_abi() >= 1:
-        return Isolation("landlock", hides_files=True, drops_privileges=False)
+        return at_level("landlock")
     if forced == "landlock":
         raise RuntimeError("RNNGRADE_ISOLATION=landlock, but this kernel has no Landlock")
-    return Isolation("portable", hides_files=False, drops_privileges=False)
+    return at_level("portable")
 
 
-def child_environment() -> dict[str, str]:
-    """A scrubbed environment for the child: nothing of the grader's leaks in."""
+def confine_request(isolation: Isolation, strict: bool, submission: str, workdir: str) -> dict[str, Any]:
+    """What the child must do to itself before loading student code (see confine.py):
+    which uids to become when root, whether to harden, the Landlock rules."""
+    request: dict[str, Any] = {
+        "uids": sandbox_uids() if isolation.drops_privileges and os.geteuid() == 0 else [],
+        "harden": isolation.hardened,
+        "strict": strict,
+    }
+    if isolation.level == "landlock":
+        request["landlock"] = {"read": [str(p) for p in landlock_readable()] + [submission], "write": [workdir]}
+    return request
+
+
+def check_confined(isolation: Isolation, report: dict[str, Any]) -> Isolation:
+    """Check the child's report of how it confined itself, sent before any student
+    code ran (so it cannot be forged). Returns the level actually in force: a
+    Landlock the kernel refused means the portable level. Raises
+    :class:`ConfinementError` if a requested protection is missing (fail closed), and
+    :class:`IsolationRefused` if a strict child could not apply Landlock."""
+    failed = report.get("failed")
+    if not isinstance(failed, list) or failed:
+        if failed == ["landlock"]:
+            raise IsolationRefused("portable")
+        raise ConfinementError(f"the sandboxed child could not confine itself: {str(failed)[:300]}")
+    problems = []
+    root = os.geteuid() == 0
+    caps = report.get("caps")
+    if root and (isolation.drops_privileges or isolation.hardened):
+        if not isinstance(caps, dict) or any(caps.get(k) != 0 for k in ("effective", "permitted", "inheritable",
+                                                                        "bounding")):
+            problems.append("capabilities left")
+    if root and isolation.drops_privileges:
+        if report.get("uid") not in sandbox_uids() or report.get("gid") not in sandbox_uids() or report.get("groups"):
+            problems.append("still root")
+    if isolation.hardened and report.get("no_new_privs") is not True:
+        problems.append("no_new_privs not set")
+    if isolation.hardened and seccomp_supported() and report.get("seccomp") is not True:
+        problems.append("no seccomp filter")
+    if problems:
+        raise ConfinementError("the sandboxed child is not confined as asked: " + ", ".join(problems))
+    if isolation.level == "landlock" and not report.get("landlock"):
+        return dataclasses.replace(isolation, level="portable", hides_files=False)
+    return isolation
+
+
+def child_environment(home: str | None = None) -> dict[str, str]:
+    """A scrubbed environment for the child: nothing of the grader's leaks in. ``home``
+    (its work folder) becomes HOME and TMPDIR, so caches and temporary files a
+    library writes stay in the one folder the child may write and that is removed."""
     env = {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -176,4 +325,6 @@ def child_environment() -> dict[str, str]:
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if key in os.environ:
             env[key] = os.environ[key]
+    if home:
+        env["HOME"] = env["TMPDIR"] = home
     return env

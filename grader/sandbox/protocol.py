@@ -7,7 +7,8 @@ element count matches the declared byte count, and a size cap. Arrays are rebuil
 with ``np.frombuffer`` and copied, so the parent only ever holds plain ndarrays it
 decoded itself. Nothing is ever unpickled.
 
-The format itself is described in :mod:`grader.sandbox.child`.
+The format itself is described in :mod:`grader.sandbox.child`; its limits (depth,
+sizes, counts) are in :mod:`grader.sandbox.wire`, which the child imports too.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..untrusted import clean
+from . import wire as W
+from .wire import MAX_ARRAYS, MAX_DEPTH, MAX_HEADER_BYTES, MAX_NDIM
 
-MAX_HEADER_BYTES = 1 << 20
-MAX_DEPTH = 8
-MAX_ARRAYS = 256
-MAX_NDIM = 8
 _DTYPE_RE = re.compile(r"^[<>|=][biufc][0-9]{1,2}$")
 
 
@@ -130,7 +129,7 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
     if v is None or isinstance(v, (bool, int, float)):
         return v
     if isinstance(v, str):
-        return clean(v[:200])
+        return clean(v[: W.MAX_STRING])
     if isinstance(v, dict) and len(v) <= 2:
         if "a" in v:
             i = v["a"]
@@ -140,15 +139,17 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
         if "h" in v:
             if type(v["h"]) is not int:
                 raise ProtocolError("bad handle")
-            return Handle(v["h"], clean(str(v.get("type", "object"))[:60]), generation)
+            return Handle(
+                v["h"], clean(str(v.get("type", "object"))[: W.MAX_TYPE_NAME]), generation
+            )
         for key, kind in (("l", list), ("t", tuple)):
             if key in v:
-                if not isinstance(v[key], list) or len(v[key]) > 64:
+                if not isinstance(v[key], list) or len(v[key]) > W.MAX_SEQUENCE:
                     raise ProtocolError("bad sequence")
                 return kind(decode_value(x, arrays, generation, depth + 1) for x in v[key])
-        if "d" in v and isinstance(v["d"], dict) and len(v["d"]) <= 64:
+        if "d" in v and isinstance(v["d"], dict) and len(v["d"]) <= W.MAX_DICT:
             return {
-                clean(str(k)[:100]): decode_value(x, arrays, generation, depth + 1)
+                clean(str(k)[: W.MAX_KEY]): decode_value(x, arrays, generation, depth + 1)
                 for k, x in v["d"].items()
             }
     raise ProtocolError("unknown value form")

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..untrusted import clean
 from . import isolation as iso
+from . import wire as W
 from .protocol import FrameReader, Handle, ProtocolError, decode_value, encode_frame, encode_value
 
 HARNESS = Path(__file__).with_name("child.py")
@@ -45,6 +46,8 @@ class Limits:
     output_kill_bytes: int = 16 << 20  # more than this in total kills the child
     frame_bytes: int = 64 << 20  # largest answer accepted
     max_restarts: int = 8
+    open_files: int = 64  # file descriptors of the child (RLIMIT_NOFILE)
+    processes: int = 64  # processes and threads of the child's uid (RLIMIT_NPROC)
 
 
 @dataclass
@@ -91,6 +94,7 @@ class LoadReport:
     modules: list[dict] = field(default_factory=list)
     functions: dict[str, list[str]] = field(default_factory=dict)
     output: str = ""
+    where: str = ""  # when loading failed: the module or notebook cell that was loading
 
 
 def _set_subreaper() -> None:
@@ -131,7 +135,11 @@ class Sandbox:
     """One untrusted child serving one submission.
 
     ``root`` is a private copy of the submission, ``modules`` what to load from it
-    and ``wanted`` the function names the grader will call.
+    and ``wanted`` the function names the grader will call. :meth:`start` raises
+    :class:`~grader.sandbox.isolation.ConfinementError` if the child could not
+    confine itself as ``isolation`` says (it then ran no student code), and with
+    ``strict`` :class:`~grader.sandbox.isolation.IsolationRefused` rather than run
+    at a weaker level than asked.
     """
 
     def __init__(
@@ -141,8 +149,10 @@ class Sandbox:
         wanted: list[str],
         limits: Limits | None = None,
         isolation: iso.Isolation | None = None,
+        strict: bool = False,
     ) -> None:
         self.root = Path(root)
+        self.strict = strict  # never run weaker than ``isolation`` (a Landlock that fails stops the child)
         self.modules = modules
         self.wanted = wanted
         self.limits = limits or Limits()
@@ -202,7 +212,7 @@ class Sandbox:
             stderr=subprocess.PIPE,
             pass_fds=(resp_w,),
             cwd=self._workdir,
-            env=iso.child_environment(),
+            env=iso.child_environment(None if bwrap else self._workdir),
             start_new_session=True,
             close_fds=True,
         )
@@ -231,37 +241,34 @@ class Sandbox:
             "root": root_in_child,
             "modules": entries,
             "wanted": self.wanted,
-            "uid": iso.SANDBOX_UID if (bwrap and self.isolation.drops_privileges) else None,
+            "confine": self._confine_request(root_in_child),
             "limits": {
                 "memory_bytes": L.memory_bytes,
                 "cpu_seconds": L.cpu_seconds,
                 "file_bytes": L.file_bytes,
-                "open_files": 64,
-                "processes": 64,
+                "open_files": L.open_files,
+                "processes": L.processes,
             },
         }
-        if self.isolation.level == "landlock":
-            header["landlock"] = {
-                "read": [str(p) for p in iso.landlock_readable()] + [root_in_child],
-                "write": [self._workdir],
-            }
         # First frame: how the child is confined, sent before any student code ran.
+        deadline = time.monotonic() + L.load_seconds
         status, frame, output = self._exchange(encode_frame(header, []), L.load_seconds)
-        if status == "ok" and frame is not None and frame.header.get("status") == "confined":
-            abi = frame.header.get("landlock")
-            self.landlock_abi = abi if type(abi) is int else 0
-            if self.isolation.level == "landlock" and not self.landlock_abi:
-                self.isolation = iso.Isolation("portable", hides_files=False, drops_privileges=False)
-            status, frame, more = self._exchange(b"", L.load_seconds)
-            output += more
+        where = ""
+        if status == "ok" and frame is not None:
+            if frame.header.get("status") != "confined":
+                status = "protocol"
+            else:
+                self._check_confined(frame.header)
+                status, frame, more, where = self._await_loaded(deadline)
+                output += more
         if status != "ok" or frame is None:
             self._kill()
-            return LoadReport(ok=False, status=status, output=output)
+            return LoadReport(ok=False, status=status, output=output, where=where)
         h = frame.header
         try:
-            modules = [self._clean_module_report(m) for m in h.get("modules", [])][:200]
+            modules = [self._clean_module_report(m) for m in h.get("modules", [])[: W.MAX_MODULES]]
             functions = {
-                str(k): [clean(str(p)[:300]) for p in v][:10]
+                str(k): [clean(str(p)[: W.MAX_WHERE]) for p in v][: W.MAX_DEFINITIONS]
                 for k, v in dict(h.get("functions", {})).items()
                 if k in self.wanted
             }
@@ -270,13 +277,43 @@ class Sandbox:
             return LoadReport(ok=False, status="protocol", output=output)
         return LoadReport(ok=True, status="loaded", modules=modules, functions=functions, output=output)
 
+    def _confine_request(self, root_in_child: str) -> dict[str, Any]:
+        """What the child must do to itself before loading student code (confine.py)."""
+        assert self._workdir is not None
+        return iso.confine_request(self.isolation, self.strict, root_in_child, self._workdir)
+
+    def _check_confined(self, h: dict) -> None:
+        """Check the child's report of its confinement (fails closed, see
+        :func:`~grader.sandbox.isolation.check_confined`); note the Landlock ABI."""
+        try:
+            self.isolation = iso.check_confined(self.isolation, h)
+        except (iso.ConfinementError, iso.IsolationRefused):
+            self._kill()
+            raise
+        abi = h.get("landlock")
+        self.landlock_abi = abi if type(abi) is int else 0
+
+    def _await_loaded(self, deadline: float) -> tuple[str, Any, str, str]:
+        """Wait for the load report. Before each module or notebook cell the child says
+        where it is, so a load that hangs or crashes can name the cell that did it.
+
+        Returns (status, frame or None, output, the last place loading started)."""
+        where, output = "", ""
+        while True:
+            status, frame, more = self._exchange(b"", max(deadline - time.monotonic(), 0.0))
+            output += more
+            if status != "ok" or frame is None or frame.header.get("status") != "loading":
+                return status, frame, output, where
+            where = clean(str(frame.header.get("where", ""))[: W.MAX_WHERE])
+
     @staticmethod
     def _clean_module_report(m: Any) -> dict:
         errors = []
-        for e in m.get("errors", [])[:20]:
-            errors.append({k: (clean(str(e.get(k))[:4000]) if e.get(k) is not None else None)
+        for e in m.get("errors", [])[: W.MAX_MODULE_ERRORS]:
+            errors.append({k: (clean(str(e.get(k))[: W.MAX_ERROR_FIELD]) if e.get(k) is not None else None)
                            for k in ("kind", "type", "message", "traceback", "where", "line")})
-        return {"module": clean(str(m.get("module"))[:200]), "path": clean(str(m.get("path"))[:300]),
+        return {"module": clean(str(m.get("module"))[: W.MAX_WHERE]),
+                "path": clean(str(m.get("path"))[: W.MAX_WHERE]),
                 "errors": errors}
 
     def close(self) -> None:
@@ -470,15 +507,17 @@ class Sandbox:
                 after = None
                 if "args_after" in h:
                     after = [decode_value(a, frame.arrays, self.generation)
-                             for a in list(h["args_after"])[:32]]
-                warns = [clean(str(w)[:200]) for w in list(h.get("warnings", []))[:5]]
+                             for a in list(h["args_after"])[: W.MAX_ARGS_AFTER]]
+                warns = [clean(str(w)[: W.MAX_WARNING_CHARS])
+                         for w in list(h.get("warnings", []))[: W.MAX_WARNINGS]]
                 return CallOutcome("ok", value=value, output=output, args_after=after,
                                    warnings=warns, seconds=elapsed)
             if status == "missing":
                 return CallOutcome("missing", output=output, seconds=elapsed)
             if status == "error":
                 err = h.get("error") or {}
-                err = {k: clean(str(err.get(k, ""))[:4000]) for k in ("kind", "type", "message", "traceback")}
+                err = {k: clean(str(err.get(k, ""))[: W.MAX_ERROR_FIELD])
+                       for k in ("kind", "type", "message", "traceback")}
                 kind = "not_implemented" if err["kind"] == "not_implemented" else "error"
                 return CallOutcome(kind, error=err, output=output, seconds=elapsed)
         except (ProtocolError, TypeError, AttributeError):

@@ -22,7 +22,9 @@ batch`` takes); ``rnngrade similarity`` is a thin layer over it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -211,8 +213,37 @@ def compare_class(
     # code is always split at every graded function, so that the functions left out
     # of a comparison are left out, not counted as code outside the graded functions
     split = every + tuple(f for f in functions if f not in every)
-    tasks = [(e.student, str(e.path), split) for e in entries]
     t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="rnngrade-similarity-") as staging:
+        # An LMS download's files of one student are regrouped first, as for grading.
+        entries = [_staged(e, Path(staging)) for e in entries]
+        students = _fingerprint_all([(e.student, str(e.path), split) for e in entries], jobs, progress)
+    t1 = time.perf_counter()
+    sources = [Path(p) for p in starter] + ([Path(reference)] if reference is not None else [])
+    excluded = all_hashes([p for p in sources if p.exists()], split)
+    units = [*functions, OTHER]
+    common = common if common is not None else default_common(len(students))
+    table = score_pairs([s.prints for s in students], units, excluded, common)
+    seconds = {"fingerprint": t1 - t0, "score": time.perf_counter() - t1}
+    return Similarity(students, units, table, K, WINDOW, common, MIN_UNIT, split,
+                      [os.fspath(p) for p in sources], excluded, seconds)
+
+
+def _staged(entry: Entry, staging: Path) -> Entry:
+    """The entry with its LMS files (if any) staged under ``staging`` (see
+    :func:`grader.batch.intake.stage`); other entries are read where they are."""
+    if not entry.stage:
+        return entry
+    from ..batch import file_name
+    from ..batch.intake import stage
+
+    moved = dataclasses.replace(entry, path=staging / file_name(entry.key))
+    stage(moved)
+    return moved
+
+
+def _fingerprint_all(tasks: list[tuple[str, str, tuple[str, ...]]], jobs: int,
+                     progress: Callable[[str], None] | None) -> list[StudentPrints]:
     students: list[StudentPrints] = []
     jobs = max(1, min(jobs, len(tasks)))
     if jobs == 1:
@@ -226,12 +257,4 @@ def compare_class(
                 students.append(done)
                 if progress:
                     progress(done.student)
-    t1 = time.perf_counter()
-    sources = [Path(p) for p in starter] + ([Path(reference)] if reference is not None else [])
-    excluded = all_hashes([p for p in sources if p.exists()], split)
-    units = [*functions, OTHER]
-    common = common if common is not None else default_common(len(students))
-    table = score_pairs([s.prints for s in students], units, excluded, common)
-    seconds = {"fingerprint": t1 - t0, "score": time.perf_counter() - t1}
-    return Similarity(students, units, table, K, WINDOW, common, MIN_UNIT, split,
-                      [os.fspath(p) for p in sources], excluded, seconds)
+    return students

@@ -1,150 +1,132 @@
 """Turn what a student handed in into something the sandbox can load.
 
-A submission is a ``.py`` file, a ``.ipynb`` notebook, or a folder of them (any
-layout, CS231n's ``cs231n/layers.py`` included). :func:`prepare` copies the source
-files into a private read-only snapshot, reads notebooks with nbformat, and lists
-the modules to load. Problems (a corrupt notebook, an unreadable file) are recorded
-as notices, never raised, so the report can still be written.
+A submission is a ``.py`` file, a ``.ipynb`` notebook, a ``.zip``, or a folder of
+them (any layout, CS231n's ``cs231n/layers.py`` included). The public API:
+
+* :func:`take_snapshot` reads it once, safely, into a :class:`Snapshot` (the files'
+  relative paths and bytes, the notices about what was skipped, the fingerprint);
+  see :mod:`.snapshot` for the rules (no link followed, regular files only, caps);
+* :func:`prepare` builds on a snapshot (taken here, or handed over by a batch):
+  it writes the ``.py`` files into a private folder the child loads from, reads
+  notebooks from the snapshot's bytes and lists the modules to load.
+
+Every later stage (the code, the quiz sheet, the fingerprint) reads the snapshot,
+never the live folder. Problems are notices, never exceptions, so the report can
+always be written.
 """
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from ..sandbox.session import ModuleEntry
 from ..untrusted import clean
 from .notebook import NotebookError, read_code_cells
+from .notices import Notice, Skips
+from .snapshot import SKIP_DIRS, IntakeLimits, Snapshot, SnapshotFile, take_snapshot
 
-MAX_FILE_BYTES = 2 << 20
-MAX_FILES = 200
-SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "env", ".ipynb_checkpoints", "node_modules",
-             "site-packages", ".tox", ".mypy_cache", ".pytest_cache"}
-SKIP_FILES = {"setup.py", "conftest.py"}
-
-
-@dataclass
-class Notice:
-    """Something about the submission itself worth telling the student."""
-
-    key: str  # message-catalogue key
-    params: dict = field(default_factory=dict)
+__all__ = ["SKIP_DIRS", "IntakeLimits", "Notice", "PreparedSubmission", "Snapshot", "SnapshotFile",
+           "fingerprint", "prepare", "take_snapshot"]
 
 
 @dataclass
 class PreparedSubmission:
-    source: Path  # what the student handed in
-    root: Path  # private snapshot the child loads from
+    snapshot: Snapshot  # what was handed in, read once
+    root: Path  # private folder the child loads from (the snapshot's .py files)
     modules: list[ModuleEntry]
-    notices: list[Notice]
-    fingerprint: str
-    files: list[str]
+    notices: list[Notice]  # the snapshot's notices, then the notebooks'
+
+    @property
+    def source(self) -> Path:
+        return self.snapshot.source
+
+    @property
+    def fingerprint(self) -> str:
+        return self.snapshot.fingerprint
+
+    @property
+    def files(self) -> list[str]:
+        return self.snapshot.paths
 
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _module_name(rel: Path) -> str:
-    parts = list(rel.with_suffix("").parts)
+def _module_name(rel: str) -> str:
+    parts = list(PurePosixPath(rel).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts = parts[:-1] or ["__init__"]
     return ".".join(p.replace("-", "_").replace(" ", "_") for p in parts)
 
 
-def _candidates(source: Path) -> list[Path]:
-    if source.is_file():
-        return [source]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(source):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        for name in sorted(filenames):
-            if name.endswith((".py", ".ipynb")) and name not in SKIP_FILES and not name.startswith("."):
-                found.append(Path(dirpath) / name)
-    return found
+def fingerprint(source: Path | str | Snapshot) -> str:
+    """The fingerprint of a submission (see :attr:`Snapshot.fingerprint`)."""
+    snap = source if isinstance(source, Snapshot) else take_snapshot(source)
+    return snap.fingerprint
 
 
-def fingerprint(source: Path | str) -> str:
-    """A short hash of every file of the submission (code, notebooks, answer sheets).
-
-    The same content gives the same fingerprint wherever it lies, so a class can be
-    re-graded incrementally and a report names exactly what it graded."""
-    source = Path(source)
-    if not source.exists():
-        return "-"
-    base = source.parent if source.is_file() else source
-    paths = [source] if source.is_file() else []
-    if source.is_dir():
-        for dirpath, dirnames, filenames in os.walk(source):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-            paths += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
-    digest = hashlib.sha256()
-    for path in sorted(paths)[: MAX_FILES * 2]:
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                continue
-            data = path.read_bytes()
-        except OSError:
-            continue
-        digest.update(os.fsencode(path.relative_to(base).as_posix()) + b"\0" + data + b"\0")
-    return digest.hexdigest()[:12]
+def _write_private(root: Path, f: SnapshotFile) -> None:
+    """Write one file below ``root`` (paths come from the intake: relative, no ``..``)."""
+    target = root.joinpath(*PurePosixPath(f.path).parts)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(f.data)
 
 
-def prepare(source: Path | str) -> PreparedSubmission:
-    """Snapshot ``source`` and list its modules; never raises for bad content."""
-    source = Path(source).resolve()
-    notices: list[Notice] = []
+def prepare(source: Path | str | Snapshot, limits: IntakeLimits | None = None) -> PreparedSubmission:
+    """List the modules of a submission and write its code where the child loads it.
+
+    ``source`` is a path (read here with :func:`take_snapshot`) or a snapshot already
+    taken. Never raises for bad content."""
+    limits = limits or IntakeLimits()
+    snap = source if isinstance(source, Snapshot) else take_snapshot(source, limits)
+    notices = list(snap.notices)
     root = Path(tempfile.mkdtemp(prefix="rnngrade-sub-"))
     os.chmod(root, 0o755)
     modules: list[ModuleEntry] = []
-    files: list[str] = []
-    if not source.exists():
-        notices.append(Notice("submission.not_found", {"path": clean(str(source))}))
-        return PreparedSubmission(source, root, [], notices, "-", [])
-    base = source.parent if source.is_file() else source
-    cands = _candidates(source)
-    if len(cands) > MAX_FILES:
-        notices.append(Notice("submission.too_many_files", {"count": len(cands), "limit": MAX_FILES}))
-        cands = cands[:MAX_FILES]
-    # Shallow files first, so a top-level module is loaded before a nested copy.
-    cands.sort(key=lambda p: (len(p.relative_to(base).parts), str(p.relative_to(base))))
-    for path in cands:
-        # A file name is outside text: the snapshot, the child and every report use its
-        # cleaned form (a name that is not UTF-8 or holds control characters is escaped).
-        display = clean(path.relative_to(base).as_posix())
-        rel = Path(display)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            notices.append(Notice("submission.unreadable", {"file": display, "error": clean(str(exc)[:200])}))
-            continue
-        if len(data) > MAX_FILE_BYTES:
-            notices.append(Notice("submission.file_too_large", {"file": display, "limit_kb": MAX_FILE_BYTES >> 10}))
-            continue
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        files.append(display)
-        if path.suffix == ".py":
-            modules.append(ModuleEntry(module=_module_name(rel), relpath=display))
-            continue
-        try:
-            nb = read_code_cells(path, display)
-        except NotebookError as exc:
-            notices.append(Notice("submission.bad_notebook", {"file": display, "error": clean(str(exc))}))
-            continue
-        for line in nb.dropped:
-            notices.append(Notice("submission.magic_dropped", {"file": display, "line": clean(line)}))
-        modules.append(ModuleEntry(module="notebook_" + _module_name(rel).replace(".", "_"),
-                                   relpath=display, cells=nb.cells))
-    for dirpath, dirnames, filenames in os.walk(root):
+    clashes = Skips()
+    for f in snap.files:
+        if f.path.endswith(".py"):
+            try:
+                _write_private(root, f)
+            except OSError as exc:  # a zip may hold both "a.py" and "a.py/b.py"
+                conflict = exc.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR)
+                # otherwise: a name that escaping made longer than the file system allows
+                clashes.add("intake.path_conflict" if conflict else "intake.unreadable", f.path)
+                continue
+            modules.append(ModuleEntry(module=_module_name(f.path), relpath=f.path))
+        elif f.path.endswith(".ipynb"):
+            entry = _notebook(f, limits, notices)
+            if entry is not None:
+                modules.append(entry)
+    notices += clashes.notices()
+    for dirpath, dirnames, _ in os.walk(root):
         for d in dirnames:
             os.chmod(Path(dirpath) / d, 0o755)
-        for f in filenames:
-            os.chmod(Path(dirpath) / f, 0o644)
-    if not modules:
-        notices.append(Notice("submission.no_code", {"path": clean(source.name)}))
-    return PreparedSubmission(source, root, modules, notices, fingerprint(source), files)
+    if not modules and snap.kind != "missing":
+        notices.append(Notice("submission.no_code", {"path": clean(snap.source.name)}))
+    return PreparedSubmission(snap, root, modules, notices)
+
+
+def _notebook(f: SnapshotFile, limits: IntakeLimits, notices: list[Notice]) -> ModuleEntry | None:
+    try:
+        nb = read_code_cells(f.data, f.path, limits.max_notebook_cells)
+    except NotebookError as exc:
+        notices.append(Notice("submission.bad_notebook", {"file": f.path, "error": clean(str(exc))}))
+        return None
+    if nb.dropped_count:
+        notices.append(Notice("notebook.magic_dropped", {"file": f.path, "count": nb.dropped_count,
+                                                         "lines": clean("; ".join(nb.dropped))}))
+    if nb.odd:
+        cells = ", ".join(nb.odd[:5]) + (", …" if len(nb.odd) > 5 else "")
+        notices.append(Notice("notebook.odd_cells", {"file": f.path, "count": len(nb.odd), "cells": cells}))
+    if nb.cells_cut:
+        notices.append(Notice("notebook.too_many_cells", {"file": f.path, "count": nb.cells_cut,
+                                                          "limit": limits.max_notebook_cells}))
+    return ModuleEntry(module="notebook_" + _module_name(f.path).replace(".", "_"), relpath=f.path, cells=nb.cells)
