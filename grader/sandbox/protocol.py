@@ -21,24 +21,18 @@ from typing import Any
 
 import numpy as np
 
+from ..calls import BlockError, Handle, Serve, Token
+
 MAX_HEADER_BYTES = 1 << 20
 MAX_DEPTH = 8
 MAX_ARRAYS = 256
 MAX_NDIM = 8
+MAX_TOKEN_CHARS = 64
 _DTYPE_RE = re.compile(r"^[<>|=][biufc][0-9]{1,2}$")
 
 
 class ProtocolError(Exception):
     """The child sent something that is not a valid frame."""
-
-
-@dataclass(frozen=True)
-class Handle:
-    """An object the child kept (a student's cache); passed back as an argument."""
-
-    id: int
-    type_name: str
-    generation: int
 
 
 @dataclass(frozen=True)
@@ -139,6 +133,10 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
             if type(v["h"]) is not int:
                 raise ProtocolError("bad handle")
             return Handle(v["h"], str(v.get("type", "object"))[:60], generation)
+        if "p" in v:
+            if not isinstance(v["p"], str) or not 0 < len(v["p"]) <= MAX_TOKEN_CHARS:
+                raise ProtocolError("bad token")
+            return Token(v["p"])
         for key, kind in (("l", list), ("t", tuple)):
             if key in v:
                 if not isinstance(v[key], list) or len(v[key]) > 64:
@@ -156,6 +154,8 @@ def encode_value(v: Any, arrays: list[np.ndarray]) -> Any:
     """Wire form of a trusted argument built by the parent."""
     if isinstance(v, Handle):
         return {"h": v.id}
+    if isinstance(v, Token):
+        return {"p": v.id, "s": v.skeleton}
     if isinstance(v, np.ndarray):
         arrays.append(np.array(v, order="C", copy=True))
         return {"a": len(arrays) - 1}
@@ -177,3 +177,16 @@ def encode_frame(header: dict, arrays: list[np.ndarray]) -> bytes:
     ]
     hbytes = json.dumps(header).encode()
     return b"".join([struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays])
+
+
+def callback_answer(serve: Serve, name: str, args: Any, kwargs: Any) -> tuple[dict, list[np.ndarray]]:
+    """The answer to a building block's callback (header and arrays): the block's
+    plain result as ``serve`` computes it in the parent, or why there is none."""
+    if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
+        return {"status": "error", "message": "the arguments could not be read"}, []
+    try:
+        value = serve(name, tuple(args), kwargs)
+    except BlockError as exc:
+        return {"status": "error", "message": str(exc)[:500]}, []
+    arrays: list[np.ndarray] = []
+    return {"status": "ok", "value": encode_value(value, arrays)}, arrays
