@@ -5,7 +5,7 @@ Every parameter is its own graded item (two with the reference: numerical and
 reference), so one wrong gradient costs only its own points. Cheap random-direction
 checks come first (``<g, v>`` against the central difference of the forward along
 ``v``, :mod:`grader.checks.numeric`); only when an item fails are single
-coordinates probed to say *where* it is wrong (index, time step, gate block), and
+coordinates probed to say *where* it is wrong (:mod:`grader.checks.localise`), and
 the spec's probes say why.
 
 What passes is the policy's (:func:`grader.checks.policy.numeric_verdict`): a
@@ -46,11 +46,10 @@ from .backward import (
     run_student,
     where_forward_is_right,
 )
-from .compare import TOL, agree, array_of, compare
+from .compare import TOL, array_of, compare
 from .kinds import Inputs, extract, failed_call, where
+from .localise import explain
 from .model import Check, CheckResult, Context, Kind, PublicCase, Status, error_details
-
-MAX_PROBED_COORDS = 48
 
 
 @dataclass(frozen=True)
@@ -105,8 +104,12 @@ class GradientCheck(Check):
         return len(self.params) * (self.points_numeric + self.points_reference)
 
     @property
-    def second_pass(self) -> bool:  # type: ignore[override]
+    def second_pass(self) -> bool:
         return self.points_reference > 0
+
+    def points_by_kind(self) -> dict[Kind, float]:
+        n = len(self.params)
+        return {Kind.GRADIENT: n * self.points_numeric, Kind.BACKWARD: n * self.points_reference}
 
     def functions(self) -> tuple[str, ...]:
         return (self.func,) + ((self.forward,) if self.forward else ())
@@ -207,7 +210,7 @@ class GradientCheck(Check):
             ctx.memo[memo_key] = (trial.cache, case.douts, expected)
         policy.settle_trivial(every)
         if ctx.explain:
-            self._explain(ctx, rng, trial, numeric_items)
+            explain(self, ctx, rng, trial, numeric_items)
         return every
 
     # ------------------------------------------------------------------ judge
@@ -339,94 +342,6 @@ class GradientCheck(Check):
             res.failed(msg("gradient.nonfinite", func=self.func, grad=p.grad))
         return None
 
-    # --------------------------------------------------------------- explain
-    def _explain(self, ctx: Context, rng: np.random.Generator, trial: Trial,
-                 numeric_items: dict[str, CheckResult]) -> None:
-        """Say where and why the failed numerical items are wrong."""
-        failing = [p for p in self.params if numeric_items[p.name].status == Status.FAILED]
-        if not failing:
-            return
-        grads = self._grads(trial)
-        low = any(_low_precision(v) for v in (trial.outputs or [])) or any(_low_precision(g) for g in grads.values())
-        for p in failing:
-            if numeric_items[p.name].details.get("verdict") != "mismatch":
-                continue
-            res = numeric_items[p.name]
-            value = self.param_value(trial.inputs, p)
-            self._localise(ctx, rng, p, trial, array_of(grads[p.name], value.shape), res)
-            if low:
-                res.messages.append(msg(f"mistake.{Mistake.LOW_PRECISION}.found"))
-                res.mistakes.append(Mistake.LOW_PRECISION)
-        if self.probes:
-            state: dict[str, Any] = {"inputs": trial.inputs, "douts": trial.douts, "grads": grads,
-                                     "failing": [p.name for p in failing]}
-            for probe in self.probes:
-                extra, mistakes = probe(self, ctx, trial.inputs, state)
-                for p in failing:
-                    numeric_items[p.name].messages.extend(extra)
-                    numeric_items[p.name].mistakes.extend(
-                        m for m in mistakes if m not in numeric_items[p.name].mistakes)
-
-    def _localise(self, ctx: Context, rng: np.random.Generator, p: Param, trial: Trial,
-                  ga: np.ndarray | None, res: CheckResult) -> None:
-        """Probe single coordinates to say where the gradient is wrong (and name
-        mistake 21 when it is off by exactly 1/N)."""
-        if ga is None:
-            return
-        inputs, weights = trial.inputs, self.weights(trial.douts)
-        value = self.param_value(inputs, p)
-        size = value.size
-        if p.blocks:
-            per = max(1, MAX_PROBED_COORDS // len(p.blocks))
-            axis = p.block_axis % value.ndim
-            width = value.shape[axis] // len(p.blocks)
-            coords = []
-            for b in range(len(p.blocks)):
-                for _ in range(per):
-                    idx = [int(rng.integers(s)) for s in value.shape]
-                    idx[axis] = b * width + int(rng.integers(width))
-                    coords.append(int(np.ravel_multi_index(idx, value.shape)))
-        elif size <= MAX_PROBED_COORDS:
-            coords = list(range(size))
-        else:
-            coords = sorted(rng.choice(size, MAX_PROBED_COORDS, replace=False).tolist())
-        directions = [numeric.Direction(p.argname, numeric.coordinate(value.shape, c), p.path) for c in coords]
-        diffs = numeric.differences(ctx, self.forward_spec(inputs), inputs, directions)
-        wrong_blocks: set[str] = set()
-        worst_err, worst_idx, n_bad = 0.0, None, 0
-        ratios = []
-        for c, d in zip(coords, diffs, strict=True):
-            num = numeric.derivative(d, weights)
-            if num is None:
-                continue
-            ana = float(ga.flat[c])
-            if abs(num) > 1e-8:
-                ratios.append(ana / num)
-            err = abs(num - ana) / max(abs(num) + abs(ana), 1e-7)
-            if err > TOL.coordinate and abs(num - ana) > TOL.coordinate_atol:
-                n_bad += 1
-                idx = tuple(int(i) for i in np.unravel_index(c, value.shape))
-                if p.blocks:
-                    axis = p.block_axis % value.ndim
-                    wrong_blocks.add(p.blocks[idx[axis] // (value.shape[axis] // len(p.blocks))])
-                if err > worst_err:
-                    worst_err, worst_idx = err, idx
-        res.details["probed"] = len(coords)
-        res.details["probed_wrong"] = n_bad
-        if worst_idx is not None:
-            res.messages.append(msg("gradient.where", grad=p.grad, where=where(worst_idx, p.axes),
-                                    n_bad=n_bad, n=len(coords)))
-            res.details["worst_index"] = list(worst_idx)
-        if wrong_blocks:
-            ordered = [b for b in p.blocks if b in wrong_blocks]
-            res.details["wrong_blocks"] = ordered
-            res.messages.append(msg("gradient.blocks", grad=p.grad, blocks=", ".join(ordered)))
-        first = next(iter(inputs.values()))
-        n = first.shape[0] if isinstance(first, np.ndarray) and first.ndim else 0
-        if ratios and n > 1 and n_bad and all(agree(r * n, 1.0, rtol=1e-3) for r in ratios):
-            res.messages.append(msg(f"mistake.{Mistake.DIVIDED_BY_N_TWICE}.found", ratio=f"1/{n}"))
-            res.mistakes.append(Mistake.DIVIDED_BY_N_TWICE)
-
     # ----------------------------------------------------------- second pass
     def _again(self, ctx: Context, cache: Any, douts: list[np.ndarray],
                expected: dict[str, Any]) -> list[CheckResult]:
@@ -457,6 +372,3 @@ def _on_forward(p: Param, numeric_items: dict[str, CheckResult], reference_items
     return any(r is not None and _depends_on_forward(r) for r in (numeric_items[p.name], reference_items.get(p.name)))
 
 
-def _low_precision(v: Any) -> bool:
-    """Mistake 31: an array computed in float32/float16 (or integers where floats are due)."""
-    return isinstance(v, np.ndarray) and v.dtype.kind in "fc" and v.dtype.itemsize < 8

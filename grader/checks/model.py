@@ -111,10 +111,6 @@ class Context:
     strict: bool = False
     memo: dict[str, Any] = field(default_factory=dict)  # per grade: what a check keeps for its second pass
 
-    @property
-    def sandbox(self) -> Caller:  # the former name
-        return self.caller
-
     def rng(self, check_id: str) -> np.random.Generator:
         """A random source for one check, fixed by the student's seed and the check."""
         return np.random.default_rng([self.seed, zlib.crc32((check_id + self.salt).encode())])
@@ -154,6 +150,10 @@ class Check:
     def functions(self) -> tuple[str, ...]:
         """Every student function this check calls."""
         return (self.func,)
+
+    def points_by_kind(self) -> dict[Kind, float]:
+        """What the check's items are worth, by kind (docs/scoring.md's table)."""
+        return {getattr(self, "kind", Kind.PROPERTY): self.max_points()}
 
 
 _CALL_PROBLEMS = {

@@ -46,7 +46,7 @@ from .model import CheckResult, Kind, Status
 from .numeric import consistent, vanishes
 
 if TYPE_CHECKING:
-    from .engine import ExerciseResult
+    from .engine import Exercise, ExerciseResult
 
 NO_MUTATION_POINTS = 0.5  # every graded function's "inputs unchanged, same answer twice" item
 
@@ -210,3 +210,38 @@ def point_to_foundations(results: list[ExerciseResult]) -> None:
         for r in er.results:
             if r.status == Status.FAILED and r.kind != Kind.MUTATION:
                 r.messages.append(note)
+
+
+# ------------------------------------------------------------- docs/scoring.md
+TABLE_KINDS = (Kind.VALUE, Kind.BACKWARD, Kind.GRADIENT, Kind.PROPERTY, Kind.EDGE, Kind.MUTATION, Kind.STABILITY)
+
+
+def kinds_table() -> str:
+    """The kinds of items and how each counts, as the Markdown table of docs/scoring.md."""
+    rows = ["| kind | what it checks | how it counts |", "|---|---|---|"]
+    rows += [f"| `{r.kind}` | {r.checks} | {r.counts} |" for r in KIND_RULES]
+    return "\n".join(rows)
+
+
+def points_table(exercises: Sequence[Exercise]) -> str:
+    """The points of every exercise by kind (official grading), as the Markdown table
+    of docs/scoring.md; a test keeps the document equal to it."""
+
+    def fmt(x: float) -> str:
+        return f"{x:g}" if x else "-"
+
+    rows = ["| exercise | " + " | ".join(f"`{k}`" for k in TABLE_KINDS) + " | total |",
+            "|---|" + "---:|" * (len(TABLE_KINDS) + 1)]
+    totals = dict.fromkeys(TABLE_KINDS, 0.0)
+    for ex in exercises:
+        by_kind = dict.fromkeys(TABLE_KINDS, 0.0)
+        for check in ex.checks:
+            for kind, points in check.points_by_kind().items():
+                by_kind[kind] += points
+        for k in TABLE_KINDS:
+            totals[k] += by_kind[k]
+        rows.append(f"| {ex.name} | " + " | ".join(fmt(by_kind[k]) for k in TABLE_KINDS)
+                    + f" | {fmt(sum(by_kind.values()))} |")
+    rows.append("| **all** | " + " | ".join(f"**{fmt(totals[k])}**" for k in TABLE_KINDS)
+                + f" | **{fmt(sum(totals.values()))}** |")
+    return "\n".join(rows)

@@ -155,9 +155,6 @@ class Bank:
     def question(self, qid: str) -> Question:
         return self._by_id()[qid]
 
-    def quiz_of(self, q: Question) -> Quiz:
-        return next(z for z in self.quizzes if z.id == q.quiz)
-
     def _by_id(self) -> dict[str, Question]:
         return {q.id: q for q in self.questions}
 

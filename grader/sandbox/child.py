@@ -6,8 +6,11 @@ the grader (checks, expected values, reference code) is loaded next to student c
 
 Its job is small: apply resource limits, load the submission's modules and notebook
 cells, then serve calls ("call ``affine_forward`` with these arrays") until stdin
-closes. It never compares, scores or judges anything; whatever it sends back is
-decoded and validated by the parent, which treats it as untrusted input.
+closes, substituting building blocks when a call asks for it. It never compares,
+scores or judges anything; whatever it sends back is decoded and validated by the
+parent, which treats it as untrusted input. (One file over 400 lines on purpose:
+it is the whole harness, started alone, importing nothing of the grader. Imported
+as a module it does nothing, so the in-process caller runs the same code.)
 
 Wire format (both directions): a frame is ``u32 big-endian header length``, a JSON
 header, then the raw bytes of the arrays listed in ``header["arrays"]`` (each

@@ -47,10 +47,6 @@ class Isolation:
     hides_files: bool
     drops_privileges: bool
 
-    @property
-    def description_key(self) -> str:
-        return f"isolation.{self.level}"
-
 
 def _python_roots() -> list[Path]:
     """Folders the interpreter and numpy need, bound read-only into the sandbox."""

@@ -4,7 +4,12 @@ A :class:`Sandbox` owns one child process per submission (restarted, a bounded
 number of times, after a crash or a timeout so one hanging function costs only its
 own checks). It knows nothing of checks or scores: it returns :class:`CallOutcome`
 values that say what happened, with every array decoded and validated by
-:mod:`grader.sandbox.protocol`.
+:mod:`grader.sandbox.protocol`, and answers the callbacks of substituting calls
+(see :mod:`grader.calls`) with the ``serve`` function it is given.
+
+Over 400 lines: the parent's whole side of one child process (start, confinement
+handshake, I/O pump, calls, restarts). It splits naturally into process life cycle
+and calls once the Landlock/seccomp work on ``_spawn`` has landed.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ from ..checks.backward import BackwardValueCheck
 from ..checks.compare import array_of
 from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
-from ..checks.kinds import MutationCheck, Output, PropertyCheck, ValueCheck
+from ..checks.kinds import Output, PropertyCheck, ValueCheck
 from ..checks.model import Kind
+from ..checks.mutation import MutationCheck
 from ..i18n import msg
 from ..mistakes import Mistake
 from .common import away_from_zero, known_variant_probe

@@ -19,7 +19,8 @@ import numpy as np
 from ..checks import policy
 from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
-from ..checks.kinds import MutationCheck, Output
+from ..checks.kinds import Output
+from ..checks.mutation import MutationCheck
 from ..i18n import msg
 from ..mistakes import Mistake
 from .formulas import dsigmoid, dtanh, gru_cell, gru_sequence, lstm_cell, lstm_sequence, rnn_sequence, sigmoid

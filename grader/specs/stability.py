@@ -21,8 +21,9 @@ import numpy as np
 from ..checks.compare import array_of, close
 from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
-from ..checks.kinds import MutationCheck, Output, PropertyCheck, RepeatedCallCheck, ValueCheck
+from ..checks.kinds import Output, PropertyCheck, RepeatedCallCheck, ValueCheck
 from ..checks.model import Kind
+from ..checks.mutation import MutationCheck
 from ..i18n import Message, msg
 from ..mistakes import Mistake
 from .common import known_variant_probe
