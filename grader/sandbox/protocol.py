@@ -106,8 +106,9 @@ class FrameReader:
             return None
         arrays, pos = [], 0
         for dtype, shape, nbytes in self._specs:
-            arr = np.frombuffer(bytes(self._buf[pos : pos + nbytes]), dtype=dtype).reshape(shape)
-            arrays.append(arr.astype(arr.dtype.newbyteorder("="), copy=True))
+            view = np.frombuffer(self._buf, dtype=dtype, count=nbytes // dtype.itemsize, offset=pos)
+            arrays.append(view.reshape(shape).astype(dtype.newbyteorder("="), copy=True))  # one copy, no slices
+            del view  # release the buffer before it is resized
             pos += nbytes
         del self._buf[: self._need]
         frame = Frame(self._header, arrays)
