@@ -200,7 +200,7 @@ def test_a_failing_building_block_is_pointed_out(tmp_path):
     failing building block instead."""
     root = mutant(tmp_path / "m", {"layers.py": [("    dw = x.reshape(x.shape[0], -1).T @ dout\n",
                                                    "    dw = 2 * (x.reshape(x.shape[0], -1).T @ dout)\n")]})
-    official = grade_official(root, "affine", "relu", "net")
+    official = grade_fast(root, "affine", "relu", "net")
     net = next(e for e in official.exercises if e.exercise.name == "net")
     assert net.points == net.max_points
     through = [m for c in net.results for m in c.messages if m.key == "policy.right_with_blocks"]
@@ -209,11 +209,11 @@ def test_a_failing_building_block_is_pointed_out(tmp_path):
 
     from grader.api import grade
 
-    selfcheck = grade(root, exercises=exercises_named("affine", "relu", "net"))
+    selfcheck = grade(root, exercises=exercises_named("affine", "relu", "net"), trusted_in_process=True)
     net_texts = [render(m, "en") for c in selfcheck.checks if c.exercise == "net" and c.status != "passed"
                  for m in c.messages]
     pointers = [t for t in net_texts if t.startswith("Also failing")]
     assert pointers and all("Affine (fully connected) layer" in t for t in pointers)
     assert not any("ReLU" in t for t in pointers)
-    clean = grade_official(SOLUTIONS, "affine", "net")
+    clean = grade_fast(SOLUTIONS, "affine", "net")
     assert not any("Also failing" in render(m, "en") for c in clean.checks for m in c.messages)

@@ -127,3 +127,14 @@ def test_drift_is_charged_once():
     policy.charge_later_calls(first, later)
     assert first[0].points == 0 and first[0].messages[0].key == "policy.later_call"
     assert first[1].points == 1  # g's no-mutation item already charged its non-repeatable answers
+
+
+# ------------------------------------------------------------ every promise, checked
+def test_every_graded_function_has_a_no_mutation_item_and_a_second_call():
+    exercises = all_exercises()
+    functions = {f for e in exercises for f in e.functions}
+    mutation = {c.func for e in exercises for c in e.checks if getattr(c, "kind", None) == Kind.MUTATION}
+    twice = {f for e in exercises for c in e.checks if getattr(c, "second_pass", False) for f in (c.func,)}
+    statistical = {"init_weights"}  # takes a shape, a name and a seed: nothing to mutate, no reference values
+    assert functions - statistical <= mutation, sorted(functions - statistical - mutation)
+    assert functions - statistical <= twice, sorted(functions - statistical - twice)

@@ -375,14 +375,14 @@ def test_swapped_slices_are_reported_with_the_due_shapes(graded):
 # ------------------------------------------------------- other correct implementations
 @pytest.mark.parametrize("impl", sorted(p.name for p in IMPLEMENTATIONS.iterdir() if p.is_dir()))
 def test_other_correct_implementations_get_full_marks(impl):
-    result = grade_official(IMPLEMENTATIONS / impl, *RECURRENT)
+    result = grade_fast(IMPLEMENTATIONS / impl, *RECURRENT)
     no_grader_errors(result)
     assert result.score == result.max_score, [c.id for c in result.checks if c.status != "passed"]
     assert mistakes_of(result) == set()
 
 
 def test_cs231n_layout_is_graded_from_the_nested_module():
-    result = grade_official(IMPLEMENTATIONS / "cs231n_classic", "lstm_step")
+    result = grade_fast(IMPLEMENTATIONS / "cs231n_classic", "lstm_step")
     assert result.exercises[0].graded_from["lstm_step_forward"].endswith("cs231n/rnn_layers.py")
 
 
@@ -396,13 +396,14 @@ def test_sample_submission_shows_exactly_two_named_mistakes():
 # ---------------------------------------------------------------- without solutions
 def test_self_check_without_solutions_still_localises_and_names(tmp_path):
     exercises = exercises_named(*RECURRENT)
-    ref = grade(SOLUTIONS, exercises=exercises)
+    ref = grade(SOLUTIONS, exercises=exercises, trusted_in_process=True, strict=True)
     assert not ref.official and ref.score == ref.max_score
     assert {c.kind for c in ref.checks} >= {"value", "gradient", "mutation"}
-    wrong = grade(mutant(tmp_path / "m3", MUTANTS["3_no_dh_into_dc"][1]), exercises=exercises_named("lstm_step"))
+    wrong = grade(mutant(tmp_path / "m3", MUTANTS["3_no_dh_into_dc"][1]), exercises=exercises_named("lstm_step"),
+                  trusted_in_process=True, strict=True)
     assert "3" in mistakes_of(wrong)
     wrong = grade(mutant(tmp_path / "m11", MUTANTS["11_gru_interpolation_reversed"][1]),
-                  exercises=exercises_named("gru_step"))
+                  exercises=exercises_named("gru_step"), trusted_in_process=True, strict=True)
     assert "11" in mistakes_of(wrong)
 
 
@@ -467,8 +468,8 @@ def test_malformed_answers_fail_cleanly_without_grader_errors(tmp_path):
 
 
 def test_probes_only_run_on_failures_and_hidden_inputs_differ_per_student():
-    a = grade_official(SOLUTIONS, "lstm_step", student="alice")
-    b = grade_official(SOLUTIONS, "lstm_step", student="bob")
+    a = grade_fast(SOLUTIONS, "lstm_step", student="alice")
+    b = grade_fast(SOLUTIONS, "lstm_step", student="bob")
     assert a.score == a.max_score == b.score
     assert all(not c.messages for c in a.checks)
     from grader.api import student_seed

@@ -105,9 +105,15 @@ def _second_pass(exercises: list[Exercise], results: list[ExerciseResult], ctx: 
         for check in ex.checks:
             if not getattr(check, "second_pass", False):
                 continue
-            mine = [r for r in er.results if r.id == check.id or r.id.startswith(check.id + ".")]
-            substituted = next((r.details["substituted"] for r in mine if r.details.get("substituted")), None)
-            later += run_check(check, again.substituting(tuple(substituted)) if substituted else again)
+            # Each item is called again the way it earned its points: with the student's
+            # own building blocks, or with the reference's (policy rule 4).
+            modes: dict[tuple[str, ...], set[str]] = {}
+            for r in er.results:
+                if r.id == check.id or r.id.startswith(check.id + "."):
+                    modes.setdefault(tuple(r.details.get("substituted") or ()), set()).add(r.id)
+            for blocks, ids in modes.items():
+                results = run_check(check, again.substituting(blocks) if blocks else again)
+                later += [s for s in results if s.id in ids]
         policy.charge_later_calls(er.results, later)
 
 

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from .engine import Exercise, ExerciseResult
 
 NO_MUTATION_POINTS = 0.5  # every graded function's "inputs unchanged, same answer twice" item
+# A later call that returned, or raised, is judged; one that timed out, crashed or found
+# the process gone is charged where that happened, not again here.
+JUDGED_CALLS = frozenset({"ok", "error", "not_implemented"})
 
 RESULT_KINDS = frozenset({Kind.VALUE, Kind.BACKWARD})  # evidence that a function computes something
 SIDE_KINDS = frozenset({Kind.MUTATION, Kind.STABILITY, Kind.EDGE})
@@ -175,7 +178,7 @@ def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> 
     for r in results:
         s = by_id.get(r.id)
         if s is not None and r.kind in RESULT_KINDS and r.points > 0 and s.status == Status.FAILED \
-                and s.points < r.points and r.func not in drifted:
+                and s.points < r.points and s.details.get("call", "ok") in JUDGED_CALLS and r.func not in drifted:
             drifted.append(r.func)
     not_repeatable = {r.func for r in results if r.kind == Kind.MUTATION and r.details.get("repeatable") is False}
     for r in results:

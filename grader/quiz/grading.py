@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import paths
 from ..checks.engine import Exercise, ExerciseResult
-from ..checks.model import FAILED, PASSED, CheckResult
+from ..checks.model import FAILED, PASSED, CheckResult, Kind
 from ..i18n import Message, msg
 from ..submission import Notice
 from . import QUIZ_EXERCISE, SHEET_NAME
@@ -161,7 +161,7 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
                     explain: bool, answered_by_key: bool = False) -> CheckResult:
     text = q.text.format(variant.params)
     section = bank.sections[q.section]
-    res = CheckResult(f"quiz.{q.id}", QUIZ_EXERCISE, q.id, "quiz",
+    res = CheckResult(f"quiz.{q.id}", QUIZ_EXERCISE, q.id, Kind.QUIZ,
                       msg("quiz.title", number=number, id=q.id, question=text.message()), q.points)
     raw = sheet.answers.get(q.id)
     if q.id in sheet.line_errors:
@@ -297,7 +297,7 @@ def run_quiz(result: Any, submission: Path | str, solutions: Path | str | None =
 
 def _bank_error(exc: BankError) -> ExerciseResult:
     er = ExerciseResult(quiz_exercise())
-    res = CheckResult("quiz.bank", QUIZ_EXERCISE, "quiz", "error", msg("quiz.bank_title"), 0.0)
+    res = CheckResult("quiz.bank", QUIZ_EXERCISE, "quiz", Kind.ERROR, msg("quiz.bank_title"), 0.0)
     res.details["grader_traceback"] = str(exc)
     er.results.append(res.failed(msg("quiz.bank_error", count=len(exc.problems), first=exc.problems[0])))
     return er

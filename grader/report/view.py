@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks.model import FAILED, PASSED, PENDING, CheckResult
+from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..i18n import Message, has, msg
 from ..results import Result
 from ..results.text import load_messages
@@ -359,14 +359,14 @@ def _warnings(results: list[CheckResult]) -> list[str]:
 
 def _gradient_key(c: CheckResult) -> tuple[str, str, bool] | None:
     """(group id, gradient name, is reference item) of a gradient item."""
-    if c.kind not in ("gradient", "backward"):
+    if c.kind not in (Kind.GRADIENT, Kind.BACKWARD):
         return None
     grad = c.details.get("grad")
     if grad is None and isinstance(c.title, Message):
         grad = c.title.params.get("grad")
     if not isinstance(grad, str):
         return None
-    is_ref = c.kind == "backward"
+    is_ref = c.kind == Kind.BACKWARD
     suffix = f".{grad}.reference" if is_ref else f".{grad}"
     group = c.details.get("group")
     if not isinstance(group, str):
@@ -485,7 +485,7 @@ def build(result: Result) -> ReportView:
     quiz_items: list[QuizItem] = []
     for er in result.exercises:
         ex = er.exercise
-        is_quiz = ex.name == "quiz" or (er.results and all(c.kind == "quiz" for c in er.results))
+        is_quiz = ex.name == "quiz" or (er.results and all(c.kind == Kind.QUIZ for c in er.results))
         view = ExerciseView(
             name=ex.name, anchor=anchor(f"ex-{ex.name}"), title=ex.title, points=er.points,
             max_points=er.max_points, items=[] if is_quiz else exercise_items(result, er.results),

@@ -423,10 +423,11 @@ def _substituting(names, target):
     itself is never touched. Everything is restored afterwards."""
     undo = []
     patched = set()
+    namespaces = _student_namespaces()
     try:
         for name in names:
             proxy = _block_proxy(name)
-            for mod in _student_namespaces():
+            for mod in namespaces:
                 namespace = mod.__dict__
                 obj = namespace.get(name)
                 if not callable(obj) or obj is target:
@@ -474,8 +475,9 @@ def _call(fn, call, arrays):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            names = call.get("substitute")
             with np.errstate(**call.get("errstate", {"all": "warn"})), \
-                    _substituting(call.get("substitute") or (), fn):
+                    (_substituting(names, fn) if names else contextlib.nullcontext()):
                 result = fn(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001
         if isinstance(exc, KeyboardInterrupt):

@@ -321,6 +321,13 @@ class Sandbox:
         sel = self._selector
         assert sel is not None
         try:
+            if pending:  # most requests fit in the pipe: write at once, wait only for the rest
+                try:
+                    pending = pending[os.write(self._req_w, pending):]
+                except BlockingIOError:
+                    pass
+                except BrokenPipeError:
+                    pending = memoryview(b"")
             if pending:
                 sel.register(self._req_w, selectors.EVENT_WRITE, "req")
             while True:
