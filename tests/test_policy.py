@@ -107,6 +107,10 @@ def test_side_items_count_only_beside_a_right_result():
     alone = [item(Kind.MUTATION, func="init_weights")]  # no comparison with the reference at all
     policy.gate_side_checks(alone)
     assert alone[0].status == "passed"
+    reason = msg("policy.pending_forward", func="f", forward="g")
+    waiting = [item(Kind.BACKWARD, points=0.0, status=Status.FAILED).pending(reason), item(Kind.MUTATION)]
+    policy.gate_side_checks(waiting)
+    assert waiting[1].status == "pending" and waiting[1].points == 0 and waiting[1].messages[0] == reason
 
 
 def test_a_pending_reason_is_said_once_with_the_points_that_wait():

@@ -164,3 +164,7 @@ def test_pending_items_are_explained_once_first_in_every_output(tmp_path):
     assert data["extra_data"]["exercises"][0]["notes"]["zh"]
     suite = ET.fromstring(to_junit(result, "en")).find("testsuite")
     assert suite.get("skipped") == str(len(pending)) and len(suite.findall(".//skipped")) == len(pending)
+    from grader.report.html import render_html
+
+    page = render_html(result, "en")
+    assert page.count('class="note pending-note"') == 1 and 'class="check pending' in page

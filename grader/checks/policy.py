@@ -190,14 +190,22 @@ def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> 
 # ----------------------------------------------------------- 6. side properties
 def gate_side_checks(results: list[CheckResult]) -> None:
     """Zero the side items of a function that has comparisons with the reference
-    and earns nothing in any of them."""
+    and earns nothing in any of them. When those comparisons are pending, the side
+    items wait with them, for the same reason."""
     compared: dict[str, bool] = {}
+    waiting: dict[str, Message] = {}
     for r in results:
         if r.kind in RESULT_KINDS:
             compared[r.func] = compared.get(r.func, False) or r.points > 0
+            if r.status == Status.PENDING and r.messages:
+                waiting.setdefault(r.func, r.messages[0])
     for r in results:
         if r.kind in SIDE_KINDS and r.status == Status.PASSED and compared.get(r.func) is False:
-            r.failed(msg("check.needs_correct_values", func=r.func))
+            if r.func in waiting:
+                r.points = 0.0
+                r.pending(waiting[r.func])
+            else:
+                r.failed(msg("check.needs_correct_values", func=r.func))
 
 
 def point_to_foundations(results: list[ExerciseResult]) -> None:
