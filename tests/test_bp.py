@@ -72,7 +72,10 @@ MUTANTS = [
      {"affine.grad.dx", "affine.grad.dx.reference"}, set()),
     ("affine backward mutates dout", {"layers.py": [("    x, w = cache\n    dx = (dout @ w.T)", "    x, w = cache\n    dout *= 1.0\n    dout[0] = 0.0\n    dx = (dout @ w.T)")]},
      {"affine.mutation"}, {"10"}),
+    # The loss is summed, its gradient (rightly) averaged: the gradient is right, the loss is charged.
     ("softmax summed not averaged", {"layers.py": [("    loss = -log_probs[np.arange(n), y].mean()\n", "    loss = -log_probs[np.arange(n), y].sum()\n")]},
+     {"softmax.value"}, set()),
+    ("softmax gradient not averaged", {"layers.py": [("    return float(loss), dx / n\n", "    return float(loss), dx\n")]},
      {"softmax.value", "softmax.grad.dx"}, set()),
     ("softmax unshifted (22)", {"layers.py": [("    shifted = x - x.max(axis=1, keepdims=True)\n", "    shifted = x\n")]},
      {"softmax.stable"}, {"22"}),

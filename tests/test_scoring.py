@@ -77,6 +77,17 @@ def test_a_wrong_lstm_step_backward_does_not_cost_a_correct_lstm_backward(tmp_pa
     assert any("lstm_step_backward" in t for t in texts), texts
 
 
+def test_a_loss_with_a_wrong_value_keeps_its_right_gradient(tmp_path):
+    """A loss computes its gradient from its inputs, not from a cache: a summed loss
+    with a (rightly) averaged gradient loses its value points only."""
+    root = mutant(tmp_path / "m", {"layers.py": [("    loss = -log_probs[np.arange(n), y].mean()\n",
+                                                   "    loss = -log_probs[np.arange(n), y].sum()\n")]})
+    result = grade_fast(root, "losses")
+    grad = next(c for c in result.checks if c.id == "softmax.grad.dx")
+    assert grad.status == "passed" and grad.details["verdict"] == "right"
+    assert next(c for c in result.checks if c.id == "softmax.value").status == "failed"
+
+
 # ------------------------------------------------------------- 3. every promise checked
 @pytest.mark.parametrize("func,edits", [
     ("relu_forward", {"layers.py": [("    return np.maximum(0.0, x), x\n",
