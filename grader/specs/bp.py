@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks.backward import BackwardValueCheck
-from ..checks.compare import array_of
+from ..checks.compare import array_of, close
 from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
 from ..checks.kinds import Output, PropertyCheck, ValueCheck
@@ -77,7 +77,7 @@ def _extremes(func: str, x: list[float], want: list[float], points: float) -> Pr
     """``func`` at large inputs: exact limits, no overflow (numpy raises in the call)."""
     def predicate(value, inputs):
         out = array_of(value[0], (len(want),)) if isinstance(value, tuple) and value else None
-        if out is None or not np.allclose(out, want, atol=1e-12):
+        if out is None or not close(out, want, rtol=0, atol=1e-12):
             return [msg("property.extremes", func=func, x=", ".join(f"{v:g}" for v in x),
                         want=", ".join(f"{v:.6g}" for v in want))], [Mistake.OVERFLOW]
         return [], []
@@ -100,7 +100,7 @@ def _tanh_props():
         if out is None:
             return [msg("property.shape", func="tanh_forward")], []
         order = np.argsort(x)
-        ok = (np.allclose(out[: len(x) // 2], -out[len(x) // 2:], atol=1e-12) and np.all(np.abs(out) < 1)
+        ok = (close(out[: len(x) // 2], -out[len(x) // 2:], rtol=0, atol=1e-12) and np.all(np.abs(out) < 1)
               and np.all(np.diff(out[order]) > 0))
         return ([], []) if ok else ([msg("property.tanh_odd")], [])
 
@@ -195,9 +195,9 @@ def _mse_diagnose(inputs, value, expected):
     got = value[1] if isinstance(value, tuple) and len(value) > 1 else None
     n = inputs["y_pred"].shape[0]
     if isinstance(got, np.ndarray) and got.shape == expected[1].shape:
-        if np.allclose(got * n, expected[1], rtol=1e-6, atol=1e-12):
+        if close(got * n, expected[1], atol=1e-12):
             return [msg(f"mistake.{Mistake.DIVIDED_BY_N_TWICE}.found", ratio=f"1/{n}")], [Mistake.DIVIDED_BY_N_TWICE]
-        if np.allclose(got, -expected[1], rtol=1e-6, atol=1e-12):
+        if close(got, -expected[1], atol=1e-12):
             return [msg("hint.sign", name="dy_pred")], []
     return [], []
 

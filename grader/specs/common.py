@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from ..checks.compare import as_float_array
+from ..checks.compare import close
 from ..i18n import Message, msg
 
 Variant = Callable[[dict, list], dict[str, np.ndarray]]
@@ -36,13 +35,8 @@ def known_variant_probe(variants: dict[str, Variant]):
             except Exception:  # a variant that does not apply to these inputs
                 continue
             names = [n for n in state["failing"] if n in wrong]
-            if names and all(_close(state["grads"].get(n), wrong[n]) for n in names):
+            if names and all(close(state["grads"].get(n), wrong[n]) for n in names):
                 found.append(mistake)
         return [msg(f"mistake.{m}.found") for m in found], found
 
     return probe
-
-
-def _close(got: Any, want: np.ndarray) -> bool:
-    a = as_float_array(got)
-    return a is not None and a.shape == np.shape(want) and np.allclose(a, want, rtol=1e-6, atol=1e-9)

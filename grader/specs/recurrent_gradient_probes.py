@@ -44,9 +44,6 @@ def gradient_probes(*probes: Callable) -> list[Callable]:
     return [probe]
 
 
-def _close(a: Any, b: np.ndarray, rtol: float = TOL.rtol) -> bool:
-    return close(a, b, rtol=rtol, scaled=True)
-
 
 def student_backward(check: GradientCheck, ctx: Context, inputs: Inputs,
                      upstreams: Sequence[Sequence[np.ndarray]]) -> list[dict[str, np.ndarray | None] | None]:
@@ -201,7 +198,7 @@ def gate_probe(model: GateModel) -> Callable:
                                   or 0.0 for j in range(G)] for n in range(N)])
             blocks = {b: (student[:, k * width:(k + 1) * width], measured[:, k * width:(k + 1) * width])
                       for k, b in enumerate(model.blocks)}
-            bad = [b for b, (s, m) in blocks.items() if not _close(s, m, rtol=TOL.probe)]
+            bad = [b for b, (s, m) in blocks.items() if not close(s, m, rtol=TOL.probe, scaled=True)]
             if wrong and not bad and len(model.blocks) > 1:
                 messages.append(msg("recurrent.gates.right", setting=name, grads=names([p.grad for p in wrong])))
             elif bad and len(model.blocks) > 1:
@@ -211,7 +208,7 @@ def gate_probe(model: GateModel) -> Callable:
                     continue
                 with np.errstate(all="ignore"):
                     ratio = np.asarray(cand.ratio(q), dtype=np.float64)
-                if all(_close(blocks[b][0], blocks[b][1] * ratio, rtol=TOL.probe) for b in cand.blocks):
+                if all(close(blocks[b][0], blocks[b][1] * ratio, rtol=TOL.probe, scaled=True) for b in cand.blocks):
                     mistakes.append(cand.mistake)
         for rule in model.rules:
             m, k = rule(data)
@@ -239,7 +236,7 @@ def lstm_cell_state_rules(data: dict) -> Finding:
     if "prev_c" in wrong.get("dnext_h", []) and full.get("dnext_h") and _is_zero(full["dnext_h"].get("prev_c")):
         found.append(Mistake.LSTM_NO_DH_INTO_DC)
     if "prev_c" in wrong.get("dnext_c", []) and full.get("dnext_c") is not None:
-        if _close(full["dnext_c"].get("prev_c"), settings["dnext_c"][1]):
+        if close(full["dnext_c"].get("prev_c"), settings["dnext_c"][1], scaled=True):
             found.append(Mistake.LSTM_DPREV_C_WITHOUT_F)
     return [], found
 

@@ -73,9 +73,6 @@ def names(items: Sequence[str]) -> str:
     return ", ".join(items)
 
 
-def _close(a: Any, b: np.ndarray, rtol: float = TOL.rtol) -> bool:
-    return close(a, b, rtol=rtol, scaled=True)
-
 
 def birnn_variants() -> list[Variant]:
     """(mistake, detail message key, outputs(inputs)) of known BiRNN mistakes (13, 9)."""
@@ -142,7 +139,7 @@ def variants_probe(variants: Sequence[Variant], paths: Sequence[tuple]) -> Value
         for mistake, detail, outputs in variants:
             with np.errstate(all="ignore"):
                 want = outputs(inputs)
-            if all(_close(g, w) for (g, _), w in zip(got, want, strict=True)) and mistake not in mistakes:
+            if all(close(g, w, scaled=True) for (g, _), w in zip(got, want, strict=True)) and mistake not in mistakes:
                 mistakes.append(mistake)
                 if detail:
                     messages.append(msg(detail))
@@ -176,7 +173,7 @@ def gate_order_probe(model: str, paths: Sequence[tuple]) -> ValueProbe:
             if order == base:
                 continue
             want = outputs(inputs, order)
-            if all(_close(g, w) for (g, _), w in zip(got, want, strict=True)):
+            if all(close(g, w, scaled=True) for (g, _), w in zip(got, want, strict=True)):
                 shown = ", ".join(order)
                 if base == LSTM_ORDER:
                     order_msg = msg("recurrent.gate_order.lstm", order=shown)
@@ -235,7 +232,7 @@ def lstm_saturation_probe(sequence: bool) -> ValueProbe:
                 got = float(np.max(np.abs(h)))
                 if got > 0.05:
                     messages.append(msg("recurrent.saturated.lstm_memory_seq", got=got))
-                    if _close(h, lstm_sequence(p, c0_is_h0=True), rtol=TOL.probe):
+                    if close(h, lstm_sequence(p, c0_is_h0=True), rtol=TOL.probe, scaled=True):
                         mistakes.append(Mistake.INITIAL_STATE_REUSED)
                 else:
                     fine.append(name)
@@ -286,7 +283,7 @@ def gru_saturation_probe(sequence: bool) -> ValueProbe:
             return [msg("recurrent.saturated.fine", probes=[msg("recurrent.saturated.name.update")])], []
         wrong = (gru_sequence(p, reversed_update=True) if sequence else
                  gru_cell(p["x"], p["prev_h"], p["Wx"], p["Wh"], p["bx"], p["bh"], reversed_update=True)[0])
-        mistakes = [Mistake.GRU_INTERPOLATION_REVERSED] if _close(h, wrong, rtol=TOL.probe) else []
+        mistakes = [Mistake.GRU_INTERPOLATION_REVERSED] if close(h, wrong, rtol=TOL.probe, scaled=True) else []
         return [msg("recurrent.saturated.gru_update", err=err)] + mistake_messages(mistakes), mistakes
 
     return probe

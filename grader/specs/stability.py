@@ -78,29 +78,28 @@ def clip_diagnosis(inputs: dict, value: Any) -> Diagnosis:
     total = _global_norm(grads)
     problems: list[Message] = []
     norm_back = array_of(value[1], ())
-    if norm_back is None or not np.isclose(float(norm_back), total,
-                                                                   rtol=1e-9, atol=0):
+    if norm_back is None or not close(norm_back, total, rtol=1e-9, atol=0):
         problems.append(msg("stability.clip.norm_returned", want=total))
     if total <= v:
-        if all(np.allclose(o, g, rtol=1e-12, atol=0) for o, g in zip(outs, grads, strict=True)):
+        if all(close(o, g, rtol=1e-12, atol=0) for o, g in zip(outs, grads, strict=True)):
             return problems, []
-        if np.isclose(_global_norm(outs), v, rtol=1e-6):
+        if close(_global_norm(outs), v, rtol=1e-6):
             return found(Mistake.CLIP_ALWAYS, extra=problems)
         return problems + [msg("stability.clip.changed_below", norm=total, v=v)], []
     per_element = [np.clip(g, -v, v) for g in grads]
-    if all(np.allclose(o, p, rtol=1e-9, atol=1e-12) for o, p in zip(outs, per_element, strict=True)):
+    if all(close(o, p, rtol=1e-9, atol=1e-12) for o, p in zip(outs, per_element, strict=True)):
         return found(Mistake.CLIP_PER_ELEMENT, extra=problems)
     per_tensor = [g * min(1.0, v / np.linalg.norm(g)) for g in grads]
     each_to_v = [g * v / np.linalg.norm(g) for g in grads]
     for variant in (per_tensor, each_to_v):
-        if all(np.allclose(o, p, rtol=1e-9, atol=1e-12) for o, p in zip(outs, variant, strict=True)):
+        if all(close(o, p, rtol=1e-9, atol=1e-12) for o, p in zip(outs, variant, strict=True)):
             return found(Mistake.CLIP_PER_TENSOR, extra=problems)
     after = _global_norm(outs)
-    if not np.isclose(after, v, rtol=1e-6):
+    if not close(after, v, rtol=1e-6):
         problems.append(msg("stability.clip.norm_after", got=after, v=v))
     scales = [float(np.sum(o * g) / np.sum(g * g)) for o, g in zip(outs, grads, strict=True)]
-    parallel = all(np.allclose(o, s * g, rtol=1e-6, atol=1e-12) for o, s, g in zip(outs, scales, grads, strict=True))
-    if not parallel or not np.allclose(scales, scales[0], rtol=1e-6) or scales[0] <= 0:
+    parallel = all(close(o, s * g, rtol=1e-6, atol=1e-12) for o, s, g in zip(outs, scales, grads, strict=True))
+    if not parallel or not close(np.asarray(scales), np.full(len(scales), scales[0]), rtol=1e-6) or scales[0] <= 0:
         problems.append(msg("stability.clip.direction"))
     return problems, []
 
@@ -282,7 +281,7 @@ def l2_diagnosis(inputs: dict, value: Any) -> Diagnosis:
         return found(Mistake.L2_INCONSISTENT, extra=[msg("stability.l2.factor")])
     loss = array_of(value[0], ())
     total = sum(float(np.sum(params[k] ** 2)) for k in weights)
-    if loss is not None and total > 0 and np.isclose(float(loss), reg * total, rtol=1e-9):
+    if loss is not None and total > 0 and close(loss, reg * total, rtol=1e-9):
         return found(Mistake.L2_INCONSISTENT, extra=[msg("stability.l2.factor")])
     return [], []
 
