@@ -72,11 +72,11 @@ class Token:
 @dataclass
 class Call:
     func: str
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
     keep: tuple[int, ...] = ()  # positions of the result kept by the caller (a cache)
     return_args: bool = False  # also send back the arguments as they are after the call
-    errstate: dict | None = None  # numpy error handling while the function runs
+    errstate: dict[str, str] | None = None  # numpy error handling while the function runs
     substitute: tuple[str, ...] = ()  # building blocks the parent computes during this call
 
 
@@ -86,9 +86,9 @@ class CallOutcome:
 
     status: CallStatus
     value: Any = None
-    error: dict | None = None
+    error: dict[str, Any] | None = None
     output: str = ""
-    args_after: list | None = None
+    args_after: list[Any] | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -103,7 +103,7 @@ class BlockError(Exception):
 
 
 # serve(name, args, kwargs) -> the block's result, plain values and tokens only.
-Serve = Callable[[str, tuple, dict], Any]
+Serve = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
 
 
 class Caller(Protocol):

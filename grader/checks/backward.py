@@ -119,7 +119,7 @@ def forward_is_right(trial: Trial, ref: Reference) -> bool:
 
 def _named_arrays(inputs: Inputs) -> list[tuple[str, tuple, np.ndarray]]:
     """(argument, path, array) of every array argument and every array in a dict argument."""
-    out = []
+    out: list[tuple[str, tuple, np.ndarray]] = []
     for arg, v in inputs.items():
         if isinstance(v, np.ndarray):
             out.append((arg, (), v))

@@ -47,7 +47,7 @@ class BlockServer:
         self.reference = reference
         self._caches: dict[str, Any] = {}
 
-    def serve(self, name: str, args: tuple, kwargs: dict) -> Any:
+    def serve(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         fn = self.reference.get(name)
         if fn is None:
             raise BlockError(f"no reference for {name}")

@@ -63,7 +63,7 @@ def as_float_array(value: Any) -> np.ndarray | None:
 
     Use :func:`array_of` instead wherever the shape is known beforehand."""
     if _numeric_array(value):
-        return value.astype(np.float64)
+        return np.asarray(value, dtype=np.float64).copy()
     if isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray):
         return np.asarray(float(value), dtype=np.float64)
     return None
@@ -79,12 +79,14 @@ def array_of(value: Any, shape: tuple[int, ...]) -> np.ndarray | None:
         return None
     if value.shape != tuple(shape) and not (shape == () and value.size == 1):
         return None
-    return value.astype(np.float64).reshape(shape)
+    converted: np.ndarray = value.astype(np.float64).reshape(shape)
+    return converted
 
 
 def rel_error(a: np.ndarray, e: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return np.abs(a - e) / np.maximum(1e-8, np.abs(a) + np.abs(e))
+        err: np.ndarray = np.abs(a - e) / np.maximum(1e-8, np.abs(a) + np.abs(e))
+    return err
 
 
 def compare(received: Any, expected: np.ndarray, rtol: float = RTOL, atol: float = ATOL) -> Comparison:

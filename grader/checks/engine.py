@@ -112,8 +112,8 @@ def _second_pass(exercises: list[Exercise], results: list[ExerciseResult], ctx: 
                 if r.id == check.id or r.id.startswith(check.id + "."):
                     modes.setdefault(tuple(r.details.get("substituted") or ()), set()).add(r.id)
             for blocks, ids in modes.items():
-                results = run_check(check, again.substituting(blocks) if blocks else again)
-                later += [s for s in results if s.id in ids]
+                second = run_check(check, again.substituting(blocks) if blocks else again)
+                later += [s for s in second if s.id in ids]
         policy.charge_later_calls(er.results, later)
 
 

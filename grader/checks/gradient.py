@@ -285,9 +285,10 @@ class GradientCheck(Check):
                 res.failed(msg("gradient.mismatch", func=self.func, grad=p.grad, err=res.details["rel_error"]))
         # the reference items
         for p in params:
-            res = reference_items.get(p.name)
-            if res is None:
+            item = reference_items.get(p.name)
+            if item is None:
                 continue
+            res = item
             expected = self._reference_grad(ref, p)
             assert expected is not None
             res.details["trivial"] = not np.any(expected)

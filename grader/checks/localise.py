@@ -88,12 +88,12 @@ def localise(check: GradientCheck, ctx: Context, rng: np.random.Generator, p: Pa
         err = abs(num - ana) / max(abs(num) + abs(ana), 1e-7)
         if err > TOL.coordinate and abs(num - ana) > TOL.coordinate_atol:
             n_bad += 1
-            idx = tuple(int(i) for i in np.unravel_index(c, value.shape))
+            at = tuple(int(i) for i in np.unravel_index(c, value.shape))
             if p.blocks:
                 axis = p.block_axis % value.ndim
-                wrong_blocks.add(p.blocks[idx[axis] // (value.shape[axis] // len(p.blocks))])
+                wrong_blocks.add(p.blocks[at[axis] // (value.shape[axis] // len(p.blocks))])
             if err > worst_err:
-                worst_err, worst_idx = err, idx
+                worst_err, worst_idx = err, at
     res.details["probed"] = len(coords)
     res.details["probed_wrong"] = n_bad
     if worst_idx is not None:

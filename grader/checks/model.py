@@ -100,7 +100,7 @@ class Context:
     exception propagate (tests) instead of skipping the probe."""
 
     caller: Caller
-    reference: dict[str, Callable] | None
+    reference: dict[str, Callable[..., Any]] | None
     seed: int
     public_cases: dict[str, PublicCase] | None = None
     official: bool = True
@@ -115,7 +115,7 @@ class Context:
         """A random source for one check, fixed by the student's seed and the check."""
         return np.random.default_rng([self.seed, zlib.crc32((check_id + self.salt).encode())])
 
-    def call(self, func: str, args: tuple = (), **kw: Any) -> CallOutcome:
+    def call(self, func: str, args: tuple[Any, ...] = (), **kw: Any) -> CallOutcome:
         return self.call_many([Call(func, tuple(args), **kw)])[0]
 
     def call_many(self, calls: list[Call]) -> list[CallOutcome]:

@@ -53,7 +53,7 @@ _student_files: set = set()
 _student_modules: list = []  # every module loaded from the submission
 # How a building block's proxy reaches the parent: (header, arrays) -> (header, arrays).
 # main() sets it to a round trip on the pipes; an in-process caller to a function.
-_callback = [None]
+_callback: list = [None]
 _substituted: set = set()  # names whose proxies may run now (during a substituting call)
 
 

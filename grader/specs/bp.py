@@ -15,7 +15,7 @@ from ..checks.compare import array_of, close
 from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
 from ..checks.kinds import Output, PropertyCheck, ValueCheck
-from ..checks.model import Kind
+from ..checks.model import Check, Kind
 from ..checks.mutation import MutationCheck
 from ..i18n import msg
 from ..mistakes import Mistake
@@ -220,7 +220,7 @@ def _net_inputs(activation, loss):
 
 def _net() -> Exercise:
     keys = [("W1", ("row", "col")), ("b1", ("unit",)), ("W2", ("row", "col")), ("b2", ("unit",))]
-    checks = []
+    checks: list[Check] = []
     for activation, loss in (("relu", "softmax"), ("sigmoid", "mse"), ("tanh", "softmax")):
         cid = f"net.{activation}_{loss}"
         checks.append(ValueCheck(

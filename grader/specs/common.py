@@ -8,6 +8,7 @@ import numpy as np
 
 from ..checks.compare import close
 from ..i18n import Message, msg
+from ..mistakes import Mistake
 
 Variant = Callable[[dict, list], dict[str, np.ndarray]]
 
@@ -19,10 +20,10 @@ def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...], scale: floa
     return np.sign(x) * (np.abs(x) + margin)
 
 
-def known_variant_probe(variants: dict[str, Variant]):
+def known_variant_probe(variants: dict[Mistake, Variant]) -> Callable:
     """A gradient-check probe naming a known mistake.
 
-    ``variants`` maps a mistake id of ``course/mistakes.md`` to a function that
+    ``variants`` maps a mistake of ``grader/mistakes.md`` to a function that
     computes, in the parent, the gradients a student who makes that mistake would
     return: ``variant(inputs, douts) -> {param name: wrong gradient}``. When the
     student's failing gradients equal a variant's, the mistake is named."""

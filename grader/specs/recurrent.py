@@ -35,6 +35,7 @@ from .recurrent_gradient_probes import (
 )
 from .recurrent_value_probes import (
     ProbedValueCheck,
+    Variant,
     birnn_variants,
     causality_probe,
     gate_order_probe,
@@ -226,7 +227,7 @@ def _rnn_step() -> Exercise:
 def _sequence_variants(model: str):
     """Forward variants of a sequence layer: reversed time (8), h0 at every step (9), c0 = h0 (9)."""
     run = {"rnn": rnn_sequence, "lstm": lstm_sequence, "gru": gru_sequence}[model]
-    variants = [
+    variants: list[Variant] = [
         (Mistake.BPTT_TIME_ORDER, "recurrent.variant.reversed", lambda i: [run(i, reverse=True)]),
         (Mistake.BPTT_TIME_ORDER, "recurrent.variant.reversed", lambda i: [run(i, reverse=True)[:, ::-1]]),
         (Mistake.INITIAL_STATE_REUSED, "recurrent.variant.h0_every_step", lambda i: [run(i, h0_every_step=True)]),

@@ -191,9 +191,10 @@ def gate_probe(model: GateModel) -> Callable:
                 messages.append(msg("recurrent.upstream.wrong", setting=name, grads=names([p.grad for p in wrong]))
                                 if wrong else msg("recurrent.upstream.right", setting=name))
             # gate gradients, sample by sample
-            if any(s is None or s[bias_param.name] is None or s[bias_param.name].shape != (G,) for s in per_sample):
+            sample_grads = [s.get(bias_param.name) if s is not None else None for s in per_sample]
+            if any(g is None or g.shape != (G,) for g in sample_grads):
                 continue
-            student = np.stack([s[bias_param.name] for s in per_sample])  # (N, G)
+            student = np.stack([g for g in sample_grads if g is not None])  # (N, G)
             measured = np.array([[numeric.derivative(bias_diffs[j], [_only_sample(d, n) for d in settings[name]])
                                   or 0.0 for j in range(G)] for n in range(N)])
             blocks = {b: (student[:, k * width:(k + 1) * width], measured[:, k * width:(k + 1) * width])
@@ -211,9 +212,9 @@ def gate_probe(model: GateModel) -> Callable:
                 if all(close(blocks[b][0], blocks[b][1] * ratio, rtol=TOL.probe, scaled=True) for b in cand.blocks):
                     mistakes.append(cand.mistake)
         for rule in model.rules:
-            m, k = rule(data)
-            messages.extend(m)
-            mistakes.extend(x for x in k if x not in mistakes)
+            said, named = rule(data)
+            messages.extend(said)
+            mistakes.extend(x for x in named if x not in mistakes)
         return messages + mistake_messages(mistakes), mistakes
 
     return probe
@@ -291,9 +292,9 @@ def time_step_probe(halves: int = 1) -> Callable:
         right_steps: dict[int, list[str]] = {h: [] for h in range(halves)}
         rows: list[_StepRow] = []
         for (half, t, d), g in zip(settings, got, strict=True):
-            if g is None or g.get(x_param.name) is None or g[x_param.name].shape != x.shape:
+            gx = g.get(x_param.name) if g is not None else None
+            if g is None or gx is None or gx.shape != x.shape:
                 return [], []
-            gx = g[x_param.name]
             ana = [float(np.sum(gx[:, s] * v)) for s in range(T)]
             num = [numeric.derivative(x_diffs[s], [d]) for s in range(T)]
             bad_x = [s for s in range(T) if not agree(ana[s], num[s])]
@@ -315,8 +316,8 @@ def time_step_probe(halves: int = 1) -> Callable:
         for half, steps in right_steps.items():
             if steps:
                 messages.append(msg("recurrent.timestep.right", steps=names(steps), half=_half_label(half, halves)))
-        order = Mistake.BIRNN_DIRECTIONS if halves > 1 else Mistake.BPTT_TIME_ORDER
-        found = _time_direction(rows, x_param.name, order, halves)
+        mixed_up = Mistake.BIRNN_DIRECTIONS if halves > 1 else Mistake.BPTT_TIME_ORDER
+        found = _time_direction(rows, x_param.name, mixed_up, halves)
         mistakes = found[1]
         messages += found[0]
         if _not_carried(rows, x_param.name, [p.name for p in others if p.argname.startswith("h0")],
@@ -353,7 +354,7 @@ def _time_direction(rows: list[_StepRow], x_name: str, mistake: str, halves: int
         T = gx.shape[1]
         wrong_side = [s for s in range(T) if (s > row.t if row.half == 0 else s < row.t)
                       and np.max(np.abs(gx[:, s])) > 1e-9
-                      and row.numeric_x[s] is not None and abs(row.numeric_x[s]) < 1e-9]
+                      and (n := row.numeric_x[s]) is not None and abs(n) < 1e-9]
         if wrong_side:
             return [msg("recurrent.timestep.wrong_side", t=row.t, half=_half_label(row.half, halves),
                         steps=names([str(s) for s in wrong_side]))], [mistake]

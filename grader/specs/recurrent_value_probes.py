@@ -283,7 +283,8 @@ def gru_saturation_probe(sequence: bool) -> ValueProbe:
             return [msg("recurrent.saturated.fine", probes=[msg("recurrent.saturated.name.update")])], []
         wrong = (gru_sequence(p, reversed_update=True) if sequence else
                  gru_cell(p["x"], p["prev_h"], p["Wx"], p["Wh"], p["bx"], p["bh"], reversed_update=True)[0])
-        mistakes = [Mistake.GRU_INTERPOLATION_REVERSED] if close(h, wrong, rtol=TOL.probe, scaled=True) else []
+        reversed_ = close(h, wrong, rtol=TOL.probe, scaled=True)
+        mistakes: list[str] = [Mistake.GRU_INTERPOLATION_REVERSED] if reversed_ else []
         return [msg("recurrent.saturated.gru_update", err=err)] + mistake_messages(mistakes), mistakes
 
     return probe

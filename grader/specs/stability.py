@@ -72,8 +72,9 @@ def clip_diagnosis(inputs: dict, value: Any) -> Diagnosis:
     grads, v = inputs["grads"], inputs["max_norm"]
     if not isinstance(value, (tuple, list)) or len(value) != 2 or not isinstance(value[0], (list, tuple)):
         return [msg("stability.clip.bad_return")], []
-    outs = [array_of(a, g.shape) for a, g in zip(value[0], grads, strict=False)]
-    if len(value[0]) != len(grads) or any(o is None for o in outs):
+    given = [array_of(a, g.shape) for a, g in zip(value[0], grads, strict=False)]
+    outs = [o for o in given if o is not None]
+    if len(value[0]) != len(grads) or len(outs) != len(grads):
         return [msg("stability.clip.bad_shapes", n=len(grads))], []
     total = _global_norm(grads)
     problems: list[Message] = []
