@@ -71,7 +71,8 @@ def test_in_process_grading_says_exactly_what_the_sandbox_says(tmp_path, name):
 
 def test_hand_made_submissions_grade_the_same_in_both(tmp_path):
     zero = write_submission(tmp_path / "zero", constant_submission(0.0))
-    assert verdicts(grade_fast(zero)) == verdicts(grade_official(zero))
+    some = ("relu", "affine", "net", "rnn_step", "lstm", "l2", "batchnorm")
+    assert verdicts(grade_fast(zero, *some)) == verdicts(grade_official(zero, *some))
     starter = reference_plus(tmp_path / "starter", STARTER_BATCHNORM, "stability.py")
     assert verdicts(grade_fast(starter, "batchnorm")) == verdicts(grade_official(starter, "batchnorm"))
 
@@ -278,11 +279,12 @@ def test_the_childs_view_of_a_reference_cache_holds_no_values(tmp_path, caller_k
 
 # -------------------------------------------------- answers of an untrusted size
 def test_an_answer_of_the_wrong_shape_is_never_converted_or_resized(tmp_path):
-    """Issue 11.8: a 60 MB answer of the wrong shape; the parent allocates nothing
-    derived from it (no float64 copy, no upstream gradient of its shape)."""
+    """Issue 11.8: a 16 MB answer of the wrong shape; the parent allocates nothing
+    derived from it (no float64 copy, no upstream gradient of its shape: 8 times
+    its size each, as it did before)."""
     code = '''
     def relu_forward(x):
-        return np.ones((60, 1000, 1000), dtype=np.int8), x
+        return np.ones((16, 1000, 1000), dtype=np.int8), x
     '''
     root = reference_plus(tmp_path / "s", code)
     tracemalloc.start()
@@ -292,4 +294,4 @@ def test_an_answer_of_the_wrong_shape_is_never_converted_or_resized(tmp_path):
     finally:
         tracemalloc.stop()
     assert result.score < result.max_score
-    assert peak < 600 << 20, f"the parent peaked at {peak >> 20} MB"  # it was over 2 GB
+    assert peak < 100 << 20, f"the parent peaked at {peak >> 20} MB"  # reading the frames: a few copies

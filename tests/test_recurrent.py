@@ -197,8 +197,11 @@ class Part:
 
 
 def _functions(source: str) -> dict[str, str]:
+    """Each top-level function's source (its whole lines; ast.get_source_segment is
+    quadratic in the file's length)."""
     tree = ast.parse(source)
-    return {n.name: ast.get_source_segment(source, n) or "" for n in tree.body if isinstance(n, ast.FunctionDef)}
+    lines = source.splitlines(keepends=True)
+    return {n.name: "".join(lines[n.lineno - 1:n.end_lineno]) for n in tree.body if isinstance(n, ast.FunctionDef)}
 
 
 def _apply(source: str, pairs: list[tuple[str, str]]) -> str:
