@@ -257,6 +257,11 @@ def test_the_block_server_keeps_caches_and_refuses_what_it_did_not_make():
             server.serve("lstm_step_backward", bad, {})
     with pytest.raises(BlockError):
         server.serve("no_such_block", (), {})
+    # Arguments that would make the trusted parent compute something huge are refused
+    # (an outer product of a (20000, 1) and a (1, 50000) array would take 8 GB).
+    for big in [(np.ones((20000, 1)), h, c, np.ones((1, 50000)), Wh, b), (np.ones((2, 1, 1, 3)), h, c, Wx, Wh, b)]:
+        with pytest.raises(BlockError):
+            server.serve("lstm_step_forward", big, {})
 
 
 def test_the_childs_view_of_a_reference_cache_holds_no_values(tmp_path, caller_kind):

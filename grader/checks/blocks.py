@@ -29,6 +29,12 @@ import numpy as np
 from ..calls import BlockError, Handle, Token
 
 MAX_TOKENS = 100_000  # reference caches kept per grade
+MAX_CACHE_BYTES = 256 << 20  # ... and their total size
+# The arguments a block accepts. The grader's own inputs are tiny (every axis below 30);
+# with at most 3 axes of at most 256, nothing the reference computes from them (a
+# product, a broadcast) can exceed 256**3 numbers, so a student cannot make the trusted
+# parent allocate gigabytes through a building block.
+MAX_NDIM, MAX_AXIS = 3, 256
 
 
 def skeleton(v: Any, depth: int = 0) -> Any:
@@ -40,12 +46,23 @@ def skeleton(v: Any, depth: int = 0) -> Any:
     return None
 
 
+def _nbytes(v: Any) -> int:
+    if isinstance(v, np.ndarray):
+        return int(v.nbytes)
+    if isinstance(v, (tuple, list)):
+        return sum(_nbytes(x) for x in v)
+    if isinstance(v, dict):
+        return sum(_nbytes(x) for x in v.values())
+    return 64
+
+
 class BlockServer:
     """Computes substituted building blocks with ``reference`` (name -> function)."""
 
     def __init__(self, reference: dict[str, Callable[..., Any]]) -> None:
         self.reference = reference
         self._caches: dict[str, Any] = {}
+        self._bytes = 0
 
     def serve(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         fn = self.reference.get(name)
@@ -64,10 +81,12 @@ class BlockServer:
         return value
 
     def _keep(self, cache: Any) -> Token:
-        if len(self._caches) >= MAX_TOKENS:
+        size = _nbytes(cache)
+        if len(self._caches) >= MAX_TOKENS or self._bytes + size > MAX_CACHE_BYTES:
             raise BlockError("too many calls of the building blocks")
         token = Token(secrets.token_hex(12), skeleton(cache))
         self._caches[token.id] = cache
+        self._bytes += size
         return token
 
     def _resolve(self, v: Any, name: str) -> Any:
@@ -86,6 +105,11 @@ class BlockServer:
             return [self._resolve(x, name) for x in v]
         if isinstance(v, dict):
             return {k: self._resolve(x, name) for k, x in v.items()}
-        if v is None or isinstance(v, (bool, int, float, str, np.ndarray)):
+        if isinstance(v, np.ndarray):
+            if v.ndim > MAX_NDIM or any(n > MAX_AXIS for n in v.shape):
+                raise BlockError(f"{name} was given an array of shape {v.shape}, larger than the grader computes "
+                                 f"for a building block (at most {MAX_NDIM} axes of {MAX_AXIS})")
+            return v
+        if v is None or isinstance(v, (bool, int, float, str)):
             return v
         raise BlockError(f"{name} was given an argument of type {type(v).__name__}")
