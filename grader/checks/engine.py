@@ -38,7 +38,7 @@ class Exercise:
     module: str  # solution module file, e.g. "layers.py"
     functions: list[str]
     checks: list[Check]
-    section: str = ""  # lecture section key (see course/README.md)
+    section: str = ""  # the lecture section it exercises (the quiz's lecture map uses the same keys)
     builds_on: tuple[str, ...] = ()  # exercises whose functions this one usually calls
 
     def __post_init__(self) -> None:
