@@ -179,3 +179,17 @@ def test_pending_items_are_explained_once_first_in_every_output(tmp_path):
 
     page = render_html(result, "en")
     assert page.count('class="note pending-note"') == 1 and 'class="check pending' in page
+
+
+def test_a_composite_wrong_itself_over_a_wrong_block_is_still_explained(tmp_path):
+    root = mutant(tmp_path / "m", {"rnn_layers.py": [
+        ("dprev_c = dc * f", "dprev_c = dc"),
+        ("lstm_step_backward(dh[:, t] + dprev_h, dprev_c, caches[t])",
+         "lstm_step_backward(dh[:, t], np.zeros_like(dprev_c), caches[t])")]})
+    result = grade_fast(root, "lstm_step", "lstm")
+    lstm = next(e for e in result.exercises if e.exercise.name == "lstm")
+    assert lstm.points < lstm.max_points
+    named = {m for c in lstm.results for m in c.mistakes}
+    assert "7" in named  # the carry dropped through time: the composite's own mistake, explained
+    step = next(e for e in result.exercises if e.exercise.name == "lstm_step")
+    assert "4" in {m for c in step.results for m in c.mistakes}

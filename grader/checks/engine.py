@@ -8,7 +8,7 @@ which decides every point:
 
 1. each exercise's checks, in order; a composite that fails while one of its
    building blocks fails runs its failing checks again with those blocks computed
-   by the reference, and keeps what is right then;
+   by the reference, and keeps what is right then (explaining only what stays wrong);
 2. a deferred second pass over every comparison with the reference, after all
    other calls;
 3. side properties gated on results, pending items explained once per exercise,
@@ -21,12 +21,13 @@ aborting the whole grade.
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from dataclasses import dataclass, field
 
 from ..i18n import Message, msg
 from . import policy
-from .model import Check, CheckResult, Context, Kind
+from .model import Check, CheckResult, Context, Kind, Status
 
 
 @dataclass
@@ -86,13 +87,23 @@ def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
             er.graded_from[f] = functions[f][0]
             if len(functions[f]) > 1:
                 er.alternatives[f] = functions[f][1:]
-    per_check = [run_check(check, ctx) for check in ex.checks]
+    # A composite whose building blocks fail may be right with the reference's blocks:
+    # its checks run without explanations first, and only what stays wrong is explained.
+    rescue = ctx.reference is not None and ctx.blocks is not None and any(
+        policy.broken(done[name]) for name in ex.builds_on if name in done)
+    first = dataclasses.replace(ctx, explain=False) if rescue else ctx
+    per_check = [run_check(check, first) for check in ex.checks]
     blocks = policy.blocks_to_substitute(ExerciseResult(ex, [r for rs in per_check for r in rs]), done)
-    if blocks and ctx.reference is not None and ctx.blocks is not None:
+    if blocks and rescue:
         with_blocks = ctx.substituting(blocks)
         for check, results in zip(ex.checks, per_check, strict=True):
             if any(r.points < r.max_points for r in results):
                 policy.keep_better(results, run_check(check, with_blocks), blocks)
+    if rescue:
+        for k, check in enumerate(ex.checks):
+            if any(r.status != Status.PASSED and not r.details.get("substituted") for r in per_check[k]):
+                explained = {r.id: r for r in run_check(check, ctx)}
+                per_check[k] = [r if r.details.get("substituted") else explained.get(r.id, r) for r in per_check[k]]
     er.results = [r for rs in per_check for r in rs]
     return er
 
