@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import __version__, public_cases, versions
+from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
 from .course import public_folder
@@ -21,6 +22,7 @@ from .experiments import run_experiments
 from .quiz.grading import run_quiz
 from .reference import load_reference
 from .results import Result
+from .sandbox.inprocess import InProcessCaller
 from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
 from .specs import all_exercises, wanted_functions
@@ -65,6 +67,8 @@ def grade(
     assignment: str = ASSIGNMENT,
     isolation: Isolation | None = None,
     allow_unisolated: bool = False,
+    trusted_in_process: bool = False,
+    strict: bool = False,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -77,11 +81,20 @@ def grade(
     Official grading refuses to run where the child would not be isolated (the
     portable level, see :mod:`grader.sandbox.isolation`) and raises
     :class:`~grader.sandbox.isolation.IsolationRefused`, unless the instructor passes
-    ``allow_unisolated=True``; the result then says the grade is not isolated."""
+    ``allow_unisolated=True``; the result then says the grade is not isolated.
+
+    ``trusted_in_process`` runs the code in this process instead of a sandbox
+    (:class:`~grader.sandbox.inprocess.InProcessCaller`): only for code you trust,
+    such as the reference and its mutants in tests. Asking for it is the explicit
+    permission to grade unisolated (the result says the grade is not isolated).
+    ``strict`` lets an exception inside a check or a probe propagate instead of
+    being recorded (tests)."""
     start = time.perf_counter()
-    isolation = isolation or probe()
-    if solutions is not None and not isolation.isolated and not allow_unisolated:
-        raise IsolationRefused(isolation.level)
+    allow_unisolated = allow_unisolated or trusted_in_process
+    if not trusted_in_process:
+        isolation = isolation or probe()
+        if solutions is not None and not isolation.isolated and not allow_unisolated:
+            raise IsolationRefused(isolation.level)
     exercises = exercises if exercises is not None else all_exercises()
     reference = load_reference(solutions) if solutions is not None else None
     public_dir = Path(public or public_folder())
@@ -99,8 +112,12 @@ def grade(
     for name, version, declared in versions.outside_range(result.versions):
         result.notices.append(Notice("deploy.version_outside", {"name": name, "version": version,
                                                                 "range": declared}))
-    sandbox = Sandbox(prepared.root, prepared.modules, wanted_functions(exercises), limits, isolation,
-                      strict=solutions is not None and not allow_unisolated)
+    wanted = wanted_functions(exercises)
+    if trusted_in_process:
+        sandbox: Sandbox | InProcessCaller = InProcessCaller(prepared.root, prepared.modules, wanted)
+    else:
+        sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
+                          strict=solutions is not None and not allow_unisolated)
     try:
         report = sandbox.start()
         _note_isolation(result, sandbox.isolation, allow_unisolated)
@@ -110,7 +127,8 @@ def grade(
         if not report.ok and report.where:
             result.notices.append(load_stopped_notice(report.status, report.where))
         seed = student_seed(student, assignment) if reference is not None else PUBLIC_SEED
-        ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None)
+        ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
+                      blocks=BlockServer(reference).serve if reference is not None else None, strict=strict)
         result.exercises = run_exercises(exercises, ctx, report.functions)
         # Stages that need the live sandbox after the checks (experiments) go here.
         result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)

@@ -16,11 +16,11 @@ import copy
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import public_cases
-from .checks.kinds import ValueCheck
 from .checks.model import PublicCase
 from .notebook_release import NOTEBOOK_PATH, build_notebook
 from .quiz.release import release_files
@@ -75,25 +75,30 @@ def strip_solutions(source: str, name: str = "<source>") -> str:
 
 
 def build_public_cases(solutions: Path, exercises: list) -> dict[str, PublicCase]:
-    """The public case of every value check, rounded so that the file is the same on
-    every machine (:mod:`grader.public_cases`)."""
+    """The public case of every check that has one (value, backward value and gradient
+    checks), rounded so that the file is the same on every machine
+    (:mod:`grader.public_cases`)."""
     from .api import PUBLIC_SEED
 
     reference = load_reference(solutions)
     cases: dict[str, PublicCase] = {}
     for ex in exercises:
         for check in ex.checks:
-            if isinstance(check, ValueCheck) and check.func in reference:
+            if callable(getattr(check, "public_case", None)) and set(check.functions()) <= set(reference):
                 rng = np.random.default_rng([PUBLIC_SEED, _crc(check.id)])
                 case = _with_rounded_inputs(check).public_case(reference, rng)
-                cases[check.id] = PublicCase(case.inputs, [public_cases.round_outputs(e) for e in case.expected])
+                inputs = case.inputs
+                if "forward_outputs" in inputs:  # the reference forward's outputs: computed, so rounded
+                    inputs = {**inputs, "forward_outputs": public_cases.round_outputs(inputs["forward_outputs"])}
+                cases[check.id] = PublicCase(inputs, [public_cases.round_outputs(e) for e in case.expected])
     return cases
 
 
-def _with_rounded_inputs(check: ValueCheck) -> ValueCheck:
+def _with_rounded_inputs(check: Any) -> Any:
     """A copy of ``check`` whose drawn inputs (and upstream gradients) are rounded before
     the reference sees them: the stored inputs are exactly what the expected values
-    were computed from."""
+    were computed from. ``upstream`` is the check's (``rng``, forward outputs or
+    inputs) -> upstream gradients, where it has one."""
     rounded = copy.copy(check)
     rounded.inputs = lambda rng, draw=check.inputs: public_cases.round_inputs(draw(rng))
     upstream = getattr(check, "upstream", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .checks.model import Kind, Status
 from .i18n import CatalogError, catalog
 
 
@@ -33,11 +34,11 @@ def validate(solutions: Path | str, exercises: Path | str,
     for student in students:
         result = grade(solutions, solutions=solutions, student=student, exercises=specs)
         for c in result.checks:
-            if c.status != "passed":
+            if c.status != Status.PASSED:
                 problems.append(f"reference fails {c.id} for student {student!r}")
     stubs = grade(exercises, solutions=solutions, exercises=specs)
     for c in stubs.checks:
-        if c.points > 0 and c.kind != "quiz":
+        if c.points > 0 and c.kind != Kind.QUIZ:
             problems.append(f"the stubs earn points on {c.id}")
     for rel, text in render_release(Path(solutions), specs).items():
         path = Path(exercises) / rel

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import SOLUTIONS, failed_ids, grade_official, mistakes_of, mutant
+from support import SOLUTIONS, exercises_named, failed_ids, grade_fast, grade_official, mistakes_of, mutant
 
 from grader import paths
 from grader.i18n import render
@@ -28,6 +28,28 @@ MUTANTS = [
      {"tanh.backward", "tanh.grad.dx"}, {"6"}),
     ("tanh not odd", {"layers.py": [("    out = np.tanh(x)\n    return out, out\n", "    out = np.tanh(np.abs(x))\n    return out, np.tanh(x)\n")]},
      {"tanh.forward", "tanh.odd"}, set()),
+    ("tanh with exponentials (22)", {"layers.py": [("    out = np.tanh(x)\n    return out, out\n",
+                                                     "    e, f = np.exp(x), np.exp(-x)\n    out = (e - f) / (e + f)\n    return out, out\n")]},
+     {"tanh.stable"}, {"22"}),
+    ("tanh forward in place (10)", {"layers.py": [("    out = np.tanh(x)\n", "    out = np.tanh(x, out=x)\n")]},
+     {"tanh.forward_mutation"}, {"10"}),
+    ("sigmoid forward in place (10)", {"layers.py": [("    out = np.empty_like(x, dtype=np.float64)\n", "    out = x\n")]},
+     {"sigmoid.forward_mutation"}, {"10"}),
+    ("relu forward in place (10)", {"layers.py": [("    return np.maximum(0.0, x), x\n",
+                                                    "    out = x\n    out[out < 0] = 0\n    return out, x.copy()\n")]},
+     {"relu.forward_mutation"}, {"10"}),
+    ("affine forward reshapes x in place (10)", {"layers.py": [("    out = x.reshape(x.shape[0], -1) @ w + b\n",
+                                                                "    x.shape = (x.shape[0], -1)\n    out = x @ w + b\n")]},
+     {"affine.forward_mutation"}, {"10"}),
+    ("softmax shifts its scores in place (10)", {"layers.py": [("    shifted = x - x.max(axis=1, keepdims=True)\n",
+                                                                 "    x -= x.max(axis=1, keepdims=True)\n    shifted = x\n")]},
+     {"softmax.mutation"}, {"10"}),
+    ("mse error computed in place (10)", {"layers.py": [("    err = y - y_pred\n", "    y -= y_pred\n    err = y\n")]},
+     {"mse.mutation"}, {"10"}),
+    ("net centres X in place (10)", {"bp_network.py": [("    act_forward, act_backward = ACTIVATIONS[activation]\n",
+                                                         "    act_forward, act_backward = ACTIVATIONS[activation]\n"
+                                                         "    X -= X.mean(axis=0)\n")]},
+     {"net.mutation"}, {"10"}),
     ("tanh backward mutates", {"layers.py": [("    return dout * (1.0 - out**2)\n", "    dout *= 1.0 - out**2\n    return dout\n")]},
      {"tanh.mutation"}, {"10"}),
     ("leaky relu", {"layers.py": [("    return np.maximum(0.0, x), x\n", "    return np.maximum(0.01 * x, x), x\n")]},
@@ -50,10 +72,19 @@ MUTANTS = [
      {"affine.grad.dx", "affine.grad.dx.reference"}, set()),
     ("affine backward mutates dout", {"layers.py": [("    x, w = cache\n    dx = (dout @ w.T)", "    x, w = cache\n    dout *= 1.0\n    dout[0] = 0.0\n    dx = (dout @ w.T)")]},
      {"affine.mutation"}, {"10"}),
+    # The loss is summed, its gradient (rightly) averaged: the gradient is right, the loss is charged.
     ("softmax summed not averaged", {"layers.py": [("    loss = -log_probs[np.arange(n), y].mean()\n", "    loss = -log_probs[np.arange(n), y].sum()\n")]},
+     {"softmax.value"}, set()),
+    ("softmax gradient not averaged", {"layers.py": [("    return float(loss), dx / n\n", "    return float(loss), dx\n")]},
      {"softmax.value", "softmax.grad.dx"}, set()),
     ("softmax unshifted (22)", {"layers.py": [("    shifted = x - x.max(axis=1, keepdims=True)\n", "    shifted = x\n")]},
      {"softmax.stable"}, {"22"}),
+    ("net with its own unshifted softmax (22)", {"bp_network.py": [(
+        "        value, dscores = softmax_loss(scores, y)\n",
+        "        p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)\n"
+        "        value = float(-np.log(p[np.arange(len(y)), y]).mean())\n"
+        "        dscores = p.copy()\n        dscores[np.arange(len(y)), y] -= 1.0\n        dscores /= len(y)\n")]},
+     {"net.stable"}, {"22"}),
     ("mse divides by N twice (21)", {"layers.py": [("    return float(0.5 * np.sum(err**2) / n), -err / n\n", "    return float(0.5 * np.sum(err**2) / n), -err / n / n\n")]},
      {"mse.value", "mse.grad.dy_pred"}, {"21"}),
     ("mse sign", {"layers.py": [("    return float(0.5 * np.sum(err**2) / n), -err / n\n", "    return float(0.5 * np.sum(err**2) / n), err / n\n")]},
@@ -81,7 +112,7 @@ MUTANTS = [
 
 @pytest.fixture(scope="module")
 def reference_result():
-    return grade_official(SOLUTIONS, *BP)
+    return grade_fast(SOLUTIONS, *BP)
 
 
 def test_reference_gets_full_marks(reference_result):
@@ -102,7 +133,7 @@ def test_stubs_get_zero_with_not_implemented_everywhere():
 @pytest.mark.parametrize("name,edits,must_fail,named", MUTANTS, ids=[m[0] for m in MUTANTS])
 def test_mutant_loses_points(tmp_path, name, edits, must_fail, named):
     names = {({"softmax": "losses", "mse": "losses"}.get(c.split(".")[0], c.split(".")[0])) for c in must_fail}
-    result = grade_official(mutant(tmp_path / "m", edits), *sorted(names))
+    result = grade_fast(mutant(tmp_path / "m", edits), *sorted(names))
     failed = failed_ids(result)
     assert must_fail <= failed, f"{name}: expected {must_fail - failed} to fail"
     assert result.score < result.max_score
@@ -117,22 +148,27 @@ def test_every_bp_check_is_caught_by_some_mutant(reference_result):
 
 @pytest.mark.parametrize("impl", ["loops", "einsum", "cachedict"])
 def test_alternative_correct_implementations_get_full_marks(impl):
-    result = grade_official(IMPLEMENTATIONS / impl, *BP)
+    result = grade_fast(IMPLEMENTATIONS / impl, *BP)
     assert result.score == result.max_score, [(c.id, [render(m, "en") for m in c.messages])
                                               for c in result.checks if c.status != "passed"]
 
 
-def test_self_check_without_solutions_uses_public_cases():
+def test_self_check_without_solutions_uses_public_cases(tmp_path):
     from grader.api import grade
 
     result = grade(SOLUTIONS)
     assert not result.official
     kinds = {c.kind for c in result.checks}
     assert "value" in kinds  # public cases stored with the exercises
-    assert "backward" not in kinds  # reference comparisons need the solutions
+    assert "backward" in kinds  # gradients compared with the public cases' too
+    assert all(c.details.get("hidden_inputs") is False for c in result.checks if c.kind == "value")
     assert result.score == result.max_score
     broken = grade(paths.EXERCISES)
     assert broken.score == 0
+    # Without stored cases, nothing is compared with a reference: only what needs none runs.
+    bare = grade(SOLUTIONS, public=tmp_path)
+    assert {c.kind for c in bare.checks} & {"value", "backward"} == set()
+    assert bare.score == bare.max_score > 0
 
 
 def test_hidden_inputs_differ_per_student_and_are_never_in_details(tmp_path):
@@ -141,7 +177,7 @@ def test_hidden_inputs_differ_per_student_and_are_never_in_details(tmp_path):
     a = Context(None, {}, 1).rng("affine.forward").standard_normal(3)
     b = Context(None, {}, 2).rng("affine.forward").standard_normal(3)
     assert not (a == b).all()
-    result = grade_official(mutant(tmp_path / "m", {"layers.py": [("    return np.maximum(0.0, x), x\n",
+    result = grade_fast(mutant(tmp_path / "m", {"layers.py": [("    return np.maximum(0.0, x), x\n",
                                                                     "    return np.maximum(0.1, x), x\n")]}), "relu")
     row = next(c for c in result.checks if c.id == "relu.forward").details["outputs"][0]
     assert "expected" not in row and "received" not in row
@@ -150,24 +186,37 @@ def test_hidden_inputs_differ_per_student_and_are_never_in_details(tmp_path):
 def test_no_mutation_points_for_a_function_that_gets_nothing_right(tmp_path):
     root = mutant(tmp_path / "m", {"layers.py": [("    return np.where(x > 0, dout, 0.0)\n",
                                                    "    return np.zeros_like(dout)\n")]})
-    result = grade_official(root, "relu")
+    result = grade_fast(root, "relu")
     mutation = next(c for c in result.checks if c.id == "relu.mutation")
     assert mutation.status == "failed" and mutation.points == 0
-    assert "only worth points once its results are right" in " ".join(render(m, "en") for m in mutation.messages)
+    assert "check.needs_correct_values" in [m.key for m in mutation.messages]
+    assert "only worth points once" in " ".join(render(m, "en") for m in mutation.messages)
     # One wrong output of several keeps the point (see the sgd and affine mutants).
-    partly = grade_official(mutant(tmp_path / "p", {"layers.py": [("    db = dout.sum(axis=0)\n",
+    partly = grade_fast(mutant(tmp_path / "p", {"layers.py": [("    db = dout.sum(axis=0)\n",
                                                                      "    db = dout.sum(axis=0) * 2\n")]}), "affine")
     assert next(c for c in partly.checks if c.id == "affine.mutation").status == "passed"
 
 
 def test_a_failing_building_block_is_pointed_out(tmp_path):
+    """A network right with the reference's layers keeps its points and says so
+    (official grading); a self-check, which has no reference layers, points to the
+    failing building block instead."""
     root = mutant(tmp_path / "m", {"layers.py": [("    dw = x.reshape(x.shape[0], -1).T @ dout\n",
                                                    "    dw = 2 * (x.reshape(x.shape[0], -1).T @ dout)\n")]})
-    result = grade_official(root, "affine", "relu", "net")
-    net_texts = [render(m, "en") for c in result.checks if c.exercise == "net" and c.status != "passed"
+    official = grade_fast(root, "affine", "relu", "net")
+    net = next(e for e in official.exercises if e.exercise.name == "net")
+    assert net.points == net.max_points
+    through = [m for c in net.results for m in c.messages if m.key == "policy.right_with_blocks"]
+    assert through and all("affine_backward" in m.params["blocks"] for m in through)
+    assert not any("relu" in m.params["blocks"] for m in through)  # relu is fine here
+
+    from grader.api import grade
+
+    selfcheck = grade(root, exercises=exercises_named("affine", "relu", "net"), trusted_in_process=True)
+    net_texts = [render(m, "en") for c in selfcheck.checks if c.exercise == "net" and c.status != "passed"
                  for m in c.messages]
     pointers = [t for t in net_texts if t.startswith("Also failing")]
     assert pointers and all("Affine (fully connected) layer" in t for t in pointers)
-    assert not any("ReLU" in t for t in pointers)  # relu is fine here
-    clean = grade_official(SOLUTIONS, "affine", "net")
+    assert not any("ReLU" in t for t in pointers)
+    clean = grade_fast(SOLUTIONS, "affine", "net")
     assert not any("Also failing" in render(m, "en") for c in clean.checks for m in c.messages)

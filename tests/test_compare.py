@@ -52,3 +52,34 @@ def test_integers_and_float32_are_compared_as_numbers():
     assert c.received_dtype == "<f4"  # reported, so feedback can name mistake 31
     c = compare(np.array([0.1, 0.2], dtype=np.float16), np.array([0.1, 0.2]))
     assert not c.ok
+
+
+def test_array_of_checks_the_shape_before_converting_anything():
+    import tracemalloc
+
+    from grader.checks.compare import array_of
+
+    big = np.ones((4, 1000, 1000), dtype=np.int8)  # 4 MB that would be 32 MB as float64
+    tracemalloc.start()
+    try:
+        assert array_of(big, (4, 5)) is None
+        assert compare(big, np.zeros((4, 5))).problem == "shape"
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    assert array_of(np.arange(3), (3,)).dtype == np.float64
+    assert array_of(2.5, ()) == 2.5 and array_of(np.array([2.5]), ()) == 2.5  # a scalar: any one-element form
+    assert array_of("2.5", ()) is None and array_of(np.array([1.0, 2.0]), ()) is None
+
+
+def test_close_and_agree_are_the_one_tolerance_rule():
+    from grader.checks.compare import TOL, agree, close
+
+    want = np.array([1000.0, 1.0])
+    assert close(want * (1 + 1e-7), want) and not close(want * (1 + 1e-5), want)
+    assert not close(np.array([1000.0, np.nan]), want)  # untrusted values must be finite
+    assert close(want + 5e-7, want, rtol=0, scaled=True)  # atol measured against the largest entry
+    assert agree(1.0, 1.0 + 1e-6) and not agree(1.0, 1.1) and not agree(None, 1.0)
+    assert agree(1e-12, 2e-12) and not agree(1e-9, 2e-9)  # measured against at least the floor (1e-6)
+    assert TOL.directional == 1e-5

@@ -1,19 +1,33 @@
-"""Run exercise specs against a sandboxed submission.
+"""Run exercise specs against a submission, through any caller.
 
 The engine knows nothing of particular exercises: it is handed a list of
-:class:`Exercise` values (built in :mod:`grader.specs`) and runs their checks in
-order. A check that raises (a bug in a spec, never in student code, which runs in
-the child) is recorded as a failed item with a grader-error message rather than
+:class:`Exercise` values (built in :mod:`grader.specs`) and a :class:`Context`
+whose caller is a sandbox or, in tests of trusted code, an in-process caller. It
+runs every check, then applies the scoring policy (:mod:`grader.checks.policy`),
+which decides every point:
+
+1. each exercise's checks, in order; a composite that fails while one of its
+   building blocks fails runs its failing checks again with those blocks computed
+   by the reference, and keeps what is right then (explaining only what stays wrong);
+2. a deferred second pass over every comparison with the reference, after all
+   other calls;
+3. side properties gated on results, pending items explained once per exercise,
+   pointers from a composite to its failing building blocks.
+
+A check that raises (a bug in a spec, never in student code, which runs in the
+child) is recorded as a failed item with a grader-error message rather than
 aborting the whole grade.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from dataclasses import dataclass, field
 
 from ..i18n import Message, msg
-from .model import Check, CheckResult, Context
+from . import policy
+from .model import Check, CheckResult, Context, Kind, Status
 
 
 @dataclass
@@ -25,7 +39,7 @@ class Exercise:
     module: str  # solution module file, e.g. "layers.py"
     functions: list[str]
     checks: list[Check]
-    section: str = ""  # lecture section key (see course/README.md)
+    section: str = ""  # the lecture section it exercises (the quiz's lecture map uses the same keys)
     builds_on: tuple[str, ...] = ()  # exercises whose functions this one usually calls
 
     def __post_init__(self) -> None:
@@ -42,6 +56,7 @@ class ExerciseResult:
     results: list[CheckResult] = field(default_factory=list)
     graded_from: dict[str, str] = field(default_factory=dict)  # function -> file
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # other definitions
+    notes: list[Message] = field(default_factory=list)  # said once, first (pending items' reasons)
 
     @property
     def points(self) -> float:
@@ -56,63 +71,74 @@ def run_check(check: Check, ctx: Context) -> list[CheckResult]:
     try:
         return check.run(ctx)
     except Exception:  # a grader bug: record it, keep grading
-        res = CheckResult(check.id, check.exercise, check.func, "error",
+        if ctx.strict:
+            raise
+        res = CheckResult(check.id, check.exercise, check.func, Kind.ERROR,
                           msg("title.grader_error", func=check.func), check.max_points())
         res.details["grader_traceback"] = traceback.format_exc(limit=8)
         return [res.failed(msg("grader.internal_error"))]
 
 
-# Kinds that say whether a function computes the right thing; a mutation check
-# ("inputs left unchanged") is only worth points for a function that gets
-# something right.
-_CORRECTNESS_KINDS = ("value", "backward", "gradient")
+def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
+                  done: dict[str, ExerciseResult]) -> ExerciseResult:
+    er = ExerciseResult(ex)
+    for f in ex.functions:
+        if f in functions:
+            er.graded_from[f] = functions[f][0]
+            if len(functions[f]) > 1:
+                er.alternatives[f] = functions[f][1:]
+    # A composite whose building blocks fail may be right with the reference's blocks:
+    # its checks run without explanations first, and only what stays wrong is explained.
+    rescue = ctx.reference is not None and ctx.blocks is not None and any(
+        policy.broken(done[name]) for name in ex.builds_on if name in done)
+    first = dataclasses.replace(ctx, explain=False) if rescue else ctx
+    per_check = [run_check(check, first) for check in ex.checks]
+    blocks = policy.blocks_to_substitute(ExerciseResult(ex, [r for rs in per_check for r in rs]), done)
+    if blocks and rescue:
+        with_blocks = ctx.substituting(blocks)
+        for check, results in zip(ex.checks, per_check, strict=True):
+            if any(r.points < r.max_points for r in results):
+                policy.keep_better(results, run_check(check, with_blocks), blocks)
+    if rescue:
+        for k, check in enumerate(ex.checks):
+            if any(r.status != Status.PASSED and not r.details.get("substituted") for r in per_check[k]):
+                explained = {r.id: r for r in run_check(check, ctx)}
+                per_check[k] = [r if r.details.get("substituted") else explained.get(r.id, r) for r in per_check[k]]
+    er.results = [r for rs in per_check for r in rs]
+    return er
 
 
-def gate_side_checks(results: list[CheckResult]) -> None:
-    """Zero the no-mutation points of a function none of whose results is right.
-
-    Leaving the inputs alone is a virtue only of a function that computes
-    something: a body that returns zeros must not collect these points. A function
-    with one wrong output keeps them (one mistake costs only its own items). The
-    check gains one line saying why it earned nothing."""
-    judged: dict[str, list[bool]] = {}
-    for r in results:
-        if r.kind in _CORRECTNESS_KINDS:
-            judged.setdefault(r.func, []).append(r.status == "passed")
-    wrong = {func for func, verdicts in judged.items() if not any(verdicts)}
-    for r in results:
-        if r.kind == "mutation" and r.status == "passed" and r.func in wrong:
-            r.failed(msg("check.needs_correct_values", func=r.func))
+def _second_pass(exercises: list[Exercise], results: list[ExerciseResult], ctx: Context) -> None:
+    """Every comparison with the reference once more, after all other calls."""
+    again = ctx.again()
+    for ex, er in zip(exercises, results, strict=True):
+        later: list[CheckResult] = []
+        for check in ex.checks:
+            if not getattr(check, "second_pass", False):
+                continue
+            # Each item is called again the way it earned its points: with the student's
+            # own building blocks, or with the reference's (policy rule 4).
+            modes: dict[tuple[str, ...], set[str]] = {}
+            for r in er.results:
+                if r.id == check.id or r.id.startswith(check.id + "."):
+                    modes.setdefault(tuple(r.details.get("substituted") or ()), set()).add(r.id)
+            for blocks, ids in modes.items():
+                second = run_check(check, again.substituting(blocks) if blocks else again)
+                later += [s for s in second if s.id in ids]
+        policy.charge_later_calls(er.results, later)
 
 
 def run_exercises(exercises: list[Exercise], ctx: Context,
                   functions: dict[str, list[str]]) -> list[ExerciseResult]:
+    done: dict[str, ExerciseResult] = {}
     out = []
     for ex in exercises:
-        er = ExerciseResult(ex)
-        for f in ex.functions:
-            if f in functions:
-                er.graded_from[f] = functions[f][0]
-                if len(functions[f]) > 1:
-                    er.alternatives[f] = functions[f][1:]
-        for check in ex.checks:
-            er.results.extend(run_check(check, ctx))
-        gate_side_checks(er.results)
+        er = _run_exercise(ex, ctx, functions, done)
+        done[ex.name] = er
         out.append(er)
-    point_to_foundations(out)
+    _second_pass(exercises, out, ctx)
+    for er in out:
+        policy.gate_side_checks(er.results)
+        er.notes = policy.pending_notes(er.results)
+    policy.point_to_foundations(out)
     return out
-
-
-def point_to_foundations(results: list[ExerciseResult]) -> None:
-    """Tell a student whose LSTM over a sequence fails that their one-step LSTM
-    fails too: fixing the building block first usually fixes both."""
-    broken = {er.exercise.name: er for er in results
-              if any(r.status != "passed" and r.kind in _CORRECTNESS_KINDS for r in er.results)}
-    for er in results:
-        under = [broken[name] for name in er.exercise.builds_on if name in broken]
-        if not under:
-            continue
-        note = msg("check.builds_on", exercises=[b.exercise.title for b in under])
-        for r in er.results:
-            if r.status != "passed" and r.kind != "mutation":
-                r.messages.append(note)

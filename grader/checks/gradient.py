@@ -1,25 +1,32 @@
 """Gradient checks: a student's backward against the numerical gradient of the
 student's *own* forward, and against the reference backward.
 
-Numerical gradients use central differences, ``h = 1e-5``. Cheap random-direction
-checks come first (``<g, v>`` against ``(L(p + h v) - L(p - h v)) / 2h`` for a few
-unit directions ``v``); only when a parameter fails are single coordinates probed to
-say *where* it is wrong (index, time step, gate block). Every parameter is its own
-graded item, so one wrong gradient costs only its own points.
+Every parameter is its own graded item (two with the reference: numerical and
+reference), so one wrong gradient costs only its own points. Cheap random-direction
+checks come first (``<g, v>`` against the central difference of the forward along
+``v``, :mod:`grader.checks.numeric`); only when an item fails are single
+coordinates probed to say *where* it is wrong (:mod:`grader.checks.localise`), and
+the spec's probes say why.
+
+What passes is the policy's (:func:`grader.checks.policy.numeric_verdict`): a
+gradient right for the student's own forward - a forward that really depends on
+that input - or, where the forward's output is right, right for the reference.
+A forward that is wrong on the check's inputs is worked around
+(:mod:`grader.checks.backward`); failing items with no input where it is right are
+pending.
 
 Two shapes of function are supported:
 
 * a layer: ``forward(**inputs) -> (out..., cache)`` and ``backward(dout..., cache)
   -> grads`` in the order of ``params``; the scalar is ``L = sum_k <out_k, dout_k>``
-  with random upstream gradients ``dout_k``;
+  with random upstream gradients ``dout_k`` shaped as ``out_shapes(inputs)``
+  declares (never as the student's outputs are);
 * a loss: ``f(**inputs) -> (loss, grads)``, grads a tuple or dict; the scalar is the
   loss itself.
 """
 
 from __future__ import annotations
 
-import copy
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,16 +34,22 @@ from typing import Any
 import numpy as np
 
 from ..i18n import Message, msg
-from ..sandbox.protocol import Handle
-from ..sandbox.session import Call
-from .compare import as_float_array, compare
-from .kinds import Inputs, extract, where
-from .model import Check, CheckResult, Context, error_details, outcome_problem, warning_details
-
-H = 1e-5
-DIRECTIONS = 2
-GRAD_TOL = 1e-5  # relative error of a directional derivative
-MAX_PROBED_COORDS = 48
+from ..mistakes import Mistake
+from . import numeric, policy
+from .backward import (
+    Reference,
+    Step,
+    Trial,
+    forward_is_right,
+    pending_reason,
+    run_reference,
+    run_student,
+    where_forward_is_right,
+)
+from .compare import TOL, array_of, compare
+from .kinds import Inputs, extract, failed_call, where
+from .localise import explain
+from .model import Check, CheckResult, Context, Kind, PublicCase, Status, error_details
 
 
 @dataclass(frozen=True)
@@ -57,23 +70,14 @@ class Param:
         return self.arg or self.name
 
 
-@dataclass
-class _Analytic:
-    """One run of the student's forward and backward: what the checks need of it."""
-
-    output: str = ""
-    warnings: dict[str, Any] = field(default_factory=dict)
-    grads: dict[str, Any] | None = None
-    douts: list[np.ndarray] | None = None
-    low_precision: bool = False  # float32/float16 results (mistake 31)
-    failure: tuple[list[Message], dict] | None = None
-
-    def fail(self, messages: list[Message], details: dict | None = None) -> _Analytic:
-        self.failure = (messages, details or {})
-        return self
-
-
 Probe = Callable[["GradientCheck", Context, Inputs, dict], tuple[list[Message], list[str]]]
+
+
+@dataclass
+class _Case:
+    inputs: Inputs
+    douts: list[np.ndarray]  # upstream gradients (empty for a loss)
+    ref: Reference | None  # the reference's run, or the public case's
 
 
 @dataclass
@@ -88,267 +92,218 @@ class GradientCheck(Check):
     points_reference: float = 0.0
     forward: str | None = None  # None: ``func`` is a loss returning (loss, grads)
     n_outputs: int = 1  # forward outputs before the cache (layer form)
+    out_shapes: Callable[[Inputs], list[tuple[int, ...]]] | None = None  # layer form: the outputs' shapes
     probes: list[Probe] = field(default_factory=list)
     exercise: str = ""
+
+    def __post_init__(self) -> None:
+        if self.forward is not None and self.out_shapes is None:
+            raise ValueError(f"{self.id}: a layer's gradient check must declare out_shapes")
 
     def max_points(self) -> float:
         return len(self.params) * (self.points_numeric + self.points_reference)
 
-    # -------------------------------------------------------------- objective
-    def _perturbed(self, inputs: Inputs, p: Param, delta: np.ndarray) -> Inputs:
-        new = dict(inputs)
-        target = copy.deepcopy(inputs[p.argname]) if p.path else inputs[p.argname]
-        if p.path:
-            holder = target
-            for step in p.path[:-1]:
-                holder = holder[step]
-            holder[p.path[-1]] = holder[p.path[-1]] + delta
-            new[p.argname] = target
-        else:
-            new[p.argname] = target + delta
-        return new
+    @property
+    def second_pass(self) -> bool:
+        return self.points_reference > 0
+
+    def points_by_kind(self) -> dict[Kind, float]:
+        n = len(self.params)
+        return {Kind.GRADIENT: n * self.points_numeric, Kind.BACKWARD: n * self.points_reference}
+
+    def functions(self) -> tuple[str, ...]:
+        return (self.func,) + ((self.forward,) if self.forward else ())
+
+    @property
+    def step(self) -> Step:
+        return Step(self.func, self.forward, self.n_outputs)
+
+    def shapes(self, inputs: Inputs) -> tuple[tuple[int, ...], ...]:
+        if self.forward is None:
+            return ((),)
+        assert self.out_shapes is not None
+        return tuple(tuple(s) for s in self.out_shapes(inputs))
+
+    def forward_spec(self, inputs: Inputs) -> numeric.Forward:
+        return numeric.Forward(self.forward or self.func, self.shapes(inputs), cache=self.forward is not None)
+
+    def weights(self, douts: list[np.ndarray]) -> list[np.ndarray]:
+        """The upstream gradients of the scalar whose derivative is checked (a loss: 1)."""
+        return douts if self.forward is not None else [np.asarray(1.0)]
 
     def param_value(self, inputs: Inputs, p: Param) -> np.ndarray:
         value, _ = extract(inputs[p.argname], p.path)
         return value
 
-    def objective_calls(self, many: list[Inputs]) -> list[Call]:
-        fn = self.forward or self.func
-        return [Call(fn, tuple(i.values()), keep=(-1,) if self.forward else ()) for i in many]
+    def grad_path(self, p: Param) -> tuple:
+        return p.grad_path if p.grad_path else ((self.params.index(p),) if len(self.params) > 1 else ())
 
-    def objective_values(self, outcomes: list, douts: list[np.ndarray] | None) -> list[float | None]:
-        vals: list[float | None] = []
-        for o in outcomes:
-            if not o.ok or not isinstance(o.value, (tuple, list)):
-                vals.append(None)
-                continue
-            if self.forward is None:
-                loss = as_float_array(o.value[0]) if o.value else None
-                vals.append(float(loss) if loss is not None and loss.size == 1 else None)
-                continue
-            total = 0.0
-            for k, dout in enumerate(douts or []):
-                out = as_float_array(o.value[k]) if k < len(o.value) else None
-                if out is None or out.shape != dout.shape:
-                    total = math.nan
-                    break
-                total += float(np.sum(out * dout))
-            vals.append(None if math.isnan(total) else total)
-        return vals
+    # ------------------------------------------------------------------ cases
+    def upstream(self, rng: np.random.Generator, inputs: Inputs) -> list[np.ndarray]:
+        """Random upstream gradients, shaped as the outputs (a loss: none)."""
+        return [rng.standard_normal(s) for s in self.shapes(inputs)] if self.forward else []
+
+    def _reference_case(self, reference: dict[str, Callable], rng: np.random.Generator) -> _Case:
+        inputs = self.inputs(rng)
+        douts = self.upstream(rng, inputs)
+        ref = run_reference(reference, self.step, inputs, douts)
+        if self.forward and [o.shape for o in ref.outputs] != list(self.shapes(inputs)):
+            raise AssertionError(f"{self.id}: out_shapes disagree with the reference's outputs")
+        return _Case(inputs, douts, ref)
+
+    def public_case(self, reference: dict[str, Callable], rng: np.random.Generator) -> PublicCase:
+        case = self._reference_case(reference, rng)
+        assert case.ref is not None
+        return PublicCase({"inputs": case.inputs, "upstream": case.douts}, [case.ref.outputs, case.ref.value])
+
+    def _case(self, ctx: Context, rng: np.random.Generator) -> _Case:
+        if ctx.reference is not None:
+            return self._reference_case(ctx.reference, rng)
+        if ctx.public_cases and self.id in ctx.public_cases:
+            pc = ctx.public_cases[self.id]
+            douts = [np.asarray(d, dtype=np.float64) for d in pc.inputs["upstream"]]
+            outputs = [np.asarray(o, dtype=np.float64) for o in pc.expected[0]]
+            return _Case(pc.inputs["inputs"], douts, Reference(outputs, pc.expected[1]))
+        inputs = self.inputs(rng)
+        return _Case(inputs, self.upstream(rng, inputs), None)
 
     # -------------------------------------------------------------------- run
     def run(self, ctx: Context) -> list[CheckResult]:
         rng = ctx.rng(self.id)
-        inputs = self.inputs(rng)
-        results = {
-            p.name: CheckResult(f"{self.id}.{p.grad}", self.exercise, self.func, "gradient",
-                                msg("title.gradient", func=self.func, grad=p.grad), self.points_numeric)
-            for p in self.params
-        }
-        ref_results = {
-            p.name: CheckResult(f"{self.id}.{p.grad}.reference", self.exercise, self.func, "backward",
-                                msg("title.backward_reference", func=self.func, grad=p.grad),
-                                self.points_reference)
-            for p in self.params
-        } if self.points_reference and ctx.reference is not None else {}
-        every = list(results.values()) + list(ref_results.values())
+        numeric_items = {p.name: self._item(p, Kind.GRADIENT) for p in self.params}
+        memo_key = f"{self.id}:{','.join(ctx.substitute)}"
+        if ctx.salt:  # the second pass: the reference items only, on the first run's cache
+            return self._again(ctx, *ctx.memo[memo_key]) if memo_key in ctx.memo else []
+        case = self._case(ctx, rng)
+        reference_items = {p.name: self._item(p, Kind.BACKWARD) for p in self.params
+                           } if self.points_reference and case.ref is not None else {}
+        every = list(numeric_items.values()) + list(reference_items.values())
 
-        run = self._analytic(ctx, inputs, rng)
-        grads, douts, output, failure = run.grads, run.douts, run.output, run.failure
-        for r in every:
-            r.output = output
-            r.details.update(run.warnings)
-        if failure is not None:
+        trial = run_student(ctx, self.step, case.inputs, case.douts)
+        if trial.failure is not None:
+            assert trial.outcome is not None
             for r in every:
-                r.failed(*failure[0])
-                r.details.update(failure[1])
+                r.output = trial.output
+                r.details.update(trial.warnings)
+                r.details.update(error_details(trial.outcome))
+                r.details["call"] = str(trial.outcome.status)
+                r.failed(*trial.failure)
             return every
-
-        state: dict[str, Any] = {"inputs": inputs, "douts": douts, "grads": grads}
-        failing: list[Param] = []
-        for p in self.params:
-            res = results[p.name]
-            ok = self._numeric(ctx, p, inputs, grads[p.name], douts, rng, res)
-            if not ok:
-                failing.append(p)
-                if run.low_precision or _low_precision(grads[p.name]):
-                    res.messages.append(msg("mistake.31.found"))
-                    res.mistakes.append("31")
-        if failing and self.probes:
-            state["failing"] = [p.name for p in failing]
-            for probe in self.probes:
-                extra, mistakes = probe(self, ctx, inputs, state)
-                for p in failing:
-                    results[p.name].messages.extend(extra)
-                    results[p.name].mistakes.extend(m for m in mistakes if m not in results[p.name].mistakes)
-        if ref_results:
-            self._against_reference(ctx, inputs, douts, grads, ref_results)
+        # A loss computes its gradients from its inputs, not from a cache: they are
+        # judged whatever its loss value (a layer's backward only where its forward is right).
+        right = case.ref is not None and (self.forward is None or forward_is_right(trial, case.ref))
+        self._judge(ctx, rng, trial, case.ref, right, self.params, numeric_items, reference_items)
+        failing = [p for p in self.params if _on_forward(p, numeric_items, reference_items)]
+        if failing and case.ref is not None and not right:
+            found = where_forward_is_right(ctx, self.step, case.inputs, case.douts)
+            waiting = [r for p in failing for r in (numeric_items[p.name], reference_items.get(p.name))
+                       if r is not None and _depends_on_forward(r)]
+            for r in waiting:
+                r.messages.clear()
+                r.mistakes.clear()
+            if found is None:
+                for r in waiting:
+                    r.pending(pending_reason(self.step))
+            else:
+                trial, case.ref = found
+                case.inputs = trial.inputs
+                for r in waiting:
+                    r.details["variant"] = True
+                self._judge(ctx, rng, trial, case.ref, True, failing, numeric_items, reference_items)
+                right = True
+        if trial.cache is not None and reference_items:  # for the second call (policy rule 5)
+            expected = {p.name: self._reference_grad(case.ref, p) for p in self.params}
+            ctx.memo[memo_key] = (trial.cache, case.douts, expected)
+        policy.settle_trivial(every)
+        if ctx.explain:
+            explain(self, ctx, rng, trial, numeric_items)
         return every
 
-    def _analytic(self, ctx: Context, inputs: Inputs, rng: np.random.Generator) -> _Analytic:
-        """Run the student's forward and backward once; grads by param name."""
-        if self.forward is None:
-            o = ctx.call(self.func, tuple(inputs.values()))
-            run = _Analytic(output=o.output, warnings=warning_details(o))
-            if not o.ok:
-                return run.fail([outcome_problem(self.func, o)], error_details(o))
-            if not isinstance(o.value, (tuple, list)) or len(o.value) < 2:
-                return run.fail([msg("gradient.bad_loss_return", func=self.func)])
-            grads_value = o.value
-            run.low_precision = _low_precision(o.value[0])
+    # ------------------------------------------------------------------ judge
+    def _item(self, p: Param, kind: Kind) -> CheckResult:
+        if kind == Kind.GRADIENT:
+            res = CheckResult(f"{self.id}.{p.grad}", self.exercise, self.func, kind,
+                              msg("title.gradient", func=self.func, grad=p.grad), self.points_numeric)
         else:
-            f = ctx.call(self.forward, tuple(inputs.values()), keep=(-1,))
-            run = _Analytic(output=f.output, warnings=warning_details(f))
-            if not f.ok:
-                return run.fail([outcome_problem(self.forward, f),
-                                 msg("gradient.forward_failed", forward=self.forward)], error_details(f))
-            if (not isinstance(f.value, (tuple, list)) or len(f.value) != self.n_outputs + 1
-                    or not isinstance(f.value[-1], Handle)):
-                return run.fail([msg("call.bad_forward_return", func=self.forward)])
-            run.low_precision = any(_low_precision(v) for v in f.value[:-1])
-            run.douts = []
-            for k in range(self.n_outputs):
-                out = as_float_array(f.value[k])
-                if out is None:
-                    return run.fail([msg("gradient.forward_not_array", forward=self.forward)])
-                run.douts.append(rng.standard_normal(out.shape))
-            b = ctx.call(self.func, tuple(run.douts) + (f.value[-1],))
-            run.warnings = warning_details(f, b)
-            run.output = f.output + b.output
-            if not b.ok:
-                return run.fail([outcome_problem(self.func, b)], error_details(b))
-            grads_value = b.value
-        run.grads = {}
-        for p in self.params:
-            path = p.grad_path if p.grad_path else ((self.params.index(p),) if len(self.params) > 1 else ())
-            g, found = extract(grads_value, path)
-            run.grads[p.name] = g if found else None
-        return run
+            res = CheckResult(f"{self.id}.{p.grad}.reference", self.exercise, self.func, kind,
+                              msg("title.backward_reference", func=self.func, grad=p.grad), self.points_reference)
+        res.details.update({"group": self.id, "grad": p.grad})
+        return res
 
-    def _numeric(self, ctx: Context, p: Param, inputs: Inputs, g: Any, douts, rng, res: CheckResult) -> bool:
-        value = self.param_value(inputs, p)
-        ga = as_float_array(g)
-        if ga is None:
-            res.failed(msg("gradient.missing", func=self.func, grad=p.grad))
-            return False
-        if ga.shape != value.shape:
-            res.failed(msg("gradient.shape", func=self.func, grad=p.grad,
-                           got=str(ga.shape), want=str(value.shape)))
-            if ga.squeeze().shape == value.squeeze().shape and ga.ndim > value.ndim:
-                res.mistakes.append("25")
-            elif ga.size == value.size or (ga.ndim == value.ndim == 1):
-                res.mistakes.append("29")
-            res.messages.extend(msg(f"mistake.{m}.found") for m in res.mistakes)
-            return False
-        if not np.all(np.isfinite(ga)):
-            res.failed(msg("gradient.nonfinite", func=self.func, grad=p.grad))
-            return False
-        dirs = []
-        for _ in range(DIRECTIONS):
-            v = rng.standard_normal(value.shape)
-            dirs.append(v / max(np.linalg.norm(v), 1e-12))
-        batch = []
-        for v in dirs:
-            batch += [self._perturbed(inputs, p, H * v), self._perturbed(inputs, p, -H * v)]
-        vals = self.objective_values(ctx.call_many(self.objective_calls(batch)), douts)
-        errs, ratios = [], []
-        for k, v in enumerate(dirs):
-            lp, lm = vals[2 * k], vals[2 * k + 1]
-            if lp is None or lm is None:
-                res.failed(msg("gradient.forward_failed", forward=self.forward or self.func))
-                return False
-            num = (lp - lm) / (2 * H)
-            ana = float(np.sum(ga * v))
-            errs.append(abs(num - ana) / max(abs(num), abs(ana), 1e-6))
-            if abs(num) > 1e-8:
-                ratios.append(ana / num)
-        worst = max(errs)
-        res.details["rel_error"] = worst
-        if worst <= GRAD_TOL:
-            res.passed()
-            return True
-        res.failed(msg("gradient.mismatch", func=self.func, grad=p.grad, err=worst))
-        self._localise(ctx, p, inputs, ga, douts, rng, res)
-        n = next(iter(inputs.values())).shape[0] if isinstance(next(iter(inputs.values())), np.ndarray) else 0
-        if ratios and n > 1 and all(abs(r * n - 1) < 1e-3 for r in ratios):
-            res.messages.append(msg("mistake.21.found", ratio=f"1/{n}"))
-            res.mistakes.append("21")
-        return False
+    def _grads(self, trial: Trial) -> dict[str, Any]:
+        return {p.name: extract(trial.value, self.grad_path(p))[0] for p in self.params}
 
-    def _localise(self, ctx: Context, p: Param, inputs: Inputs, ga: np.ndarray, douts, rng, res: CheckResult):
-        """Probe single coordinates to say where the gradient is wrong."""
-        value = self.param_value(inputs, p)
-        size = value.size
-        if p.blocks:
-            per = max(1, MAX_PROBED_COORDS // len(p.blocks))
-            axis = p.block_axis % value.ndim
-            width = value.shape[axis] // len(p.blocks)
-            coords = []
-            for b in range(len(p.blocks)):
-                for _ in range(per):
-                    idx = [int(rng.integers(s)) for s in value.shape]
-                    idx[axis] = b * width + int(rng.integers(width))
-                    coords.append(int(np.ravel_multi_index(idx, value.shape)))
-        elif size <= MAX_PROBED_COORDS:
-            coords = list(range(size))
-        else:
-            coords = sorted(rng.choice(size, MAX_PROBED_COORDS, replace=False).tolist())
-        batch = []
-        for c in coords:
-            e = np.zeros(size)
-            e[c] = H
-            e = e.reshape(value.shape)
-            batch += [self._perturbed(inputs, p, e), self._perturbed(inputs, p, -e)]
-        vals = self.objective_values(ctx.call_many(self.objective_calls(batch)), douts)
-        wrong_blocks: set[str] = set()
-        worst_err, worst_idx, n_bad = 0.0, None, 0
-        for k, c in enumerate(coords):
-            lp, lm = vals[2 * k], vals[2 * k + 1]
-            if lp is None or lm is None:
+    def _judge(self, ctx: Context, rng: np.random.Generator, trial: Trial, ref: Reference | None, right: bool,
+               params: list[Param], numeric_items: dict[str, CheckResult],
+               reference_items: dict[str, CheckResult]) -> None:
+        inputs, weights = trial.inputs, self.weights(trial.douts)
+        grads = self._grads(trial)
+        for p in params:
+            for r in (numeric_items[p.name], reference_items.get(p.name)):
+                if r is not None:
+                    r.output = trial.output
+                    r.details.update(trial.warnings)
+        # the numerical items: every direction of every parameter in one batch of calls
+        directions: dict[str, list[np.ndarray]] = {}
+        arrays: dict[str, np.ndarray] = {}
+        for p in params:
+            value = self.param_value(inputs, p)
+            ga = self._usable(p, grads[p.name], value, numeric_items[p.name])
+            if ga is not None:
+                arrays[p.name] = ga
+                directions[p.name] = [numeric.unit(rng, value.shape) for _ in range(numeric.DIRECTIONS)]
+        batch = [numeric.Direction(p.argname, v, p.path) for p in params if p.name in directions
+                 for v in directions[p.name]]
+        # With the reference's building blocks and a right forward, a composite's
+        # gradient can only be "right": its own numerical derivatives (a callback per
+        # block, per call) would decide nothing, so they are not measured.
+        shortcut = bool(ctx.substitute) and right and ref is not None
+        diffs = iter([None] * len(batch) if shortcut else
+                     numeric.differences(ctx, self.forward_spec(inputs), inputs, batch))
+        measured: dict[str, tuple[list, list, list | None]] = {}
+        for p in params:
+            if p.name not in directions:
                 continue
-            num = (lp - lm) / (2 * H)
-            ana = float(ga.flat[c])
-            err = abs(num - ana) / max(abs(num) + abs(ana), 1e-7)
-            if err > 1e-4 and abs(num - ana) > 1e-7:
-                n_bad += 1
-                idx = tuple(int(i) for i in np.unravel_index(c, value.shape))
-                if p.blocks:
-                    axis = p.block_axis % value.ndim
-                    wrong_blocks.add(p.blocks[idx[axis] // (value.shape[axis] // len(p.blocks))])
-                if err > worst_err:
-                    worst_err, worst_idx = err, idx
-        res.details["probed"] = len(coords)
-        res.details["probed_wrong"] = n_bad
-        if worst_idx is not None:
-            res.messages.append(msg("gradient.where", grad=p.grad, where=where(worst_idx, p.axes),
-                                    n_bad=n_bad, n=len(coords)))
-            res.details["worst_index"] = list(worst_idx)
-        if wrong_blocks:
-            ordered = [b for b in p.blocks if b in wrong_blocks]
-            res.details["wrong_blocks"] = ordered
-            res.messages.append(msg("gradient.blocks", grad=p.grad, blocks=", ".join(ordered)))
-
-    def _against_reference(self, ctx: Context, inputs: Inputs, douts, grads, ref_results) -> None:
-        assert ctx.reference is not None
-        fresh = copy.deepcopy(inputs)
-        if self.forward is None:
-            ref_value = ctx.reference[self.func](**fresh)[1]
-        else:
-            ref_out = ctx.reference[self.forward](**fresh)
-            ref_douts = [copy.deepcopy(d) for d in douts]
-            for k, d in enumerate(ref_douts):
-                if np.shape(ref_out[k]) != d.shape:
-                    for r in ref_results.values():
-                        r.failed(msg("gradient.reference_shape", forward=self.forward))
-                    return
-            ref_value = ctx.reference[self.func](*ref_douts, ref_out[-1])
-        for p in self.params:
-            res = ref_results[p.name]
-            path = p.grad_path if p.grad_path else ((self.params.index(p),) if len(self.params) > 1 else ())
-            expected, _ = extract(ref_value, path)
-            got = grads[p.name]
-            cmp = compare(got, np.asarray(expected), rtol=1e-6, atol=1e-9)
+            ref_grad = self._reference_grad(ref, p)
+            num = [numeric.derivative(next(diffs), weights) for _ in directions[p.name]]
+            ana = [numeric.along(arrays[p.name], v) for v in directions[p.name]]
+            refs = [float(np.sum(ref_grad * v)) for v in directions[p.name]] if ref_grad is not None else None
+            measured[p.name] = (ana, num, refs)
+        without_reference = ref is None and measured and all(
+            n is not None and abs(n) <= TOL.nonzero for _, ns, _ in measured.values() for n in ns)
+        for name, (ana, num, refs) in measured.items():
+            res = numeric_items[name]
+            p = next(q for q in params if q.name == name)
+            res.details["rel_error"] = max((abs(a - n) / max(abs(a), abs(n), TOL.directional_floor)
+                                            for a, n in zip(ana, num, strict=True) if a is not None and n is not None),
+                                           default=None)
+            res.details["trivial"] = refs is not None and not np.any(refs)
+            verdict = "degenerate" if without_reference else policy.numeric_verdict(ana, num, refs)
+            if verdict in ("mismatch", "degenerate") and right and refs is not None:
+                correct = self._correct_derivatives(ctx, inputs, weights, p, directions[name], refs)
+                verdict = policy.numeric_verdict(ana, num, refs, correct)
+            res.details["verdict"] = verdict
+            if verdict in ("consistent", "right"):
+                res.passed()
+            elif verdict == "degenerate":
+                res.failed(msg("gradient.degenerate", func=self.func, grad=p.grad,
+                               forward=self.forward or self.func, param=p.name))
+            elif any(n is None for n in num):
+                res.failed(msg("gradient.forward_failed", forward=self.forward or self.func))
+            else:
+                res.failed(msg("gradient.mismatch", func=self.func, grad=p.grad, err=res.details["rel_error"]))
+        # the reference items
+        for p in params:
+            item = reference_items.get(p.name)
+            if item is None:
+                continue
+            res = item
+            expected = self._reference_grad(ref, p)
+            assert expected is not None
+            res.details["trivial"] = not np.any(expected)
+            cmp = compare(grads[p.name], expected)
             res.details["rel_error"] = cmp.worst_rel_error
+            res.details["problem"] = cmp.problem
             if cmp.ok:
                 res.passed()
             elif cmp.problem == "shape":
@@ -360,7 +315,72 @@ class GradientCheck(Check):
                 res.failed(msg("backward.mismatch", func=self.func, grad=p.grad, err=cmp.worst_rel_error,
                                where=where(cmp.worst_index, p.axes)))
 
+    def _correct_derivatives(self, ctx: Context, inputs: Inputs, weights: list[np.ndarray], p: Param,
+                             directions: list[np.ndarray], refs: list[float]) -> list[float | None]:
+        """The true derivatives along ``directions``: the numerical derivatives of the
+        reference's forward (official), or the public case's gradient (self-check)."""
+        if ctx.reference is None:
+            return list(refs)
+        fn = ctx.reference[self.forward or self.func]
+        diffs = numeric.trusted_differences(fn, self.forward_spec(inputs), inputs,
+                                            [numeric.Direction(p.argname, v, p.path) for v in directions])
+        return [numeric.derivative(d, weights) for d in diffs]
 
-def _low_precision(v: Any) -> bool:
-    """Mistake 31: an array computed in float32/float16 (or integers where floats are due)."""
-    return isinstance(v, np.ndarray) and v.dtype.kind in "fc" and v.dtype.itemsize < 8
+    def _reference_grad(self, ref: Reference | None, p: Param) -> np.ndarray | None:
+        if ref is None:
+            return None
+        g, found = extract(ref.value, self.grad_path(p))
+        return np.asarray(g, dtype=np.float64) if found else None
+
+    def _usable(self, p: Param, g: Any, value: np.ndarray, res: CheckResult) -> np.ndarray | None:
+        """The student's gradient as float64 when it has the parameter's shape and is
+        finite; otherwise ``res`` fails saying why."""
+        ga = array_of(g, value.shape)
+        if ga is not None and np.all(np.isfinite(ga)):
+            return ga
+        cmp = compare(g, value)
+        if cmp.problem == "type":
+            res.failed(msg("gradient.missing", func=self.func, grad=p.grad))
+        elif cmp.problem == "shape":
+            got, want = cmp.received_shape or (), value.shape
+            res.failed(msg("gradient.shape", func=self.func, grad=p.grad, got=str(got), want=str(want)))
+            size = int(np.prod(got)) if got else 1
+            if len(got) > len(want) and tuple(s for s in got if s != 1) == tuple(s for s in want if s != 1):
+                res.mistakes.append(Mistake.KEEPDIMS_SHAPE)
+            elif size == value.size or (len(got) == len(want) == 1):
+                res.mistakes.append(Mistake.WRONG_AXIS_OR_RESHAPE)
+            res.messages.extend(msg(f"mistake.{m}.found") for m in res.mistakes)
+        else:
+            res.failed(msg("gradient.nonfinite", func=self.func, grad=p.grad))
+        return None
+
+    # ----------------------------------------------------------- second pass
+    def _again(self, ctx: Context, cache: Any, douts: list[np.ndarray],
+               expected: dict[str, Any]) -> list[CheckResult]:
+        """The backward called once more on the cache of its first right forward."""
+        out: list[CheckResult] = []
+        outcome = ctx.call(self.func, tuple(douts) + (cache,))
+        for p in self.params:
+            res = self._item(p, Kind.BACKWARD)
+            if not outcome.ok:
+                out.append(failed_call(res, self.func, outcome))
+                continue
+            got, _ = extract(outcome.value, self.grad_path(p))
+            cmp = compare(got, np.asarray(expected[p.name], dtype=np.float64))
+            out.append(res.passed() if cmp.ok else res.failed(
+                msg("backward.mismatch", func=self.func, grad=p.grad, err=cmp.worst_rel_error,
+                    where=where(cmp.worst_index, p.axes))))
+        return out
+
+
+def _depends_on_forward(r: CheckResult) -> bool:
+    """A failed item whose verdict rests on the forward's values (not a gradient
+    missing or of the wrong shape, which is wrong whatever the forward does)."""
+    return r.status != Status.PASSED and (r.details.get("verdict") in ("mismatch", "degenerate")
+                                          or r.details.get("problem") in ("values", "nonfinite"))
+
+
+def _on_forward(p: Param, numeric_items: dict[str, CheckResult], reference_items: dict[str, CheckResult]) -> bool:
+    return any(r is not None and _depends_on_forward(r) for r in (numeric_items[p.name], reference_items.get(p.name)))
+
+

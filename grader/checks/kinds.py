@@ -1,11 +1,14 @@
-"""The check kinds: value, mutation, property. Gradient checks live in
-:mod:`grader.checks.gradient`.
+"""The check kinds: value and property checks, and what all kinds share (outputs
+picked by path, failed calls, trivial outputs). No-mutation checks live in
+:mod:`grader.checks.mutation`, gradient checks in :mod:`grader.checks.gradient`,
+comparisons of a backward pass with the reference in :mod:`grader.checks.backward`.
 
 Each kind is a dataclass (the data an exercise spec fills in) with a ``run`` method.
 Inputs are built by a spec function ``inputs(rng) -> dict`` whose keys are the
 function's argument names in order; outputs are picked out of the student's return
 value by a *path* (``()`` for the whole value, ``(0,)`` for the first element,
-``(1, "W1")`` for a dict inside a tuple).
+``(1, "W1")`` for a dict inside a tuple). What a result is worth is decided by
+:mod:`grader.checks.policy`.
 """
 
 from __future__ import annotations
@@ -17,10 +20,21 @@ from typing import Any
 
 import numpy as np
 
+from ..calls import Call, CallOutcome
 from ..i18n import Message, msg
-from ..sandbox.protocol import Handle
-from .compare import Comparison, as_float_array, compare, same_bits
-from .model import Check, CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
+from ..mistakes import Mistake
+from . import policy
+from .compare import Comparison, as_float_array, compare
+from .model import (
+    Check,
+    CheckResult,
+    Context,
+    Kind,
+    PublicCase,
+    error_details,
+    outcome_problem,
+    warning_details,
+)
 
 Inputs = dict[str, Any]
 Path = tuple[Any, ...]
@@ -83,8 +97,37 @@ def call_reference(ref: Callable, inputs: Inputs) -> Any:
     return ref(**copy.deepcopy(inputs))
 
 
-def public_key(check_id: str) -> str:
-    return check_id
+def failed_call(res: CheckResult, func: str, outcome: CallOutcome,
+                on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None) -> CheckResult:
+    """Fail ``res`` because a call did not return normally (why, and what it suggests)."""
+    res.details.update(error_details(outcome))
+    res.details["call"] = str(outcome.status)
+    res.failed(outcome_problem(func, outcome))
+    if on_error is not None and outcome.status == "error":
+        extra, mistakes = on_error(outcome.error or {})
+        res.messages.extend(extra)
+        res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
+    return res
+
+
+def arrays_in(v: Any, path: Path = ()) -> list[tuple[Path, np.ndarray]]:
+    if isinstance(v, np.ndarray):
+        return [(path, v)]
+    if isinstance(v, (list, tuple)):
+        return [x for i, item in enumerate(v) for x in arrays_in(item, path + (i,))]
+    if isinstance(v, dict):
+        return [x for k, item in v.items() for x in arrays_in(item, path + (k,))]
+    return []
+
+
+def trivial(expected: Any, inputs: Any) -> bool:
+    """An expected output a function gets right by doing nothing: all zero, or one
+    of its arguments unchanged."""
+    e = np.asarray(expected, dtype=np.float64)
+    if e.size and not np.any(e):
+        return True
+    return any(a.shape == e.shape and np.array_equal(np.asarray(a, dtype=np.float64), e, equal_nan=True)
+               for _, a in arrays_in(inputs) if a.dtype.kind in "biuf")
 
 
 # ---------------------------------------------------------------------------
@@ -112,6 +155,8 @@ class ValueCheck(Check):
     with_args_after: bool = False
     # Turns a call that raised into (problems, mistake ids) when an error is the symptom.
     on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None
+    second_pass = True  # compared with the reference once more at the end (policy rule 5)
+    kind = Kind.VALUE
 
     def max_points(self) -> float:
         return self.points
@@ -139,7 +184,7 @@ class ValueCheck(Check):
         return PublicCase(inputs, [np.asarray(extract(value, o.path)[0], dtype=np.float64)
                                    for o in self.outputs])
 
-    def call_student(self, ctx: Context, inputs: Inputs):
+    def call_student(self, ctx: Context, inputs: Inputs) -> tuple[CallOutcome, list[Message] | None]:
         """Call the student's function; (outcome, messages if a prerequisite failed)."""
         if self.with_args_after:
             outcome = ctx.call(self.func, tuple(inputs.values()), return_args=True)
@@ -148,11 +193,14 @@ class ValueCheck(Check):
             return outcome, None
         return ctx.call(self.func, tuple(inputs.values())), None
 
+    def new_result(self) -> CheckResult:
+        return CheckResult(self.id, self.exercise, self.func, Kind.VALUE,
+                           self.title or msg("title.value", func=self.func,
+                                             outputs=", ".join(o.name for o in self.outputs)),
+                           self.points)
+
     def run(self, ctx: Context) -> list[CheckResult]:
-        res = CheckResult(self.id, self.exercise, self.func, "value",
-                          self.title or msg("title.value", func=self.func,
-                                            outputs=", ".join(o.name for o in self.outputs)),
-                          self.points)
+        res = self.new_result()
         case = self.case(ctx)
         if case is None:
             return []
@@ -163,140 +211,57 @@ class ValueCheck(Check):
         res.details.update(warning_details(outcome))
         if trouble:
             res.details.update(error_details(outcome))
+            res.details["call"] = str(outcome.status)
             return [res.failed(*trouble)]
         if not outcome.ok:
-            res.details.update(error_details(outcome))
-            res.failed(outcome_problem(self.func, outcome))
-            if self.on_error is not None and outcome.status == "error":
-                extra, mistakes = self.on_error(outcome.error or {})
-                res.messages.extend(extra)
-                res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
-            return [res]
-        good, rows = 0, []
+            return [failed_call(res, self.func, outcome, self.on_error)]
+        return [self.judge(ctx, res, inputs, outcome.value, expected)]
+
+    def judge(self, ctx: Context, res: CheckResult, inputs: Inputs, value: Any, expected: list) -> CheckResult:
+        """Compare every output of ``value`` with ``expected``; the points follow
+        :func:`grader.checks.policy.value_credit`."""
+        rows = []
         problems: list[Message] = []
-        for out, exp in zip(self.outputs, expected, strict=False):
-            got, found = extract(outcome.value, out.path)
+        matched: list[bool] = []
+        trivial_: list[bool] = []
+        primary_missing = False
+        for k, (out, exp) in enumerate(zip(self.outputs, expected, strict=False)):
+            trivial_.append(trivial(exp, inputs))
+            got, found = extract(value, out.path)
             if not found:
                 problems.append(msg("value.missing_output", func=self.func, output=out.name))
                 rows.append({"name": out.name, "ok": False})
+                matched.append(False)
+                primary_missing = primary_missing or k == 0
                 continue
             cmp = compare(got, exp, out.rtol, out.atol)
+            primary_missing = primary_missing or (k == 0 and cmp.problem == "type")
             row = {"name": out.name, "ok": cmp.ok, "rel_error": cmp.worst_rel_error,
                    "where": where(cmp.worst_index, out.axes), "problem": cmp.problem}
             if ctx.reference is None and cmp.problem in ("values", "nonfinite") and np.size(exp) <= 60:
                 # Public case: showing expected next to received teaches, and hides nothing.
+                received = as_float_array(got)
                 row["expected"] = np.asarray(exp).tolist()
-                row["received"] = as_float_array(got).tolist()
+                row["received"] = received.tolist() if received is not None else None
                 row["wrong"] = cmp.wrong_mask.tolist() if cmp.wrong_mask is not None else None
             rows.append(row)
-            if cmp.ok:
-                good += 1
-            else:
+            matched.append(cmp.ok)
+            if not cmp.ok:
                 problems.append(describe_mismatch(self.func, out, cmp))
                 note = precision_note(cmp)
                 problems.extend(note)
-                if note and "31" not in res.mistakes:
-                    res.mistakes.append("31")
+                if note and Mistake.LOW_PRECISION not in res.mistakes:
+                    res.mistakes.append(Mistake.LOW_PRECISION)
         res.details["outputs"] = rows
         if not problems:
-            return [res.passed()]
-        if self.diagnose is not None:
-            extra, mistakes = self.diagnose(inputs, outcome.value, expected)
+            return res.passed()
+        if self.diagnose is not None and ctx.explain:
+            extra, mistakes = self.diagnose(inputs, value, expected)
             problems.extend(extra)
             res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
         res.failed(*problems)
-        res.points = round(self.points * good / len(self.outputs), 4) if len(self.outputs) > 1 else 0.0
-        return [res]
-
-
-# ---------------------------------------------------------------------------
-@dataclass
-class MutationCheck(Check):
-    """The function must leave its inputs (and upstream gradients) unchanged, and
-    give the same answer when called twice with the same arguments (mistake 10).
-
-    For a backward function, ``forward`` names the forward to call first; its cache
-    is passed as the last argument, and the same cache is used for both calls."""
-
-    id: str
-    func: str
-    inputs: Callable[[np.random.Generator], Inputs]
-    points: float
-    forward: str | None = None
-    forward_inputs: Callable[[np.random.Generator], Inputs] | None = None
-    exercise: str = ""
-
-    def max_points(self) -> float:
-        return self.points
-
-    def run(self, ctx: Context) -> list[CheckResult]:
-        from ..sandbox.session import Call
-
-        res = CheckResult(self.id, self.exercise, self.func, "mutation",
-                          msg("title.mutation", func=self.func), self.points)
-        rng = ctx.rng(self.id)
-        args: list[Any] = []
-        if self.forward:
-            assert self.forward_inputs is not None
-            f_in = self.forward_inputs(rng)
-            fwd = ctx.call(self.forward, tuple(f_in.values()), keep=(-1,))
-            cache = fwd.value[-1] if fwd.ok and isinstance(fwd.value, tuple) else None
-            if not isinstance(cache, Handle):
-                msg_ = outcome_problem(self.forward, fwd) if not fwd.ok else msg(
-                    "call.bad_forward_return", func=self.forward)
-                return [res.failed(msg_, msg("mutation.needs_forward", forward=self.forward))]
-        inputs = self.inputs(rng)
-        args = list(inputs.values()) + ([cache] if self.forward else [])
-        names = list(inputs.keys())
-        first, second = ctx.call_many([Call(self.func, tuple(args), return_args=True),
-                                       Call(self.func, tuple(args))])
-        res.output = first.output
-        res.details.update(warning_details(first))
-        if not first.ok:
-            res.details.update(error_details(first))
-            return [res.failed(outcome_problem(self.func, first))]
-        changed = []
-        for name, before, after in zip(names, inputs.values(), first.args_after or [], strict=False):
-            for path, arr in _arrays_in(before):
-                got, found = extract(after, path)
-                if found and not same_bits(got, arr):
-                    changed.append(name + "".join(f"[{p!r}]" for p in path))
-        problems = []
-        if changed:
-            problems.append(msg("mutation.changed", func=self.func, args=", ".join(changed)))
-            res.mistakes.append("10")
-            problems.append(msg("mistake.10.found"))
-        if second.ok and not _same_value(first.value, second.value):
-            problems.append(msg("mutation.not_repeatable", func=self.func))
-            if "10" not in res.mistakes:
-                res.mistakes.append("10")
-        elif not second.ok:
-            problems.append(outcome_problem(self.func, second))
-        return [res.failed(*problems, msg("hint.mutation")) if problems else res.passed()]
-
-
-def _arrays_in(v: Any, path: Path = ()) -> list[tuple[Path, np.ndarray]]:
-    if isinstance(v, np.ndarray):
-        return [(path, v)]
-    if isinstance(v, (list, tuple)):
-        return [x for i, item in enumerate(v) for x in _arrays_in(item, path + (i,))]
-    if isinstance(v, dict):
-        return [x for k, item in v.items() for x in _arrays_in(item, path + (k,))]
-    return []
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and same_bits(a, b)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=False))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
-    if isinstance(a, Handle) and isinstance(b, Handle):
-        return True
-    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
-        return True
-    return a == b
+        res.points = policy.value_credit(self.points, matched, trivial_, primary_missing)
+        return res
 
 
 # ---------------------------------------------------------------------------
@@ -310,7 +275,9 @@ class PropertyCheck(Check):
     ``predicate(value, inputs)`` returns (problems, mistake ids); no problems is a
     pass. ``errstate`` sets numpy's error handling inside the student's call (e.g.
     ``{"over": "raise"}`` to catch overflow, mistake 22); ``on_error`` turns a
-    failed call into (problems, mistakes) when an error is the symptom."""
+    failed call into (problems, mistakes) when an error is the symptom. ``kind``
+    is :attr:`Kind.STABILITY` for large inputs and :attr:`Kind.EDGE` for an edge
+    case whose right answer is to change nothing (the policy gates both)."""
 
     id: str
     func: str
@@ -323,12 +290,13 @@ class PropertyCheck(Check):
     exercise: str = ""
     # As in ValueCheck: the predicate gets ``(returned value, [arguments after the call])``.
     with_args_after: bool = False
+    kind: Kind = Kind.PROPERTY
 
     def max_points(self) -> float:
         return self.points
 
     def run(self, ctx: Context) -> list[CheckResult]:
-        res = CheckResult(self.id, self.exercise, self.func, "property",
+        res = CheckResult(self.id, self.exercise, self.func, self.kind,
                           self.title or msg("title.property", func=self.func), self.points)
         inputs = self.inputs(ctx.rng(self.id))
         outcome = ctx.call(self.func, tuple(inputs.values()), errstate=self.errstate,
@@ -338,13 +306,7 @@ class PropertyCheck(Check):
         res.output = outcome.output
         res.details.update(warning_details(outcome))
         if not outcome.ok:
-            res.details.update(error_details(outcome))
-            problems = [outcome_problem(self.func, outcome)]
-            if self.on_error is not None and outcome.status == "error":
-                extra, mistakes = self.on_error(outcome.error or {})
-                problems += extra
-                res.mistakes += mistakes
-            return [res.failed(*problems)]
+            return [failed_call(res, self.func, outcome, self.on_error)]
         problems, mistakes = self.predicate(outcome.value, inputs)
         res.mistakes += mistakes
         return [res.failed(*problems) if problems else res.passed()]
@@ -367,73 +329,20 @@ class RepeatedCallCheck(Check):
     points: float
     title: Message | None = None
     exercise: str = ""
+    kind = Kind.PROPERTY
 
     def max_points(self) -> float:
         return self.points
 
     def run(self, ctx: Context) -> list[CheckResult]:
-        from ..sandbox.session import Call
-
-        res = CheckResult(self.id, self.exercise, self.func, "property",
+        res = CheckResult(self.id, self.exercise, self.func, self.kind,
                           self.title or msg("title.property", func=self.func), self.points)
         many = self.inputs(ctx.rng(self.id))
         outcomes = ctx.call_many([Call(self.func, tuple(i.values())) for i in many])
         res.output = "".join(o.output for o in outcomes)
         for o in outcomes:
             if not o.ok:
-                res.details.update(error_details(o))
-                return [res.failed(outcome_problem(self.func, o))]
+                return [failed_call(res, self.func, o)]
         problems, mistakes = self.predicate([o.value for o in outcomes], many)
         res.mistakes += mistakes
         return [res.failed(*problems) if problems else res.passed()]
-
-
-# ---------------------------------------------------------------------------
-@dataclass
-class BackwardValueCheck(ValueCheck):
-    """A backward's gradients vs the reference's, each side using its own cache.
-
-    ``inputs`` builds the forward's inputs, ``upstream(rng, forward_outputs)`` the
-    upstream gradients (shaped after the reference's outputs). The student's
-    backward receives the cache of the student's own forward."""
-
-    upstream: Callable[[np.random.Generator, Any], Inputs] | None = None
-    forward: str = ""
-
-    def __init__(self, id: str, func: str, inputs, upstream, outputs: list[Output], points: float,
-                 forward: str, title: Message | None = None, diagnose=None, on_error=None) -> None:
-        super().__init__(id, func, inputs, outputs, points, title=title, diagnose=diagnose, on_error=on_error)
-        self.upstream = upstream
-        self.forward = forward
-
-    def _reference_case(self, reference: dict[str, Callable], rng: np.random.Generator):
-        f_in = self.inputs(rng)
-        ref_out = call_reference(reference[self.forward], f_in)
-        douts = self.upstream(rng, ref_out)
-        value = reference[self.func](*copy.deepcopy(list(douts.values())), ref_out[-1])
-        expected = [np.asarray(extract(value, o.path)[0], dtype=np.float64) for o in self.outputs]
-        return {"forward": f_in, "upstream": douts}, expected
-
-    def case(self, ctx: Context):
-        if ctx.reference is not None:
-            return self._reference_case(ctx.reference, ctx.rng(self.id))
-        if ctx.public_cases and self.id in ctx.public_cases:
-            pc = ctx.public_cases[self.id]
-            return pc.inputs, pc.expected
-        return None
-
-    def public_case(self, reference, rng) -> PublicCase:
-        inputs, expected = self._reference_case(reference, rng)
-        return PublicCase(inputs, expected)
-
-    def call_student(self, ctx: Context, inputs: Inputs):
-        f_in, douts = inputs["forward"], inputs["upstream"]
-        fwd = ctx.call(self.forward, tuple(f_in.values()), keep=(-1,))
-        if not fwd.ok:
-            return fwd, [outcome_problem(self.forward, fwd), msg("gradient.forward_failed", forward=self.forward)]
-        if not isinstance(fwd.value, tuple) or not isinstance(fwd.value[-1], Handle):
-            return fwd, [msg("call.bad_forward_return", func=self.forward)]
-        out = ctx.call(self.func, tuple(douts.values()) + (fwd.value[-1],))
-        out.output = fwd.output + out.output
-        out.warnings = list(fwd.warnings or []) + list(out.warnings or [])
-        return out, None

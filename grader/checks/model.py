@@ -1,43 +1,70 @@
 """The vocabulary of grading: what a check gets (:class:`Context`) and gives back
-(:class:`CheckResult`).
+(:class:`CheckResult`), with the closed vocabularies of statuses and kinds.
 
 A check is data plus a small ``run`` function. It receives a context holding the
-sandbox (to call student code), the reference (trusted functions, or None when
-grading without solutions), the stored public cases and a seeded random source, and
-returns one or more results. Checks never import exercise specs; specs build checks.
+caller (to call student code: the sandbox, or in tests an in-process caller), the
+reference (trusted functions, or None when grading without solutions), the stored
+public cases and a seeded random source, and returns one or more results. Checks
+never import exercise specs; specs build checks. What a result is worth, and when
+it counts, is decided in one place: :mod:`grader.checks.policy`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
+from ..calls import Call, Caller, CallOutcome, CallStatus, Serve
 from ..i18n import Message, msg
-from ..sandbox.session import Call, CallOutcome, Sandbox
 
-PASSED, FAILED = "passed", "failed"
+
+class Status(StrEnum):
+    """The verdict of one graded item."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    PENDING = "pending"  # not counted yet, for a reason the item carries (0 points, not a failure)
+
+
+class Kind(StrEnum):
+    """What a graded item checks (docs/scoring.md says what each is worth)."""
+
+    VALUE = "value"  # outputs against the reference (official) or the public case (self-check)
+    BACKWARD = "backward"  # one gradient against the reference's
+    GRADIENT = "gradient"  # one gradient against the numerical gradient of the student's forward
+    PROPERTY = "property"  # a property of the results that needs no reference
+    EDGE = "edge"  # an edge case whose right answer is to change nothing (lr = 0, no weights)
+    MUTATION = "mutation"  # inputs left unchanged, the same answer twice
+    STABILITY = "stability"  # no overflow or NaN for large inputs
+    ERROR = "error"  # the grader itself failed on this check
+    QUIZ = "quiz"
+
+
+PASSED, FAILED, PENDING = Status.PASSED, Status.FAILED, Status.PENDING
 
 
 @dataclass
 class CheckResult:
     """One graded item: a line in the report and a test in results.json."""
 
-    id: str  # stable, e.g. "affine.affine_backward.grad.dw"
+    id: str  # stable, e.g. "affine.grad.dw"
     exercise: str
     func: str
-    kind: str  # value, gradient, backward, mutation, property, load
+    kind: Kind
     title: Message
     max_points: float
     points: float = 0.0
-    status: str = FAILED
+    status: Status = FAILED
     messages: list[Message] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     output: str = ""
-    mistakes: list[str] = field(default_factory=list)  # ids from course/mistakes.md
+    mistakes: list[str] = field(default_factory=list)  # ids of grader.mistakes.Mistake
     visibility: str = "visible"
 
     def passed(self) -> CheckResult:
@@ -47,6 +74,12 @@ class CheckResult:
     def failed(self, *messages: Message) -> CheckResult:
         self.status, self.points = FAILED, 0.0
         self.messages.extend(messages)
+        return self
+
+    def pending(self, reason: Message) -> CheckResult:
+        """Not counted yet: the reason comes first; points already earned stay."""
+        self.status = PENDING
+        self.messages.insert(0, reason)
         return self
 
 
@@ -60,21 +93,44 @@ class PublicCase:
 
 @dataclass
 class Context:
-    sandbox: Sandbox
-    reference: dict[str, Callable] | None
+    """What a check runs with. ``substitute`` names building blocks that the parent
+    computes with the reference during this run (``blocks`` serves them); ``salt``
+    draws other inputs (the deferred second pass); ``explain`` runs the probes that
+    say why a check failed (off in re-runs); ``strict`` lets a probe's own
+    exception propagate (tests) instead of skipping the probe."""
+
+    caller: Caller
+    reference: dict[str, Callable[..., Any]] | None
     seed: int
     public_cases: dict[str, PublicCase] | None = None
     official: bool = True
+    substitute: tuple[str, ...] = ()
+    blocks: Serve | None = None
+    salt: str = ""
+    explain: bool = True
+    strict: bool = False
+    memo: dict[str, Any] = field(default_factory=dict)  # per grade: what a check keeps for its second pass
 
     def rng(self, check_id: str) -> np.random.Generator:
         """A random source for one check, fixed by the student's seed and the check."""
-        return np.random.default_rng([self.seed, zlib.crc32(check_id.encode())])
+        return np.random.default_rng([self.seed, zlib.crc32((check_id + self.salt).encode())])
 
-    def call(self, func: str, args: tuple = (), **kw: Any) -> CallOutcome:
-        return self.sandbox.call(Call(func, tuple(args), **kw))
+    def call(self, func: str, args: tuple[Any, ...] = (), **kw: Any) -> CallOutcome:
+        return self.call_many([Call(func, tuple(args), **kw)])[0]
 
     def call_many(self, calls: list[Call]) -> list[CallOutcome]:
-        return self.sandbox.call_many(calls)
+        if self.substitute and self.blocks is not None:
+            calls = [dataclasses.replace(c, substitute=self.substitute) for c in calls]
+            return self.caller.call_many(calls, self.blocks)
+        return self.caller.call_many(calls)
+
+    def substituting(self, names: tuple[str, ...]) -> Context:
+        """The same context, with ``names`` computed by the reference."""
+        return dataclasses.replace(self, substitute=tuple(names), explain=False)
+
+    def again(self) -> Context:
+        """The deferred second pass: other inputs, no explanations."""
+        return dataclasses.replace(self, salt=".again", explain=False)
 
 
 class Check:
@@ -91,21 +147,32 @@ class Check:
     def max_points(self) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def functions(self) -> tuple[str, ...]:
+        """Every student function this check calls."""
+        return (self.func,)
+
+    def points_by_kind(self) -> dict[Kind, float]:
+        """What the check's items are worth, by kind (docs/scoring.md's table)."""
+        return {getattr(self, "kind", Kind.PROPERTY): self.max_points()}
+
+
+_CALL_PROBLEMS = {
+    CallStatus.NOT_IMPLEMENTED: "call.not_implemented",
+    CallStatus.MISSING: "call.missing",
+    CallStatus.TIMEOUT: "call.timeout",
+    CallStatus.CRASHED: "call.crashed",
+    CallStatus.OUTPUT_LIMIT: "call.output_limit",
+    CallStatus.PROTOCOL: "call.protocol",
+    CallStatus.STALE: "call.stale",
+    CallStatus.UNAVAILABLE: "call.unavailable",
+}
+
 
 def outcome_problem(func: str, outcome: CallOutcome) -> Message:
     """Explain a call that did not return normally (the same words everywhere)."""
     err = outcome.error or {}
-    key = {
-        "not_implemented": "call.not_implemented",
-        "missing": "call.missing",
-        "timeout": "call.timeout",
-        "crashed": "call.crashed",
-        "output_limit": "call.output_limit",
-        "protocol": "call.protocol",
-        "stale": "call.stale",
-        "unavailable": "call.unavailable",
-    }.get(outcome.status, "call.error")
-    if outcome.status == "error" and err.get("kind") == "memory":
+    key = _CALL_PROBLEMS.get(outcome.status, "call.error")
+    if outcome.status == CallStatus.ERROR and err.get("kind") == "memory":
         key = "call.memory"
     return msg(key, func=func, type=err.get("type", ""), message=err.get("message", ""))
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from ..calls import Call
 from ..checks.model import Context
 from ..i18n import msg
-from ..sandbox.session import Call
 from .model import ExperimentFailed, experiment, part, plot, require_array, require_ok, series
 
 ID = "clipping"

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from ..checks.compare import as_float_array
+from ..calls import CallOutcome
+from ..checks.compare import array_of
 from ..checks.model import outcome_problem
 from ..i18n import Message, msg
-from ..sandbox.session import CallOutcome
 
 OK, FAILED = "ok", "failed"
 
@@ -73,9 +73,9 @@ def require_ok(func: str, outcome: CallOutcome) -> Any:
 
 def require_array(func: str, value: Any, what: str, shape: tuple[int, ...]) -> np.ndarray:
     """A float64 copy of a returned array of exactly ``shape``, else :class:`ExperimentFailed`."""
-    arr = as_float_array(value)
-    if arr is None or arr.shape != shape:
-        got = "-" if arr is None else str(arr.shape)
+    arr = array_of(value, shape)  # the shape is checked before anything is converted
+    if arr is None:
+        got = str(value.shape) if isinstance(value, np.ndarray) else "-"
         raise ExperimentFailed(msg("experiment.bad_return", func=func, what=what, got=got, want=str(shape)))
     return arr
 

@@ -42,7 +42,7 @@ class Message:
         return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
 
 
-def msg(key: str, **params: Any) -> Message:
+def msg(key: str, /, **params: Any) -> Message:
     return Message(key, params)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks.engine import Exercise, ExerciseResult
-from ..checks.model import FAILED, PASSED, CheckResult
+from ..checks.model import FAILED, PASSED, CheckResult, Kind
 from ..course import public_folder
 from ..i18n import Message, msg
 from ..submission import Notice, Snapshot, take_snapshot
@@ -177,7 +177,7 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
                     explain: bool, answered_by_key: bool = False) -> CheckResult:
     text = q.text.format(variant.params)
     section = bank.sections[q.section]
-    res = CheckResult(f"quiz.{q.id}", QUIZ_EXERCISE, q.id, "quiz",
+    res = CheckResult(f"quiz.{q.id}", QUIZ_EXERCISE, q.id, Kind.QUIZ,
                       msg("quiz.title", number=number, id=q.id, question=text.message()), q.points)
     raw = sheet.answers.get(q.id)
     if q.id in sheet.line_errors:
@@ -307,7 +307,7 @@ def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | s
         result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
         er = ExerciseResult(quiz_exercise())
         # The quiz's points stay in the maximum, so an incomplete grade never looks complete.
-        res = CheckResult("quiz.stage", QUIZ_EXERCISE, "quiz", "error", msg("quiz.stage_title"),
+        res = CheckResult("quiz.stage", QUIZ_EXERCISE, "quiz", Kind.ERROR, msg("quiz.stage_title"),
                           stage.get("points", 0.0))
         res.details["grader_traceback"] = clean(traceback.format_exc()[-4000:])
         er.results.append(res.failed(msg("quiz.stage_failed", error=clean(type(exc).__name__))))
@@ -351,7 +351,7 @@ def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | 
 
 def _bank_error(exc: BankError) -> ExerciseResult:
     er = ExerciseResult(quiz_exercise())
-    res = CheckResult("quiz.bank", QUIZ_EXERCISE, "quiz", "error", msg("quiz.bank_title"), 0.0)
+    res = CheckResult("quiz.bank", QUIZ_EXERCISE, "quiz", Kind.ERROR, msg("quiz.bank_title"), 0.0)
     res.details["grader_traceback"] = str(exc)
     er.results.append(res.failed(msg("quiz.bank_error", count=len(exc.problems), first=exc.problems[0])))
     return er

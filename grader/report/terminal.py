@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..checks.model import FAILED, PASSED, PENDING
 from ..i18n import Message, msg
 from ..i18n import render as _render
 from ..results import Result
@@ -32,7 +33,9 @@ def summary(result: Result, lang: str, verbose: bool = False) -> str:
         full = ex.points >= ex.max_points
         mark = click.style("✔" if full else "✘", fg="green" if full else "red", bold=True)
         lines.append(f"{mark} {render(ex.exercise.title, lang)}  {_fmt(ex.points)}/{_fmt(ex.max_points)}")
-        failed = [r for r in ex.results if r.status != "passed"]
+        for note in ex.notes:  # items not counted yet: the reason once, first
+            lines.append(click.style("    … " + render(note, lang), fg="yellow"))
+        failed = [r for r in ex.results if r.status == FAILED]
         firsts = {render(r.messages[0], lang) if r.messages else "" for r in failed}
         if not verbose and len(failed) > 1 and len(firsts) == 1 and not any(r.mistakes for r in failed):
             # One cause for every failed check (typically "not implemented"): say it once.
@@ -40,11 +43,12 @@ def summary(result: Result, lang: str, verbose: bool = False) -> str:
             lines.append(f"    {firsts.pop()} {click.style(note, dim=True)}")
             continue
         for r in ex.results:
-            if r.status == "passed" and not verbose:
+            if r.status != FAILED and not verbose:
                 continue
-            tag = click.style(render(msg(f"report.{r.status}"), lang), fg="green" if r.status == "passed" else "red")
+            colour = {PASSED: "green", PENDING: "yellow"}.get(r.status, "red")
+            tag = click.style(render(msg(f"report.{r.status}"), lang), fg=colour)
             lines.append(f"    [{tag}] {render(r.title, lang)}")
-            if r.messages:
+            if r.messages and r.status != PENDING:
                 lines.append("        " + render(r.messages[0], lang))
             for m in r.mistakes:
                 line = msg("terminal.mistake_line", id=m, name=msg(f"mistake.{m}.name"))

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks.model import PASSED, CheckResult
+from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..i18n import Message, has, msg
 from ..results import Result
 from ..results.text import load_messages
@@ -137,6 +137,11 @@ class Item:
     def passed(self) -> bool:
         return self.status == PASSED
 
+    @property
+    def pending(self) -> bool:
+        """Not counted yet; the reason is the exercise's note, said once, first."""
+        return self.status == PENDING
+
 
 @dataclass
 class QuizItem:
@@ -164,6 +169,7 @@ class ExerciseView:
     graded_from: dict[str, str]
     n_checks: int
     n_passed: int
+    notes: list[Message] = field(default_factory=list)  # items not counted yet, and why
 
     @property
     def state(self) -> str:
@@ -328,7 +334,7 @@ def _shows_values(result: Result, c: CheckResult) -> bool:
 
 
 def _single(result: Result, c: CheckResult) -> Item:
-    mistakes, rest = _mistake_views(list(c.mistakes), list(c.messages))
+    mistakes, rest = _mistake_views(list(c.mistakes), list(c.messages) if c.status != PENDING else [])
     show = _shows_values(result, c)
     return Item(
         anchor=anchor(f"check-{c.id}"), kind=c.kind, func=c.func, title=c.title, status=c.status,
@@ -353,14 +359,14 @@ def _warnings(results: list[CheckResult]) -> list[str]:
 
 def _gradient_key(c: CheckResult) -> tuple[str, str, bool] | None:
     """(group id, gradient name, is reference item) of a gradient item."""
-    if c.kind not in ("gradient", "backward"):
+    if c.kind not in (Kind.GRADIENT, Kind.BACKWARD):
         return None
     grad = c.details.get("grad")
     if grad is None and isinstance(c.title, Message):
         grad = c.title.params.get("grad")
     if not isinstance(grad, str):
         return None
-    is_ref = c.kind == "backward"
+    is_ref = c.kind == Kind.BACKWARD
     suffix = f".{grad}.reference" if is_ref else f".{grad}"
     group = c.details.get("group")
     if not isinstance(group, str):
@@ -380,14 +386,15 @@ def _gradient_group(result: Result, group: str, members: list[CheckResult]) -> I
             row.reference = c
         else:
             row.numeric = c
-    failed = [c for c in members if c.status != PASSED]
+    failed = [c for c in members if c.status == FAILED]
+    pending = [c for c in members if c.status == PENDING]
     mistakes, rest = _mistake_views(_ordered_ids(members), [m for c in failed for m in c.messages])
     rest = _table_said(rest, members, rows)
     tb = next((str(c.details["traceback"]) for c in members if c.details.get("traceback")), "")
     outputs = _dedupe_text([c.output for c in members])
     return Item(
         anchor=anchor(f"check-{group}"), kind="gradient", func=members[0].func, title=None,
-        status="failed" if failed else PASSED,
+        status=FAILED if failed else PENDING if pending else PASSED,
         points=round(sum(c.points for c in members), 4), max_points=round(sum(c.max_points for c in members), 4),
         messages=_dedupe(rest), mistakes=mistakes, gradients=list(rows.values()),
         traceback=capped(tb, TRACEBACK_CHARS), output=capped(outputs, OUTPUT_CHARS), warnings=_warnings(members),
@@ -478,12 +485,12 @@ def build(result: Result) -> ReportView:
     quiz_items: list[QuizItem] = []
     for er in result.exercises:
         ex = er.exercise
-        is_quiz = ex.name == "quiz" or (er.results and all(c.kind == "quiz" for c in er.results))
+        is_quiz = ex.name == "quiz" or (er.results and all(c.kind == Kind.QUIZ for c in er.results))
         view = ExerciseView(
             name=ex.name, anchor=anchor(f"ex-{ex.name}"), title=ex.title, points=er.points,
             max_points=er.max_points, items=[] if is_quiz else exercise_items(result, er.results),
             graded_from=dict(er.graded_from), n_checks=len(er.results),
-            n_passed=sum(c.status == PASSED for c in er.results),
+            n_passed=sum(c.status == PASSED for c in er.results), notes=list(getattr(er, "notes", [])),
         )
         if is_quiz and quiz is None:
             quiz, quiz_items = view, _quiz_items(er.results)

@@ -2,7 +2,8 @@
 
 Top level: ``score``, ``output``, ``visibility``, ``stdout_visibility``,
 ``execution_time``, ``tests`` and ``extra_data``. Each test: ``name``, ``number``,
-``score``, ``max_score``, ``status`` ("passed"/"failed"), ``output``,
+``score``, ``max_score``, ``status`` ("passed"/"failed": an item not counted yet is
+"failed" there, "pending" in our ``extra_data``), ``output``,
 ``visibility``, ``tags``. Our own fields (mistake ids, details, both languages of
 each message) go under ``extra_data`` where Gradescope ignores them. GitHub
 Classroom's autograding reads the same file's ``score``/``max_score``.
@@ -14,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..checks.model import PASSED
 from ..fileio import write_atomic
 from ..i18n import LANGS, msg, render
 from ..results import Result
@@ -43,12 +45,13 @@ def to_gradescope(result: Result, lang: str) -> dict:
             "number": str(number),
             "score": r.points,
             "max_score": r.max_points,
-            "status": r.status,
+            "status": "passed" if r.status == PASSED else "failed",  # Gradescope knows these two
             "output": check_output(r, lang),
             "visibility": r.visibility,
             "tags": [r.exercise, r.kind] + [f"mistake-{m}" for m in r.mistakes],
             "extra_data": {
                 "id": r.id,
+                "status": str(r.status),  # ours: passed, failed or pending (not counted yet)
                 "function": r.func,
                 "mistakes": r.mistakes,
                 "messages": {lg: [render(m, lg) for m in r.messages] for lg in LANGS},
@@ -82,7 +85,8 @@ def to_gradescope(result: Result, lang: str) -> dict:
             "versions": dict(result.versions),
             "graded_at": result.graded_at,
             "mistakes": result.mistakes(),
-            "exercises": [{"name": e.exercise.name, "score": e.points, "max_score": e.max_points}
+            "exercises": [{"name": e.exercise.name, "score": e.points, "max_score": e.max_points,
+                           "notes": {lg: [render(n, lg) for n in e.notes] for lg in LANGS}}
                           for e in result.exercises],
         },
     })

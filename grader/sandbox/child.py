@@ -9,31 +9,42 @@ grader (checks, expected values, reference code) is loaded next to student code.
 Its job is small: apply resource limits and confine itself, load the submission's
 modules and notebook cells (telling the parent where it is, so a hang can be
 located), then serve calls ("call ``affine_forward`` with these arrays") until stdin
-closes. It never compares, scores or judges anything; whatever it sends back is
-decoded and validated by the parent, which treats it as untrusted input.
+closes, substituting building blocks when a call asks for it. It never compares,
+scores or judges anything; whatever it sends back is decoded and validated by the
+parent, which treats it as untrusted input. (One file over 400 lines on purpose:
+it is the whole harness, started alone, importing nothing of the grader. Imported
+as a module it does nothing, so the in-process caller runs the same code; only
+``main()`` talks to the parent over the pipes and confines the process.)
 
 Wire format (both directions): a frame is ``u32 big-endian header length``, a JSON
 header, then the raw bytes of the arrays listed in ``header["arrays"]`` (each
 ``{"dtype": str, "shape": [int], "nbytes": int}``), back to back. Values inside the
 header are encoded as plain JSON scalars, ``{"a": i}`` (array i), ``{"h": id}``
-(an object kept in this process), ``{"l": [...]}``, ``{"t": [...]}`` and
-``{"d": {...}}`` for lists, tuples and dicts.
+(an object kept in this process), ``{"p": id, "s": skeleton}`` (a reference cache
+the parent keeps during a substituting call; the child sends back ``{"p": id}``),
+``{"l": [...]}``, ``{"t": [...]}`` and ``{"d": {...}}`` for lists, tuples and dicts.
+During a substituting call the child may send ``{"callback": name, "args": ...,
+"kwargs": ...}`` frames before its answer; the parent answers each with
+``{"status": "ok", "value": ...}`` or ``{"status": "error", "message": ...}``.
+Every size, count and depth is bounded by ``wire.py``, on both sides.
 """
 
 import os
 import sys
 
-# Requests arrive on stdin; keep a private copy of the descriptor and give student
-# code an empty stdin, so input() or sys.stdin.read() cannot swallow requests.
-_REQ_FD = os.dup(0)
-_RESP_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-_devnull = os.open(os.devnull, os.O_RDONLY)
-os.dup2(_devnull, 0)
-os.close(_devnull)
+if __name__ == "__main__":
+    # Requests arrive on stdin; keep a private copy of the descriptor and give student
+    # code an empty stdin, so input() or sys.stdin.read() cannot swallow requests.
+    _REQ_FD = os.dup(0)
+    _RESP_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    _devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(_devnull, 0)
+    os.close(_devnull)
 
 import builtins  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402,F401  (pre-import common modules before privileges drop)
+import math  # noqa: E402  (also pre-imported for student code before privileges drop)
 import resource  # noqa: E402
 import struct  # noqa: E402
 import time  # noqa: E402
@@ -64,6 +75,14 @@ _MAX_TRACEBACK = W.MAX_ERROR_FIELD
 _handles: dict = {}
 _next_handle = [1]
 _student_files: set = set()
+_student_modules: list = []  # every module loaded from the submission
+# How a building block's proxy reaches the parent: (header, arrays) -> (header, arrays).
+# main() sets it to a round trip on the pipes; an in-process caller to a function.
+_callback: list = [None]
+_substituted: set = set()  # names whose proxies may run now (during a substituting call)
+# How the loader says which module or cell starts loading: main() sets it to a frame
+# on the pipe; the in-process caller leaves it unset (nothing there can hang unseen).
+_progress: list = [None]
 
 
 # --------------------------------------------------------------------------- wire
@@ -102,10 +121,51 @@ def _write_frame(header, arrays):
         view = view[n:]
 
 
+class _Token:
+    """A reference cache that the parent keeps (see the substituting calls below).
+    Its values stay in the parent; indexing it gives its structure, arrays as
+    read-only zeros of their shapes (enough to read a shape from it)."""
+
+    __slots__ = ("_id", "_parts")
+
+    def __init__(self, token_id, skeleton=None):
+        self._id = token_id
+        parts = skeleton.get("t") if isinstance(skeleton, dict) else None
+        self._parts = list(parts)[: W.MAX_SEQUENCE] if isinstance(parts, list) else []
+
+    def __len__(self):
+        return len(self._parts)
+
+    def __getitem__(self, k):
+        return _stand_in(self._parts[k])
+
+    def __iter__(self):
+        return iter([_stand_in(p) for p in self._parts])
+
+    def __repr__(self):
+        return "<the grader's cache>"
+
+
+def _stand_in(skeleton, depth=0):
+    if isinstance(skeleton, list):  # a slice of parts
+        return [_stand_in(s, depth) for s in skeleton]
+    if isinstance(skeleton, dict) and isinstance(skeleton.get("z"), list) and depth < W.MAX_SKELETON_DEPTH:
+        shape = [int(n) for n in skeleton["z"][: W.MAX_NDIM]]
+        if math.prod(shape) <= W.MAX_STAND_IN:
+            z = np.zeros(shape)
+            z.flags.writeable = False
+            return z
+    if isinstance(skeleton, dict) and isinstance(skeleton.get("t"), list) and depth < W.MAX_SKELETON_DEPTH:
+        return tuple(_stand_in(s, depth + 1) for s in skeleton["t"][: W.MAX_SEQUENCE])
+    return None
+
+
 def _decode(v, arrays):
     if isinstance(v, dict):
         if "a" in v:
             return arrays[v["a"]]
+        if "p" in v:
+            return _Token(str(v["p"])[: W.MAX_TOKEN], v.get("s"))
         if "h" in v:
             if v["h"] not in _handles:
                 raise _HarnessError("unknown handle")
@@ -130,6 +190,8 @@ def _keep(obj):
 def _encode(v, arrays, depth=0):
     """Turn a student's return value into wire form. Plain arrays and numbers travel;
     anything else, and anything beyond the wire limits, stays here behind a handle."""
+    if type(v) is _Token:
+        return {"p": v._id}
     if v is None or isinstance(v, (bool, str)):
         return v if not isinstance(v, str) else v[: W.MAX_STRING]
     if isinstance(v, (int, float, complex, np.generic, np.ndarray)):
@@ -266,7 +328,8 @@ def _load_module(entry):
 def _report_progress(where):
     """Tell the parent which module or notebook cell starts loading now, so that a
     load that hangs or crashes is reported with the place it happened."""
-    _write_frame({"status": "loading", "where": str(where)[: W.MAX_WHERE]}, [])
+    if _progress[0] is not None:
+        _progress[0]({"status": "loading", "where": str(where)[: W.MAX_WHERE]})
 
 
 def _is_stub(fn):
@@ -298,6 +361,90 @@ def _find_functions(modules, wanted):
     return found
 
 
+# ------------------------------------------------------------ substituting calls
+# While the parent checks a function built on others (an LSTM over the steps of
+# lstm_step_forward), it may ask for some of those building blocks to be computed
+# by the reference: for that one call, every binding of each listed name in the
+# submission's modules is replaced by a proxy that sends the arguments to the
+# parent and returns its plain answer. The parent keeps the reference's caches and
+# sends tokens in their place, and serves a callback only while a substituting call
+# that listed the name is running: a proxy kept and called later gets nothing.
+def _trampoline(*args, __rnngrade_block__=None, **kwargs):
+    return __rnngrade_block__(*args, **kwargs)
+
+
+def _block_proxy(name):
+    def block(*args, **kwargs):
+        if name not in _substituted or _callback[0] is None:
+            raise RuntimeError(f"{name} is computed by the grader only while it checks another function")
+        if len(args) > W.MAX_SEQUENCE or len(kwargs) > W.MAX_DICT:  # more than the parent accepts
+            raise TypeError(f"{name} takes at most {W.MAX_SEQUENCE} arguments here")
+        arrays = []
+        header = {"callback": name, "args": {"t": [_encode(a, arrays, 1) for a in args]},
+                  "kwargs": {"d": {str(k)[: W.MAX_KEY]: _encode(v, arrays, 1) for k, v in kwargs.items()}}}
+        answer, out = _callback[0](header, arrays)
+        if answer.get("status") != "ok":
+            raise RuntimeError(f"the grader could not compute {name}: {answer.get('message', '')}")
+        return _decode(answer.get("value"), out)
+
+    block.__name__ = block.__qualname__ = name
+    return block
+
+
+def _student_namespaces():
+    seen = {id(m) for m in _student_modules}
+    mods = list(_student_modules)
+    for mod in list(sys.modules.values()):
+        if id(mod) not in seen and getattr(mod, "__file__", None) in _student_files:
+            seen.add(id(mod))
+            mods.append(mod)
+    return mods
+
+
+@contextlib.contextmanager
+def _substituting(names, target):
+    """Replace the building blocks ``names`` by proxies for one call of ``target``:
+    module globals (also names imported into other modules) are rebound, and a
+    plain function's code is swapped so that references held elsewhere (a dict of
+    activations, a default argument) reach the proxy too. The called function
+    itself is never touched. Everything is restored afterwards."""
+    undo = []
+    patched = set()
+    namespaces = _student_namespaces()
+    try:
+        for name in names:
+            proxy = _block_proxy(name)
+            for mod in namespaces:
+                namespace = mod.__dict__
+                obj = namespace.get(name)
+                if not callable(obj) or obj is target:
+                    continue
+                undo.append((namespace, name, obj))
+                namespace[name] = proxy
+                if type(obj) is types.FunctionType and obj.__closure__ is None and id(obj) not in patched:
+                    patched.add(id(obj))
+                    undo.append((obj, obj.__code__, obj.__defaults__, obj.__kwdefaults__))
+                    obj.__code__ = _trampoline.__code__
+                    obj.__defaults__ = None
+                    obj.__kwdefaults__ = {"__rnngrade_block__": proxy}
+            _substituted.add(name)
+        yield
+    finally:
+        _substituted.clear()
+        for entry in reversed(undo):
+            if len(entry) == 3:
+                entry[0][entry[1]] = entry[2]
+            else:
+                fn, code, defaults, kwdefaults = entry
+                fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
+
+
+def _pipe_callback(header, arrays):
+    _flush()
+    _write_frame(header, arrays)
+    return _read_frame()
+
+
 # ----------------------------------------------------------------------- serve
 def _flush():
     for stream in (sys.stdout, sys.stderr):
@@ -315,7 +462,9 @@ def _call(fn, call, arrays):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with np.errstate(**call.get("errstate", {"all": "warn"})):
+            names = call.get("substitute")
+            with np.errstate(**call.get("errstate", {"all": "warn"})), \
+                    (_substituting(names, fn) if names else contextlib.nullcontext()):
                 result = fn(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001
         if isinstance(exc, KeyboardInterrupt):
@@ -343,23 +492,49 @@ def _call(fn, call, arrays):
     return header, out_arrays
 
 
+def _load_submission(header):
+    """Load every module of the submission; (functions by name, load reports, the
+    definitions to list per name)."""
+    modules, reports = [], []
+    for entry in header["modules"]:
+        mod, report = _load_module(entry)
+        modules.append((mod, entry["display"]))
+        _student_modules.append(mod)
+        reports.append(report)
+    functions = _find_functions(modules, header.get("wanted", []))
+    # Report the graded definition first, then only the other *real* ones: a stub
+    # left beside an implementation (a .py stub next to a notebook) is no news.
+    listed = {k: [v[0][1]] + [d for o, d in v[1:] if not _is_stub(o)] for k, v in functions.items()}
+    return functions, reports, listed
+
+
+def _serve_call(functions, call, arrays):
+    """The answer (header, arrays) to one call of a request."""
+    cands = functions.get(call["func"])
+    if not cands:
+        return {"status": "missing"}, []
+    try:
+        return _call(cands[0][0], call, arrays)
+    except _HarnessError as exc:
+        err = {"kind": "harness", "type": "", "message": str(exc), "traceback": ""}
+        return {"status": "error", "error": err}, []
+
+
+def _pipe_progress(header):
+    _write_frame(header, [])
+
+
 def main():
+    _callback[0] = _pipe_callback
+    _progress[0] = _pipe_progress
     header, _ = _read_frame()
     assert header["op"] == "load"
     _confine(header)
     submission_root = header.get("root")
     if submission_root and submission_root not in sys.path:
         sys.path.append(submission_root)  # appended: the standard library wins
-    modules, reports = [], []
-    for entry in header["modules"]:
-        mod, report = _load_module(entry)
-        modules.append((mod, entry["display"]))
-        reports.append(report)
-    functions = _find_functions(modules, header.get("wanted", []))
+    functions, reports, listed = _load_submission(header)
     _flush()
-    # Report the graded definition first, then only the other *real* ones: a stub
-    # left beside an implementation (a .py stub next to a notebook) is no news.
-    listed = {k: [v[0][1]] + [d for o, d in v[1:] if not _is_stub(o)] for k, v in functions.items()}
     _write_frame({"status": "loaded", "modules": reports, "functions": listed}, [])
     # Student code may replace builtins; the harness keeps what it needs.
     _print = builtins.print  # noqa: F841
@@ -370,15 +545,7 @@ def main():
             break
         rid = request.get("id")
         for call in request["calls"]:
-            cands = functions.get(call["func"])
-            if not cands:
-                resp, out = {"status": "missing"}, []
-            else:
-                try:
-                    resp, out = _call(cands[0][0], call, arrays)
-                except _HarnessError as exc:
-                    err = {"kind": "harness", "type": "", "message": str(exc), "traceback": ""}
-                    resp, out = {"status": "error", "error": err}, []
+            resp, out = _serve_call(functions, call, arrays)
             resp["id"] = rid
             _flush()
             _write_frame(resp, out)

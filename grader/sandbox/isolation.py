@@ -66,10 +66,6 @@ class Isolation:
     hardened: bool = True  # as root no capability left; no_new_privs; seccomp (see confine.py)
 
     @property
-    def description_key(self) -> str:
-        return f"isolation.{self.level}"
-
-    @property
     def isolated(self) -> bool:
         """Good enough for official grading: the child cannot read the reference or
         write where the grader reads, and holds no root privilege."""

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..calls import BlockError, Handle, Serve, Token
 from ..untrusted import clean
 from . import wire as W
 from .wire import MAX_ARRAYS, MAX_DEPTH, MAX_HEADER_BYTES, MAX_NDIM
@@ -31,15 +32,6 @@ _DTYPE_RE = re.compile(r"^[<>|=][biufc][0-9]{1,2}$")
 
 class ProtocolError(Exception):
     """The child sent something that is not a valid frame."""
-
-
-@dataclass(frozen=True)
-class Handle:
-    """An object the child kept (a student's cache); passed back as an argument."""
-
-    id: int
-    type_name: str
-    generation: int
 
 
 @dataclass(frozen=True)
@@ -113,8 +105,9 @@ class FrameReader:
             return None
         arrays, pos = [], 0
         for dtype, shape, nbytes in self._specs:
-            arr = np.frombuffer(bytes(self._buf[pos : pos + nbytes]), dtype=dtype).reshape(shape)
-            arrays.append(arr.astype(arr.dtype.newbyteorder("="), copy=True))
+            view = np.frombuffer(self._buf, dtype=dtype, count=nbytes // dtype.itemsize, offset=pos)
+            arrays.append(view.reshape(shape).astype(dtype.newbyteorder("="), copy=True))  # one copy, no slices
+            del view  # release the buffer before it is resized
             pos += nbytes
         del self._buf[: self._need]
         frame = Frame(self._header, arrays)
@@ -142,6 +135,10 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
             return Handle(
                 v["h"], clean(str(v.get("type", "object"))[: W.MAX_TYPE_NAME]), generation
             )
+        if "p" in v:
+            if not isinstance(v["p"], str) or not 0 < len(v["p"]) <= W.MAX_TOKEN:
+                raise ProtocolError("bad token")
+            return Token(v["p"])
         for key, kind in (("l", list), ("t", tuple)):
             if key in v:
                 if not isinstance(v[key], list) or len(v[key]) > W.MAX_SEQUENCE:
@@ -159,6 +156,8 @@ def encode_value(v: Any, arrays: list[np.ndarray]) -> Any:
     """Wire form of a trusted argument built by the parent."""
     if isinstance(v, Handle):
         return {"h": v.id}
+    if isinstance(v, Token):
+        return {"p": v.id, "s": v.skeleton}
     if isinstance(v, np.ndarray):
         arrays.append(np.array(v, order="C", copy=True))
         return {"a": len(arrays) - 1}
@@ -180,3 +179,16 @@ def encode_frame(header: dict, arrays: list[np.ndarray]) -> bytes:
     ]
     hbytes = json.dumps(header).encode()
     return b"".join([struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays])
+
+
+def callback_answer(serve: Serve, name: str, args: Any, kwargs: Any) -> tuple[dict, list[np.ndarray]]:
+    """The answer to a building block's callback (header and arrays): the block's
+    plain result as ``serve`` computes it in the parent, or why there is none."""
+    if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
+        return {"status": "error", "message": "the arguments could not be read"}, []
+    try:
+        value = serve(name, tuple(args), kwargs)
+    except BlockError as exc:
+        return {"status": "error", "message": str(exc)[: W.MAX_MESSAGE]}, []
+    arrays: list[np.ndarray] = []
+    return {"status": "ok", "value": encode_value(value, arrays)}, arrays

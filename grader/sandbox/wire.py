@@ -21,6 +21,13 @@ MAX_SEQUENCE = 64  # items of one list or tuple
 MAX_DICT = 64  # entries of one dict
 MAX_ARGS_AFTER = 32  # arguments sent back after a call (return_args)
 
+# Substituting calls (see grader/calls.py). A building block's arguments in a callback
+# frame are one sequence (at most MAX_SEQUENCE) and one dict (at most MAX_DICT); the
+# child's proxy refuses more before it sends anything.
+MAX_TOKEN = 64  # characters of a token's id (a reference cache the parent keeps)
+MAX_SKELETON_DEPTH = 4  # nesting of a token's skeleton (its cache's structure)
+MAX_STAND_IN = 1 << 22  # numbers in one read-only zero array the child makes from a skeleton
+
 # Texts carried in a frame (characters)
 MAX_STRING = 200  # a string value
 MAX_KEY = 100  # a dict key

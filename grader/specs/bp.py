@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks.backward import BackwardValueCheck
+from ..checks.compare import array_of, close
 from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
-from ..checks.kinds import BackwardValueCheck, MutationCheck, Output, PropertyCheck, ValueCheck
+from ..checks.kinds import Output, PropertyCheck, ValueCheck
+from ..checks.model import Check, Kind
+from ..checks.mutation import MutationCheck
 from ..i18n import msg
+from ..mistakes import Mistake
 from .common import away_from_zero, known_variant_probe
+from .forwards import sigmoid
 
 N, D, M, HID, C = 4, 5, 6, 7, 3
 SAMPLE_UNIT = ("sample", "unit")
@@ -33,10 +39,11 @@ def _activation(name: str) -> Exercise:
         BackwardValueCheck(f"{name}.backward", bwd, inputs, _upstream, [Output("dx", (), SAMPLE_UNIT)], 2,
                            forward=fwd),
         GradientCheck(f"{name}.grad", bwd, inputs, [Param("x", "dx", axes=SAMPLE_UNIT)], 2, forward=fwd,
-                      probes=[known_variant_probe(_WRONG_DERIVATIVES[name])]),
+                      out_shapes=lambda i: [i["x"].shape], probes=[known_variant_probe(_WRONG_DERIVATIVES[name])]),
+        MutationCheck(f"{name}.forward_mutation", fwd, inputs),
         MutationCheck(f"{name}.mutation", bwd, lambda rng: {"dout": rng.standard_normal((N, D))},
-                      1, forward=fwd, forward_inputs=inputs),
-        *_ACTIVATION_PROPERTIES[name](),
+                      forward=fwd, forward_inputs=inputs),
+        *_ACTIVATION_PROPERTIES.get(name, list)(),
     ]
     return Exercise(name, msg(f"exercise.{name}"), "layers.py", [fwd, bwd], checks, section="activations")
 
@@ -46,59 +53,67 @@ def _upstream(rng, outs):
     return {"dout": rng.standard_normal(np.shape(outs[0]))}
 
 
-def _sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
 # Known wrong derivatives (mistake 6): what a student's dx equals when they
 # differentiate the wrong quantity.
 _WRONG_DERIVATIVES = {
-    "sigmoid": {"6": lambda i, d: {"x": d[0] * _sigmoid(_sigmoid(i["x"])) * (1 - _sigmoid(_sigmoid(i["x"])))}},
-    "tanh": {"6": lambda i, d: {"x": d[0] * (1 - np.tanh(np.tanh(i["x"])) ** 2)}},
+    "sigmoid": {Mistake.WRONG_DERIVATIVE_INPUT:
+                lambda i, d: {"x": d[0] * sigmoid(sigmoid(i["x"])) * (1 - sigmoid(sigmoid(i["x"])))}},
+    "tanh": {Mistake.WRONG_DERIVATIVE_INPUT: lambda i, d: {"x": d[0] * (1 - np.tanh(np.tanh(i["x"])) ** 2)}},
     "relu": {},
 }
 
 
+def overflow(err: dict) -> tuple[list, list]:
+    """Mistake 22: exp overflowed (numpy raised inside the student's call)."""
+    if err.get("type") == "FloatingPointError":
+        return [msg(f"mistake.{Mistake.OVERFLOW}.found")], [Mistake.OVERFLOW]
+    return [], []
+
+
+RAISE = {"over": "raise", "invalid": "raise"}
+
+
+def _extremes(func: str, x: list[float], want: list[float], points: float) -> PropertyCheck:
+    """``func`` at large inputs: exact limits, no overflow (numpy raises in the call)."""
+    def predicate(value, inputs):
+        out = array_of(value[0], (len(want),)) if isinstance(value, tuple) and value else None
+        if out is None or not close(out, want, rtol=0, atol=1e-12):
+            return [msg("property.extremes", func=func, x=", ".join(f"{v:g}" for v in x),
+                        want=", ".join(f"{v:.6g}" for v in want))], [Mistake.OVERFLOW]
+        return [], []
+
+    name = func.split("_")[0]
+    return PropertyCheck(f"{name}.stable", func, lambda rng: {"x": np.array(x)}, predicate, points,
+                         title=msg("title.stability", func=func), errstate=RAISE, on_error=overflow,
+                         kind=Kind.STABILITY)
+
+
 def _sigmoid_props():
-    def extremes(value, inputs):
-        out = value[0] if isinstance(value, tuple) else None
-        want = np.array([0.0, 0.5, 1.0, 1 / (1 + np.exp(-2.0))])
-        if not isinstance(out, np.ndarray) or out.shape != want.shape or not np.allclose(out, want, atol=1e-12):
-            return [msg("property.sigmoid_extremes")], ["22"]
-        return [], []
-
-    def overflow(err):
-        if err.get("type") == "FloatingPointError":
-            return [msg("mistake.22.found")], ["22"]
-        return [], []
-
-    return [PropertyCheck("sigmoid.stable", "sigmoid_forward",
-                          lambda rng: {"x": np.array([-1000.0, 0.0, 1000.0, 2.0])}, extremes, 1,
-                          title=msg("title.stability", func="sigmoid_forward"),
-                          errstate={"over": "raise", "invalid": "raise"}, on_error=overflow)]
+    return [_extremes("sigmoid_forward", [-1000.0, 0.0, 1000.0, 2.0],
+                      [0.0, 0.5, 1.0, float(sigmoid(np.float64(2.0)))], 1)]
 
 
 def _tanh_props():
     def odd(value, inputs):
-        out = value[0] if isinstance(value, tuple) else None
         x = inputs["x"]
-        if not isinstance(out, np.ndarray) or out.shape != x.shape:
+        out = array_of(value[0], x.shape) if isinstance(value, tuple) and value else None
+        if out is None:
             return [msg("property.shape", func="tanh_forward")], []
-        ok = np.allclose(out[: len(x) // 2], -out[len(x) // 2:], atol=1e-12) and np.all(np.abs(out) <= 1)
+        order = np.argsort(x)
+        ok = (close(out[: len(x) // 2], -out[len(x) // 2:], rtol=0, atol=1e-12) and np.all(np.abs(out) < 1)
+              and np.all(np.diff(out[order]) > 0))
         return ([], []) if ok else ([msg("property.tanh_odd")], [])
 
     def inputs(rng):
         half = rng.standard_normal(6) * 3
         return {"x": np.concatenate([half, -half])}
 
-    return [PropertyCheck("tanh.odd", "tanh_forward", inputs, odd, 1)]
+    return [PropertyCheck("tanh.odd", "tanh_forward", inputs, odd, 0.5),
+            _extremes("tanh_forward", [-1000.0, -30.0, 0.0, 30.0, 1000.0, 2.0],
+                      [-1.0, -1.0, 0.0, 1.0, 1.0, float(np.tanh(2.0))], 0.5)]
 
 
-def _relu_props():
-    return []  # relu's derivative is fully covered by the value and gradient checks
-
-
-_ACTIVATION_PROPERTIES = {"sigmoid": _sigmoid_props, "tanh": _tanh_props, "relu": _relu_props}
+_ACTIVATION_PROPERTIES = {"sigmoid": _sigmoid_props, "tanh": _tanh_props}
 
 
 # ---------------------------------------------------------------------- affine
@@ -122,9 +137,11 @@ def _affine() -> Exercise:
                            [Output("dx", (0,)), Output("dw", (1,), ("row", "col")),
                             Output("db", (2,), ("unit",))], 3, forward="affine_forward"),
         GradientCheck("affine.grad", "affine_backward", _affine_inputs(flat), params, 1,
-                      points_reference=1, forward="affine_forward"),
+                      points_reference=1, forward="affine_forward",
+                      out_shapes=lambda i: [(i["x"].shape[0], i["w"].shape[1])]),
+        MutationCheck("affine.forward_mutation", "affine_forward", _affine_inputs(deep)),
         MutationCheck("affine.mutation", "affine_backward", lambda rng: {"dout": rng.standard_normal((N, M))},
-                      1, forward="affine_forward", forward_inputs=_affine_inputs(flat)),
+                      forward="affine_forward", forward_inputs=_affine_inputs(flat)),
     ]
     return Exercise("affine", msg("exercise.affine"), "layers.py", ["affine_forward", "affine_backward"],
                     checks, section="bp")
@@ -141,36 +158,33 @@ def _mse_inputs(rng):
 
 def _losses() -> Exercise:
     def stable(value, inputs):
-        loss = value[0] if isinstance(value, tuple) and value else None
-        dx = value[1] if isinstance(value, tuple) and len(value) > 1 else None
-        if not isinstance(loss, (float, int, np.ndarray)) or not np.all(np.isfinite(loss)):
-            return [msg("mistake.22.found")], ["22"]
+        loss = array_of(value[0], ()) if isinstance(value, tuple) and value else None
+        dx = array_of(value[1], inputs["x"].shape) if isinstance(value, tuple) and len(value) > 1 else None
+        if loss is None or not np.isfinite(loss):
+            return [msg(f"mistake.{Mistake.OVERFLOW}.found")], [Mistake.OVERFLOW]
         # Each label picks the +1000 score: the loss is log(1 + e^-2000) = 0.
-        if np.size(loss) != 1 or abs(float(np.asarray(loss).reshape(-1)[0])) > 1e-9:
+        if abs(float(loss)) > 1e-9:
             return [msg("property.softmax_extreme")], []
-        if not isinstance(dx, np.ndarray) or not np.all(np.isfinite(dx)):
-            return [msg("mistake.22.found")], ["22"]
-        return [], []
-
-    def overflow(err):
-        if err.get("type") == "FloatingPointError":
-            return [msg("mistake.22.found")], ["22"]
+        if dx is None or not np.all(np.isfinite(dx)):
+            return [msg(f"mistake.{Mistake.OVERFLOW}.found")], [Mistake.OVERFLOW]
         return [], []
 
     checks = [
         ValueCheck("softmax.value", "softmax_loss", _softmax_inputs,
                    [Output("loss", (0,)), Output("dx", (1,), ("sample", "class"))], 2),
         GradientCheck("softmax.grad", "softmax_loss", _softmax_inputs,
-                      [Param("x", "dx", axes=("sample", "class"), grad_path=(1,))], 2),
+                      [Param("x", "dx", axes=("sample", "class"), grad_path=(1,))], 1.5),
         PropertyCheck("softmax.stable", "softmax_loss",
                       lambda rng: {"x": np.array([[1000.0, -1000.0], [-1000.0, 1000.0]]), "y": np.array([0, 1])},
                       stable, 1, title=msg("title.stability", func="softmax_loss"),
-                      errstate={"over": "raise", "invalid": "raise"}, on_error=overflow),
+                      errstate=RAISE, on_error=overflow, kind=Kind.STABILITY),
+        MutationCheck("softmax.mutation", "softmax_loss", _softmax_inputs),
         ValueCheck("mse.value", "mse_loss", _mse_inputs,
                    [Output("loss", (0,)), Output("dy_pred", (1,), ("sample", "unit"))], 2,
                    diagnose=_mse_diagnose),
         GradientCheck("mse.grad", "mse_loss", _mse_inputs,
-                      [Param("y_pred", "dy_pred", axes=("sample", "unit"), grad_path=(1,))], 2),
+                      [Param("y_pred", "dy_pred", axes=("sample", "unit"), grad_path=(1,))], 1.5),
+        MutationCheck("mse.mutation", "mse_loss", _mse_inputs),
     ]
     return Exercise("losses", msg("exercise.losses"), "layers.py", ["softmax_loss", "mse_loss"], checks,
                     section="bp")
@@ -181,9 +195,9 @@ def _mse_diagnose(inputs, value, expected):
     got = value[1] if isinstance(value, tuple) and len(value) > 1 else None
     n = inputs["y_pred"].shape[0]
     if isinstance(got, np.ndarray) and got.shape == expected[1].shape:
-        if np.allclose(got * n, expected[1], rtol=1e-6, atol=1e-12):
-            return [msg("mistake.21.found", ratio=f"1/{n}")], ["21"]
-        if np.allclose(got, -expected[1], rtol=1e-6, atol=1e-12):
+        if close(got * n, expected[1], atol=1e-12):
+            return [msg(f"mistake.{Mistake.DIVIDED_BY_N_TWICE}.found", ratio=f"1/{n}")], [Mistake.DIVIDED_BY_N_TWICE]
+        if close(got, -expected[1], atol=1e-12):
             return [msg("hint.sign", name="dy_pred")], []
     return [], []
 
@@ -206,19 +220,47 @@ def _net_inputs(activation, loss):
 
 def _net() -> Exercise:
     keys = [("W1", ("row", "col")), ("b1", ("unit",)), ("W2", ("row", "col")), ("b2", ("unit",))]
-    checks = []
+    checks: list[Check] = []
     for activation, loss in (("relu", "softmax"), ("sigmoid", "mse"), ("tanh", "softmax")):
         cid = f"net.{activation}_{loss}"
         checks.append(ValueCheck(
             f"{cid}.value", "two_layer_net_loss", _net_inputs(activation, loss),
-            [Output("loss", (0,))] + [Output(f"grads['{k}']", (1, k), ax) for k, ax in keys], 2,
+            [Output("loss", (0,))] + [Output(f"grads['{k}']", (1, k), ax) for k, ax in keys], 1.5,
             title=msg("title.net_value", activation=activation, loss=loss)))
         checks.append(GradientCheck(
             f"{cid}.grad", "two_layer_net_loss", _net_inputs(activation, loss),
             [Param(f"params['{k}']", f"d{k}", path=(k,), arg="params", grad_path=(1, k), axes=ax)
              for k, ax in keys], 0.5))
+    checks += [PropertyCheck("net.stable", "two_layer_net_loss", _large_scores, _finite_loss_and_grads, 1,
+                             title=msg("title.stability", func="two_layer_net_loss"), errstate=RAISE,
+                             on_error=overflow, kind=Kind.STABILITY),
+               MutationCheck("net.mutation", "two_layer_net_loss", _net_inputs("relu", "softmax"))]
     return Exercise("net", msg("exercise.net"), "bp_network.py", ["two_layer_net_loss"], checks, section="bp",
                     builds_on=("affine", "relu", "sigmoid", "tanh", "losses"))
+
+
+def _large_scores(rng):
+    """A ReLU network whose largest class score is about 1000, each label the
+    class of its largest score (the loss is about 0): a softmax that does not
+    subtract the maximum overflows, one that does gives a finite loss."""
+    inputs = _net_inputs("relu", "softmax")(rng)
+    p = inputs["params"]
+
+    def scores(X):
+        return np.maximum(X @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]
+
+    inputs["X"] = inputs["X"] * (1000.0 / max(np.abs(scores(inputs["X"])).max(), 1e-3))
+    inputs["y"] = np.argmax(scores(inputs["X"]), axis=1)
+    return inputs
+
+
+def _finite_loss_and_grads(value, inputs):
+    loss = array_of(value[0], ()) if isinstance(value, tuple) and len(value) == 2 else None
+    grads = value[1] if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict) else {}
+    finite = [array_of(grads.get(k), np.shape(p)) for k, p in inputs["params"].items()]
+    if loss is None or not np.isfinite(loss) or any(g is None or not np.all(np.isfinite(g)) for g in finite):
+        return [msg("property.net_large_scores"), msg(f"mistake.{Mistake.OVERFLOW}.found")], [Mistake.OVERFLOW]
+    return [], []
 
 
 # --------------------------------------------------------------------- SGD step
@@ -245,9 +287,9 @@ def _sgd() -> Exercise:
 
     checks = [
         ValueCheck("sgd.value", "sgd_step", _sgd_inputs,
-                   [Output(f"new_params['{k}']", (k,)) for k in ("W1", "b1", "W2", "b2")], 2),
-        PropertyCheck("sgd.lr_zero", "sgd_step", zero_inputs, lr_zero, 1),
-        MutationCheck("sgd.mutation", "sgd_step", _sgd_inputs, 1),
+                   [Output(f"new_params['{k}']", (k,)) for k in ("W1", "b1", "W2", "b2")], 2.5),
+        PropertyCheck("sgd.lr_zero", "sgd_step", zero_inputs, lr_zero, 1, kind=Kind.EDGE),
+        MutationCheck("sgd.mutation", "sgd_step", _sgd_inputs),
     ]
     return Exercise("sgd", msg("exercise.sgd"), "bp_network.py", ["sgd_step"], checks, section="bp")
 

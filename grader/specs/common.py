@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from ..checks.compare import as_float_array
+from ..checks.compare import close
 from ..i18n import Message, msg
+from ..mistakes import Mistake
 
 Variant = Callable[[dict, list], dict[str, np.ndarray]]
 
@@ -20,10 +20,10 @@ def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...], scale: floa
     return np.sign(x) * (np.abs(x) + margin)
 
 
-def known_variant_probe(variants: dict[str, Variant]):
+def known_variant_probe(variants: dict[Mistake, Variant]) -> Callable:
     """A gradient-check probe naming a known mistake.
 
-    ``variants`` maps a mistake id of ``course/mistakes.md`` to a function that
+    ``variants`` maps a mistake of ``grader/mistakes.md`` to a function that
     computes, in the parent, the gradients a student who makes that mistake would
     return: ``variant(inputs, douts) -> {param name: wrong gradient}``. When the
     student's failing gradients equal a variant's, the mistake is named."""
@@ -36,13 +36,8 @@ def known_variant_probe(variants: dict[str, Variant]):
             except Exception:  # a variant that does not apply to these inputs
                 continue
             names = [n for n in state["failing"] if n in wrong]
-            if names and all(_close(state["grads"].get(n), wrong[n]) for n in names):
+            if names and all(close(state["grads"].get(n), wrong[n]) for n in names):
                 found.append(mistake)
         return [msg(f"mistake.{m}.found") for m in found], found
 
     return probe
-
-
-def _close(got: Any, want: np.ndarray) -> bool:
-    a = as_float_array(got)
-    return a is not None and a.shape == np.shape(want) and np.allclose(a, want, rtol=1e-6, atol=1e-9)

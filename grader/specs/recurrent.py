@@ -7,7 +7,8 @@ so a derivative taken of the wrong quantity is far off), biases and states drawn
 per student. Every forward is checked against the reference, strictly shaped;
 every gradient numerically against the student's own forward and against the
 reference, each its own item; inputs and upstream gradients must stay unchanged.
-When a check fails, the probes of :mod:`grader.specs.recurrent_probes` say where
+When a check fails, the probes (:mod:`grader.specs.recurrent_value_probes`,
+:mod:`grader.specs.recurrent_gradient_probes`) say where
 (gate block, time step, which upstream gradient) and name known mistakes.
 """
 
@@ -15,32 +16,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import policy
 from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
-from ..checks.kinds import MutationCheck, Output
+from ..checks.kinds import Output
+from ..checks.mutation import MutationCheck
 from ..i18n import msg
-from .recurrent_probes import (
+from ..mistakes import Mistake
+from .forwards import dsigmoid, dtanh, gru_cell, gru_sequence, lstm_cell, lstm_sequence, rnn_sequence, sigmoid
+from .recurrent_gradient_probes import (
     Candidate,
     GateModel,
-    ProbedValueCheck,
-    birnn_variants,
-    causality_probe,
-    dsigmoid,
-    dtanh,
-    gate_order_probe,
     gate_probe,
     gradient_probes,
-    gru_cell,
-    gru_saturation_probe,
-    gru_sequence,
-    lstm_cell,
     lstm_cell_state_rules,
-    lstm_saturation_probe,
-    lstm_sequence,
-    rnn_sequence,
-    sigmoid,
     swapped_shapes_probe,
     time_step_probe,
+)
+from .recurrent_value_probes import (
+    ProbedValueCheck,
+    Variant,
+    birnn_variants,
+    causality_probe,
+    gate_order_probe,
+    gru_saturation_probe,
+    lstm_saturation_probe,
     variants_probe,
 )
 
@@ -50,7 +50,7 @@ MODULE = "rnn_layers.py"
 POINTS_VALUE = 2.0  # a forward's outputs (shared among them)
 POINTS_NUMERIC = 1.0  # each gradient against the numerical gradient of the student's forward
 POINTS_REFERENCE = 1.0  # each gradient against the reference
-POINTS_MUTATION = 0.5  # each function leaves its arguments unchanged
+POINTS_MUTATION = policy.NO_MUTATION_POINTS  # each function leaves its arguments unchanged
 
 STEP_X = ("sample", "feature")
 SEQ_X = ("sample", "time", "feature")
@@ -116,6 +116,9 @@ def _upstream(*names: str, seq: bool = False, width: int = H):
 
 
 # ---------------------------------------------------------- gate-level models
+DERIVATIVE = Mistake.WRONG_DERIVATIVE_INPUT  # 6
+TANH_CELL = Mistake.LSTM_TANH_OF_WRONG_CELL  # 5
+
 def _rnn_quantities(i):
     a = i["x"] @ i["Wx"] + i["prev_h"] @ i["Wh"] + i["b"]
     return {"a": a, "h": np.tanh(a)}
@@ -131,47 +134,48 @@ def _gru_quantities(i):
 
 def _sigmoid_gate_candidates(gate: str, setting: str) -> tuple[Candidate, ...]:
     """Mistake 6 on a sigmoid gate: sigmoid' fed the activation, or s(1 - s) of the pre-activation."""
-    return (Candidate("6", setting, (gate,), lambda q: dsigmoid(sigmoid(q[gate])) / dsigmoid(q[gate])),
-            Candidate("6", setting, (gate,), lambda q: dsigmoid(q[f"a_{gate}"]) / dsigmoid(q[gate])))
+    return (Candidate(DERIVATIVE, setting, (gate,), lambda q: dsigmoid(sigmoid(q[gate])) / dsigmoid(q[gate])),
+            Candidate(DERIVATIVE, setting, (gate,), lambda q: dsigmoid(q[f"a_{gate}"]) / dsigmoid(q[gate])))
 
 
 RNN_GATES = GateModel(
     blocks=("a",), bias="b", upstream=("dnext_h",), quantities=_rnn_quantities,
     candidates=(
-        Candidate("6", "dnext_h", ("a",), lambda q: dtanh(q["a"]) / dtanh(q["h"])),
-        Candidate("6", "dnext_h", ("a",), lambda q: dtanh(np.tanh(q["h"])) / dtanh(q["h"])),
+        Candidate(DERIVATIVE, "dnext_h", ("a",), lambda q: dtanh(q["a"]) / dtanh(q["h"])),
+        Candidate(DERIVATIVE, "dnext_h", ("a",), lambda q: dtanh(np.tanh(q["h"])) / dtanh(q["h"])),
     ))
 
 LSTM_GATES = GateModel(
     blocks=LSTM_BLOCKS, bias="b", upstream=("dnext_h", "dnext_c"), quantities=_lstm_quantities,
     candidates=(
         # tanh(prev_c) (or c itself) where tanh(next_c) is due: in do ...
-        Candidate("5", "dnext_h", ("o",), lambda q: np.tanh(q["prev_c"]) / np.tanh(q["c"])),
-        Candidate("5", "dnext_h", ("o",), lambda q: q["prev_c"] / np.tanh(q["c"])),
-        Candidate("5", "dnext_h", ("o",), lambda q: q["c"] / np.tanh(q["c"])),
+        Candidate(TANH_CELL, "dnext_h", ("o",), lambda q: np.tanh(q["prev_c"]) / np.tanh(q["c"])),
+        Candidate(TANH_CELL, "dnext_h", ("o",), lambda q: q["prev_c"] / np.tanh(q["c"])),
+        Candidate(TANH_CELL, "dnext_h", ("o",), lambda q: q["c"] / np.tanh(q["c"])),
         # ... or in the path from dnext_h into dc
-        Candidate("5", "dnext_h", ("i", "f", "g"), lambda q: dtanh(np.tanh(q["prev_c"])) / dtanh(np.tanh(q["c"]))),
-        Candidate("6", "dnext_h", ("i", "f", "g"), lambda q: dtanh(q["c"]) / dtanh(np.tanh(q["c"]))),
-        Candidate("6", "dnext_h", ("i", "f", "g"),
+        Candidate(TANH_CELL, "dnext_h", ("i", "f", "g"),
+                  lambda q: dtanh(np.tanh(q["prev_c"])) / dtanh(np.tanh(q["c"]))),
+        Candidate(DERIVATIVE, "dnext_h", ("i", "f", "g"), lambda q: dtanh(q["c"]) / dtanh(np.tanh(q["c"]))),
+        Candidate(DERIVATIVE, "dnext_h", ("i", "f", "g"),
                   lambda q: dtanh(np.tanh(np.tanh(q["c"]))) / dtanh(np.tanh(q["c"]))),
         *_sigmoid_gate_candidates("o", "dnext_h"),
         *_sigmoid_gate_candidates("i", "dnext_c"),
         *_sigmoid_gate_candidates("f", "dnext_c"),
-        Candidate("6", "dnext_c", ("g",), lambda q: dtanh(q["a_g"]) / dtanh(q["g"])),
-        Candidate("6", "dnext_c", ("g",), lambda q: dtanh(np.tanh(q["g"])) / dtanh(q["g"])),
-        Candidate("1", "dnext_c", ("g",), lambda q: dsigmoid(q["g"]) / dtanh(q["g"])),
+        Candidate(DERIVATIVE, "dnext_c", ("g",), lambda q: dtanh(q["a_g"]) / dtanh(q["g"])),
+        Candidate(DERIVATIVE, "dnext_c", ("g",), lambda q: dtanh(np.tanh(q["g"])) / dtanh(q["g"])),
+        Candidate(Mistake.LSTM_CANDIDATE_SIGMOID, "dnext_c", ("g",), lambda q: dsigmoid(q["g"]) / dtanh(q["g"])),
     ),
     rules=(lstm_cell_state_rules,))
 
 GRU_GATES = GateModel(
     blocks=GRU_BLOCKS, bias="bx", upstream=("dnext_h",), quantities=_gru_quantities,
     candidates=(
-        Candidate("6", "dnext_h", ("r", "n"), lambda q: dtanh(q["a_n"]) / dtanh(q["n"])),
-        Candidate("6", "dnext_h", ("r", "n"), lambda q: dtanh(np.tanh(q["n"])) / dtanh(q["n"])),
+        Candidate(DERIVATIVE, "dnext_h", ("r", "n"), lambda q: dtanh(q["a_n"]) / dtanh(q["n"])),
+        Candidate(DERIVATIVE, "dnext_h", ("r", "n"), lambda q: dtanh(np.tanh(q["n"])) / dtanh(q["n"])),
         *_sigmoid_gate_candidates("z", "dnext_h"),
         *_sigmoid_gate_candidates("r", "dnext_h"),
-        Candidate("11", "dnext_h", ("z",), lambda q: -np.ones_like(q["z"])),
-        Candidate("11", "dnext_h", ("r", "n"), lambda q: q["z"] / (1.0 - q["z"])),
+        Candidate(Mistake.GRU_INTERPOLATION_REVERSED, "dnext_h", ("z",), lambda q: -np.ones_like(q["z"])),
+        Candidate(Mistake.GRU_INTERPOLATION_REVERSED, "dnext_h", ("r", "n"), lambda q: q["z"] / (1.0 - q["z"])),
     ))
 
 
@@ -191,9 +195,20 @@ def _mutations(name: str, fwd: str, bwd: str, inputs, upstream) -> list[Mutation
                           forward_inputs=inputs)]
 
 
+def _out_shapes(i: dict) -> list[tuple[int, ...]]:
+    """The forward's outputs: (N, H) per state of a step (next_h, and next_c for the
+    LSTM), (N, T, H) for a sequence, (N, T, 2H) for the bidirectional RNN."""
+    x = i["x"]
+    if "h0_f" in i:
+        return [x.shape[:2] + (2 * i["h0_f"].shape[1],)]
+    if "h0" in i:
+        return [x.shape[:2] + i["h0"].shape[1:]]
+    return [i["prev_h"].shape] + ([i["prev_c"].shape] if "prev_c" in i else [])
+
+
 def _gradients(name: str, fwd: str, bwd: str, inputs, params: list[Param], probes: list, n_outputs: int = 1):
     return GradientCheck(f"{name}.grad", bwd, inputs, params, POINTS_NUMERIC, points_reference=POINTS_REFERENCE,
-                         forward=fwd, n_outputs=n_outputs, probes=gradient_probes(*probes))
+                         forward=fwd, n_outputs=n_outputs, out_shapes=_out_shapes, probes=gradient_probes(*probes))
 
 
 # ------------------------------------------------------------------ exercises
@@ -212,17 +227,18 @@ def _rnn_step() -> Exercise:
 def _sequence_variants(model: str):
     """Forward variants of a sequence layer: reversed time (8), h0 at every step (9), c0 = h0 (9)."""
     run = {"rnn": rnn_sequence, "lstm": lstm_sequence, "gru": gru_sequence}[model]
-    variants = [
-        ("8", "recurrent.variant.reversed", lambda i: [run(i, reverse=True)]),
-        ("8", "recurrent.variant.reversed", lambda i: [run(i, reverse=True)[:, ::-1]]),
-        ("9", "recurrent.variant.h0_every_step", lambda i: [run(i, h0_every_step=True)]),
+    variants: list[Variant] = [
+        (Mistake.BPTT_TIME_ORDER, "recurrent.variant.reversed", lambda i: [run(i, reverse=True)]),
+        (Mistake.BPTT_TIME_ORDER, "recurrent.variant.reversed", lambda i: [run(i, reverse=True)[:, ::-1]]),
+        (Mistake.INITIAL_STATE_REUSED, "recurrent.variant.h0_every_step", lambda i: [run(i, h0_every_step=True)]),
     ]
     if model == "lstm":
-        variants += [("9", "recurrent.variant.c0_is_h0", lambda i: [lstm_sequence(i, c0_is_h0=True)]),
-                     ("1", None, lambda i: [lstm_sequence(i, candidate=sigmoid)])]
+        variants += [(Mistake.INITIAL_STATE_REUSED, "recurrent.variant.c0_is_h0",
+                      lambda i: [lstm_sequence(i, c0_is_h0=True)]),
+                     (Mistake.LSTM_CANDIDATE_SIGMOID, None, lambda i: [lstm_sequence(i, candidate=sigmoid)])]
     if model == "gru":
-        variants += [("11", None, lambda i: [gru_sequence(i, reversed_update=True)]),
-                     ("12", None, lambda i: [gru_sequence(i, reset_before_product=True)])]
+        variants += [(Mistake.GRU_INTERPOLATION_REVERSED, None, lambda i: [gru_sequence(i, reversed_update=True)]),
+                     (Mistake.GRU_RESET_BEFORE_PRODUCT, None, lambda i: [gru_sequence(i, reset_before_product=True)])]
     return variants
 
 
@@ -260,8 +276,9 @@ def _lstm_step() -> Exercise:
     params = _params("x", STEP_X, [("prev_h", "dprev_h"), ("prev_c", "dprev_c")],
                      [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")], blocks=LSTM_BLOCKS)
     paths = [(0,), (1,)]
-    sigmoid_candidate = ("1", None, lambda i: list(lstm_cell(i["x"], i["prev_h"], i["prev_c"], i["Wx"], i["Wh"],
-                                                             i["b"], candidate=sigmoid)[:2]))
+    sigmoid_candidate = (Mistake.LSTM_CANDIDATE_SIGMOID, None,
+                         lambda i: list(lstm_cell(i["x"], i["prev_h"], i["prev_c"], i["Wx"], i["Wh"], i["b"],
+                                                  candidate=sigmoid)[:2]))
     checks = [
         ProbedValueCheck("lstm_step.forward", fwd, lstm_step_inputs,
                          [Output("next_h", (0,), STATE), Output("next_c", (1,), STATE)], POINTS_VALUE,
@@ -293,8 +310,8 @@ def _gru_step() -> Exercise:
     params = _params("x", STEP_X, [("prev_h", "dprev_h")],
                      [("Wx", "dWx"), ("Wh", "dWh"), ("bx", "dbx"), ("bh", "dbh")], blocks=GRU_BLOCKS)
     step = lambda i, **kw: [gru_cell(i["x"], i["prev_h"], i["Wx"], i["Wh"], i["bx"], i["bh"], **kw)[0]]
-    variants = [("11", None, lambda i: step(i, reversed_update=True)),
-                ("12", None, lambda i: step(i, reset_before_product=True))]
+    variants = [(Mistake.GRU_INTERPOLATION_REVERSED, None, lambda i: step(i, reversed_update=True)),
+                (Mistake.GRU_RESET_BEFORE_PRODUCT, None, lambda i: step(i, reset_before_product=True))]
     checks = [
         ProbedValueCheck("gru_step.forward", fwd, gru_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE,
                          probes=[gate_order_probe("gru_step", [(0,)]), variants_probe(variants, [(0,)]),

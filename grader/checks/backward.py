@@ -1,0 +1,272 @@
+"""Judge a backward pass where its forward pass is right (policy rule 3).
+
+A backward pass gets the cache of the student's own forward pass. When that forward
+is wrong on the inputs of a check, the cache holds wrong values, and whether the
+backward is right cannot be known from them: a correct ``affine_backward`` after an
+``affine_forward`` that forgets ``+ b`` would be charged for the forward's bug. So a
+check on a backward pass first compares the forward's outputs with the reference's
+(the public case's in a self-check). Where they disagree, :func:`where_forward_is_right`
+tries variants of the inputs on which common forward bugs make no difference -
+biases zeroed (a forgotten ``+ b``), square weight matrices symmetrised (a
+transposed ``Wh``), both - and the backward is judged on the first variant where
+the forward agrees. Where none agrees, its failing items are *pending*.
+
+Also here: :class:`BackwardValueCheck`, a backward's gradients against the
+reference's, each side with its own cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..calls import CallOutcome, Handle
+from ..i18n import Message, msg
+from .compare import compare
+from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
+from .model import CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
+
+_BIAS = re.compile(r"b(\d*|x|h|_f|_b)")  # b, b1, bx, b_f: biases
+_WEIGHT = re.compile(r"[Ww]\w*")  # w, W1, Wh, Wh_f: weights
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a backward check calls. Layer form: ``forward(**inputs)`` returns its
+    outputs then a cache (kept by the caller), and ``backward(*douts, cache)`` the
+    gradients. Loss form (``forward`` is None): ``backward(**inputs)`` returns
+    ``(loss, grads)`` and the loss is the only "output"."""
+
+    backward: str
+    forward: str | None = None
+    n_outputs: int = 1  # the forward's outputs before its cache
+
+
+@dataclass
+class Reference:
+    """The reference's run on the same inputs and upstream gradients."""
+
+    outputs: list[np.ndarray]
+    value: Any  # what the reference backward returned (loss form: the loss function)
+
+
+@dataclass
+class Trial:
+    """One run of the student's forward and backward on given inputs."""
+
+    inputs: Inputs
+    douts: list[np.ndarray]
+    outputs: list[Any] | None = None  # the forward's outputs as decoded
+    value: Any = None  # what the backward returned
+    cache: Handle | None = None
+    outcome: CallOutcome | None = None  # the call that failed, or the backward's
+    failure: list[Message] | None = None
+    output: str = ""
+    warnings: dict[str, Any] = field(default_factory=dict)
+
+
+def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray]) -> Trial:
+    trial = Trial(inputs, douts)
+    if step.forward is None:
+        o = ctx.call(step.backward, tuple(inputs.values()))
+        trial.outcome, trial.output, trial.warnings = o, o.output, warning_details(o)
+        if not o.ok:
+            trial.failure = [outcome_problem(step.backward, o)]
+        elif not isinstance(o.value, (tuple, list)) or len(o.value) < 2:
+            trial.failure = [msg("gradient.bad_loss_return", func=step.backward)]
+        else:
+            trial.outputs, trial.value = [o.value[0]], o.value
+        return trial
+    f = ctx.call(step.forward, tuple(inputs.values()), keep=(-1,))
+    trial.outcome, trial.output, trial.warnings = f, f.output, warning_details(f)
+    if not f.ok:
+        trial.failure = [outcome_problem(step.forward, f), msg("gradient.forward_failed", forward=step.forward)]
+        return trial
+    if not isinstance(f.value, tuple) or len(f.value) != step.n_outputs + 1 or not isinstance(f.value[-1], Handle):
+        trial.failure = [msg("call.bad_forward_return", func=step.forward)]
+        return trial
+    trial.outputs, trial.cache = list(f.value[:-1]), f.value[-1]
+    b = ctx.call(step.backward, tuple(douts) + (trial.cache,))
+    trial.outcome, trial.output, trial.warnings = b, f.output + b.output, warning_details(f, b)
+    if b.ok:
+        trial.value = b.value
+    else:
+        trial.failure = [outcome_problem(step.backward, b)]
+    return trial
+
+
+def run_reference(reference: dict[str, Callable], step: Step, inputs: Inputs,
+                  douts: list[np.ndarray]) -> Reference:
+    if step.forward is None:
+        value = call_reference(reference[step.backward], inputs)
+        return Reference([np.asarray(value[0], dtype=np.float64)], value)
+    out = call_reference(reference[step.forward], inputs)
+    value = reference[step.backward](*copy.deepcopy(douts), out[-1])
+    return Reference([np.asarray(o, dtype=np.float64) for o in out[:-1]], value)
+
+
+def forward_is_right(trial: Trial, ref: Reference) -> bool:
+    """The student's forward outputs equal the reference's (value tolerances)."""
+    if trial.outputs is None or len(trial.outputs) < len(ref.outputs):
+        return False
+    return all(compare(got, want).ok for got, want in zip(trial.outputs, ref.outputs, strict=False))
+
+
+def _named_arrays(inputs: Inputs) -> list[tuple[str, tuple, np.ndarray]]:
+    """(argument, path, array) of every array argument and every array in a dict argument."""
+    out: list[tuple[str, tuple, np.ndarray]] = []
+    for arg, v in inputs.items():
+        if isinstance(v, np.ndarray):
+            out.append((arg, (), v))
+        elif isinstance(v, dict):
+            out += [(arg, (k,), a) for k, a in v.items() if isinstance(a, np.ndarray)]
+    return out
+
+
+def _replaced(inputs: Inputs, changes: list[tuple[str, tuple, np.ndarray]]) -> Inputs:
+    new = dict(inputs)
+    for arg, path, value in changes:
+        if path:
+            new[arg] = dict(new[arg])
+            new[arg][path[0]] = value
+        else:
+            new[arg] = value
+    return new
+
+
+def input_variants(inputs: Inputs) -> list[Inputs]:
+    """The inputs with biases zeroed, with square weights symmetrised, and both."""
+    named = _named_arrays(inputs)
+    biases = [(a, p, np.zeros_like(v)) for a, p, v in named
+              if v.ndim == 1 and _BIAS.fullmatch(str(p[0] if p else a))]
+    squares = [(a, p, (v + v.T) / 2) for a, p, v in named
+               if v.ndim == 2 and v.shape[0] == v.shape[1] and _WEIGHT.fullmatch(str(p[0] if p else a))]
+    out = [_replaced(inputs, biases)] if biases else []
+    if squares:
+        out.append(_replaced(inputs, squares))
+    if biases and squares:
+        out.append(_replaced(inputs, biases + squares))
+    return out
+
+
+def where_forward_is_right(ctx: Context, step: Step, inputs: Inputs,
+                           douts: list[np.ndarray]) -> tuple[Trial, Reference] | None:
+    """The student's and the reference's runs on the first variant of ``inputs``
+    where the student's forward agrees with the reference (None if there is none,
+    or no reference to tell)."""
+    if ctx.reference is None:
+        return None
+    for variant in input_variants(inputs):
+        ref = run_reference(ctx.reference, step, variant, douts)
+        trial = run_student(ctx, step, variant, douts)
+        if trial.failure is None and forward_is_right(trial, ref):
+            return trial, ref
+    return None
+
+
+def pending_reason(step: Step) -> Message:
+    """Why a backward's items wait: its forward is wrong on these inputs."""
+    return msg("policy.pending_forward", func=step.backward, forward=step.forward or step.backward)
+
+
+# ---------------------------------------------------------------------------
+class BackwardValueCheck(ValueCheck):
+    """A backward's gradients vs the reference's, each side using its own cache.
+
+    ``inputs`` builds the forward's inputs, ``upstream(rng, forward_outputs)`` the
+    upstream gradients (shaped after the reference's outputs). The student's
+    backward receives the cache of the student's own forward, judged where that
+    forward is right (see the module's docstring)."""
+
+    def __init__(self, id: str, func: str, inputs: Callable[[np.random.Generator], Inputs],
+                 upstream: Callable[[np.random.Generator, Any], Inputs], outputs: list[Output], points: float,
+                 forward: str, title: Message | None = None, diagnose: Callable | None = None,
+                 on_error: Callable | None = None) -> None:
+        super().__init__(id, func, inputs, outputs, points, title=title, diagnose=diagnose, on_error=on_error)
+        self.upstream = upstream
+        self.forward = forward
+        self.step = Step(func, forward)
+
+    def functions(self) -> tuple[str, ...]:
+        return (self.func, self.forward)
+
+    def _reference_case(self, reference: dict[str, Callable], rng: np.random.Generator
+                        ) -> tuple[Inputs, list[Any], list[np.ndarray]]:
+        f_in = self.inputs(rng)
+        ref_out = call_reference(reference[self.forward], f_in)
+        douts = self.upstream(rng, ref_out)
+        value = reference[self.func](*copy.deepcopy(list(douts.values())), ref_out[-1])
+        expected = [np.asarray(extract(value, o.path)[0], dtype=np.float64) for o in self.outputs]
+        outputs = [np.asarray(o, dtype=np.float64) for o in ref_out[:-1]]
+        return {"forward": f_in, "upstream": douts}, expected, outputs
+
+    def public_case(self, reference: dict[str, Callable], rng: np.random.Generator) -> PublicCase:
+        inputs, expected, outputs = self._reference_case(reference, rng)
+        return PublicCase({**inputs, "forward_outputs": outputs}, expected)
+
+    def _case(self, ctx: Context) -> tuple[Inputs, list[Any], list[np.ndarray] | None] | None:
+        if ctx.reference is not None:
+            return self._reference_case(ctx.reference, ctx.rng(self.id))
+        if ctx.public_cases and self.id in ctx.public_cases:
+            pc = ctx.public_cases[self.id]
+            inputs = {k: v for k, v in pc.inputs.items() if k != "forward_outputs"}
+            return inputs, pc.expected, pc.inputs.get("forward_outputs")
+        return None
+
+    def run(self, ctx: Context) -> list[CheckResult]:
+        res = self.new_result()
+        memo_key = f"{self.id}:{','.join(ctx.substitute)}"
+        if ctx.salt and memo_key in ctx.memo:
+            return [self._again(ctx, res, *ctx.memo[memo_key])]
+        case = self._case(ctx)
+        if case is None or ctx.salt:
+            return []
+        inputs, expected, ref_outputs = case
+        res.details["hidden_inputs"] = ctx.reference is not None
+        douts = list(inputs["upstream"].values())
+        trial = run_student(ctx, self.step, inputs["forward"], douts)
+        self._judge_trial(ctx, res, trial, inputs, expected)
+        right = ref_outputs is not None and forward_is_right(trial, Reference(list(ref_outputs), None))
+        if res.points < res.max_points and not right and trial.outputs is not None:
+            found = where_forward_is_right(ctx, self.step, inputs["forward"], douts)
+            if found is not None:
+                trial, ref = found
+                res = self.new_result()
+                res.details["hidden_inputs"] = ctx.reference is not None
+                res.details["variant"] = True
+                expected = [np.asarray(extract(ref.value, o.path)[0], dtype=np.float64) for o in self.outputs]
+                inputs = {"forward": trial.inputs, "upstream": inputs["upstream"]}
+                self._judge_trial(ctx, res, trial, inputs, expected)
+                right = True
+            else:
+                res.pending(pending_reason(self.step))
+        if trial.cache is not None and trial.failure is None:  # for the second call (policy rule 5)
+            ctx.memo[memo_key] = (trial.cache, douts, inputs, expected)
+        return [res]
+
+    def _judge_trial(self, ctx: Context, res: CheckResult, trial: Trial, inputs: Inputs, expected: list) -> None:
+        res.output = trial.output
+        res.details.update(trial.warnings)
+        if trial.failure is not None:
+            assert trial.outcome is not None
+            if trial.outputs is None:  # the forward failed, or returned no cache
+                res.details.update(error_details(trial.outcome))
+                res.details["call"] = str(trial.outcome.status)
+                res.failed(*trial.failure)
+            else:
+                failed_call(res, self.func, trial.outcome, self.on_error)
+            return
+        self.judge(ctx, res, inputs, trial.value, expected)
+
+    def _again(self, ctx: Context, res: CheckResult, cache: Handle, douts: list[np.ndarray], inputs: Inputs,
+               expected: list) -> CheckResult:
+        """The second call: the backward again on the cache of its first right forward."""
+        outcome = ctx.call(self.func, tuple(douts) + (cache,))
+        if not outcome.ok:
+            return failed_call(res, self.func, outcome, self.on_error)
+        return self.judge(ctx, res, inputs, outcome.value, expected)
