@@ -99,3 +99,63 @@ def test_descriptor_and_process_limits_come_from_limits(tmp_path):
         default = sb.call(Call("descriptors"))
     assert few.status == default.status == "ok"
     assert int(few.value) < 24 < int(default.value)
+
+
+# ------------------------------------------------ substituting calls keep to them too
+def test_tokens_and_skeletons_keep_to_the_wire_limits():
+    """A token's id and its cache's skeleton cross the wire: the parent refuses an id
+    beyond wire.MAX_TOKEN, the block server issues ids within it and skeletons no deeper
+    or longer than the child reads, and the child's zeros never exceed MAX_STAND_IN."""
+    from grader.calls import Token
+    from grader.checks.blocks import BlockServer, skeleton
+    from grader.sandbox import child
+    from grader.sandbox.protocol import ProtocolError, decode_value
+
+    assert decode_value({"p": "t" * wire.MAX_TOKEN}, [], 1) == Token("t" * wire.MAX_TOKEN)
+    for bad in ("t" * (wire.MAX_TOKEN + 1), "", 7):
+        try:
+            decode_value({"p": bad}, [], 1)
+        except ProtocolError:
+            continue
+        raise AssertionError(f"token id {bad!r} accepted")
+
+    deep = np.zeros(2)
+    for _ in range(wire.MAX_SKELETON_DEPTH + 2):
+        deep = (deep,)
+    level, depth = skeleton(deep), 0
+    while isinstance(level, dict) and "t" in level:
+        level, depth = level["t"][0], depth + 1
+    assert depth == wire.MAX_SKELETON_DEPTH and level is None
+    assert skeleton(tuple(range(wire.MAX_SEQUENCE + 1))) is None
+
+    ref = {"f_forward": lambda x: (x * 2, (x, np.ones((3, 4))))}
+    _, token = BlockServer(ref).serve("f_forward", (np.ones(2),), {})
+    assert 0 < len(token.id) <= wire.MAX_TOKEN
+
+    many = child._Token("t", {"t": [{"z": [2]}] * (wire.MAX_SEQUENCE + 10)})
+    assert len(many) == wire.MAX_SEQUENCE
+    zeros = child._stand_in({"z": [2, 3]})
+    assert zeros.shape == (2, 3) and not zeros.any() and not zeros.flags.writeable
+    assert child._stand_in({"z": [wire.MAX_STAND_IN + 1]}) is None
+
+
+def test_a_block_called_with_more_arguments_than_a_frame_carries_fails_only_that_call(tmp_path):
+    """The proxy refuses a callback the parent would have to reject: the student's call
+    raises (a wrong answer), the child lives on, and the next call works."""
+    from grader.calls import CallStatus
+    from grader.checks.blocks import BlockServer
+
+    code = f"""
+    def step_forward(x):
+        return x + 1.0, None
+    def run_forward(x):
+        return step_forward(*[x] * {wire.MAX_SEQUENCE + 1})
+    def plain(x):
+        return x * 3.0
+    """
+    serve = BlockServer({"step_forward": lambda x: (x + 1.0, None)}).serve
+    with _sandbox(tmp_path, code, ["run_forward", "plain"]) as sb:
+        many = sb.call_many([Call("run_forward", (np.ones(2),), substitute=("step_forward",))], serve)[0]
+        after = sb.call(Call("plain", (np.ones(2),)))
+        assert many.status == CallStatus.ERROR and many.error["type"] == "TypeError"
+        assert after.ok and np.array_equal(after.value, [3.0, 3.0]) and sb.restarts == 0
