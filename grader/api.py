@@ -9,35 +9,45 @@ with the reference (or the stored public cases), and return a :class:`Result`.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, public_cases, versions
+from .assignments import stage as course_stage
+from .assignments.adjustments import Adjustment
+from .assignments.config import Assignment
+from .assignments.handins import HandIn
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
 from .course import public_folder
 from .experiments import run_experiments
-from .quiz.grading import run_quiz
+from .quiz.grading import quiz_exercise, run_quiz, wants_quiz
+from .quiz.selection import selection_of
 from .reference import load_reference
 from .results import Result
 from .sandbox.inprocess import InProcessCaller
 from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
+from .seed import DEFAULT_ASSIGNMENT, PUBLIC_SEED, student_seed  # noqa: F401 - student_seed: re-exported
 from .specs import all_exercises, wanted_functions
 from .submission import Notice, Snapshot, prepare
 
-ASSIGNMENT = "rnn-lstm"
+# The seed and the assignment's identity live in a ground-floor module (grader.seed);
+# their names here are kept for the callers that import them from the API.
+ASSIGNMENT = DEFAULT_ASSIGNMENT
 
 
-def student_seed(student: str, assignment: str = ASSIGNMENT) -> int:
-    """Seed of a student's hidden inputs: fixed by student id and assignment."""
-    digest = hashlib.sha256(f"{assignment}\0{student}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-PUBLIC_SEED = student_seed("public")
+def assignment_exercises(assignment: Assignment) -> list[Exercise]:
+    """The exercise specs an assignment grades, in its order (raises ``ValueError`` for a
+    name no spec has; a course file is checked for that when it is loaded)."""
+    every = {ex.name: ex for ex in all_exercises()}
+    names = assignment.exercise_names(list(every))
+    unknown = [n for n in names if n not in every]
+    if unknown:
+        raise ValueError(f"no exercise {', '.join(unknown)} (the exercises: {', '.join(every)})")
+    return [every[n] for n in names]
 
 
 def load_stopped_notice(status: str, where: str) -> Notice:
@@ -64,11 +74,13 @@ def grade(
     public: str | Path | None = None,
     exercises: list[Exercise] | None = None,
     limits: Limits | None = None,
-    assignment: str = ASSIGNMENT,
+    assignment: str | Assignment = ASSIGNMENT,
     isolation: Isolation | None = None,
     allow_unisolated: bool = False,
     trusted_in_process: bool = False,
     strict: bool = False,
+    handed_in: HandIn | None = None,
+    adjustments: Sequence[Adjustment] = (),
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -88,14 +100,23 @@ def grade(
     such as the reference and its mutants in tests. Asking for it is the explicit
     permission to grade unisolated (the result says the grade is not isolated).
     ``strict`` lets an exception inside a check or a probe propagate instead of
-    being recorded (tests)."""
+    being recorded (tests).
+
+    ``assignment`` is an assignment of the course file (:mod:`grader.assignments`): its
+    exercises (unless ``exercises`` is given) and quiz questions are graded, its name and
+    the term salt seed the hidden inputs and the quiz variant, and its weights, visibility,
+    late policy and the manual ``adjustments`` apply (``handed_in``: when the submission was
+    handed in). A name alone is an assignment with everything and no course settings,
+    which is what grading without a course file is."""
     start = time.perf_counter()
+    spec = assignment if isinstance(assignment, Assignment) else Assignment(name=assignment)
     allow_unisolated = allow_unisolated or trusted_in_process
     if not trusted_in_process:
         isolation = isolation or probe()
         if solutions is not None and not isolation.isolated and not allow_unisolated:
             raise IsolationRefused(isolation.level)
-    exercises = exercises if exercises is not None else all_exercises()
+    quiz_wanted = wants_quiz(exercises) if exercises is not None else spec.questions != ()
+    exercises = exercises if exercises is not None else assignment_exercises(spec)
     reference = load_reference(solutions) if solutions is not None else None
     public_dir = Path(public or public_folder())
     cases = None if reference is not None else public_cases.load(public_dir)
@@ -104,7 +125,7 @@ def grade(
         # Said, not silent: without them a self-check runs no value check at all.
         prepared.notices.append(Notice("deploy.no_public_cases", {"folder": str(public_dir)}))
     result = Result(
-        student=student, assignment=assignment, official=reference is not None, exercises=[],
+        student=student, assignment=spec.name, official=reference is not None, exercises=[],
         notices=list(prepared.notices), fingerprint=prepared.fingerprint, files=prepared.files,
         graded_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), version=__version__,
         versions=versions.running(),
@@ -126,7 +147,7 @@ def grade(
         result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]
         if not report.ok and report.where:
             result.notices.append(load_stopped_notice(report.status, report.where))
-        seed = student_seed(student, assignment) if reference is not None else PUBLIC_SEED
+        seed = spec.identity.seed(student) if reference is not None else PUBLIC_SEED
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
                       blocks=BlockServer(reference).serve if reference is not None else None, strict=strict)
         result.exercises = run_exercises(exercises, ctx, report.functions)
@@ -137,6 +158,10 @@ def grade(
         sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.
-    run_quiz(result, prepared.snapshot, solutions=solutions, public=public, exercises=exercises)
+    run_quiz(result, prepared.snapshot, solutions=solutions, public=public,
+             exercises=[quiz_exercise()] if quiz_wanted else [], identity=spec.identity,
+             selection=selection_of(spec.questions, spec.practice, spec.answers_after))
+    # Last, the course's weights, visibility, late penalty and adjustments.
+    course_stage.apply(result, spec, handed_in, adjustments)
     result.seconds = time.perf_counter() - start
     return result

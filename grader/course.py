@@ -1,8 +1,9 @@
 """The course folder: where a course's material is, never next to the installed package.
 
 A course folder holds ``exercises/`` (the student release: stubs, notebook, public
-cases, student quiz bank) and, on instructors' machines only, ``solutions/`` (the
-reference and the quiz key). It is, in this order:
+cases, student quiz bank), on instructors' machines ``solutions/`` (the reference and
+the quiz key), and optionally the course file ``course.toml`` (assignments, dates,
+weights: :mod:`grader.assignments`). It is, in this order:
 
 1. the folder given explicitly (``--course DIR``);
 2. the folder in the environment variable ``RNNGRADE_COURSE``;
@@ -24,6 +25,7 @@ from . import package_data
 ENV = "RNNGRADE_COURSE"
 EXERCISES = "exercises"
 SOLUTIONS = "solutions"
+COURSE_FILE = "course.toml"
 
 
 class CourseError(Exception):
@@ -44,6 +46,13 @@ class Course:
     @property
     def bundled(self) -> bool:
         return self.root is None
+
+    @property
+    def course_file(self) -> Path | None:
+        """The course file, where the course folder has one."""
+        if self.root is None or not (self.root / COURSE_FILE).is_file():
+            return None
+        return self.root / COURSE_FILE
 
     def describe(self) -> str:
         return str(self.root) if self.root is not None else "(the default course bundled with rnngrade)"

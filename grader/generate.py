@@ -25,6 +25,7 @@ from .checks.model import PublicCase
 from .notebook_release import NOTEBOOK_PATH, build_notebook
 from .quiz.release import release_files
 from .reference import load_reference
+from .seed import PUBLIC_SEED
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
@@ -78,8 +79,6 @@ def build_public_cases(solutions: Path, exercises: list) -> dict[str, PublicCase
     """The public case of every check that has one (value, backward value and gradient
     checks), rounded so that the file is the same on every machine
     (:mod:`grader.public_cases`)."""
-    from .api import PUBLIC_SEED
-
     reference = load_reference(solutions)
     cases: dict[str, PublicCase] = {}
     for ex in exercises:

@@ -33,12 +33,17 @@ The rules, in the order the engine applies them:
    mutation, stability and edge cases (where doing nothing is right) earn points
    only for a function that gets some of its own results right in a comparison
    with the reference (or, for a function that has none, always).
+7. **An assignment's weights** (:class:`Weights`, :func:`apply_weights`): a course file
+   may multiply the points of every item of a kind, and give an exercise (the quiz
+   included) a total that its items are scaled to. Applied last, to every item alike,
+   so rules 1-6 decide *whether* an item earns its points and the weights only *how
+   many* they are; without a course file every factor is 1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..i18n import Message, msg
@@ -223,6 +228,65 @@ def point_to_foundations(results: list[ExerciseResult]) -> None:
                 r.messages.append(note)
 
 
+# ----------------------------------------------------------------- 7. weights
+@dataclass(frozen=True)
+class Weights:
+    """An assignment's weights (the course file's ``points`` and ``kinds`` tables).
+
+    ``kind_factors`` multiplies the points of every item of a kind (``gradient = 0.5``;
+    0 keeps an item as feedback that counts nothing); ``exercise_points`` then scales the
+    items of an exercise (by name; the concept quiz is ``quiz``) so that they add up to
+    the given total. Kinds not named keep their points, exercises not named their total."""
+
+    exercise_points: Mapping[str, float] = field(default_factory=dict)
+    kind_factors: Mapping[str, float] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.exercise_points) or bool(self.kind_factors)
+
+    def factors(self, exercise: str, items: Sequence[tuple[str, float]]) -> list[float]:
+        """The factor of each item ``(kind, maximum points)`` of ``exercise``."""
+        by_kind = [float(self.kind_factors.get(str(kind), 1.0)) for kind, _ in items]
+        total = sum(f * m for f, (_, m) in zip(by_kind, items, strict=True))
+        target = self.exercise_points.get(exercise)
+        scale = float(target) / total if target is not None and total > 0 else 1.0
+        return [f * scale for f in by_kind]
+
+
+def weighted(points: float, factor: float) -> float:
+    """Points times a weight, rounded so that a scaled exercise still adds up to its total."""
+    return round(points * factor, 6)
+
+
+def apply_weights(results: Sequence[ExerciseResult], weights: Weights) -> None:
+    """Scale every item's points and maximum by its factor (rule 7); the exercise's
+    notes of pending points and any points a message states are restated in the
+    weighted points."""
+    if not weights:
+        return
+    for er in results:
+        factors = weights.factors(er.exercise.name, [(r.kind, r.max_points) for r in er.results])
+        if all(f == 1.0 for f in factors):
+            continue
+        for r, f in zip(er.results, factors, strict=True):
+            r.max_points, r.points = weighted(r.max_points, f), weighted(r.points, f)
+            r.messages = [_restate_points(m, f) for m in r.messages]
+        er.notes = pending_notes(er.results)
+
+
+def _restate_points(m: Message, factor: float) -> Message:
+    """A message stating an item's points (``points``, ``max_points``), in weighted points."""
+    if not any(k in m.params for k in ("points", "max_points")):
+        return m
+    params = dict(m.params)
+    for k in ("points", "max_points"):
+        try:
+            params[k] = f"{weighted(float(params[k]), factor):g}"
+        except (KeyError, TypeError, ValueError):
+            pass
+    return msg(m.key, **params)
+
+
 # ------------------------------------------------------------- docs/scoring.md
 TABLE_KINDS = (Kind.VALUE, Kind.BACKWARD, Kind.GRADIENT, Kind.PROPERTY, Kind.EDGE, Kind.MUTATION, Kind.STABILITY)
 
@@ -234,9 +298,10 @@ def kinds_table() -> str:
     return "\n".join(rows)
 
 
-def points_table(exercises: Sequence[Exercise]) -> str:
+def points_table(exercises: Sequence[Exercise], weights: Weights | None = None) -> str:
     """The points of every exercise by kind (official grading), as the Markdown table
-    of docs/scoring.md; a test keeps the document equal to it."""
+    of docs/scoring.md (a test keeps the document equal to it); with an assignment's
+    ``weights``, the points that assignment gives."""
 
     def fmt(x: float) -> str:
         return f"{x:g}" if x else "-"
@@ -246,9 +311,10 @@ def points_table(exercises: Sequence[Exercise]) -> str:
     totals = dict.fromkeys(TABLE_KINDS, 0.0)
     for ex in exercises:
         by_kind = dict.fromkeys(TABLE_KINDS, 0.0)
-        for check in ex.checks:
-            for kind, points in check.points_by_kind().items():
-                by_kind[kind] += points
+        items = [(kind, points) for check in ex.checks for kind, points in check.points_by_kind().items()]
+        factors = weights.factors(ex.name, items) if weights else [1.0] * len(items)
+        for (kind, points), f in zip(items, factors, strict=True):
+            by_kind[kind] += weighted(points, f)
         for k in TABLE_KINDS:
             totals[k] += by_kind[k]
         rows.append(f"| {ex.name} | " + " | ".join(fmt(by_kind[k]) for k in TABLE_KINDS)

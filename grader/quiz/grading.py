@@ -29,12 +29,14 @@ from ..checks.engine import Exercise, ExerciseResult
 from ..checks.model import FAILED, PASSED, CheckResult, Kind
 from ..course import public_folder
 from ..i18n import Message, msg
+from ..seed import AssignmentId
 from ..submission import Notice, Snapshot, take_snapshot
 from ..untrusted import clean
 from . import QUIZ_EXERCISE, SHEET_NAME
 from .answers import EMPTY, MALFORMED, Answer, canonical_number, digest, numbers_text, parse_answer
 from .bank import BankError, formula_values, load_bank
 from .model import ALL_OR_NOTHING, MULTIPLE, NUMERIC, SINGLE, TRUEFALSE, Bank, Question, Text
+from .selection import QuizSelection
 from .sheet import Sheet, find_sheet, read_sheet
 from .variants import Variant, fingerprint, variants_for
 
@@ -253,7 +255,7 @@ def _state_message(q: Question, verdict: Verdict, shown: Any, answer: Answer) ->
     return msg("quiz.result.correct" if verdict.state == CORRECT else "quiz.result.wrong", answer=shown)
 
 
-def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str, official: bool,
+def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str | AssignmentId, official: bool,
                 now: _dt.datetime | None = None, answered_by_key: bool = False) -> ExerciseResult:
     """The quiz's exercise result for ``student``'s variant."""
     now = now or _dt.datetime.now(_dt.UTC)
@@ -287,20 +289,24 @@ def wants_quiz(exercises: list[Exercise] | None) -> bool:
 
 def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None = None,
              public: Path | str | None = None, exercises: list[Exercise] | None = None,
-             now: _dt.datetime | None = None) -> None:
+             now: _dt.datetime | None = None, identity: AssignmentId | None = None,
+             selection: QuizSelection | None = None) -> None:
     """The quiz stage of :func:`grader.api.grade`: adds the quiz's exercise result and
     the sheet's notices to ``result``. Needs no sandbox; never raises: a bad sheet costs
     only its own questions, and should the quiz stage itself fail (a grader bug), the
     quiz becomes one failed item saying so while the code part keeps its grade.
 
     The sheet is read from the submission's snapshot (the one its code was graded
-    from); a path is snapshotted here."""
+    from); a path is snapshotted here. ``identity`` is the assignment the variants are
+    drawn for (default: ``result.assignment`` without a salt); ``selection`` the
+    questions and policy of a course file's assignment (default: the whole bank)."""
     result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
     if not wants_quiz(exercises):
         return
     stage: dict[str, float] = {}
     try:
-        _run_quiz(result, submission, solutions, public, now, stage)
+        _run_quiz(result, submission, solutions, public, now, stage, identity or AssignmentId(result.assignment),
+                  selection or QuizSelection())
     except Exception as exc:  # noqa: BLE001 - the rest of the grade must survive any failure here
         import traceback
 
@@ -315,13 +321,14 @@ def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | s
 
 
 def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None, public: Path | str | None,
-              now: _dt.datetime | None, stage: dict[str, float]) -> None:
+              now: _dt.datetime | None, stage: dict[str, float], identity: AssignmentId,
+              selection: QuizSelection) -> None:
     official = solutions is not None
     folder = Path(solutions) / "quiz" if official else Path(public or public_folder()) / "quiz"
     if not folder.is_dir():
         return  # this assignment has no quiz
     try:
-        bank = load_bank(folder, with_key=official)
+        bank = selection.apply(load_bank(folder, with_key=official))
     except BankError as exc:
         result.exercises.append(_bank_error(exc))
         return
@@ -344,7 +351,7 @@ def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | 
     student = result.student
     if not official and student == ANONYMOUS and sheet.student:
         student = sheet.student  # a self-check grades the variant the sheet was written for
-    er = grade_sheet(bank, sheet, student, result.assignment, official, now, answered_by_key=by_key)
+    er = grade_sheet(bank, sheet, student, identity, official, now, answered_by_key=by_key)
     result.notices.extend(notices + sheet.notices)
     result.exercises.append(er)
 

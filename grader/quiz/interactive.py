@@ -15,12 +15,14 @@ from typing import Any
 import click
 
 from ..i18n import msg, render
+from ..seed import AssignmentId
 from ..untrusted import clean
 from . import SHEET_NAME
 from .answers import MALFORMED, OK, numbers_text, parse_answer
 from .bank import BankError, load_bank
 from .grading import expected_value
 from .model import MULTIPLE, NUMERIC, SINGLE, TRUEFALSE, Bank, Question
+from .selection import QuizSelection
 from .sheet import question_comment, read_sheet, render_sheet, write_sheet
 from .variants import Variant, fingerprint, variants_for
 
@@ -47,7 +49,7 @@ def key_answers(bank: Bank, variants: dict[str, Variant]) -> dict[str, Any]:
 class Session:
     """One student's sheet: its answers, and saving it after every change."""
 
-    def __init__(self, bank: Bank, path: Path, student: str, assignment: str, lang: str):
+    def __init__(self, bank: Bank, path: Path, student: str, assignment: str | AssignmentId, lang: str):
         self.bank, self.path, self.student, self.lang = bank, path, student, lang
         self.assignment = assignment
         self.variants = variants_for(bank, student, assignment)
@@ -58,7 +60,7 @@ class Session:
         return clean(render(msg(key, **params), self.lang))
 
     def save(self) -> None:
-        write_sheet(self.path, render_sheet(self.bank, self.variants, self.student, self.assignment,
+        write_sheet(self.path, render_sheet(self.bank, self.variants, self.student, str(self.assignment),
                                             fingerprint(self.variants), self.answers, self.lang))
 
     def answered(self, q: Question) -> bool:
@@ -120,18 +122,23 @@ def _prompt(text: str) -> str:
     return click.prompt(text, default="", show_default=False, prompt_suffix=": ")
 
 
-def run(sheet: Path, bank_folder: Path, student: str | None, lang: str, assignment: str, init: bool = False,
-        force: bool = False, revisit: bool = False, key_folder: Path | None = None,
-        ask: Callable[[str], str] = _prompt, echo: Callable[[str], None] = click.echo) -> int:
-    """The ``rnngrade quiz`` command; returns the exit status."""
+def run(sheet: Path, bank_folder: Path, student: str | None, lang: str, assignment: str | AssignmentId,
+        init: bool = False, force: bool = False, revisit: bool = False, key_folder: Path | None = None,
+        ask: Callable[[str], str] = _prompt, echo: Callable[[str], None] = click.echo,
+        selection: QuizSelection | None = None) -> int:
+    """The ``rnngrade quiz`` command; returns the exit status. ``selection``: the questions
+    of one assignment of the course file (default: every question)."""
     t = lambda key, **p: clean(render(msg(key, **p), lang))  # noqa: E731
     folder = key_folder if key_folder is not None else bank_folder
     if not folder.is_dir():
         echo(t("quiz.ask.no_bank", path=str(folder)))
         return 2
     try:
-        bank = load_bank(folder, with_key=key_folder is not None)
+        bank = (selection or QuizSelection()).apply(load_bank(folder, with_key=key_folder is not None))
     except BankError as exc:
+        echo(t("quiz.ask.bank_error", error=str(exc)))
+        return 2
+    except KeyError as exc:  # the course file names a question this bank does not have
         echo(t("quiz.ask.bank_error", error=str(exc)))
         return 2
     existing = read_sheet(sheet, bank.ids(), display=sheet.name) if sheet.is_file() else None
@@ -169,13 +176,13 @@ def run(sheet: Path, bank_folder: Path, student: str | None, lang: str, assignme
 
 
 def write_key_sheet(path: Path, student: str, solutions: Path | None = None, lang: str = "en",
-                    assignment: str | None = None) -> None:
+                    assignment: str | AssignmentId | None = None, selection: QuizSelection | None = None) -> None:
     """Write a sheet holding the key's answers for ``student``'s variant (instructors and
     tests: a copy of the reference solutions plus this sheet scores full marks)."""
-    from ..api import ASSIGNMENT
     from ..course import locate
 
     bank = load_bank(Path(solutions or locate().need_solutions()) / "quiz", with_key=True)
-    session = Session(bank, Path(path), student, assignment or ASSIGNMENT, lang)
+    bank = (selection or QuizSelection()).apply(bank)
+    session = Session(bank, Path(path), student, assignment or AssignmentId(), lang)
     session.answers = key_answers(bank, session.variants)
     session.save()

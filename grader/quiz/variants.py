@@ -1,6 +1,6 @@
 """A student's variant of each question: the order of the options and the drawn numbers.
 
-The seed is :func:`grader.api.student_seed` (student id and assignment), so the same
+The seed is :func:`grader.seed.student_seed` (student id, assignment, term salt), so the same
 student always sees the same variant, on their laptop and in CI. Draws use SHA-256
 in counter mode rather than numpy or :mod:`random`, whose streams may change between
 versions: a student answering with one version and graded with another must see
@@ -23,7 +23,11 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..seed import AssignmentId, seed_of
 from .model import CHOICE_TYPES, Bank, Question
+
+__all__ = ["LETTERS", "Stream", "Variant", "canonical_order", "fingerprint", "make_variant", "seed_of",
+           "variants_for"]
 
 LETTERS = string.ascii_uppercase
 
@@ -82,13 +86,8 @@ def make_variant(q: Question, seed: int) -> Variant:
     return Variant(q.id, tuple(order), params)
 
 
-def seed_of(student: str, assignment: str) -> int:
-    from ..api import student_seed  # the same seed as the hidden inputs of the exercises
-
-    return student_seed(student, assignment)
-
-
-def variants_for(bank: Bank, student: str, assignment: str) -> dict[str, Variant]:
+def variants_for(bank: Bank, student: str, assignment: str | AssignmentId) -> dict[str, Variant]:
+    """Every question's variant for ``student`` (the seed of the exercises' hidden inputs)."""
     seed = seed_of(student, assignment)
     return {q.id: make_variant(q, seed) for q in bank.questions}
 

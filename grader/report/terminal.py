@@ -8,7 +8,7 @@ from ..checks.model import FAILED, PASSED, PENDING
 from ..i18n import Message, msg
 from ..i18n import render as _render
 from ..results import Result
-from ..results.text import load_messages
+from ..results.text import adjustment_message, load_messages
 from ..untrusted import clean
 
 
@@ -55,6 +55,12 @@ def summary(result: Result, lang: str, verbose: bool = False) -> str:
                 lines.append(click.style("        " + render(line, lang), fg="yellow"))
     for line in result.extras.get("terminal_lines", {}).get(lang, []):
         lines.append(clean(line))
+    if result.adjustments:
+        lines.append(render(msg("course.graded", score=_fmt(result.graded_score), max_score=_fmt(result.max_score)),
+                            lang))
+        for line in result.adjustments:
+            colour = "green" if line.get("points", 0.0) > 0 else "yellow"
+            lines.append(click.style("  ± " + render(adjustment_message(line), lang), fg=colour))
     total = render(msg("report.score", score=_fmt(result.score), max_score=_fmt(result.max_score)), lang)
     lines.append(click.style(total, bold=True))
     return "\n".join(lines)

@@ -26,7 +26,7 @@ from typing import Any
 from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..i18n import Message, has, msg
 from ..results import Result
-from ..results.text import load_messages
+from ..results.text import adjustment_message, load_messages
 
 OUTPUT_CHARS = 3000  # student output shown per check (the rest is counted, not shown)
 TRACEBACK_CHARS = 3000
@@ -190,6 +190,8 @@ class ReportView:
     experiments: list[Any]
     n_checks: int
     n_passed: int
+    # The course stage: manual adjustments and the late penalty, each (text, points).
+    adjustments: list[tuple[Message, float]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ helpers
@@ -509,4 +511,5 @@ def build(result: Result) -> ReportView:
         load_messages=load_messages(result), load_output=capped(result.load_output, OUTPUT_CHARS),
         experiments=list(experiments) if isinstance(experiments, (list, tuple)) else [],
         n_checks=sum(e.n_checks for e in exercises), n_passed=sum(e.n_passed for e in exercises),
+        adjustments=[(adjustment_message(line), float(line.get("points", 0.0))) for line in result.adjustments],
     )

@@ -32,14 +32,27 @@ class Result:
     seconds: float = 0.0
     restarts: int = 0
     extras: dict[str, Any] = field(default_factory=dict)  # later parts (quiz, experiments)
+    # The course stage (grader.assignments): manual adjustments and the late penalty, each a
+    # plain line {"kind", "points", "comment", ...} added to the graded points; the student's
+    # own due date and the hand-in time ("" when there is none or it is not known).
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+    due: str = ""
+    handed_in: str = ""
 
     @property
     def checks(self) -> list[CheckResult]:
         return [r for e in self.exercises for r in e.results]
 
     @property
-    def score(self) -> float:
+    def graded_score(self) -> float:
+        """What the grader measured, before adjustments and late penalty."""
         return round(sum(r.points for r in self.checks), 4)
+
+    @property
+    def score(self) -> float:
+        """The final score: the graded points, adjusted (never below 0)."""
+        adjusted = sum(r.points for r in self.checks) + sum(a.get("points", 0.0) for a in self.adjustments)
+        return round(max(adjusted, 0.0), 4) + 0.0
 
     @property
     def max_score(self) -> float:

@@ -20,7 +20,7 @@ from ..fileio import write_atomic
 from ..i18n import LANGS, msg, render
 from ..results import Result
 from ..untrusted import clean_tree
-from .text import check_output, notices_text
+from .text import adjustment_message, adjustment_title, check_output, notices_text
 
 
 def _jsonable(v: Any) -> Any:
@@ -59,7 +59,20 @@ def to_gradescope(result: Result, lang: str) -> dict:
             },
         })
     tests += result.extras.get("gradescope_tests", [])
-    score = round(sum(t["score"] for t in tests), 4)
+    # Manual adjustments and the late penalty: tests worth their points (no item id, so the
+    # gradebook does not count them among the checks), after every graded item.
+    for line in result.adjustments:
+        tests.append({
+            "name": render(adjustment_title(line), lang),
+            "score": line.get("points", 0.0),
+            "max_score": 0.0,
+            "status": "passed" if line.get("points", 0.0) >= 0 else "failed",
+            "output": render(adjustment_message(line), lang),
+            "visibility": "visible",
+            "tags": [line.get("kind", "adjustment")],
+            "extra_data": {"adjustment": dict(line)},
+        })
+    score = round(max(sum(t["score"] for t in tests), 0.0), 4) + 0.0
     max_score = round(sum(t["max_score"] for t in tests), 4)
     mode = msg("report.mode_official" if result.official else "report.mode_selfcheck")
     # The sink boundary: every string (student output, file names, messages) made safe to write.
@@ -85,6 +98,10 @@ def to_gradescope(result: Result, lang: str) -> dict:
             "versions": dict(result.versions),
             "graded_at": result.graded_at,
             "mistakes": result.mistakes(),
+            "graded_score": result.graded_score,
+            "adjustments": [dict(line) for line in result.adjustments],
+            "due": result.due,
+            "handed_in": result.handed_in,
             "exercises": [{"name": e.exercise.name, "score": e.points, "max_score": e.max_points,
                            "notes": {lg: [render(n, lg) for n in e.notes] for lg in LANGS}}
                           for e in result.exercises],

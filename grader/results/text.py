@@ -42,3 +42,36 @@ def check_output(r: CheckResult, lang: str) -> str:
         lines.append(render(msg("report.student_output"), lang))
         lines.append(r.output[:STUDENT_OUTPUT_CHARS])
     return "\n".join(lines)
+
+
+def adjustment_message(line: dict):
+    """One line of the course stage (a manual adjustment or the late penalty) as a message."""
+    points = f"{line.get('points', 0.0):+g}"
+    if line.get("kind") == "late":
+        return msg("course.late_line", handed_in=_minutes(str(line.get("handed_in", ""))),
+                   due=_minutes(str(line.get("due", ""))), days=line.get("days", 0),
+                   percent=f"{line.get('percent', 0):g}", points=points)
+    value = line.get("value", 0.0)
+    what = msg(f"course.target_{line.get('scope', 'total')}_{line.get('mode', 'add')}", target=line.get("target", ""),
+               value=f"{value:g}" if line.get("mode") == "set" else f"{value:+g}")
+    key = "course.adjust_line" if line.get("applied", True) else "course.adjust_not_applied"
+    return msg(key, what=what, by=line.get("by") or "-", at=_minutes(str(line.get("at", ""))), points=points,
+               comment=line.get("comment", ""))
+
+
+def _minutes(stamp: str) -> str:
+    """``2025-03-09T08:00:00+00:00`` as ``2025-03-09 08:00 UTC`` (other offsets kept)."""
+    if len(stamp) >= 16 and stamp[10] == "T":
+        offset = stamp[19:]
+        return stamp[:10] + " " + stamp[11:16] + (" UTC" if offset in ("+00:00", "Z", "") else " " + offset)
+    return stamp
+
+
+def adjustment_title(line: dict):
+    """A short title of one line (a test's name in results.json)."""
+    if line.get("kind") == "late":
+        return msg("course.late_test", days=line.get("days", 0), percent=f"{line.get('percent', 0):g}")
+    value = line.get("value", 0.0)
+    return msg("course.adjustment_test", what=msg(
+        f"course.target_{line.get('scope', 'total')}_{line.get('mode', 'add')}", target=line.get("target", ""),
+        value=f"{value:g}" if line.get("mode") == "set" else f"{value:+g}"))
