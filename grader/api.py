@@ -18,36 +18,25 @@ from .assignments import stage as course_stage
 from .assignments.adjustments import Adjustment
 from .assignments.config import Assignment
 from .assignments.handins import HandIn
+from .assignments.material import assignment_exercises, quiz_selection
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
 from .course import public_folder
 from .experiments import run_experiments
 from .quiz.grading import quiz_exercise, run_quiz, wants_quiz
-from .quiz.selection import selection_of
 from .reference import load_reference
 from .results import Result
 from .sandbox.inprocess import InProcessCaller
 from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
 from .seed import DEFAULT_ASSIGNMENT, PUBLIC_SEED, student_seed  # noqa: F401 - student_seed: re-exported
-from .specs import all_exercises, wanted_functions
+from .specs import wanted_functions
 from .submission import Notice, Snapshot, prepare
 
 # The seed and the assignment's identity live in a ground-floor module (grader.seed);
 # their names here are kept for the callers that import them from the API.
 ASSIGNMENT = DEFAULT_ASSIGNMENT
-
-
-def assignment_exercises(assignment: Assignment) -> list[Exercise]:
-    """The exercise specs an assignment grades, in its order (raises ``ValueError`` for a
-    name no spec has; a course file is checked for that when it is loaded)."""
-    every = {ex.name: ex for ex in all_exercises()}
-    names = assignment.exercise_names(list(every))
-    unknown = [n for n in names if n not in every]
-    if unknown:
-        raise ValueError(f"no exercise {', '.join(unknown)} (the exercises: {', '.join(every)})")
-    return [every[n] for n in names]
 
 
 def load_stopped_notice(status: str, where: str) -> Notice:
@@ -160,7 +149,7 @@ def grade(
     # Stages that need no sandbox (the concept quiz) go here.
     run_quiz(result, prepared.snapshot, solutions=solutions, public=public,
              exercises=[quiz_exercise()] if quiz_wanted else [], identity=spec.identity,
-             selection=selection_of(spec.questions, spec.practice, spec.answers_after))
+             selection=quiz_selection(spec))
     # Last, the course's weights, visibility, late penalty and adjustments.
     course_stage.apply(result, spec, handed_in, adjustments)
     result.seconds = time.perf_counter() - start

@@ -30,6 +30,38 @@ def _course(course_dir: Path | None):
         raise click.UsageError(str(exc)) from exc
 
 
+# Every command that grades, releases or exports for one assignment takes --assignment
+# (grader/assignments: the course file, course.toml, in the course folder).
+assignment_option = click.option(
+    "--assignment", "assignment_name", default=None, metavar="NAME", envvar="RNNGRADE_ASSIGNMENT",
+    help="The assignment of the course file (course.toml in the course folder) to use: its exercises, questions, "
+         "weights and dates. Default: $RNNGRADE_ASSIGNMENT, else the course file's only assignment (without a course "
+         "file: the whole course, as always).")
+
+
+class CourseFileProblem(click.ClickException):
+    """The course file is malformed or has no such assignment: every problem, one per line."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _assignment(course, name: str | None, solutions: Path | None = None):
+    """The assignment ``name`` of the course's course file (or the default assignment)."""
+    from .assignments import CourseFileError
+    from .assignments.material import assignment_of
+
+    try:
+        return assignment_of(course, name, solutions)
+    except CourseFileError as exc:
+        raise CourseFileProblem(exc.problems) from None
+
+
 def _need(course, what: str) -> Path:
     from .course import CourseError
 
@@ -73,16 +105,24 @@ def main() -> None:
 @click.option("--allow-unisolated", is_flag=True,
               help="Grade officially even where only the portable sandbox level exists (the child could then read "
                    "the reference); the results say the grade is not isolated.")
+@assignment_option
+@click.option("--handed-in", "handed_in", default=None, metavar="TIME",
+              help="When the submission was handed in (ISO 8601, e.g. 2025-03-09T08:00:00+08:00): the assignment's "
+                   "late policy applies to official grading (see docs/course.md).")
 def grade(submission: Path | None, sample: bool, course_dir: Path | None, solutions: Path | None,
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
-          junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool) -> None:
+          junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool,
+          assignment_name: str | None, handed_in: str | None) -> None:
     from .api import grade as grade_submission
+    from .assignments.stage import student_view
     from .report.terminal import summary
     from .sandbox.isolation import ConfinementError, IsolationRefused
     from .untrusted import clean
 
     lang = lang or default_lang()
     course = _course(course_dir)
+    assignment = _assignment(course, assignment_name, solutions)
+    handin = _handed_in(handed_in, course, solutions)
     if sample:
         if submission is not None:
             raise click.UsageError("give either SUBMISSION or --sample, not both")
@@ -94,7 +134,8 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         submission = course.exercises
     try:
         result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
-                                  public=course.exercises, allow_unisolated=allow_unisolated)
+                                  public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
+                                  handed_in=handin)
     except IsolationRefused as exc:
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
         sys.exit(2)
@@ -108,22 +149,23 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
 
         write_results(result, results_path, lang)
         click.echo(render(msg("report.written", path=str(results_path)), lang))
+    shown = student_view(result)  # what the student may see now: items after the due date held back
     if html_path:
         from .report.html import write_html
 
-        write_html(result, html_path, lang)
+        write_html(shown, html_path, lang)
         click.echo(render(msg("report.written", path=str(html_path)), lang))
     if junit_path:
         from .results.junit import write_junit
 
-        write_junit(result, junit_path, lang)
+        write_junit(shown, junit_path, lang)
         click.echo(render(msg("report.written", path=str(junit_path)), lang))
     if classroom_path:
         import os
 
         from .results.classroom import write_classroom
 
-        encoded = write_classroom(result, classroom_path, lang)
+        encoded = write_classroom(shown, classroom_path, lang)
         if os.environ.get("GITHUB_OUTPUT"):
             with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as f:
                 f.write(f"result={encoded}\n")
@@ -136,13 +178,18 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
               help="Reference solutions (default: the course's solutions/).")
 @click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Target folder (default: the course's exercises/).")
-def generate(course_dir: Path | None, solutions: Path | None, out: Path | None) -> None:
+@assignment_option
+def generate(course_dir: Path | None, solutions: Path | None, out: Path | None, assignment_name: str | None) -> None:
+    from .assignments.material import assignment_exercises, quiz_selection
     from .generate import generate as generate_release
 
     course = _course(course_dir)
     if out is None:
         _need(course, "folder")
-    written = generate_release(solutions or _need(course, "solutions"), out or course.exercises)
+    solutions = solutions or _need(course, "solutions")
+    assignment = _assignment(course, assignment_name, solutions)
+    written = generate_release(solutions, out or course.exercises, assignment_exercises(assignment),
+                               quiz_selection(assignment))
     for name in written:
         click.echo(name)
 
@@ -152,13 +199,17 @@ def generate(course_dir: Path | None, solutions: Path | None, out: Path | None) 
 @course_option
 @click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--exercises", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
-def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | None) -> None:
+@assignment_option
+def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | None,
+             assignment_name: str | None) -> None:
     from .validate import validate as validate_assignment
 
     course = _course(course_dir)
     if exercises is None:
         _need(course, "folder")
-    problems = validate_assignment(solutions or _need(course, "solutions"), exercises or course.exercises)
+    solutions = solutions or _need(course, "solutions")
+    assignment = _assignment(course, assignment_name, solutions)
+    problems = validate_assignment(solutions, exercises or course.exercises, assignment=assignment)
     for p in problems:
         click.echo(click.style("✘ " + p, fg="red"))
     if problems:
@@ -367,19 +418,21 @@ def similarity(class_dir: Path, solutions: Path | None, starter: tuple[Path, ...
 @course_option
 @click.option("--solutions", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Instructors: with --init, fill in the key's answers for --student (to test a setup).")
+@assignment_option
 def quiz(sheet: Path | None, init: bool, student: str | None, lang: str | None, revisit: bool, force: bool,
-         bank: Path | None, course_dir: Path | None, solutions: Path | None) -> None:
-    from .api import ASSIGNMENT
+         bank: Path | None, course_dir: Path | None, solutions: Path | None, assignment_name: str | None) -> None:
+    from .assignments.material import quiz_selection
     from .quiz import SHEET_NAME
     from .quiz.interactive import run
 
     course = _course(course_dir)
+    assignment = _assignment(course, assignment_name, solutions)
     # The sheet sits with the student's exercises; with the bundled course (nothing
     # to write into), in the current folder.
     default_sheet = Path(SHEET_NAME) if course.bundled else course.exercises / SHEET_NAME
     status = run(sheet or default_sheet, bank or course.exercises / "quiz", student,
-                 lang or default_lang(), ASSIGNMENT, init=init, force=force, revisit=revisit,
-                 key_folder=solutions / "quiz" if solutions else None)
+                 lang or default_lang(), assignment.identity, init=init, force=force, revisit=revisit,
+                 key_folder=solutions / "quiz" if solutions else None, selection=quiz_selection(assignment))
     sys.exit(status)
 
 
@@ -399,18 +452,21 @@ def gradescope() -> None:
               help="The rnngrade wheel to ship (default: built from the rnngrade source this runs from).")
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Language of the feedback students read in Gradescope.")
+@assignment_option
 def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path, wheel: Path | None,
-                     lang: str) -> None:
+                     lang: str, assignment_name: str | None) -> None:
     import tempfile
 
     from .deploy.gradescope import GradescopeError, build
     from .deploy.wheel import WheelError
 
-    solutions = solutions or _need(_course(course_dir), "solutions")
+    course = _course(course_dir)
+    solutions = solutions or _need(course, "solutions")
+    assignment = _assignment(course, assignment_name, solutions)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             wheel = _wheel_or_build(wheel, tmp)
-            names = build(solutions, out, wheel, lang)
+            names = build(solutions, out, wheel, lang, assignment)
     except (GradescopeError, WheelError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{out}: {len(names)} files (setup.sh, run_autograder, {wheel.name}, solutions/)")
@@ -421,6 +477,7 @@ def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path,
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
 def gradescope_run(root: Path | None, lang: str) -> None:
+    from .assignments import CourseFileError
     from .deploy.gradescope import run
     from .sandbox.isolation import ConfinementError, IsolationRefused
     from .untrusted import clean
@@ -430,12 +487,32 @@ def gradescope_run(root: Path | None, lang: str) -> None:
     except IsolationRefused as exc:  # an image where neither bubblewrap nor Landlock works: fail closed, say why
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
         sys.exit(2)
+    except CourseFileError as exc:
+        raise CourseFileProblem(exc.problems) from None
     except ConfinementError as exc:
         click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
                                fg="red"), err=True)
         sys.exit(2)
     click.echo(f"score {data['score']} / {data['extra_data']['max_score']} "
                f"({data['extra_data']['isolation']}, student {data['extra_data']['student']})")
+
+
+def _handed_in(text: str | None, course, solutions: Path | None):
+    """``--handed-in TIME`` as a hand-in (a time without an offset: the course's timezone)."""
+    if text is None:
+        return None
+    from .assignments import CourseFileError
+    from .assignments.handins import GIVEN, HandIn, parse_time
+    from .assignments.material import course_file_of
+
+    try:
+        tz = course_file_of(course, solutions).timezone
+    except CourseFileError as exc:
+        raise CourseFileProblem(exc.problems) from None
+    when = parse_time(text, tz)
+    if when is None:
+        raise click.BadParameter(f"{text!r} is not a time such as 2025-03-09T08:00:00+08:00", param_hint="--handed-in")
+    return HandIn(when, GIVEN)
 
 
 def _wheel_or_build(wheel: Path | None, tmp: str) -> Path:
@@ -456,17 +533,21 @@ def _wheel_or_build(wheel: Path | None, tmp: str) -> Path:
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Language of the self-check in the CI files.")
 @click.option("--no-ci", is_flag=True, help="Leave out the GitHub/GitLab self-check files.")
+@assignment_option
 def release(course_dir: Path | None, solutions: Path | None, out: Path, wheel: Path | None, lang: str,
-            no_ci: bool) -> None:
+            no_ci: bool, assignment_name: str | None) -> None:
     import tempfile
 
     from .deploy.release import write
     from .deploy.wheel import WheelError
 
-    solutions = solutions or _need(_course(course_dir), "solutions")
+    course = _course(course_dir)
+    solutions = solutions or _need(course, "solutions")
+    assignment = _assignment(course, assignment_name, solutions)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            folder, archive = write(solutions, out, _wheel_or_build(wheel, tmp), lang, with_ci=not no_ci)
+            folder, archive = write(solutions, out, _wheel_or_build(wheel, tmp), lang, with_ci=not no_ci,
+                                    assignment=assignment)
     except WheelError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(render(msg("report.written", path=str(folder)), default_lang()))
@@ -479,10 +560,15 @@ def release(course_dir: Path | None, solutions: Path | None, out: Path, wheel: P
 @click.argument("platform", type=click.Choice(["github", "gitlab"]))
 @click.option("--out", default=Path("ci"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
-def ci_files(platform: str, out: Path, lang: str) -> None:
+@course_option
+@assignment_option
+def ci_files(platform: str, out: Path, lang: str, course_dir: Path | None, assignment_name: str | None) -> None:
     from .deploy.ci import write
 
-    for path in write(platform, out, lang):
+    assignment = None
+    if assignment_name is not None:  # checked against the course file: the workflow must not fail later
+        assignment = _assignment(_course(course_dir), assignment_name).name
+    for path in write(platform, out, lang, assignment):
         click.echo(str(path))
 
 

@@ -24,6 +24,7 @@ from . import public_cases
 from .checks.model import PublicCase
 from .notebook_release import NOTEBOOK_PATH, build_notebook
 from .quiz.release import release_files
+from .quiz.selection import QuizSelection
 from .reference import load_reference
 from .seed import PUBLIC_SEED
 
@@ -112,8 +113,12 @@ def _crc(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
-def render_release(solutions: Path, exercises: list | None = None) -> dict[str, str]:
-    """Every file of the student release, by relative path, as text."""
+def render_release(solutions: Path, exercises: list | None = None, quiz: QuizSelection | None = None) -> dict[str, str]:
+    """Every file of the student release, by relative path, as text: for ``exercises``
+    (default: all) and the questions of ``quiz`` (default: all; a course file's
+    assignment chooses both, :mod:`grader.assignments`). The stubs and the notebook hold
+    every module whatever is chosen; the public cases only the chosen exercises' checks,
+    the student bank only the chosen questions."""
     from .specs import all_exercises
 
     exercises = exercises if exercises is not None else all_exercises()
@@ -126,14 +131,15 @@ def render_release(solutions: Path, exercises: list | None = None) -> dict[str, 
         files[path.name] = HEADER.format(name=path.name) + stubs[path.stem]
     files[NOTEBOOK_PATH] = build_notebook(stubs)
     files[public_cases.FILENAME] = public_cases.dumps(build_public_cases(Path(solutions), exercises))
-    files.update(release_files(Path(solutions)))  # the concept quiz's student bank (grader/quiz/release.py)
+    files.update(release_files(Path(solutions), quiz))  # the concept quiz's student bank (grader/quiz/release.py)
     return files
 
 
-def generate(solutions: Path | str, target: Path | str) -> list[str]:
+def generate(solutions: Path | str, target: Path | str, exercises: list | None = None,
+             quiz: QuizSelection | None = None) -> list[str]:
     """Write the release into ``target``; returns the files written."""
     solutions, target = Path(solutions), Path(target)
-    files = render_release(solutions)
+    files = render_release(solutions, exercises, quiz)
     target.mkdir(parents=True, exist_ok=True)
     # Anything we would generate but no longer do (a removed module or quiz file).
     for stale in target.rglob("*"):

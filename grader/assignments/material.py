@@ -9,9 +9,14 @@ neither. The commands call :func:`assignment_of`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..course import Course
 from .config import Assignment, CourseFile, Known, default_course, load
+
+if TYPE_CHECKING:
+    from ..checks.engine import Exercise
+    from ..quiz.selection import QuizSelection
 
 
 def known(solutions: Path | None = None, exercises: Path | None = None) -> Known:
@@ -45,3 +50,23 @@ def assignment_of(course: Course, name: str | None, solutions: Path | None = Non
     """The assignment ``name`` of the course (without a name: its only one). Raises
     :class:`~.config.CourseFileError`."""
     return course_file_of(course, solutions).assignment(name)
+
+
+def assignment_exercises(assignment: Assignment) -> list[Exercise]:
+    """The exercise specs an assignment grades, in its order (raises ``ValueError`` for a
+    name no spec has; a course file is checked for that when it is loaded)."""
+    from ..specs import all_exercises
+
+    every = {ex.name: ex for ex in all_exercises()}
+    names = assignment.exercise_names(list(every))
+    unknown = [n for n in names if n not in every]
+    if unknown:
+        raise ValueError(f"no exercise {', '.join(unknown)} (the exercises: {', '.join(every)})")
+    return [every[n] for n in names]
+
+
+def quiz_selection(assignment: Assignment) -> QuizSelection:
+    """The questions an assignment asks and its quiz policy, as the quiz sees them."""
+    from ..quiz.selection import selection_of
+
+    return selection_of(assignment.questions, assignment.practice, assignment.answers_after)

@@ -28,9 +28,9 @@ INSTRUCTOR_FILES = {
 }
 
 
-def _params(lang: str) -> dict:
+def _params(lang: str, assignment: str | None = None) -> dict:
     return {"version": __version__, "python": versions.PINNED_PYTHON, "numpy": versions.PINNED_NUMPY,
-            "lang": lang}
+            "lang": lang, "assignment": assignment or ""}
 
 
 def student_files(platforms: tuple[str, ...] = PLATFORMS, lang: str = "zh") -> dict[str, str]:
@@ -39,15 +39,19 @@ def student_files(platforms: tuple[str, ...] = PLATFORMS, lang: str = "zh") -> d
             for p in platforms for path, template in STUDENT_FILES[p].items()}
 
 
-def instructor_files(platform: str, lang: str = "zh") -> dict[str, str]:
-    """The instructor's CI file, by path in the course repository."""
-    return {path: render(template, **_params(lang)) for path, template in INSTRUCTOR_FILES[platform].items()}
+def instructor_files(platform: str, lang: str = "zh", assignment: str | None = None) -> dict[str, str]:
+    """The instructor's CI file, by path in the course repository; for one ``assignment``
+    of the course file, its batch and exports take ``--assignment`` (the student's side
+    needs none: the assignment's release carries its course.toml)."""
+    return {path: render(template, **_params(lang, assignment))
+            for path, template in INSTRUCTOR_FILES[platform].items()}
 
 
-def write(platform: str, out: Path, lang: str = "zh") -> list[Path]:
+def write(platform: str, out: Path, lang: str = "zh", assignment: str | None = None) -> list[Path]:
     """``out/student/...`` and ``out/instructor/...`` for one platform; returns the files."""
     written = []
-    sides = (("student", student_files((platform,), lang)), ("instructor", instructor_files(platform, lang)))
+    sides = (("student", student_files((platform,), lang)),
+             ("instructor", instructor_files(platform, lang, assignment)))
     for side, files in sides:
         for rel, text in files.items():
             path = Path(out) / side / rel

@@ -40,6 +40,7 @@ STUDENT_OUTPUT_CHARS = 1_500  # what the student's code printed, within that
 SUMMARY_CHARS = 40_000  # the top-level output
 RESULTS_CHARS = 900_000  # the whole results.json; over it, extra_data details are dropped
 
+COURSE_FILE = "course.toml"  # in the zip: the assignment it grades (gradescope build --assignment)
 ROOT_ENV = "RNNGRADE_AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -121,7 +122,10 @@ def _num(x: float) -> str:
 
 
 def autograder_results(result: Result, lang: str) -> dict:
-    """results.json for Gradescope with the feedback rendered for students (HTML), capped."""
+    """results.json for Gradescope with the feedback rendered for students (HTML), capped.
+    Each test keeps its visibility (Gradescope shows an ``after_due_date`` test after the
+    due date); the summary shows only what the student may see now."""
+    from ..assignments.stage import student_view
     from ..results.gradescope import to_gradescope
 
     data = to_gradescope(result, lang)
@@ -133,7 +137,7 @@ def autograder_results(result: Result, lang: str) -> dict:
             test["output"] = str(Markup("<pre>{}</pre>").format(_clip(str(test.get("output") or ""),
                                                                         TEST_OUTPUT_CHARS - 20)))
         test["output_format"] = "html"
-    data["output"] = summary_html(result, lang)
+    data["output"] = summary_html(student_view(result), lang)
     data["output_format"] = "html"
     data["test_output_format"] = "html"
     if len(json.dumps(data, ensure_ascii=False)) > RESULTS_CHARS:
@@ -156,14 +160,39 @@ def student_id(metadata: dict) -> str:
     return str(metadata.get("id", "anonymous"))
 
 
+def handed_in(metadata: dict) -> Any:
+    """When Gradescope received the submission (``created_at``), or None."""
+    from ..assignments.handins import GRADESCOPE, HandIn, parse_time
+
+    when = parse_time(str(metadata.get("created_at") or ""))
+    return HandIn(when, GRADESCOPE) if when is not None else None
+
+
+def course_assignment(source: Path) -> Any:
+    """The assignment the zip was built for (``source/course.toml``), or the default one."""
+    from ..assignments.config import Assignment, load
+    from ..assignments.material import known
+
+    path = source / COURSE_FILE
+    if not path.is_file():
+        return Assignment()
+    return load(path, known(source / "solutions")).assignment()
+
+
 def run(root: Path | str | None = None, lang: str = "zh") -> dict:
-    """Inside Gradescope: grade ``<root>/submission`` and write ``<root>/results/results.json``."""
+    """Inside Gradescope: grade ``<root>/submission`` and write ``<root>/results/results.json``.
+
+    With a course file in the zip (``gradescope build --assignment NAME``), the submission
+    is graded for that assignment, and its late policy applies to Gradescope's time of the
+    submission (``created_at``; then switch Gradescope's own late penalty off)."""
     from ..api import grade
 
     root = Path(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
     metadata_path = root / "submission_metadata.json"
     metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
-    result = grade(root / "submission", solutions=root / "source" / "solutions", student=student_id(metadata))
+    assignment = course_assignment(root / "source")
+    result = grade(root / "submission", solutions=root / "source" / "solutions", student=student_id(metadata),
+                   assignment=assignment, handed_in=handed_in(metadata))
     data = autograder_results(result, lang)
     (root / "results").mkdir(parents=True, exist_ok=True)
     write_atomic(root / "results" / "results.json", json.dumps(data, ensure_ascii=False))
@@ -178,8 +207,9 @@ def _add(z: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -
     z.writestr(info, data)
 
 
-def build(solutions: Path, out: Path, wheel: Path, lang: str = "zh") -> list[str]:
-    """Write the autograder zip; returns the names in it."""
+def build(solutions: Path, out: Path, wheel: Path, lang: str = "zh", assignment: Any = None) -> list[str]:
+    """Write the autograder zip; returns the names in it. For an ``assignment`` of a course
+    file, the zip also holds its settings as ``course.toml`` (:func:`course_assignment`)."""
     if lang not in LANGS:
         raise GradescopeError(f"unknown language {lang!r}")
     solutions, wheel = Path(solutions), Path(wheel)
@@ -198,6 +228,16 @@ def build(solutions: Path, out: Path, wheel: Path, lang: str = "zh") -> list[str
             names.append(name)
         _add(z, wheel.name, wheel.read_bytes())
         names.append(wheel.name)
+        if assignment is not None and not assignment.is_default:
+            from ..assignments import public
+            from ..assignments.material import quiz_selection
+            from ..quiz.bank import load_bank
+
+            ids = None
+            if assignment.questions is not None and (solutions / "quiz").is_dir():
+                ids = quiz_selection(assignment).apply(load_bank(solutions / "quiz", with_key=True)).ids()
+            _add(z, COURSE_FILE, public.render(assignment, ids, with_extensions=True).encode())
+            names.append(COURSE_FILE)
         for path in sorted(solutions.rglob("*")):
             rel = path.relative_to(solutions)
             if path.is_file() and "__pycache__" not in rel.parts and not path.is_symlink():

@@ -28,6 +28,7 @@ from .answers import digest
 from .bank import SECTIONS_FILE, load_bank
 from .grading import canonical_text, expected_value
 from .model import MULTIPLE, NUMERIC, SCORING, Bank, ParamSpec, Question, Quiz
+from .selection import QuizSelection
 from .variants import Variant, canonical_order
 
 FOLDER = "quiz"
@@ -91,29 +92,32 @@ def render_quiz(bank: Bank, quiz: Quiz) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_student_bank(key_folder: Path | str) -> dict[str, str]:
-    """Every file of the student bank, by name (empty when there is no quiz)."""
+def render_student_bank(key_folder: Path | str, selection: QuizSelection | None = None) -> dict[str, str]:
+    """Every file of the student bank, by name (empty when there is no quiz); with a
+    course file's ``selection``, only its questions, under its policy."""
     key_folder = Path(key_folder)
     if not key_folder.is_dir():
         return {}
-    bank = load_bank(key_folder, with_key=True)
+    bank = (selection or QuizSelection()).apply(load_bank(key_folder, with_key=True))
     files = {SECTIONS_FILE: (key_folder / SECTIONS_FILE).read_text(encoding="utf-8")}
     for quiz in bank.quizzes:
         files[quiz.file] = render_quiz(bank, quiz)
     return files
 
 
-def release_files(solutions: Path | str) -> dict[str, str]:
+def release_files(solutions: Path | str, selection: QuizSelection | None = None) -> dict[str, str]:
     """The student bank as files of the release, by path relative to ``exercises/``.
 
     This is the one call :func:`grader.generate.render_release` makes for the quiz."""
-    return {f"{FOLDER}/{name}": text for name, text in render_student_bank(Path(solutions) / FOLDER).items()}
+    return {f"{FOLDER}/{name}": text
+            for name, text in render_student_bank(Path(solutions) / FOLDER, selection).items()}
 
 
-def write_student_bank(solutions: Path | str, target: Path | str) -> dict[str, str]:
+def write_student_bank(solutions: Path | str, target: Path | str,
+                       selection: QuizSelection | None = None) -> dict[str, str]:
     """Write ``solutions/quiz`` as ``target/quiz``, removing stale bank files; returns
     {relative path: text}."""
-    files = render_student_bank(Path(solutions) / FOLDER)
+    files = render_student_bank(Path(solutions) / FOLDER, selection)
     out = Path(target) / FOLDER
     if files:
         out.mkdir(parents=True, exist_ok=True)
