@@ -242,14 +242,32 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
                    "sent each submission's snapshot; they must see the solutions folder at the same path.")
 @click.option("--allow-unisolated", is_flag=True,
               help="Grade even where only the portable sandbox level exists (see `grade --help`).")
+@course_option
+@assignment_option
+@click.option("--only", multiple=True, metavar="ID",
+              help="Grade only this student again (a gradebook key or a student id; repeatable), whatever is "
+                   "recorded: a regrade. The others are left as they are.")
+@click.option("--handed-in", "handed_in", default="lms", show_default=True, metavar="SOURCE",
+              help="Where hand-in times come from, for the assignment's late policy: lms (Moodle's worksheet as the "
+                   "roster), mtime (the hand-in's newest file), none, or a CSV file with id and time columns. "
+                   "See docs/course.md.")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
           roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None,
-          allow_unisolated: bool) -> None:
-    from .batch import BatchStopped, RosterError, grade_class, intake, read_roster
+          allow_unisolated: bool, course_dir: Path | None, assignment_name: str | None, only: tuple[str, ...],
+          handed_in: str) -> None:
+    from .assignments import CourseFileError
+    from .assignments.material import course_file_of
+    from .batch import BatchError, BatchStopped, RosterError, grade_class, intake, read_roster, selected_keys
     from .sandbox.isolation import IsolationRefused, probe
     from .untrusted import clean
 
     lang = lang or default_lang()
+    course = _course(course_dir)
+    try:
+        course_file = course_file_of(course, solutions)
+        assignment = course_file.assignment(assignment_name)
+    except CourseFileError as exc:
+        raise CourseFileProblem(exc.problems) from None
     isolation = probe()
     if not isolation.isolated and not allow_unisolated:  # said before the class folder is read
         click.echo(click.style(render(msg("isolation.refused", level=isolation.level), lang), fg="red"), err=True)
@@ -259,13 +277,18 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
     except RosterError as exc:
         click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
         sys.exit(2)
-    total = len(intake(class_dir, roster, staging=out / "intake").entries)
+    entries = intake(class_dir, roster, staging=out / "intake").entries
     try:
+        total = len(selected_keys(entries, only)) if only else len(entries)
         with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
                                show_eta=True) as bar:
             summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
                                   progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
-                                  student_timeout=student_timeout or None, allow_unisolated=allow_unisolated)
+                                  student_timeout=student_timeout or None, allow_unisolated=allow_unisolated,
+                                  assignment=assignment, only=only or None, handed_in=handed_in,
+                                  timezone=course_file.timezone)
+    except BatchError as exc:
+        raise CourseFileProblem(exc.problems) from None
     except IsolationRefused as exc:
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
         sys.exit(2)
@@ -278,6 +301,11 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         sys.exit(128 + signum)
     click.echo(render(msg("batch.summary", graded=len(summary.graded), skipped=len(summary.skipped),
                           failed=len(summary.failed), out=str(out)), lang))
+    if summary.late:
+        click.echo(render(msg("course.batch_late", n=len(summary.late)), lang))
+    if summary.no_time:
+        click.echo(click.style(render(msg("course.batch_no_time", n=len(summary.no_time), source=handed_in), lang),
+                               fg="yellow"))
     found = summary.intake
     if found is not None and (found.unmatched or found.missing or found.duplicates or found.ignored):
         click.echo(render(msg("batch.run.intake", entries=len(found.entries), unmatched=len(found.unmatched),
@@ -300,26 +328,50 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
               help="Write Canvas's gradebook import CSV (Grades > Import).")
 @click.option("--moodle", "moodle_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write Moodle's grading worksheet with the grades (assignment > Upload grading worksheet).")
-@click.option("--assignment", default="rnngrade", show_default=True,
-              help="Canvas: the assignment column, e.g. 'RNN homework (12345)' to update assignment 12345.")
+@click.option("--canvas-column", default=None, metavar="TITLE",
+              help="Canvas: the assignment column, e.g. 'RNN homework (12345)' to update assignment 12345 (default: "
+                   "the assignment's title; rnngrade without a course file).")
 @click.option("--points", type=float, default=None,
               help="Scale scores to this many points (the assignment's points in the LMS; Moodle: default the "
                    "worksheet's Maximum Grade).")
 @click.option("--dashboard", "dashboard_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the class dashboard (HTML): score distribution, hardest checks, mistakes, quiz items.")
 @click.option("--lang", type=click.Choice(LANGS), default=None)
+@course_option
+@assignment_option
 def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, moodle_path: Path | None,
-              assignment: str, points: float | None, dashboard_path: Path | None, lang: str | None) -> None:
+              canvas_column: str | None, points: float | None, dashboard_path: Path | None, lang: str | None,
+              course_dir: Path | None, assignment_name: str | None) -> None:
     from .gradebook import Gradebook
     from .gradebook.export import write_canvas, write_moodle
 
     lang = lang or default_lang()
+    assignment = None
+    if assignment_name is not None:
+        from .assignments import CourseFileError
+        from .assignments.config import NAME
+        from .assignments.material import course_file_of
+
+        try:
+            assignment = course_file_of(_course(course_dir)).assignment(assignment_name)
+        except CourseFileError as exc:
+            problems = list(exc.problems)
+            if not NAME.match(assignment_name):
+                problems.append("(the title of the Canvas column is given with --canvas-column)")
+            raise CourseFileProblem(problems) from None
     with Gradebook(gradebook) as book:
+        recorded = book.assignment()
+        if assignment is not None and recorded is not None and recorded != assignment.name:
+            raise CourseFileProblem([f"{gradebook} holds the grades of assignment {recorded!r}, not "
+                                     f"{assignment.name!r}"])
+        if canvas_column is None:
+            canvas_column = assignment.title_in("en") if assignment is not None and not assignment.is_default \
+                else "rnngrade"
         if csv_path:
-            book.export_csv(csv_path)
+            book.export_csv(csv_path, lang)
             click.echo(render(msg("report.written", path=str(csv_path)), lang))
-        for path, write in ((canvas_path, lambda p: write_canvas(book, p, assignment, points)),
-                            (moodle_path, lambda p: write_moodle(book, p, points))):
+        for path, write in ((canvas_path, lambda p: write_canvas(book, p, canvas_column, points, lang)),
+                            (moodle_path, lambda p: write_moodle(book, p, points, lang=lang))):
             if path:
                 report = write(path)
                 click.echo(render(msg("batch.export.written", path=str(path), graded=report.graded,
@@ -338,6 +390,127 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
         for mistake, count in book.mistake_counts().items():
             click.echo("  " + render(msg("batch.mistake_count", id=mistake, name=msg(f"mistake.{mistake}.name"),
                                          count=count), lang))
+
+
+@main.command(help="Adjust a student's score by hand (a regrade by a TA): set or add points to one graded item "
+                   "(--check ID, as in the report), one exercise (--exercise NAME, or quiz) or the total (--total), "
+                   "always with a comment the student reads. The gradebook keeps who made it and when; every later "
+                   "batch applies it again, every export and the student's report show it. --list shows them, "
+                   "--withdraw ID takes one back (it stays in the history). See docs/course.md.")
+@click.argument("gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("student", required=False)
+@click.option("--check", "check_id", metavar="ID", help="The graded item (its id in the report, e.g. lstm.grad.dWx).")
+@click.option("--exercise", metavar="NAME", help="The exercise (e.g. lstm, or quiz).")
+@click.option("--total", is_flag=True, help="The whole score (after the late penalty).")
+@click.option("--set", "set_to", type=float, metavar="POINTS", help="Make it worth this many points.")
+@click.option("--add", type=float, metavar="POINTS", help="Add these points (negative: take them away).")
+@click.option("-m", "--comment", default=None, help="Why (the student reads it).")
+@click.option("--by", default=None, help="Who makes it (default: $RNNGRADE_USER, else the login name).")
+@click.option("--list", "list_them", is_flag=True, help="List the adjustments (of STUDENT, or all), withdrawn too.")
+@click.option("--withdraw", type=int, default=None, metavar="ID", help="Withdraw adjustment ID (with --comment).")
+@click.option("--lang", type=click.Choice(LANGS), default=None)
+def adjust(gradebook: Path, student: str | None, check_id: str | None, exercise: str | None, total: bool,
+           set_to: float | None, add: float | None, comment: str | None, by: str | None, list_them: bool,
+           withdraw: int | None, lang: str | None) -> None:
+    import getpass
+    import os
+
+    from .assignments.adjustments import ADD, SET, Adjustment
+    from .gradebook import AdjustmentError, Gradebook
+    from .untrusted import clean
+
+    lang = lang or default_lang()
+    author = by or os.environ.get("RNNGRADE_USER") or getpass.getuser()
+    with Gradebook(gradebook) as book:
+        if list_them:
+            gone = book.withdrawals()
+            for a in book.adjustments(student, withdrawn=True):
+                what = a.target or "total"
+                line = f"#{a.id}  {a.student}  {a.scope} {what}  {a.mode} {a.value:g}  {a.author}  {a.at}  {a.comment}"
+                if a.id in gone:
+                    line += "  " + render(msg("course.adjust_withdrawn", at=gone[a.id][0], by=gone[a.id][1],
+                                              why=gone[a.id][2]), lang)
+                click.echo(clean(line))
+            return
+        if withdraw is not None:
+            if not comment:
+                raise click.UsageError("--withdraw needs --comment: say why")
+            try:
+                a = book.withdraw(withdraw, author, comment)
+            except AdjustmentError as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(render(msg("course.adjust_withdrew", id=a.id, student=a.student,
+                                  score=_score_of(book, a.student)), lang))
+            return
+        scopes = [("check", check_id), ("exercise", exercise), ("total", "" if total else None)]
+        chosen = [(scope, target) for scope, target in scopes if target is not None]
+        if student is None or len(chosen) != 1 or (set_to is None) == (add is None) or not comment:
+            raise click.UsageError("give STUDENT, one of --check ID, --exercise NAME or --total, one of --set POINTS "
+                                   "or --add POINTS, and --comment TEXT (or --list, or --withdraw ID)")
+        scope, target = chosen[0]
+        try:
+            made = book.adjust(Adjustment(scope, target, SET if set_to is not None else ADD,
+                                          set_to if set_to is not None else float(add or 0.0), comment, author,
+                                          student=student))
+        except (AdjustmentError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(render(msg("course.adjust_made", id=made.id, student=made.student,
+                              score=_score_of(book, made.student)), lang))
+
+
+def _score_of(book, student: str) -> str:
+    row = next((r for r in book.students() if r["student"] == student), None)
+    if row is None or row["status"] != "graded":
+        return "-"
+    return f"{row['score']:g} / {row['max_score']:g}"
+
+
+@main.command("course", help="Check the course file (course.toml) and show its assignments: exercises and questions, "
+                             "points by kind with the weights applied, dates, late policy, extensions, visibility. "
+                             "See docs/course.md.")
+@course_option
+@assignment_option
+def course_command(course_dir: Path | None, assignment_name: str | None) -> None:
+    from .assignments import CourseFileError
+    from .assignments.material import assignment_exercises, course_file_of, quiz_selection
+    from .checks.policy import points_table, weighted
+    from .quiz.bank import BankError, load_bank
+
+    course = _course(course_dir)
+    try:
+        course_file = course_file_of(course)
+        chosen = [course_file.assignment(assignment_name)] if assignment_name else list(course_file.assignments)
+    except CourseFileError as exc:
+        raise CourseFileProblem(exc.problems) from None
+    click.echo(f"{course_file.path or 'no course file: the default course'}"
+               + (f" (salt {course_file.salt!r})" if course_file.salt else ""))
+    folder = course.solutions or course.exercises
+    try:
+        bank = load_bank(folder / "quiz", with_key=course.solutions is not None) if (folder / "quiz").is_dir() else None
+    except BankError:
+        bank = None
+    for a in chosen:
+        click.echo("")
+        click.echo(click.style(f"{a.name}" + (f": {a.title_in('en')} / {a.title_in('zh')}" if a.title else ""),
+                               bold=True))
+        for label, when in (("release", a.release), ("due", a.due), ("answers after", a.answers_after)):
+            if when is not None:
+                click.echo(f"  {label}: {when.isoformat()}")
+        if a.late is not None:
+            late = a.late
+            click.echo(f"  late: {late.per_day:g} % a day, at most {late.cap:g} %, grace {late.grace_minutes:g} min")
+        if a.extensions:
+            click.echo(f"  extensions: {len(a.extensions)} students")
+        for level, selectors in a.visibility.to_table().items():
+            click.echo(f"  shown {'after the due date' if level == 'after_due' else 'never'}: {', '.join(selectors)}")
+        click.echo(points_table(assignment_exercises(a), a.weights))
+        if bank is not None and a.questions != ():
+            chosen_bank = quiz_selection(a).apply(bank)
+            items = [("quiz", q.points) for q in chosen_bank.questions]
+            quiz_points = sum(weighted(p, f) for (_, p), f in zip(items, a.weights.factors("quiz", items), strict=True))
+            practice = {z.policy.practice for z in chosen_bank.quizzes}
+            click.echo(f"  quiz: {len(items)} questions, {quiz_points:g} points"
+                       + (" (practice: not counted by students' self-checks)" if practice == {True} else ""))
 
 
 @main.command(help="Compare the code of every pair of students in CLASS_DIR (the class folder `rnngrade batch` "

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from grader.batch.intake import intake
 from grader.batch.roster import read_roster
 from grader.cli import main
-from grader.gradebook import Gradebook, Record
+from grader.gradebook import SCHEMA_VERSION, Gradebook, Record
 from grader.gradebook.export import is_formula, spreadsheet_cell, write_canvas, write_moodle, write_plain
 from grader.gradebook.status import RowStatus
 
@@ -167,7 +167,7 @@ def test_a_schema_1_gradebook_is_upgraded_in_place(tmp_path):
         [row] = book.students()
         assert row["student"] == "alice" and row["status"] == "graded" and row["score"] == 5
         assert book.is_current("alice", "fp", "gk")
-        assert book.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        assert book.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
 
 
 def test_cli_writes_canvas_and_moodle_files(tmp_path):
@@ -177,7 +177,7 @@ def test_cli_writes_canvas_and_moodle_files(tmp_path):
         book.set_roster(roster.kind, roster.columns, roster.stored())
         _record(book, "2023001", 6.0)
     result = CliRunner().invoke(main, ["gradebook", str(tmp_path / "g.sqlite"), "--canvas", str(tmp_path / "c.csv"),
-                                       "--assignment", "HW (555)", "--points", "10", "--lang", "en"])
+                                       "--canvas-column", "HW (555)", "--points", "10", "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "1 grades, 2 left blank" in result.output
     assert _cells((tmp_path / "c.csv").read_text())[2][5] == "7.5"

@@ -18,7 +18,7 @@ gradebook and its exports. In this order:
    maximum, so an item can never be worth more than it is worth to everybody else;
 2. the late penalty (:mod:`.late`): its percent of the score so far;
 3. adjustments of the total (a bonus, a penalty for a breach of the rules), in order;
-   the final score is never below 0.
+   the final score stays between 0 and the maximum (an LMS refuses a grade above it).
 
 Each step is a *line* (plain data: what, how many points, the comment, who, when),
 shown in the student's report and written to every export. An adjustment whose item
@@ -158,8 +158,9 @@ def settle(items: Sequence[Item], adjustments: Sequence[Adjustment], lateness: L
         penalty = round(subtotal * lateness.percent / 100.0, 6)
         lines.append({"kind": LATE, **lateness.to_dict(), "points": -penalty + 0.0})
         subtotal -= penalty
+    top = sum(maxima.values())
     for a in (a for a in ordered if a.scope == TOTAL):
-        new = max(a.value if a.mode == SET else subtotal + a.value, 0.0)
+        new = _clamp(a.value if a.mode == SET else subtotal + a.value, top)
         lines.append(_line(a, new - subtotal))
         subtotal = new
     return Settlement(base, lines, round(max(subtotal, 0.0), 4) + 0.0)

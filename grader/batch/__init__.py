@@ -20,6 +20,14 @@ longer than ``student_timeout`` each become that student's gradebook row with a
 student; the next run grades that student again. SIGTERM and Ctrl-C stop the batch
 at once, leave no worker behind, keep everything recorded so far, and
 :class:`BatchStopped` says that a re-run resumes.
+
+A batch grades one assignment of the course file (``assignment``; the gradebook
+remembers which and refuses another). Each student is graded with their manual
+adjustments from the gradebook and their hand-in time (``handed_in``: a source of
+:mod:`grader.assignments.handins`), so the late penalty and the adjustments are in the
+report and results.json; both are part of what decides whether a student is graded
+again, so an adjustment made with ``rnngrade adjust`` reaches the report on the next
+run. ``only`` grades some students again, whatever is recorded.
 """
 
 from __future__ import annotations
@@ -31,26 +39,39 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..assignments import handins
+from ..assignments.config import Assignment
+from ..assignments.handins import HandIn
 from ..fileio import write_atomic
 from ..gradebook import Gradebook, Record
 from ..gradebook.status import RowStatus
 from ..sandbox.isolation import IsolationRefused, probe
+from ..seed import DEFAULT_ASSIGNMENT
 from ..submission import Notice, Snapshot, take_snapshot
 from ..untrusted import clean
 from .intake import Entry, Intake, file_name, intake, stage
 from .pool import DIED, ERROR, OK, TIMEOUT, Outcome, WorkerPool
 from .roster import Roster, RosterError, read_roster
 
-__all__ = ["BatchStopped", "BatchSummary", "Entry", "RosterError", "discover", "file_name", "grade_class",
-           "grader_key", "intake", "read_roster"]
+__all__ = ["BatchError", "BatchStopped", "BatchSummary", "CourseTask", "Entry", "RosterError", "discover",
+           "file_name", "grade_class", "grader_key", "intake", "read_roster", "selected_keys"]
 
 STUDENT_SECONDS = 600.0  # default limit for grading one student, everything included
+
+
+class BatchError(Exception):
+    """The batch cannot start: another assignment's gradebook, unknown ``only`` ids, an
+    unreadable file of hand-in times. Said before anything is graded."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 class BatchStopped(Exception):
@@ -68,6 +89,8 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # key -> "status: detail" (graded again next run)
     intake: Intake | None = None
+    late: list[str] = field(default_factory=list)  # keys of hand-ins graded with a late penalty
+    no_time: list[str] = field(default_factory=list)  # keys graded without a hand-in time (no penalty possible)
 
 
 def discover(folder: Path | str, roster: Roster | None = None) -> list[Entry]:
@@ -75,42 +98,75 @@ def discover(folder: Path | str, roster: Roster | None = None) -> list[Entry]:
     return intake(folder, roster).entries
 
 
-def grader_key(solutions: Path | None) -> str:
-    """Changes when the grader or the reference changes: then everything is re-graded."""
+def grader_key(solutions: Path | None, assignment: Assignment | None = None) -> str:
+    """Changes when the grader, the reference or the assignment's settings change: then
+    everything is re-graded."""
     digest = hashlib.sha256(__version__.encode())
     if solutions is not None:
         for path in sorted(Path(solutions).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(os.fsencode(path.relative_to(solutions).as_posix()) + path.read_bytes())
+    if assignment is not None and not assignment.is_default:
+        digest.update(repr(assignment).encode())
     return digest.hexdigest()[:12]
 
 
+@dataclass(frozen=True)
+class CourseTask:
+    """What a worker needs of the course to grade one student (plain, picklable data)."""
+
+    assignment: Assignment
+    adjustments: tuple = ()  # grader.assignments.adjustments.Adjustment
+    handed_in: HandIn | None = None
+
+    def key(self) -> str:
+        """What of it decides whether a graded row is still current."""
+        text = repr((sorted((a.id, a.scope, a.target, a.mode, a.value, a.comment) for a in self.adjustments),
+                     self.handed_in.time.isoformat() if self.handed_in else "",
+                     self.handed_in.source if self.handed_in else ""))
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: str,
-               allow_unisolated: bool = False) -> dict:
+               allow_unisolated: bool = False, course: CourseTask | None = None) -> dict:
     """Runs in a worker (a local process or a Dask worker): grade one submission from
     the snapshot the parent took and return everything to store. The parent alone
     reads the class folder and writes files, so workers on other machines need to
-    read the solutions, never the submissions, and never write."""
+    read the solutions, never the submissions, and never write. ``course``: the
+    assignment, the student's adjustments and hand-in time (a replacement of this
+    function is handed it only when the batch has one)."""
     from ..api import grade
+    from ..assignments.stage import student_view
     from ..report.html import render_html
     from ..results.gradescope import to_gradescope
 
-    result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated)
+    course = course or CourseTask(Assignment())
+    result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated,
+                   assignment=course.assignment, handed_in=course.handed_in, adjustments=course.adjustments)
     data = to_gradescope(result, lang)
+    late = next((line for line in result.adjustments if line.get("kind") == "late"), None)
+    lateness = None
+    if result.handed_in and result.due:
+        from ..assignments.stage import lateness_of
+
+        found = lateness_of(course.assignment, student, course.handed_in)
+        lateness = found.to_dict() if found is not None else None
     return {"student": student, "fingerprint": result.fingerprint, "score": data["score"],
             "max_score": data["extra_data"]["max_score"], "load_status": result.load_status,
             "isolation": result.isolation, "graded_at": result.graded_at, "seconds": result.seconds,
-            "results": data, "html": render_html(result, lang)}
+            "results": data, "html": render_html(student_view(result), lang), "handed_in": result.handed_in,
+            "lateness": lateness, "late": late is not None}
 
 
 class _Recorder:
     """The parent's side of a batch: store each outcome as it arrives."""
 
     def __init__(self, book: Gradebook, key: str, out: Path, summary: BatchSummary, lang: str, official: bool,
-                 progress: Callable[[str, str], None] | None) -> None:
+                 progress: Callable[[str, str], None] | None, assignment: str = "") -> None:
         self.book, self.key, self.out, self.summary, self.progress = book, key, out, summary, progress
-        self.lang, self.official = lang, official
+        self.lang, self.official, self.assignment = lang, official, assignment
         self.fingerprints: dict[str, str] = {}
+        self.keys: dict[str, str] = {}  # entry key -> the grader key its row is recorded with
 
     def paths(self, entry: Entry) -> tuple[Path, Path]:
         name = file_name(entry.key)
@@ -135,7 +191,9 @@ class _Recorder:
         # re-run compares like with like), whatever the worker reports.
         rec.update(student=entry.key, student_id=entry.student, source=entry.source,
                    fingerprint=self.fingerprints.get(entry.key, rec["fingerprint"]))
-        self.book.record(Record(grader_key=self.key, **rec))
+        if rec.pop("late", False):
+            self.summary.late.append(entry.key)
+        self.book.record(Record(grader_key=self.keys.get(entry.key, self.key), **rec))
         self.summary.graded.append(entry.key)
         self._tell(entry.key, "graded")
 
@@ -147,7 +205,8 @@ class _Recorder:
 
         detail = clean(detail)[:300]
         now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        result = Result(student=entry.student, assignment=_assignment(), official=self.official, exercises=[],
+        result = Result(student=entry.student, assignment=self.assignment or DEFAULT_ASSIGNMENT,
+                        official=self.official, exercises=[],
                         notices=[Notice(f"batch.failed.{status.value}", {"detail": detail})],
                         fingerprint=self.fingerprints.get(entry.key, "-"), graded_at=now, version=__version__)
         data = to_gradescope(result, self.lang)
@@ -170,12 +229,6 @@ class _Recorder:
             self.progress = None
 
 
-def _assignment() -> str:
-    from ..api import ASSIGNMENT
-
-    return ASSIGNMENT
-
-
 def grade_class(
     folder: Path | str,
     out: Path | str,
@@ -190,6 +243,10 @@ def grade_class(
     student_timeout: float | None = STUDENT_SECONDS,
     grade_one: Callable[..., dict] | None = None,
     allow_unisolated: bool = False,
+    assignment: Assignment | None = None,
+    only: Sequence[str] | None = None,
+    handed_in: str | Path = handins.LMS,
+    timezone: _dt.tzinfo | None = None,
 ) -> BatchSummary:
     """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
     ``intake.csv``).
@@ -202,10 +259,20 @@ def grade_class(
     must see ``solutions`` at the same path (they are sent the snapshots, never read
     the class folder); only this process reads ``folder`` and writes ``out``.
     ``grade_one`` replaces the function that grades one submission in a worker (for
-    tests and extensions; same signature as :func:`_grade_one`).
+    tests and extensions; same signature as :func:`_grade_one`, which is handed its
+    ``course`` argument only when the batch has an assignment, an adjustment or a
+    hand-in time to pass on).
+
+    ``assignment``: the course file's assignment to grade (default: the whole course);
+    ``only``: grade these students again (gradebook keys or student ids), and no other;
+    ``handed_in``: where hand-in times come from (``lms``, ``mtime``, ``none`` or a CSV
+    file, :mod:`grader.assignments.handins`; read only when the assignment has a due
+    date), ``timezone`` for times written without an offset.
 
     Raises :class:`BatchStopped` on SIGTERM and lets KeyboardInterrupt through, both
     after stopping every worker; :class:`RosterError` for an unreadable roster;
+    :class:`BatchError`, before anything is graded, for a gradebook of another
+    assignment, ids in ``only`` that name no hand-in, or an unreadable file of times;
     :class:`~grader.sandbox.isolation.IsolationRefused`, before anything is graded,
     for official grading where the child would not be isolated, unless
     ``allow_unisolated`` (each result then says the grade is not isolated)."""
@@ -217,27 +284,36 @@ def grade_class(
             raise IsolationRefused(isolation.level)
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster, roster_id)
-    key = grader_key(solutions)
+    assignment = assignment or Assignment()
+    _check_gradebook(out / "gradebook.sqlite", assignment.name)
+    key = grader_key(solutions, assignment)
     summary = BatchSummary()
     found = intake(folder, roster, staging=out / "intake")
     summary.intake = found
+    selected = selected_keys(found.entries, only)
+    times = _hand_in_times(found, handed_in, timezone) if assignment.due is not None else {}
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "intake.csv", found.report_csv())
     target = grade_one or _grade_one
     with Gradebook(out / "gradebook.sqlite") as book, _stop_on_sigterm(summary):
+        book.set_assignment(assignment.name)
         if found.roster is not None:
             book.set_roster(found.roster.kind, found.roster.columns, found.roster.stored(),
                             {"implicit": found.roster.implicit})
-        recorder = _Recorder(book, key, out, summary, lang, solutions is not None, progress)
+        recorder = _Recorder(book, key, out, summary, lang, solutions is not None, progress, assignment.name)
         for entry in found.entries:
             remarks = stage(entry)
             if remarks:
                 found.notes.setdefault(entry.key, []).extend(remarks)
         if any(found.notes.values()):
             write_atomic(out / "intake.csv", found.report_csv())
+        entries = [e for e in found.entries if selected is None or e.key in selected]
+        if assignment.due is not None and assignment.late is not None:
+            summary.no_time = [e.key for e in entries if e.key not in times]
         by_key = {e.key: e for e in found.entries}
         extra = (str(solutions) if solutions else None, lang, allow_unisolated)
-        tasks = _to_grade(found.entries, book, recorder, force, extra)
+        courses = {e.key: CourseTask(assignment, tuple(book.adjustments(e.key)), times.get(e.key)) for e in entries}
+        tasks = _to_grade(entries, book, recorder, force or selected is not None, extra, courses)
         if dask:
             _run_dask(tasks, by_key, recorder, target, jobs or os.cpu_count() or 1, dask)
             return summary
@@ -246,20 +322,93 @@ def grade_class(
     return summary
 
 
+def _check_gradebook(path: Path, assignment: str) -> None:
+    """A gradebook holds one assignment's grades: refuse to mix another's into it."""
+    if not path.is_file():
+        return
+    with Gradebook(path) as book:
+        recorded = book.assignment()
+        if recorded is None and book.students():
+            recorded = DEFAULT_ASSIGNMENT  # graded before gradebooks recorded their assignment
+    if recorded is not None and recorded != assignment:
+        raise BatchError([f"{path} holds the grades of assignment {recorded!r}, not {assignment!r}: give another "
+                          f"--out for {assignment!r}"])
+
+
+def selected_keys(entries: list[Entry], only: Sequence[str] | None) -> set[str] | None:
+    """The keys of the entries ``only`` names (by key or by student id)."""
+    if only is None:
+        return None
+    keys = {e.key for e in entries}
+    by_student: dict[str, list[str]] = {}
+    for e in entries:
+        by_student.setdefault(e.student, []).append(e.key)
+    chosen: set[str] = set()
+    unknown = []
+    for name in only:
+        if name in keys:
+            chosen.add(name)
+        elif name in by_student:
+            chosen.update(by_student[name])
+        else:
+            unknown.append(name)
+    if unknown:
+        import difflib
+
+        problems = []
+        for u in unknown:
+            close = difflib.get_close_matches(u, sorted(keys), n=2)
+            problems.append(f"--only: no hand-in of {u!r} in the class folder"
+                            + (f" (did you mean {', '.join(close)}?)" if close else ""))
+        raise BatchError(problems)
+    return chosen
+
+
+def _hand_in_times(found: Intake, source: str | Path, tz: _dt.tzinfo | None) -> dict[str, HandIn]:
+    """Entry key -> hand-in time, from the chosen source (see :mod:`grader.assignments.handins`)."""
+    source = str(source)
+    if source == handins.NONE:
+        return {}
+    if source == handins.MTIME:
+        out = {}
+        for e in found.entries:
+            when = handins.newest_mtime([p for p, _, _ in e.stage] if e.stage else [e.path])
+            if when is not None:
+                out[e.key] = HandIn(when, handins.MTIME)
+        return out
+    if source == handins.LMS:
+        rows = {s.student: s.row for s in found.roster.students} if found.roster is not None else {}
+        out = {}
+        for e in found.entries:
+            when = handins.lms_time(rows.get(e.student, {}), tz)
+            if when is not None:
+                out[e.key] = HandIn(when, handins.LMS)
+        return out
+    try:
+        by_id = handins.read_times(source, tz)
+    except handins.HandinTimesError as exc:
+        raise BatchError(exc.problems) from None
+    return {e.key: by_id.get(e.key) or by_id[e.student] for e in found.entries if e.key in by_id or e.student in by_id}
+
+
 def _to_grade(entries: list[Entry], book: Gradebook, recorder: _Recorder, force: bool,
-              extra: tuple) -> Iterator[tuple[str, tuple]]:
-    """The tasks ``(key, (student, snapshot, *extra))`` of the entries to grade, each
-    snapshot taken when the pool asks for the next task (so only those being graded
+              extra: tuple, courses: dict[str, CourseTask]) -> Iterator[tuple[str, tuple]]:
+    """The tasks ``(key, (student, snapshot, *extra[, course]))`` of the entries to grade,
+    each snapshot taken when the pool asks for the next task (so only those being graded
     are held in memory); unchanged entries whose reports exist are skipped."""
     for entry in entries:
         snap = take_snapshot(entry.path)
         recorder.fingerprints[entry.key] = snap.fingerprint
+        course = courses[entry.key]
+        carries = not course.assignment.is_default or course.adjustments or course.handed_in is not None
+        key = f"{recorder.key}.{course.key()}" if course.adjustments or course.handed_in is not None else recorder.key
+        recorder.keys[entry.key] = key
         reports_exist = all(p.is_file() for p in recorder.paths(entry))
-        if not force and reports_exist and book.is_current(entry.key, snap.fingerprint, recorder.key):
+        if not force and reports_exist and book.is_current(entry.key, snap.fingerprint, key):
             recorder.summary.skipped.append(entry.key)
             recorder._tell(entry.key, "skipped")
         else:
-            yield entry.key, (entry.student, snap, *extra)
+            yield entry.key, (entry.student, snap, *extra, *([course] if carries else []))
 
 
 class _stop_on_sigterm:

@@ -12,7 +12,16 @@ class folder (``source``) and a status from :class:`~.status.RowStatus`: a
 submission whose grading failed is a row that says why, with no score, and is graded
 again on the next run. A class roster, when the batch had one, is stored too
 (``roster`` table), so the exports (:mod:`.export`) can write an LMS's import file
-with every student of the class. Schema 1 gradebooks are upgraded in place.
+with every student of the class.
+
+The course (schema 3): a gradebook holds the grades of one assignment (``meta``
+``assignment``; a batch refuses to mix two). Each row keeps when the hand-in was handed
+in and its lateness, and the ``adjustments`` table keeps every manual adjustment with its
+comment, who made it and when (a withdrawn one stays, marked, so the history is
+complete). Adjustments live apart from the graded rows, so a batch re-run that grades a
+student again keeps them and applies them to the new grade; a row's ``score`` is always
+the final score, :func:`grader.assignments.adjustments.settle` of its checks, its active
+adjustments and its lateness. Older gradebooks are upgraded in place.
 """
 
 from __future__ import annotations
@@ -23,10 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..assignments.adjustments import Adjustment, Item, Settlement, now_utc, settle
+from ..assignments.late import Lateness
 from ..untrusted import clean, clean_tree
 from .status import RowStatus
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions (
@@ -43,7 +54,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     status TEXT NOT NULL DEFAULT 'graded',
     detail TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT '',
-    student_id TEXT NOT NULL DEFAULT ''
+    student_id TEXT NOT NULL DEFAULT '',
+    handed_in TEXT NOT NULL DEFAULT '',
+    lateness TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS checks (
     student TEXT NOT NULL REFERENCES submissions(student) ON DELETE CASCADE,
@@ -57,6 +70,20 @@ CREATE TABLE IF NOT EXISTS checks (
     title TEXT NOT NULL,
     PRIMARY KEY (student, check_id)
 );
+CREATE TABLE IF NOT EXISTS adjustments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    student TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    target TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    value REAL NOT NULL,
+    comment TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    withdrawn_at TEXT NOT NULL DEFAULT '',
+    withdrawn_by TEXT NOT NULL DEFAULT '',
+    withdrawn_why TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS roster (
     student TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -65,8 +92,13 @@ CREATE TABLE IF NOT EXISTS roster (
     row_json TEXT NOT NULL
 );
 """
-# Columns added to ``submissions`` by schema 2 (older gradebooks get them on opening).
-_V2_COLUMNS = {"status": "'graded'", "detail": "''", "source": "''", "student_id": "''"}
+# Columns added to ``submissions`` by schemas 2 and 3 (older gradebooks get them on opening).
+_ADDED_COLUMNS = {"status": "'graded'", "detail": "''", "source": "''", "student_id": "''", "handed_in": "''",
+                  "lateness": "''"}
+
+
+class AdjustmentError(ValueError):
+    """An adjustment the gradebook cannot take (an unknown student or target, no comment)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +119,8 @@ class Record:
     detail: str = ""  # why, when the status is not "graded"
     source: str = ""  # the hand-in's names in the class folder
     student_id: str = ""  # the id the grading was seeded with (default: ``student``)
+    handed_in: str = ""  # when it was handed in (ISO 8601), where known
+    lateness: dict | None = None  # grader.assignments.late.Lateness.to_dict(), where a due date applies
 
 
 class Gradebook:
@@ -102,8 +136,8 @@ class Gradebook:
             if row is not None and int(row[0]) > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.path} was written by a newer rnngrade (schema {row[0]})")
             have = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
-            for column, default in _V2_COLUMNS.items():
-                if column not in have:  # a schema 1 gradebook: upgrade in place
+            for column, default in _ADDED_COLUMNS.items():
+                if column not in have:  # an older gradebook: upgrade in place
                     self.db.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
@@ -129,17 +163,19 @@ class Gradebook:
         that no UTF-8 writer accepts must not cost the class its gradebook."""
         rec = Record(**{**rec.__dict__, "student": clean(rec.student), "results": clean_tree(rec.results),
                         "detail": clean(rec.detail), "source": clean(rec.source),
-                        "student_id": clean(rec.student_id or rec.student)})
+                        "student_id": clean(rec.student_id or rec.student), "handed_in": clean(rec.handed_in),
+                        "lateness": clean_tree(rec.lateness) if rec.lateness else None})
         status = RowStatus(rec.status)
         with self.db:
             self.db.execute("DELETE FROM checks WHERE student = ?", (rec.student,))
             self.db.execute(
                 "INSERT OR REPLACE INTO submissions (student, fingerprint, grader_key, score, max_score, "
-                "load_status, isolation, graded_at, seconds, results_json, status, detail, source, student_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "load_status, isolation, graded_at, seconds, results_json, status, detail, source, student_id, "
+                "handed_in, lateness) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rec.student, rec.fingerprint, rec.grader_key, rec.score, rec.max_score, rec.load_status,
                  rec.isolation, rec.graded_at, rec.seconds, json.dumps(rec.results, ensure_ascii=False),
-                 status.value, rec.detail, rec.source, rec.student_id),
+                 status.value, rec.detail, rec.source, rec.student_id, rec.handed_in,
+                 json.dumps(rec.lateness, ensure_ascii=False) if rec.lateness else ""),
             )
             if not status.graded:
                 return  # a failed row has no checks: nothing of it enters the statistics
@@ -149,6 +185,104 @@ class Gradebook:
                   t["status"], ",".join(t["extra_data"].get("mistakes", [])), t["name"])
                  for t in rec.results["tests"] if "id" in t.get("extra_data", {})],
             )
+            if rec.lateness or self.adjustments(rec.student):
+                # The score is the settled one whatever the grading process knew (an
+                # adjustment may have been made while it graded).
+                self._store_score(rec.student)
+
+    # ------------------------------------------------------------------ the assignment
+    def assignment(self) -> str | None:
+        """The assignment whose grades this gradebook holds (None: not recorded yet)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'assignment'").fetchone()
+        return row[0] if row is not None else None
+
+    def set_assignment(self, name: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('assignment', ?)", (clean(name),))
+
+    # ------------------------------------------------------------------ adjustments
+    def adjust(self, adjustment: Adjustment) -> Adjustment:
+        """Record a manual adjustment of one student's score (see
+        :mod:`grader.assignments.adjustments`) and settle that student's score; returns it
+        with its id and time. Raises :class:`AdjustmentError` for a student the gradebook
+        does not know, or a check or exercise that student's grade does not have."""
+        student = clean(adjustment.student)
+        known = {r[0] for r in self.db.execute("SELECT student FROM submissions UNION SELECT student FROM roster")}
+        if student not in known:
+            raise AdjustmentError(f"no student {student!r} in this gradebook")
+        graded = self.db.execute("SELECT status FROM submissions WHERE student = ?", (student,)).fetchone()
+        if graded is not None and graded[0] == RowStatus.GRADED.value and adjustment.scope != "total":
+            column = "check_id" if adjustment.scope == "check" else "exercise"
+            have = [r[0] for r in self.db.execute(f"SELECT DISTINCT {column} FROM checks WHERE student = ? "
+                                                  f"ORDER BY {column}", (student,))]
+            if adjustment.target not in have:
+                import difflib
+
+                close = difflib.get_close_matches(adjustment.target, have, n=3, cutoff=0.5)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise AdjustmentError(f"{student}'s grade has no {adjustment.scope} {adjustment.target!r}{hint}")
+        at = adjustment.at or now_utc()
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO adjustments (student, scope, target, mode, value, comment, author, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (student, adjustment.scope, clean(adjustment.target), adjustment.mode, float(adjustment.value),
+                 clean(adjustment.comment), clean(adjustment.author), at))
+            self._store_score(student)
+        return Adjustment(adjustment.scope, clean(adjustment.target), adjustment.mode, float(adjustment.value),
+                          clean(adjustment.comment), clean(adjustment.author), at, cur.lastrowid, student)
+
+    def withdraw(self, adjustment_id: int, by: str, why: str) -> Adjustment:
+        """Withdraw an adjustment (it stays in the history, marked) and settle the score again."""
+        row = self.db.execute("SELECT student, withdrawn_at FROM adjustments WHERE id = ?", (adjustment_id,)).fetchone()
+        if row is None:
+            raise AdjustmentError(f"no adjustment {adjustment_id}")
+        if row[1]:
+            raise AdjustmentError(f"adjustment {adjustment_id} was withdrawn already ({row[1]})")
+        if not why.strip():
+            raise AdjustmentError("say why the adjustment is withdrawn (--comment)")
+        with self.db:
+            self.db.execute("UPDATE adjustments SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_why = ? WHERE id = ?",
+                            (now_utc(), clean(by), clean(why), adjustment_id))
+            self._store_score(row[0])
+        return next(a for a in self.adjustments(row[0], withdrawn=True) if a.id == adjustment_id)
+
+    def adjustments(self, student: str | None = None, withdrawn: bool = False) -> list[Adjustment]:
+        """Adjustments in the order made (of one student, or all); ``withdrawn``: those too."""
+        where, args = [], []
+        if student is not None:
+            where.append("student = ?")
+            args.append(student)
+        if not withdrawn:
+            where.append("withdrawn_at = ''")
+        sql = ("SELECT id, student, scope, target, mode, value, comment, author, created_at FROM adjustments"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")
+        return [Adjustment(scope, target, mode, value, comment, author, at, i, s)
+                for i, s, scope, target, mode, value, comment, author, at in self.db.execute(sql, args)]
+
+    def withdrawals(self) -> dict[int, tuple[str, str, str]]:
+        """Withdrawn adjustments: id -> (when, by whom, why)."""
+        return {i: (at, by, why) for i, at, by, why in self.db.execute(
+            "SELECT id, withdrawn_at, withdrawn_by, withdrawn_why FROM adjustments WHERE withdrawn_at != ''")}
+
+    def lateness(self, student: str) -> Lateness | None:
+        row = self.db.execute("SELECT lateness FROM submissions WHERE student = ?", (student,)).fetchone()
+        return Lateness.from_dict(json.loads(row[0])) if row is not None and row[0] else None
+
+    def settlement(self, student: str) -> Settlement | None:
+        """How a graded row's score is made: its checks, adjustments and late penalty
+        (None for a row without a grade)."""
+        row = self.db.execute("SELECT status FROM submissions WHERE student = ?", (student,)).fetchone()
+        if row is None or row[0] != RowStatus.GRADED.value:
+            return None
+        items = [Item(c, e, p, m) for c, e, p, m in self.db.execute(
+            "SELECT check_id, exercise, points, max_points FROM checks WHERE student = ? ORDER BY rowid", (student,))]
+        return settle(items, self.adjustments(student), self.lateness(student))
+
+    def _store_score(self, student: str) -> None:
+        settled = self.settlement(student)
+        if settled is not None:
+            self.db.execute("UPDATE submissions SET score = ? WHERE student = ?", (settled.score, student))
 
     # ------------------------------------------------------------------ the roster
     def set_roster(self, kind: str, columns: list[str], students: list[dict[str, Any]],
@@ -179,7 +313,7 @@ class Gradebook:
         """Every row (``graded_only``: those with a grade), with its status."""
         where = "WHERE status = 'graded' " if graded_only else ""
         cur = self.db.execute("SELECT student, score, max_score, fingerprint, graded_at, load_status, status, "
-                              f"detail, source, student_id FROM submissions {where}ORDER BY student")
+                              f"detail, source, student_id, handed_in FROM submissions {where}ORDER BY student")
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
@@ -237,12 +371,12 @@ class Gradebook:
     def scores(self) -> list[tuple[float, float]]:
         return [(r["score"], r["max_score"]) for r in self.students(graded_only=True)]
 
-    def export_csv(self, path: Path | str) -> None:
-        """One row per student: total, maximum, per-exercise points, named mistakes
-        (:func:`grader.gradebook.export.write_plain`)."""
+    def export_csv(self, path: Path | str, lang: str = "en") -> None:
+        """One row per student: total, maximum, per-exercise points, named mistakes,
+        adjustments (:func:`grader.gradebook.export.write_plain`)."""
         from .export import write_plain
 
-        write_plain(self, path)
+        write_plain(self, path, lang)
 
 
 def _correlation(xs: list[float], ys: list[float]) -> float | None:

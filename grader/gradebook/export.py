@@ -10,6 +10,13 @@ Numbers stay numbers. A student whose grading failed, or who handed nothing in, 
 an empty grade cell, never a zero: both LMS importers skip an empty cell and keep
 the grade they had.
 
+Manual adjustments and late penalties (:mod:`grader.assignments.adjustments`) are in
+every grade written (a row's score is the settled one) and said in words: in the plain
+CSV's own columns; in Moodle's ``Feedback comments`` column (added to a minimal
+worksheet when there is something to say); in Canvas's teacher-only ``Notes`` column
+when the course's own export (the roster) has one (Canvas's grade import carries no
+submission comments; a new column would become a new assignment).
+
 Formats (``docs/batch.md`` cites the sources):
 
 * **Canvas** ("Import grades" in the Gradebook): the columns of Canvas's own gradebook
@@ -44,6 +51,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MOODLE_ID, MOODLE_GRADE, MOODLE_MAX, MOODLE_MODIFIED = "Identifier", "Grade", "Maximum Grade", "Last modified (grade)"
 MOODLE_PARTICIPANT = "Participant "
+MOODLE_FEEDBACK = "Feedback comments"
+CANVAS_NOTES = "Notes"
 
 
 def spreadsheet_cell(value: Any) -> Any:
@@ -100,46 +109,75 @@ def _blank_reason(row: dict[str, Any] | None) -> str:
     return "no hand-in" if row is None else row["status"]
 
 
+def comments(book: Any, student: str, lang: str = "en") -> str:
+    """The manual adjustments and the late penalty of a student's grade, in words
+    (one line each), as the student's report says them; "" when there are none."""
+    from ..i18n import render
+    from ..results.text import adjustment_message
+
+    settled = book.settlement(student)
+    if settled is None:
+        return ""
+    return "\n".join(render(adjustment_message(line), lang) for line in settled.lines)
+
+
 # ------------------------------------------------------------------ plain
-def write_plain(book: Any, path: Path | str) -> None:
-    """One row per submission: total, maximum, per-exercise points, named mistakes,
-    status, the id graded and the hand-in's names."""
+def write_plain(book: Any, path: Path | str, lang: str = "en") -> None:
+    """One row per submission: the score (final: adjustments and late penalty included),
+    maximum, per-exercise points as graded, named mistakes, status, the id graded, the
+    hand-in's names; then the hand-in time, days late, the late penalty's and the
+    adjustments' points, and the comments that explain them."""
     per_ex = book.exercise_scores()
     exercises = sorted({e for scores in per_ex.values() for e in scores})
     mistakes: dict[str, set[str]] = {}
     for student, ms in book.db.execute("SELECT student, mistakes FROM checks WHERE mistakes != ''"):
         mistakes.setdefault(student, set()).update(ms.split(","))
     rows: list[list[Any]] = [["student", "score", "max_score", *exercises, "mistakes", "fingerprint", "graded_at",
-                              "status", "student_id", "source"]]
+                              "status", "student_id", "source", "handed_in", "late_days", "late_penalty",
+                              "adjustments", "comments"]]
     for s in book.students():
         graded = s["status"] == RowStatus.GRADED.value
+        settled = book.settlement(s["student"]) if graded else None
+        lateness = book.lateness(s["student"])
         rows.append([s["student"], s["score"] if graded else "", s["max_score"] if graded else "",
                      *[per_ex.get(s["student"], {}).get(e, 0) if graded else "" for e in exercises],
                      " ".join(sorted(mistakes.get(s["student"], set()), key=int)),
-                     s["fingerprint"], s["graded_at"], s["status"], s["student_id"], s["source"]])
+                     s["fingerprint"], s["graded_at"], s["status"], s["student_id"], s["source"],
+                     s.get("handed_in", ""), lateness.days if lateness is not None else "",
+                     settled.late_points if settled is not None else "",
+                     settled.adjusted if settled is not None else "",
+                     comments(book, s["student"], lang) if graded else ""])
     write_atomic(Path(path), _csv(rows))
 
 
 # ------------------------------------------------------------------ Canvas
-def write_canvas(book: Any, path: Path | str, assignment: str, points: float | None = None) -> ExportReport:
+def write_canvas(book: Any, path: Path | str, assignment: str, points: float | None = None,
+                 lang: str = "en") -> ExportReport:
     """Canvas's gradebook import file, one assignment column titled ``assignment``
     (``"RNN quiz (1234)"`` updates assignment 1234). ``points``: the assignment's
-    points possible in Canvas; scores are scaled to it (else raw points)."""
+    points possible in Canvas; scores are scaled to it (else raw points). When the
+    roster (Canvas's own export) has the teacher-only ``Notes`` column, the comments of
+    adjustments and late penalties are added to each student's notes there."""
     info, roster = book.roster()
     rows = {s["student"]: s for s in book.students()}
     report = ExportReport()
     graded_max = max((s["max_score"] for s in rows.values() if s["status"] == RowStatus.GRADED.value), default=0)
     possible = points if points is not None else graded_max
-    out: list[list[Any]] = [[*CANVAS_COLUMNS, assignment], ["    Points Possible", "", "", "", "", _number(possible)]]
+    notes = info.get("kind") == "canvas" and CANVAS_NOTES in info.get("columns", [])
+    extra = [CANVAS_NOTES] if notes else []
+    out: list[list[Any]] = [[*CANVAS_COLUMNS, *extra, assignment],
+                            ["    Points Possible", "", "", "", "", *[""] * len(extra), _number(possible)]]
     seen: set[str] = set()
     for r in roster:
         row = rows.get(r["student"])
         seen.add(r["student"])
         values = r["row"] if info.get("kind") == "canvas" else {}
         grade = _grade(row, points)
+        note = [_joined(values.get(CANVAS_NOTES, ""), comments(book, r["student"], lang) if grade is not None
+                        else "")] if notes else []
         out.append([values.get("Student", r["name"]), values.get("ID", r["lms_id"]),
                     values.get("SIS User ID", "" if info.get("kind") == "canvas" else r["student"]),
-                    values.get("SIS Login ID", ""), values.get("Section", ""), _number(grade)])
+                    values.get("SIS Login ID", ""), values.get("Section", ""), *note, _number(grade)])
         _count(report, r["student"], row, grade)
     for key, row in rows.items():
         if key in seen:
@@ -154,6 +192,14 @@ def write_canvas(book: Any, path: Path | str, assignment: str, points: float | N
     return report
 
 
+def _joined(before: str, ours: str) -> str:
+    """An LMS's text cell with our comments after what it held (never twice)."""
+    ours = ours.replace("\n", " | ")
+    if not ours or ours in before:
+        return before
+    return f"{before} | {ours}" if before.strip() else ours
+
+
 def _count(report: ExportReport, student: str, row: dict[str, Any] | None, grade: float | None) -> None:
     if grade is None:
         report.blank[student] = _blank_reason(row)
@@ -163,10 +209,11 @@ def _count(report: ExportReport, student: str, row: dict[str, Any] | None, grade
 
 # ------------------------------------------------------------------ Moodle
 def write_moodle(book: Any, path: Path | str, points: float | None = None,
-                 now: _dt.datetime | None = None) -> ExportReport:
+                 now: _dt.datetime | None = None, lang: str = "en") -> ExportReport:
     """Moodle's grading worksheet with the grades filled in (see the module docstring).
     Grades are scaled to each row's ``Maximum Grade`` when the worksheet has one, else
-    to ``points``, else raw points."""
+    to ``points``, else raw points. The comments of adjustments and late penalties go to
+    ``Feedback comments`` (after what the worksheet held there)."""
     info, roster = book.roster()
     rows = {s["student"]: s for s in book.students()}
     report = ExportReport()
@@ -179,12 +226,16 @@ def write_moodle(book: Any, path: Path | str, points: float | None = None,
             values = dict(r["row"])
             grade = _grade(row, _maximum(values.get(MOODLE_MAX)) or points)
             values[MOODLE_GRADE] = _number(grade) if grade is not None else values.get(MOODLE_GRADE, "")
+            if grade is not None and MOODLE_FEEDBACK in columns:
+                values[MOODLE_FEEDBACK] = _joined(values.get(MOODLE_FEEDBACK, ""), comments(book, r["student"], lang))
             out.append([values.get(c, "") for c in columns])
             _count(report, r["student"], row, grade)
         report.not_in_file = [k for k in rows if k not in {r["student"] for r in roster}]
     else:
-        out = [[MOODLE_ID, "Full name", MOODLE_GRADE, MOODLE_MAX, MOODLE_MODIFIED]]
         by_student = {r["student"]: r for r in roster}
+        said = {key: comments(book, key, lang) for key in rows}
+        feedback = any(said.values())
+        out = [[MOODLE_ID, "Full name", MOODLE_GRADE, MOODLE_MAX, MOODLE_MODIFIED, *[MOODLE_FEEDBACK] * feedback]]
         for key, row in rows.items():
             r = by_student.get(key)
             if r is None or not r["lms_id"]:
@@ -192,7 +243,8 @@ def write_moodle(book: Any, path: Path | str, points: float | None = None,
                 continue
             grade = _grade(row, points)
             out.append([MOODLE_PARTICIPANT + r["lms_id"], r["name"], _number(grade),
-                        _number(points) if points is not None else "", stamp])
+                        _number(points) if points is not None else "", stamp,
+                        *[_joined("", said[key]) if grade is not None else ""] * feedback])
             _count(report, key, row, grade)
     write_atomic(Path(path), _csv(out))
     return report
