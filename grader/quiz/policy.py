@@ -18,16 +18,18 @@ in one small object read from one place:
     not set for a counted quiz, the key is held back; a practice quiz without a
     deadline shows them at once (its key is public anyway).
 
-The settings live today in the ``[quiz]`` table of each quiz file of the
-instructor's bank (``solutions/quiz/*.toml``, documented in ``docs/quiz.md``)::
+A course file's assignment owns them (``practice`` and ``answers_after`` in
+``course.toml``, ``docs/course.md``; applied to the bank by :mod:`.selection`); where it
+does not set them, and without a course file, the ``[quiz]`` table of each quiz file of
+the instructor's bank decides (``solutions/quiz/*.toml``, documented in ``docs/quiz.md``)::
 
     [quiz]
     practice = false
     answers_after = 2025-07-01T00:00:00+08:00
 
-:meth:`QuizPolicy.from_table` reads them from any such table, so a future course
-file only has to hand its table to it. The student bank records the same two fields
-(they are no secret: students may know whether a quiz counts and when answers come).
+:meth:`QuizPolicy.from_table` reads them from such a table. The student bank records
+the same two fields (they are no secret: students may know whether a quiz counts and
+when answers come).
 """
 
 from __future__ import annotations
