@@ -5,6 +5,7 @@ adjustment survives every re-run and is in the CSV, the LMS files and the report
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as _dt
 import io
 import json
@@ -17,6 +18,7 @@ from course_support import TWO_WEEKS, course_file, course_folder
 from support import SOLUTIONS, mutant
 
 from grader.assignments.adjustments import Adjustment
+from grader.assignments.config import Assignment
 from grader.assignments.material import quiz_selection
 from grader.batch import BatchError, file_name, grade_class
 from grader.cli import main
@@ -230,3 +232,21 @@ def test_the_cli_grades_a_course_folder_for_one_assignment(tmp_path, handed):
                                      str(tmp_path / "c.csv"), "--course", str(course), "--assignment", "HW (555)"])
     assert old_style.exit_code == 2 and "--canvas-column" in old_style.output
     assert "week3" in TWO_WEEKS
+
+
+def test_what_decides_that_a_students_row_is_current(week1):
+    from grader.batch import CourseTask, grader_key
+
+    base = grader_key(SOLUTIONS, week1)
+    assert base != grader_key(SOLUTIONS) and base != grader_key(SOLUTIONS, course_file().assignment("week3"))
+    extended = dataclasses.replace(week1, extensions={"alice": 3.0})
+    assert grader_key(SOLUTIONS, extended) == base  # one student's extension does not regrade the class ...
+    before, after = DUE - _dt.timedelta(days=1), DUE + _dt.timedelta(days=1)
+    task, ext = CourseTask(week1), CourseTask(extended)
+    assert task.key("alice", before) != ext.key("alice", before)  # ... only that student
+    assert task.key("bob", before) == ext.key("bob", before)
+    # A report made before the due date shows less: the first run after it grades again.
+    assert task.key("bob", before) != task.key("bob", after) == task.key("bob", after + _dt.timedelta(days=9))
+    adjusted = CourseTask(week1, (Adjustment("total", "", "add", 1, "x", id=1),))
+    assert adjusted.key("bob", after) != task.key("bob", after)
+    assert not CourseTask(Assignment()).carries and task.carries and CourseTask(Assignment(), (), None).key("x")

@@ -32,6 +32,7 @@ run. ``only`` grades some students again, whatever is recorded.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import itertools
@@ -107,7 +108,8 @@ def grader_key(solutions: Path | None, assignment: Assignment | None = None) -> 
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(os.fsencode(path.relative_to(solutions).as_posix()) + path.read_bytes())
     if assignment is not None and not assignment.is_default:
-        digest.update(repr(assignment).encode())
+        # One student's extension regrades that student only (CourseTask.key), not the class.
+        digest.update(repr(dataclasses.replace(assignment, extensions={})).encode())
     return digest.hexdigest()[:12]
 
 
@@ -119,12 +121,23 @@ class CourseTask:
     adjustments: tuple = ()  # grader.assignments.adjustments.Adjustment
     handed_in: HandIn | None = None
 
-    def key(self) -> str:
-        """What of it decides whether a graded row is still current."""
+    def key(self, student: str, now: _dt.datetime | None = None) -> str:
+        """What of it decides whether ``student``'s graded row is still current: the
+        adjustments, the hand-in time, the student's due date, and whether that due date
+        and the quiz's ``answers_after`` have passed (a report made before shows less)."""
+        now = now or _dt.datetime.now(_dt.UTC)
+        due = self.assignment.due_for(student)
+        after = self.assignment.answers_after
         text = repr((sorted((a.id, a.scope, a.target, a.mode, a.value, a.comment) for a in self.adjustments),
                      self.handed_in.time.isoformat() if self.handed_in else "",
-                     self.handed_in.source if self.handed_in else ""))
+                     self.handed_in.source if self.handed_in else "",
+                     due.isoformat() if due else "", bool(due and now >= due), bool(after and now >= after)))
         return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    @property
+    def carries(self) -> bool:
+        """Anything a worker must be told (else it grades as without a course file)."""
+        return not self.assignment.is_default or bool(self.adjustments) or self.handed_in is not None
 
 
 def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: str,
@@ -400,15 +413,14 @@ def _to_grade(entries: list[Entry], book: Gradebook, recorder: _Recorder, force:
         snap = take_snapshot(entry.path)
         recorder.fingerprints[entry.key] = snap.fingerprint
         course = courses[entry.key]
-        carries = not course.assignment.is_default or course.adjustments or course.handed_in is not None
-        key = f"{recorder.key}.{course.key()}" if course.adjustments or course.handed_in is not None else recorder.key
+        key = f"{recorder.key}.{course.key(entry.student)}" if course.carries else recorder.key
         recorder.keys[entry.key] = key
         reports_exist = all(p.is_file() for p in recorder.paths(entry))
         if not force and reports_exist and book.is_current(entry.key, snap.fingerprint, key):
             recorder.summary.skipped.append(entry.key)
             recorder._tell(entry.key, "skipped")
         else:
-            yield entry.key, (entry.student, snap, *extra, *([course] if carries else []))
+            yield entry.key, (entry.student, snap, *extra, *([course] if course.carries else []))
 
 
 class _stop_on_sigterm:
