@@ -168,7 +168,9 @@ def test_a_late_official_grade_has_the_penalty_in_every_output(week3):
     data = to_gradescope(r, "en")
     assert data["score"] == pytest.approx(r.score)
     [test] = [t for t in data["tests"] if "adjustment" in t["extra_data"]]
-    assert test["score"] == pytest.approx(late["points"]) and "Late penalty" in test["name"]
+    assert test["score"] == test["max_score"] == 0 and test["extra_data"]["points"] == pytest.approx(late["points"])
+    assert "Late penalty" in test["name"] and test["status"] == "failed"
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]) + late["points"])
     assert data["extra_data"]["adjustments"] == [late] and data["extra_data"]["graded_score"] == r.graded_score
     for lang in LANGS:
         assert render(adjustment_message(late), lang) in summary(r, lang)

@@ -59,20 +59,25 @@ def to_gradescope(result: Result, lang: str) -> dict:
             },
         })
     tests += result.extras.get("gradescope_tests", [])
-    # Manual adjustments and the late penalty: tests worth their points (no item id, so the
-    # gradebook does not count them among the checks), after every graded item.
+    # Manual adjustments and the late penalty: each is said as a test worth nothing itself (a
+    # test's score stays within 0 and its maximum) and no item id (the gradebook does not count
+    # it among the checks); the top-level score, which Gradescope takes over the tests' sum,
+    # includes their points.
+    adjusted = 0.0
     for line in result.adjustments:
+        points = float(line.get("points", 0.0))
+        adjusted += points
         tests.append({
-            "name": render(adjustment_title(line), lang),
-            "score": line.get("points", 0.0),
+            "name": render(adjustment_title(line), lang) + f" ({points:+g})",
+            "score": 0.0,
             "max_score": 0.0,
-            "status": "passed" if line.get("points", 0.0) >= 0 else "failed",
+            "status": "passed" if points >= 0 else "failed",
             "output": render(adjustment_message(line), lang),
             "visibility": "visible",
             "tags": [line.get("kind", "adjustment")],
-            "extra_data": {"adjustment": dict(line)},
+            "extra_data": {"adjustment": dict(line), "points": points},
         })
-    score = round(max(sum(t["score"] for t in tests), 0.0), 4) + 0.0
+    score = round(max(sum(t["score"] for t in tests) + adjusted, 0.0), 4) + 0.0
     max_score = round(sum(t["max_score"] for t in tests), 4)
     mode = msg("report.mode_official" if result.official else "report.mode_selfcheck")
     # The sink boundary: every string (student output, file names, messages) made safe to write.
