@@ -12,7 +12,9 @@ Everything an instructor changes between terms lives in the course file,
 * :mod:`.stage`       - the course stage of a grade: an assignment's weights, visibility,
                         late penalty and adjustments applied to a result, and the view of
                         it a student may see before the due date;
-* :mod:`.public`      - the public part of the course file that a student release carries.
+* :mod:`.public`      - the public part of the course file that a student release carries;
+* :mod:`.material`    - wiring: a course folder's course file, checked against its specs and
+                        quiz bank; an assignment's exercise specs and quiz selection.
 
 Without a course file there is one assignment, ``rnn-lstm``, with every exercise and
 every question, no salt, no dates and no weights: grades, seeds and releases are
