@@ -39,8 +39,9 @@ assignment_option = click.option(
          "file: the whole course, as always).")
 
 
-class CourseFileProblem(click.ClickException):
-    """The course file is malformed or has no such assignment: every problem, one per line."""
+class ProblemList(click.ClickException):
+    """Problems found before anything is done (a malformed course file, no such assignment,
+    a batch that cannot start): every problem, one per line; exit status 2."""
 
     exit_code = 2
 
@@ -59,7 +60,7 @@ def _assignment(course, name: str | None, solutions: Path | None = None):
     try:
         return assignment_of(course, name, solutions)
     except CourseFileError as exc:
-        raise CourseFileProblem(exc.problems) from None
+        raise ProblemList(exc.problems) from None
 
 
 def _need(course, what: str) -> Path:
@@ -267,7 +268,7 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         course_file = course_file_of(course, solutions)
         assignment = course_file.assignment(assignment_name)
     except CourseFileError as exc:
-        raise CourseFileProblem(exc.problems) from None
+        raise ProblemList(exc.problems) from None
     isolation = probe()
     if not isolation.isolated and not allow_unisolated:  # said before the class folder is read
         click.echo(click.style(render(msg("isolation.refused", level=isolation.level), lang), fg="red"), err=True)
@@ -288,7 +289,7 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
                                   assignment=assignment, only=only or None, handed_in=handed_in,
                                   timezone=course_file.timezone)
     except BatchError as exc:
-        raise CourseFileProblem(exc.problems) from None
+        raise ProblemList(exc.problems) from None
     except IsolationRefused as exc:
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
         sys.exit(2)
@@ -358,11 +359,11 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
             problems = list(exc.problems)
             if not NAME.match(assignment_name):
                 problems.append("(the title of the Canvas column is given with --canvas-column)")
-            raise CourseFileProblem(problems) from None
+            raise ProblemList(problems) from None
     with Gradebook(gradebook) as book:
         recorded = book.assignment()
         if assignment is not None and recorded is not None and recorded != assignment.name:
-            raise CourseFileProblem([f"{gradebook} holds the grades of assignment {recorded!r}, not "
+            raise ProblemList([f"{gradebook} holds the grades of assignment {recorded!r}, not "
                                      f"{assignment.name!r}"])
         if canvas_column is None:
             canvas_column = assignment.title_in("en") if assignment is not None and not assignment.is_default \
@@ -481,7 +482,7 @@ def course_command(course_dir: Path | None, assignment_name: str | None) -> None
         course_file = course_file_of(course)
         chosen = [course_file.assignment(assignment_name)] if assignment_name else list(course_file.assignments)
     except CourseFileError as exc:
-        raise CourseFileProblem(exc.problems) from None
+        raise ProblemList(exc.problems) from None
     click.echo(f"{course_file.path or 'no course file: the default course'}"
                + (f" (salt {course_file.salt!r})" if course_file.salt else ""))
     folder = course.solutions or course.exercises
@@ -661,7 +662,7 @@ def gradescope_run(root: Path | None, lang: str) -> None:
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
         sys.exit(2)
     except CourseFileError as exc:
-        raise CourseFileProblem(exc.problems) from None
+        raise ProblemList(exc.problems) from None
     except ConfinementError as exc:
         click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
                                fg="red"), err=True)
@@ -681,7 +682,7 @@ def _handed_in(text: str | None, course, solutions: Path | None):
     try:
         tz = course_file_of(course, solutions).timezone
     except CourseFileError as exc:
-        raise CourseFileProblem(exc.problems) from None
+        raise ProblemList(exc.problems) from None
     when = parse_time(text, tz)
     if when is None:
         raise click.BadParameter(f"{text!r} is not a time such as 2025-03-09T08:00:00+08:00", param_hint="--handed-in")

@@ -149,7 +149,7 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
     assignment, the student's adjustments and hand-in time (a replacement of this
     function is handed it only when the batch has one)."""
     from ..api import grade
-    from ..assignments.stage import student_view
+    from ..assignments.stage import lateness_of, student_view
     from ..report.html import render_html
     from ..results.gradescope import to_gradescope
 
@@ -157,18 +157,13 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
     result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated,
                    assignment=course.assignment, handed_in=course.handed_in, adjustments=course.adjustments)
     data = to_gradescope(result, lang)
-    late = next((line for line in result.adjustments if line.get("kind") == "late"), None)
-    lateness = None
-    if result.handed_in and result.due:
-        from ..assignments.stage import lateness_of
-
-        found = lateness_of(course.assignment, student, course.handed_in)
-        lateness = found.to_dict() if found is not None else None
+    late = any(line.get("kind") == "late" for line in result.adjustments)
+    found = lateness_of(course.assignment, student, course.handed_in) if result.official else None
     return {"student": student, "fingerprint": result.fingerprint, "score": data["score"],
             "max_score": data["extra_data"]["max_score"], "load_status": result.load_status,
             "isolation": result.isolation, "graded_at": result.graded_at, "seconds": result.seconds,
             "results": data, "html": render_html(student_view(result), lang), "handed_in": result.handed_in,
-            "lateness": lateness, "late": late is not None}
+            "lateness": found.to_dict() if found is not None else None, "late": late}
 
 
 class _Recorder:
