@@ -46,10 +46,12 @@ class ProblemList(click.ClickException):
     exit_code = 2
 
     def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
         super().__init__("\n".join(problems))
 
-    def format_message(self) -> str:
-        return self.message
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        for problem in self.problems:  # each already says where (the file, the key)
+            click.echo(click.style(problem, fg="red"), file=file, err=file is None)
 
 
 def _assignment(course, name: str | None, solutions: Path | None = None):
@@ -59,6 +61,23 @@ def _assignment(course, name: str | None, solutions: Path | None = None):
 
     try:
         return assignment_of(course, name, solutions)
+    except CourseFileError as exc:
+        raise ProblemList(exc.problems) from None
+
+
+def _assignment_or_whole(course, name: str | None, solutions: Path | None = None):
+    """For generate and validate: the assignment ``name``; without a name, the course
+    file's only assignment, or the whole course (every exercise and question: the
+    instructor's exercises/) when it has several."""
+    from .assignments import CourseFileError
+    from .assignments.config import Assignment
+    from .assignments.material import course_file_of
+
+    try:
+        course_file = course_file_of(course, solutions)  # checked even when the whole course is meant
+        if name is None and len(course_file.assignments) > 1:
+            return Assignment()
+        return course_file.assignment(name)
     except CourseFileError as exc:
         raise ProblemList(exc.problems) from None
 
@@ -173,7 +192,9 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         click.echo(render(msg("report.written", path=str(classroom_path)), lang))
 
 
-@main.command(help="Write the student release (stubs and public test cases) from the solutions.")
+@main.command(help="Write the student release (stubs and public test cases) from the solutions; with --assignment, "
+                   "that assignment's public cases and questions only (without it, a course file with several "
+                   "assignments gets the whole course).")
 @course_option
 @click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Reference solutions (default: the course's solutions/).")
@@ -188,7 +209,7 @@ def generate(course_dir: Path | None, solutions: Path | None, out: Path | None, 
     if out is None:
         _need(course, "folder")
     solutions = solutions or _need(course, "solutions")
-    assignment = _assignment(course, assignment_name, solutions)
+    assignment = _assignment_or_whole(course, assignment_name, solutions)
     written = generate_release(solutions, out or course.exercises, assignment_exercises(assignment),
                                quiz_selection(assignment))
     for name in written:
@@ -196,7 +217,8 @@ def generate(course_dir: Path | None, solutions: Path | None, out: Path | None, 
 
 
 @main.command(help="Check the assignment before release: the reference earns full marks, the stubs "
-                   "nothing, every graded function exists, and exercises/ is what `generate` makes.")
+                   "nothing, every graded function exists, and exercises/ is what `generate` makes (for --assignment "
+                   "NAME: that assignment's exercises, questions and weights).")
 @course_option
 @click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--exercises", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -209,7 +231,7 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
     if exercises is None:
         _need(course, "folder")
     solutions = solutions or _need(course, "solutions")
-    assignment = _assignment(course, assignment_name, solutions)
+    assignment = _assignment_or_whole(course, assignment_name, solutions)
     problems = validate_assignment(solutions, exercises or course.exercises, assignment=assignment)
     for p in problems:
         click.echo(click.style("✘ " + p, fg="red"))
