@@ -523,7 +523,8 @@ def course_command(course_dir: Path | None, assignment_name: str | None) -> None
             late = a.late
             click.echo(f"  late: {late.per_day:g} % a day, at most {late.cap:g} %, grace {late.grace_minutes:g} min")
         if a.extensions:
-            click.echo(f"  extensions: {len(a.extensions)} students")
+            n = len(a.extensions)
+            click.echo(f"  extensions: {n} student{'s' if n != 1 else ''}")
         for level, selectors in a.visibility.to_table().items():
             click.echo(f"  shown {'after the due date' if level == 'after_due' else 'never'}: {', '.join(selectors)}")
         click.echo(points_table(assignment_exercises(a), a.weights))

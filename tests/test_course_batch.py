@@ -151,6 +151,11 @@ def test_a_gradebook_holds_one_assignment(handed, tmp_path, week1):
         grade_class(handed, out, solutions=SOLUTIONS, lang="en", assignment=course_file().assignment("week3"))
     with pytest.raises(BatchError, match="holds the grades of assignment 'week1', not 'rnn-lstm'"):
         grade_class(handed, out, solutions=SOLUTIONS, lang="en")
+    with pytest.raises(BatchError, match="has no due date, so hand-in times decide nothing"):
+        grade_class(handed, tmp_path / "other", solutions=SOLUTIONS, lang="en", handed_in="mtime")
+    with pytest.raises(BatchError, match=r"times.csv: .*No such file"):
+        grade_class(handed, tmp_path / "other", solutions=SOLUTIONS, lang="en", assignment=week1,
+                    handed_in=tmp_path / "times.csv")
 
 
 def test_moodle_times_and_feedback_comments(tmp_path, week1):

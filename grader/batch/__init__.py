@@ -293,6 +293,9 @@ def grade_class(
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster, roster_id)
     assignment = assignment or Assignment()
+    if assignment.due is None and str(handed_in) not in (handins.LMS, handins.NONE):
+        raise BatchError([f"--handed-in {handed_in}: the assignment {assignment.name!r} has no due date, so hand-in "
+                          "times decide nothing (set due in course.toml)"])
     _check_gradebook(out / "gradebook.sqlite", assignment.name)
     key = grader_key(solutions, assignment)
     summary = BatchSummary()
