@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from . import policy
@@ -33,8 +34,15 @@ def refresh(text: str) -> str:
                              rf"{re.escape(name)} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"no generated block {name!r}")
-        text = pattern.sub(lambda m, t=table: m.group(1) + t + m.group(3), text)
+        text = pattern.sub(_between(table), text)
     return text
+
+
+def _between(table: str) -> Callable[[re.Match[str]], str]:
+    """The replacement of one generated block: its markers kept, ``table`` between them."""
+    def replace(m: re.Match[str]) -> str:
+        return m.group(1) + table + m.group(3)
+    return replace
 
 
 def main(argv: list[str] | None = None) -> int:
