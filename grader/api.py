@@ -30,7 +30,7 @@ from .results import Result
 from .sandbox.inprocess import InProcessCaller
 from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
-from .seed import DEFAULT_ASSIGNMENT, PUBLIC_SEED, student_seed  # noqa: F401 - student_seed: re-exported
+from .seed import DEFAULT_ASSIGNMENT, PUBLIC_SEED, inputs_seed, student_seed  # noqa: F401 - student_seed: re-exported
 from .specs import wanted_functions
 from .submission import Notice, Snapshot, prepare
 
@@ -136,7 +136,8 @@ def grade(
         result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]
         if not report.ok and report.where:
             result.notices.append(load_stopped_notice(report.status, report.where))
-        seed = spec.identity.seed(student) if reference is not None else PUBLIC_SEED
+        seed = (inputs_seed(spec.identity.seed(student), prepared.fingerprint) if reference is not None
+                else PUBLIC_SEED)
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
                       blocks=BlockServer(reference).serve if reference is not None else None, strict=strict)
         result.exercises = run_exercises(exercises, ctx, report.functions)

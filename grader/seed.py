@@ -14,6 +14,14 @@ always used, so a course without a course file grades exactly as before.
 Changing an assignment's name or the salt after students have started changes every
 variant (an answer sheet then says it was written for another variant): set both
 before the release.
+
+The hidden inputs of official grading are further bound to the submission itself
+(:func:`inputs_seed`: the student's seed and the fingerprint of what was handed in).
+The check specs ship with rnngrade and the salt may be public, so without this a
+student could compute their own hidden inputs offline, run any correct code on them
+and hand in a table of answers; with it, every change to a submission draws new
+inputs, and a table of answers can never contain the answers to the inputs it itself
+causes. The same content still gets the same inputs everywhere (a re-run, a batch, CI).
 """
 
 from __future__ import annotations
@@ -28,6 +36,13 @@ def student_seed(student: str, assignment: str = DEFAULT_ASSIGNMENT, salt: str =
     """Seed of a student's hidden inputs and quiz variant: fixed by the student id, the
     assignment and the term salt (none: the seed of a course without a course file)."""
     text = f"{assignment}\0{student}" if not salt else f"{salt}\0{assignment}\0{student}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def inputs_seed(seed: int, fingerprint: str) -> int:
+    """Seed of the hidden inputs of one submission: the student's ``seed`` and the
+    ``fingerprint`` of the submission's content (see the module's docstring)."""
+    text = f"rnngrade-inputs\0{seed}\0{fingerprint}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
