@@ -180,8 +180,9 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the reports.")
 @click.option("--force", is_flag=True, help="Re-grade everything, even unchanged submissions.")
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Class roster CSV: Canvas's gradebook export, Moodle's grading worksheet, or a CSV with an id "
-                   "column (and optionally name, handin). Hand-ins are graded as the roster's students.")
+              help="Class roster CSV: Canvas's gradebook export, Moodle's grading worksheet, GitHub Classroom's roster "
+                   "or assignment grades, or a CSV with an id column (and optionally name, handin, login); recognised "
+                   "by its header. Hand-ins are graded as the roster's students (see docs/batch.md).")
 @click.option("--roster-id", default=None, metavar="COLUMN",
               help="The roster column holding the student id grading uses (default: see docs/batch.md).")
 @click.option("--student-timeout", type=float, default=600.0, show_default=True, metavar="SECONDS",

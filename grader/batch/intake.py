@@ -319,7 +319,10 @@ def _match(h: _HandIn, roster: Roster) -> RosterStudent | None:
     else:
         candidates = [h.name, clean(h.paths[0].name)]
     by_handin = roster.by_handin()
-    return next((by_handin[c] for c in candidates if c in by_handin), None)
+    found = next((by_handin[c] for c in candidates if c in by_handin), None)
+    if found is None and h.kind not in (CANVAS, MOODLE):
+        found = roster.by_login(h.name)  # a repository named after its student's account
+    return found
 
 
 # ------------------------------------------------------------------ staging LMS files
