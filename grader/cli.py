@@ -170,7 +170,9 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
                    "student (named by it, or mapped by --roster; Canvas and Moodle download names are understood). "
                    "Runs in parallel, records a SQLite gradebook in OUT, writes each student's report and "
                    "results.json and OUT/intake.csv, and skips what is already graded (resumable: after Ctrl-C "
-                   "or a crash, run it again). See docs/batch.md.")
+                   "or a crash, run it again). Exit status: 0 when every hand-in has its row (rows whose grading "
+                   "failed included, listed as warnings), 1 when hand-ins the roster does not know were not graded, "
+                   "2 when the batch could not run. See docs/batch.md.")
 @click.argument("class_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--solutions", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of reference solutions.")
@@ -192,10 +194,14 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
                    "sent each submission's snapshot; they must see the solutions folder at the same path.")
 @click.option("--allow-unisolated", is_flag=True,
               help="Grade even where only the portable sandbox level exists (see `grade --help`).")
+@click.option("--grade-unmatched", is_flag=True,
+              help="With --roster, also grade hand-ins the roster does not know, under their own names (their quiz "
+                   "variants and hidden inputs are then not the students'). By default they are reported, not graded.")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
           roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None,
-          allow_unisolated: bool) -> None:
+          allow_unisolated: bool, grade_unmatched: bool) -> None:
     from .batch import BatchStopped, RosterError, grade_class, intake, read_roster
+    from .batch.summary import CANNOT_RUN, exit_status, summary_lines
     from .sandbox.isolation import IsolationRefused, probe
     from .untrusted import clean
 
@@ -203,22 +209,22 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
     isolation = probe()
     if not isolation.isolated and not allow_unisolated:  # said before the class folder is read
         click.echo(click.style(render(msg("isolation.refused", level=isolation.level), lang), fg="red"), err=True)
-        sys.exit(2)
+        sys.exit(CANNOT_RUN)
     try:
         roster = read_roster(roster_path, roster_id) if roster_path else None
-    except RosterError as exc:
-        click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
-        sys.exit(2)
-    total = len(intake(class_dir, roster, staging=out / "intake").entries)
-    try:
+        total = len(intake(class_dir, roster, staging=out / "intake").to_grade(grade_unmatched))
         with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
                                show_eta=True) as bar:
             summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
                                   progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
-                                  student_timeout=student_timeout or None, allow_unisolated=allow_unisolated)
+                                  student_timeout=student_timeout or None, allow_unisolated=allow_unisolated,
+                                  grade_unmatched=grade_unmatched)
+    except RosterError as exc:
+        click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
+        sys.exit(CANNOT_RUN)
     except IsolationRefused as exc:
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
-        sys.exit(2)
+        sys.exit(CANNOT_RUN)
     except (KeyboardInterrupt, BatchStopped) as exc:
         signum = exc.signum if isinstance(exc, BatchStopped) else signal.SIGINT
         graded = len(exc.summary.graded) if isinstance(exc, BatchStopped) else "?"
@@ -226,19 +232,10 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         click.echo(render(msg("batch.run.stopped", signal=signal.Signals(signum).name, graded=graded,
                               out=str(out)), lang), err=True)
         sys.exit(128 + signum)
-    click.echo(render(msg("batch.summary", graded=len(summary.graded), skipped=len(summary.skipped),
-                          failed=len(summary.failed), out=str(out)), lang))
-    found = summary.intake
-    if found is not None and (found.unmatched or found.missing or found.duplicates or found.ignored):
-        click.echo(render(msg("batch.run.intake", entries=len(found.entries), unmatched=len(found.unmatched),
-                              missing=len(found.missing), duplicates=len(found.duplicates),
-                              ignored=len(found.ignored), path=str(out / "intake.csv")), lang))
-    sources = {e.key: e.source for e in found.entries} if found else {}
-    for key, why in summary.failed.items():
-        click.echo(click.style(clean(render(msg("batch.run.failed_line", key=key, source=sources.get(key, ""),
-                                                why=why), lang)), fg="red"), err=True)
-    if summary.failed:
-        sys.exit(1)
+    colour = {"info": None, "warning": "yellow", "error": "red"}
+    for line in summary_lines(summary, out):
+        click.echo(click.style(clean(render(line.text, lang)), fg=colour[line.level]), err=line.level != "info")
+    sys.exit(exit_status(summary))
 
 
 @main.command(help="Export a class gradebook (written by `rnngrade batch`) as CSV, as Canvas's or Moodle's "

@@ -68,6 +68,15 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # key -> "status: detail" (graded again next run)
     intake: Intake | None = None
+    not_graded: list[str] = field(default_factory=list)  # keys of hand-ins the roster does not know (no row)
+
+    def failures(self) -> dict[str, int]:
+        """How many rows failed, by status (``timeout``, ``worker_died``, ``grader_error``)."""
+        counts: dict[str, int] = {}
+        for why in self.failed.values():
+            status = why.split(":", 1)[0]
+            counts[status] = counts.get(status, 0) + 1
+        return counts
 
 
 def discover(folder: Path | str, roster: Roster | None = None) -> list[Entry]:
@@ -190,6 +199,7 @@ def grade_class(
     student_timeout: float | None = STUDENT_SECONDS,
     grade_one: Callable[..., dict] | None = None,
     allow_unisolated: bool = False,
+    grade_unmatched: bool = False,
 ) -> BatchSummary:
     """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
     ``intake.csv``).
@@ -204,8 +214,14 @@ def grade_class(
     ``grade_one`` replaces the function that grades one submission in a worker (for
     tests and extensions; same signature as :func:`_grade_one`).
 
+    With a roster, a hand-in it does not know is reported (``summary.not_graded``,
+    ``intake.csv``) and not graded, since any id made up for it would draw another
+    student's quiz variant and hidden inputs; ``grade_unmatched`` grades it under its
+    own name all the same.
+
     Raises :class:`BatchStopped` on SIGTERM and lets KeyboardInterrupt through, both
-    after stopping every worker; :class:`RosterError` for an unreadable roster;
+    after stopping every worker; :class:`RosterError` for an unreadable roster, or one
+    that matches none of the hand-ins (after writing ``intake.csv``);
     :class:`~grader.sandbox.isolation.IsolationRefused`, before anything is graded,
     for official grading where the child would not be isolated, unless
     ``allow_unisolated`` (each result then says the grade is not isolated)."""
@@ -222,22 +238,28 @@ def grade_class(
     found = intake(folder, roster, staging=out / "intake")
     summary.intake = found
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "intake.csv", found.report_csv())
+    write_atomic(out / "intake.csv", found.report_csv(grade_unmatched))
+    problems = found.roster_problems()
+    if problems:
+        raise RosterError(problems)
+    entries = found.to_grade(grade_unmatched)
+    graded_keys = {e.key for e in entries}
+    summary.not_graded = [e.key for e in found.entries if e.key not in graded_keys]
     target = grade_one or _grade_one
     with Gradebook(out / "gradebook.sqlite") as book, _stop_on_sigterm(summary):
         if found.roster is not None:
             book.set_roster(found.roster.kind, found.roster.columns, found.roster.stored(),
                             {"implicit": found.roster.implicit})
         recorder = _Recorder(book, key, out, summary, lang, solutions is not None, progress)
-        for entry in found.entries:
+        for entry in entries:
             remarks = stage(entry)
             if remarks:
                 found.notes.setdefault(entry.key, []).extend(remarks)
         if any(found.notes.values()):
-            write_atomic(out / "intake.csv", found.report_csv())
-        by_key = {e.key: e for e in found.entries}
+            write_atomic(out / "intake.csv", found.report_csv(grade_unmatched))
+        by_key = {e.key: e for e in entries}
         extra = (str(solutions) if solutions else None, lang, allow_unisolated)
-        tasks = _to_grade(found.entries, book, recorder, force, extra)
+        tasks = _to_grade(entries, book, recorder, force, extra)
         if dask:
             _run_dask(tasks, by_key, recorder, target, jobs or os.cpu_count() or 1, dask)
             return summary
