@@ -84,13 +84,28 @@ def discover(folder: Path | str, roster: Roster | None = None) -> list[Entry]:
     return intake(folder, roster).entries
 
 
-def grader_key(solutions: Path | None) -> str:
-    """Changes when the grader or the reference changes: then everything is re-graded."""
+# What of the grader's own files shapes an output (its code, texts and templates).
+_GRADER_SUFFIXES = (".py", ".toml", ".j2", ".css", ".js")
+
+
+def grader_key(solutions: Path | None, **options: Any) -> str:
+    """Changes whenever a re-run would write different outputs for the same hand-in:
+    the grader (its version, and its code, texts and templates, so a changed checkout
+    counts even without a new version), the reference, and ``options``, everything
+    else that shapes a report or results file (the language, whether an unisolated
+    grade was allowed). A re-run then grades everything again."""
+    from ..package_data import templates
+
     digest = hashlib.sha256(__version__.encode())
+    for root in (Path(__file__).resolve().parents[1], templates()):
+        for path in sorted(root.rglob("*")):
+            if path.suffix in _GRADER_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
+                digest.update(os.fsencode(path.relative_to(root).as_posix()) + b"\0" + path.read_bytes())
     if solutions is not None:
         for path in sorted(Path(solutions).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(os.fsencode(path.relative_to(solutions).as_posix()) + path.read_bytes())
+    digest.update(json.dumps(options, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:12]
 
 
@@ -233,7 +248,7 @@ def grade_class(
             raise IsolationRefused(isolation.level)
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster, roster_id)
-    key = grader_key(solutions)
+    key = grader_key(solutions, lang=lang, allow_unisolated=allow_unisolated)
     summary = BatchSummary()
     found = intake(folder, roster, staging=out / "intake")
     summary.intake = found
@@ -272,12 +287,14 @@ def _to_grade(entries: list[Entry], book: Gradebook, recorder: _Recorder, force:
               extra: tuple) -> Iterator[tuple[str, tuple]]:
     """The tasks ``(key, (student, snapshot, *extra))`` of the entries to grade, each
     snapshot taken when the pool asks for the next task (so only those being graded
-    are held in memory); unchanged entries whose reports exist are skipped."""
+    are held in memory); an entry is skipped when its content, the grader and its
+    options (:func:`grader_key`) and the id it is graded as are unchanged and its
+    reports exist."""
     for entry in entries:
         snap = take_snapshot(entry.path)
         recorder.fingerprints[entry.key] = snap.fingerprint
         reports_exist = all(p.is_file() for p in recorder.paths(entry))
-        if not force and reports_exist and book.is_current(entry.key, snap.fingerprint, recorder.key):
+        if not force and reports_exist and book.is_current(entry.key, snap.fingerprint, recorder.key, entry.student):
             recorder.summary.skipped.append(entry.key)
             recorder._tell(entry.key, "skipped")
         else:
