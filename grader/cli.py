@@ -258,9 +258,10 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
 def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, moodle_path: Path | None,
               assignment: str, points: float | None, dashboard_path: Path | None, lang: str | None) -> None:
     from .gradebook import Gradebook
-    from .gradebook.export import write_canvas, write_moodle
+    from .gradebook.export import ExportError, write_canvas, write_moodle
 
     lang = lang or default_lang()
+    refused = False
     with Gradebook(gradebook) as book:
         if csv_path:
             book.export_csv(csv_path)
@@ -268,7 +269,12 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
         for path, write in ((canvas_path, lambda p: write_canvas(book, p, assignment, points)),
                             (moodle_path, lambda p: write_moodle(book, p, points))):
             if path:
-                report = write(path)
+                try:
+                    report = write(path)
+                except ExportError as exc:  # nothing an LMS could match: no file, say why, exit 2
+                    click.echo(click.style(render(exc.message, lang), fg="red"), err=True)
+                    refused = True
+                    continue
                 click.echo(render(msg("batch.export.written", path=str(path), graded=report.graded,
                                       blank=len(report.blank), missing=len(report.not_in_file)), lang))
         if dashboard_path:
@@ -276,6 +282,8 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
 
             write_dashboard(book, dashboard_path, lang)
             click.echo(render(msg("report.written", path=str(dashboard_path)), lang))
+        if refused:
+            sys.exit(2)
         if csv_path or dashboard_path or canvas_path or moodle_path:
             return
         students = book.students(graded_only=True)
