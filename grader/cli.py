@@ -96,7 +96,7 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
                                   public=course.exercises, allow_unisolated=allow_unisolated)
     except IsolationRefused as exc:
-        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(2)
     except ConfinementError as exc:
         click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
@@ -208,7 +208,8 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
     lang = lang or default_lang()
     isolation = probe()
     if not isolation.isolated and not allow_unisolated:  # said before the class folder is read
-        click.echo(click.style(render(msg("isolation.refused", level=isolation.level), lang), fg="red"), err=True)
+        refusal = IsolationRefused(isolation.level)
+        click.echo(click.style(render(refusal.message(), lang), fg="red"), err=True)
         sys.exit(CANNOT_RUN)
     try:
         roster = read_roster(roster_path, roster_id) if roster_path else None
@@ -223,7 +224,7 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
         sys.exit(CANNOT_RUN)
     except IsolationRefused as exc:
-        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(CANNOT_RUN)
     except (KeyboardInterrupt, BatchStopped) as exc:
         signum = exc.signum if isinstance(exc, BatchStopped) else signal.SIGINT
@@ -434,7 +435,7 @@ def gradescope_run(root: Path | None, lang: str) -> None:
     try:
         data = run(root, lang)
     except IsolationRefused as exc:  # an image where neither bubblewrap nor Landlock works: fail closed, say why
-        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(2)
     except ConfinementError as exc:
         click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
