@@ -240,7 +240,9 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
 
 
 @main.command(help="Export a class gradebook (written by `rnngrade batch`) as CSV, as Canvas's or Moodle's "
-                   "grade import file, or as an HTML dashboard; or print class statistics.")
+                   "grade import file, or as an HTML dashboard; without an export option, print the class statistics "
+                   "(mean, median, spread, distribution, per-exercise means, hardest checks and quiz questions, known "
+                   "mistakes). An LMS export with nothing the LMS could match is refused (exit status 2).")
 @click.argument("gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one row per student: total, per-exercise points, named mistakes, status.")
@@ -287,13 +289,15 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
             sys.exit(2)
         if csv_path or dashboard_path or canvas_path or moodle_path:
             return
-        students = book.students(graded_only=True)
-        click.echo(render(msg("batch.students", n=len(students)), lang))
-        for row in book.check_pass_rates()[:10]:
-            click.echo(f"  {row['pass_rate']:6.0%}  {row['check']}")
-        for mistake, count in book.mistake_counts().items():
-            click.echo("  " + render(msg("batch.mistake_count", id=mistake, name=msg(f"mistake.{mistake}.name"),
-                                         count=count), lang))
+        from .gradebook.stats import class_statistics
+        from .quiz.grading import quiz_exercise
+        from .report.class_summary import class_summary_lines
+        from .specs import all_exercises
+
+        exercises = [*all_exercises(), quiz_exercise()]
+        stats = class_statistics(book, order=[e.name for e in exercises])
+        for line in class_summary_lines(stats, lang, {e.name: render(e.title, lang) for e in exercises}):
+            click.echo(line)
 
 
 @main.command(help="Compare the code of every pair of students in CLASS_DIR (the class folder `rnngrade batch` "

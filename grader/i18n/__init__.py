@@ -34,10 +34,11 @@ from typing import Any
 LANGS = ("zh", "en")
 _DIR = Path(__file__).with_name("messages")
 _SEPARATOR = {"zh": "、", "en": ", "}
-# CLDR plural rules of each language, for integers: the index of the form to use
-# (https://www.unicode.org/cldr/charts/latest/supplemental/language_plural_rules.html).
+# CLDR plural rules of each language, on a number's integer part i and its count of
+# visible fraction digits v: the index of the form to use ("1 point", "1.0 points",
+# https://www.unicode.org/cldr/charts/latest/supplemental/language_plural_rules.html).
 _PLURAL_FORMS = {"en": 2, "zh": 1}
-_PLURAL_RULE = {"en": lambda n: 0 if n == 1 else 1, "zh": lambda n: 0}
+_PLURAL_RULE = {"en": lambda i, v: 0 if i == 1 and v == 0 else 1, "zh": lambda i, v: 0}
 
 
 class CatalogError(Exception):
@@ -142,11 +143,12 @@ class _PluralFormatter(string.Formatter):
         if "|" not in format_spec:
             return super().format_field(value, format_spec)
         forms = format_spec.split("|")
-        try:
-            index = self.rule(value) if float(value).is_integer() else len(forms) - 1
-        except (TypeError, ValueError):
-            index = len(forms) - 1
-        return forms[min(index, len(forms) - 1)].replace("#", str(value))
+        text = str(value)
+        whole, dot, fraction = text.strip().lstrip("+-").partition(".")
+        number = whole.isdigit() and (not dot or fraction.isdigit())
+        # Not a plain number (a rendered message, a list): the last form, which reads as plural.
+        index = self.rule(int(whole), len(fraction)) if number else len(forms) - 1
+        return forms[min(index, len(forms) - 1)].replace("#", text)
 
 
 def _render_param(v: Any, lang: str) -> Any:
