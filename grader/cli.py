@@ -30,6 +30,29 @@ def _course(course_dir: Path | None):
         raise click.UsageError(str(exc)) from exc
 
 
+class _Silent:
+    """A progress bar that shows nothing (see :func:`_progress`)."""
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def update(self, steps: int) -> None:
+        pass
+
+
+def _progress(length: int, label: str, err: bool = False, **options):
+    """A progress bar on a terminal, on stdout (or stderr with ``err``); nothing at all
+    when that stream is a file or a pipe (a CI log), where a bar's label would land, out
+    of place and without its line, among the command's other lines."""
+    stream = sys.stderr if err else sys.stdout
+    if not stream.isatty():
+        return _Silent()
+    return click.progressbar(length=length, label=label, file=stream, **options)
+
+
 def _need(course, what: str) -> Path:
     from .course import CourseError
 
@@ -214,8 +237,7 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
     try:
         roster = read_roster(roster_path, roster_id) if roster_path else None
         total = len(intake(class_dir, roster, staging=out / "intake").to_grade(grade_unmatched))
-        with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
-                               show_eta=True) as bar:
+        with _progress(total, render(msg("batch.progress"), lang), show_pos=True, show_eta=True) as bar:
             summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
                                   progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
                                   student_timeout=student_timeout or None, allow_unisolated=allow_unisolated,
@@ -346,8 +368,7 @@ def similarity(class_dir: Path, solutions: Path | None, starter: tuple[Path, ...
                                             known=", ".join(known)), lang), param_hint="--function")
     try:
         total = len(class_entries(class_dir))
-        with click.progressbar(length=total, label=render(msg("similarity.progress"), lang), show_pos=True,
-                               file=sys.stderr) as bar:
+        with _progress(total, render(msg("similarity.progress"), lang), err=True, show_pos=True) as bar:
             result = compare_class(class_dir, starter=starter or (_course(course_dir).exercises,), reference=solutions,
                                    functions=[f for f in known if f in functions] if functions else None,
                                    common=common, jobs=jobs or os.cpu_count() or 1,
