@@ -85,7 +85,8 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of the feedback (default: from the locale).")
 @click.option("--student", default=None,
-              help="Student id; seeds the hidden inputs of official grading (default: anonymous; with "
+              help="Student id; seeds the hidden inputs of official grading and decides the quiz variant (default: "
+                   "the id on the submission's answer sheet, else anonymous, which official grading warns about; with "
                    "--sample: sample).")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write JUnit XML here (for CI systems that display test reports).")
@@ -115,8 +116,13 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     elif submission is None:
         _need(course, "folder")  # a self-check of the bundled stubs would grade nothing
         submission = course.exercises
+    from .identity import identify
+    from .submission import take_snapshot
+
+    snapshot = take_snapshot(submission)  # read once: its answer sheet may hold the only id
+    who = identify(snapshot, student)
     try:
-        result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
+        result = grade_submission(snapshot, solutions=solutions, student=who.student,
                                   public=course.exercises, allow_unisolated=allow_unisolated)
     except IsolationRefused as exc:
         click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
@@ -125,6 +131,10 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
                                fg="red"), err=True)
         sys.exit(2)
+    notice = who.notice(official=solutions is not None)
+    if notice is not None:  # an official grade whose id nobody gave: said in the results and here
+        result.notices.append(notice)
+        click.echo(click.style(render(msg(notice.key, **notice.params), lang), fg="red"), err=True)
     click.echo(summary(result, lang, verbose))
     if results_path:
         from .results.gradescope import write_results
@@ -453,12 +463,15 @@ def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path,
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
 def gradescope_run(root: Path | None, lang: str) -> None:
-    from .deploy.gradescope import run
+    from .deploy.gradescope import NoStudentId, run
     from .sandbox.isolation import ConfinementError, IsolationRefused
     from .untrusted import clean
 
     try:
         data = run(root, lang)
+    except NoStudentId as exc:  # no submitter: no official grade under a made-up id
+        click.echo(click.style(render(exc.message, lang), fg="red"), err=True)
+        sys.exit(2)
     except IsolationRefused as exc:  # an image where neither bubblewrap nor Landlock works: fail closed, say why
         click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(2)
