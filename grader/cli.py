@@ -175,28 +175,35 @@ def generate(course_dir: Path | None, solutions: Path | None, out: Path | None) 
     course = _course(course_dir)
     if out is None:
         _need(course, "folder")
-    written = generate_release(solutions or _need(course, "solutions"), out or course.exercises)
+    source, target = solutions or _need(course, "solutions"), out or course.exercises
+    written = generate_release(source, target)
+    lang = default_lang()
+    click.echo(render(msg("generate.written", n=len(written), out=str(target), solutions=str(source)), lang))
     for name in written:
-        click.echo(name)
+        click.echo(f"  {name}")
 
 
 @main.command(help="Check the assignment before release: the reference earns full marks, the stubs "
                    "nothing, every graded function exists, and exercises/ is what `generate` makes.")
 @course_option
-@click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--exercises", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
-def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | None) -> None:
+@click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Reference solutions (default: the course's solutions/).")
+@click.option("--exercises", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The student release to check (default: the course's exercises/).")
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the output (default: locale).")
+def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | None, lang: str | None) -> None:
     from .validate import validate as validate_assignment
 
+    lang = lang or default_lang()
     course = _course(course_dir)
     if exercises is None:
         _need(course, "folder")
     problems = validate_assignment(solutions or _need(course, "solutions"), exercises or course.exercises)
     for p in problems:
-        click.echo(click.style("✘ " + p, fg="red"))
+        click.echo(click.style("✘ " + render(getattr(p, "message", p), lang), fg="red"))
     if problems:
         sys.exit(1)
-    click.echo(click.style("✔ assignment is consistent", fg="green"))
+    click.echo(click.style("✔ " + render(msg("validate.consistent"), lang), fg="green"))
 
 
 @main.command(help="Grade a whole class: every sub-folder, .py file, notebook or .zip of CLASS_DIR is one "

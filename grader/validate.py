@@ -3,7 +3,10 @@
 Checks, in order: the catalogues load; every exercise function exists in the
 reference; the reference earns full marks on hidden inputs for a few student ids;
 the stubs earn nothing; and ``exercises/`` is exactly what ``generate`` makes.
-Returns a list of problems (empty when all is well).
+Returns a list of problems (empty when all is well): each is a :class:`Problem`, a
+string in English naming the check by its id (for logs and tests) that also carries
+the catalogue message the command prints in the chosen language, with the check's
+readable title.
 """
 
 from __future__ import annotations
@@ -11,37 +14,52 @@ from __future__ import annotations
 from pathlib import Path
 
 from .checks.model import Kind, Status
-from .i18n import CatalogError, catalog
+from .i18n import CatalogError, Message, catalog, msg
+
+
+class Problem(str):
+    """One problem: the English line, plus ``message`` for people (any language)."""
+
+    message: Message | str
+
+    def __new__(cls, text: str, message: Message | str) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.message = message
+        return problem
 
 
 def validate(solutions: Path | str, exercises: Path | str,
-             students: tuple[str, ...] = ("validate-1", "validate-2")) -> list[str]:
+             students: tuple[str, ...] = ("validate-1", "validate-2")) -> list[Problem]:
     from .api import grade
     from .generate import render_release
     from .reference import load_reference
     from .specs import all_exercises, wanted_functions
 
-    problems: list[str] = []
+    problems: list[Problem] = []
     try:
         catalog()
     except CatalogError as exc:
-        return [f"message catalogue: {exc}"]
+        return [Problem(f"message catalogue: {exc}", f"message catalogue: {exc}")]  # no catalogue to say it with
     specs = all_exercises()
     reference = load_reference(solutions)
     for name in wanted_functions(specs):
         if name not in reference:
-            problems.append(f"{name}: graded but not defined in {solutions}")
+            problems.append(Problem(f"{name}: graded but not defined in {solutions}",
+                                    msg("validate.not_defined", func=name, solutions=str(solutions))))
     for student in students:
         result = grade(solutions, solutions=solutions, student=student, exercises=specs)
         for c in result.checks:
             if c.status != Status.PASSED:
-                problems.append(f"reference fails {c.id} for student {student!r}")
+                problems.append(Problem(f"reference fails {c.id} for student {student!r}",
+                                        msg("validate.reference_fails", check=c.title, id=c.id, student=student)))
     stubs = grade(exercises, solutions=solutions, exercises=specs)
     for c in stubs.checks:
         if c.points > 0 and c.kind != Kind.QUIZ:
-            problems.append(f"the stubs earn points on {c.id}")
+            problems.append(Problem(f"the stubs earn points on {c.id}",
+                                    msg("validate.stubs_earn", check=c.title, id=c.id, points=c.points)))
     for rel, text in render_release(Path(solutions), specs).items():
         path = Path(exercises) / rel
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            problems.append(f"exercises/{rel} is not what `rnngrade generate` makes: run it")
+            problems.append(Problem(f"exercises/{rel} is not what `rnngrade generate` makes: run it",
+                                    msg("validate.out_of_sync", file=f"exercises/{rel}")))
     return problems
