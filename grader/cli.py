@@ -82,6 +82,29 @@ def _assignment_or_whole(course, name: str | None, solutions: Path | None = None
         raise ProblemList(exc.problems) from None
 
 
+class _Silent:
+    """A progress bar that shows nothing (see :func:`_progress`)."""
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def update(self, steps: int) -> None:
+        pass
+
+
+def _progress(length: int, label: str, err: bool = False, **options):
+    """A progress bar on a terminal, on stdout (or stderr with ``err``); nothing at all
+    when that stream is a file or a pipe (a CI log), where a bar's label would land, out
+    of place and without its line, among the command's other lines."""
+    stream = sys.stderr if err else sys.stdout
+    if not stream.isatty():
+        return _Silent()
+    return click.progressbar(length=length, label=label, file=stream, **options)
+
+
 def _need(course, what: str) -> Path:
     from .course import CourseError
 
@@ -114,7 +137,8 @@ def main() -> None:
 @click.option("--lang", type=click.Choice(LANGS), default=None,
               help="Language of the feedback (default: from the locale).")
 @click.option("--student", default=None,
-              help="Student id; seeds the hidden inputs of official grading (default: anonymous; with "
+              help="Student id; seeds the hidden inputs of official grading and decides the quiz variant (default: "
+                   "the id on the submission's answer sheet, else anonymous, which official grading warns about; with "
                    "--sample: sample).")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write JUnit XML here (for CI systems that display test reports).")
@@ -152,17 +176,26 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     elif submission is None:
         _need(course, "folder")  # a self-check of the bundled stubs would grade nothing
         submission = course.exercises
+    from .identity import identify
+    from .submission import take_snapshot
+
+    snapshot = take_snapshot(submission)  # read once: its answer sheet may hold the only id
+    who = identify(snapshot, student)
     try:
-        result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
+        result = grade_submission(snapshot, solutions=solutions, student=who.student,
                                   public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
                                   handed_in=handin)
     except IsolationRefused as exc:
-        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(2)
     except ConfinementError as exc:
         click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
                                fg="red"), err=True)
         sys.exit(2)
+    notice = who.notice(official=solutions is not None)
+    if notice is not None:  # an official grade whose id nobody gave: said in the results and here
+        result.notices.append(notice)
+        click.echo(click.style(render(msg(notice.key, **notice.params), lang), fg="red"), err=True)
     click.echo(summary(result, lang, verbose))
     if results_path:
         from .results.gradescope import write_results
@@ -208,25 +241,30 @@ def generate(course_dir: Path | None, solutions: Path | None, out: Path | None, 
     course = _course(course_dir)
     if out is None:
         _need(course, "folder")
-    solutions = solutions or _need(course, "solutions")
-    assignment = _assignment_or_whole(course, assignment_name, solutions)
-    written = generate_release(solutions, out or course.exercises, assignment_exercises(assignment),
-                               quiz_selection(assignment))
+    source, target = solutions or _need(course, "solutions"), out or course.exercises
+    assignment = _assignment_or_whole(course, assignment_name, source)
+    written = generate_release(source, target, assignment_exercises(assignment), quiz_selection(assignment))
+    lang = default_lang()
+    click.echo(render(msg("generate.written", n=len(written), out=str(target), solutions=str(source)), lang))
     for name in written:
-        click.echo(name)
+        click.echo(f"  {name}")
 
 
 @main.command(help="Check the assignment before release: the reference earns full marks, the stubs "
                    "nothing, every graded function exists, and exercises/ is what `generate` makes (for --assignment "
                    "NAME: that assignment's exercises, questions and weights).")
 @course_option
-@click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--exercises", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--solutions", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Reference solutions (default: the course's solutions/).")
+@click.option("--exercises", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The student release to check (default: the course's exercises/).")
 @assignment_option
-def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | None,
-             assignment_name: str | None) -> None:
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the output (default: locale).")
+def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | None, assignment_name: str | None,
+             lang: str | None) -> None:
     from .validate import validate as validate_assignment
 
+    lang = lang or default_lang()
     course = _course(course_dir)
     if exercises is None:
         _need(course, "folder")
@@ -234,17 +272,19 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
     assignment = _assignment_or_whole(course, assignment_name, solutions)
     problems = validate_assignment(solutions, exercises or course.exercises, assignment=assignment)
     for p in problems:
-        click.echo(click.style("✘ " + p, fg="red"))
+        click.echo(click.style("✘ " + render(getattr(p, "message", p), lang), fg="red"))
     if problems:
         sys.exit(1)
-    click.echo(click.style("✔ assignment is consistent", fg="green"))
+    click.echo(click.style("✔ " + render(msg("validate.consistent"), lang), fg="green"))
 
 
 @main.command(help="Grade a whole class: every sub-folder, .py file, notebook or .zip of CLASS_DIR is one "
                    "student (named by it, or mapped by --roster; Canvas and Moodle download names are understood). "
                    "Runs in parallel, records a SQLite gradebook in OUT, writes each student's report and "
                    "results.json and OUT/intake.csv, and skips what is already graded (resumable: after Ctrl-C "
-                   "or a crash, run it again). See docs/batch.md.")
+                   "or a crash, run it again). Exit status: 0 when every hand-in has its row (rows whose grading "
+                   "failed included, listed as warnings), 1 when hand-ins the roster does not know were not graded, "
+                   "2 when the batch could not run. See docs/batch.md.")
 @click.argument("class_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--solutions", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of reference solutions.")
@@ -254,8 +294,9 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Language of the reports.")
 @click.option("--force", is_flag=True, help="Re-grade everything, even unchanged submissions.")
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Class roster CSV: Canvas's gradebook export, Moodle's grading worksheet, or a CSV with an id "
-                   "column (and optionally name, handin). Hand-ins are graded as the roster's students.")
+              help="Class roster CSV: Canvas's gradebook export, Moodle's grading worksheet, GitHub Classroom's roster "
+                   "or assignment grades, or a CSV with an id column (and optionally name, handin, login); recognised "
+                   "by its header. Hand-ins are graded as the roster's students (see docs/batch.md).")
 @click.option("--roster-id", default=None, metavar="COLUMN",
               help="The roster column holding the student id grading uses (default: see docs/batch.md).")
 @click.option("--student-timeout", type=float, default=600.0, show_default=True, metavar="SECONDS",
@@ -265,6 +306,9 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
                    "sent each submission's snapshot; they must see the solutions folder at the same path.")
 @click.option("--allow-unisolated", is_flag=True,
               help="Grade even where only the portable sandbox level exists (see `grade --help`).")
+@click.option("--grade-unmatched", is_flag=True,
+              help="With --roster, also grade hand-ins the roster does not know, under their own names (their quiz "
+                   "variants and hidden inputs are then not the students'). By default they are reported, not graded.")
 @course_option
 @assignment_option
 @click.option("--only", multiple=True, metavar="ID",
@@ -276,11 +320,12 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
                    "See docs/course.md.")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
           roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None,
-          allow_unisolated: bool, course_dir: Path | None, assignment_name: str | None, only: tuple[str, ...],
-          handed_in: str) -> None:
+          allow_unisolated: bool, grade_unmatched: bool, course_dir: Path | None, assignment_name: str | None,
+          only: tuple[str, ...], handed_in: str) -> None:
     from .assignments import CourseFileError
     from .assignments.material import course_file_of
     from .batch import BatchError, BatchStopped, RosterError, grade_class, intake, read_roster, selected_keys
+    from .batch.summary import CANNOT_RUN, exit_status, summary_lines
     from .sandbox.isolation import IsolationRefused, probe
     from .untrusted import clean
 
@@ -293,28 +338,30 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         raise ProblemList(exc.problems) from None
     isolation = probe()
     if not isolation.isolated and not allow_unisolated:  # said before the class folder is read
-        click.echo(click.style(render(msg("isolation.refused", level=isolation.level), lang), fg="red"), err=True)
-        sys.exit(2)
+        refusal = IsolationRefused(isolation.level)
+        click.echo(click.style(render(refusal.message(), lang), fg="red"), err=True)
+        sys.exit(CANNOT_RUN)
     try:
         roster = read_roster(roster_path, roster_id) if roster_path else None
-    except RosterError as exc:
-        click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
-        sys.exit(2)
-    entries = intake(class_dir, roster, staging=out / "intake").entries
-    try:
-        total = len(selected_keys(entries, only)) if only else len(entries)
-        with click.progressbar(length=total, label=render(msg("batch.progress"), lang), show_pos=True,
-                               show_eta=True) as bar:
+        found = intake(class_dir, roster, staging=out / "intake")
+        entries = found.to_grade(grade_unmatched)
+        if only:
+            chosen = selected_keys(found.entries, only)
+            entries = [e for e in entries if e.key in chosen]
+        with _progress(len(entries), render(msg("batch.progress"), lang), show_pos=True, show_eta=True) as bar:
             summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
                                   progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
                                   student_timeout=student_timeout or None, allow_unisolated=allow_unisolated,
                                   assignment=assignment, only=only or None, handed_in=handed_in,
-                                  timezone=course_file.timezone)
+                                  timezone=course_file.timezone, grade_unmatched=grade_unmatched)
+    except RosterError as exc:
+        click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
+        sys.exit(CANNOT_RUN)
     except BatchError as exc:
         raise ProblemList(exc.problems) from None
     except IsolationRefused as exc:
-        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
-        sys.exit(2)
+        click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
+        sys.exit(CANNOT_RUN)
     except (KeyboardInterrupt, BatchStopped) as exc:
         signum = exc.signum if isinstance(exc, BatchStopped) else signal.SIGINT
         graded = len(exc.summary.graded) if isinstance(exc, BatchStopped) else "?"
@@ -322,28 +369,16 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         click.echo(render(msg("batch.run.stopped", signal=signal.Signals(signum).name, graded=graded,
                               out=str(out)), lang), err=True)
         sys.exit(128 + signum)
-    click.echo(render(msg("batch.summary", graded=len(summary.graded), skipped=len(summary.skipped),
-                          failed=len(summary.failed), out=str(out)), lang))
-    if summary.late:
-        click.echo(render(msg("course.batch_late", n=len(summary.late)), lang))
-    if summary.no_time:
-        click.echo(click.style(render(msg("course.batch_no_time", n=len(summary.no_time), source=handed_in), lang),
-                               fg="yellow"))
-    found = summary.intake
-    if found is not None and (found.unmatched or found.missing or found.duplicates or found.ignored):
-        click.echo(render(msg("batch.run.intake", entries=len(found.entries), unmatched=len(found.unmatched),
-                              missing=len(found.missing), duplicates=len(found.duplicates),
-                              ignored=len(found.ignored), path=str(out / "intake.csv")), lang))
-    sources = {e.key: e.source for e in found.entries} if found else {}
-    for key, why in summary.failed.items():
-        click.echo(click.style(clean(render(msg("batch.run.failed_line", key=key, source=sources.get(key, ""),
-                                                why=why), lang)), fg="red"), err=True)
-    if summary.failed:
-        sys.exit(1)
+    colour = {"info": None, "warning": "yellow", "error": "red"}
+    for line in summary_lines(summary, out, handed_in):
+        click.echo(click.style(clean(render(line.text, lang)), fg=colour[line.level]), err=line.level != "info")
+    sys.exit(exit_status(summary))
 
 
 @main.command(help="Export a class gradebook (written by `rnngrade batch`) as CSV, as Canvas's or Moodle's "
-                   "grade import file, or as an HTML dashboard; or print class statistics.")
+                   "grade import file, or as an HTML dashboard; without an export option, print the class statistics "
+                   "(mean, median, spread, distribution, per-exercise means, hardest checks and quiz questions, known "
+                   "mistakes). An LMS export with nothing the LMS could match is refused (exit status 2).")
 @click.argument("gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one row per student: total, per-exercise points, named mistakes, status.")
@@ -366,7 +401,7 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
               canvas_column: str | None, points: float | None, dashboard_path: Path | None, lang: str | None,
               course_dir: Path | None, assignment_name: str | None) -> None:
     from .gradebook import Gradebook
-    from .gradebook.export import write_canvas, write_moodle
+    from .gradebook.export import ExportError, write_canvas, write_moodle
 
     lang = lang or default_lang()
     assignment = None
@@ -382,6 +417,7 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
             if not NAME.match(assignment_name):
                 problems.append("(the title of the Canvas column is given with --canvas-column)")
             raise ProblemList(problems) from None
+    refused = False
     with Gradebook(gradebook) as book:
         recorded = book.assignment()
         if assignment is not None and recorded is not None and recorded != assignment.name:
@@ -396,7 +432,12 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
         for path, write in ((canvas_path, lambda p: write_canvas(book, p, canvas_column, points, lang)),
                             (moodle_path, lambda p: write_moodle(book, p, points, lang=lang))):
             if path:
-                report = write(path)
+                try:
+                    report = write(path)
+                except ExportError as exc:  # nothing an LMS could match: no file, say why, exit 2
+                    click.echo(click.style(render(exc.message, lang), fg="red"), err=True)
+                    refused = True
+                    continue
                 click.echo(render(msg("batch.export.written", path=str(path), graded=report.graded,
                                       blank=len(report.blank), missing=len(report.not_in_file)), lang))
         if dashboard_path:
@@ -404,15 +445,19 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
 
             write_dashboard(book, dashboard_path, lang)
             click.echo(render(msg("report.written", path=str(dashboard_path)), lang))
+        if refused:
+            sys.exit(2)
         if csv_path or dashboard_path or canvas_path or moodle_path:
             return
-        students = book.students(graded_only=True)
-        click.echo(render(msg("batch.students", n=len(students)), lang))
-        for row in book.check_pass_rates()[:10]:
-            click.echo(f"  {row['pass_rate']:6.0%}  {row['check']}")
-        for mistake, count in book.mistake_counts().items():
-            click.echo("  " + render(msg("batch.mistake_count", id=mistake, name=msg(f"mistake.{mistake}.name"),
-                                         count=count), lang))
+        from .gradebook.stats import class_statistics
+        from .quiz.grading import quiz_exercise
+        from .report.class_summary import class_summary_lines
+        from .specs import all_exercises
+
+        exercises = [*all_exercises(), quiz_exercise()]
+        stats = class_statistics(book, order=[e.name for e in exercises])
+        for line in class_summary_lines(stats, lang, {e.name: render(e.title, lang) for e in exercises}):
+            click.echo(line)
 
 
 @main.command(help="Adjust a student's score by hand (a regrade by a TA): set or add points to one graded item "
@@ -583,8 +628,7 @@ def similarity(class_dir: Path, solutions: Path | None, starter: tuple[Path, ...
                                             known=", ".join(known)), lang), param_hint="--function")
     try:
         total = len(class_entries(class_dir))
-        with click.progressbar(length=total, label=render(msg("similarity.progress"), lang), show_pos=True,
-                               file=sys.stderr) as bar:
+        with _progress(total, render(msg("similarity.progress"), lang), err=True, show_pos=True) as bar:
             result = compare_class(class_dir, starter=starter or (_course(course_dir).exercises,), reference=solutions,
                                    functions=[f for f in known if f in functions] if functions else None,
                                    common=common, jobs=jobs or os.cpu_count() or 1,
@@ -675,14 +719,17 @@ def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path,
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
 def gradescope_run(root: Path | None, lang: str) -> None:
     from .assignments import CourseFileError
-    from .deploy.gradescope import run
+    from .deploy.gradescope import NoStudentId, run
     from .sandbox.isolation import ConfinementError, IsolationRefused
     from .untrusted import clean
 
     try:
         data = run(root, lang)
+    except NoStudentId as exc:  # no submitter: no official grade under a made-up id
+        click.echo(click.style(render(exc.message, lang), fg="red"), err=True)
+        sys.exit(2)
     except IsolationRefused as exc:  # an image where neither bubblewrap nor Landlock works: fail closed, say why
-        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(2)
     except CourseFileError as exc:
         raise ProblemList(exc.problems) from None

@@ -179,5 +179,5 @@ def test_cli_writes_canvas_and_moodle_files(tmp_path):
     result = CliRunner().invoke(main, ["gradebook", str(tmp_path / "g.sqlite"), "--canvas", str(tmp_path / "c.csv"),
                                        "--canvas-column", "HW (555)", "--points", "10", "--lang", "en"])
     assert result.exit_code == 0, result.output
-    assert "1 grades, 2 left blank" in result.output
+    assert "1 grade, 2 left blank" in result.output  # one grade, not "1 grades"
     assert _cells((tmp_path / "c.csv").read_text())[2][5] == "7.5"

@@ -122,7 +122,7 @@ def test_a_link_to_the_environment_leaks_nothing(tmp_path, level):
     written = (out / "results.json").read_text() + (out / "r.html").read_text() + run.stdout
     assert SECRET not in written
     data = json.loads((out / "results.json").read_text())
-    assert "4 symbolic link(s) were not followed" in data["output"]
+    assert "4 symbolic links were not followed" in data["output"]
     assert data["extra_data"]["isolation"] == level
 
 

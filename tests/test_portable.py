@@ -67,6 +67,7 @@ def test_gradescope_run_fails_closed_with_the_message_at_the_portable_level(tmp_
     root = tmp_path / "autograder"
     shutil.copytree(SOLUTIONS, root / "source" / "solutions")
     (root / "submission").mkdir()
+    (root / "submission_metadata.json").write_text('{"users": [{"sid": "s1"}]}')  # as Gradescope writes it
     result = CliRunner().invoke(main, ["gradescope", "run", "--root", str(root), "--lang", "en"])
     assert result.exit_code == 2 and "--allow-unisolated" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)  # a message, not a traceback

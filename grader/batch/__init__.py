@@ -92,6 +92,15 @@ class BatchSummary:
     intake: Intake | None = None
     late: list[str] = field(default_factory=list)  # keys of hand-ins graded with a late penalty
     no_time: list[str] = field(default_factory=list)  # keys graded without a hand-in time (no penalty possible)
+    not_graded: list[str] = field(default_factory=list)  # keys of hand-ins the roster does not know (no row)
+
+    def failures(self) -> dict[str, int]:
+        """How many rows failed, by status (``timeout``, ``worker_died``, ``grader_error``)."""
+        counts: dict[str, int] = {}
+        for why in self.failed.values():
+            status = why.split(":", 1)[0]
+            counts[status] = counts.get(status, 0) + 1
+        return counts
 
 
 def discover(folder: Path | str, roster: Roster | None = None) -> list[Entry]:
@@ -99,10 +108,23 @@ def discover(folder: Path | str, roster: Roster | None = None) -> list[Entry]:
     return intake(folder, roster).entries
 
 
-def grader_key(solutions: Path | None, assignment: Assignment | None = None) -> str:
-    """Changes when the grader, the reference or the assignment's settings change: then
-    everything is re-graded."""
+# What of the grader's own files shapes an output (its code, texts and templates).
+_GRADER_SUFFIXES = (".py", ".toml", ".j2", ".css", ".js")
+
+
+def grader_key(solutions: Path | None, assignment: Assignment | None = None, **options: Any) -> str:
+    """Changes whenever a re-run would write different outputs for the same hand-in:
+    the grader (its version, and its code, texts and templates, so a changed checkout
+    counts even without a new version), the reference, the assignment's settings, and
+    ``options``, everything else that shapes a report or results file (the language,
+    whether an unisolated grade was allowed). A re-run then grades everything again."""
+    from ..package_data import templates
+
     digest = hashlib.sha256(__version__.encode())
+    for root in (Path(__file__).resolve().parents[1], templates()):
+        for path in sorted(root.rglob("*")):
+            if path.suffix in _GRADER_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
+                digest.update(os.fsencode(path.relative_to(root).as_posix()) + b"\0" + path.read_bytes())
     if solutions is not None:
         for path in sorted(Path(solutions).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
@@ -110,6 +132,7 @@ def grader_key(solutions: Path | None, assignment: Assignment | None = None) -> 
     if assignment is not None and not assignment.is_default:
         # One student's extension regrades that student only (CourseTask.key), not the class.
         digest.update(repr(dataclasses.replace(assignment, extensions={})).encode())
+    digest.update(json.dumps(options, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:12]
 
 
@@ -255,6 +278,7 @@ def grade_class(
     only: Sequence[str] | None = None,
     handed_in: str | Path = handins.LMS,
     timezone: _dt.tzinfo | None = None,
+    grade_unmatched: bool = False,
 ) -> BatchSummary:
     """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
     ``intake.csv``).
@@ -277,8 +301,14 @@ def grade_class(
     file, :mod:`grader.assignments.handins`; read only when the assignment has a due
     date), ``timezone`` for times written without an offset.
 
+    With a roster, a hand-in it does not know is reported (``summary.not_graded``,
+    ``intake.csv``) and not graded, since any id made up for it would draw another
+    student's quiz variant and hidden inputs; ``grade_unmatched`` grades it under its
+    own name all the same.
+
     Raises :class:`BatchStopped` on SIGTERM and lets KeyboardInterrupt through, both
-    after stopping every worker; :class:`RosterError` for an unreadable roster;
+    after stopping every worker; :class:`RosterError` for an unreadable roster, or one
+    that matches none of the hand-ins (after writing ``intake.csv``);
     :class:`BatchError`, before anything is graded, for a gradebook of another
     assignment, ids in ``only`` that name no hand-in, or an unreadable file of times;
     :class:`~grader.sandbox.isolation.IsolationRefused`, before anything is graded,
@@ -297,14 +327,20 @@ def grade_class(
         raise BatchError([f"--handed-in {handed_in}: the assignment {assignment.name!r} has no due date, so hand-in "
                           "times decide nothing (set due in course.toml)"])
     _check_gradebook(out / "gradebook.sqlite", assignment.name)
-    key = grader_key(solutions, assignment)
+    key = grader_key(solutions, assignment, lang=lang, allow_unisolated=allow_unisolated)
     summary = BatchSummary()
     found = intake(folder, roster, staging=out / "intake")
     summary.intake = found
     selected = selected_keys(found.entries, only)
     times = _hand_in_times(found, handed_in, timezone) if assignment.due is not None else {}
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "intake.csv", found.report_csv())
+    write_atomic(out / "intake.csv", found.report_csv(grade_unmatched))
+    problems = found.roster_problems()
+    if problems:
+        raise RosterError(problems)
+    entries = found.to_grade(grade_unmatched)
+    graded_keys = {e.key for e in entries}
+    summary.not_graded = [e.key for e in found.entries if e.key not in graded_keys]
     target = grade_one or _grade_one
     with Gradebook(out / "gradebook.sqlite") as book, _stop_on_sigterm(summary):
         book.set_assignment(assignment.name)
@@ -312,16 +348,16 @@ def grade_class(
             book.set_roster(found.roster.kind, found.roster.columns, found.roster.stored(),
                             {"implicit": found.roster.implicit})
         recorder = _Recorder(book, key, out, summary, lang, solutions is not None, progress, assignment.name)
-        for entry in found.entries:
+        for entry in entries:
             remarks = stage(entry)
             if remarks:
                 found.notes.setdefault(entry.key, []).extend(remarks)
         if any(found.notes.values()):
-            write_atomic(out / "intake.csv", found.report_csv())
-        entries = [e for e in found.entries if selected is None or e.key in selected]
+            write_atomic(out / "intake.csv", found.report_csv(grade_unmatched))
+        entries = [e for e in entries if selected is None or e.key in selected]
         if assignment.due is not None and assignment.late is not None:
             summary.no_time = [e.key for e in entries if e.key not in times]
-        by_key = {e.key: e for e in found.entries}
+        by_key = {e.key: e for e in entries}
         extra = (str(solutions) if solutions else None, lang, allow_unisolated)
         courses = {e.key: CourseTask(assignment, tuple(book.adjustments(e.key)), times.get(e.key)) for e in entries}
         tasks = _to_grade(entries, book, recorder, force or selected is not None, extra, courses)
@@ -406,7 +442,9 @@ def _to_grade(entries: list[Entry], book: Gradebook, recorder: _Recorder, force:
               extra: tuple, courses: dict[str, CourseTask]) -> Iterator[tuple[str, tuple]]:
     """The tasks ``(key, (student, snapshot, *extra[, course]))`` of the entries to grade,
     each snapshot taken when the pool asks for the next task (so only those being graded
-    are held in memory); unchanged entries whose reports exist are skipped."""
+    are held in memory); an entry is skipped when its content, the grader and its
+    options (:func:`grader_key`), its course task (:meth:`CourseTask.key`) and the id it
+    is graded as are unchanged and its reports exist."""
     for entry in entries:
         snap = take_snapshot(entry.path)
         recorder.fingerprints[entry.key] = snap.fingerprint
@@ -414,7 +452,7 @@ def _to_grade(entries: list[Entry], book: Gradebook, recorder: _Recorder, force:
         key = f"{recorder.key}.{course.key(entry.student)}" if course.carries else recorder.key
         recorder.keys[entry.key] = key
         reports_exist = all(p.is_file() for p in recorder.paths(entry))
-        if not force and reports_exist and book.is_current(entry.key, snap.fingerprint, key):
+        if not force and reports_exist and book.is_current(entry.key, snap.fingerprint, key, entry.student):
             recorder.summary.skipped.append(entry.key)
             recorder._tell(entry.key, "skipped")
         else:

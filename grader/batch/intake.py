@@ -117,7 +117,29 @@ class Intake:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (name in the class folder, why)
     notes: dict[str, list[str]] = field(default_factory=dict)  # key -> remarks (onlinetext parts, staging)
 
-    def report_csv(self) -> str:
+    def to_grade(self, grade_unmatched: bool = False) -> list[Entry]:
+        """The entries a batch grades: with a roster, a hand-in it does not know is not
+        graded under a made-up id (its quiz variant and hidden inputs would be another
+        student's) unless ``grade_unmatched``; it is reported instead."""
+        if grade_unmatched:
+            return list(self.entries)
+        held = set(self.unmatched)
+        return [e for e in self.entries if e.key not in held]
+
+    def roster_problems(self) -> list[str]:
+        """Why a roster cannot be the class's: it matches none of the hand-ins (the
+        wrong file, or hand-ins named by something the roster does not hold)."""
+        if self.roster is None or self.roster.implicit or not self.entries:
+            return []
+        if len(self.unmatched) < len(self.entries):
+            return []
+        handins = ", ".join(e.source for e in self.entries[:5]) + (", ..." if len(self.entries) > 5 else "")
+        names = ", ".join(s.handin or s.login or s.student for s in self.roster.students[:5])
+        return [f"the roster ({self.roster.kind}) matches none of the {len(self.entries)} hand-ins ({handins}); "
+                f"it names its students {names}{', ...' if len(self.roster.students) > 5 else ''}. Check that it "
+                "is this class's roster; a plain roster names each hand-in in a handin column (see docs/batch.md)"]
+
+    def report_csv(self, grade_unmatched: bool = False) -> str:
         """The intake report (``intake.csv`` in the batch's output folder): one row per
         hand-in, per roster student without one, per name that is not a hand-in."""
         from ..gradebook.export import spreadsheet_cell
@@ -136,6 +158,8 @@ class Intake:
             status = ("unmatched" if e.key in unmatched else "duplicate" if e.key in duplicated else
                       "matched" if with_roster else "by_name")
             notes = self.notes.get(e.key, []) + (["late"] if e.late else [])
+            if e.key in unmatched and not grade_unmatched:
+                notes.append("not graded: not in the roster (--grade-unmatched grades it under its own name)")
             row(e.source, e.key, e.student, e.name, status, "; ".join(notes))
         for s in self.missing:
             row("", "", s.student, s.name, "no_handin", "")
@@ -319,7 +343,10 @@ def _match(h: _HandIn, roster: Roster) -> RosterStudent | None:
     else:
         candidates = [h.name, clean(h.paths[0].name)]
     by_handin = roster.by_handin()
-    return next((by_handin[c] for c in candidates if c in by_handin), None)
+    found = next((by_handin[c] for c in candidates if c in by_handin), None)
+    if found is None and h.kind not in (CANVAS, MOODLE):
+        found = roster.by_login(h.name)  # a repository named after its student's account
+    return found
 
 
 # ------------------------------------------------------------------ staging LMS files

@@ -1,26 +1,45 @@
 """A class roster: who the students are, by the id grading is seeded with.
 
-Three kinds of CSV file are read, recognised by their header:
+The kind of a roster CSV is recognised by its header alone (the exact column names
+each system writes), never by what its cells look like:
 
-* **Canvas**: the gradebook export ("Export Entire Gradebook"): ``Student``, ``ID``,
-  ``SIS User ID``, ``SIS Login ID``, ``Section``, ... ``ID`` is Canvas's user id, the
-  number in Canvas's submission download names (``lastfirst_12345_67890_file.py``).
-  The "Points Possible" row and any other row without an ``ID`` are skipped.
+* **Canvas**: the gradebook export ("Export Entire Gradebook"): columns ``Student``,
+  ``ID`` and ``SIS User ID`` or ``SIS Login ID`` (then ``Section``, ...). ``ID`` is
+  Canvas's user id, the number in Canvas's submission download names
+  (``lastfirst_12345_67890_file.py``). The "Points Possible" row and any other row
+  without an ``ID`` are skipped.
 * **Moodle**: the assignment's offline grading worksheet ("Download grading
-  worksheet"): ``Identifier`` (``Participant 12345``; 12345 is the participant number in
-  Moodle's download names, ``Full Name_12345_assignsubmission_file_``), ``Full name``,
-  ``Email address``, ``Grade``, ... Recognised by a first column whose every value is a
-  word and a number, whatever the language of its header.
-* **Plain**: a column ``id`` (or ``student_id``, ``student``, ``学号``), optional ``name``
-  (``姓名``) and optional ``handin`` (``folder``, ``file``, ``login``, ``github``): the
-  hand-in's name in the class folder when it is not the id itself.
+  worksheet"): the identifier column (``Identifier``, one ``Participant 12345`` per row;
+  12345 is the participant number in Moodle's download names,
+  ``Full Name_12345_assignsubmission_file_``) and ``Last modified (grade)``, the two
+  columns Moodle's own importer requires besides ``Grade``, under their names in the
+  language the worksheet was downloaded in (:data:`MOODLE_HEADERS`: English,
+  simplified and traditional Chinese, from Moodle's language packs).
+* **GitHub Classroom**: the classroom roster ("Download" on the Students page,
+  ``classroom_roster.csv``: ``identifier``, ``github_username``, ``github_id``,
+  ``name``), or an assignment's grades ("Download grades": ``github_username``,
+  ``roster_identifier``, ``student_repository_name``, ...). The id is the roster
+  identifier; a hand-in is matched by its repository name, or by the student's GitHub
+  user name: a folder named ``alice`` or ``hw3-rnn-alice`` (GitHub Classroom names
+  repositories ``<assignment>-<user>``). A grades row without a roster identifier (an
+  account never linked to the roster) is no student: its repository is reported.
+* **Plain**: a column ``id`` (or ``student_id``, ``student id``, ``student``, ``学号``);
+  optional ``name`` (``full name``, ``姓名``); optional ``handin`` (``hand-in``,
+  ``folder``, ``file``, ``repo``, ``repository``): the hand-in's name in the class
+  folder when it is not the id itself; optional ``login`` (``github``, ``gitlab``,
+  ``username``): an account name, matched like a GitHub user name above. Column names
+  are compared without case or surrounding spaces.
+
+A header that fits none of these, or more than one of the first three, is a
+:class:`RosterError` naming what was expected.
 
 The id grading uses (it seeds hidden inputs and quiz variants, so it must be the id
 students used for ``rnngrade quiz --student``) is, unless ``id_column`` names one:
 Canvas ``SIS User ID``, else ``SIS Login ID``, else ``ID``; Moodle ``ID number``, else
-``Username``, else ``Email address``, else the participant number; plain ``id``.
-Problems (no id column, duplicate ids, an empty id) are returned, never raised from
-deep inside: :func:`read_roster` raises one :class:`RosterError` listing them all.
+``Username``, else ``Email address``, else the participant number; GitHub Classroom
+the roster identifier; plain ``id``. Problems (no id column, duplicate ids, an empty
+id) are returned, never raised from deep inside: :func:`read_roster` raises one
+:class:`RosterError` listing them all.
 """
 
 from __future__ import annotations
@@ -33,12 +52,26 @@ from pathlib import Path
 
 from ..untrusted import clean
 
-CANVAS, MOODLE, PLAIN = "canvas", "moodle", "plain"
+CANVAS, MOODLE, GITHUB, PLAIN = "canvas", "moodle", "github-classroom", "plain"
 MAX_BYTES = 16 << 20
-_PARTICIPANT = re.compile(r"^(\D*?)\s*(\d+)$")
+CANVAS_REQUIRED = ("Student", "ID")
+CANVAS_SIS = ("SIS User ID", "SIS Login ID")
+# The two worksheet columns Moodle's importer requires besides the grade, by the
+# language the worksheet was downloaded in: mod/assign's strings ``recordid`` and
+# ``lastmodifiedgrade`` (lang/en/assign.php and the zh_cn, zh_tw language packs).
+MOODLE_HEADERS = {
+    "en": ("Identifier", "Last modified (grade)"),
+    "zh_cn": ("标识符", "上次修改（评分）"),
+    "zh_tw": ("識別碼", "最後修改（老師）"),
+}
+MOODLE_ID_COLUMNS = ("ID number", "Username", "Email address")
+GITHUB_ROSTER = ("identifier", "github_username")  # classroom_roster.csv: + github_id, name
+GITHUB_GRADES = ("github_username", "roster_identifier", "student_repository_name")  # an assignment's grades
 PLAIN_ID = ("id", "student_id", "student id", "student", "学号")
 PLAIN_NAME = ("name", "full name", "姓名")
-PLAIN_HANDIN = ("handin", "hand-in", "folder", "file", "login", "github", "username")
+PLAIN_HANDIN = ("handin", "hand-in", "folder", "file", "repo", "repository")
+PLAIN_LOGIN = ("login", "github", "gitlab", "username")
+_NUMBER = re.compile(r"(\d+)\s*$")
 
 
 class RosterError(Exception):
@@ -52,8 +85,9 @@ class RosterStudent:
     student: str  # the id grading is seeded with
     name: str = ""
     lms_id: str = ""  # Canvas user id or Moodle participant number
-    handin: str = ""  # plain roster: the hand-in's name in the class folder
+    handin: str = ""  # the hand-in's name in the class folder (plain: handin; GitHub: the repository)
     row: dict[str, str] = field(default_factory=dict)  # the row as read (written back by the exports)
+    login: str = ""  # an account (GitHub user): matches a hand-in named it or ending in "-<login>"
 
 
 @dataclass
@@ -68,6 +102,19 @@ class Roster:
 
     def by_handin(self) -> dict[str, RosterStudent]:
         return {(s.handin or s.student): s for s in self.students}
+
+    def by_login(self, name: str) -> RosterStudent | None:
+        """The student whose account ``name`` is, or whose account ends ``name`` after a
+        ``-`` (a repository ``hw3-alice`` of GitHub Classroom); case does not matter
+        (GitHub's user names are case-insensitive); the longest account wins."""
+        name = name.lower()
+        best: RosterStudent | None = None
+        for s in self.students:
+            login = s.login.lower()
+            if login and (name == login or name.endswith("-" + login)):
+                if best is None or len(login) > len(best.login):
+                    best = s
+        return best
 
     def stored(self) -> list[dict]:
         """As :meth:`grader.gradebook.Gradebook.set_roster` takes it."""
@@ -97,10 +144,19 @@ def read_roster(path: Path | str, id_column: str | None = None) -> Roster:
     header, body = rows[0], rows[1:]
     records = [dict(zip(header, r + [""] * (len(header) - len(r)), strict=False)) for r in body]
     problems: list[str] = []
-    if {"Student", "ID"} <= set(header) and ({"SIS User ID", "SIS Login ID"} & set(header)):
+    try:
+        kind = roster_kind(header)
+    except RosterError as exc:
+        raise RosterError([f"{path.name}: {p}" for p in exc.problems]) from None
+    if id_column and id_column not in header:
+        problems.append(f"no column {id_column!r} (columns: {', '.join(header)})")
+        roster = Roster(kind, header, [])
+    elif kind == CANVAS:
         roster = _canvas(header, records, id_column, problems)
-    elif header and body and _participant_column(header[0], records):
+    elif kind == MOODLE:
         roster = _moodle(header, records, id_column, problems)
+    elif kind == GITHUB:
+        roster = _github(header, records, id_column, problems)
     else:
         roster = _plain(header, records, id_column, problems)
     seen: dict[str, int] = {}
@@ -108,12 +164,53 @@ def read_roster(path: Path | str, id_column: str | None = None) -> Roster:
         seen[s.student] = seen.get(s.student, 0) + 1
     for sid, n in seen.items():
         if n > 1:
-            problems.append(f"{path.name}: the id {sid!r} is on {n} rows")
+            problems.append(f"the id {sid!r} is on {n} rows")
     if not roster.students and not problems:
-        problems.append(f"{path.name}: no students")
+        problems.append("no students")
     if problems:
         raise RosterError([p if p.startswith(path.name) else f"{path.name}: {p}" for p in problems])
     return roster
+
+
+def roster_kind(header: list[str]) -> str:
+    """The kind of roster a CSV header is (by exact column names); raises
+    :class:`RosterError` for a header that fits no kind or several."""
+    columns = set(header)
+    kinds = []
+    if set(CANVAS_REQUIRED) <= columns and columns & set(CANVAS_SIS):
+        kinds.append(CANVAS)
+    if _moodle_columns(header) is not None:
+        kinds.append(MOODLE)
+    if set(GITHUB_ROSTER) <= columns or set(GITHUB_GRADES) <= columns:
+        kinds.append(GITHUB)
+    if len(kinds) > 1:
+        raise RosterError([f"the header has the columns of several kinds of roster ({', '.join(kinds)}): "
+                           f"{', '.join(header)}"])
+    if kinds:
+        return kinds[0]
+    if _column(header, PLAIN_ID) is not None:
+        return PLAIN
+    raise RosterError([
+        "not a roster rnngrade knows (no id column, and not the columns of Canvas, Moodle or GitHub "
+        "Classroom). Expected one of: Canvas's gradebook export (columns Student, ID and "
+        "SIS User ID or SIS Login ID); Moodle's grading worksheet (columns Identifier and Last modified (grade), "
+        "or their names in Chinese: download it in English or Chinese); GitHub Classroom's roster (identifier, "
+        "github_username) or an assignment's grades (github_username, roster_identifier, "
+        "student_repository_name); or a plain CSV with an id column (" + ", ".join(PLAIN_ID) +
+        f"). The header is: {', '.join(header)}"])
+
+
+def _column(header: list[str], names: tuple[str, ...], not_this: str | None = None) -> str | None:
+    """The first column of ``header`` named one of ``names`` (without case or spaces)."""
+    lower = {c.strip().lower(): c for c in reversed(header)}
+    return next((lower[n] for n in names if n in lower and lower[n] != not_this), None)
+
+
+def _moodle_columns(header: list[str]) -> tuple[str, str] | None:
+    """(identifier column, last modified (grade) column) of a Moodle worksheet, or None."""
+    ident = next((i for i, _ in MOODLE_HEADERS.values() if i in header), None)
+    modified = next((m for _, m in MOODLE_HEADERS.values() if m in header), None)
+    return (ident, modified) if ident and modified else None
 
 
 def _pick(record: dict[str, str], id_column: str | None, order: tuple[str, ...]) -> str:
@@ -124,8 +221,6 @@ def _pick(record: dict[str, str], id_column: str | None, order: tuple[str, ...])
 
 def _canvas(header: list[str], records: list[dict[str, str]], id_column: str | None,
             problems: list[str]) -> Roster:
-    if id_column and id_column not in header:
-        problems.append(f"no column {id_column!r} (columns: {', '.join(header)})")
     students = []
     for r in records:
         if not r.get("ID", "").isdigit():  # "Points Possible", "Student, Test" without an id, totals
@@ -138,38 +233,59 @@ def _canvas(header: list[str], records: list[dict[str, str]], id_column: str | N
     return Roster(CANVAS, header, students)
 
 
-def _participant_column(name: str, records: list[dict[str, str]]) -> bool:
-    values = [r.get(name, "") for r in records]
-    prefixes = {m.group(1) for v in values if (m := _PARTICIPANT.match(v))}
-    return bool(values) and all(_PARTICIPANT.match(v) for v in values) and len(prefixes) == 1 and "" not in prefixes
-
-
 def _moodle(header: list[str], records: list[dict[str, str]], id_column: str | None,
             problems: list[str]) -> Roster:
-    ident = header[0]
-    if id_column and id_column not in header:
-        problems.append(f"no column {id_column!r} (columns: {', '.join(header)})")
+    columns = _moodle_columns(header)
+    assert columns is not None
+    ident = columns[0]
     names = [c for c in header if c.lower() in ("full name", "姓名", "全名")]
-    name_column = names[0] if names else (header[1] if len(header) > 1 else "")
+    name_column = names[0] if names else ""
     students = []
-    for r in records:
-        match = _PARTICIPANT.match(r[ident])
-        assert match is not None
-        number = match.group(2)
-        sid = _pick(r, id_column, ("ID number", "Username", "Email address")) or number
-        students.append(RosterStudent(sid, r.get(name_column, ""), number, "", r))
+    for n, r in enumerate(records, start=2):
+        number = _NUMBER.search(r.get(ident, ""))
+        if number is None:  # Moodle writes "Participant 12345" (zh_CN: "参与人12345")
+            problems.append(f"row {n}: {ident} {r.get(ident, '')!r} holds no participant number")
+            continue
+        sid = _pick(r, id_column, MOODLE_ID_COLUMNS) or number.group(1)
+        students.append(RosterStudent(sid, r.get(name_column, ""), number.group(1), "", r))
     return Roster(MOODLE, header, students)
 
 
+def _github(header: list[str], records: list[dict[str, str]], id_column: str | None,
+            problems: list[str]) -> Roster:
+    grades = "roster_identifier" in header
+    ident = id_column or ("roster_identifier" if grades else "identifier")
+    students = []
+    for n, r in enumerate(records, start=2):
+        sid, login = r.get(ident, ""), r.get("github_username", "")
+        if not sid:
+            if not grades:
+                problems.append(f"row {n}: empty {ident}")
+            # An assignment's grades list accounts never linked to the roster without an
+            # identifier: no student to grade them as (their repositories are reported).
+            continue
+        repo = r.get("student_repository_name", "").rsplit("/", 1)[-1]
+        students.append(RosterStudent(sid, r.get("name", ""), "", repo, r, login))
+    repos: dict[str, list[str]] = {}
+    for s in students:
+        if s.handin:
+            repos.setdefault(s.handin, []).append(s.student)
+    for repo, ids in repos.items():
+        if len(ids) > 1:
+            problems.append(f"the repository {repo} belongs to {len(ids)} students ({', '.join(ids)}): a group "
+                            "assignment, which rnngrade does not grade (each student hands in their own)")
+    return Roster(GITHUB, header, students)
+
+
 def _plain(header: list[str], records: list[dict[str, str]], id_column: str | None, problems: list[str]) -> Roster:
-    lower = {c.lower(): c for c in header}
-    id_col = id_column if id_column else next((lower[c] for c in PLAIN_ID if c in lower), None)
-    if id_col is None or id_col not in header:
+    id_col = id_column or _column(header, PLAIN_ID)
+    if id_col is None:
         problems.append(f"no id column: expected one of {', '.join(PLAIN_ID)} (or --roster-id COLUMN); "
                         f"the header is {', '.join(header)}")
         return Roster(PLAIN, header, [])
-    name_col = next((lower[c] for c in PLAIN_NAME if c in lower), None)
-    handin_col = next((lower[c] for c in PLAIN_HANDIN if c in lower and lower[c] != id_col), None)
+    name_col = _column(header, PLAIN_NAME, id_col)
+    handin_col = _column(header, PLAIN_HANDIN, id_col)
+    login_col = _column(header, PLAIN_LOGIN, id_col)
     students = []
     for n, r in enumerate(records, start=2):
         sid = r.get(id_col, "")
@@ -177,5 +293,6 @@ def _plain(header: list[str], records: list[dict[str, str]], id_column: str | No
             problems.append(f"row {n}: empty {id_col}")
             continue
         students.append(RosterStudent(sid, r.get(name_col, "") if name_col else "", "",
-                                      r.get(handin_col, "") if handin_col else "", r))
+                                      r.get(handin_col, "") if handin_col else "", r,
+                                      r.get(login_col, "") if login_col else ""))
     return Roster(PLAIN, header, students)

@@ -149,15 +149,40 @@ def autograder_results(result: Result, lang: str) -> dict:
     return data
 
 
+class NoStudentId(GradescopeError):
+    """``submission_metadata.json`` is missing or names no submitter: an official grade
+    would be seeded with a made-up id, so none is made; ``message`` says what to do."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+        super().__init__(message.key)
+
+
 def student_id(metadata: dict) -> str:
     """A stable id of the submitter (the first one of a group): Gradescope's student id
-    (``sid``) where the course has one, else the e-mail, else the user id."""
-    users = metadata.get("users") or [{}]
-    user = users[0] if isinstance(users[0], dict) else {}
+    (``sid``) where the course has one, else the e-mail, else the user id. Raises
+    :class:`NoStudentId` when the metadata names no submitter (never the submission's
+    own id, which changes with every submission, nor "anonymous")."""
+    users = metadata.get("users") if isinstance(metadata.get("users"), list) else []
+    user = users[0] if users and isinstance(users[0], dict) else {}
     for key in ("sid", "email", "id"):
         if user.get(key) not in (None, ""):
             return str(user[key])
-    return str(metadata.get("id", "anonymous"))
+    raise NoStudentId(msg("deploy.gradescope.no_submitter"))
+
+
+def read_metadata(root: Path) -> dict:
+    """``root/submission_metadata.json``, which Gradescope always writes; raises
+    :class:`NoStudentId` when it is missing or unreadable."""
+    path = root / "submission_metadata.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NoStudentId(msg("deploy.gradescope.no_metadata", path=str(path),
+                              why=type(exc).__name__)) from None
+    if not isinstance(data, dict):
+        raise NoStudentId(msg("deploy.gradescope.no_metadata", path=str(path), why="not a JSON object"))
+    return data
 
 
 def handed_in(metadata: dict) -> Any:
@@ -184,14 +209,17 @@ def run(root: Path | str | None = None, lang: str = "zh") -> dict:
 
     With a course file in the zip (``gradescope build --assignment NAME``), the submission
     is graded for that assignment, and its late policy applies to Gradescope's time of the
-    submission (``created_at``; then switch Gradescope's own late penalty off)."""
+    submission (``created_at``; then switch Gradescope's own late penalty off).
+
+    Raises :class:`NoStudentId` (and writes nothing) without a submitter in
+    ``submission_metadata.json``."""
     from ..api import grade
 
     root = Path(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
-    metadata_path = root / "submission_metadata.json"
-    metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
+    metadata = read_metadata(root)  # no submitter, no grade: never one seeded with a made-up id
+    student = student_id(metadata)
     assignment = course_assignment(root / "source")
-    result = grade(root / "submission", solutions=root / "source" / "solutions", student=student_id(metadata),
+    result = grade(root / "submission", solutions=root / "source" / "solutions", student=student,
                    assignment=assignment, handed_in=handed_in(metadata))
     data = autograder_results(result, lang)
     (root / "results").mkdir(parents=True, exist_ok=True)

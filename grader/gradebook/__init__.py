@@ -150,11 +150,15 @@ class Gradebook:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def is_current(self, student: str, fingerprint: str, grader_key: str) -> bool:
-        """Graded already, from this content, by this grader (a failed row never is)."""
-        row = self.db.execute("SELECT fingerprint, grader_key, status FROM submissions WHERE student = ?",
+    def is_current(self, student: str, fingerprint: str, grader_key: str, student_id: str | None = None) -> bool:
+        """Graded already, from this content, by this grader, as this id (``student_id``:
+        the id the grading was seeded with, when the roster may have changed it); a
+        failed row never is."""
+        row = self.db.execute("SELECT fingerprint, grader_key, status, student_id FROM submissions WHERE student = ?",
                               (student,)).fetchone()
-        return row == (fingerprint, grader_key, RowStatus.GRADED.value)
+        if row is None or row[:3] != (fingerprint, grader_key, RowStatus.GRADED.value):
+            return False
+        return student_id is None or clean(student_id) == row[3]
 
     def record(self, rec: Record) -> None:
         """Store one submission and its checks atomically (replacing an older grade).

@@ -32,6 +32,12 @@ Formats (``docs/batch.md`` cites the sources):
   Moodle user who uploads it. With the downloaded worksheet as the roster, its rows
   are written back as they were, grade added; otherwise a minimal worksheet is written
   for the participants whose number the hand-in names gave.
+
+An LMS's own numbers are written only into that LMS's file: a Moodle participant
+number never goes into Canvas's ``ID`` column, nor a Canvas user id into Moodle's
+``Identifier`` (each would name another person there). An export that would hold no
+student at all is refused with :class:`ExportError`, which says what to do, and no
+file is written: a header-only file that an LMS accepts silently helps nobody.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import write_atomic
+from ..i18n import Message, msg
 from ..untrusted import clean
 from .status import RowStatus
 
@@ -81,6 +88,14 @@ def _csv(rows: list[list[Any]]) -> str:
     for row in rows:
         writer.writerow([spreadsheet_cell(v) for v in row])
     return buffer.getvalue()
+
+
+class ExportError(Exception):
+    """Nothing could be exported in this format; ``message`` says why and what to do."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        super().__init__(message.key)
 
 
 @dataclass
@@ -160,10 +175,13 @@ def write_canvas(book: Any, path: Path | str, assignment: str, points: float | N
     adjustments and late penalties are added to each student's notes there."""
     info, roster = book.roster()
     rows = {s["student"]: s for s in book.students()}
+    if not rows and not roster:
+        raise ExportError(msg("batch.export.empty", format="Canvas"))
     report = ExportReport()
+    canvas = info.get("kind") == "canvas"
     graded_max = max((s["max_score"] for s in rows.values() if s["status"] == RowStatus.GRADED.value), default=0)
     possible = points if points is not None else graded_max
-    notes = info.get("kind") == "canvas" and CANVAS_NOTES in info.get("columns", [])
+    notes = canvas and CANVAS_NOTES in info.get("columns", [])
     extra = [CANVAS_NOTES] if notes else []
     out: list[list[Any]] = [[*CANVAS_COLUMNS, *extra, assignment],
                             ["    Points Possible", "", "", "", "", *[""] * len(extra), _number(possible)]]
@@ -171,12 +189,13 @@ def write_canvas(book: Any, path: Path | str, assignment: str, points: float | N
     for r in roster:
         row = rows.get(r["student"])
         seen.add(r["student"])
-        values = r["row"] if info.get("kind") == "canvas" else {}
+        values = r["row"] if canvas else {}
         grade = _grade(row, points)
         note = [_joined(values.get(CANVAS_NOTES, ""), comments(book, r["student"], lang) if grade is not None
                         else "")] if notes else []
-        out.append([values.get("Student", r["name"]), values.get("ID", r["lms_id"]),
-                    values.get("SIS User ID", "" if info.get("kind") == "canvas" else r["student"]),
+        # Canvas's ID is Canvas's user id: only a Canvas roster (or download) has one.
+        out.append([values.get("Student", r["name"]), values.get("ID", r["lms_id"] if canvas else ""),
+                    values.get("SIS User ID", "" if canvas else r["student"]),
                     values.get("SIS Login ID", ""), values.get("Section", ""), *note, _number(grade)])
         _count(report, r["student"], row, grade)
     for key, row in rows.items():
@@ -216,9 +235,14 @@ def write_moodle(book: Any, path: Path | str, points: float | None = None,
     ``Feedback comments`` (after what the worksheet held there)."""
     info, roster = book.roster()
     rows = {s["student"]: s for s in book.students()}
+    moodle = info.get("kind") == "moodle"
+    if not moodle or not (roster if MOODLE_GRADE in info.get("columns", []) else
+                          [r for r in roster if r["lms_id"] and r["student"] in rows]):
+        # No worksheet to write back and no participant number: Moodle could match no row.
+        raise ExportError(msg("batch.export.no_moodle", kind=info.get("kind") or "none"))
     report = ExportReport()
     stamp = (now or _dt.datetime.now(_dt.UTC)).strftime("%Y-%m-%d %H:%M:%S %z")
-    if info.get("kind") == "moodle" and MOODLE_GRADE in info.get("columns", []):
+    if MOODLE_GRADE in info.get("columns", []):
         columns = list(info["columns"])
         out: list[list[Any]] = [columns]
         for r in roster:

@@ -11,6 +11,13 @@ Keys are the dotted paths (``value.mismatch``). Code never holds student-facing
 sentences: it builds :class:`Message` objects (key + parameters) and the report
 renders them in the student's language. Parameters may themselves be messages or
 lists of messages, rendered first and joined with the language's list separator.
+
+**Plurals.** A count takes its forms in the field's format spec, separated by ``|``,
+with ``#`` standing for the number: ``"{n:# student|# students} in the gradebook"``
+renders "1 student in the gradebook" and "2 students in the gradebook". The forms
+are the language's CLDR plural categories in order (English: one, other; Chinese
+has one form, so its texts simply write ``"{n} 名学生"``). The catalogue refuses a
+text with the wrong number of forms.
 """
 
 from __future__ import annotations
@@ -27,6 +34,11 @@ from typing import Any
 LANGS = ("zh", "en")
 _DIR = Path(__file__).with_name("messages")
 _SEPARATOR = {"zh": "、", "en": ", "}
+# CLDR plural rules of each language, on a number's integer part i and its count of
+# visible fraction digits v: the index of the form to use ("1 point", "1.0 points",
+# https://www.unicode.org/cldr/charts/latest/supplemental/language_plural_rules.html).
+_PLURAL_FORMS = {"en": 2, "zh": 1}
+_PLURAL_RULE = {"en": lambda i, v: 0 if i == 1 and v == 0 else 1, "zh": lambda i, v: 0}
 
 
 class CatalogError(Exception):
@@ -72,6 +84,11 @@ def _flatten(table: dict, prefix: str, out: dict[str, dict[str, str]], source: s
             fields_ = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in langs.values()]
             if fields_[0] != fields_[1]:
                 raise CatalogError(f"{source}: {key} uses different parameters in zh and en")
+            for lang, text in langs.items():
+                for field_name, forms in _plural_fields(text):
+                    if len(forms) != _PLURAL_FORMS[lang]:
+                        raise CatalogError(f"{source}: {key}.{lang}: {{{field_name}:...}} needs "
+                                           f"{_PLURAL_FORMS[lang]} plural form(s) separated by |, not {len(forms)}")
             out[key] = langs
         if rest:
             _flatten(rest, key + ".", out, source)
@@ -103,7 +120,35 @@ def render(m: Message | str, lang: str) -> str:
     if texts is None:
         raise CatalogError(f"no text for {m.key!r}")
     params = {k: _render_param(v, lang) for k, v in m.params.items()}
-    return texts[lang].format(**params)
+    text = texts[lang]
+    if _plural_fields(text):
+        return _PluralFormatter(lang).vformat(text, (), params)
+    return text.format(**params)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plural_fields(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The fields of ``text`` that choose a plural form: (name, forms)."""
+    return tuple((name, tuple(spec.split("|"))) for _, name, spec, _ in string.Formatter().parse(text)
+                 if name and spec and "|" in spec)
+
+
+class _PluralFormatter(string.Formatter):
+    """``str.format`` plus plural fields (``{n:# student|# students}``)."""
+
+    def __init__(self, lang: str) -> None:
+        self.rule = _PLURAL_RULE[lang]
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return super().format_field(value, format_spec)
+        forms = format_spec.split("|")
+        text = str(value)
+        whole, dot, fraction = text.strip().lstrip("+-").partition(".")
+        number = whole.isdigit() and (not dot or fraction.isdigit())
+        # Not a plain number (a rendered message, a list): the last form, which reads as plural.
+        index = self.rule(int(whole), len(fraction)) if number else len(forms) - 1
+        return forms[min(index, len(forms) - 1)].replace("#", text)
 
 
 def _render_param(v: Any, lang: str) -> Any:

@@ -148,10 +148,14 @@ def run(sheet: Path, bank_folder: Path, student: str | None, lang: str, assignme
     if not student:
         student = existing.student if existing is not None and existing.student else None
     if not student:
-        try:
+        try:  # a terminal asks; piped input answers; no input at all (a script, CI) ends here
             student = click.prompt(t("quiz.ask.student")).strip()
         except click.Abort:
-            return 1
+            student = ""
+        if not student:
+            echo("")
+            echo(t("quiz.ask.no_student"))
+            return 2
     session = Session(bank, sheet, student, assignment, lang)
     if init:
         if existing is not None and not force:

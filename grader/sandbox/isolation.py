@@ -73,12 +73,48 @@ class Isolation:
 
 
 class IsolationRefused(RuntimeError):
-    """Official grading was asked for where the child would not be isolated."""
+    """Official grading was asked for where the child would not be isolated.
 
-    def __init__(self, level: str) -> None:
-        super().__init__(f"official grading needs an isolated sandbox (bubblewrap or Landlock), "
-                         f"but this machine offers only the {level} level")
-        self.level = level
+    ``reason`` says why, on this machine (:func:`refusal_reason`, unless the caller
+    knows better, e.g. ``"landlock_failed"``): ``root_python_unreadable`` (as root, the
+    child must leave root at this level, and the unprivileged uid cannot read the
+    Python installation), ``no_isolated_level`` (neither bubblewrap nor Landlock works
+    here), ``landlock_failed`` (the kernel refused the child's Landlock rules).
+    :meth:`message` is the text for people, with what to do."""
+
+    def __init__(self, level: str, reason: str | None = None, **params: Any) -> None:
+        if reason is None:
+            reason, params = refusal_reason(level)
+        self.level, self.reason, self.params = level, reason, params
+        detail = ", ".join(f"{k}={v}" for k, v in params.items())
+        super().__init__(f"official grading needs an isolated sandbox; the {level} level is not isolated here "
+                         f"({reason}{': ' + detail if detail else ''})")
+
+    def message(self) -> Any:
+        """The refusal as a catalogue message (:mod:`grader.i18n`)."""
+        from ..i18n import msg
+
+        params = {k: msg(f"isolation.part.{v}") if k in ("bubblewrap", "landlock") else v
+                  for k, v in self.params.items()}
+        return msg(f"isolation.refused_because.{self.reason}", level=self.level, **params)
+
+
+def refusal_reason(level: str) -> tuple[str, dict[str, str]]:
+    """Why ``level`` is not isolated on this machine: (reason, parameters) as
+    :class:`IsolationRefused` takes them."""
+    forced = os.environ.get("RNNGRADE_ISOLATION", "").strip().lower()
+    bubblewrap = bubblewrap_status()
+    if forced == "portable":
+        landlock = "forced"
+    elif landlock_abi() >= 1:
+        landlock = "available"
+    else:
+        landlock = "missing" if sys.platform.startswith("linux") else "not_linux"
+    # As root, Landlock (and the portable level) can isolate only a child that leaves
+    # root, and the uid it becomes must be able to run this Python.
+    if os.geteuid() == 0 and not unprivileged_can_run_python() and (level != "portable" or landlock == "available"):
+        return "root_python_unreadable", {"path": str(unreachable_for_others() or sys.prefix)}
+    return "no_isolated_level", {"bubblewrap": f"bwrap_{bubblewrap}", "landlock": f"landlock_{landlock}"}
 
 
 class ConfinementError(RuntimeError):
@@ -237,20 +273,32 @@ def landlock_readable() -> list[Path]:
 
 
 @functools.lru_cache(maxsize=1)
+def bubblewrap_status() -> str:
+    """``ok``, ``missing`` (not installed, or not Linux), ``broken`` (installed but it
+    cannot make its namespaces here: a container's seccomp profile, unprivileged user
+    namespaces turned off), or ``forced`` (``RNNGRADE_ISOLATION`` chose a weaker level)."""
+    forced = os.environ.get("RNNGRADE_ISOLATION", "").strip().lower()
+    if forced in ("portable", "landlock"):
+        return "forced"
+    if not sys.platform.startswith("linux") or not shutil.which("bwrap"):
+        return "missing"
+    cmd = [
+        shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net",
+        "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true",
+    ]
+    try:
+        ok = subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    return "ok" if ok else "broken"
+
+
+@functools.lru_cache(maxsize=1)
 def probe() -> Isolation:
     """Find the strongest isolation level that works here (cached)."""
     forced = os.environ.get("RNNGRADE_ISOLATION", "").strip().lower()
-    if forced not in ("portable", "landlock") and sys.platform.startswith("linux") and shutil.which("bwrap"):
-        cmd = [
-            shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net",
-            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true",
-        ]
-        try:
-            ok = subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            ok = False
-        if ok:
-            return at_level("bubblewrap")
+    if bubblewrap_status() == "ok":
+        return at_level("bubblewrap")
     if forced == "bubblewrap":
         raise RuntimeError("RNNGRADE_ISOLATION=bubblewrap, but bubblewrap does not work here")
     if forced != "portable" and landlock_abi() >= 1:
@@ -282,7 +330,7 @@ def check_confined(isolation: Isolation, report: dict[str, Any]) -> Isolation:
     failed = report.get("failed")
     if not isinstance(failed, list) or failed:
         if failed == ["landlock"]:
-            raise IsolationRefused("portable")
+            raise IsolationRefused("portable", "landlock_failed")
         raise ConfinementError(f"the sandboxed child could not confine itself: {str(failed)[:300]}")
     problems = []
     root = os.geteuid() == 0

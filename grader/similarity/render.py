@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import __version__
 from ..fileio import write_atomic
-from ..i18n import LANGS, msg, render
+from ..i18n import LANGS, Message, msg, render
 from . import OTHER, PairView, Similarity
 from .evidence import Evidence
 
@@ -60,7 +60,7 @@ def terminal_lines(result: Similarity, lang: str, top: int = 20, min_score: floa
     lines = [t("similarity.summary", students=len(result.students), pairs=len(result.pairs)),
              t("similarity.not_a_verdict")]
     if not pairs:
-        lines.append(t("similarity.no_pairs"))
+        lines += [render(m, lang) for m in what_is_listed(result, min_score, 0)]
         return lines
     names = [f"{_short(p.a)} ↔ {_short(p.b)}" for p in pairs]
     heads = [t("similarity.col.rank"), t("similarity.col.score"), t("similarity.col.overall"), t("similarity.col.pair")]
@@ -73,10 +73,30 @@ def terminal_lines(result: Similarity, lang: str, top: int = 20, min_score: floa
         strongest = f"{_unit_name(p.best_unit, lang)} {_pct(p.best_own)}" if p.best_unit else "-"
         lines.append("  ".join([_pad(str(p.rank), widths[0], True), _pad(_pct(p.score), widths[1], True),
                                 _pad(_pct(p.overall), widths[2], True), _pad(name, widths[3]), strongest]))
+    lines += [render(m, lang) for m in what_is_listed(result, min_score, len(pairs))]
     noted = sum(1 for s in result.students if s.notes)
     if noted:
         lines.append(t("similarity.notes_count", n=noted))
     return lines
+
+
+def what_is_listed(result: Similarity, min_score: float, shown: int) -> list[Message]:
+    """What a list of the ``shown`` best pairs leaves out, one sentence each, so that it
+    never contradicts the count of pairs that share code: no pair shares any; none
+    reaches ``min_score``; only the best ``shown`` of those that do are listed; how many
+    share less (nothing when the list is complete)."""
+    above, total = result.count(min_score), len(result.pairs)
+    floor = f"{min_score:g}"
+    if total == 0:
+        return [msg("similarity.no_pairs")]
+    if above == 0:
+        return [msg("similarity.none_above", pairs=total, min_score=floor)]
+    said = []
+    if shown < above:
+        said.append(msg("similarity.top_cut", shown=shown, above=above, min_score=floor))
+    if total > above:
+        said.append(msg("similarity.below_floor", below=total - above, min_score=floor))
+    return said
 
 
 CSV_FIELDS = ["rank", "student_a", "student_b", "score", "overall", "matched", "exclusive", "best_function",
@@ -161,6 +181,7 @@ def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: f
         t=t, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__, result=result,
         pairs=pairs, listed=result.count(min_score), sections=sections, notes=notes, pct=_pct,
         unit_name=lambda u: _unit_name(u, lang),
+        left_out=" ".join(render(m, lang) for m in what_is_listed(result, min_score, len(pairs))),
     )
 
 

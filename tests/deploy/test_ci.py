@@ -5,6 +5,8 @@ layout (network steps, i.e. pip and cloning, left out)."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import os
 import shutil
@@ -131,27 +133,115 @@ def test_students_gitlab_pipeline_writes_junit_and_the_report(student_repo, whee
     assert set(job["artifacts"]["paths"]) == {"report.html"} and job["artifacts"]["reports"]["junit"] == "junit.xml"
 
 
+ROSTER = ('"identifier","github_username","github_id","name"\n'  # GitHub Classroom's roster export
+          '"s001","alice","1","Alice Wang"\n"s002","bob","2","Bob Li"\n"s003","carol","3","Carol Zhang"\n'
+          '"s004","ghost","4","Gone Away"\n')
+
+
+def _github_steps(workflow: dict, cwd: Path, wheel_env: Path, remotes: Path, **env: str) -> dict[str, str]:
+    """Run a GitHub workflow's steps as Actions does: a step runs when every earlier step
+    succeeded, or when its ``if`` says ``always()``; returns each step's outcome
+    (``success``, ``failure``, ``skipped``; ``uses`` steps that would run: ``ran``)."""
+    outcomes: dict[str, str] = {}
+    failed = False
+    for i, step in enumerate(_steps(workflow)):
+        name = step.get("name") or step.get("uses") or str(i)
+        if failed and "always()" not in str(step.get("if", "")):
+            outcomes[name] = "skipped"
+            continue
+        if "run" not in step:
+            outcomes[name] = "ran"
+            continue
+        step_env = {k: str(v) for k, v in (step.get("env") or {}).items() if "${{" not in str(v)}
+        try:
+            _bash(step["run"], cwd, wheel_env, remotes, **{**env, **step_env})
+        except AssertionError:
+            outcomes[name] = "failure"
+            failed = True
+        else:
+            outcomes[name] = "success"
+    return outcomes
+
+
 @pytest.mark.parametrize("platform", ci.PLATFORMS)
-def test_instructors_side_grades_the_cloned_class(platform, generated, source_copy, student_repo, wheel_env, tmp_path):
+def test_instructors_side_grades_the_cloned_class_under_the_rosters_ids(platform, generated, source_copy,
+                                                                         student_repo, wheel_env, tmp_path):
+    """The simulated run of tryout findings 3 and 4: repositories are graded under the
+    roster's ids (not their names); a repository the roster does not know and one that
+    cannot be cloned are reported, and the grades are exported and kept all the same."""
     course = tmp_path / "course"
     shutil.copytree(source_copy, course)  # the private course repository, with solutions/
-    (course / "class.txt").write_text("# one repository per line\nclass-org/rnn-lstm-alice\n\nclass-org/rnn-lstm-bob\n")
-    remotes = tmp_path / "remotes"  # the students' repositories, as pushed
-    shutil.copytree(student_repo, remotes / "rnn-lstm-bob")
-    shutil.copytree(student_repo, remotes / "rnn-lstm-alice")
+    (course / "class.txt").write_text("# one repository per line\nclass-org/rnn-lstm-alice\n\nclass-org/rnn-lstm-bob\n"
+                                      "class-org/rnn-lstm-mallory\nclass-org/rnn-lstm-ghost\n")
+    (course / "roster.csv").write_text(ROSTER)
+    remotes = tmp_path / "remotes"  # the students' repositories, as pushed (ghost's is gone)
+    for name in ("rnn-lstm-alice", "rnn-lstm-bob", "rnn-lstm-mallory"):
+        shutil.copytree(student_repo, remotes / name)
     for py in (REPO / "examples" / "sample_submission").glob("*.py"):
         shutil.copy2(py, remotes / "rnn-lstm-alice" / "exercises" / py.name)
+    env = {"GH_TOKEN": "t", "CLASS_TOKEN": "t", "CI_SERVER_HOST": "gitlab.example"}
     if platform == "github":
         workflow = yaml.safe_load((generated / "instructor/.github/workflows/rnngrade-grade-class.yml").read_text())
-        script = "\n".join(s["run"] for s in _steps(workflow) if "run" in s)
+        outcomes = _github_steps(workflow, course, wheel_env, remotes, **env)
+        assert outcomes["Grade the class"] == "failure"  # mallory is not in the roster: listed, not graded
+        assert outcomes["Export the grades"] == "success" and outcomes["actions/upload-artifact@v4"] == "ran"
+        upload = next(s for s in _steps(workflow) if "upload-artifact" in s.get("uses", ""))
+        assert set(upload["with"]["path"].split()) == {"grades.csv", "graded/"}
     else:
         job = yaml.safe_load((generated / "instructor/.gitlab-ci.yml").read_text())["rnngrade-grade-class"]
-        script = "\n".join(job["script"])
-    calls = _bash(script, course, wheel_env, remotes, GH_TOKEN="t", CLASS_TOKEN="t", CI_SERVER_HOST="gitlab.example")
-    assert calls[0].startswith("pip install . numpy==") and len(calls) == 3  # pip, then one clone per student
-    rows = (course / "grades.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0].startswith("student,score") and sorted(r.split(",")[0] for r in rows[1:]) == [
-        "rnn-lstm-alice", "rnn-lstm-bob"]
-    scores = {r.split(",")[0]: float(r.split(",")[1]) for r in rows[1:]}
-    assert scores["rnn-lstm-alice"] > 50 and scores["rnn-lstm-bob"] == 0
+        assert job["artifacts"]["when"] == "always" and set(job["artifacts"]["paths"]) == {"grades.csv", "graded/"}
+        with pytest.raises(AssertionError, match="exited 1"):  # the job fails, after exporting
+            _bash("\n".join(job["script"]), course, wheel_env, remotes, GRADE_UNMATCHED="false", **env)
+    calls = (course.parent / f"fake-{course.name}.log").read_text().splitlines()
+    assert calls[0].startswith("pip install . numpy==") and len(calls) == 5  # pip, then one clone per line
+    rows = list(csv.DictReader(io.StringIO((course / "grades.csv").read_text(encoding="utf-8"))))
+    assert {r["student"]: r["source"] for r in rows} == {"s001": "rnn-lstm-alice/", "s002": "rnn-lstm-bob/"}
+    scores = {r["student"]: float(r["score"]) for r in rows}
+    assert scores["s001"] > 50 and scores["s002"] == 0
     assert (course / "graded" / "dashboard.html").is_file()
+    intake_rows = list(csv.DictReader(io.StringIO((course / "graded" / "intake.csv").read_text(encoding="utf-8"))))
+    assert {(r["handin"], r["student"], r["status"]) for r in intake_rows} >= {
+        ("rnn-lstm-mallory/", "rnn-lstm-mallory", "unmatched"), ("", "s003", "no_handin"), ("", "s004", "no_handin")}
+
+
+@pytest.mark.parametrize("platform", ci.PLATFORMS)
+def test_the_instructor_can_opt_in_to_grade_repositories_the_roster_does_not_know(platform, generated, source_copy,
+                                                                                   student_repo, wheel_env, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(source_copy, course)
+    (course / "class.txt").write_text("class-org/rnn-lstm-alice\nclass-org/rnn-lstm-mallory\n")
+    (course / "roster.csv").write_text(ROSTER)
+    remotes = tmp_path / "remotes"
+    for name in ("rnn-lstm-alice", "rnn-lstm-mallory"):
+        shutil.copytree(student_repo, remotes / name)
+    env = {"GH_TOKEN": "t", "CLASS_TOKEN": "t", "CI_SERVER_HOST": "gitlab.example", "GRADE_UNMATCHED": "true"}
+    if platform == "github":
+        workflow = yaml.safe_load((generated / "instructor/.github/workflows/rnngrade-grade-class.yml").read_text())
+        assert workflow.get("on", workflow.get(True))["workflow_dispatch"]["inputs"]["grade_unmatched"]["default"] is False
+        step = next(s for s in _steps(workflow) if s.get("name") == "Grade the class")
+        assert step["env"]["GRADE_UNMATCHED"] == "${{ inputs.grade_unmatched }}"
+        outcomes = _github_steps(workflow, course, wheel_env, remotes, **env)
+        assert set(outcomes.values()) <= {"success", "ran"}, outcomes
+    else:
+        job = yaml.safe_load((generated / "instructor/.gitlab-ci.yml").read_text())["rnngrade-grade-class"]
+        assert job["variables"]["GRADE_UNMATCHED"] == "false"
+        _bash("\n".join(job["script"]), course, wheel_env, remotes, **env)
+    rows = list(csv.DictReader(io.StringIO((course / "grades.csv").read_text(encoding="utf-8"))))
+    assert sorted(r["student"] for r in rows) == ["rnn-lstm-mallory", "s001"]
+
+
+@pytest.mark.parametrize("platform", ci.PLATFORMS)
+def test_a_missing_roster_stops_the_run_before_cloning(platform, generated, tmp_path, wheel_env):
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "class.txt").write_text("class-org/rnn-lstm-alice\n")
+    if platform == "github":
+        workflow = yaml.safe_load((generated / "instructor/.github/workflows/rnngrade-grade-class.yml").read_text())
+        step = next(s for s in _steps(workflow) if s.get("name") == "Check class.txt and roster.csv")
+        script = step["run"]
+    else:
+        script = yaml.safe_load((generated / "instructor/.gitlab-ci.yml").read_text())["rnngrade-grade-class"][
+            "script"][0]
+    with pytest.raises(AssertionError) as info:
+        _bash(script, course, wheel_env)
+    assert "roster.csv is missing" in str(info.value) and "docs/ci.md" in str(info.value)

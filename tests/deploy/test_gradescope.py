@@ -122,7 +122,9 @@ def test_student_id_prefers_the_course_student_id():
     assert gradescope.student_id({"users": [{"email": "a@b", "id": 3, "sid": "S1"}]}) == "S1"
     assert gradescope.student_id({"users": [{"email": "a@b", "id": 3, "sid": None}]}) == "a@b"
     assert gradescope.student_id({"users": [{"id": 3}]}) == "3"
-    assert gradescope.student_id({}) == "anonymous"
+    for no_submitter in ({}, {"id": 99, "users": []}, {"users": [{"name": "Li"}]}):  # never "anonymous" or 99
+        with pytest.raises(gradescope.NoStudentId):
+            gradescope.student_id(no_submitter)
 
 
 def test_build_refuses_without_solutions_or_wheel(tmp_path, wheel_file):
