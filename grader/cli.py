@@ -578,7 +578,8 @@ def course_command(course_dir: Path | None, assignment_name: str | None) -> None
             items = [("quiz", q.points) for q in chosen_bank.questions]
             quiz_points = sum(weighted(p, f) for (_, p), f in zip(items, a.weights.factors("quiz", items), strict=True))
             practice = {z.policy.practice for z in chosen_bank.quizzes}
-            click.echo(f"  quiz: {len(items)} questions, {quiz_points:g} points"
+            n, s = len(items), lambda count: "" if count == 1 else "s"
+            click.echo(f"  quiz: {n} question{s(n)}, {quiz_points:g} point{s(quiz_points)}"
                        + (" (practice: not counted by students' self-checks)" if practice == {True} else ""))
 
 

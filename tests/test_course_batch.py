@@ -226,7 +226,7 @@ def test_the_cli_grades_a_course_folder_for_one_assignment(tmp_path, handed):
         in several.output
     done = runner.invoke(main, [*base, "--assignment", "week1", "--handed-in", "mtime"])
     assert done.exit_code == 0, done.output
-    assert "1 hand-ins were late" in done.output
+    assert "1 hand-in was late" in done.output
     assert (tmp_path / "out" / "reports" / f"{file_name('alice')}.html").is_file()
     grades = _csv(tmp_path / "out", tmp_path, "--course", str(course), "--assignment", "week1")
     assert float(grades["alice"]["score"]) == pytest.approx(24.8)
