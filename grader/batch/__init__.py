@@ -310,7 +310,8 @@ def grade_class(
     after stopping every worker; :class:`RosterError` for an unreadable roster, or one
     that matches none of the hand-ins (after writing ``intake.csv``);
     :class:`BatchError`, before anything is graded, for a gradebook of another
-    assignment, ids in ``only`` that name no hand-in, or an unreadable file of times;
+    assignment, ids in ``only`` that name no hand-in or one the roster does not know
+    (without ``grade_unmatched``), or an unreadable file of times;
     :class:`~grader.sandbox.isolation.IsolationRefused`, before anything is graded,
     for official grading where the child would not be isolated, unless
     ``allow_unisolated`` (each result then says the grade is not isolated)."""
@@ -341,6 +342,9 @@ def grade_class(
     entries = found.to_grade(grade_unmatched)
     graded_keys = {e.key for e in entries}
     summary.not_graded = [e.key for e in found.entries if e.key not in graded_keys]
+    if selected is not None and selected - graded_keys:  # a regrade of nothing would look like one done
+        raise BatchError([f"--only: {key!r} is not in the roster, so it is not graded (--grade-unmatched grades it "
+                          "under its own name)" for key in sorted(selected - graded_keys)])
     target = grade_one or _grade_one
     with Gradebook(out / "gradebook.sqlite") as book, _stop_on_sigterm(summary):
         book.set_assignment(assignment.name)
