@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import __version__, public_cases, versions
+from .checks import causes
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
@@ -130,6 +131,7 @@ def grade(
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
                       blocks=BlockServer(reference).serve if reference is not None else None, strict=strict)
         result.exercises = run_exercises(exercises, ctx, report.functions)
+        causes.explain_lost(result.checks, result.load_errors)
         # Stages that need the live sandbox after the checks (experiments) go here.
         result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
         result.restarts = sandbox.restarts

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..calls import CallOutcome, Handle
 from ..i18n import Message, msg
+from . import errors
 from .compare import compare
 from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
 from .model import CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
@@ -66,6 +67,7 @@ class Trial:
     cache: Handle | None = None
     outcome: CallOutcome | None = None  # the call that failed, or the backward's
     failure: list[Message] | None = None
+    mistakes: list[str] = field(default_factory=list)  # known mistakes the failure points to
     output: str = ""
     warnings: dict[str, Any] = field(default_factory=dict)
 
@@ -76,7 +78,7 @@ def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray
         o = ctx.call(step.backward, tuple(inputs.values()))
         trial.outcome, trial.output, trial.warnings = o, o.output, warning_details(o)
         if not o.ok:
-            trial.failure = [outcome_problem(step.backward, o)]
+            trial.failure = [outcome_problem(step.backward, o), *_explained(trial, o)]
         elif not isinstance(o.value, (tuple, list)) or len(o.value) < 2:
             trial.failure = [msg("gradient.bad_loss_return", func=step.backward)]
         else:
@@ -85,7 +87,8 @@ def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray
     f = ctx.call(step.forward, tuple(inputs.values()), keep=(-1,))
     trial.outcome, trial.output, trial.warnings = f, f.output, warning_details(f)
     if not f.ok:
-        trial.failure = [outcome_problem(step.forward, f), msg("gradient.forward_failed", forward=step.forward)]
+        trial.failure = [outcome_problem(step.forward, f), *_explained(trial, f),
+                         msg("gradient.forward_failed", forward=step.forward)]
         return trial
     if not isinstance(f.value, tuple) or len(f.value) != step.n_outputs + 1 or not isinstance(f.value[-1], Handle):
         trial.failure = [msg("call.bad_forward_return", func=step.forward)]
@@ -96,8 +99,17 @@ def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray
     if b.ok:
         trial.value = b.value
     else:
-        trial.failure = [outcome_problem(step.backward, b)]
+        trial.failure = [outcome_problem(step.backward, b), *_explained(trial, b)]
     return trial
+
+
+def _explained(trial: Trial, outcome: CallOutcome) -> list[Message]:
+    """What a failed call's error points to (known mistakes are noted on ``trial``)."""
+    if outcome.status != "error":
+        return []
+    said, named = errors.explain(outcome.error or {}, trial.inputs)
+    trial.mistakes.extend(m for m in named if m not in trial.mistakes)
+    return said
 
 
 def run_reference(reference: dict[str, Callable], step: Step, inputs: Inputs,
@@ -258,8 +270,9 @@ class BackwardValueCheck(ValueCheck):
                 res.details.update(error_details(trial.outcome))
                 res.details["call"] = str(trial.outcome.status)
                 res.failed(*trial.failure)
+                res.mistakes.extend(m for m in trial.mistakes if m not in res.mistakes)
             else:
-                failed_call(res, self.func, trial.outcome, self.on_error)
+                failed_call(res, self.func, trial.outcome, self.on_error, inputs["forward"])
             return
         self.judge(ctx, res, inputs, trial.value, expected)
 

@@ -188,6 +188,7 @@ class GradientCheck(Check):
                 r.details.update(error_details(trial.outcome))
                 r.details["call"] = str(trial.outcome.status)
                 r.failed(*trial.failure)
+                r.mistakes.extend(m for m in trial.mistakes if m not in r.mistakes)
             return every
         # A loss computes its gradients from its inputs, not from a cache: they are
         # judged whatever its loss value (a layer's backward only where its forward is right).

@@ -23,7 +23,7 @@ import numpy as np
 from ..calls import Call, CallOutcome
 from ..i18n import Message, msg
 from ..mistakes import Mistake
-from . import policy
+from . import errors, policy
 from .compare import Comparison, as_float_array, compare
 from .model import (
     Check,
@@ -98,13 +98,19 @@ def call_reference(ref: Callable, inputs: Inputs) -> Any:
 
 
 def failed_call(res: CheckResult, func: str, outcome: CallOutcome,
-                on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None) -> CheckResult:
-    """Fail ``res`` because a call did not return normally (why, and what it suggests)."""
+                on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None,
+                inputs: Inputs | None = None) -> CheckResult:
+    """Fail ``res`` because a call did not return normally (why, and what it
+    suggests: the check's own ``on_error``, and the known mistakes an error points
+    to, given the ``inputs`` of the call or of its forward pass)."""
     res.details.update(error_details(outcome))
     res.details["call"] = str(outcome.status)
     res.failed(outcome_problem(func, outcome))
-    if on_error is not None and outcome.status == "error":
-        extra, mistakes = on_error(outcome.error or {})
+    if outcome.status == "error":
+        extra, mistakes = errors.explain(outcome.error or {}, inputs)
+        if on_error is not None:
+            more, named = on_error(outcome.error or {})
+            extra, mistakes = extra + more, mistakes + [m for m in named if m not in mistakes]
         res.messages.extend(extra)
         res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
     return res
@@ -214,7 +220,7 @@ class ValueCheck(Check):
             res.details["call"] = str(outcome.status)
             return [res.failed(*trouble)]
         if not outcome.ok:
-            return [failed_call(res, self.func, outcome, self.on_error)]
+            return [failed_call(res, self.func, outcome, self.on_error, inputs)]
         return [self.judge(ctx, res, inputs, outcome.value, expected)]
 
     def judge(self, ctx: Context, res: CheckResult, inputs: Inputs, value: Any, expected: list) -> CheckResult:
@@ -306,7 +312,7 @@ class PropertyCheck(Check):
         res.output = outcome.output
         res.details.update(warning_details(outcome))
         if not outcome.ok:
-            return [failed_call(res, self.func, outcome, self.on_error)]
+            return [failed_call(res, self.func, outcome, self.on_error, inputs)]
         problems, mistakes = self.predicate(outcome.value, inputs)
         res.mistakes += mistakes
         return [res.failed(*problems) if problems else res.passed()]

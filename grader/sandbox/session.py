@@ -293,8 +293,13 @@ class Sandbox:
     def _clean_module_report(m: Any) -> dict:
         errors = []
         for e in m.get("errors", [])[: W.MAX_MODULE_ERRORS]:
-            errors.append({k: (clean(str(e.get(k))[: W.MAX_ERROR_FIELD]) if e.get(k) is not None else None)
-                           for k in ("kind", "type", "message", "traceback", "where", "line")})
+            error = {k: (clean(str(e.get(k))[: W.MAX_ERROR_FIELD]) if e.get(k) is not None else None)
+                     for k in ("kind", "type", "message", "traceback", "where", "line", "column", "text",
+                               "imported", "missing")}
+            lost = e.get("lost")
+            if isinstance(lost, list):  # functions a failed load left undefined
+                error["lost"] = [clean(str(n)[: W.MAX_KEY]) for n in lost[: W.MAX_LOST]]
+            errors.append(error)
         return {"module": clean(str(m.get("module"))[: W.MAX_WHERE]),
                 "path": clean(str(m.get("path"))[: W.MAX_WHERE]),
                 "errors": errors}
