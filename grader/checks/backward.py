@@ -27,10 +27,11 @@ import numpy as np
 
 from ..calls import CallOutcome, Handle
 from ..i18n import Message, msg
-from . import errors
+from . import errors, numeric
 from .compare import compare
 from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
 from .model import CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
+from .precision import ROUNDING_ONLY, low_precision, rounding_probe
 
 _BIAS = re.compile(r"b(\d*|x|h|_f|_b)")  # b, b1, bx, b_f: biases
 _WEIGHT = re.compile(r"[Ww]\w*")  # w, W1, Wh, Wh_f: weights
@@ -181,9 +182,31 @@ def where_forward_is_right(ctx: Context, step: Step, inputs: Inputs,
     return None
 
 
-def pending_reason(step: Step) -> Message:
-    """Why a backward's items wait: its forward is wrong on these inputs."""
-    return msg("policy.pending_forward", func=step.backward, forward=step.forward or step.backward)
+def forward_precision(ctx: Context, step: Step, trial: Trial, ref_outputs: list[np.ndarray] | None) -> str | None:
+    """``"float32"`` (or the arithmetic found) when the student's forward is wrong on
+    ``trial``'s inputs only because it computes in lower precision than float64
+    (mistake 31): its outputs are float32, or they are off by rounding only and the
+    forward is not smooth at float64's scale (:func:`~.precision.rounding_probe`)."""
+    if trial.outputs is None or step.forward is None:
+        return None
+    found = low_precision(trial.outputs)
+    if found or ref_outputs is None:
+        return found
+    errors_ = [compare(got, want) for got, want in zip(trial.outputs, ref_outputs, strict=False)]
+    if not errors_ or any(c.problem not in (None, "values") for c in errors_) \
+            or max(c.worst_rel_error for c in errors_) > ROUNDING_ONLY:
+        return None
+    spec = numeric.Forward(step.forward, tuple(np.shape(w) for w in ref_outputs))
+    return "float32" if rounding_probe(ctx, spec, trial.inputs) else None
+
+
+def pending_reason(step: Step, arithmetic: str | None = None) -> Message:
+    """Why a backward's items wait: its forward is wrong on these inputs (because it
+    computes in float32, when ``arithmetic`` says so: mistake 31)."""
+    forward = step.forward or step.backward
+    if arithmetic:
+        return msg("diagnosis.pending_low_precision", func=step.backward, forward=forward, arithmetic=arithmetic)
+    return msg("policy.pending_forward", func=step.backward, forward=forward)
 
 
 # ---------------------------------------------------------------------------
@@ -194,6 +217,8 @@ class BackwardValueCheck(ValueCheck):
     upstream gradients (shaped after the reference's outputs). The student's
     backward receives the cache of the student's own forward, judged where that
     forward is right (see the module's docstring)."""
+
+    gradients = True
 
     def __init__(self, id: str, func: str, inputs: Callable[[np.random.Generator], Inputs],
                  upstream: Callable[[np.random.Generator, Any], Inputs], outputs: list[Output], points: float,
@@ -256,7 +281,7 @@ class BackwardValueCheck(ValueCheck):
                 self._judge_trial(ctx, res, trial, inputs, expected)
                 right = True
             else:
-                res.pending(pending_reason(self.step))
+                res.pending(pending_reason(self.step, forward_precision(ctx, self.step, trial, ref_outputs)))
         if trial.cache is not None and trial.failure is None:  # for the second call (policy rule 5)
             ctx.memo[memo_key] = (trial.cache, douts, inputs, expected)
         return [res]

@@ -23,7 +23,7 @@ import numpy as np
 from ..calls import Call, CallOutcome
 from ..i18n import Message, msg
 from ..mistakes import Mistake
-from . import errors, policy
+from . import errors, numeric, policy
 from .compare import Comparison, as_float_array, compare
 from .model import (
     Check,
@@ -35,6 +35,8 @@ from .model import (
     outcome_problem,
     warning_details,
 )
+from .precision import ROUNDING_ONLY, low_precision, rounding_probe
+from .shapes import diagnose_shape
 
 Inputs = dict[str, Any]
 Path = tuple[Any, ...]
@@ -85,11 +87,13 @@ def describe_mismatch(func: str, out: Output, cmp: Comparison) -> Message:
                where=where(cmp.worst_index, out.axes), n_wrong=cmp.n_wrong, n_total=cmp.n_total)
 
 
-def precision_note(cmp: Comparison) -> list[Message]:
-    """Mistake 31: float32 or integer arithmetic returned."""
-    if cmp.received_dtype and cmp.received_dtype[1:] in ("f4", "f2", "i8", "i4") and not cmp.ok:
-        return [msg("value.low_precision", dtype=cmp.received_dtype[1:])]
-    return []
+def precision_note(func: str, out: Output, got: Any, expected: Any, cmp: Comparison) -> list[Message]:
+    """Mistake 31: a wrong output computed in float32 or with integers (see
+    :mod:`grader.checks.precision`)."""
+    if cmp.ok or cmp.problem in ("type", "shape"):
+        return []
+    found = low_precision(got, expected)
+    return [msg("diagnosis.low_precision", func=func, output=out.name, arithmetic=found)] if found else []
 
 
 def call_reference(ref: Callable, inputs: Inputs) -> Any:
@@ -162,6 +166,7 @@ class ValueCheck(Check):
     # Turns a call that raised into (problems, mistake ids) when an error is the symptom.
     on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None
     second_pass = True  # compared with the reference once more at the end (policy rule 5)
+    gradients = False  # the outputs are gradients of the function's inputs (a backward pass)
     kind = Kind.VALUE
 
     def max_points(self) -> float:
@@ -223,6 +228,15 @@ class ValueCheck(Check):
             return [failed_call(res, self.func, outcome, self.on_error, inputs)]
         return [self.judge(ctx, res, inputs, outcome.value, expected)]
 
+    def _rounds(self, ctx: Context, inputs: Inputs, expected: list) -> bool:
+        """The function is not smooth at float64's scale (float32 inside it), probed
+        when its outputs are the first items of what it returns."""
+        if self.with_args_after or "forward" in inputs or \
+                [o.path for o in self.outputs] != [(k,) for k in range(len(self.outputs))]:
+            return False
+        shapes = tuple(np.shape(e) for e in expected)
+        return rounding_probe(ctx, numeric.Forward(self.func, shapes, cache=False), inputs)
+
     def judge(self, ctx: Context, res: CheckResult, inputs: Inputs, value: Any, expected: list) -> CheckResult:
         """Compare every output of ``value`` with ``expected``; the points follow
         :func:`grader.checks.policy.value_credit`."""
@@ -242,8 +256,9 @@ class ValueCheck(Check):
                 continue
             cmp = compare(got, exp, out.rtol, out.atol)
             primary_missing = primary_missing or (k == 0 and cmp.problem == "type")
-            row = {"name": out.name, "ok": cmp.ok, "rel_error": cmp.worst_rel_error,
-                   "where": where(cmp.worst_index, out.axes), "problem": cmp.problem}
+            measured = cmp.problem not in ("type", "shape")  # no error is measured between other shapes
+            row = {"name": out.name, "ok": cmp.ok, "rel_error": cmp.worst_rel_error if measured else None,
+                   "where": where(cmp.worst_index, out.axes) if measured else [], "problem": cmp.problem}
             if ctx.reference is None and cmp.problem in ("values", "nonfinite") and np.size(exp) <= 60:
                 # Public case: showing expected next to received teaches, and hides nothing.
                 received = as_float_array(got)
@@ -254,16 +269,25 @@ class ValueCheck(Check):
             matched.append(cmp.ok)
             if not cmp.ok:
                 problems.append(describe_mismatch(self.func, out, cmp))
-                note = precision_note(cmp)
-                problems.extend(note)
+                if cmp.problem == "shape":
+                    said, named = diagnose_shape(cmp.received_shape or (), cmp.expected_shape or (), out.name,
+                                                 gradient=self.gradients)
+                    problems.extend(said + [msg(f"mistake.{m}.found") for m in named if m not in res.mistakes])
+                    res.mistakes.extend(m for m in named if m not in res.mistakes)
+                note = precision_note(self.func, out, got, exp, cmp)
+                if not note and ctx.explain and cmp.problem == "values" and cmp.worst_rel_error <= ROUNDING_ONLY \
+                        and Mistake.LOW_PRECISION not in res.mistakes and self._rounds(ctx, inputs, expected):
+                    note = [msg("diagnosis.low_precision", func=self.func, output=out.name, arithmetic="float32")]
                 if note and Mistake.LOW_PRECISION not in res.mistakes:
+                    problems.insert(0, note[0])  # the cause, once, first
                     res.mistakes.append(Mistake.LOW_PRECISION)
         res.details["outputs"] = rows
         if not problems:
             return res.passed()
         if self.diagnose is not None and ctx.explain:
             extra, mistakes = self.diagnose(inputs, value, expected)
-            problems.extend(extra)
+            # A diagnosis that names a mistake is the cause: it comes first.
+            problems = extra + problems if set(mistakes) - set(res.mistakes) else problems + extra
             res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
         res.failed(*problems)
         res.points = policy.value_credit(self.points, matched, trivial_, primary_missing)

@@ -16,6 +16,7 @@ from .backward import Trial
 from .compare import TOL, agree, array_of
 from .kinds import where
 from .model import CheckResult, Context, Status
+from .precision import low_precision, rounding_probe
 
 if TYPE_CHECKING:
     from .gradient import GradientCheck, Param
@@ -30,16 +31,26 @@ def explain(check: GradientCheck, ctx: Context, rng: np.random.Generator, trial:
     if not failing:
         return
     grads = check._grads(trial)
-    low = any(_low_precision(v) for v in (trial.outputs or [])) or any(_low_precision(g) for g in grads.values())
+    forward = check.forward or check.func
+    low = low_precision(list(trial.outputs or []))
+    where_low = forward
+    if not low:
+        low, where_low = low_precision(list(grads.values())), check.func
+    mismatched = [p for p in failing if numeric_items[p.name].details.get("verdict") == "mismatch"]
+    if not low and mismatched and rounding_probe(ctx, check.forward_spec(trial.inputs), trial.inputs):
+        low, where_low = "float32", forward
     for p in failing:
         if numeric_items[p.name].details.get("verdict") != "mismatch":
             continue
         res = numeric_items[p.name]
+        if low:
+            # The cause, once, first: the numerical gradient of a float32 forward is noise.
+            res.messages.insert(0, msg("diagnosis.low_precision_gradient", func=where_low, grad=p.grad,
+                                       arithmetic=low))
+            res.mistakes.append(Mistake.LOW_PRECISION)
+            continue
         value = check.param_value(trial.inputs, p)
         localise(check, ctx, rng, p, trial, array_of(grads[p.name], value.shape), res)
-        if low:
-            res.messages.append(msg(f"mistake.{Mistake.LOW_PRECISION}.found"))
-            res.mistakes.append(Mistake.LOW_PRECISION)
     if check.probes:
         state: dict[str, Any] = {"inputs": trial.inputs, "douts": trial.douts, "grads": grads,
                                  "failing": [p.name for p in failing]}
@@ -110,7 +121,3 @@ def localise(check: GradientCheck, ctx: Context, rng: np.random.Generator, p: Pa
         res.messages.append(msg(f"mistake.{Mistake.DIVIDED_BY_N_TWICE}.found", ratio=f"1/{n}"))
         res.mistakes.append(Mistake.DIVIDED_BY_N_TWICE)
 
-
-def _low_precision(v: Any) -> bool:
-    """Mistake 31: an array computed in float32/float16 (or integers where floats are due)."""
-    return isinstance(v, np.ndarray) and v.dtype.kind in "fc" and v.dtype.itemsize < 8
