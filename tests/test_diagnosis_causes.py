@@ -96,7 +96,8 @@ def test_a_correct_float64_result_is_never_called_float32():
     assert low_precision(rng.standard_normal((4, 5)).astype("float32")) == "float32"
     assert low_precision(rng.standard_normal((4, 5)).astype("float32").astype(float)) == "float32"
     assert low_precision(__import__("numpy").array([0.0, 1.0, -2.0, 3.0])) is None  # integers prove nothing
-    assert low_precision(__import__("numpy").array([1.0, 2.0, 3.0]), expected=[1.5, 2.5, 3.5]) == "integers"
+    assert low_precision(__import__("numpy").array([1.0, 2.0, 3.0]), expected=__import__("numpy").array([1.5, 2.5, 3.5])) == "integers"
+    assert low_precision(__import__("numpy").array([1.0, 0.0, 1.0]), expected=__import__("numpy").array([0.3, -2.5, 1.7])) is None
 
 
 # ------------------------------------------------------------------ shapes

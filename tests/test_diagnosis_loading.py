@@ -99,7 +99,7 @@ def test_a_syntax_error_keeps_pythons_explanation_and_is_blamed_on_its_own_file(
     for lang in LANGS:
         text = load_text(result, lang)
         assert "Missing parentheses in call to 'print'" in text  # Python's own explanation
-        assert f"layers.py" in text and str(line) in text and "print 'relu'" in text
+        assert "layers.py" in text and str(line) in text and "print 'relu'" in text
         assert "/submission" not in text and str(tmp_path) not in text and "rnngrade-sub" not in text
     en = load_text(result)
     assert en.index("layers.py, line") < en.index("bp_network.py, line 1: importing layers.py failed")

@@ -18,7 +18,6 @@ reference's, each side with its own cache.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,13 +27,11 @@ import numpy as np
 from ..calls import CallOutcome, Handle
 from ..i18n import Message, msg
 from . import errors, numeric
-from .compare import compare
+from .compare import array_of, compare
 from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
 from .model import CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
 from .precision import ROUNDING_ONLY, low_precision, rounding_probe
-
-_BIAS = re.compile(r"b(\d*|x|h|_f|_b)")  # b, b1, bx, b_f: biases
-_WEIGHT = re.compile(r"[Ww]\w*")  # w, W1, Wh, Wh_f: weights
+from .variants import _BIAS, _WEIGHT, _named_arrays, _replaced
 
 
 @dataclass(frozen=True)
@@ -130,28 +127,6 @@ def forward_is_right(trial: Trial, ref: Reference) -> bool:
     return all(compare(got, want).ok for got, want in zip(trial.outputs, ref.outputs, strict=False))
 
 
-def _named_arrays(inputs: Inputs) -> list[tuple[str, tuple, np.ndarray]]:
-    """(argument, path, array) of every array argument and every array in a dict argument."""
-    out: list[tuple[str, tuple, np.ndarray]] = []
-    for arg, v in inputs.items():
-        if isinstance(v, np.ndarray):
-            out.append((arg, (), v))
-        elif isinstance(v, dict):
-            out += [(arg, (k,), a) for k, a in v.items() if isinstance(a, np.ndarray)]
-    return out
-
-
-def _replaced(inputs: Inputs, changes: list[tuple[str, tuple, np.ndarray]]) -> Inputs:
-    new = dict(inputs)
-    for arg, path, value in changes:
-        if path:
-            new[arg] = dict(new[arg])
-            new[arg][path[0]] = value
-        else:
-            new[arg] = value
-    return new
-
-
 def input_variants(inputs: Inputs) -> list[Inputs]:
     """The inputs with biases zeroed, with square weights symmetrised, and both."""
     named = _named_arrays(inputs)
@@ -210,6 +185,34 @@ def pending_reason(step: Step, arithmetic: str | None = None) -> Message:
 
 
 # ---------------------------------------------------------------------------
+def averaged_gradients(inputs: Inputs, value: Any, expected: list) -> tuple[list[Message], list[str]]:
+    """Mistake 35: a wrong gradient that is exactly 1/N (1/T through time) of the
+    right one, averaged where the lecture sums (the inputs are a backward check's)."""
+    from .localise import averaged
+
+    if not isinstance(value, (tuple, list)) or "forward" not in inputs:
+        return [], []
+    for got, want in zip(value, expected, strict=False):
+        want = np.asarray(want, dtype=np.float64)
+        got_ = array_of(got, want.shape)
+        if got_ is None or compare(got_, want).ok or not np.any(want):
+            continue
+        scale = float(np.sum(got_ * want) / np.sum(want * want))
+        if compare(got_, want * scale).ok:
+            named = averaged(inputs["forward"], [scale], loss=False)
+            if named is not None:
+                return [msg(f"mistake.{named[0]}.found", ratio=named[1])], [named[0]]
+    return [], []
+
+
+def _or_averaged(diagnose: Callable | None) -> Callable:
+    """A backward check's diagnosis, then (if it names nothing) mistake 35."""
+    def both(inputs: Inputs, value: Any, expected: list) -> tuple[list[Message], list[str]]:
+        said, named = diagnose(inputs, value, expected) if diagnose is not None else ([], [])
+        return (said, named) if named else averaged_gradients(inputs, value, expected)
+    return both
+
+
 class BackwardValueCheck(ValueCheck):
     """A backward's gradients vs the reference's, each side using its own cache.
 
@@ -224,7 +227,8 @@ class BackwardValueCheck(ValueCheck):
                  upstream: Callable[[np.random.Generator, Any], Inputs], outputs: list[Output], points: float,
                  forward: str, title: Message | None = None, diagnose: Callable | None = None,
                  on_error: Callable | None = None) -> None:
-        super().__init__(id, func, inputs, outputs, points, title=title, diagnose=diagnose, on_error=on_error)
+        super().__init__(id, func, inputs, outputs, points, title=title, diagnose=_or_averaged(diagnose),
+                         on_error=on_error)
         self.upstream = upstream
         self.forward = forward
         self.step = Step(func, forward)

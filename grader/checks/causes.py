@@ -47,8 +47,8 @@ def _found(r: CheckResult) -> list[Message]:
 def cause_first(results: list[CheckResult]) -> None:
     """Put each failed item's cause first (see the module docstring)."""
     for r in results:
-        if r.status != Status.FAILED or not r.mistakes:
-            continue
+        if r.status != Status.FAILED or not r.mistakes or r.details.get("cause_first"):
+            continue  # the check put its diagnosis first already
         if r.messages and is_cause(r.messages[0]) and not r.messages[0].key.startswith("mistake."):
             continue  # already opens with its cause (a call that failed, a later call...)
         named = [m for m in _found(r) if m.key.split(".")[1] in r.mistakes]

@@ -14,7 +14,10 @@ these are not, and each gets a message that says what happened and what to do:
   version that grades (:func:`numpy_api`);
 * **a product of mismatched shapes** where one factor is a weight argument read the
   wrong way round (``x @ W.T``, ``dout @ W`` where ``dout @ W.T`` is due): the
-  transposed weight (mistake 33, :func:`transposed_weight`).
+  transposed weight (mistake 33, :func:`transposed_weight`);
+* **an (N, D) input that cannot be combined with an (N,) array**: a statistic taken
+  per sample (axis 1) where one per feature (axis 0) is due (mistake 34,
+  :func:`reduced_over_the_wrong_axis`).
 
 Nothing here changes a verdict: it only chooses the words of a failure.
 """
@@ -143,6 +146,27 @@ def transposed_weight(err: dict[str, Any], inputs: dict[str, Any] | None) -> Fin
             msg(f"mistake.{Mistake.WEIGHT_TRANSPOSED}.found")], [Mistake.WEIGHT_TRANSPOSED]
 
 
+def reduced_over_the_wrong_axis(err: dict[str, Any], inputs: dict[str, Any] | None) -> Finding:
+    """Mistake 34 when an (N, D) input could not be combined with an (N,) array: a
+    statistic taken over axis 1 (per sample) where axis 0 (over the batch) is due."""
+    if not inputs or err.get("type") != "ValueError":
+        return [], []
+    m = _BROADCAST.search(str(err.get("message", "")))
+    if not m:
+        return [], []
+    shapes = [tuple(int(n) for n in part.replace(" ", "").split(",") if n) for part in m.groups()]
+    for value in inputs.values():
+        if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] != value.shape[1]:
+            n, d = value.shape
+            if (n, d) in shapes and (n,) in shapes:
+                return [msg("diagnosis.axis_broadcast", n=n, d=d),
+                        msg(f"mistake.{Mistake.WRONG_REDUCTION_AXIS}.found")], [Mistake.WRONG_REDUCTION_AXIS]
+    return [], []
+
+
 def explain(err: dict[str, Any], inputs: dict[str, Any] | None = None) -> Finding:
     """Known mistakes an error points to (for the messages after the call's own)."""
-    return transposed_weight(err, inputs)
+    for finding in (transposed_weight(err, inputs), reduced_over_the_wrong_axis(err, inputs)):
+        if finding[1]:
+            return finding
+    return [], []

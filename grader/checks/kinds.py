@@ -23,7 +23,7 @@ import numpy as np
 from ..calls import Call, CallOutcome
 from ..i18n import Message, msg
 from ..mistakes import Mistake
-from . import errors, numeric, policy
+from . import errors, numeric, policy, variants
 from .compare import Comparison, as_float_array, compare
 from .model import (
     Check,
@@ -230,12 +230,26 @@ class ValueCheck(Check):
 
     def _rounds(self, ctx: Context, inputs: Inputs, expected: list) -> bool:
         """The function is not smooth at float64's scale (float32 inside it), probed
-        when its outputs are the first items of what it returns."""
-        if self.with_args_after or "forward" in inputs or \
-                [o.path for o in self.outputs] != [(k,) for k in range(len(self.outputs))]:
+        when its outputs are the first items of what it returns; for a backward pass,
+        its forward pass is probed (where a float32 cache comes from)."""
+        forward = getattr(self, "forward", None)
+        if "forward" in inputs and forward is not None:
+            shapes = self._forward_shapes(ctx, inputs["forward"])
+            return shapes is not None and rounding_probe(ctx, numeric.Forward(forward, shapes), inputs["forward"])
+        if self.with_args_after or [o.path for o in self.outputs] != [(k,) for k in range(len(self.outputs))]:
             return False
         shapes = tuple(np.shape(e) for e in expected)
         return rounding_probe(ctx, numeric.Forward(self.func, shapes, cache=False), inputs)
+
+    def _forward_shapes(self, ctx: Context, inputs: Inputs) -> tuple[tuple[int, ...], ...] | None:
+        """The shapes of a backward check's forward outputs (the reference's, trusted)."""
+        forward = getattr(self, "forward", None)
+        if ctx.reference is not None and forward in ctx.reference:
+            out = call_reference(ctx.reference[forward], inputs)
+            return tuple(np.shape(o) for o in out[:-1]) if isinstance(out, tuple) else None
+        case = (ctx.public_cases or {}).get(self.id)
+        outputs = case.inputs.get("forward_outputs") if case is not None else None
+        return tuple(np.shape(o) for o in outputs) if outputs is not None else None
 
     def judge(self, ctx: Context, res: CheckResult, inputs: Inputs, value: Any, expected: list) -> CheckResult:
         """Compare every output of ``value`` with ``expected``; the points follow
@@ -287,9 +301,26 @@ class ValueCheck(Check):
         if self.diagnose is not None and ctx.explain:
             extra, mistakes = self.diagnose(inputs, value, expected)
             # A diagnosis that names a mistake is the cause: it comes first.
-            problems = extra + problems if set(mistakes) - set(res.mistakes) else problems + extra
+            if set(mistakes) - set(res.mistakes):
+                problems = extra + problems
+                res.details["cause_first"] = True
+            else:
+                problems = problems + extra
             res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
-        res.failed(*problems)
+        if ctx.explain and not res.mistakes and ctx.reference is not None and not self.gradients \
+                and self.func in ctx.reference and any(r.get("problem") == "values" for r in rows):
+            ref = ctx.reference[self.func]
+
+            def model(changed: Inputs) -> list[Any]:
+                out = self._reference_value(ref, changed)
+                return [extract(out, o.path)[0] for o in self.outputs]
+
+            got = [extract(value, o.path)[0] for o in self.outputs]
+            extra, mistakes = variants.diagnose(model, inputs, got, expected)
+            problems = extra + problems
+            res.mistakes.extend(mistakes)
+            res.details["cause_first"] = bool(mistakes)
+        res.failed(*[m for k, m in enumerate(problems) if m not in problems[:k]])
         res.points = policy.value_credit(self.points, matched, trivial_, primary_missing)
         return res
 

@@ -23,10 +23,12 @@ from ..checks.kinds import Output
 from ..checks.mutation import MutationCheck
 from ..i18n import msg
 from ..mistakes import Mistake
+from .common import known_variant_probe
 from .forwards import dsigmoid, dtanh, gru_cell, gru_sequence, lstm_cell, lstm_sequence, rnn_sequence, sigmoid
 from .recurrent_gradient_probes import (
     Candidate,
     GateModel,
+    carry_probe,
     gate_probe,
     gradient_probes,
     lstm_cell_state_rules,
@@ -212,13 +214,21 @@ def _gradients(name: str, fwd: str, bwd: str, inputs, params: list[Param], probe
 
 
 # ------------------------------------------------------------------ exercises
+def _rnn_step_transposed(i: dict, d: list) -> dict[str, np.ndarray]:
+    """Mistake 33 in rnn_step_backward: the square Wh not transposed on the way back
+    (dprev_h = da @ Wh), or dWh computed the other way round (da.T @ prev_h)."""
+    da = d[0] * dtanh(_rnn_quantities(i)["h"])
+    return {"prev_h": da @ i["Wh"], "Wh": da.T @ i["prev_h"]}
+
+
 def _rnn_step() -> Exercise:
     fwd, bwd = "rnn_step_forward", "rnn_step_backward"
     params = _params("x", STEP_X, [("prev_h", "dprev_h")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")])
     checks = [
         ProbedValueCheck("rnn_step.forward", fwd, rnn_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE),
         _gradients("rnn_step", fwd, bwd, rnn_step_inputs, params,
-                   [swapped_shapes_probe([("x", "prev_h"), ("Wx", "Wh")]), gate_probe(RNN_GATES)]),
+                   [swapped_shapes_probe([("x", "prev_h"), ("Wx", "Wh")]), gate_probe(RNN_GATES),
+                    known_variant_probe({Mistake.WEIGHT_TRANSPOSED: _rnn_step_transposed})]),
         *_mutations("rnn_step", fwd, bwd, rnn_step_inputs, _upstream("dnext_h")),
     ]
     return Exercise("rnn_step", msg("exercise.rnn_step"), MODULE, [fwd, bwd], checks, section="rnn")
@@ -249,7 +259,7 @@ def _rnn() -> Exercise:
         ProbedValueCheck("rnn.forward", fwd, rnn_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
                          probes=[variants_probe(_sequence_variants("rnn"), [(0,)]), causality_probe()]),
         _gradients("rnn", fwd, bwd, rnn_inputs, params,
-                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe(), carry_probe("rnn")]),
         *_mutations("rnn", fwd, bwd, rnn_inputs, _upstream("dh", seq=True)),
     ]
     return Exercise("rnn", msg("exercise.rnn"), MODULE, [fwd, bwd], checks, builds_on=("rnn_step",), section="rnn")
@@ -299,7 +309,8 @@ def _lstm() -> Exercise:
                          probes=[gate_order_probe("lstm_seq", [(0,)]),
                                  variants_probe(_sequence_variants("lstm"), [(0,)]),
                                  lstm_saturation_probe(sequence=True), causality_probe()]),
-        _gradients("lstm", fwd, bwd, lstm_inputs, params, [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+        _gradients("lstm", fwd, bwd, lstm_inputs, params,
+                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe(), carry_probe("lstm")]),
         *_mutations("lstm", fwd, bwd, lstm_inputs, _upstream("dh", seq=True)),
     ]
     return Exercise("lstm", msg("exercise.lstm"), MODULE, [fwd, bwd], checks, builds_on=("lstm_step",), section="lstm")
@@ -331,7 +342,8 @@ def _gru() -> Exercise:
         ProbedValueCheck("gru.forward", fwd, gru_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
                          probes=[gate_order_probe("gru_seq", [(0,)]), variants_probe(_sequence_variants("gru"), [(0,)]),
                                  gru_saturation_probe(sequence=True), causality_probe()]),
-        _gradients("gru", fwd, bwd, gru_inputs, params, [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+        _gradients("gru", fwd, bwd, gru_inputs, params,
+                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe(), carry_probe("gru")]),
         *_mutations("gru", fwd, bwd, gru_inputs, _upstream("dh", seq=True)),
     ]
     return Exercise("gru", msg("exercise.gru"), MODULE, [fwd, bwd], checks, builds_on=("gru_step",), section="gru")
