@@ -70,6 +70,7 @@ def grade(
     allow_unisolated: bool = False,
     trusted_in_process: bool = False,
     strict: bool = False,
+    aliases: tuple[str, ...] = (),
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -89,7 +90,9 @@ def grade(
     such as the reference and its mutants in tests. Asking for it is the explicit
     permission to grade unisolated (the result says the grade is not isolated).
     ``strict`` lets an exception inside a check or a probe propagate instead of
-    being recorded (tests)."""
+    being recorded (tests). ``aliases`` are other ids of the same student (Gradescope's
+    e-mail beside its student id): a quiz sheet made for one of them is graded against
+    the variant it was made for (see :func:`grader.quiz.grading.sheet_variants`)."""
     start = time.perf_counter()
     allow_unisolated = allow_unisolated or trusted_in_process
     if not trusted_in_process:
@@ -139,6 +142,7 @@ def grade(
         sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.
-    run_quiz(result, prepared.snapshot, solutions=solutions, public=public, exercises=exercises)
+    run_quiz(result, prepared.snapshot, solutions=solutions, public=public, exercises=exercises,
+             aliases=tuple(a for a in aliases if a and a != student))
     result.seconds = time.perf_counter() - start
     return result

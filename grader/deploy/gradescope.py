@@ -156,6 +156,14 @@ def student_id(metadata: dict) -> str:
     return str(metadata.get("id", "anonymous"))
 
 
+def student_aliases(metadata: dict) -> tuple[str, ...]:
+    """Every id Gradescope knows for the submitter (student id, e-mail, user id): a
+    quiz sheet made for any of them is the student's own."""
+    users = metadata.get("users") or [{}]
+    user = users[0] if isinstance(users[0], dict) else {}
+    return tuple(str(user[key]) for key in ("sid", "email", "id") if user.get(key) not in (None, ""))
+
+
 def run(root: Path | str | None = None, lang: str = "zh") -> dict:
     """Inside Gradescope: grade ``<root>/submission`` and write ``<root>/results/results.json``."""
     from ..api import grade
@@ -163,7 +171,8 @@ def run(root: Path | str | None = None, lang: str = "zh") -> dict:
     root = Path(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
     metadata_path = root / "submission_metadata.json"
     metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
-    result = grade(root / "submission", solutions=root / "source" / "solutions", student=student_id(metadata))
+    result = grade(root / "submission", solutions=root / "source" / "solutions", student=student_id(metadata),
+                   aliases=student_aliases(metadata))
     data = autograder_results(result, lang)
     (root / "results").mkdir(parents=True, exist_ok=True)
     write_atomic(root / "results" / "results.json", json.dumps(data, ensure_ascii=False))
