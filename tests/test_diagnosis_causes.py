@@ -139,3 +139,107 @@ def test_every_message_renders_in_both_languages(tmp_path):
         for m in c.messages:
             for lang in LANGS:
                 assert render(m, lang).strip()
+
+
+# ------------------------------------------------------------------ the first message is the cause
+S = "stability.py"
+# (exercise, edits, the mistake that must open the exercise's feedback): the issue's items,
+# in the forms public solutions write them.
+FIRST_CAUSE = {
+    "bptt pops its cache": ("lstm", {R: [POP["lstm"]]}, "10"),
+    "float32 lstm step": ("lstm_step", {R: [FLOAT32_STEP]}, "31"),
+    "eps in the running variance": ("batchnorm", {S: [("running_var = momentum * running_var + (1 - momentum) * var",
+                                                      "running_var = momentum * running_var + (1 - momentum) * (var + eps)")]},
+                                    "24"),
+    "test mode sqrt(var) + eps": ("batchnorm", {S: [("x_hat = (x - running_mean) / np.sqrt(running_var + eps)",
+                                                     "x_hat = (x - running_mean) / (np.sqrt(running_var) + eps)")]}, "24"),
+    "sigmoid' of the pre-activation": ("sigmoid", {"layers.py": [("    out[~pos] = ex / (1.0 + ex)\n    return out, out\n",
+                                                                 "    out[~pos] = ex / (1.0 + ex)\n    return out, x\n")]},
+                                       "6"),
+    "running mean (1, D)": ("batchnorm", {S: [("        mean = x.mean(axis=0)\n", "        mean = x.mean(axis=0)[None, :]\n")]},
+                            "25"),
+    "cache read in another order": ("batchnorm", {S: [("    x_hat, std, gamma = cache\n",
+                                                       "    x_hat, gamma, std = cache\n")]}, "28"),
+    "gru gate order": ("gru_step", {R: [("    r, z = s[:, :H], s[:, H:]\n", "    z, r = s[:, :H], s[:, H:]\n")]}, "2"),
+    "lstm drops the h carry": ("lstm", {R: [("lstm_step_backward(dh[:, t] + dprev_h, dprev_c, caches[t])",
+                                             "lstm_step_backward(dh[:, t], dprev_c, caches[t])")]}, "7"),
+    "affine without b": ("affine", {"layers.py": [("    out = x.reshape(x.shape[0], -1) @ w + b\n",
+                                                   "    out = x.reshape(x.shape[0], -1) @ w\n")]}, "32"),
+    "prev_h @ Wh.T": ("rnn_step", {R: [("next_h = np.tanh(x @ Wx + prev_h @ Wh + b)",
+                                        "next_h = np.tanh(x @ Wx + prev_h @ Wh.T + b)")]}, "33"),
+    "x @ Wx.T": ("rnn_step", {R: [("next_h = np.tanh(x @ Wx + prev_h @ Wh + b)",
+                                   "next_h = np.tanh(x @ Wx.T + prev_h @ Wh + b)")]}, "33"),
+    "softmax over the batch": ("losses", {"layers.py": [
+        ("    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))\n",
+         "    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))\n")]}, "34"),
+    "db averaged": ("affine", {"layers.py": [("    db = dout.sum(axis=0)\n", "    db = dout.mean(axis=0)\n")]}, "35"),
+}
+
+
+# What failed, without why: never the first message of an item whose cause is known.
+WHAT_FAILED = {"value.mismatch", "value.nonfinite", "value.shape", "value.not_array", "value.missing_output",
+               "gradient.mismatch", "gradient.shape", "gradient.missing", "gradient.where", "gradient.blocks",
+               "backward.mismatch", "call.error", "check.needs_correct_values", "check.builds_on"}
+
+
+@pytest.mark.parametrize("case", list(FIRST_CAUSE))
+def test_the_first_message_of_the_failed_exercise_is_its_cause(tmp_path, case):
+    name, edits, mistake = FIRST_CAUSE[case]
+    result = grade_fast(mutant(tmp_path / "m", edits), name)
+    ex = exercise(result, name)
+    assert ex.points < ex.max_points and mistake in mistakes_of(result)
+    cause = exercise_cause(ex)
+    assert cause is not None and _cause(cause), (case, render(cause, "en"))
+    # Every failed item that names the mistake opens with a cause, not with what failed.
+    for c in failed(result, name):
+        if mistake in c.mistakes:
+            assert _cause(c.messages[0]), (c.id, render(c.messages[0], "en"))
+            for lang in LANGS:
+                assert render(c.messages[0], lang).strip()
+
+
+def _cause(m) -> bool:
+    """A message that states why (a named mistake's text, a probe's finding, a cause of
+    the diagnosis), not only what failed."""
+    if m.key == "policy.pending_note":
+        return _cause(m.params["reason"])
+    return m.key not in WHAT_FAILED and m.key != "policy.pending_forward"
+
+
+def test_a_forward_that_fails_when_called_again_says_so(tmp_path):
+    from support import reference_plus
+
+    # A global memory of the inputs it saw breaks a second call with the same x (state kept).
+    root = reference_plus(tmp_path / "m", """
+        _seen = set()
+        _relu = relu_forward
+
+        def relu_forward(x):
+            key = x.tobytes()
+            if key in _seen:
+                raise RuntimeError("seen before")
+            _seen.add(key)
+            return _relu(x)
+    """)
+    result = grade_fast(root, "relu")
+    item = next(c for c in result.checks if c.id == "relu.forward_mutation")
+    assert item.status == "failed" and "a second time" in first(item)
+
+
+@pytest.mark.parametrize("edits,name,mistake,argument", [
+    ({"layers.py": [("    out = x.reshape(x.shape[0], -1) @ w + b\n", "    out = x.reshape(x.shape[0], -1) @ w\n")]},
+     "affine", "32", "b"),
+    ({R: [("ah = prev_h @ Wh + bh", "ah = prev_h @ Wh")]}, "gru_step", "32", "bh"),
+    ({R: [("next_h = np.tanh(x @ Wx + prev_h @ Wh + b)", "next_h = np.tanh(x @ Wx + prev_h @ Wh.T + b)")]},
+     "rnn_step", "33", "Wh"),
+], ids=["affine-b", "gru-bh", "rnn-Wh.T"])
+def test_a_self_check_names_the_forgotten_bias_and_the_transposed_weight(tmp_path, edits, name, mistake, argument):
+    from support import exercises_named
+
+    from grader.api import grade
+
+    result = grade(mutant(tmp_path / "m", edits), exercises=exercises_named(name), trusted_in_process=True, strict=True)
+    assert not result.official and mistakes_of(result) == {mistake}
+    forward = next(c for c in result.checks if c.kind == "value" and mistake in c.mistakes)
+    for lang in LANGS:
+        assert f" {argument} " in f" {first(forward, lang)} ".replace("：", " ").replace(":", " ")

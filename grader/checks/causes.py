@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 CAUSE_KEYS = frozenset({
     "diagnosis.starter", "diagnosis.starter_raised", "diagnosis.numpy_api_call", "diagnosis.not_loaded",
     "diagnosis.cache_consumed", "diagnosis.second_call_failed", "diagnosis.low_precision",
-    "diagnosis.pending_low_precision", "policy.pending_forward", "policy.later_call", "policy.right_with_blocks",
+    "diagnosis.pending_low_precision", "diagnosis.pending_forward_named", "policy.pending_forward",
+    "policy.later_call", "policy.right_with_blocks",
     "call.not_implemented",
 })
 
@@ -114,6 +115,24 @@ def _why(e: dict) -> Message:
     if kind == "import":
         return msg("diagnosis.why.import", imported=e.get("imported"))
     return msg("diagnosis.why.error", type=e.get("type"))
+
+
+def name_pending(results: list[CheckResult]) -> None:
+    """A backward's items that wait for a wrong forward say why the forward is wrong
+    when its own checks name a known mistake (the pending reason is said once, first,
+    in the exercise: it must be the cause, not only the consequence)."""
+    named: dict[str, str] = {}
+    for r in results:
+        if r.status == Status.FAILED and r.mistakes and r.func not in named:
+            named[r.func] = r.mistakes[0]
+    for r in results:
+        if r.status != Status.PENDING or not r.messages or r.messages[0].key != "policy.pending_forward":
+            continue
+        forward = str(r.messages[0].params.get("forward"))
+        if forward in named:
+            m = named[forward]
+            r.messages[0] = msg("diagnosis.pending_forward_named", func=r.messages[0].params.get("func"),
+                                forward=forward, id=m, mistake=msg(f"mistake.{m}.name"))
 
 
 def exercise_cause(er: ExerciseResult) -> Message | None:

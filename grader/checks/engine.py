@@ -140,6 +140,7 @@ def run_exercises(exercises: list[Exercise], ctx: Context,
     _second_pass(exercises, out, ctx)
     for er in out:
         policy.gate_side_checks(er.results)
+        causes.name_pending(er.results)
         er.notes = policy.pending_notes(er.results)
     policy.point_to_foundations(out)
     for er in out:

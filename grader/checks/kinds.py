@@ -165,6 +165,10 @@ class ValueCheck(Check):
     with_args_after: bool = False
     # Turns a call that raised into (problems, mistake ids) when an error is the symptom.
     on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None
+    # The right outputs as a function of the inputs, in the grader (a formula of
+    # grader.specs.forwards): names a forgotten bias or a transposed weight in a
+    # self-check too, where there is no reference (grader.checks.variants).
+    model: Callable[[Inputs], list[Any]] | None = None
     second_pass = True  # compared with the reference once more at the end (policy rule 5)
     gradients = False  # the outputs are gradients of the function's inputs (a backward pass)
     kind = Kind.VALUE
@@ -227,6 +231,19 @@ class ValueCheck(Check):
         if not outcome.ok:
             return [failed_call(res, self.func, outcome, self.on_error, inputs)]
         return [self.judge(ctx, res, inputs, outcome.value, expected)]
+
+    def _model(self, ctx: Context) -> Callable[[Inputs], list[Any]] | None:
+        """The right outputs as a function of the inputs: the reference's (official),
+        else the spec's formula (a self-check), else None."""
+        if ctx.reference is not None and self.func in ctx.reference:
+            ref = ctx.reference[self.func]
+
+            def model(changed: Inputs) -> list[Any]:
+                out = self._reference_value(ref, changed)
+                return [extract(out, o.path)[0] for o in self.outputs]
+
+            return model
+        return self.model
 
     def _rounds(self, ctx: Context, inputs: Inputs, expected: list) -> bool:
         """The function is not smooth at float64's scale (float32 inside it), probed
@@ -307,16 +324,11 @@ class ValueCheck(Check):
             else:
                 problems = problems + extra
             res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
-        if ctx.explain and not res.mistakes and ctx.reference is not None and not self.gradients \
-                and self.func in ctx.reference and any(r.get("problem") == "values" for r in rows):
-            ref = ctx.reference[self.func]
-
-            def model(changed: Inputs) -> list[Any]:
-                out = self._reference_value(ref, changed)
-                return [extract(out, o.path)[0] for o in self.outputs]
-
+        model = self._model(ctx)
+        if ctx.explain and not res.mistakes and model is not None and not self.gradients \
+                and any(r.get("problem") == "values" for r in rows):
             got = [extract(value, o.path)[0] for o in self.outputs]
-            extra, mistakes = variants.diagnose(model, inputs, got, expected)
+            extra, mistakes = variants.diagnose(model, inputs, got, expected, self.func)
             problems = extra + problems
             res.mistakes.extend(mistakes)
             res.details["cause_first"] = bool(mistakes)

@@ -70,7 +70,7 @@ def changed_inputs(inputs: dict[str, Any]) -> Iterator[tuple[str, str, dict[str,
 
 
 def diagnose(model: Callable[[dict[str, Any]], list[Any]], inputs: dict[str, Any], got: list[Any],
-             expected: list[Any]) -> Finding:
+             expected: list[Any], func: str = "") -> Finding:
     """Name mistake 32 or 33 when the student's outputs ``got`` equal ``model``
     (the reference's outputs as a function of the inputs) on changed inputs."""
     for mistake, label, changed in changed_inputs(inputs):
@@ -83,5 +83,5 @@ def diagnose(model: Callable[[dict[str, Any]], list[Any]], inputs: dict[str, Any
             continue
         if all(close(g, w, scaled=True) for g, w in zip(got, want, strict=True)):
             key = "variants.bias_zero" if mistake == Mistake.BIAS_MISSING else "variants.transposed"
-            return [msg(key, name=label), msg(f"mistake.{mistake}.found")], [mistake]
+            return [msg(key, func=func, name=label), msg(f"mistake.{mistake}.found")], [mistake]
     return [], []

@@ -150,7 +150,7 @@ def bn_momentum(value: Any, inputs: dict) -> Diagnosis:
         if shape is not None and shape != (BN_D,):
             said, named = diagnose_shape(shape, (BN_D,), f"bn_param['{name}']")
             return [msg("value.shape", func="batchnorm_forward", output=f"bn_param['{name}']",
-                        got=str(shape), want=str((BN_D,))), *said], named
+                        got=str(shape), want=str((BN_D,))), *said] + [msg(f"mistake.{m}.found") for m in named], named
         if not close(got, 0.1 * stat):
             return [msg("stability.bn.momentum", name=name)], []
     return [], []

@@ -24,7 +24,18 @@ from ..checks.mutation import MutationCheck
 from ..i18n import msg
 from ..mistakes import Mistake
 from .common import known_variant_probe
-from .forwards import dsigmoid, dtanh, gru_cell, gru_sequence, lstm_cell, lstm_sequence, rnn_sequence, sigmoid
+from .forwards import (
+    birnn_halves,
+    dsigmoid,
+    dtanh,
+    gru_cell,
+    gru_sequence,
+    lstm_cell,
+    lstm_sequence,
+    rnn_cell,
+    rnn_sequence,
+    sigmoid,
+)
 from .recurrent_gradient_probes import (
     Candidate,
     GateModel,
@@ -225,7 +236,8 @@ def _rnn_step() -> Exercise:
     fwd, bwd = "rnn_step_forward", "rnn_step_backward"
     params = _params("x", STEP_X, [("prev_h", "dprev_h")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")])
     checks = [
-        ProbedValueCheck("rnn_step.forward", fwd, rnn_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE),
+        ProbedValueCheck("rnn_step.forward", fwd, rnn_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE,
+                         model=lambda i: [rnn_cell(i["x"], i["prev_h"], i["Wx"], i["Wh"], i["b"])]),
         _gradients("rnn_step", fwd, bwd, rnn_step_inputs, params,
                    [swapped_shapes_probe([("x", "prev_h"), ("Wx", "Wh")]), gate_probe(RNN_GATES),
                     known_variant_probe({Mistake.WEIGHT_TRANSPOSED: _rnn_step_transposed})]),
@@ -257,6 +269,7 @@ def _rnn() -> Exercise:
     params = _params("x", SEQ_X, [("h0", "dh0")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")])
     checks = [
         ProbedValueCheck("rnn.forward", fwd, rnn_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         model=lambda i: [rnn_sequence(i)],
                          probes=[variants_probe(_sequence_variants("rnn"), [(0,)]), causality_probe()]),
         _gradients("rnn", fwd, bwd, rnn_inputs, params,
                    [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe(), carry_probe("rnn")]),
@@ -272,6 +285,7 @@ def _birnn() -> Exercise:
                       ("Wx_b", "dWx_b"), ("Wh_b", "dWh_b"), ("b_b", "db_b")])
     checks = [
         ProbedValueCheck("birnn.forward", fwd, birnn_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         model=lambda i: [np.concatenate(birnn_halves(i), axis=2)],
                          probes=[variants_probe(birnn_variants(), [(0,)]), causality_probe(bidirectional=True)]),
         _gradients("birnn", fwd, bwd, birnn_inputs, params,
                    [swapped_shapes_probe([("Wx_f", "Wh_f"), ("Wx_b", "Wh_b")]), time_step_probe(halves=2)]),
@@ -292,6 +306,8 @@ def _lstm_step() -> Exercise:
     checks = [
         ProbedValueCheck("lstm_step.forward", fwd, lstm_step_inputs,
                          [Output("next_h", (0,), STATE), Output("next_c", (1,), STATE)], POINTS_VALUE,
+                         model=lambda i: list(lstm_cell(i["x"], i["prev_h"], i["prev_c"], i["Wx"], i["Wh"],
+                                                        i["b"])[:2]),
                          probes=[gate_order_probe("lstm_step", paths), variants_probe([sigmoid_candidate], paths),
                                  lstm_saturation_probe(sequence=False)]),
         _gradients("lstm_step", fwd, bwd, lstm_step_inputs, params,
@@ -306,7 +322,7 @@ def _lstm() -> Exercise:
     params = _params("x", SEQ_X, [("h0", "dh0")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")], blocks=LSTM_BLOCKS)
     checks = [
         ProbedValueCheck("lstm.forward", fwd, lstm_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
-                         probes=[gate_order_probe("lstm_seq", [(0,)]),
+                         model=lambda i: [lstm_sequence(i)], probes=[gate_order_probe("lstm_seq", [(0,)]),
                                  variants_probe(_sequence_variants("lstm"), [(0,)]),
                                  lstm_saturation_probe(sequence=True), causality_probe()]),
         _gradients("lstm", fwd, bwd, lstm_inputs, params,
@@ -325,6 +341,7 @@ def _gru_step() -> Exercise:
                 (Mistake.GRU_RESET_BEFORE_PRODUCT, None, lambda i: step(i, reset_before_product=True))]
     checks = [
         ProbedValueCheck("gru_step.forward", fwd, gru_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE,
+                         model=lambda i: step(i),
                          probes=[gate_order_probe("gru_step", [(0,)]), variants_probe(variants, [(0,)]),
                                  gru_saturation_probe(sequence=False)]),
         _gradients("gru_step", fwd, bwd, gru_step_inputs, params,
@@ -340,6 +357,7 @@ def _gru() -> Exercise:
                      blocks=GRU_BLOCKS)
     checks = [
         ProbedValueCheck("gru.forward", fwd, gru_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         model=lambda i: [gru_sequence(i)],
                          probes=[gate_order_probe("gru_seq", [(0,)]), variants_probe(_sequence_variants("gru"), [(0,)]),
                                  gru_saturation_probe(sequence=True), causality_probe()]),
         _gradients("gru", fwd, bwd, gru_inputs, params,
