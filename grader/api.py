@@ -130,6 +130,8 @@ def grade(
         result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]
         if not report.ok and report.where:
             result.notices.append(load_stopped_notice(report.status, report.where))
+        for cell in getattr(report, "skipped", []):
+            result.notices.append(Notice("load.skipped_cell", {"where": cell}))
         seed = student_seed(student, assignment) if reference is not None else PUBLIC_SEED
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
                       blocks=BlockServer(reference).serve if reference is not None else None, strict=strict)

@@ -225,3 +225,22 @@ def test_every_message_of_a_broken_submission_renders(tmp_path):
     for lang in LANGS:
         assert load_text(result, lang).strip()
     assert Path(tmp_path / "sub" / "layers.py").exists()
+
+
+# ------------------------------------------------------------------ notebooks
+def test_a_notebook_cell_that_trains_for_minutes_is_named_and_skipped(tmp_path):
+    import json
+
+    def cell(source: str) -> dict:
+        return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
+
+    train = "import time\nfor epoch in range(1000):\n    time.sleep(1)  # a training loop at the top level\n"
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+          "cells": [cell(LAYERS), cell(train), cell("def relu_backward(dout, cache):\n"
+                                                    "    return dout * (cache > 0)\n")]}
+    path = tmp_path / "assignment.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    result = grade_official(path, "relu", limits=Limits(load_seconds=2.0, total_seconds=30.0))
+    assert full_marks(result), first_messages(result)  # the cells after the training loop ran too
+    for lang in LANGS:
+        assert "assignment.ipynb [cell 2]" in load_text(result, lang)

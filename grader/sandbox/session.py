@@ -41,6 +41,7 @@ from .protocol import FrameReader, ProtocolError, callback_answer, decode_value,
 __all__ = ["Call", "CallOutcome", "CallStatus", "Limits", "LoadReport", "ModuleEntry", "Sandbox"]
 
 HARNESS = Path(__file__).with_name("child.py")
+MAX_SKIPPED_CELLS = 3  # notebook cells left out of a load because they did not finish in time
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class LoadReport:
     functions: dict[str, list[str]] = field(default_factory=dict)
     output: str = ""
     where: str = ""  # when loading failed: the module or notebook cell that was loading
+    skipped: list[str] = field(default_factory=list)  # notebook cells left out: they did not finish in time
 
 
 def _set_subreaper() -> None:
@@ -169,11 +171,34 @@ class Sandbox:
         self.close()
 
     def start(self) -> LoadReport:
-        """Start the child and load the submission; returns the first load report."""
+        """Start the child and load the submission; returns the first load report.
+
+        A notebook cell that does not finish loading in time (a training loop left at
+        the top level) is skipped, and the submission loaded again without it, at most
+        :data:`MAX_SKIPPED_CELLS` times: the report lists the cells skipped
+        (``skipped``), so the rest of the notebook is graded and the student is told
+        which cell was left out. A .py module that hangs cannot be cut: its load fails."""
         self._deadline_total = time.monotonic() + self.limits.total_seconds
         _set_subreaper()
         self.load_report = self._spawn()
+        skipped: list[str] = []
+        while (not self.load_report.ok and self.load_report.status == CallStatus.TIMEOUT
+               and len(skipped) < MAX_SKIPPED_CELLS and time.monotonic() < self._deadline_total
+               and self._skip_cell(self.load_report.where)):
+            skipped.append(self.load_report.where)
+            self.load_report = self._spawn()
+        self.load_report.skipped = skipped
         return self.load_report
+
+    def _skip_cell(self, where: str) -> bool:
+        """Blank the notebook cell labelled ``where`` (its number stays); False if no
+        notebook cell has that label."""
+        for m in self.modules:
+            for cell in m.cells or []:
+                if cell.get("label") == where and cell.get("source"):
+                    cell["source"] = ""
+                    return True
+        return False
 
     def _spawn(self) -> LoadReport:
         self.generation += 1
