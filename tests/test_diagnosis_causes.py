@@ -243,3 +243,20 @@ def test_a_self_check_names_the_forgotten_bias_and_the_transposed_weight(tmp_pat
     forward = next(c for c in result.checks if c.kind == "value" and mistake in c.mistakes)
     for lang in LANGS:
         assert f" {argument} " in f" {first(forward, lang)} ".replace("：", " ").replace(":", " ")
+
+
+def test_a_self_check_links_a_composites_failures_to_their_causes(tmp_path):
+    from support import exercises_named
+
+    from grader.api import grade
+
+    # mse_loss divides by N twice; the network uses it. dprev_c lacks f; lstm_backward uses it.
+    root = mutant(tmp_path / "m", {"layers.py": [("    return float(0.5 * np.sum(err**2) / n), -err / n\n",
+                                                   "    return float(0.5 * np.sum(err**2) / n), -err / n / n\n")],
+                                   R: [("dprev_c = dc * f", "dprev_c = dc")]})
+    result = grade(root, exercises=exercises_named("losses", "net", "lstm_step", "lstm"), trusted_in_process=True,
+                   strict=True)
+    net_value = next(c for c in result.checks if c.id == "net.sigmoid_mse.value")
+    assert net_value.status == "failed" and net_value.messages[0].key == "mistake.21.found"
+    lstm = [c for c in failed(result, "lstm") if c.kind != "mutation"]
+    assert lstm and all(c.messages[0].key == "check.builds_on" for c in lstm)  # fix the step first

@@ -70,16 +70,31 @@ def cause_first(results: list[CheckResult]) -> None:
         named = [m for m in _found(source) if m.key.split(".")[1] in source.mistakes]
         r.messages = named + r.messages
         r.mistakes.extend(source.mistakes)
+    # A composite that fails for no reason of its own while a building block fails: the
+    # block first ("fix that first: it is often the same mistake").
+    for r in results:
+        if r.status == Status.FAILED and not r.mistakes and r.messages and not is_cause(r.messages[0]):
+            note = next((m for m in r.messages if m.key == "check.builds_on"), None)
+            if note is not None:
+                r.messages = [note] + [m for m in r.messages if m is not note]
 
 
 def _wrong_outputs(r: CheckResult) -> list[str]:
-    """The gradient or outputs an item found wrong (its gradient, or its failing outputs)."""
+    """The gradients or outputs an item found wrong (its gradient, or its failing
+    outputs), by the input they belong to: ``dW1``, ``grads['W1']`` and ``W1`` alike."""
     grad = r.details.get("grad")
     if isinstance(grad, str):
-        return [grad]
+        return [_input_of(grad)]
     rows = r.details.get("outputs")
-    return [str(row.get("name")) for row in rows if isinstance(row, dict) and not row.get("ok")] \
+    return [_input_of(str(row.get("name"))) for row in rows if isinstance(row, dict) and not row.get("ok")] \
         if isinstance(rows, list) else []
+
+
+def _input_of(name: str) -> str:
+    if "[" in name:
+        name = name.split("[", 1)[1].strip("'\"]")
+        return name
+    return name[1:] if len(name) > 1 and name[0] == "d" and (name[1].isupper() or name[1] in "xbhcgy_") else name
 
 
 def explain_lost(results: Iterable[CheckResult], load_errors: list[dict]) -> None:
