@@ -55,6 +55,8 @@ def test_a_cs231n_folder_whose_modules_import_their_siblings_loads_as_python_wou
         "cs231n/optim.py": "def sgd(w, dw, config=None):\n    return w - dw, config\n",
         "cs231n/solver.py": "from cs231n import optim\nfrom .layers import *\n\nUPDATE = optim.sgd\n",
         "cs231n/classifiers/fc_net.py": "from ..layers import relu_forward\nfrom cs231n.solver import UPDATE\n",
+        # CS231n's notebooks import the package's modules from the folder above it
+        "RNN_Captioning.py": "from cs231n.layers import *\nfrom cs231n.classifiers.fc_net import relu_forward\n",
     }
     if init:
         files["cs231n/__init__.py"] = ""
