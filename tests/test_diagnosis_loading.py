@@ -246,3 +246,12 @@ def test_a_notebook_cell_that_trains_for_minutes_is_named_and_skipped(tmp_path):
     assert full_marks(result), first_messages(result)  # the cells after the training loop ran too
     for lang in LANGS:
         assert "assignment.ipynb [cell 2]" in load_text(result, lang)
+
+
+def test_a_module_that_hangs_after_importing_a_sibling_is_the_one_named(tmp_path):
+    files = {"zz_helpers.py": "X = 1\n", "layers.py": "import zz_helpers\nwhile True:\n    pass\n"}
+    result = grade_official(write_submission(tmp_path / "sub", files), "relu",
+                            limits=Limits(load_seconds=2.0, total_seconds=20.0))
+    assert result.load_status == "timeout"
+    where = [n.params["where"] for n in result.notices if n.key == "load.stopped.timeout"]
+    assert where == ["layers.py"]  # not zz_helpers.py, whose import (nested in layers.py) finished first

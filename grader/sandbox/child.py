@@ -307,6 +307,7 @@ class _Table:
 
 
 _table = [_Table()]
+_loading: list = []  # the files being loaded, the innermost last (imports nest)
 
 
 def _importable(name):
@@ -426,6 +427,7 @@ class _SubmissionLoader:
         module.__file__ = self.path
         table.executed[self.name] = module
         _student_files.add(self.display)
+        _loading.append(self.display)
         _report_progress(self.display)
         try:
             with open(self.path, "rb") as f:
@@ -437,6 +439,10 @@ class _SubmissionLoader:
             table.failed[self.name] = exc
             _record_error(self.display, exc, module)
             raise
+        finally:
+            _loading.pop()
+            if _loading:  # back in the module that imported this one: a hang there is its own
+                _report_progress(_loading[-1])
 
     def is_package(self, fullname):
         return fullname in _table[0].packages
@@ -634,12 +640,8 @@ def _unwritten(fn):
     code = getattr(fn, "__code__", None)
     if code is None:
         return False
-    source = _sources.get(code.co_filename)
-    if source is None:
-        return False
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _tree(code.co_filename)
+    if tree is None:
         return False
     node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                  and n.name == fn.__name__ and n.lineno <= code.co_firstlineno <= (n.end_lineno or n.lineno)
@@ -688,6 +690,22 @@ def _unwritten(fn):
         else:
             return False
     return placeholder
+
+
+_trees: dict = {}  # display -> the parsed source (None when it cannot be parsed)
+
+
+def _tree(display):
+    """The syntax tree of a loaded file or cell, parsed once."""
+    import ast
+
+    if display not in _trees:
+        source = _sources.get(display)
+        try:
+            _trees[display] = ast.parse(source) if source is not None else None
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            _trees[display] = None
+    return _trees[display]
 
 
 def _inert(node):
@@ -894,6 +912,7 @@ def _load_submission(header):
     _errors.clear()
     _origin.clear()
     _sources.clear()
+    _trees.clear()
     _table[0] = _build_table(entries)
     install_finder()
     modules = []
