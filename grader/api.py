@@ -19,6 +19,7 @@ from .assignments.adjustments import Adjustment
 from .assignments.config import Assignment
 from .assignments.handins import HandIn
 from .assignments.material import assignment_exercises, quiz_selection
+from .checks import causes
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
@@ -70,6 +71,7 @@ def grade(
     strict: bool = False,
     handed_in: HandIn | None = None,
     adjustments: Sequence[Adjustment] = (),
+    aliases: Sequence[str] = (),
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -90,6 +92,11 @@ def grade(
     permission to grade unisolated (the result says the grade is not isolated).
     ``strict`` lets an exception inside a check or a probe propagate instead of
     being recorded (tests).
+
+    ``aliases`` are the student's other ids (a roster's e-mail or account beside the id
+    grading uses; Gradescope's e-mail beside its student id): a quiz sheet made for one
+    of them is graded against the variant it was made for, and one made for an id that
+    is not the student's is refused (see :func:`grader.quiz.grading.sheet_variants`).
 
     ``assignment`` is an assignment of the course file (:mod:`grader.assignments`): its
     exercises (unless ``exercises`` is given) and quiz questions are graded, its name and
@@ -136,11 +143,14 @@ def grade(
         result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]
         if not report.ok and report.where:
             result.notices.append(load_stopped_notice(report.status, report.where))
+        for cell in getattr(report, "skipped", []):
+            result.notices.append(Notice("load.skipped_cell", {"where": cell}))
         seed = (inputs_seed(spec.identity.seed(student), prepared.fingerprint) if reference is not None
                 else PUBLIC_SEED)
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
                       blocks=BlockServer(reference).serve if reference is not None else None, strict=strict)
         result.exercises = run_exercises(exercises, ctx, report.functions)
+        causes.explain_lost(result.checks, result.load_errors)
         # Stages that need the live sandbox after the checks (experiments) go here.
         result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
         result.restarts = sandbox.restarts
@@ -150,7 +160,7 @@ def grade(
     # Stages that need no sandbox (the concept quiz) go here.
     run_quiz(result, prepared.snapshot, solutions=solutions, public=public,
              exercises=[quiz_exercise()] if quiz_wanted else [], identity=spec.identity,
-             selection=quiz_selection(spec))
+             selection=quiz_selection(spec), aliases=tuple(a for a in aliases if a and a != student))
     # Last, the course's weights, visibility, late penalty and adjustments.
     course_stage.apply(result, spec, handed_in, adjustments)
     result.seconds = time.perf_counter() - start

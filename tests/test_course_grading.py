@@ -121,9 +121,21 @@ def test_a_students_sheet_for_week1_is_graded_for_week1(tmp_path, weeks):
     r = grade(sub, solutions=SOLUTIONS, student="alice", assignment=week1, trusted_in_process=True)
     quiz = next(e for e in r.exercises if e.exercise.name == "quiz")
     assert quiz.points == quiz.max_points == 4
-    # The same sheet graded as another student's: variants differ, the sheet says so.
+    # The same sheet graded as another student's: its letters belong to alice's variant
+    # of week 1 (its fingerprint, drawn with the course's salt, proves it), so it is
+    # refused, never read against bob's options; the reason is said once, first.
     r2 = grade(sub, solutions=SOLUTIONS, student="bob", assignment=week1, trusted_in_process=True)
-    assert any(n.key == "quiz.sheet.other_student" for n in r2.notices)
+    quiz2 = next(e for e in r2.exercises if e.exercise.name == "quiz")
+    assert quiz2.points == 0 and quiz2.max_points == 4
+    assert {c.details["state"] for c in quiz2.results} == {"refused"}
+    assert [m.key for m in quiz2.notes] == ["policy.pending_note"]
+    assert quiz2.notes[0].params["reason"].key == "quiz.sheet.refused_other_student"
+    # alice is one of bob's ids (an alias): graded against the variant the sheet was made for.
+    r3 = grade(sub, solutions=SOLUTIONS, student="bob", assignment=week1, trusted_in_process=True,
+               aliases=("alice",))
+    quiz3 = next(e for e in r3.exercises if e.exercise.name == "quiz")
+    assert quiz3.points == quiz3.max_points == 4
+    assert any(n.key == "quiz.sheet.graded_as_sheet" for n in r3.notices)
 
 
 def test_without_a_course_file_the_grade_is_what_it_always_was():

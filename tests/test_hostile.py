@@ -131,7 +131,7 @@ def test_syntax_error_gives_a_clear_message(tmp_path):
     assert result.score == 0
     text = "\n".join(render(m, "en") for m in __import__("grader.results.text", fromlist=["x"]).load_messages(result))
     assert "line 1: syntax error" in text
-    assert "relu_forward was not found" in _messages(result)
+    assert "relu_forward was not loaded: layers.py stopped loading at line 1 (a syntax error)" in _messages(result)
     _assert_reportable(result)
 
 

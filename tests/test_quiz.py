@@ -495,7 +495,7 @@ def test_a_symlinked_sheet_is_not_followed(key, tmp_path):
     assert sheet.answers == {} and [n.key for n in sheet.notices] == ["quiz.sheet.not_regular"]
 
 
-def test_other_student_sheet_is_noticed(key):
+def test_other_student_sheet_without_a_fingerprint_is_noticed(key):
     sheet = sheet_of(full_answers(key, "jo"), "jo")
     grade_sheet(key, sheet, "kim", ASSIGNMENT, official=True)
     assert [n.key for n in sheet.notices] == ["quiz.sheet.other_student"]

@@ -113,8 +113,8 @@ MUTANTS: dict[str, tuple[list[str], dict, set[str]]] = {
                                    {"14"}),
     "14_gru_slices_swapped": (["gru_step"], edits(("dx = dax @ Wx.T", "dx = dax @ Wh.T")), {"14"}),
     # ---- bugs that are not on the list: they lose points, nothing is named
-    "rnn_step_no_bias": (["rnn_step"], edits(("next_h = np.tanh(x @ Wx + prev_h @ Wh + b)",
-                                              "next_h = np.tanh(x @ Wx + prev_h @ Wh)")), set()),
+    "32_rnn_step_no_bias": (["rnn_step"], edits(("next_h = np.tanh(x @ Wx + prev_h @ Wh + b)",
+                                                 "next_h = np.tanh(x @ Wx + prev_h @ Wh)")), {"32"}),
     "rnn_step_db_wrong_axis": (["rnn_step"], edits(("    db = da.sum(axis=0)\n    return dx, dprev_h, dWx, dWh, db",
                                                     "    db = da.sum(axis=1)\n    return dx, dprev_h, dWx, dWh, db")),
                                {"29"}),
@@ -170,6 +170,46 @@ MUTANTS: dict[str, tuple[list[str], dict, set[str]]] = {
                                              "        prev_h, step_cache = gru_step_forward")), set()),
     "gru_dh_in_place": (["gru"], edits(("gru_step_backward(dh[:, t] + dprev_h, caches[t])",
                                         "gru_step_backward(dh[:, t].__iadd__(dprev_h), caches[t])")), {"10"}),
+    # ---- found in students' code (issue 10): forms public solutions use
+    "2_gru_gate_order_zrn": (["gru_step", "gru"], edits(("    r, z = s[:, :H], s[:, H:]\n", "    z, r = s[:, :H], s[:, H:]\n")),
+                             {"2"}),
+    "7_lstm_drops_only_the_h_carry": (["lstm"], edits(("lstm_step_backward(dh[:, t] + dprev_h, dprev_c, caches[t])",
+                                                       "lstm_step_backward(dh[:, t], dprev_c, caches[t])")), {"7"}),
+    "7_lstm_drops_only_the_c_carry": (["lstm"], edits(("lstm_step_backward(dh[:, t] + dprev_h, dprev_c, caches[t])",
+                                                       "lstm_step_backward(dh[:, t] + dprev_h, 0 * dprev_c, caches[t])")),
+                                      {"7"}),
+    "7_gru_carry_dropped": (["gru"], edits(("gru_step_backward(dh[:, t] + dprev_h, caches[t])",
+                                            "gru_step_backward(dh[:, t], caches[t])")), {"7"}),
+    "10_rnn_backward_pops_its_cache": (["rnn"], edits(("rnn_step_backward(dh[:, t] + dprev_h, caches[t])",
+                                                       "rnn_step_backward(dh[:, t] + dprev_h, caches.pop())")), {"10"}),
+    "10_lstm_backward_pops_its_cache": (["lstm"], edits(("lstm_step_backward(dh[:, t] + dprev_h, dprev_c, caches[t])",
+                                                         "lstm_step_backward(dh[:, t] + dprev_h, dprev_c, caches.pop())")),
+                                        {"10"}),
+    "31_lstm_step_in_float32": (["lstm_step"], edits((
+        "    H = prev_h.shape[1]\n    a = x @ Wx + prev_h @ Wh + b\n",
+        "    x, prev_h, prev_c, Wx, Wh, b = (v.astype(np.float32) for v in (x, prev_h, prev_c, Wx, Wh, b))\n"
+        "    H = prev_h.shape[1]\n    a = x @ Wx + prev_h @ Wh + b\n")), {"31"}),
+    "31_lstm_step_float32_gates": (["lstm_step"], edits(("    a = x @ Wx + prev_h @ Wh + b\n    s = 0.5",
+                                                         "    a = (x @ Wx + prev_h @ Wh + b).astype(np.float32)\n    s = 0.5")),
+                                   {"31"}),
+    "32_gru_step_without_bh": (["gru_step"], edits(("ah = prev_h @ Wh + bh", "ah = prev_h @ Wh")), {"32"}),
+    "33_rnn_step_prev_h_at_Wh_T": (["rnn_step"], edits(("next_h = np.tanh(x @ Wx + prev_h @ Wh + b)",
+                                                        "next_h = np.tanh(x @ Wx + prev_h @ Wh.T + b)")), {"33"}),
+    "33_rnn_step_x_at_Wx_T": (["rnn_step"], edits(("next_h = np.tanh(x @ Wx + prev_h @ Wh + b)",
+                                                   "next_h = np.tanh(x @ Wx.T + prev_h @ Wh + b)")), {"33"}),
+    "33_rnn_step_backward_da_at_Wh": (["rnn_step"], edits(("    dprev_h = da @ Wh.T\n    dWx = x.T @ da\n    dWh = prev_h.T @ da\n"
+                                                           "    db = da.sum(axis=0)\n    return dx, dprev_h, dWx, dWh, db\n",
+                                                           "    dprev_h = da @ Wh\n    dWx = x.T @ da\n    dWh = prev_h.T @ da\n"
+                                                           "    db = da.sum(axis=0)\n    return dx, dprev_h, dWx, dWh, db\n")),
+                                      {"33"}),
+    "33_lstm_step_backward_da_at_Wh": (["lstm_step"], edits((
+        "    dprev_h = da @ Wh.T\n    dWx = x.T @ da\n    dWh = prev_h.T @ da\n    db = da.sum(axis=0)\n"
+        "    return dx, dprev_h, dprev_c,", "    dprev_h = da @ Wh\n    dWx = x.T @ da\n    dWh = prev_h.T @ da\n"
+        "    db = da.sum(axis=0)\n    return dx, dprev_h, dprev_c,")), {"33"}),
+    "35_rnn_backward_averages_over_time": (["rnn"], edits((
+        "    return dx, dprev_h, dWx, dWh, db\n    # END SOLUTION\n\n\n# ------------------------------------------------------------ bidi",
+        "    return dx, dprev_h, dWx / T, dWh / T, db / T\n    # END SOLUTION\n\n\n"
+        "# ------------------------------------------------------------ bidi")), {"35"}),
 }
 
 

@@ -162,7 +162,9 @@ def test_pending_items_are_explained_once_first_in_every_output(tmp_path):
     result = grade_fast(root, "lstm_step")
     pending = [c for c in result.checks if c.status == "pending"]
     assert pending and all(c.points == 0 and c.func == "lstm_step_backward" for c in pending)
-    assert all(c.messages[0].key == "policy.pending_forward" for c in pending)
+    # The reason first; it names the forward's own mistake when one is known (issue 10: here 2).
+    assert all(c.messages[0].key == "diagnosis.pending_forward_named" and c.messages[0].params["id"] == "2"
+               for c in pending)
     notes = result.exercises[0].notes
     assert len(notes) == 1 and notes[0].params["points"] == f"{sum(c.max_points for c in pending):g}"
     for lang in ("en", "zh"):

@@ -18,7 +18,6 @@ reference's, each side with its own cache.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,12 +26,12 @@ import numpy as np
 
 from ..calls import CallOutcome, Handle
 from ..i18n import Message, msg
-from .compare import compare
+from . import errors, numeric
+from .compare import array_of, compare
 from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
 from .model import CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
-
-_BIAS = re.compile(r"b(\d*|x|h|_f|_b)")  # b, b1, bx, b_f: biases
-_WEIGHT = re.compile(r"[Ww]\w*")  # w, W1, Wh, Wh_f: weights
+from .precision import ROUNDING_ONLY, low_precision, rounding_probe
+from .variants import _BIAS, _WEIGHT, _named_arrays, _replaced
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,7 @@ class Trial:
     cache: Handle | None = None
     outcome: CallOutcome | None = None  # the call that failed, or the backward's
     failure: list[Message] | None = None
+    mistakes: list[str] = field(default_factory=list)  # known mistakes the failure points to
     output: str = ""
     warnings: dict[str, Any] = field(default_factory=dict)
 
@@ -76,7 +76,7 @@ def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray
         o = ctx.call(step.backward, tuple(inputs.values()))
         trial.outcome, trial.output, trial.warnings = o, o.output, warning_details(o)
         if not o.ok:
-            trial.failure = [outcome_problem(step.backward, o)]
+            trial.failure = [outcome_problem(step.backward, o), *_explained(trial, o)]
         elif not isinstance(o.value, (tuple, list)) or len(o.value) < 2:
             trial.failure = [msg("gradient.bad_loss_return", func=step.backward)]
         else:
@@ -85,7 +85,8 @@ def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray
     f = ctx.call(step.forward, tuple(inputs.values()), keep=(-1,))
     trial.outcome, trial.output, trial.warnings = f, f.output, warning_details(f)
     if not f.ok:
-        trial.failure = [outcome_problem(step.forward, f), msg("gradient.forward_failed", forward=step.forward)]
+        trial.failure = [outcome_problem(step.forward, f), *_explained(trial, f),
+                         msg("gradient.forward_failed", forward=step.forward)]
         return trial
     if not isinstance(f.value, tuple) or len(f.value) != step.n_outputs + 1 or not isinstance(f.value[-1], Handle):
         trial.failure = [msg("call.bad_forward_return", func=step.forward)]
@@ -96,8 +97,17 @@ def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray
     if b.ok:
         trial.value = b.value
     else:
-        trial.failure = [outcome_problem(step.backward, b)]
+        trial.failure = [outcome_problem(step.backward, b), *_explained(trial, b)]
     return trial
+
+
+def _explained(trial: Trial, outcome: CallOutcome) -> list[Message]:
+    """What a failed call's error points to (known mistakes are noted on ``trial``)."""
+    if outcome.status != "error":
+        return []
+    said, named = errors.explain(outcome.error or {}, trial.inputs)
+    trial.mistakes.extend(m for m in named if m not in trial.mistakes)
+    return said
 
 
 def run_reference(reference: dict[str, Callable], step: Step, inputs: Inputs,
@@ -115,28 +125,6 @@ def forward_is_right(trial: Trial, ref: Reference) -> bool:
     if trial.outputs is None or len(trial.outputs) < len(ref.outputs):
         return False
     return all(compare(got, want).ok for got, want in zip(trial.outputs, ref.outputs, strict=False))
-
-
-def _named_arrays(inputs: Inputs) -> list[tuple[str, tuple, np.ndarray]]:
-    """(argument, path, array) of every array argument and every array in a dict argument."""
-    out: list[tuple[str, tuple, np.ndarray]] = []
-    for arg, v in inputs.items():
-        if isinstance(v, np.ndarray):
-            out.append((arg, (), v))
-        elif isinstance(v, dict):
-            out += [(arg, (k,), a) for k, a in v.items() if isinstance(a, np.ndarray)]
-    return out
-
-
-def _replaced(inputs: Inputs, changes: list[tuple[str, tuple, np.ndarray]]) -> Inputs:
-    new = dict(inputs)
-    for arg, path, value in changes:
-        if path:
-            new[arg] = dict(new[arg])
-            new[arg][path[0]] = value
-        else:
-            new[arg] = value
-    return new
 
 
 def input_variants(inputs: Inputs) -> list[Inputs]:
@@ -169,12 +157,62 @@ def where_forward_is_right(ctx: Context, step: Step, inputs: Inputs,
     return None
 
 
-def pending_reason(step: Step) -> Message:
-    """Why a backward's items wait: its forward is wrong on these inputs."""
-    return msg("policy.pending_forward", func=step.backward, forward=step.forward or step.backward)
+def forward_precision(ctx: Context, step: Step, trial: Trial, ref_outputs: list[np.ndarray] | None) -> str | None:
+    """``"float32"`` (or the arithmetic found) when the student's forward is wrong on
+    ``trial``'s inputs only because it computes in lower precision than float64
+    (mistake 31): its outputs are float32, or they are off by rounding only and the
+    forward is not smooth at float64's scale (:func:`~.precision.rounding_probe`)."""
+    if trial.outputs is None or step.forward is None:
+        return None
+    found = low_precision(trial.outputs)
+    if found or ref_outputs is None:
+        return found
+    errors_ = [compare(got, want) for got, want in zip(trial.outputs, ref_outputs, strict=False)]
+    if not errors_ or any(c.problem not in (None, "values") for c in errors_) \
+            or max(c.worst_rel_error for c in errors_) > ROUNDING_ONLY:
+        return None
+    spec = numeric.Forward(step.forward, tuple(np.shape(w) for w in ref_outputs))
+    return "float32" if rounding_probe(ctx, spec, trial.inputs) else None
+
+
+def pending_reason(step: Step, arithmetic: str | None = None) -> Message:
+    """Why a backward's items wait: its forward is wrong on these inputs (because it
+    computes in float32, when ``arithmetic`` says so: mistake 31)."""
+    forward = step.forward or step.backward
+    if arithmetic:
+        return msg("diagnosis.pending_low_precision", func=step.backward, forward=forward, arithmetic=arithmetic)
+    return msg("policy.pending_forward", func=step.backward, forward=forward)
 
 
 # ---------------------------------------------------------------------------
+def averaged_gradients(inputs: Inputs, value: Any, expected: list) -> tuple[list[Message], list[str]]:
+    """Mistake 35: a wrong gradient that is exactly 1/N (1/T through time) of the
+    right one, averaged where the lecture sums (the inputs are a backward check's)."""
+    from .localise import averaged
+
+    if not isinstance(value, (tuple, list)) or "forward" not in inputs:
+        return [], []
+    for got, want in zip(value, expected, strict=False):
+        want = np.asarray(want, dtype=np.float64)
+        got_ = array_of(got, want.shape)
+        if got_ is None or compare(got_, want).ok or not np.any(want):
+            continue
+        scale = float(np.sum(got_ * want) / np.sum(want * want))
+        if compare(got_, want * scale).ok:
+            named = averaged(inputs["forward"], [scale], loss=False)
+            if named is not None:
+                return [msg(f"mistake.{named[0]}.found", ratio=named[1])], [named[0]]
+    return [], []
+
+
+def _or_averaged(diagnose: Callable | None) -> Callable:
+    """A backward check's diagnosis, then (if it names nothing) mistake 35."""
+    def both(inputs: Inputs, value: Any, expected: list) -> tuple[list[Message], list[str]]:
+        said, named = diagnose(inputs, value, expected) if diagnose is not None else ([], [])
+        return (said, named) if named else averaged_gradients(inputs, value, expected)
+    return both
+
+
 class BackwardValueCheck(ValueCheck):
     """A backward's gradients vs the reference's, each side using its own cache.
 
@@ -183,11 +221,14 @@ class BackwardValueCheck(ValueCheck):
     backward receives the cache of the student's own forward, judged where that
     forward is right (see the module's docstring)."""
 
+    gradients = True
+
     def __init__(self, id: str, func: str, inputs: Callable[[np.random.Generator], Inputs],
                  upstream: Callable[[np.random.Generator, Any], Inputs], outputs: list[Output], points: float,
                  forward: str, title: Message | None = None, diagnose: Callable | None = None,
                  on_error: Callable | None = None) -> None:
-        super().__init__(id, func, inputs, outputs, points, title=title, diagnose=diagnose, on_error=on_error)
+        super().__init__(id, func, inputs, outputs, points, title=title, diagnose=_or_averaged(diagnose),
+                         on_error=on_error)
         self.upstream = upstream
         self.forward = forward
         self.step = Step(func, forward)
@@ -244,7 +285,7 @@ class BackwardValueCheck(ValueCheck):
                 self._judge_trial(ctx, res, trial, inputs, expected)
                 right = True
             else:
-                res.pending(pending_reason(self.step))
+                res.pending(pending_reason(self.step, forward_precision(ctx, self.step, trial, ref_outputs)))
         if trial.cache is not None and trial.failure is None:  # for the second call (policy rule 5)
             ctx.memo[memo_key] = (trial.cache, douts, inputs, expected)
         return [res]
@@ -258,8 +299,9 @@ class BackwardValueCheck(ValueCheck):
                 res.details.update(error_details(trial.outcome))
                 res.details["call"] = str(trial.outcome.status)
                 res.failed(*trial.failure)
+                res.mistakes.extend(m for m in trial.mistakes if m not in res.mistakes)
             else:
-                failed_call(res, self.func, trial.outcome, self.on_error)
+                failed_call(res, self.func, trial.outcome, self.on_error, inputs["forward"])
             return
         self.judge(ctx, res, inputs, trial.value, expected)
 

@@ -12,7 +12,8 @@ which decides every point:
 2. a deferred second pass over every comparison with the reference, after all
    other calls;
 3. side properties gated on results, pending items explained once per exercise,
-   pointers from a composite to its failing building blocks.
+   pointers from a composite to its failing building blocks;
+4. every failed item's cause put first (:mod:`grader.checks.causes`).
 
 A check that raises (a bug in a spec, never in student code, which runs in the
 child) is recorded as a failed item with a grader-error message rather than
@@ -26,7 +27,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from ..i18n import Message, msg
-from . import policy
+from . import causes, policy
 from .model import Check, CheckResult, Context, Kind, Status
 
 
@@ -162,6 +163,9 @@ def run_exercises(exercises: list[Exercise], ctx: Context,
     _second_pass(exercises, out, ctx)
     for er in out:
         policy.gate_side_checks(er.results)
+        causes.name_pending(er.results)
         er.notes = policy.pending_notes(er.results)
     policy.point_to_foundations(out)
+    for er in out:
+        causes.cause_first(er.results)
     return out

@@ -41,6 +41,7 @@ from .backward import (
     Step,
     Trial,
     forward_is_right,
+    forward_precision,
     pending_reason,
     run_reference,
     run_student,
@@ -50,6 +51,8 @@ from .compare import TOL, array_of, compare
 from .kinds import Inputs, extract, failed_call, where
 from .localise import explain
 from .model import Check, CheckResult, Context, Kind, PublicCase, Status, error_details
+from .precision import ROUNDING_ONLY, low_precision, rounding_probe
+from .shapes import diagnose_shape
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,7 @@ class GradientCheck(Check):
                 r.details.update(error_details(trial.outcome))
                 r.details["call"] = str(trial.outcome.status)
                 r.failed(*trial.failure)
+                r.mistakes.extend(m for m in trial.mistakes if m not in r.mistakes)
             return every
         # A loss computes its gradients from its inputs, not from a cache: they are
         # judged whatever its loss value (a layer's backward only where its forward is right).
@@ -202,8 +206,10 @@ class GradientCheck(Check):
                 r.messages.clear()
                 r.mistakes.clear()
             if found is None:
+                reason = pending_reason(self.step, forward_precision(ctx, self.step, trial, case.ref.outputs)
+                                        if waiting else None)
                 for r in waiting:
-                    r.pending(pending_reason(self.step))
+                    r.pending(reason)
             else:
                 trial, case.ref = found
                 case.inputs = trial.inputs
@@ -293,6 +299,7 @@ class GradientCheck(Check):
             else:
                 res.failed(msg("gradient.mismatch", func=self.func, grad=p.grad, err=res.details["rel_error"]))
         # the reference items
+        rounding: list[bool] = []  # the forward found imprecise (probed once, when needed)
         for p in params:
             item = reference_items.get(p.name)
             if item is None:
@@ -302,18 +309,32 @@ class GradientCheck(Check):
             assert expected is not None
             res.details["trivial"] = not np.any(expected)
             cmp = compare(grads[p.name], expected)
-            res.details["rel_error"] = cmp.worst_rel_error
+            res.details["rel_error"] = cmp.worst_rel_error if cmp.problem not in ("type", "shape") else None
             res.details["problem"] = cmp.problem
             if cmp.ok:
                 res.passed()
             elif cmp.problem == "shape":
                 res.failed(msg("gradient.shape", func=self.func, grad=p.grad,
                                got=str(cmp.received_shape), want=str(cmp.expected_shape)))
+                said, named = diagnose_shape(cmp.received_shape or (), cmp.expected_shape or (), p.grad,
+                                             gradient=True)
+                res.messages.extend(said + [msg(f"mistake.{m}.found") for m in named])
+                res.mistakes.extend(m for m in named if m not in res.mistakes)
             elif cmp.problem == "type":
                 res.failed(msg("gradient.missing", func=self.func, grad=p.grad))
             else:
                 res.failed(msg("backward.mismatch", func=self.func, grad=p.grad, err=cmp.worst_rel_error,
                                where=where(cmp.worst_index, p.axes)))
+                arithmetic = low_precision(grads[p.name], expected)
+                if not arithmetic and cmp.problem == "values" and cmp.worst_rel_error <= ROUNDING_ONLY \
+                        and self.forward is not None:
+                    if not rounding:
+                        rounding.append(rounding_probe(ctx, self.forward_spec(inputs), inputs))
+                    arithmetic = "float32" if rounding[0] else None
+                if arithmetic:  # the cause, first
+                    res.messages.insert(0, msg("diagnosis.low_precision", func=self.func, output=p.grad,
+                                               arithmetic=arithmetic))
+                    res.mistakes.append(Mistake.LOW_PRECISION)
 
     def _correct_derivatives(self, ctx: Context, inputs: Inputs, weights: list[np.ndarray], p: Param,
                              directions: list[np.ndarray], refs: list[float]) -> list[float | None]:
@@ -344,11 +365,9 @@ class GradientCheck(Check):
         elif cmp.problem == "shape":
             got, want = cmp.received_shape or (), value.shape
             res.failed(msg("gradient.shape", func=self.func, grad=p.grad, got=str(got), want=str(want)))
-            size = int(np.prod(got)) if got else 1
-            if len(got) > len(want) and tuple(s for s in got if s != 1) == tuple(s for s in want if s != 1):
-                res.mistakes.append(Mistake.KEEPDIMS_SHAPE)
-            elif size == value.size or (len(got) == len(want) == 1):
-                res.mistakes.append(Mistake.WRONG_AXIS_OR_RESHAPE)
+            said, named = diagnose_shape(got, want, p.grad, gradient=True)
+            res.messages.extend(said)
+            res.mistakes.extend(m for m in named if m not in res.mistakes)
             res.messages.extend(msg(f"mistake.{m}.found") for m in res.mistakes)
         else:
             res.failed(msg("gradient.nonfinite", func=self.func, grad=p.grad))
@@ -370,6 +389,11 @@ class GradientCheck(Check):
             out.append(res.passed() if cmp.ok else res.failed(
                 msg("backward.mismatch", func=self.func, grad=p.grad, err=cmp.worst_rel_error,
                     where=where(cmp.worst_index, p.axes))))
+            arithmetic = None if cmp.ok else low_precision(got, expected[p.name])
+            if arithmetic:
+                res.messages.insert(0, msg("diagnosis.low_precision", func=self.func, output=p.grad,
+                                           arithmetic=arithmetic))
+                res.mistakes.append(Mistake.LOW_PRECISION)
         return out
 
 

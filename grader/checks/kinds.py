@@ -23,7 +23,7 @@ import numpy as np
 from ..calls import Call, CallOutcome
 from ..i18n import Message, msg
 from ..mistakes import Mistake
-from . import policy
+from . import errors, numeric, policy, variants
 from .compare import Comparison, as_float_array, compare
 from .model import (
     Check,
@@ -35,6 +35,8 @@ from .model import (
     outcome_problem,
     warning_details,
 )
+from .precision import ROUNDING_ONLY, low_precision, rounding_probe
+from .shapes import diagnose_shape
 
 Inputs = dict[str, Any]
 Path = tuple[Any, ...]
@@ -85,11 +87,13 @@ def describe_mismatch(func: str, out: Output, cmp: Comparison) -> Message:
                where=where(cmp.worst_index, out.axes), n_wrong=cmp.n_wrong, n_total=cmp.n_total)
 
 
-def precision_note(cmp: Comparison) -> list[Message]:
-    """Mistake 31: float32 or integer arithmetic returned."""
-    if cmp.received_dtype and cmp.received_dtype[1:] in ("f4", "f2", "i8", "i4") and not cmp.ok:
-        return [msg("value.low_precision", dtype=cmp.received_dtype[1:])]
-    return []
+def precision_note(func: str, out: Output, got: Any, expected: Any, cmp: Comparison) -> list[Message]:
+    """Mistake 31: a wrong output computed in float32 or with integers (see
+    :mod:`grader.checks.precision`)."""
+    if cmp.ok or cmp.problem in ("type", "shape"):
+        return []
+    found = low_precision(got, expected)
+    return [msg("diagnosis.low_precision", func=func, output=out.name, arithmetic=found)] if found else []
 
 
 def call_reference(ref: Callable, inputs: Inputs) -> Any:
@@ -98,13 +102,19 @@ def call_reference(ref: Callable, inputs: Inputs) -> Any:
 
 
 def failed_call(res: CheckResult, func: str, outcome: CallOutcome,
-                on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None) -> CheckResult:
-    """Fail ``res`` because a call did not return normally (why, and what it suggests)."""
+                on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None,
+                inputs: Inputs | None = None) -> CheckResult:
+    """Fail ``res`` because a call did not return normally (why, and what it
+    suggests: the check's own ``on_error``, and the known mistakes an error points
+    to, given the ``inputs`` of the call or of its forward pass)."""
     res.details.update(error_details(outcome))
     res.details["call"] = str(outcome.status)
     res.failed(outcome_problem(func, outcome))
-    if on_error is not None and outcome.status == "error":
-        extra, mistakes = on_error(outcome.error or {})
+    if outcome.status == "error":
+        extra, mistakes = errors.explain(outcome.error or {}, inputs)
+        if on_error is not None:
+            more, named = on_error(outcome.error or {})
+            extra, mistakes = extra + more, mistakes + [m for m in named if m not in mistakes]
         res.messages.extend(extra)
         res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
     return res
@@ -155,7 +165,12 @@ class ValueCheck(Check):
     with_args_after: bool = False
     # Turns a call that raised into (problems, mistake ids) when an error is the symptom.
     on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None
+    # The right outputs as a function of the inputs, in the grader (a formula of
+    # grader.specs.forwards): names a forgotten bias or a transposed weight in a
+    # self-check too, where there is no reference (grader.checks.variants).
+    model: Callable[[Inputs], list[Any]] | None = None
     second_pass = True  # compared with the reference once more at the end (policy rule 5)
+    gradients = False  # the outputs are gradients of the function's inputs (a backward pass)
     kind = Kind.VALUE
 
     def max_points(self) -> float:
@@ -214,8 +229,44 @@ class ValueCheck(Check):
             res.details["call"] = str(outcome.status)
             return [res.failed(*trouble)]
         if not outcome.ok:
-            return [failed_call(res, self.func, outcome, self.on_error)]
+            return [failed_call(res, self.func, outcome, self.on_error, inputs)]
         return [self.judge(ctx, res, inputs, outcome.value, expected)]
+
+    def _model(self, ctx: Context) -> Callable[[Inputs], list[Any]] | None:
+        """The right outputs as a function of the inputs: the reference's (official),
+        else the spec's formula (a self-check), else None."""
+        if ctx.reference is not None and self.func in ctx.reference:
+            ref = ctx.reference[self.func]
+
+            def model(changed: Inputs) -> list[Any]:
+                out = self._reference_value(ref, changed)
+                return [extract(out, o.path)[0] for o in self.outputs]
+
+            return model
+        return self.model
+
+    def _rounds(self, ctx: Context, inputs: Inputs, expected: list) -> bool:
+        """The function is not smooth at float64's scale (float32 inside it), probed
+        when its outputs are the first items of what it returns; for a backward pass,
+        its forward pass is probed (where a float32 cache comes from)."""
+        forward = getattr(self, "forward", None)
+        if "forward" in inputs and forward is not None:
+            shapes = self._forward_shapes(ctx, inputs["forward"])
+            return shapes is not None and rounding_probe(ctx, numeric.Forward(forward, shapes), inputs["forward"])
+        if self.with_args_after or [o.path for o in self.outputs] != [(k,) for k in range(len(self.outputs))]:
+            return False
+        shapes = tuple(np.shape(e) for e in expected)
+        return rounding_probe(ctx, numeric.Forward(self.func, shapes, cache=False), inputs)
+
+    def _forward_shapes(self, ctx: Context, inputs: Inputs) -> tuple[tuple[int, ...], ...] | None:
+        """The shapes of a backward check's forward outputs (the reference's, trusted)."""
+        forward = getattr(self, "forward", None)
+        if ctx.reference is not None and forward in ctx.reference:
+            out = call_reference(ctx.reference[forward], inputs)
+            return tuple(np.shape(o) for o in out[:-1]) if isinstance(out, tuple) else None
+        case = (ctx.public_cases or {}).get(self.id)
+        outputs = case.inputs.get("forward_outputs") if case is not None else None
+        return tuple(np.shape(o) for o in outputs) if outputs is not None else None
 
     def judge(self, ctx: Context, res: CheckResult, inputs: Inputs, value: Any, expected: list) -> CheckResult:
         """Compare every output of ``value`` with ``expected``; the points follow
@@ -236,8 +287,9 @@ class ValueCheck(Check):
                 continue
             cmp = compare(got, exp, out.rtol, out.atol)
             primary_missing = primary_missing or (k == 0 and cmp.problem == "type")
-            row = {"name": out.name, "ok": cmp.ok, "rel_error": cmp.worst_rel_error,
-                   "where": where(cmp.worst_index, out.axes), "problem": cmp.problem}
+            measured = cmp.problem not in ("type", "shape")  # no error is measured between other shapes
+            row = {"name": out.name, "ok": cmp.ok, "rel_error": cmp.worst_rel_error if measured else None,
+                   "where": where(cmp.worst_index, out.axes) if measured else [], "problem": cmp.problem}
             if ctx.reference is None and cmp.problem in ("values", "nonfinite") and np.size(exp) <= 60:
                 # Public case: showing expected next to received teaches, and hides nothing.
                 received = as_float_array(got)
@@ -248,18 +300,39 @@ class ValueCheck(Check):
             matched.append(cmp.ok)
             if not cmp.ok:
                 problems.append(describe_mismatch(self.func, out, cmp))
-                note = precision_note(cmp)
-                problems.extend(note)
+                if cmp.problem == "shape":
+                    said, named = diagnose_shape(cmp.received_shape or (), cmp.expected_shape or (), out.name,
+                                                 gradient=self.gradients)
+                    problems.extend(said + [msg(f"mistake.{m}.found") for m in named if m not in res.mistakes])
+                    res.mistakes.extend(m for m in named if m not in res.mistakes)
+                note = precision_note(self.func, out, got, exp, cmp)
+                if not note and ctx.explain and cmp.problem == "values" and cmp.worst_rel_error <= ROUNDING_ONLY \
+                        and Mistake.LOW_PRECISION not in res.mistakes and self._rounds(ctx, inputs, expected):
+                    note = [msg("diagnosis.low_precision", func=self.func, output=out.name, arithmetic="float32")]
                 if note and Mistake.LOW_PRECISION not in res.mistakes:
+                    problems.insert(0, note[0])  # the cause, once, first
                     res.mistakes.append(Mistake.LOW_PRECISION)
         res.details["outputs"] = rows
         if not problems:
             return res.passed()
         if self.diagnose is not None and ctx.explain:
             extra, mistakes = self.diagnose(inputs, value, expected)
-            problems.extend(extra)
+            # A diagnosis that names a mistake is the cause: it comes first.
+            if set(mistakes) - set(res.mistakes):
+                problems = extra + problems
+                res.details["cause_first"] = True
+            else:
+                problems = problems + extra
             res.mistakes.extend(m for m in mistakes if m not in res.mistakes)
-        res.failed(*problems)
+        model = self._model(ctx)
+        if ctx.explain and not res.mistakes and model is not None and not self.gradients \
+                and any(r.get("problem") == "values" for r in rows):
+            got = [extract(value, o.path)[0] for o in self.outputs]
+            extra, mistakes = variants.diagnose(model, inputs, got, expected, self.func)
+            problems = extra + problems
+            res.mistakes.extend(mistakes)
+            res.details["cause_first"] = bool(mistakes)
+        res.failed(*[m for k, m in enumerate(problems) if m not in problems[:k]])
         res.points = policy.value_credit(self.points, matched, trivial_, primary_missing)
         return res
 
@@ -306,7 +379,7 @@ class PropertyCheck(Check):
         res.output = outcome.output
         res.details.update(warning_details(outcome))
         if not outcome.ok:
-            return [failed_call(res, self.func, outcome, self.on_error)]
+            return [failed_call(res, self.func, outcome, self.on_error, inputs)]
         problems, mistakes = self.predicate(outcome.value, inputs)
         res.mistakes += mistakes
         return [res.failed(*problems) if problems else res.passed()]

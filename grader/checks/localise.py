@@ -16,6 +16,7 @@ from .backward import Trial
 from .compare import TOL, agree, array_of
 from .kinds import where
 from .model import CheckResult, Context, Status
+from .precision import low_precision, rounding_probe
 
 if TYPE_CHECKING:
     from .gradient import GradientCheck, Param
@@ -30,16 +31,26 @@ def explain(check: GradientCheck, ctx: Context, rng: np.random.Generator, trial:
     if not failing:
         return
     grads = check._grads(trial)
-    low = any(_low_precision(v) for v in (trial.outputs or [])) or any(_low_precision(g) for g in grads.values())
+    forward = check.forward or check.func
+    low = low_precision(list(trial.outputs or []))
+    where_low = forward
+    if not low:
+        low, where_low = low_precision(list(grads.values())), check.func
+    mismatched = [p for p in failing if numeric_items[p.name].details.get("verdict") == "mismatch"]
+    if not low and mismatched and rounding_probe(ctx, check.forward_spec(trial.inputs), trial.inputs):
+        low, where_low = "float32", forward
     for p in failing:
         if numeric_items[p.name].details.get("verdict") != "mismatch":
             continue
         res = numeric_items[p.name]
+        if low:
+            # The cause, once, first: the numerical gradient of a float32 forward is noise.
+            res.messages.insert(0, msg("diagnosis.low_precision_gradient", func=where_low, grad=p.grad,
+                                       arithmetic=low))
+            res.mistakes.append(Mistake.LOW_PRECISION)
+            continue
         value = check.param_value(trial.inputs, p)
         localise(check, ctx, rng, p, trial, array_of(grads[p.name], value.shape), res)
-        if low:
-            res.messages.append(msg(f"mistake.{Mistake.LOW_PRECISION}.found"))
-            res.mistakes.append(Mistake.LOW_PRECISION)
     if check.probes:
         state: dict[str, Any] = {"inputs": trial.inputs, "douts": trial.douts, "grads": grads,
                                  "failing": [p.name for p in failing]}
@@ -104,13 +115,26 @@ def localise(check: GradientCheck, ctx: Context, rng: np.random.Generator, p: Pa
         ordered = [b for b in p.blocks if b in wrong_blocks]
         res.details["wrong_blocks"] = ordered
         res.messages.append(msg("gradient.blocks", grad=p.grad, blocks=", ".join(ordered)))
-    first = next(iter(inputs.values()))
-    n = first.shape[0] if isinstance(first, np.ndarray) and first.ndim else 0
-    if ratios and n > 1 and n_bad and all(agree(r * n, 1.0, rtol=1e-3) for r in ratios):
-        res.messages.append(msg(f"mistake.{Mistake.DIVIDED_BY_N_TWICE}.found", ratio=f"1/{n}"))
-        res.mistakes.append(Mistake.DIVIDED_BY_N_TWICE)
+    named = averaged(inputs, ratios, loss=check.forward is None) if n_bad else None
+    if named is not None:
+        res.messages.append(msg(f"mistake.{named[0]}.found", ratio=named[1]))
+        res.mistakes.append(named[0])
 
 
-def _low_precision(v: Any) -> bool:
-    """Mistake 31: an array computed in float32/float16 (or integers where floats are due)."""
-    return isinstance(v, np.ndarray) and v.dtype.kind in "fc" and v.dtype.itemsize < 8
+def averaged(inputs: dict[str, Any], ratios: list[float], loss: bool) -> tuple[str, str] | None:
+    """(mistake, ratio) when a gradient is exactly 1/N (or, through time, 1/T) of
+    the right one: a loss gradient divided by N twice (mistake 21), or a layer's
+    gradient averaged where it is summed (mistake 35); or N times: a loss gradient
+    not divided by N (mistake 36)."""
+    first = next(iter(inputs.values()), None)
+    shape = first.shape if isinstance(first, np.ndarray) else ()
+    sizes = [("N", shape[0])] if len(shape) >= 1 else []
+    if len(shape) == 3 and not loss:
+        sizes.append(("T", shape[1]))
+    for _, n in sizes:
+        if ratios and n > 1 and all(agree(r * n, 1.0, rtol=1e-3) for r in ratios):
+            return (Mistake.DIVIDED_BY_N_TWICE if loss else Mistake.MEAN_INSTEAD_OF_SUM), f"1/{n}"
+        if loss and ratios and n > 1 and all(agree(r, n, rtol=1e-3) for r in ratios):
+            return Mistake.LOSS_GRADIENT_NOT_AVERAGED, str(n)
+    return None
+

@@ -169,8 +169,16 @@ _CALL_PROBLEMS = {
 
 
 def outcome_problem(func: str, outcome: CallOutcome) -> Message:
-    """Explain a call that did not return normally (the same words everywhere)."""
+    """Explain a call that did not return normally (the same words everywhere); where
+    Python's words hide the cause (starter code, a numpy API that numpy removed),
+    the cause (:mod:`grader.checks.errors`)."""
+    from .errors import call_problem
+
     err = outcome.error or {}
+    if outcome.status in (CallStatus.ERROR, CallStatus.NOT_IMPLEMENTED):
+        explained = call_problem(func, err)
+        if explained is not None:
+            return explained
     key = _CALL_PROBLEMS.get(outcome.status, "call.error")
     if outcome.status == CallStatus.ERROR and err.get("kind") == "memory":
         key = "call.memory"

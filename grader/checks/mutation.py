@@ -17,7 +17,7 @@ from ..mistakes import Mistake
 from . import policy
 from .compare import same_bits
 from .kinds import Inputs, arrays_in, extract, failed_call
-from .model import Check, CheckResult, Context, Kind, outcome_problem, warning_details
+from .model import Check, CheckResult, Context, Kind, error_details, outcome_problem, warning_details
 
 
 @dataclass
@@ -84,8 +84,20 @@ class MutationCheck(Check):
             if Mistake.IN_PLACE not in res.mistakes:
                 res.mistakes.append(Mistake.IN_PLACE)
         elif not second.ok:
-            problems.append(outcome_problem(self.func, second))
             res.details["repeatable"] = False
+            err = second.error or {}
+            if second.status == "error" and self.forward and not changed:
+                # The arguments were fresh copies the second time; only the cache was the
+                # same object: the first call used it up (``caches.pop()``) or changed it.
+                res.details.update(error_details(second))
+                res.mistakes.append(Mistake.IN_PLACE)
+                return [res.failed(msg("diagnosis.cache_consumed", func=self.func, type=err.get("type", ""),
+                                       message=err.get("message", "")), msg(f"mistake.{Mistake.IN_PLACE}.found"))]
+            if second.status == "error" and not changed:
+                res.details.update(error_details(second))
+                return [res.failed(msg("diagnosis.second_call_failed", func=self.func, type=err.get("type", ""),
+                                       message=err.get("message", "")))]
+            problems.append(outcome_problem(self.func, second))
         return [res.failed(*problems, msg("hint.mutation")) if problems else res.passed()]
 
 

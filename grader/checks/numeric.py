@@ -93,9 +93,10 @@ def outputs_of(value: Any, forward: Forward) -> list[np.ndarray] | None:
 
 
 def differences(ctx: Context, forward: Forward, inputs: Inputs,
-                directions: Sequence[Direction]) -> list[list[np.ndarray] | None]:
+                directions: Sequence[Direction], h: float = H) -> list[list[np.ndarray] | None]:
     """For each direction: ``(out_k(+h v) - out_k(-h v)) / 2h`` for every output k,
     or None when a call failed or returned an output of another shape."""
+    H = h
     keep = (-1,) if forward.cache else ()
     calls = [Call(forward.func, tuple(moved(inputs, d, sign * H).values()), keep=keep)
              for d in directions for sign in (1.0, -1.0)]

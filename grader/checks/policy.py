@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..i18n import Message, msg
+from ..mistakes import Mistake
 from .model import CheckResult, Kind, Status
 from .numeric import consistent, vanishes
 
@@ -179,17 +180,23 @@ def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> 
     """A function whose comparison with the reference fails on the deferred second
     call (where it passed first) loses the points of all its value items."""
     by_id = {r.id: r for r in again}
-    drifted: list[str] = []
+    drifted: dict[str, CheckResult] = {}
     for r in results:
         s = by_id.get(r.id)
         if s is not None and r.kind in RESULT_KINDS and r.points > 0 and s.status == Status.FAILED \
                 and s.points < r.points and s.details.get("call", "ok") in JUDGED_CALLS and r.func not in drifted:
-            drifted.append(r.func)
+            drifted[r.func] = s
     not_repeatable = {r.func for r in results if r.kind == Kind.MUTATION and r.details.get("repeatable") is False}
     for r in results:
         if r.func in drifted and r.func not in not_repeatable and r.kind in RESULT_KINDS and r.points > 0:
             r.failed()
-            r.messages.insert(0, msg("policy.later_call", func=r.func))
+            later = drifted[r.func]
+            if Mistake.LOW_PRECISION in later.mistakes and later.messages:
+                # Not state kept between calls: float32 results off by more on other inputs.
+                r.messages.insert(0, later.messages[0])
+                r.mistakes.append(Mistake.LOW_PRECISION)
+            else:
+                r.messages.insert(0, msg("policy.later_call", func=r.func))
 
 
 # ----------------------------------------------------------- 6. side properties

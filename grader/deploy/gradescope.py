@@ -163,12 +163,10 @@ def student_id(metadata: dict) -> str:
     (``sid``) where the course has one, else the e-mail, else the user id. Raises
     :class:`NoStudentId` when the metadata names no submitter (never the submission's
     own id, which changes with every submission, nor "anonymous")."""
-    users = metadata.get("users") if isinstance(metadata.get("users"), list) else []
-    user = users[0] if users and isinstance(users[0], dict) else {}
-    for key in ("sid", "email", "id"):
-        if user.get(key) not in (None, ""):
-            return str(user[key])
-    raise NoStudentId(msg("deploy.gradescope.no_submitter"))
+    ids = student_aliases(metadata)
+    if not ids:
+        raise NoStudentId(msg("deploy.gradescope.no_submitter"))
+    return ids[0]
 
 
 def read_metadata(root: Path) -> dict:
@@ -204,6 +202,15 @@ def course_assignment(source: Path) -> Any:
     return load(path, known(source / "solutions")).assignment()
 
 
+def student_aliases(metadata: dict) -> tuple[str, ...]:
+    """Every id Gradescope knows for the submitter (the first one of a group), in the
+    order :func:`student_id` prefers them (student id, e-mail, user id): a quiz sheet
+    made for any of them is the student's own."""
+    users = metadata.get("users") if isinstance(metadata.get("users"), list) else []
+    user = users[0] if users and isinstance(users[0], dict) else {}
+    return tuple(str(user[key]) for key in ("sid", "email", "id") if user.get(key) not in (None, ""))
+
+
 def run(root: Path | str | None = None, lang: str = "zh") -> dict:
     """Inside Gradescope: grade ``<root>/submission`` and write ``<root>/results/results.json``.
 
@@ -220,7 +227,8 @@ def run(root: Path | str | None = None, lang: str = "zh") -> dict:
     student = student_id(metadata)
     assignment = course_assignment(root / "source")
     result = grade(root / "submission", solutions=root / "source" / "solutions", student=student,
-                   assignment=assignment, handed_in=handed_in(metadata))
+                   assignment=assignment, handed_in=handed_in(metadata),
+                   aliases=student_aliases(metadata))
     data = autograder_results(result, lang)
     (root / "results").mkdir(parents=True, exist_ok=True)
     write_atomic(root / "results" / "results.json", json.dumps(data, ensure_ascii=False))

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..checks import policy
 from ..checks.engine import Exercise, ExerciseResult
 from ..checks.model import FAILED, PASSED, CheckResult, Kind
 from ..course import public_folder
@@ -255,15 +256,48 @@ def _state_message(q: Question, verdict: Verdict, shown: Any, answer: Answer) ->
     return msg("quiz.result.correct" if verdict.state == CORRECT else "quiz.result.wrong", answer=shown)
 
 
+def sheet_variants(bank: Bank, sheet: Sheet, student: str, assignment: str | AssignmentId, official: bool,
+                   aliases: tuple[str, ...] = ()) -> tuple[dict[str, Variant] | None, Message | None]:
+    """The variants a sheet is graded against, or None and why it is refused.
+
+    A sheet's letters and numbers mean something only in the variant it was made for
+    (the option order and the numbers drawn for the id in its ``[sheet]``), so they
+    are never read against another one. A sheet made for another id than the one
+    grading uses (an e-mail on Gradescope, a folder name in a batch) is graded against
+    its own variant when that id is the student's too (``aliases``: the other ids the
+    grading knows for them) or in a self-check, provided its fingerprint proves it was
+    made for that id; otherwise it is refused: its questions are not counted yet, and
+    the reason says what to do. The same id with another fingerprint (the bank gained
+    or lost options after the sheet was written), and a sheet without a fingerprint
+    (not written by ``rnngrade quiz``, so it proves nothing), are graded against the
+    grading id's variant with a notice that says so."""
+    own = variants_for(bank, student, assignment)
+    if not sheet.student or sheet.student == student:
+        if sheet.variant and sheet.variant != fingerprint(own):
+            sheet.notices.append(Notice("quiz.sheet.other_variant", {}))
+        return own, None
+    shown = clean(sheet.student[:60])
+    if not sheet.variant:
+        # A sheet without a fingerprint (not written by ``rnngrade quiz``) proves nothing
+        # about its variant: read as the grading id's, and said so.
+        sheet.notices.append(Notice("quiz.sheet.other_student", {"sheet": shown, "student": student}))
+        return own, None
+    theirs = variants_for(bank, sheet.student, assignment)
+    made_for = sheet.variant == fingerprint(theirs)
+    if made_for and (not official or sheet.student in aliases):
+        sheet.notices.append(Notice("quiz.sheet.graded_as_sheet", {"sheet": shown, "student": student}))
+        return theirs, None
+    key = "quiz.sheet.refused_other_student" if made_for else "quiz.sheet.refused_unproven"
+    return None, msg(key, sheet=shown, student=student)  # said once, first, as the quiz's pending note
+
+
 def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str | AssignmentId, official: bool,
-                now: _dt.datetime | None = None, answered_by_key: bool = False) -> ExerciseResult:
-    """The quiz's exercise result for ``student``'s variant."""
+                now: _dt.datetime | None = None, answered_by_key: bool = False,
+                aliases: tuple[str, ...] = ()) -> ExerciseResult:
+    """The quiz's exercise result for the variant the sheet was made for (see
+    :func:`sheet_variants`): ``student``'s, or the sheet's own when it is accepted."""
     now = now or _dt.datetime.now(_dt.UTC)
-    variants = variants_for(bank, student, assignment)
-    if sheet.student and sheet.student != student:
-        sheet.notices.append(Notice("quiz.sheet.other_student", {"sheet": sheet.student[:60], "student": student}))
-    elif sheet.variant and sheet.variant != fingerprint(variants):
-        sheet.notices.append(Notice("quiz.sheet.other_variant", {}))
+    variants, refused = sheet_variants(bank, sheet, student, assignment, official, aliases)
     er = ExerciseResult(quiz_exercise())
     if sheet.path is not None:
         er.graded_from[SHEET_NAME] = str(sheet.path.name)
@@ -272,9 +306,27 @@ def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str | Assign
         explain = quiz.answers_shown(now)
         for q in quiz.questions:
             number += 1
+            if variants is None:
+                assert refused is not None
+                er.results.append(_refused(q, number, bank, student, assignment, refused))
+                continue
             er.results.append(question_result(q, number, variants[q.id], bank, sheet, official, explain,
                                               answered_by_key))
+    if refused is not None:
+        er.notes = policy.pending_notes(er.results)
     return er
+
+
+def _refused(q: Question, number: int, bank: Bank, student: str, assignment: str | AssignmentId,
+             why: Message) -> CheckResult:
+    """A question of a sheet that is not graded: not counted yet, for ``why``; its
+    answer is not read (it belongs to another variant)."""
+    text = q.text.format(variants_for(bank, student, assignment)[q.id].params)
+    res = CheckResult(f"quiz.{q.id}", QUIZ_EXERCISE, q.id, Kind.QUIZ,
+                      msg("quiz.title", number=number, id=q.id, question=text.message()), q.points)
+    res.details.update({"question": text.message(), "question_id": q.id, "quiz": q.quiz, "type": q.type,
+                        "section": q.section, "state": "refused", "correct_answer": None, "explanation": None})
+    return res.pending(why)
 
 
 # ------------------------------------------------------------------ the grading stage
@@ -290,7 +342,7 @@ def wants_quiz(exercises: list[Exercise] | None) -> bool:
 def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None = None,
              public: Path | str | None = None, exercises: list[Exercise] | None = None,
              now: _dt.datetime | None = None, identity: AssignmentId | None = None,
-             selection: QuizSelection | None = None) -> None:
+             selection: QuizSelection | None = None, aliases: tuple[str, ...] = ()) -> None:
     """The quiz stage of :func:`grader.api.grade`: adds the quiz's exercise result and
     the sheet's notices to ``result``. Needs no sandbox; never raises: a bad sheet costs
     only its own questions, and should the quiz stage itself fail (a grader bug), the
@@ -306,7 +358,7 @@ def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | s
     stage: dict[str, float] = {}
     try:
         _run_quiz(result, submission, solutions, public, now, stage, identity or AssignmentId(result.assignment),
-                  selection or QuizSelection())
+                  selection or QuizSelection(), aliases)
     except Exception as exc:  # noqa: BLE001 - the rest of the grade must survive any failure here
         import traceback
 
@@ -322,7 +374,7 @@ def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | s
 
 def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None, public: Path | str | None,
               now: _dt.datetime | None, stage: dict[str, float], identity: AssignmentId,
-              selection: QuizSelection) -> None:
+              selection: QuizSelection, aliases: tuple[str, ...] = ()) -> None:
     official = solutions is not None
     folder = Path(solutions) / "quiz" if official else Path(public or public_folder()) / "quiz"
     if not folder.is_dir():
@@ -351,7 +403,7 @@ def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | 
     student = result.student
     if not official and student == ANONYMOUS and sheet.student:
         student = sheet.student  # a self-check grades the variant the sheet was written for
-    er = grade_sheet(bank, sheet, student, identity, official, now, answered_by_key=by_key)
+    er = grade_sheet(bank, sheet, student, identity, official, now, answered_by_key=by_key, aliases=aliases)
     result.notices.extend(notices + sheet.notices)
     result.exercises.append(er)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..checks import errors
 from ..checks.model import CheckResult
 from ..i18n import msg, render
 from ..results import Result
@@ -9,17 +10,49 @@ from ..results import Result
 STUDENT_OUTPUT_CHARS = 2000
 
 
+def load_error_messages(e: dict) -> list:
+    """What stopped one file (or notebook cell) from loading, in the student's words:
+    Python's own explanation of a syntax error with the line, an import of another
+    of the student's files that failed, a module the grader does not have, the
+    functions that were lost (see ``grader/sandbox/child.py``)."""
+    kind, where, line = e.get("kind"), e.get("where"), e.get("line")
+    out: list = []
+    if kind == "syntax":
+        text = str(e.get("text") or "").strip()
+        message = e.get("message") or ""
+        out.append(msg("load.syntax", where=where, line=line, message=message, text=text) if text and line
+                   else msg("load.syntax_no_text", where=where, message=message))
+        if "codec can't decode" in message or "Non-UTF-8 code" in message:
+            out.append(msg("load.encoding"))
+        elif "null bytes" in message:
+            out.append(msg("load.null_bytes"))
+    elif kind == "exit":
+        out.append(msg("submission.exited", where=where))
+    elif kind == "import":
+        out.append(msg("load.import_failed", where=where, line=line or "?", imported=e.get("imported"),
+                       type=e.get("type")))
+    elif kind == "missing_module":
+        out.append(msg("load.missing_module", where=where, line=line or "?", missing=e.get("missing")))
+    else:
+        api = errors.numpy_api(e)
+        if api is not None:
+            out.append(msg("submission.load_error", where=where, type=e.get("type"), message=api))
+        elif line:
+            out.append(msg("load.error", where=where, line=line, type=e.get("type"), message=e.get("message")))
+        else:
+            out.append(msg("submission.load_error", where=where, type=e.get("type"), message=e.get("message")))
+    lost = e.get("lost")
+    if lost and kind != "syntax":
+        out.append(msg("load.lost", names=", ".join(str(n) for n in lost)))
+    return out
+
+
 def load_messages(result: Result) -> list:
     """Messages about loading the submission (syntax errors, exits, notebooks)."""
     out = [msg(n.key, **n.params) for n in result.notices]
-    for e in result.load_errors:
-        if e.get("kind") == "syntax":
-            out.append(msg("submission.syntax_error", where=e.get("where"), line=e.get("line")))
-        elif e.get("kind") == "exit":
-            out.append(msg("submission.exited", where=e.get("where")))
-        else:
-            out.append(msg("submission.load_error", where=e.get("where"), type=e.get("type"),
-                           message=e.get("message")))
+    # A file's own error before the files that failed importing it (its consequence).
+    for e in sorted(result.load_errors, key=lambda e: e.get("kind") == "import"):
+        out.extend(load_error_messages(e))
     if result.load_status != "loaded":
         out.append(msg("submission.load_failed", status=result.load_status))
     for ex in result.exercises:

@@ -54,6 +54,7 @@ class InProcessCaller:
         self._loaded: list[Any] = []
         self._files: set[str] = set()
         self._handles: list[int] = []
+        self._table: Any = None  # the child's finder table for this submission
 
     def __enter__(self) -> InProcessCaller:
         self.start()
@@ -89,10 +90,13 @@ class InProcessCaller:
         reference loaded by the parent, say) are put back afterwards."""
         saved_modules = dict(sys.modules)
         saved_student = list(child._student_modules)
+        saved_table = child._table[0]
         child._student_modules[:] = [] if fresh else self._loaded
         root = str(self.root)
         sys.path.append(root)
         if not fresh:
+            child._table[0] = self._table
+            child.install_finder()
             for mod in self._loaded:
                 sys.modules[mod.__name__] = mod
         try:
@@ -100,7 +104,10 @@ class InProcessCaller:
         finally:
             if fresh:
                 self._loaded = list(child._student_modules)
+                self._table = child._table[0]
             child._student_modules[:] = saved_student
+            child._table[0] = saved_table
+            child.remove_finder()
             if root in sys.path:
                 sys.path.remove(root)
             for name in set(sys.modules) - set(saved_modules):

@@ -41,6 +41,7 @@ from .protocol import FrameReader, ProtocolError, callback_answer, decode_value,
 __all__ = ["Call", "CallOutcome", "CallStatus", "Limits", "LoadReport", "ModuleEntry", "Sandbox"]
 
 HARNESS = Path(__file__).with_name("child.py")
+MAX_SKIPPED_CELLS = 3  # notebook cells left out of a load because they did not finish in time
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class LoadReport:
     functions: dict[str, list[str]] = field(default_factory=dict)
     output: str = ""
     where: str = ""  # when loading failed: the module or notebook cell that was loading
+    skipped: list[str] = field(default_factory=list)  # notebook cells left out: they did not finish in time
 
 
 def _set_subreaper() -> None:
@@ -169,11 +171,34 @@ class Sandbox:
         self.close()
 
     def start(self) -> LoadReport:
-        """Start the child and load the submission; returns the first load report."""
+        """Start the child and load the submission; returns the first load report.
+
+        A notebook cell that does not finish loading in time (a training loop left at
+        the top level) is skipped, and the submission loaded again without it, at most
+        :data:`MAX_SKIPPED_CELLS` times: the report lists the cells skipped
+        (``skipped``), so the rest of the notebook is graded and the student is told
+        which cell was left out. A .py module that hangs cannot be cut: its load fails."""
         self._deadline_total = time.monotonic() + self.limits.total_seconds
         _set_subreaper()
         self.load_report = self._spawn()
+        skipped: list[str] = []
+        while (not self.load_report.ok and self.load_report.status == CallStatus.TIMEOUT
+               and len(skipped) < MAX_SKIPPED_CELLS and time.monotonic() < self._deadline_total
+               and self._skip_cell(self.load_report.where)):
+            skipped.append(self.load_report.where)
+            self.load_report = self._spawn()
+        self.load_report.skipped = skipped
         return self.load_report
+
+    def _skip_cell(self, where: str) -> bool:
+        """Blank the notebook cell labelled ``where`` (its number stays); False if no
+        notebook cell has that label."""
+        for m in self.modules:
+            for cell in m.cells or []:
+                if cell.get("label") == where and cell.get("source"):
+                    cell["source"] = ""
+                    return True
+        return False
 
     def _spawn(self) -> LoadReport:
         self.generation += 1
@@ -293,8 +318,13 @@ class Sandbox:
     def _clean_module_report(m: Any) -> dict:
         errors = []
         for e in m.get("errors", [])[: W.MAX_MODULE_ERRORS]:
-            errors.append({k: (clean(str(e.get(k))[: W.MAX_ERROR_FIELD]) if e.get(k) is not None else None)
-                           for k in ("kind", "type", "message", "traceback", "where", "line")})
+            error = {k: (clean(str(e.get(k))[: W.MAX_ERROR_FIELD]) if e.get(k) is not None else None)
+                     for k in ("kind", "type", "message", "traceback", "where", "line", "column", "text",
+                               "imported", "missing")}
+            lost = e.get("lost")
+            if isinstance(lost, list):  # functions a failed load left undefined
+                error["lost"] = [clean(str(n)[: W.MAX_KEY]) for n in lost[: W.MAX_LOST]]
+            errors.append(error)
         return {"module": clean(str(m.get("module"))[: W.MAX_WHERE]),
                 "path": clean(str(m.get("path"))[: W.MAX_WHERE]),
                 "errors": errors}

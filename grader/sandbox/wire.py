@@ -41,4 +41,5 @@ MAX_WHERE = 300  # a file name, a notebook cell label, a module path
 # The load report
 MAX_MODULES = 200  # modules described in the load report
 MAX_MODULE_ERRORS = 20  # errors kept per module
+MAX_LOST = 30  # functions named that a failed load left undefined, per error
 MAX_DEFINITIONS = 10  # places listed per function defined several times

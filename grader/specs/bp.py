@@ -56,10 +56,15 @@ def _upstream(rng, outs):
 
 # Known wrong derivatives (mistake 6): what a student's dx equals when they
 # differentiate the wrong quantity.
+# The derivative's formula (written with the output) fed the output of the activation
+# applied once more, or fed the pre-activation x itself (the cache holds x).
 _WRONG_DERIVATIVES = {
-    "sigmoid": {Mistake.WRONG_DERIVATIVE_INPUT:
-                lambda i, d: {"x": d[0] * sigmoid(sigmoid(i["x"])) * (1 - sigmoid(sigmoid(i["x"])))}},
-    "tanh": {Mistake.WRONG_DERIVATIVE_INPUT: lambda i, d: {"x": d[0] * (1 - np.tanh(np.tanh(i["x"])) ** 2)}},
+    "sigmoid": {Mistake.WRONG_DERIVATIVE_INPUT: [
+        lambda i, d: {"x": d[0] * sigmoid(sigmoid(i["x"])) * (1 - sigmoid(sigmoid(i["x"])))},
+        lambda i, d: {"x": d[0] * i["x"] * (1 - i["x"])}]},
+    "tanh": {Mistake.WRONG_DERIVATIVE_INPUT: [
+        lambda i, d: {"x": d[0] * (1 - np.tanh(np.tanh(i["x"])) ** 2)},
+        lambda i, d: {"x": d[0] * (1 - i["x"] ** 2)}]},
     "relu": {},
 }
 
@@ -79,8 +84,10 @@ def _extremes(func: str, x: list[float], want: list[float], points: float) -> Pr
     def predicate(value, inputs):
         out = array_of(value[0], (len(want),)) if isinstance(value, tuple) and value else None
         if out is None or not close(out, want, rtol=0, atol=1e-12):
+            # Overflow (mistake 22) shows as inf or NaN; finite wrong limits are another bug.
+            overflowed = out is not None and not np.all(np.isfinite(out))
             return [msg("property.extremes", func=func, x=", ".join(f"{v:g}" for v in x),
-                        want=", ".join(f"{v:.6g}" for v in want))], [Mistake.OVERFLOW]
+                        want=", ".join(f"{v:.6g}" for v in want))], [Mistake.OVERFLOW] if overflowed else []
         return [], []
 
     name = func.split("_")[0]
@@ -126,14 +133,19 @@ def _affine_inputs(shape):
     return make
 
 
+def _affine_model(i: dict) -> list[np.ndarray]:
+    """affine_forward's output, for naming a forgotten bias in a self-check."""
+    return [i["x"].reshape(i["x"].shape[0], -1) @ i["w"] + i["b"]]
+
+
 def _affine() -> Exercise:
     flat, deep = (N, D), (N, 2, 3, 2)
     params = [Param("x", "dx"), Param("w", "dw", axes=("row", "col")), Param("b", "db", axes=("unit",))]
     checks = [
         ValueCheck("affine.forward", "affine_forward", _affine_inputs(flat),
-                   [Output("out", (0,), SAMPLE_UNIT)], 2),
+                   [Output("out", (0,), SAMPLE_UNIT)], 2, model=_affine_model),
         ValueCheck("affine.forward_4d", "affine_forward", _affine_inputs(deep),
-                   [Output("out", (0,), SAMPLE_UNIT)], 1),
+                   [Output("out", (0,), SAMPLE_UNIT)], 1, model=_affine_model),
         BackwardValueCheck("affine.backward_4d", "affine_backward", _affine_inputs(deep), _upstream,
                            [Output("dx", (0,)), Output("dw", (1,), ("row", "col")),
                             Output("db", (2,), ("unit",))], 3, forward="affine_forward"),
@@ -172,7 +184,7 @@ def _losses() -> Exercise:
 
     checks = [
         ValueCheck("softmax.value", "softmax_loss", _softmax_inputs,
-                   [Output("loss", (0,)), Output("dx", (1,), ("sample", "class"))], 2),
+                   [Output("loss", (0,)), Output("dx", (1,), ("sample", "class"))], 2, diagnose=_softmax_diagnose),
         GradientCheck("softmax.grad", "softmax_loss", _softmax_inputs,
                       [Param("x", "dx", axes=("sample", "class"), grad_path=(1,))], 1.5),
         PropertyCheck("softmax.stable", "softmax_loss",
@@ -191,6 +203,34 @@ def _losses() -> Exercise:
                     section="bp")
 
 
+def _softmax_over(x: np.ndarray, y: np.ndarray, axis: int, shift: int | None = None) -> tuple[float, np.ndarray]:
+    """The softmax loss and its gradient with the probabilities normalised over
+    ``axis`` (the scores first shifted by their maximum over ``shift``, if any)."""
+    shifted = x - x.max(axis=shift, keepdims=True) if shift is not None else x
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=axis, keepdims=True)
+    n = x.shape[0]
+    dx = p.copy()
+    dx[np.arange(n), y] -= 1.0
+    return float(-np.log(p[np.arange(n), y]).mean()), dx / n
+
+
+def _softmax_diagnose(inputs, value, expected):
+    """Mistake 34: the probabilities normalised over the batch (axis 0), not over each
+    sample's classes; mistake 36: the gradient not divided by N."""
+    loss = value[0] if isinstance(value, tuple) and value else None
+    dx = value[1] if isinstance(value, tuple) and len(value) > 1 else None
+    n = inputs["x"].shape[0]
+    if close(loss, expected[0]) and not close(dx, expected[1]) and close(dx, expected[1] * n):
+        return [msg(f"mistake.{Mistake.LOSS_GRADIENT_NOT_AVERAGED}.found", ratio=str(n))], \
+            [Mistake.LOSS_GRADIENT_NOT_AVERAGED]
+    for shift in (None, 0, 1):
+        wrong_loss, _ = _softmax_over(inputs["x"], inputs["y"], axis=0, shift=shift)
+        if close(loss, wrong_loss) and not close(wrong_loss, expected[0]):
+            return [msg("diagnosis.softmax_axis"), msg(f"mistake.{Mistake.WRONG_REDUCTION_AXIS}.found")], \
+                [Mistake.WRONG_REDUCTION_AXIS]
+    return [], []
+
+
 def _mse_diagnose(inputs, value, expected):
     """Name mistake 21 (dividing by N twice) when dy_pred is exactly 1/N too small."""
     got = value[1] if isinstance(value, tuple) and len(value) > 1 else None
@@ -198,6 +238,9 @@ def _mse_diagnose(inputs, value, expected):
     if isinstance(got, np.ndarray) and got.shape == expected[1].shape:
         if close(got * n, expected[1], atol=1e-12):
             return [msg(f"mistake.{Mistake.DIVIDED_BY_N_TWICE}.found", ratio=f"1/{n}")], [Mistake.DIVIDED_BY_N_TWICE]
+        if close(got, expected[1] * n, atol=1e-12):
+            return [msg(f"mistake.{Mistake.LOSS_GRADIENT_NOT_AVERAGED}.found", ratio=str(n))], \
+                [Mistake.LOSS_GRADIENT_NOT_AVERAGED]
         if close(got, -expected[1], atol=1e-12):
             return [msg("hint.sign", name="dy_pred")], []
     return [], []

@@ -20,24 +20,26 @@ def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...], scale: floa
     return np.sign(x) * (np.abs(x) + margin)
 
 
-def known_variant_probe(variants: dict[Mistake, Variant]) -> Callable:
+def known_variant_probe(variants: dict[Mistake, Variant | list[Variant]]) -> Callable:
     """A gradient-check probe naming a known mistake.
 
-    ``variants`` maps a mistake of ``grader/mistakes.md`` to a function that
-    computes, in the parent, the gradients a student who makes that mistake would
-    return: ``variant(inputs, douts) -> {param name: wrong gradient}``. When the
-    student's failing gradients equal a variant's, the mistake is named."""
+    ``variants`` maps a mistake of ``grader/mistakes.md`` to a function (or several)
+    that computes, in the parent, the gradients a student who makes that mistake
+    would return: ``variant(inputs, douts) -> {param name: wrong gradient}``. When
+    the student's failing gradients equal a variant's, the mistake is named."""
 
     def probe(check, ctx, inputs, state) -> tuple[list[Message], list[str]]:
         found: list[str] = []
-        for mistake, variant in variants.items():
-            try:
-                wrong = variant(inputs, state.get("douts") or [])
-            except Exception:  # a variant that does not apply to these inputs
-                continue
-            names = [n for n in state["failing"] if n in wrong]
-            if names and all(close(state["grads"].get(n), wrong[n]) for n in names):
-                found.append(mistake)
+        for mistake, forms in variants.items():
+            for variant in forms if isinstance(forms, list) else [forms]:
+                try:
+                    with np.errstate(all="ignore"):
+                        wrong = variant(inputs, state.get("douts") or [])
+                except Exception:  # a variant that does not apply to these inputs
+                    continue
+                names = [n for n in state["failing"] if n in wrong]
+                if names and all(close(state["grads"].get(n), wrong[n]) for n in names) and mistake not in found:
+                    found.append(mistake)
         return [msg(f"mistake.{m}.found") for m in found], found
 
     return probe

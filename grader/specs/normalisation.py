@@ -21,6 +21,7 @@ from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
 from ..checks.kinds import Output, PropertyCheck, ValueCheck
 from ..checks.mutation import MutationCheck
+from ..checks.shapes import diagnose_shape
 from ..i18n import msg
 from ..mistakes import Mistake
 from .common import away_from_zero, known_variant_probe
@@ -64,13 +65,22 @@ def _bn_variants(inputs: dict) -> list[tuple[Mistake, dict[str, np.ndarray]]]:
     def out(denominator):
         return gamma * (x - mean) / denominator + beta
 
+    rows_mean, rows_var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
     return [
         (Mistake.BN_UNBIASED_VARIANCE, {"out": gamma * (x - mean) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta}),
         (Mistake.BN_EPS_MISPLACED, {"out": out(np.sqrt(var))}),
         (Mistake.BN_EPS_MISPLACED, {"out": out(np.sqrt(var) + eps)}),
+        (Mistake.BN_EPS_MISPLACED, {"running_var": m * rv + (1 - m) * (var + eps)}),
         (Mistake.BN_MOMENTUM_REVERSED, {"running_mean": (1 - m) * rm + m * mean,
                                         "running_var": (1 - m) * rv + m * var}),
+        # statistics per sample (a layer norm): over axis 1 instead of the batch
+        (Mistake.WRONG_REDUCTION_AXIS, {"out": gamma * (x - rows_mean) / np.sqrt(rows_var + eps) + beta}),
     ]
+
+
+# What a found variant says beside the mistake's own text (the output that showed it).
+_VARIANT_DETAIL = {("running_var", Mistake.BN_EPS_MISPLACED): "stability.bn.eps_in_running_var",
+                   ("out", Mistake.WRONG_REDUCTION_AXIS): "stability.bn.per_sample"}
 
 
 def bn_train_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
@@ -81,9 +91,11 @@ def bn_train_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
         "running_var": args[3].get("running_var") if len(args) > 3 and isinstance(args[3], dict) else None,
     }
     named: list[Mistake] = []
+    details: list = []
     for mistake, outputs in _bn_variants(inputs):
         if all(close(got[k], v) for k, v in outputs.items()):
             named.append(mistake)
+            details += [msg(_VARIANT_DETAIL[k, mistake]) for k in outputs if (k, mistake) in _VARIANT_DETAIL]
     for name in ("running_mean", "running_var"):
         if array_of(got[name], (1, BN_D)) is not None:
             named.append(Mistake.KEEPDIMS_SHAPE)
@@ -94,7 +106,7 @@ def bn_train_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
     if Mistake.BN_UNBIASED_VARIANCE not in named and Mistake.BN_EPS_MISPLACED not in named \
             and not close(got["out"], expected[0]) and close(got["out"], low, rtol=TOL.loose, atol=1e-6):
         named.append(Mistake.LOW_PRECISION)
-    return found(*dict.fromkeys(named))
+    return found(*dict.fromkeys(named), extra=[d for k, d in enumerate(details) if d not in details[:k]])
 
 
 def gamma_beta(inputs: dict, x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
@@ -113,6 +125,10 @@ def bn_test_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
     batch = gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + p["eps"]) + beta
     if close(out, batch):
         return [msg("stability.bn.test_batch_stats")], []
+    centred, rv, eps = x - p["running_mean"], p["running_var"], p["eps"]
+    for denominator in (np.sqrt(rv), np.sqrt(rv) + eps, np.sqrt(rv + eps ** 2)):
+        if close(out, gamma * centred / denominator + beta):
+            return found(Mistake.BN_EPS_MISPLACED, extra=[msg("stability.bn.test_eps")])
     return [], []
 
 
@@ -121,15 +137,20 @@ def bn_momentum(value: Any, inputs: dict) -> Diagnosis:
     args = value[1] if isinstance(value, tuple) and len(value) == 2 else []
     p = args[3] if len(args) > 3 and isinstance(args[3], dict) else {}
     x = inputs["x"]
+    eps = inputs["bn_param"]["eps"]
     for name, stat in (("running_mean", x.mean(axis=0)), ("running_var", x.var(axis=0))):
         got = p.get(name)
         if got is None:
             return [msg("stability.bn.running_missing", name=name)], []
         if close(got, 0.9 * stat):
             return found(Mistake.BN_MOMENTUM_REVERSED)
-        if array_of(got, (1, BN_D)) is not None:
+        if name == "running_var" and close(got, 0.1 * (stat + eps)):
+            return found(Mistake.BN_EPS_MISPLACED, extra=[msg("stability.bn.eps_in_running_var")])
+        shape = np.shape(got) if isinstance(got, np.ndarray) else None
+        if shape is not None and shape != (BN_D,):
+            said, named = diagnose_shape(shape, (BN_D,), f"bn_param['{name}']")
             return [msg("value.shape", func="batchnorm_forward", output=f"bn_param['{name}']",
-                        got=str((1, BN_D)), want=str((BN_D,)))], [Mistake.KEEPDIMS_SHAPE]
+                        got=str(shape), want=str((BN_D,))), *said] + [msg(f"mistake.{m}.found") for m in named], named
         if not close(got, 0.1 * stat):
             return [msg("stability.bn.momentum", name=name)], []
     return [], []
@@ -137,6 +158,67 @@ def bn_momentum(value: Any, inputs: dict) -> Diagnosis:
 
 def _bn_upstream(rng, outs):
     return {"dout": rng.standard_normal(np.shape(outs[0]))}
+
+
+# Mistake 28 when the backward does not raise: it reads two entries of the cache that
+# have the same shape in each other's place, and computes the reference's formula
+# with them swapped. (A cache read in another layout that raises is cache_error's.)
+def _bn_backward(dout: np.ndarray, x_hat: np.ndarray, std: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
+    n = dout.shape[0]
+    dx_hat = dout * gamma
+    dx = (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (n * std)
+    return {"x": dx, "gamma": (dout * x_hat).sum(axis=0), "beta": dout.sum(axis=0)}
+
+
+def _bn_cache_swapped(inputs: dict, douts: list) -> dict[str, np.ndarray]:
+    """The batch-norm gradients with the cache's std and gamma (both (D,)) swapped."""
+    x, gamma, eps = inputs["x"], inputs["gamma"], inputs["bn_param"]["eps"]
+    std = np.sqrt(x.var(axis=0) + eps)
+    return _bn_backward(douts[0], (x - x.mean(axis=0)) / std, gamma, std)
+
+
+def _residual_backward(dout, x, W1, W2, a, hidden, s) -> dict[str, np.ndarray]:
+    ds = dout * (s > 0)
+    da = (ds @ W2.T) * (a > 0)
+    return {"x": ds + da @ W1.T, "W1": x.T @ da, "b1": da.sum(axis=0), "W2": hidden.T @ ds, "b2": ds.sum(axis=0)}
+
+
+def _residual_cache_swaps(inputs: dict, douts: list) -> list[dict[str, np.ndarray]]:
+    """The residual block's gradients with same-shaped cache entries swapped: the
+    pre-activation a with the hidden layer relu(a), x with s."""
+    x, W1, b1, W2, b2 = (inputs[k] for k in ("x", "W1", "b1", "W2", "b2"))
+    a = x @ W1 + b1
+    hidden = np.maximum(a, 0)
+    s = x + hidden @ W2 + b2
+    return [_residual_backward(douts[0], x, W1, W2, hidden, a, s),
+            _residual_backward(douts[0], s, W1, W2, a, hidden, x)]
+
+
+def _cache_swap_diagnosis(swaps, names: list[str]):
+    """A backward check's diagnosis: its gradients (named ``names``, in order) equal a
+    cache swap's: mistake 28."""
+    def diagnose(inputs: dict, value: Any, expected: list) -> Diagnosis:
+        if not isinstance(value, (tuple, list)):
+            return [], []
+        douts = list(inputs["upstream"].values())
+        for variant in swaps(inputs["forward"], douts):
+            wrong = [(g, variant[n]) for g, n in zip(value, names, strict=False) if n in variant]
+            if any(not close(g, e) for (g, _), e in zip(wrong, expected, strict=False)) and \
+                    all(close(g, w) for g, w in wrong):
+                return found(Mistake.CACHE_LAYOUT_MISMATCH, extra=[msg("stability.cache_order")])
+        return [], []
+    return diagnose
+
+
+def _then(*diagnoses):
+    """The first of several diagnoses that names something."""
+    def diagnose(inputs: dict, value: Any, expected: list) -> Diagnosis:
+        for d in diagnoses:
+            said, named = d(inputs, value, expected)
+            if named:
+                return said, named
+        return [], []
+    return diagnose
 
 
 def _keepdims_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
@@ -165,9 +247,11 @@ def _batchnorm() -> Exercise:
         BackwardValueCheck("bn.backward", bwd, _bn_inputs("train"), _bn_upstream,
                            [Output("dx", (0,), SAMPLE_FEATURE), Output("dgamma", (1,), FEATURE),
                             Output("dbeta", (2,), FEATURE)], 3, forward=fwd,
-                           diagnose=_keepdims_diagnosis, on_error=cache_error),
+                           diagnose=_then(_keepdims_diagnosis, _cache_swap_diagnosis(
+                               lambda i, d: [_bn_cache_swapped(i, d)], ["x", "gamma", "beta"])), on_error=cache_error),
         GradientCheck("bn.grad", bwd, _bn_inputs("train", near_constant=0.05), params, 1, forward=fwd,
-                      out_shapes=_same_as_x),
+                      out_shapes=_same_as_x,
+                      probes=[known_variant_probe({Mistake.CACHE_LAYOUT_MISMATCH: _bn_cache_swapped})]),
         MutationCheck("bn.mutation_forward", fwd, _bn_inputs("train", running=False)),
         MutationCheck("bn.mutation_backward", bwd, lambda rng: {"dout": rng.standard_normal((BN_N, BN_D))},
                       forward=fwd, forward_inputs=_bn_inputs("train")),
@@ -211,7 +295,7 @@ def _no_identity_dx(inputs: dict, douts: list) -> dict[str, np.ndarray]:
 def identity_forward_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
     out = value[0] if isinstance(value, (tuple, list)) and value else None
     if close(out, np.zeros_like(inputs["x"])):  # relu(F(x)) with F = 0: the identity path is missing
-        return [msg("stability.res.identity_missing")], []
+        return found(Mistake.RESIDUAL_NO_IDENTITY, extra=[msg("stability.res.identity_missing")])
     return [], []
 
 
@@ -237,9 +321,13 @@ def _residual() -> Exercise:
                            grads, 2, forward=fwd, title=msg("stability.title.res_identity_backward"),
                            diagnose=identity_backward_diagnosis, on_error=cache_error),
         BackwardValueCheck("res.backward", bwd, _res_inputs(), _bn_upstream, grads, 3, forward=fwd,
-                           diagnose=_keepdims_diagnosis, on_error=cache_error),
+                           diagnose=_then(_keepdims_diagnosis, _cache_swap_diagnosis(
+                               _residual_cache_swaps, ["x", "W1", "b1", "W2", "b2"])), on_error=cache_error),
         GradientCheck("res.grad", bwd, _res_inputs(), params, 0.5, forward=fwd, out_shapes=_same_as_x,
-                      probes=[known_variant_probe({Mistake.RESIDUAL_NO_IDENTITY: _no_identity_dx})]),
+                      probes=[known_variant_probe({
+                          Mistake.RESIDUAL_NO_IDENTITY: _no_identity_dx,
+                          Mistake.CACHE_LAYOUT_MISMATCH: [lambda i, d, k=k: _residual_cache_swaps(i, d)[k]
+                                                          for k in range(2)]})]),
         MutationCheck("res.forward_mutation", fwd, _res_inputs()),
         MutationCheck("res.mutation", bwd, lambda rng: {"dout": rng.standard_normal((RES_N, RES_D))},
                       forward=fwd, forward_inputs=_res_inputs()),

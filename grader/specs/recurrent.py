@@ -23,10 +23,23 @@ from ..checks.kinds import Output
 from ..checks.mutation import MutationCheck
 from ..i18n import msg
 from ..mistakes import Mistake
-from .forwards import dsigmoid, dtanh, gru_cell, gru_sequence, lstm_cell, lstm_sequence, rnn_sequence, sigmoid
+from .common import known_variant_probe
+from .forwards import (
+    birnn_halves,
+    dsigmoid,
+    dtanh,
+    gru_cell,
+    gru_sequence,
+    lstm_cell,
+    lstm_sequence,
+    rnn_cell,
+    rnn_sequence,
+    sigmoid,
+)
 from .recurrent_gradient_probes import (
     Candidate,
     GateModel,
+    carry_probe,
     gate_probe,
     gradient_probes,
     lstm_cell_state_rules,
@@ -212,13 +225,22 @@ def _gradients(name: str, fwd: str, bwd: str, inputs, params: list[Param], probe
 
 
 # ------------------------------------------------------------------ exercises
+def _rnn_step_transposed(i: dict, d: list) -> dict[str, np.ndarray]:
+    """Mistake 33 in rnn_step_backward: the square Wh not transposed on the way back
+    (dprev_h = da @ Wh), or dWh computed the other way round (da.T @ prev_h)."""
+    da = d[0] * dtanh(_rnn_quantities(i)["h"])
+    return {"prev_h": da @ i["Wh"], "Wh": da.T @ i["prev_h"]}
+
+
 def _rnn_step() -> Exercise:
     fwd, bwd = "rnn_step_forward", "rnn_step_backward"
     params = _params("x", STEP_X, [("prev_h", "dprev_h")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")])
     checks = [
-        ProbedValueCheck("rnn_step.forward", fwd, rnn_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE),
+        ProbedValueCheck("rnn_step.forward", fwd, rnn_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE,
+                         model=lambda i: [rnn_cell(i["x"], i["prev_h"], i["Wx"], i["Wh"], i["b"])]),
         _gradients("rnn_step", fwd, bwd, rnn_step_inputs, params,
-                   [swapped_shapes_probe([("x", "prev_h"), ("Wx", "Wh")]), gate_probe(RNN_GATES)]),
+                   [swapped_shapes_probe([("x", "prev_h"), ("Wx", "Wh")]), gate_probe(RNN_GATES),
+                    known_variant_probe({Mistake.WEIGHT_TRANSPOSED: _rnn_step_transposed})]),
         *_mutations("rnn_step", fwd, bwd, rnn_step_inputs, _upstream("dnext_h")),
     ]
     return Exercise("rnn_step", msg("exercise.rnn_step"), MODULE, [fwd, bwd], checks, section="rnn")
@@ -247,9 +269,10 @@ def _rnn() -> Exercise:
     params = _params("x", SEQ_X, [("h0", "dh0")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")])
     checks = [
         ProbedValueCheck("rnn.forward", fwd, rnn_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         model=lambda i: [rnn_sequence(i)],
                          probes=[variants_probe(_sequence_variants("rnn"), [(0,)]), causality_probe()]),
         _gradients("rnn", fwd, bwd, rnn_inputs, params,
-                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe(), carry_probe("rnn")]),
         *_mutations("rnn", fwd, bwd, rnn_inputs, _upstream("dh", seq=True)),
     ]
     return Exercise("rnn", msg("exercise.rnn"), MODULE, [fwd, bwd], checks, builds_on=("rnn_step",), section="rnn")
@@ -262,6 +285,7 @@ def _birnn() -> Exercise:
                       ("Wx_b", "dWx_b"), ("Wh_b", "dWh_b"), ("b_b", "db_b")])
     checks = [
         ProbedValueCheck("birnn.forward", fwd, birnn_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         model=lambda i: [np.concatenate(birnn_halves(i), axis=2)],
                          probes=[variants_probe(birnn_variants(), [(0,)]), causality_probe(bidirectional=True)]),
         _gradients("birnn", fwd, bwd, birnn_inputs, params,
                    [swapped_shapes_probe([("Wx_f", "Wh_f"), ("Wx_b", "Wh_b")]), time_step_probe(halves=2)]),
@@ -282,6 +306,8 @@ def _lstm_step() -> Exercise:
     checks = [
         ProbedValueCheck("lstm_step.forward", fwd, lstm_step_inputs,
                          [Output("next_h", (0,), STATE), Output("next_c", (1,), STATE)], POINTS_VALUE,
+                         model=lambda i: list(lstm_cell(i["x"], i["prev_h"], i["prev_c"], i["Wx"], i["Wh"],
+                                                        i["b"])[:2]),
                          probes=[gate_order_probe("lstm_step", paths), variants_probe([sigmoid_candidate], paths),
                                  lstm_saturation_probe(sequence=False)]),
         _gradients("lstm_step", fwd, bwd, lstm_step_inputs, params,
@@ -296,10 +322,11 @@ def _lstm() -> Exercise:
     params = _params("x", SEQ_X, [("h0", "dh0")], [("Wx", "dWx"), ("Wh", "dWh"), ("b", "db")], blocks=LSTM_BLOCKS)
     checks = [
         ProbedValueCheck("lstm.forward", fwd, lstm_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
-                         probes=[gate_order_probe("lstm_seq", [(0,)]),
+                         model=lambda i: [lstm_sequence(i)], probes=[gate_order_probe("lstm_seq", [(0,)]),
                                  variants_probe(_sequence_variants("lstm"), [(0,)]),
                                  lstm_saturation_probe(sequence=True), causality_probe()]),
-        _gradients("lstm", fwd, bwd, lstm_inputs, params, [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+        _gradients("lstm", fwd, bwd, lstm_inputs, params,
+                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe(), carry_probe("lstm")]),
         *_mutations("lstm", fwd, bwd, lstm_inputs, _upstream("dh", seq=True)),
     ]
     return Exercise("lstm", msg("exercise.lstm"), MODULE, [fwd, bwd], checks, builds_on=("lstm_step",), section="lstm")
@@ -314,6 +341,7 @@ def _gru_step() -> Exercise:
                 (Mistake.GRU_RESET_BEFORE_PRODUCT, None, lambda i: step(i, reset_before_product=True))]
     checks = [
         ProbedValueCheck("gru_step.forward", fwd, gru_step_inputs, [Output("next_h", (0,), STATE)], POINTS_VALUE,
+                         model=lambda i: step(i),
                          probes=[gate_order_probe("gru_step", [(0,)]), variants_probe(variants, [(0,)]),
                                  gru_saturation_probe(sequence=False)]),
         _gradients("gru_step", fwd, bwd, gru_step_inputs, params,
@@ -329,9 +357,11 @@ def _gru() -> Exercise:
                      blocks=GRU_BLOCKS)
     checks = [
         ProbedValueCheck("gru.forward", fwd, gru_inputs, [Output("h", (0,), SEQ_H)], POINTS_VALUE,
+                         model=lambda i: [gru_sequence(i)],
                          probes=[gate_order_probe("gru_seq", [(0,)]), variants_probe(_sequence_variants("gru"), [(0,)]),
                                  gru_saturation_probe(sequence=True), causality_probe()]),
-        _gradients("gru", fwd, bwd, gru_inputs, params, [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe()]),
+        _gradients("gru", fwd, bwd, gru_inputs, params,
+                   [swapped_shapes_probe([("Wx", "Wh")]), time_step_probe(), carry_probe("gru")]),
         *_mutations("gru", fwd, bwd, gru_inputs, _upstream("dh", seq=True)),
     ]
     return Exercise("gru", msg("exercise.gru"), MODULE, [fwd, bwd], checks, builds_on=("gru_step",), section="gru")

@@ -31,6 +31,7 @@ from ..checks.kinds import Inputs, extract
 from ..checks.model import Context
 from ..i18n import Message, msg
 from ..mistakes import Mistake
+from .forwards import gru_cell, lstm_cell, rnn_cell
 from .recurrent_value_probes import Finding, guarded, merge, mistake_messages, names
 
 
@@ -376,7 +377,7 @@ def _not_carried(rows: list[_StepRow], x_name: str, h0_names: list[str], weight_
     is carried back); or dx is right everywhere but the weight gradients are right
     only when the upstream gradient sits at the first step read (they are
     overwritten, not summed). A carry dropped on one path only (an LSTM that keeps
-    dprev_c but drops dprev_h) is localised by the messages but not named."""
+    dprev_c but drops dprev_h) is named by :func:`carry_probe`."""
     T = len(rows[0].along_x)
     for row in rows:
         if row.t != (T - 1 if row.half == 0 else 0):
@@ -395,3 +396,63 @@ def _not_carried(rows: list[_StepRow], x_name: str, h0_names: list[str], weight_
     later = [row for row in rows if row.t != (0 if row.half == 0 else T - 1)]
     only_weights = all(p.name in weight_names for row in rows for p in row.wrong_other)
     return only_weights and not any(row.wrong_other for row in first) and any(row.wrong_other for row in later)
+
+
+# ------------------------------------------------------------------ carried gradients
+CARRIED = {"rnn": ("h",), "gru": ("h",), "lstm": ("h", "c")}
+
+
+def detached_sequence(model: str, inputs: Inputs, detach: str, base: Inputs) -> np.ndarray:
+    """Hidden states (N, T, H) of a sequence layer in which the state ``detach`` ("h"
+    or "c") that each step passes to the next is a constant: the states of a run on
+    ``base`` (so no change of ``inputs`` reaches a later step along that path).
+    Its derivatives are what BPTT computes when it drops that carry (mistake 7)."""
+    def steps(inp: Inputs, fixed: list[tuple[np.ndarray, np.ndarray | None]] | None):
+        x, h = inp["x"], inp["h0"]
+        c = np.zeros_like(h) if model == "lstm" else None
+        out = []
+        for t in range(x.shape[1]):
+            h_in, c_in = h, c
+            if fixed is not None and t > 0:
+                h_in = fixed[t - 1][0] if detach == "h" else h
+                c_in = fixed[t - 1][1] if detach == "c" else c
+            if model == "rnn":
+                h = rnn_cell(x[:, t], h_in, inp["Wx"], inp["Wh"], inp["b"])
+            elif model == "lstm":
+                h, c, _ = lstm_cell(x[:, t], h_in, c_in, inp["Wx"], inp["Wh"], inp["b"])
+            else:
+                h = gru_cell(x[:, t], h_in, inp["Wx"], inp["Wh"], inp["bx"], inp["bh"])[0]
+            out.append((h, c))
+        return out
+
+    fixed = steps(base, None)
+    return np.stack([h for h, _ in steps(inputs, fixed)], axis=1)
+
+
+def carry_probe(model: str) -> Callable:
+    """Mistake 7 when only one of the carries is dropped: the student's dx equals the
+    derivative of the layer with that carry detached (an LSTM that passes dprev_c
+    back but not dprev_h, or the other way round), along two random directions."""
+
+    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict) -> Finding:
+        douts = state.get("douts") or []
+        gx = state["grads"].get("x")
+        x = inputs["x"]
+        if "x" not in state.get("failing", []) or len(douts) != 1 or gx is None or np.shape(gx) != x.shape:
+            return [], []
+        rng = ctx.rng(check.id + ".carry")
+        directions = [numeric.unit(rng, x.shape) for _ in range(2)]
+        ana = [float(np.sum(np.asarray(gx) * v)) for v in directions]
+        h = numeric.H
+        for detach in CARRIED[model]:
+            num = []
+            for v in directions:
+                up = detached_sequence(model, {**inputs, "x": x + h * v}, detach, inputs)
+                down = detached_sequence(model, {**inputs, "x": x - h * v}, detach, inputs)
+                num.append(float(np.sum((up - down) / (2 * h) * douts[0])))
+            if all(agree(a, n) for a, n in zip(ana, num, strict=True)):
+                return [msg(f"recurrent.carry.{detach}")] + mistake_messages([Mistake.BPTT_NOT_CARRIED]), \
+                    [Mistake.BPTT_NOT_CARRIED]
+        return [], []
+
+    return probe

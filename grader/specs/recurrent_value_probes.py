@@ -151,7 +151,7 @@ def variants_probe(variants: Sequence[Variant], paths: Sequence[tuple]) -> Value
 
 def gate_order_probe(model: str, paths: Sequence[tuple]) -> ValueProbe:
     """Which ordering of the gate blocks makes the output right: the 24 orderings of
-    the LSTM's i, f, o, g, or the 6 of the GRU's r, z, n (for the LSTM, mistake 2)."""
+    the LSTM's i, f, o, g, or the 6 of the GRU's r, z, n (mistake 2)."""
     base = LSTM_ORDER if model.startswith("lstm") else GRU_ORDER
 
     def outputs(inputs: Inputs, order: str) -> list[np.ndarray]:
@@ -175,10 +175,9 @@ def gate_order_probe(model: str, paths: Sequence[tuple]) -> ValueProbe:
             want = outputs(inputs, order)
             if all(close(g, w, scaled=True) for (g, _), w in zip(got, want, strict=True)):
                 shown = ", ".join(order)
-                if base == LSTM_ORDER:
-                    order_msg = msg("recurrent.gate_order.lstm", order=shown)
-                    return [order_msg] + mistake_messages([Mistake.LSTM_GATE_ORDER]), [Mistake.LSTM_GATE_ORDER]
-                return [msg("recurrent.gate_order.gru", order=shown)], []
+                order_msg = msg("recurrent.gate_order.lstm" if base == LSTM_ORDER else "recurrent.gate_order.gru",
+                                order=shown)
+                return [order_msg] + mistake_messages([Mistake.LSTM_GATE_ORDER]), [Mistake.LSTM_GATE_ORDER]
         return [], []
 
     return probe

@@ -87,13 +87,20 @@ def clip_diagnosis(inputs: dict, value: Any) -> Diagnosis:
         if close(_global_norm(outs), v, rtol=1e-6):
             return found(Mistake.CLIP_ALWAYS, extra=problems)
         return problems + [msg("stability.clip.changed_below", norm=total, v=v)], []
-    per_element = [np.clip(g, -v, v) for g in grads]
-    if all(close(o, p, rtol=1e-9, atol=1e-12) for o, p in zip(outs, per_element, strict=True)):
+    right = [g * (v / total) for g in grads]
+
+    def matches(variant: list[np.ndarray]) -> bool:
+        """The outputs are this variant, and the variant is not the right answer (with
+        one array, clipping per tensor is clipping by the global norm)."""
+        same = lambda a, b: all(close(o, p, rtol=1e-9, atol=1e-12) for o, p in zip(a, b, strict=True))  # noqa: E731
+        return same(outs, variant) and not same(right, variant)
+
+    if matches([np.clip(g, -v, v) for g in grads]):
         return found(Mistake.CLIP_PER_ELEMENT, extra=problems)
     per_tensor = [g * min(1.0, v / np.linalg.norm(g)) for g in grads]
     each_to_v = [g * v / np.linalg.norm(g) for g in grads]
     for variant in (per_tensor, each_to_v):
-        if all(close(o, p, rtol=1e-9, atol=1e-12) for o, p in zip(outs, variant, strict=True)):
+        if matches(variant):
             return found(Mistake.CLIP_PER_TENSOR, extra=problems)
     after = _global_norm(outs)
     if not close(after, v, rtol=1e-6):
