@@ -192,9 +192,11 @@ def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> 
             r.failed()
             later = drifted[r.func]
             if Mistake.LOW_PRECISION in later.mistakes and later.messages:
-                # Not state kept between calls: float32 results off by more on other inputs.
-                r.messages.insert(0, later.messages[0])
-                r.mistakes.append(Mistake.LOW_PRECISION)
+                # Not state kept between calls: float32 results off by more on other inputs
+                # (said once: not again where the first call already said it).
+                if Mistake.LOW_PRECISION not in r.mistakes:
+                    r.messages.insert(0, later.messages[0])
+                    r.mistakes.append(Mistake.LOW_PRECISION)
             else:
                 r.messages.insert(0, msg("policy.later_call", func=r.func))
 
