@@ -143,24 +143,28 @@ class CourseTask:
     assignment: Assignment
     adjustments: tuple = ()  # grader.assignments.adjustments.Adjustment
     handed_in: HandIn | None = None
+    aliases: tuple[str, ...] = ()  # the student's other ids in the roster (a quiz sheet made for one is theirs)
 
     def key(self, student: str, now: _dt.datetime | None = None) -> str:
         """What of it decides whether ``student``'s graded row is still current: the
         adjustments, the hand-in time, the student's due date, and whether that due date
-        and the quiz's ``answers_after`` have passed (a report made before shows less)."""
+        and the quiz's ``answers_after`` have passed (a report made before shows less),
+        and the student's other ids (they decide whether a quiz sheet is graded)."""
         now = now or _dt.datetime.now(_dt.UTC)
         due = self.assignment.due_for(student)
         after = self.assignment.answers_after
         text = repr((sorted((a.id, a.scope, a.target, a.mode, a.value, a.comment) for a in self.adjustments),
                      self.handed_in.time.isoformat() if self.handed_in else "",
                      self.handed_in.source if self.handed_in else "",
-                     due.isoformat() if due else "", bool(due and now >= due), bool(after and now >= after)))
+                     due.isoformat() if due else "", bool(due and now >= due), bool(after and now >= after))
+                    + ((sorted(self.aliases),) if self.aliases else ()))
         return hashlib.sha256(text.encode()).hexdigest()[:8]
 
     @property
     def carries(self) -> bool:
         """Anything a worker must be told (else it grades as without a course file)."""
-        return not self.assignment.is_default or bool(self.adjustments) or self.handed_in is not None
+        return (not self.assignment.is_default or bool(self.adjustments) or self.handed_in is not None
+                or bool(self.aliases))
 
 
 def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: str,
@@ -178,7 +182,8 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
 
     course = course or CourseTask(Assignment())
     result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated,
-                   assignment=course.assignment, handed_in=course.handed_in, adjustments=course.adjustments)
+                   assignment=course.assignment, handed_in=course.handed_in, adjustments=course.adjustments,
+                   aliases=course.aliases)
     data = to_gradescope(result, lang)
     late = any(line.get("kind") == "late" for line in result.adjustments)
     found = lateness_of(course.assignment, student, course.handed_in) if result.official else None
@@ -304,7 +309,9 @@ def grade_class(
     With a roster, a hand-in it does not know is reported (``summary.not_graded``,
     ``intake.csv``) and not graded, since any id made up for it would draw another
     student's quiz variant and hidden inputs; ``grade_unmatched`` grades it under its
-    own name all the same.
+    own name all the same. A matched student's other ids in the roster
+    (:meth:`~.roster.Roster.aliases`) are passed to grading as aliases: a quiz sheet
+    made under one of them is the student's own.
 
     Raises :class:`BatchStopped` on SIGTERM and lets KeyboardInterrupt through, both
     after stopping every worker; :class:`RosterError` for an unreadable roster, or one
@@ -363,7 +370,11 @@ def grade_class(
             summary.no_time = [e.key for e in entries if e.key not in times]
         by_key = {e.key: e for e in entries}
         extra = (str(solutions) if solutions else None, lang, allow_unisolated)
-        courses = {e.key: CourseTask(assignment, tuple(book.adjustments(e.key)), times.get(e.key)) for e in entries}
+        aliases = found.roster.aliases() if found.roster is not None and not found.roster.implicit else {}
+        unmatched = set(found.unmatched)  # graded under their own names (--grade-unmatched): nobody's aliases
+        courses = {e.key: CourseTask(assignment, tuple(book.adjustments(e.key)), times.get(e.key),
+                                     aliases.get(e.student, ()) if e.key not in unmatched else ())
+                   for e in entries}
         tasks = _to_grade(entries, book, recorder, force or selected is not None, extra, courses)
         if dask:
             _run_dask(tasks, by_key, recorder, target, jobs or os.cpu_count() or 1, dask)

@@ -33,6 +33,15 @@ each system writes), never by what its cells look like:
 A header that fits none of these, or more than one of the first three, is a
 :class:`RosterError` naming what was expected.
 
+**Other ids.** A student's other ids in the roster (:meth:`Roster.aliases`) are the
+values of the row's other id columns: Canvas ``SIS User ID``, ``SIS Login ID`` and
+``ID``; Moodle ``ID number``, ``Username``, ``Email address`` (in a Chinese worksheet
+``Email地址``, ``電子郵件``) and the participant number; GitHub Classroom the roster
+identifier, ``github_username`` and ``github_id``; plain ``login`` and ``email``
+(``e-mail``, ``邮箱``). A quiz sheet made for one of them
+is the student's own (:func:`grader.quiz.grading.sheet_variants`); a value that is
+another student's id or other id is nobody's alias.
+
 The id grading uses (it seeds hidden inputs and quiz variants, so it must be the id
 students used for ``rnngrade quiz --student``) is, unless ``id_column`` names one:
 Canvas ``SIS User ID``, else ``SIS Login ID``, else ``ID``; Moodle ``ID number``, else
@@ -71,6 +80,13 @@ PLAIN_ID = ("id", "student_id", "student id", "student", "学号")
 PLAIN_NAME = ("name", "full name", "姓名")
 PLAIN_HANDIN = ("handin", "hand-in", "folder", "file", "repo", "repository")
 PLAIN_LOGIN = ("login", "github", "gitlab", "username")
+PLAIN_EMAIL = ("email", "e-mail", "邮箱")
+# The columns of each kind that hold ids of the student (besides the one grading uses).
+ALIAS_COLUMNS = {
+    CANVAS: (*CANVAS_SIS, "ID"),
+    MOODLE: (*MOODLE_ID_COLUMNS, "Email地址", "電子郵件"),  # the e-mail column in zh_cn and zh_tw worksheets
+    GITHUB: ("identifier", "roster_identifier", "github_username", "github_id"),
+}
 _NUMBER = re.compile(r"(\d+)\s*$")
 
 
@@ -115,6 +131,28 @@ class Roster:
                 if best is None or len(login) > len(best.login):
                     best = s
         return best
+
+    def aliases(self) -> dict[str, tuple[str, ...]]:
+        """Each student's other ids (see the module docstring), by the id grading uses.
+        A value found for two students (or one's id and another's other id) is left
+        out: it would let one student's quiz sheet count as the other's."""
+        found: dict[str, list[str]] = {}
+        owners: dict[str, set[str]] = {}
+        for s in self.students:
+            owners.setdefault(s.student, set()).add(s.student)
+            values = [s.row.get(c, "") for c in self._alias_columns()] + [s.lms_id, s.login]
+            ids = found.setdefault(s.student, [])
+            for v in (v.strip() for v in values):
+                if v and v != s.student and v not in ids:
+                    ids.append(v)
+                    owners.setdefault(v, set()).add(s.student)
+        return {sid: tuple(v for v in ids if owners[v] == {sid}) for sid, ids in found.items()}
+
+    def _alias_columns(self) -> tuple[str, ...]:
+        if self.kind in ALIAS_COLUMNS:
+            return ALIAS_COLUMNS[self.kind]
+        email = _column(self.columns, PLAIN_EMAIL)
+        return (email,) if email else ()
 
     def stored(self) -> list[dict]:
         """As :meth:`grader.gradebook.Gradebook.set_roster` takes it."""
