@@ -149,6 +149,10 @@ def main() -> None:
 @click.option("--allow-unisolated", is_flag=True,
               help="Grade officially even where only the portable sandbox level exists (the child could then read "
                    "the reference); the results say the grade is not isolated.")
+@click.option("--alias", "aliases", multiple=True, metavar="ID",
+              help="Another id of the same student (repeatable; e.g. the e-mail beside the student number): a quiz "
+                   "sheet made for it is graded against the variant it was made for, as a batch does with a roster's "
+                   "other ids. A sheet made for any other id is refused.")
 @assignment_option
 @click.option("--handed-in", "handed_in", default=None, metavar="TIME",
               help="When the submission was handed in (ISO 8601, e.g. 2025-03-09T08:00:00+08:00): the assignment's "
@@ -156,7 +160,7 @@ def main() -> None:
 def grade(submission: Path | None, sample: bool, course_dir: Path | None, solutions: Path | None,
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
           junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool,
-          assignment_name: str | None, handed_in: str | None) -> None:
+          aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None) -> None:
     from .api import grade as grade_submission
     from .assignments.stage import student_view
     from .report.terminal import summary
@@ -184,7 +188,7 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     try:
         result = grade_submission(snapshot, solutions=solutions, student=who.student,
                                   public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
-                                  handed_in=handin)
+                                  handed_in=handin, aliases=aliases)
     except IsolationRefused as exc:
         click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(2)

@@ -43,8 +43,11 @@ def sheet_student(snapshot: Snapshot) -> str | None:
     if found is None:
         return None
     sheet = read_sheet(Path(found.path), [], display=found.path, data=found.data)
-    student = (sheet.student or "").strip()
-    return student[:MAX_ID] if student and student != ANONYMOUS else None
+    # Exactly the id the sheet was made for (its variant is drawn for that string, spaces
+    # and all, and the quiz reads a sheet only against its own variant); read_sheet has
+    # cleaned it, capped it and refused a blank one.
+    student = (sheet.student or "")[:MAX_ID]
+    return student if student.strip() and student != ANONYMOUS else None
 
 
 def identify(snapshot: Snapshot, given: str | None) -> Identity:
