@@ -16,8 +16,10 @@ IMPLEMENTATIONS = Path(__file__).parent / "implementations" / "bp"
 
 # (name, {file: [(old, new)]}, check ids that must fail, mistake ids that must be named)
 MUTANTS = [
+    # Only the forward is wrong: sigmoid_backward's dout * out * (1 - out) on out = sigmoid(-x) is the true
+    # derivative, so its gradient item passes (policy rule 2; before, it waited for the forward).
     ("sigmoid sign", {"layers.py": [("out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))", "out[pos] = 1.0 / (1.0 + np.exp(x[pos]))")]},
-     {"sigmoid.forward", "sigmoid.grad.dx"}, set()),
+     {"sigmoid.forward"}, set()),
     ("sigmoid naive overflow", {"layers.py": [("    out = np.empty_like(x, dtype=np.float64)\n", "    return 1 / (1 + np.exp(-x)), 1 / (1 + np.exp(-x))\n")]},
      {"sigmoid.stable"}, {"22"}),
     ("sigmoid' of the output (6)", {"layers.py": [("    return dout * out * (1.0 - out)\n", "    s = 1 / (1 + np.exp(-out))\n    return dout * s * (1 - s)\n")]},

@@ -170,8 +170,10 @@ def where_forward_is_right(ctx: Context, step: Step, inputs: Inputs,
 
 
 def pending_reason(step: Step) -> Message:
-    """Why a backward's items wait: its forward is wrong on these inputs."""
-    return msg("policy.pending_forward", func=step.backward, forward=step.forward or step.backward)
+    """Why a backward's items wait: its forward (a loss: its value) is wrong on these inputs."""
+    if step.forward is None:
+        return msg("policy.pending_loss", func=step.backward)
+    return msg("policy.pending_forward", func=step.backward, forward=step.forward)
 
 
 # ---------------------------------------------------------------------------

@@ -11,11 +11,13 @@ The rules, in the order the engine applies them:
    (first) output is missing, and outputs whose right answer is trivial (all zero,
    or an argument returned unchanged) earn their share only beside a right
    non-trivial one, so code that computes nothing earns nothing.
-2. **A gradient is right for its own forward, or right.** A numerical item passes
-   when the gradient agrees with the numerical derivative of the student's own
-   forward pass and that forward really depends on the input (its derivative does
-   not vanish where the reference's does not), or - where the forward's output is
-   right - when it agrees with the reference's derivative (:func:`numeric_verdict`).
+2. **A gradient is right for a right forward, or right.** A numerical item passes
+   when the student's forward is right on the check's inputs (or on a variant of
+   rule 3) and the gradient agrees with the numerical derivative of that forward,
+   which really depends on the input (its derivative does not vanish where the
+   reference's does not); or when the gradient agrees with the reference's
+   derivative, whatever the forward (:func:`numeric_verdict`). A gradient that only
+   agrees with a wrong forward waits for it (rule 3).
 3. **A backward is judged where its forward is right** (:mod:`.backward`): when the
    forward disagrees with the reference, the items run again on variants of the
    inputs (biases zeroed, square weights symmetrised, both); where none agrees,
@@ -74,7 +76,8 @@ KIND_RULES = (
     KindRule(Kind.BACKWARD, "one gradient against the reference's, on the student's own cache",
              "judged where the forward's output is right, else pending"),
     KindRule(Kind.GRADIENT, "one gradient against the numerical gradient of the student's own forward",
-             "needs a forward that depends on the input; judged where the forward is right, else pending"),
+             "judged where the forward is right (on the check's inputs or a variant) and depends on the "
+             "input, else pending; a gradient equal to the true one passes whatever the forward"),
     KindRule(Kind.PROPERTY, "a property of the results that needs no reference", "always"),
     KindRule(Kind.EDGE, "an edge case whose right answer is to change nothing", "only beside a right result"),
     KindRule(Kind.MUTATION, "inputs unchanged, the same answer twice", "only beside a right result"),
@@ -96,19 +99,25 @@ def value_credit(points: float, matched: Sequence[bool], trivial: Sequence[bool]
 
 # --------------------------------------------------------------------- 2. gradients
 def numeric_verdict(analytic: Sequence[float | None], numeric: Sequence[float | None],
-                    reference: Sequence[float] | None, correct: Sequence[float | None] | None = None) -> str:
-    """``"consistent"``, ``"right"``, ``"degenerate"`` or ``"mismatch"`` for one
-    gradient's directional derivatives (the first two pass).
+                    reference: Sequence[float] | None, correct: Sequence[float | None] | None = None,
+                    forward_right: bool = True) -> str:
+    """``"consistent"``, ``"right"``, ``"waiting"``, ``"degenerate"`` or ``"mismatch"``
+    for one gradient's directional derivatives (the first two pass).
 
     ``numeric`` are the numerical derivatives of the student's forward, ``reference``
-    the reference's gradient along the same directions; ``correct``, given only where
-    the student's forward output is right, the numerical derivatives of the
-    reference's forward (in a self-check, the public case's gradient)."""
-    degenerate = reference is not None and vanishes(numeric, reference)
-    if consistent(analytic, numeric) and not degenerate:
-        return "consistent"
+    the reference's gradient along the same directions; ``correct`` the numerical
+    derivatives of the reference's forward (in a self-check, the public case's
+    gradient). Agreeing with the student's own forward counts only where that
+    forward is right (``forward_right``): a backward that differentiates a wrong
+    forward is ``"waiting"`` for it, unless it agrees with the true derivative."""
+    if forward_right:
+        degenerate = reference is not None and vanishes(numeric, reference)
+        if consistent(analytic, numeric) and not degenerate:
+            return "consistent"
     if correct is not None and consistent(analytic, correct):
         return "right"
+    if not forward_right:
+        return "waiting"
     return "degenerate" if degenerate else "mismatch"
 
 
