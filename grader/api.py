@@ -128,7 +128,7 @@ def grade(
             result.notices.append(load_stopped_notice(report.status, report.where))
         seed = student_seed(student, assignment) if reference is not None else PUBLIC_SEED
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
-                      blocks=BlockServer(reference).serve if reference is not None else None, strict=strict)
+                      blocks=BlockServer(reference) if reference is not None else None, strict=strict)
         result.exercises = run_exercises(exercises, ctx, report.functions)
         # Stages that need the live sandbox after the checks (experiments) go here.
         result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)

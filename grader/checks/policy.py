@@ -165,16 +165,26 @@ def blocks_to_substitute(er: ExerciseResult, done: dict[str, ExerciseResult]) ->
     return tuple(n for n in names if n not in er.exercise.functions)
 
 
-def keep_better(results: list[CheckResult], again: list[CheckResult], blocks: Sequence[str]) -> None:
-    """Where the run with the building blocks substituted earned more, keep it: the
-    item is right and fails only through the blocks."""
+def every_block(ex: Exercise, failing: Sequence[str], done: dict[str, ExerciseResult]) -> tuple[str, ...]:
+    """Every building-block function of ``ex`` (the reference computes all of them
+    when ``ex`` is re-checked, not only the ``failing`` ones)."""
+    names = list(ex.block_functions) or [f for b in ex.builds_on if b in done for f in done[b].exercise.functions]
+    names += [f for f in failing if f not in names]
+    return tuple(n for n in dict.fromkeys(names) if n not in ex.functions)
+
+
+def keep_better(results: list[CheckResult], again: list[CheckResult], blocks: Sequence[str],
+                substituted: Sequence[str] | None = None) -> None:
+    """Where the run with the building blocks substituted (``substituted``, by default
+    ``blocks``) earned more, keep it: the item is right and fails only through the
+    failing ``blocks``."""
     by_id = {r.id: r for r in again}
     for k, r in enumerate(results):
         s = by_id.get(r.id)
         if s is None or s.points <= r.points:
             continue
         s.messages.insert(0, msg("policy.right_with_blocks", func=s.func, blocks=", ".join(blocks)))
-        s.details["substituted"] = list(blocks)
+        s.details["substituted"] = list(substituted if substituted is not None else blocks)
         results[k] = s
 
 
