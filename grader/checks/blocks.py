@@ -156,19 +156,28 @@ RECENT = 8  # values the stand-ins returned that a sum argument may add to a par
 _SUM_RTOL = 1e-12  # (a + q) - q is a only up to rounding
 
 
-def _floats(v: Any) -> Iterator[np.ndarray]:
-    """Every numeric array (a number as a 0-d array) inside a plain value, as float64."""
+def _numbers(v: Any) -> Iterator[np.ndarray]:
+    """Every numeric array (a number as a 0-d array) inside a plain value, as it is."""
     if isinstance(v, np.ndarray):
         if v.dtype.kind in "biuf":
-            yield np.asarray(v, dtype=np.float64) + 0.0  # -0.0 and 0.0 alike
+            yield v
     elif isinstance(v, (bool, int, float)):
-        yield np.asarray(float(v)) + 0.0
+        yield np.asarray(float(v))
     elif isinstance(v, (tuple, list)):
         for x in v:
-            yield from _floats(x)
+            yield from _numbers(x)
     elif isinstance(v, dict):
         for x in v.values():
-            yield from _floats(x)
+            yield from _numbers(x)
+
+
+def _float(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64) + 0.0  # -0.0 and 0.0 alike
+
+
+def _floats(v: Any) -> list[np.ndarray]:
+    """Every numeric array inside a plain value, as float64."""
+    return [_float(a) for a in _numbers(v)]
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -184,7 +193,7 @@ class BlockScope:
     def __init__(self, server: BlockServer, call: Call) -> None:
         self.server = server
         self.func = call.func
-        self.own = list(_floats((call.args, call.kwargs)))
+        self.own = _floats((call.args, call.kwargs))
         self._own_bytes = {(a.shape, a.tobytes()) for a in self.own}
         self.returned: list[np.ndarray] = []
         self.refused: str | None = None
@@ -205,7 +214,7 @@ class BlockScope:
         except BlockError as exc:
             self.refused = str(exc)
             raise
-        self._grow(list(_floats(value)))
+        self._grow(_floats(value))
         return value
 
     def settle(self, outcome: CallOutcome) -> CallOutcome:
@@ -231,8 +240,10 @@ class BlockScope:
             if isinstance(value, (Token, Handle)) or value is None or isinstance(value, str):
                 continue  # the server checks caches; None and text carry no numbers to compute on
             weight = bool(_WEIGHT_ARG.fullmatch(param))
-            for a in _floats(value):
+            arrays = list(_numbers(value))
+            for a in arrays:  # before any conversion: a huge argument costs nothing
                 self._check_size(name, param, a)
+            for a in map(_float, arrays):
                 if weight:
                     if (a.shape, a.tobytes()) not in self._own_bytes:
                         raise BlockError(f"{name}: {param} must be one of the arrays {self.func} was given")
