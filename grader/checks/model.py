@@ -174,6 +174,7 @@ _CALL_PROBLEMS = {
     CallStatus.PROTOCOL: "call.protocol",
     CallStatus.STALE: "call.stale",
     CallStatus.UNAVAILABLE: "call.unavailable",
+    CallStatus.TOO_LARGE: "call.too_large",
 }
 
 

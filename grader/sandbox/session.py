@@ -56,6 +56,16 @@ class Limits:
     output_keep_bytes: int = 8 << 10  # student output kept per call
     output_kill_bytes: int = 16 << 20  # more than this in total kills the child
     frame_bytes: int = 64 << 20  # largest answer accepted
+    # What the parent keeps of the answers (the attack review's finding 5): an answer may
+    # hold at most the array bytes its call expects (Call.answer_bytes; by default
+    # answer_factor times its arguments' bytes, and at least answer_min_bytes); the
+    # answers of one round trip together at most round_trip_bytes, and all the answers of
+    # a grade grade_bytes. An answer beyond any of them is read past, not kept, and fails
+    # its call (CallStatus.TOO_LARGE); the child goes on.
+    answer_min_bytes: int = 4 << 20
+    answer_factor: int = 16
+    round_trip_bytes: int = 128 << 20
+    grade_bytes: int = 1 << 30
     max_restarts: int = 8
     open_files: int = 64  # file descriptors of the child (RLIMIT_NOFILE)
     processes: int = 64  # processes and threads of the child's uid (RLIMIT_NPROC)
@@ -156,6 +166,7 @@ class Sandbox:
         self._output_total = 0
         self._dead_reason: str | None = None
         self._next_id = 0
+        self.decoded_bytes = 0  # array bytes of every answer and callback kept so far (Limits.grade_bytes)
         # Functions that hung, flooded the output or killed the child: later calls to
         # them fail at once with the same status instead of costing another restart.
         self._poisoned: dict[str, str] = {}
@@ -469,9 +480,11 @@ class Sandbox:
             return [CallOutcome(CallStatus.STALE) for _ in calls]
         request = encode_frame({"id": rid, "calls": wire_calls}, arrays)
         outcomes: list[CallOutcome] = []
+        kept = 0  # array bytes of this round trip's answers (Limits.round_trip_bytes)
         for i, call in enumerate(calls):
             start = time.monotonic()
-            status, frame, output = self._answer(call, request if i == 0 else b"", per_call, serve)
+            allowed = self._allowance(call, kept)
+            status, frame, output = self._answer(call, request if i == 0 else b"", per_call, serve, allowed)
             elapsed = time.monotonic() - start
             if status != CallStatus.OK:
                 self._dead_reason = status
@@ -482,6 +495,13 @@ class Sandbox:
                 outcomes += [CallOutcome(CallStatus.UNAVAILABLE, error={"reason": status})
                              for _ in calls[i + 1:]]
                 return outcomes
+            if frame.skipped:
+                outcomes.append(CallOutcome(CallStatus.TOO_LARGE, error={"bytes": frame.skipped, "allowed": allowed},
+                                            output=output, seconds=elapsed))
+                continue
+            size = sum(a.nbytes for a in frame.arrays)
+            kept += size
+            self.decoded_bytes += size
             outcomes.append(self._outcome(frame, rid, output, elapsed))
             if outcomes[-1].status == CallStatus.PROTOCOL:
                 self._dead_reason = CallStatus.PROTOCOL
@@ -491,14 +511,27 @@ class Sandbox:
                 return outcomes
         return outcomes
 
+    def _allowance(self, call: Call, kept: int) -> int:
+        """The most array bytes the answer to ``call`` may hold and be kept."""
+        L = self.limits
+        if call.answer_bytes is not None:
+            expected = call.answer_bytes
+        else:
+            given = sum(a.nbytes for a in _walk(call.args, call.kwargs) if isinstance(a, np.ndarray))
+            expected = max(L.answer_min_bytes, L.answer_factor * given)
+        return max(0, min(expected, L.round_trip_bytes - kept, L.grade_bytes - self.decoded_bytes))
+
     def _answer(self, call: Call, request: bytes, timeout: float,
-                serve: Serve | None) -> tuple[CallStatus, Any, str]:
-        """Wait for the answer to ``call``, serving its callbacks on the way.
+                serve: Serve | None, allowed: int | None = None) -> tuple[CallStatus, Any, str]:
+        """Wait for the answer to ``call``, serving its callbacks on the way; a frame
+        with more than ``allowed`` array bytes is read past, not kept.
 
         The deadline covers the callbacks too. A callback the call did not ask for
         (no substitution running, or another name) is a protocol violation."""
         deadline = time.monotonic() + timeout
         outputs = []
+        assert self._reader is not None
+        self._reader.allowance = self.limits.frame_bytes if allowed is None else allowed
         while True:
             status, frame, output = self._exchange(request, max(deadline - time.monotonic(), 0.0))
             outputs.append(output)
@@ -507,6 +540,10 @@ class Sandbox:
             name = frame.header.get("callback")
             if serve is None or not isinstance(name, str) or name not in call.substitute:
                 return CallStatus.PROTOCOL, None, "".join(outputs)
+            if frame.skipped:  # a building block asked about more numbers than the answer may hold
+                request = encode_frame({"status": "error", "message": "the arguments are too large"}, [])
+                continue
+            self.decoded_bytes += sum(a.nbytes for a in frame.arrays)
             try:
                 args = decode_value(frame.header.get("args"), frame.arrays, self.generation)
                 kwargs = decode_value(frame.header.get("kwargs"), frame.arrays, self.generation)
