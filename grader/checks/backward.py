@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import CallOutcome, Handle
+from ..calls import CallOutcome, CallStatus, Handle
 from ..i18n import Message, msg
 from .compare import compare
 from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
@@ -169,6 +169,19 @@ def where_forward_is_right(ctx: Context, step: Step, inputs: Inputs,
     return None
 
 
+def call_backward_again(ctx: Context, step: Step, cache: Any, inputs: Inputs, douts: list[np.ndarray]) -> CallOutcome:
+    """The backward once more on the cache of its first run (policy rule 5). When that
+    cache belonged to a process since restarted (another function crashed it), the
+    forward makes a new one first; if even that fails, the call did not run."""
+    outcome = ctx.call(step.backward, tuple(douts) + (cache,))
+    if outcome.status != CallStatus.STALE:
+        return outcome
+    trial = run_student(ctx, step, inputs, douts)
+    if trial.outcome is None or (trial.failure is not None and trial.value is None and trial.outputs is None):
+        return CallOutcome(CallStatus.UNAVAILABLE, error={"reason": "forward"})
+    return trial.outcome
+
+
 def pending_reason(step: Step) -> Message:
     """Why a backward's items wait: its forward (a loss: its value) is wrong on these inputs."""
     if step.forward is None:
@@ -268,7 +281,7 @@ class BackwardValueCheck(ValueCheck):
     def _again(self, ctx: Context, res: CheckResult, cache: Handle, douts: list[np.ndarray], inputs: Inputs,
                expected: list) -> CheckResult:
         """The second call: the backward again on the cache of its first right forward."""
-        outcome = ctx.call(self.func, tuple(douts) + (cache,))
+        outcome = call_backward_again(ctx, self.step, cache, inputs["forward"], douts)
         if not outcome.ok:
             return failed_call(res, self.func, outcome, self.on_error)
         return self.judge(ctx, res, inputs, outcome.value, expected)

@@ -130,8 +130,13 @@ def _second_pass(exercises: list[Exercise], results: list[ExerciseResult], ctx: 
                 if r.id == check.id or r.id.startswith(check.id + "."):
                     modes.setdefault(tuple(r.details.get("substituted") or ()), set()).add(r.id)
             for blocks, ids in modes.items():
-                second = run_check(check, again.substituting(blocks) if blocks else again)
-                later += [s for s in second if s.id in ids]
+                run_again = again.substituting(blocks) if blocks else again
+                second = [s for s in run_check(check, run_again) if s.id in ids]
+                if any(s.details.get("not_run") for s in second):
+                    # The process had died in another function's call: once more, on a fresh one.
+                    retried = {s.id: s for s in run_check(check, run_again)}
+                    second = [retried.get(s.id, s) if s.details.get("not_run") else s for s in second]
+                later += second
         policy.charge_later_calls(er.results, later)
 
 

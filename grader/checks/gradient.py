@@ -40,6 +40,7 @@ from .backward import (
     Reference,
     Step,
     Trial,
+    call_backward_again,
     forward_is_right,
     pending_reason,
     run_reference,
@@ -214,7 +215,7 @@ class GradientCheck(Check):
                 right = True
         if trial.cache is not None and reference_items:  # for the second call (policy rule 5)
             expected = {p.name: self._reference_grad(case.ref, p) for p in self.params}
-            ctx.memo[memo_key] = (trial.cache, case.douts, expected)
+            ctx.memo[memo_key] = (trial.cache, case.douts, expected, trial.inputs)
         policy.settle_trivial(every)
         if ctx.explain:
             explain(self, ctx, rng, trial, numeric_items)
@@ -378,10 +379,10 @@ class GradientCheck(Check):
 
     # ----------------------------------------------------------- second pass
     def _again(self, ctx: Context, cache: Any, douts: list[np.ndarray],
-               expected: dict[str, Any]) -> list[CheckResult]:
+               expected: dict[str, Any], inputs: Inputs) -> list[CheckResult]:
         """The backward called once more on the cache of its first right forward."""
         out: list[CheckResult] = []
-        outcome = ctx.call(self.func, tuple(douts) + (cache,))
+        outcome = call_backward_again(ctx, self.step, cache, inputs, douts)
         for p in self.params:
             res = self._item(p, Kind.BACKWARD)
             if not outcome.ok:

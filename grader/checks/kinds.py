@@ -102,6 +102,8 @@ def failed_call(res: CheckResult, func: str, outcome: CallOutcome,
     """Fail ``res`` because a call did not return normally (why, and what it suggests)."""
     res.details.update(error_details(outcome))
     res.details["call"] = str(outcome.status)
+    if policy.not_run(outcome):
+        res.details["not_run"] = True
     res.failed(outcome_problem(func, outcome))
     if on_error is not None and outcome.status == "error":
         extra, mistakes = on_error(outcome.error or {})

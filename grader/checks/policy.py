@@ -29,8 +29,11 @@ The rules, in the order the engine applies them:
    then keeps its points, with a note that it fails only through the block.
 5. **A later call must be right too** (:func:`charge_later_calls`): every
    comparison with the reference runs a second time at the end, after all other
-   calls; a function wrong then loses its value points (state kept between calls),
-   unless its no-mutation check already charged that.
+   calls; a function wrong then - or crashing, timing out, flooding its output -
+   loses its value points (state kept between calls), unless its no-mutation check
+   already charged that. A second call that could not run because the process died
+   in another function's call is tried again on a fresh process; if that is
+   impossible, the item waits (pending).
 6. **Side properties count only beside results** (:func:`gate_side_checks`): no
    mutation, stability and edge cases (where doing nothing is right) earn points
    only for a function that gets some of its own results right in a comparison
@@ -43,6 +46,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..calls import CallOutcome
 from ..i18n import Message, msg
 from .model import CheckResult, Kind, Status
 from .numeric import consistent, vanishes
@@ -51,9 +55,12 @@ if TYPE_CHECKING:
     from .engine import Exercise, ExerciseResult
 
 NO_MUTATION_POINTS = 0.5  # every graded function's "inputs unchanged, same answer twice" item
-# A later call that returned, or raised, is judged; one that timed out, crashed or found
-# the process gone is charged where that happened, not again here.
-JUDGED_CALLS = frozenset({"ok", "error", "not_implemented"})
+# A later call that could not run at all through no doing of its own (the process had
+# died in another function's call and could not be restarted, its cache belonged to a
+# process that was since restarted, the whole submission's time was spent) is not judged:
+# its items wait (pending). Anything else the call did is judged, a crash, a timeout, a
+# flood of output or an answer far too large included (rule 5).
+NOT_RUN_CALLS = frozenset({"unavailable", "stale", "missing"})
 
 RESULT_KINDS = frozenset({Kind.VALUE, Kind.BACKWARD})  # evidence that a function computes something
 SIDE_KINDS = frozenset({Kind.MUTATION, Kind.STABILITY, Kind.EDGE})
@@ -189,21 +196,40 @@ def keep_better(results: list[CheckResult], again: list[CheckResult], blocks: Se
 
 
 # -------------------------------------------------------------- 5. later calls
+def not_run(outcome: CallOutcome) -> bool:
+    """A call that could not run through no doing of its own function (see
+    :data:`NOT_RUN_CALLS`; a timeout only when the submission's whole time was spent)."""
+    return str(outcome.status) in NOT_RUN_CALLS or (
+        outcome.status == "timeout" and (outcome.error or {}).get("limit") == "total")
+
+
 def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> None:
     """A function whose comparison with the reference fails on the deferred second
-    call (where it passed first) loses the points of all its value items."""
+    call (where it passed first) loses the points of all its value items: a wrong
+    answer, an error, a crash, a timeout, a flood of output alike. An item whose
+    second call could not run at all (``details["not_run"]``) waits (pending)."""
     by_id = {r.id: r for r in again}
-    drifted: list[str] = []
+    drifted: dict[str, Message] = {}  # function -> what its later call did
+    unrun: list[str] = []
     for r in results:
         s = by_id.get(r.id)
-        if s is not None and r.kind in RESULT_KINDS and r.points > 0 and s.status == Status.FAILED \
-                and s.points < r.points and s.details.get("call", "ok") in JUDGED_CALLS and r.func not in drifted:
-            drifted.append(r.func)
+        if s is None or r.kind not in RESULT_KINDS or r.points <= 0 or s.status != Status.FAILED \
+                or s.points >= r.points:
+            continue
+        if s.details.get("not_run"):
+            unrun.append(r.id)
+        elif r.func not in drifted:
+            returned = s.details.get("call", "ok") in ("ok", "error", "not_implemented") or not s.messages
+            drifted[r.func] = msg("policy.later_call", func=r.func) if returned else \
+                msg("policy.later_call_failed", func=r.func, problem=s.messages[0])
     not_repeatable = {r.func for r in results if r.kind == Kind.MUTATION and r.details.get("repeatable") is False}
     for r in results:
         if r.func in drifted and r.func not in not_repeatable and r.kind in RESULT_KINDS and r.points > 0:
             r.failed()
-            r.messages.insert(0, msg("policy.later_call", func=r.func))
+            r.messages.insert(0, drifted[r.func])
+        elif r.id in unrun and r.func not in drifted:
+            r.points = 0.0
+            r.pending(msg("policy.later_call_unrun", func=r.func))
 
 
 # ----------------------------------------------------------- 6. side properties

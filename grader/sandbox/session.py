@@ -491,7 +491,10 @@ class Sandbox:
                 if status in (CallStatus.TIMEOUT, CallStatus.OUTPUT_LIMIT, CallStatus.CRASHED):
                     self._poisoned[call.func] = status
                 self._kill()
-                outcomes.append(CallOutcome(status, output=output, seconds=elapsed))
+                # A timeout of the whole submission's time is not this call's doing alone.
+                spent = status == CallStatus.TIMEOUT and time.monotonic() >= self._deadline_total
+                outcomes.append(CallOutcome(status, error={"limit": "total"} if spent else None, output=output,
+                                            seconds=elapsed))
                 outcomes += [CallOutcome(CallStatus.UNAVAILABLE, error={"reason": status})
                              for _ in calls[i + 1:]]
                 return outcomes
