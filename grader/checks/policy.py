@@ -78,14 +78,16 @@ class KindRule:
 
 KIND_RULES = (
     KindRule(Kind.VALUE, "outputs against the reference (hidden inputs; the public case in a self-check)",
-             "shared among its outputs; nothing without the primary output; trivial outputs only beside "
-             "a right non-trivial one"),
+             "shared among its outputs; nothing without the primary output; trivial outputs and by-products "
+             "in proportion to the right main outputs"),
     KindRule(Kind.BACKWARD, "one gradient against the reference's, on the student's own cache",
              "judged where the forward's output is right, else pending"),
     KindRule(Kind.GRADIENT, "one gradient against the numerical gradient of the student's own forward",
              "judged where the forward is right (on the check's inputs or a variant) and depends on the "
              "input, else pending; a gradient equal to the true one passes whatever the forward"),
-    KindRule(Kind.PROPERTY, "a property of the results that needs no reference", "always"),
+    KindRule(Kind.PROPERTY, "a property of the results that needs no reference",
+             "only beside a right result (init_weights, compared with no reference: its statistics are its "
+             "results)"),
     KindRule(Kind.EDGE, "an edge case whose right answer is to change nothing", "only beside a right result"),
     KindRule(Kind.MUTATION, "inputs unchanged, the same answer twice", "only beside a right result"),
     KindRule(Kind.STABILITY, "no overflow or NaN for large inputs", "only beside a right result"),
@@ -94,14 +96,22 @@ KIND_RULES = (
 
 # ----------------------------------------------------------------------- 1. values
 def value_credit(points: float, matched: Sequence[bool], trivial: Sequence[bool],
-                 primary_missing: bool) -> float:
-    """Points of a value check whose outputs ``matched`` (the first is primary)."""
+                 primary_missing: bool, secondary: Sequence[bool] | None = None) -> float:
+    """Points of a value check whose outputs ``matched`` (the first is primary).
+
+    Each output has an equal share. The *main* outputs (neither ``trivial``, right by
+    doing nothing, nor ``secondary``, a by-product such as running statistics) earn
+    theirs when right; the others earn theirs in proportion to the main outputs that
+    are right, so zeros, unchanged arguments and by-products earn nothing on their own
+    (a batch norm that updates its running statistics and returns zeros)."""
     n = len(matched)
-    if primary_missing or n == 0 or not any(m and not t for m, t in zip(matched, trivial, strict=True)):
+    side = list(secondary) if secondary is not None else [False] * n
+    main = [k for k in range(n) if not trivial[k] and not side[k]] or [k for k in range(n) if not trivial[k]]
+    if primary_missing or n == 0 or not main:
         return 0.0
-    if n == 1:
-        return points if matched[0] else 0.0
-    return round(points * sum(matched) / n, 4)
+    right = sum(1 for k in main if matched[k])
+    share = right + sum(1 for k in range(n) if k not in main and matched[k]) * right / len(main)
+    return round(points * share / n, 4)
 
 
 # --------------------------------------------------------------------- 2. gradients
@@ -234,9 +244,13 @@ def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> 
 
 # ----------------------------------------------------------- 6. side properties
 def gate_side_checks(results: list[CheckResult]) -> None:
-    """Zero the side items of a function that has comparisons with the reference
-    and earns nothing in any of them. When those comparisons are pending, the side
-    items wait with them, for the same reason."""
+    """Zero the side items and properties of a function that has comparisons with
+    the reference and earns nothing in any of them (an identity passes "unchanged
+    below the threshold", a zero batch norm "the running statistics follow the
+    momentum"). When those comparisons are pending, these items wait with them, for
+    the same reason. A function with no comparison with the reference (init_weights)
+    is judged by properties marked as its results; its other properties wait beside
+    them."""
     compared: dict[str, bool] = {}
     waiting: dict[str, Message] = {}
     for r in results:
@@ -244,8 +258,14 @@ def gate_side_checks(results: list[CheckResult]) -> None:
             compared[r.func] = compared.get(r.func, False) or r.points > 0
             if r.status == Status.PENDING and r.messages:
                 waiting.setdefault(r.func, r.messages[0])
+    own = {r.func for r in results if r.kind == Kind.PROPERTY and r.details.get("result")}
+    for func in own - set(compared):
+        compared[func] = any(r.points > 0 for r in results
+                             if r.func == func and r.kind == Kind.PROPERTY and r.details.get("result"))
+    gated = SIDE_KINDS | {Kind.PROPERTY}
     for r in results:
-        if r.kind in SIDE_KINDS and r.status == Status.PASSED and compared.get(r.func) is False:
+        if r.kind in gated and not r.details.get("result") and r.status == Status.PASSED \
+                and compared.get(r.func) is False:
             if r.func in waiting:
                 r.points = 0.0
                 r.pending(waiting[r.func])
