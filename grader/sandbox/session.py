@@ -35,6 +35,7 @@ import numpy as np
 from ..calls import Call, CallOutcome, CallStatus, Handle, Serve
 from ..untrusted import clean
 from . import isolation as iso
+from . import reaper
 from . import wire as W
 from .protocol import FrameReader, ProtocolError, callback_answer, decode_value, encode_frame, encode_value
 
@@ -101,29 +102,6 @@ def _set_subreaper() -> None:
             pass
 
 
-def _sweep_escaped() -> None:
-    """Kill processes re-parented to us that left our session (double fork + setsid)."""
-    if not os.path.isdir("/proc"):
-        return
-    me, my_sid = os.getpid(), os.getsid(0)
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read().decode(errors="replace")
-            fields = stat.rsplit(")", 1)[1].split()
-            ppid, sid = int(fields[1]), int(fields[3])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == me and sid != my_sid:
-            try:
-                os.kill(int(entry), signal.SIGKILL)
-                os.waitpid(int(entry), 0)
-            except (OSError, ChildProcessError):
-                pass
-
-
 class Sandbox:
     """One untrusted child serving one submission.
 
@@ -170,6 +148,8 @@ class Sandbox:
         # Functions that hung, flooded the output or killed the child: later calls to
         # them fail at once with the same status instead of costing another restart.
         self._poisoned: dict[str, str] = {}
+        self._group: reaper.ChildGroup | None = None  # the child's cgroup, where there is one
+        self._child_uid: int | None = None  # the uid of its own the child took (as root)
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Sandbox:
@@ -211,6 +191,12 @@ class Sandbox:
             close_fds=True,
         )
         os.close(resp_w)
+        # Everything the child will fork stays in a cgroup of its own (it runs no student
+        # code before the load request below), so a hopping daemon cannot outlive it.
+        self._group = reaper.ChildGroup.create()
+        if self._group is not None and not self._group.add(self._proc.pid):
+            self._group.kill()
+            self._group = None
         self._resp_r = resp_r
         self._req_w = self._proc.stdin.fileno()
         for fd in (resp_r, self._req_w, self._proc.stdout.fileno(), self._proc.stderr.fileno()):
@@ -286,6 +272,8 @@ class Sandbox:
             raise
         abi = h.get("landlock")
         self.landlock_abi = abi if type(abi) is int else 0
+        uid = h.get("uid")  # a uid of this grader's alone (never nobody, which others may share)
+        self._child_uid = uid if type(uid) is int and uid == iso.SANDBOX_UID_BASE + os.getpid() else None
 
     def _await_loaded(self, deadline: float) -> tuple[CallStatus, Any, str, str]:
         """Wait for the load report. Before each module or notebook cell the child says
@@ -333,7 +321,13 @@ class Sandbox:
                     stream.close()
                 except (OSError, ValueError, AttributeError):
                     pass
-            _sweep_escaped()
+            # What escaped the process group: the cgroup, the child's own uid, the sweep.
+            if self._group is not None:
+                self._group.kill()
+                self._group = None
+            if self._child_uid is not None:
+                reaper.kill_uid(self._child_uid)
+            reaper.sweep_escaped()
             self._proc = None
         if self._resp_r >= 0:
             os.close(self._resp_r)
