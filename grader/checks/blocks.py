@@ -84,6 +84,7 @@ class BlockServer:
         self.reference = reference
         self._caches: dict[str, Any] = {}
         self._bytes = 0
+        self._parameters: dict[str, list[str]] = {}
 
     def serve(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         fn = self.reference.get(name)
@@ -109,11 +110,13 @@ class BlockServer:
 
     def parameters(self, name: str) -> list[str]:
         """The argument names of the reference's block ``name`` (empty when unknown)."""
-        fn = self.reference.get(name)
-        try:
-            return list(inspect.signature(fn).parameters) if fn is not None else []
-        except (TypeError, ValueError):
-            return []
+        if name not in self._parameters:
+            fn = self.reference.get(name)
+            try:
+                self._parameters[name] = list(inspect.signature(fn).parameters) if fn is not None else []
+            except (TypeError, ValueError):
+                self._parameters[name] = []
+        return self._parameters[name]
 
     def _keep(self, cache: Any) -> Token:
         size = _nbytes(cache)
