@@ -127,3 +127,31 @@ def test_every_process_of_the_childs_own_uid_is_killed():
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def test_the_cgroup_of_a_grader_that_died_is_cleared_by_the_next_one():
+    """A batch worker killed outright never removes its child's cgroup: the next grader
+    kills what still runs there and removes it."""
+    probe = reaper.ChildGroup.create()
+    if probe is None:
+        pytest.skip("cgroup v2 is not writable here")
+    dead = subprocess.Popen(["/bin/true"])
+    dead.wait()  # a pid that no process has now
+    orphan = probe.path.with_name(f"{reaper._owner_prefix()}{dead.pid}-0000")
+    other = probe.path.with_name(f"{reaper.PREFIX}1-{dead.pid}-0000")  # a grader of another pid namespace
+    other.mkdir()
+    orphan.mkdir()
+    sleeper = subprocess.Popen(["/bin/sleep", "30"])
+    try:
+        assert reaper.ChildGroup(orphan).add(sleeper.pid)
+        fresh = reaper.ChildGroup.create()
+        assert fresh is not None and not orphan.exists()
+        assert other.exists()  # whose pids this grader cannot see: left alone
+        assert sleeper.wait(timeout=5) == -9
+        fresh.kill()
+    finally:
+        probe.kill()
+        other.rmdir()
+        if sleeper.poll() is None:
+            sleeper.kill()
+            sleeper.wait()

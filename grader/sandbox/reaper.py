@@ -8,7 +8,9 @@ can catch it. Three means, from the strongest, all used where available:
 1. **A cgroup** (:class:`ChildGroup`, cgroup v2): the child is moved into a cgroup of
    its own before it runs any student code; everything it forks stays there, however
    it changes pid, session or group, and ``cgroup.kill`` kills all of it at once (or,
-   on kernels before 5.14, the cgroup is frozen and its processes killed).
+   on kernels before 5.14, the cgroup is frozen and its processes killed). A grader
+   killed outright (a batch worker) leaves its child's cgroup behind: the next grader
+   of the same PID namespace kills what runs there and removes it.
 2. **Its uid** (:func:`kill_uid`): where the child runs under a uid of its own (root
    grader, a uid dropped to ``SANDBOX_UID_BASE`` + the grader's pid), a process of that
    uid sends SIGKILL to every process of that uid.
@@ -28,6 +30,7 @@ import signal
 import time
 from pathlib import Path
 
+PREFIX = "rnngrade-"  # a child's cgroup: rnngrade-<pid namespace>-<grader pid>-<random>
 QUIET_PASSES = 3  # consecutive passes that find nothing before the sweep ends
 SWEEP_SECONDS = 2.0  # and at most this long
 CGROUP_WAIT = 2.0  # seconds to wait for a killed cgroup to empty
@@ -72,11 +75,13 @@ class ChildGroup:
         root, own = _cgroup2_root(), _own_cgroup()
         if root is None or own is None:
             return None
-        path = root / own.lstrip("/") / f"rnngrade-{os.getpid()}-{secrets.token_hex(4)}"
+        parent = root / own.lstrip("/")
+        path = parent / f"{_owner_prefix()}{os.getpid()}-{secrets.token_hex(4)}"
         try:
             path.mkdir()
         except OSError:
             return None
+        _clear_orphans(parent)
         return cls(path)
 
     def add(self, pid: int) -> bool:
@@ -113,6 +118,44 @@ class ChildGroup:
             time.sleep(0.005)
         with contextlib.suppress(OSError):
             self.path.rmdir()
+
+
+def _owner_prefix() -> str:
+    """``rnngrade-<pid namespace>-``: a grader clears only cgroups of graders whose pids
+    it can see (another container's grader may share the cgroup folder)."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{PREFIX}{namespace}-"
+
+
+def _clear_orphans(parent: Path) -> None:
+    """The cgroups of graders that died without removing them (a batch worker killed
+    outright): whatever still runs there is killed, and they are removed."""
+    mine = _owner_prefix()
+    try:
+        entries = [e for e in parent.iterdir() if e.name.startswith(mine)]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            owner = int(entry.name[len(mine):].split("-")[0])
+        except ValueError:
+            continue
+        if owner == os.getpid() or _alive(owner):
+            continue
+        ChildGroup(entry).kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # ----------------------------------------------------------------------- 2. uid
