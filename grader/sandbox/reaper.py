@@ -201,21 +201,25 @@ def _escaped(me: int, my_sid: int) -> list[tuple[int, int, bool]]:
 def sweep_escaped() -> None:
     """Kill processes re-parented to us that left our session (double fork + setsid),
     with their process groups, and collect them, until :data:`QUIET_PASSES` passes in
-    a row find none alive."""
+    a row find none, alive or ended.
+
+    The group of an ended one is killed too: a process that forks and exits at once
+    has a newer pid than any listing of ``/proc`` shows, but it is still in the group
+    of its ended ancestors (the kernel signals every member at once). And a pass
+    that still finds ended ones is not quiet: someone alive keeps leaving them."""
     if not os.path.isdir("/proc"):
         return
     me, my_sid, my_pgid = os.getpid(), os.getsid(0), os.getpgid(0)
     quiet, deadline = 0, time.monotonic() + SWEEP_SECONDS
     while quiet < QUIET_PASSES and time.monotonic() < deadline:
         found = _escaped(me, my_sid)
-        alive = [(pid, pgid) for pid, pgid, ended in found if not ended]
-        quiet = 0 if alive else quiet + 1
-        for pid, pgid in alive:
+        quiet = 0 if found else quiet + 1
+        for pgid in {pgid for _, pgid, _ in found} - {my_pgid, 0}:
             with contextlib.suppress(OSError):
-                if pgid not in (my_pgid, 0):
-                    os.killpg(pgid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        for pid, _, _ in found:  # ours to collect, now or at the next pass
-            with contextlib.suppress(ChildProcessError, OSError):
+                os.killpg(pgid, signal.SIGKILL)
+        for pid, _, ended in found:
+            if not ended:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError, OSError):  # ours to collect, now or at the next pass
                 os.waitpid(pid, os.WNOHANG)
