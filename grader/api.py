@@ -148,7 +148,7 @@ def grade(
         seed = (inputs_seed(spec.identity.seed(student), prepared.fingerprint) if reference is not None
                 else PUBLIC_SEED)
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
-                      blocks=BlockServer(reference).serve if reference is not None else None, strict=strict)
+                      blocks=BlockServer(reference) if reference is not None else None, strict=strict)
         result.exercises = run_exercises(exercises, ctx, report.functions)
         causes.explain_lost(result.checks, result.load_errors)
         # Stages that need the live sandbox after the checks (experiments) go here.

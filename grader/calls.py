@@ -45,6 +45,7 @@ class CallStatus(StrEnum):
     PROTOCOL = "protocol"  # the answer could not be read (or broke the protocol)
     STALE = "stale"  # a handle argument belongs to a process that was restarted
     UNAVAILABLE = "unavailable"  # not run: the code had stopped working earlier
+    TOO_LARGE = "too_large"  # its answer was far larger than the caller expects (read past, not kept)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class Call:
     return_args: bool = False  # also send back the arguments as they are after the call
     errstate: dict[str, str] | None = None  # numpy error handling while the function runs
     substitute: tuple[str, ...] = ()  # building blocks the parent computes during this call
+    # The most array bytes the caller can use from the answer (None: the caller's default,
+    # see grader.sandbox.session.Limits); a larger answer fails the call and is not kept.
+    answer_bytes: int | None = None
 
 
 @dataclass

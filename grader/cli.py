@@ -642,12 +642,12 @@ def similarity(class_dir: Path, solutions: Path | None, starter: tuple[Path, ...
         raise click.ClickException(render(exc.message, lang)) from None
     for line in terminal_lines(result, lang, top, min_score):
         click.echo(line)
-    for path, write in ((html_path, lambda p: write_html(result, p, lang, min_score=min_score)),
+    for path, write in ((html_path, lambda p: write_html(result, p, lang, min_score=min_score) or [p]),
                         (csv_path, lambda p: write_csv(result, p, min_score)),
-                        (json_path, lambda p: write_json(result, p, min_score))):
+                        (json_path, lambda p: write_json(result, p, min_score) or [p])):
         if path:
-            write(path)
-            click.echo(render(msg("report.written", path=str(path)), lang))
+            for written in write(path):
+                click.echo(render(msg("report.written", path=str(written)), lang))
 
 
 @main.command(help="Answer the concept quiz: asks the questions of your own variant in the terminal and saves "

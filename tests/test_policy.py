@@ -104,7 +104,9 @@ def item(kind: Kind, func: str = "f", points: float = 1.0, status: Status = Stat
 def test_value_credit_needs_the_primary_output_and_a_right_non_trivial_output():
     assert policy.value_credit(3, [True, True, True], [False, False, False], primary_missing=False) == 3
     assert policy.value_credit(3, [False, True, True], [False, True, True], primary_missing=False) == 0
-    assert policy.value_credit(3, [True, True, False], [False, True, False], primary_missing=False) == 2
+    # A trivial output right beside one of two main outputs right earns half its share (the
+    # attack review's finding 8: before, its whole share, 2 points here).
+    assert policy.value_credit(3, [True, True, False], [False, True, False], primary_missing=False) == 1.5
     assert policy.value_credit(3, [False, True, True], [False, False, False], primary_missing=True) == 0
 
 
@@ -122,13 +124,23 @@ def test_side_items_count_only_beside_a_right_result():
     zero = [item(Kind.VALUE, points=0.0, status=Status.FAILED), item(Kind.MUTATION), item(Kind.STABILITY),
             item(Kind.EDGE), item(Kind.PROPERTY)]
     policy.gate_side_checks(zero)
-    assert [r.status for r in zero] == ["failed", "failed", "failed", "failed", "passed"]
+    # Properties are gated too now (finding 8 of the attack review: the identity passed
+    # "unchanged below the threshold", a zero batch norm "the running statistics follow the momentum").
+    assert [r.status for r in zero] == ["failed", "failed", "failed", "failed", "failed"]
     partly = [item(Kind.VALUE, points=0.3, status=Status.FAILED), item(Kind.MUTATION)]
     policy.gate_side_checks(partly)
     assert partly[1].status == "passed"
     alone = [item(Kind.MUTATION, func="init_weights")]  # no comparison with the reference at all
     policy.gate_side_checks(alone)
     assert alone[0].status == "passed"
+    # A function judged by properties marked as its results: the others count beside them.
+    own = [item(Kind.PROPERTY, func="init_weights", points=0.0, status=Status.FAILED), item(Kind.PROPERTY, "init_weights")]
+    own[0].details["result"] = True
+    policy.gate_side_checks(own)
+    assert own[1].status == "failed" and own[1].points == 0
+    own[0].status, own[0].points, own[1].status, own[1].points = Status.PASSED, 1.0, Status.PASSED, 1.0
+    policy.gate_side_checks(own)
+    assert own[1].status == "passed"
     reason = msg("policy.pending_forward", func="f", forward="g")
     waiting = [item(Kind.BACKWARD, points=0.0, status=Status.FAILED).pending(reason), item(Kind.MUTATION)]
     policy.gate_side_checks(waiting)

@@ -315,17 +315,18 @@ def test_wrong_missing_and_malformed_answers_lose_exactly_their_points(key_after
 
 
 def test_multiple_choice_partial_credit(key):
-    q = key.question("lstm_gates")  # 5 options, 3 correct
-    assert multiple_points(q, 5, 0) == q.points
-    assert multiple_points(q, 4, 1) == round(q.points * 3 / 5, 4)
-    assert multiple_points(q, 3, 2) == round(q.points / 5, 4)
-    assert multiple_points(q, 2, 3) == 0.0  # never negative
+    q = key.question("lstm_gates")  # 6 options, 3 correct (a sixth, wrong, since the bank audit: select-all earns 0)
+    assert multiple_points(q, 6, 0) == q.points
+    assert multiple_points(q, 5, 1) == round(q.points * 4 / 6, 4)
+    assert multiple_points(q, 4, 2) == round(q.points * 2 / 6, 4)
+    assert multiple_points(q, 3, 3) == 0.0  # select all, or none
+    assert multiple_points(q, 2, 4) == 0.0  # never negative
     answers = full_answers(key, "dan")
     v = variants_for(key, "dan", ASSIGNMENT)["lstm_gates"]
     answers["lstm_gates"] = [v.letter_of("forget"), v.letter_of("input")]  # one correct option missed
     er = grade_sheet(key, sheet_of(answers, "dan"), "dan", ASSIGNMENT, official=True)
     r = by_id(er)["lstm_gates"]
-    assert r.points == round(q.points * 3 / 5, 4) and r.status == "failed" and r.details["state"] == "partial"
+    assert r.points == round(q.points * 4 / 6, 4) and r.status == "failed" and r.details["state"] == "partial"
     assert er.points == er.max_points - q.points + r.points
     assert "right − wrong" in render(r.messages[0], "en")
 

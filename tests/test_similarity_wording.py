@@ -22,7 +22,10 @@ class _Student:
 
 
 class _Class:
-    """Just what the terminal list reads of a comparison: students and scored pairs."""
+    """Just what the terminal list reads of a comparison: students, scored pairs, and no
+    reference section (``reference_copies`` None: compared without a reference)."""
+
+    reference_copies = None
 
     def __init__(self, scores: list[float], students: int = 6) -> None:
         self.students = [_Student(f"s{i}") for i in range(students)]
@@ -36,7 +39,11 @@ class _Class:
 
 
 def _lines(scores: list[float], top: int = 20, min_score: float = 0.1, lang: str = "en") -> list[str]:
-    return terminal_lines(_Class(scores), lang, top, min_score)  # type: ignore[arg-type]
+    lines = terminal_lines(_Class(scores), lang, top, min_score)  # type: ignore[arg-type]
+    # The listing of pairs ends before the reference section, which says once that no
+    # reference was compared (this fake class has none).
+    assert "--solutions" in lines[-1]
+    return lines[:-1]
 
 
 def test_one_pair_below_the_floor_is_not_called_no_pair():

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import CallOutcome, Handle
+from ..calls import CallOutcome, CallStatus, Handle
 from ..i18n import Message, msg
 from ..mistakes import Mistake
 from . import errors, numeric
@@ -183,12 +183,14 @@ def forward_precision(ctx: Context, step: Step, trial: Trial, ref_outputs: list[
 
 
 def pending_reason(step: Step, arithmetic: str | None = None) -> Message:
-    """Why a backward's items wait: its forward is wrong on these inputs (because it
-    computes in float32, when ``arithmetic`` says so: mistake 31)."""
-    forward = step.forward or step.backward
+    """Why a backward's items wait: its forward (a loss: its value) is wrong on these
+    inputs (because it computes in float32, when ``arithmetic`` says so: mistake 31)."""
     if arithmetic:
-        return msg("diagnosis.pending_low_precision", func=step.backward, forward=forward, arithmetic=arithmetic)
-    return msg("policy.pending_forward", func=step.backward, forward=forward)
+        return msg("diagnosis.pending_low_precision", func=step.backward, forward=step.forward or step.backward,
+                   arithmetic=arithmetic)
+    if step.forward is None:
+        return msg("policy.pending_loss", func=step.backward)
+    return msg("policy.pending_forward", func=step.backward, forward=step.forward)
 
 
 def wait_for_forward(results: list[CheckResult], step: Step, arithmetic: str | None) -> None:
@@ -201,6 +203,19 @@ def wait_for_forward(results: list[CheckResult], step: Step, arithmetic: str | N
         r.pending(reason)
         if arithmetic and Mistake.LOW_PRECISION not in r.mistakes:
             r.mistakes.append(Mistake.LOW_PRECISION)
+
+
+def call_backward_again(ctx: Context, step: Step, cache: Any, inputs: Inputs, douts: list[np.ndarray]) -> CallOutcome:
+    """The backward once more on the cache of its first run (policy rule 5). When that
+    cache belonged to a process since restarted (another function crashed it), the
+    forward makes a new one first; if even that fails, the call did not run."""
+    outcome = ctx.call(step.backward, tuple(douts) + (cache,))
+    if outcome.status != CallStatus.STALE:
+        return outcome
+    trial = run_student(ctx, step, inputs, douts)
+    if trial.outcome is None or (trial.failure is not None and trial.value is None and trial.outputs is None):
+        return CallOutcome(CallStatus.UNAVAILABLE, error={"reason": "forward"})
+    return trial.outcome
 
 
 # ---------------------------------------------------------------------------
@@ -327,7 +342,7 @@ class BackwardValueCheck(ValueCheck):
     def _again(self, ctx: Context, res: CheckResult, cache: Handle, douts: list[np.ndarray], inputs: Inputs,
                expected: list) -> CheckResult:
         """The second call: the backward again on the cache of its first right forward."""
-        outcome = ctx.call(self.func, tuple(douts) + (cache,))
+        outcome = call_backward_again(ctx, self.step, cache, inputs["forward"], douts)
         if not outcome.ok:
             return failed_call(res, self.func, outcome, self.on_error)
         return self.judge(ctx, res, inputs, outcome.value, expected)

@@ -15,18 +15,34 @@ shapes, so code that reads a shape out of a cache still runs); a backward block
 accepts only a token this server issued as its cache. No
 reference code, no expected value of any check, and no reference cache ever enters
 the child.
+
+**Only what the composite's check can need** (:class:`BlockScope`, one per
+substituting call). Stand-ins that computed the reference on *any* arguments would
+be an oracle: a student could ask them about another check's hidden inputs. So a
+block is computed only when its weight and bias arguments are the composite call's
+own arrays (bitwise), and every other array argument is made of what that call
+legitimately holds: whole rows, or segments of rows, of the call's own arguments or
+of values the stand-ins returned during the call (the hidden-state chain), zeros, or
+the sum of one of those and a value the stand-ins returned (``dh[:, t] + dprev_h``);
+no axis longer and no array larger than the call's own. Anything else is refused,
+and a refused callback fails the whole call, even if the student's code catches the
+error: the composite is then judged with the student's own blocks. Nothing the
+stand-ins return leaves the call: its printed output, warnings and error text are
+dropped (:meth:`BlockScope.settle`).
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from ..calls import BlockError, Handle, Token
+from ..calls import BlockError, Call, CallOutcome, CallStatus, Handle, Token
 from ..sandbox import wire
 
 MAX_TOKENS = 100_000  # reference caches kept per grade
@@ -58,12 +74,17 @@ def _nbytes(v: Any) -> int:
 
 
 class BlockServer:
-    """Computes substituted building blocks with ``reference`` (name -> function)."""
+    """Computes substituted building blocks with ``reference`` (name -> function).
+
+    :meth:`serving` gives the stand-ins of one substituting call (what the grader
+    uses); :meth:`serve` computes a block on any arguments within the size limits
+    (the scope calls it once it has admitted them)."""
 
     def __init__(self, reference: dict[str, Callable[..., Any]]) -> None:
         self.reference = reference
         self._caches: dict[str, Any] = {}
         self._bytes = 0
+        self._parameters: dict[str, list[str]] = {}
 
     def serve(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         fn = self.reference.get(name)
@@ -71,6 +92,8 @@ class BlockServer:
             raise BlockError(f"no reference for {name}")
         if name.endswith("_backward") and not (args and isinstance(args[-1], Token)):
             raise BlockError(f"{name} needs the cache that the grader's forward block returned")
+        if len(self._caches) >= MAX_TOKENS or self._bytes >= MAX_CACHE_BYTES:  # before computing anything
+            raise BlockError("too many calls of the building blocks")
         args = tuple(self._resolve(a, name) for a in args)
         kwargs = {k: self._resolve(v, name) for k, v in kwargs.items()}
         try:
@@ -80,6 +103,20 @@ class BlockServer:
         if name.endswith("_forward") and isinstance(value, tuple) and value:
             value = value[:-1] + (self._keep(value[-1]),)
         return value
+
+    def serving(self, call: Call) -> BlockScope:
+        """The stand-ins of ``call``: they compute only what ``call`` can need."""
+        return BlockScope(self, call)
+
+    def parameters(self, name: str) -> list[str]:
+        """The argument names of the reference's block ``name`` (empty when unknown)."""
+        if name not in self._parameters:
+            fn = self.reference.get(name)
+            try:
+                self._parameters[name] = list(inspect.signature(fn).parameters) if fn is not None else []
+            except (TypeError, ValueError):
+                self._parameters[name] = []
+        return self._parameters[name]
 
     def _keep(self, cache: Any) -> Token:
         size = _nbytes(cache)
@@ -114,3 +151,178 @@ class BlockServer:
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
         raise BlockError(f"{name} was given an argument of type {type(v).__name__}")
+
+
+# ------------------------------------------------------------- one substituting call
+_WEIGHT_ARG = re.compile(r"[Ww]\w*|b(\d*|x|h|_f|_b)")  # w, Wx, W1, Wh_f; b, b1, bx, b_f: the call's own arrays
+RECENT = 8  # values the stand-ins returned that a sum argument may add to a part of the call's own
+_SUM_RTOL = 1e-12  # (a + q) - q is a only up to rounding
+
+
+def _numbers(v: Any) -> Iterator[np.ndarray]:
+    """Every numeric array (a number as a 0-d array) inside a plain value, as it is."""
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind in "biuf":
+            yield v
+    elif isinstance(v, (bool, int, float)):
+        yield np.asarray(float(v))
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            yield from _numbers(x)
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from _numbers(x)
+
+
+def _float(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64) + 0.0  # -0.0 and 0.0 alike
+
+
+def _floats(v: Any) -> list[np.ndarray]:
+    """Every numeric array inside a plain value, as float64."""
+    return [_float(a) for a in _numbers(v)]
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    return a.reshape(1, 1) if a.ndim == 0 else a.reshape(-1, a.shape[-1])
+
+
+class BlockScope:
+    """The stand-ins of one substituting call (a :data:`~grader.calls.Serve`): each
+    callback is admitted only if the call can legitimately need it (see the module's
+    docstring), then computed by the server. ``refused`` keeps why the first refused
+    callback was refused; :meth:`settle` then fails the call."""
+
+    def __init__(self, server: BlockServer, call: Call) -> None:
+        self.server = server
+        self.func = call.func
+        self.own = _floats((call.args, call.kwargs))
+        self._own_bytes = {(a.shape, a.tobytes()) for a in self.own}
+        self.returned: list[np.ndarray] = []
+        self.refused: str | None = None
+        self._segments: dict[int, set[bytes]] = {}
+        self._ndim, self._axis, self._size = 0, 1, 1
+        self._bound(self.own)
+
+    def __call__(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self.refused is not None:
+            raise BlockError(f"{name}: an earlier call of the grader's building blocks was refused")
+        try:
+            self._admit(name, args, kwargs)
+        except BlockError as exc:
+            self.refused = str(exc)
+            raise
+        try:
+            value = self.server.serve(name, args, kwargs)
+        except BlockError as exc:
+            self.refused = str(exc)
+            raise
+        self._grow(_floats(value))
+        return value
+
+    def settle(self, outcome: CallOutcome) -> CallOutcome:
+        """The call's outcome as the grader may use it: failed when a callback was
+        refused; never with the call's printed output, warnings or error text, which
+        could carry what the stand-ins returned out of the call."""
+        if self.refused is not None:
+            return CallOutcome(CallStatus.ERROR, error={"kind": "blocks", "type": "", "message": "", "traceback": ""},
+                               seconds=outcome.seconds)
+        outcome.output, outcome.warnings = "", []
+        if outcome.error:
+            outcome.error = {"kind": str(outcome.error.get("kind", "")), "type": str(outcome.error.get("type", "")),
+                             "message": "", "traceback": ""}
+        return outcome
+
+    # ------------------------------------------------------------------ admit
+    def _admit(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        params = self.server.parameters(name)
+        named = list(zip(params, args, strict=False)) + list(kwargs.items())
+        if len(args) > len(params) or any(k not in params for k in kwargs):
+            raise BlockError(f"{name} takes the arguments {', '.join(params)}")
+        for param, value in named:
+            if isinstance(value, (Token, Handle)) or value is None or isinstance(value, str):
+                continue  # the server checks caches; None and text carry no numbers to compute on
+            weight = bool(_WEIGHT_ARG.fullmatch(param))
+            arrays = list(_numbers(value))
+            for a in arrays:  # before any conversion: a huge argument costs nothing
+                self._check_size(name, param, a)
+            for a in map(_float, arrays):
+                if weight:
+                    if (a.shape, a.tobytes()) not in self._own_bytes:
+                        raise BlockError(f"{name}: {param} must be one of the arrays {self.func} was given")
+                elif not self._derived(a):
+                    raise BlockError(f"{name}: {param} is not made of what {self.func} was given or the "
+                                     f"grader's building blocks returned during this call")
+
+    def _bound(self, arrays: list[np.ndarray]) -> None:
+        """The largest arrays a block may be given: those of the call's own arguments and
+        of what the stand-ins returned (the reference's results on admitted arguments)."""
+        for a in arrays:
+            if a.ndim:
+                self._ndim, self._axis = max(self._ndim, a.ndim), max(self._axis, *a.shape)
+                self._size = max(self._size, a.size)
+
+    def _check_size(self, name: str, param: str, a: np.ndarray) -> None:
+        if a.ndim > max(self._ndim, 1) or any(n > self._axis for n in a.shape) or a.size > self._size:
+            raise BlockError(f"{name}: {param} of shape {a.shape} is larger than anything {self.func} was given")
+
+    def _derived(self, a: np.ndarray) -> bool:
+        """``a`` is zeros, or each of its rows is a segment of a row of the call's own
+        arrays or of what the stand-ins returned, or it is such an array of its shape
+        plus a value the stand-ins returned."""
+        if a.size == 0 or not np.any(a):
+            return True
+        rows = _rows(a)
+        segments = self._segments_of(rows.shape[1])
+        if all(r.tobytes() in segments for r in rows):
+            return True
+        return any(self._own_plus(rows, _rows(q)) for q in self._recent(a.shape))
+
+    def _recent(self, shape: tuple[int, ...]) -> list[np.ndarray]:
+        same = [q for q in reversed(self.returned) if q.shape == shape and np.any(q)]
+        return same[:RECENT]
+
+    def _own_plus(self, rows: np.ndarray, q: np.ndarray) -> bool:
+        """Every row of ``rows - q`` is a segment of a row of the call's own arrays (up
+        to rounding)."""
+        width = rows.shape[1]
+        own = [_window_rows(a, width) for a in self.own]
+        own = [w for w in own if len(w)]
+        if not own:
+            return False
+        pool = np.concatenate(own)
+        diff = rows - q
+        scale = np.abs(rows) + np.abs(q)
+        for d, s in zip(diff, scale, strict=True):
+            close = np.all(np.abs(pool - d) <= _SUM_RTOL * (s + np.abs(pool)) + 1e-300, axis=1)
+            if not close.any():
+                return False
+        return True
+
+    def _segments_of(self, width: int) -> set[bytes]:
+        if width not in self._segments:
+            found: set[bytes] = set()
+            for a in self.own + self.returned:
+                found |= _windows(a, width)
+            self._segments[width] = found
+        return self._segments[width]
+
+    def _grow(self, arrays: list[np.ndarray]) -> None:
+        self.returned += arrays
+        self._bound(arrays)
+        for width, found in self._segments.items():
+            for a in arrays:
+                found |= _windows(a, width)
+
+
+def _window_rows(a: np.ndarray, width: int) -> np.ndarray:
+    """Every segment of ``width`` consecutive entries of a row of ``a``, one per row."""
+    rows = _rows(a)
+    if rows.shape[1] < width or rows.size == 0:
+        return np.empty((0, width))
+    return np.lib.stride_tricks.sliding_window_view(rows, width, axis=1).reshape(-1, width)
+
+
+def _windows(a: np.ndarray, width: int) -> set[bytes]:
+    """The bytes of every segment of ``width`` consecutive entries of a row of ``a``."""
+    return {np.ascontiguousarray(w).tobytes() for w in _window_rows(a, width)}

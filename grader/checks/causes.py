@@ -32,7 +32,8 @@ CAUSE_KEYS = frozenset({
     "diagnosis.starter", "diagnosis.starter_raised", "diagnosis.numpy_api_call", "diagnosis.not_loaded",
     "diagnosis.cache_consumed", "diagnosis.second_call_failed", "diagnosis.low_precision",
     "diagnosis.pending_low_precision", "diagnosis.pending_forward_named", "policy.pending_forward",
-    "policy.later_call", "policy.right_with_blocks",
+    "policy.pending_loss", "policy.later_call", "policy.later_call_failed", "policy.later_call_unrun",
+    "policy.right_with_blocks",
     "call.not_implemented",
 })
 

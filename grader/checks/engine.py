@@ -42,6 +42,9 @@ class Exercise:
     checks: list[Check]
     section: str = ""  # the lecture section it exercises (the quiz's lecture map uses the same keys)
     builds_on: tuple[str, ...] = ()  # exercises whose functions this one usually calls
+    # The functions of those exercises (filled in by the specs' registry): all of them are
+    # computed by the reference when a composite is re-checked (policy rule 4).
+    block_functions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for c in self.checks:
@@ -96,10 +99,14 @@ def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
     per_check = [run_check(check, first) for check in ex.checks]
     blocks = policy.blocks_to_substitute(ExerciseResult(ex, [r for rs in per_check for r in rs]), done)
     if blocks and rescue:
-        with_blocks = ctx.substituting(blocks)
+        # Every building block, not only the failing ones, so that every value the
+        # composite hands a stand-in comes from its own arguments or from another
+        # stand-in (what the block server admits, grader.checks.blocks).
+        every = policy.every_block(ex, blocks, done)
+        with_blocks = ctx.substituting(every)
         for check, results in zip(ex.checks, per_check, strict=True):
             if any(r.points < r.max_points for r in results):
-                policy.keep_better(results, run_check(check, with_blocks), blocks)
+                policy.keep_better(results, run_check(check, with_blocks), blocks, every)
     if rescue:
         for k, check in enumerate(ex.checks):
             if any(r.status != Status.PASSED and not r.details.get("substituted") for r in per_check[k]):
@@ -124,8 +131,13 @@ def _second_pass(exercises: list[Exercise], results: list[ExerciseResult], ctx: 
                 if r.id == check.id or r.id.startswith(check.id + "."):
                     modes.setdefault(tuple(r.details.get("substituted") or ()), set()).add(r.id)
             for blocks, ids in modes.items():
-                second = run_check(check, again.substituting(blocks) if blocks else again)
-                later += [s for s in second if s.id in ids]
+                run_again = again.substituting(blocks) if blocks else again
+                second = [s for s in run_check(check, run_again) if s.id in ids]
+                if any(s.details.get("not_run") for s in second):
+                    # The process had died in another function's call: once more, on a fresh one.
+                    retried = {s.id: s for s in run_check(check, run_again)}
+                    second = [retried.get(s.id, s) if s.details.get("not_run") else s for s in second]
+                later += second
         policy.charge_later_calls(er.results, later)
 
 

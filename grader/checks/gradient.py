@@ -40,6 +40,7 @@ from .backward import (
     Reference,
     Step,
     Trial,
+    call_backward_again,
     forward_is_right,
     forward_precision,
     run_reference,
@@ -193,9 +194,10 @@ class GradientCheck(Check):
                 r.failed(*trial.failure)
                 r.mistakes.extend(m for m in trial.mistakes if m not in r.mistakes)
             return every
-        # A loss computes its gradients from its inputs, not from a cache: they are
-        # judged whatever its loss value (a layer's backward only where its forward is right).
-        right = case.ref is not None and (self.forward is None or forward_is_right(trial, case.ref))
+        # Agreeing with the student's own forward counts only where that forward (a
+        # layer's outputs, a loss's value) is right: a backward that differentiates a
+        # wrong forward waits for it (policy rule 2), unless it is right anyway.
+        right = case.ref is not None and forward_is_right(trial, case.ref)
         self._judge(ctx, rng, trial, case.ref, right, self.params, numeric_items, reference_items)
         failing = [p for p in self.params if _on_forward(p, numeric_items, reference_items)]
         if failing and case.ref is not None and not right:
@@ -213,7 +215,7 @@ class GradientCheck(Check):
                 case.inputs = trial.inputs
                 for r in waiting:
                     r.details["variant"] = True
-                self._judge(ctx, rng, trial, case.ref, True, failing, numeric_items, reference_items)
+                self._judge(ctx, rng, trial, case.ref, True, failing, numeric_items, reference_items, variant=True)
                 right = True
         if right and self.forward is not None:
             self._wait_if_float32(ctx, trial, numeric_items, reference_items)
@@ -229,15 +231,20 @@ class GradientCheck(Check):
                          reference_items: dict[str, CheckResult]) -> None:
         """A forward right within the tolerance that computes in float32 inside
         (mistake 31, found by :func:`~.precision.rounding_probe`): its numerical gradient
-        is rounding noise, so the backward cannot be judged on it; the items that failed
-        on it wait, as where the forward's values fall outside the tolerance, instead
-        of failing with localisations of that noise."""
-        failing = [p for p in self.params if _on_forward(p, numeric_items, reference_items)]
-        if not any(numeric_items[p.name].details.get("verdict") == "mismatch" for p in failing) \
+        is rounding noise and the true derivative is measured on float32 results, so the
+        backward cannot be judged on it; the items that failed on it (against the
+        forward's own derivative, or against the true one where only that counts: a
+        variant of the inputs, the reference's building blocks) wait, as where the
+        forward's values fall outside the tolerance, instead of failing with
+        localisations of that noise."""
+        def on_it(r: CheckResult | None) -> bool:
+            return r is not None and (_depends_on_forward(r) or r.details.get("verdict") == "wrong")
+
+        failing = [p for p in self.params if on_it(numeric_items[p.name]) or on_it(reference_items.get(p.name))]
+        if not any(numeric_items[p.name].details.get("verdict") in ("mismatch", "wrong") for p in failing) \
                 or not rounding_probe(ctx, self.forward_spec(trial.inputs), trial.inputs):
             return
-        waiting = [r for p in failing for r in (numeric_items[p.name], reference_items.get(p.name))
-                   if r is not None and _depends_on_forward(r)]
+        waiting = [r for p in failing for r in (numeric_items[p.name], reference_items.get(p.name)) if on_it(r)]
         for r in waiting:
             r.messages.clear()
             r.mistakes.clear()
@@ -259,7 +266,9 @@ class GradientCheck(Check):
 
     def _judge(self, ctx: Context, rng: np.random.Generator, trial: Trial, ref: Reference | None, right: bool,
                params: list[Param], numeric_items: dict[str, CheckResult],
-               reference_items: dict[str, CheckResult]) -> None:
+               reference_items: dict[str, CheckResult], variant: bool = False) -> None:
+        """Judge the items of ``params`` on ``trial``; ``right``: the student's forward is
+        right there, ``variant``: only at that point (a variant of rule 3), not around it."""
         inputs, weights = trial.inputs, self.weights(trial.douts)
         grads = self._grads(trial)
         for p in params:
@@ -278,10 +287,14 @@ class GradientCheck(Check):
                 directions[p.name] = [numeric.unit(rng, value.shape) for _ in range(numeric.DIRECTIONS)]
         batch = [numeric.Direction(p.argname, v, p.path) for p in params if p.name in directions
                  for v in directions[p.name]]
-        # With the reference's building blocks and a right forward, a composite's
-        # gradient can only be "right": its own numerical derivatives (a callback per
-        # block, per call) would decide nothing, so they are not measured.
-        shortcut = bool(ctx.substitute) and right and ref is not None
+        # The numerical derivatives of the student's own forward decide only where that
+        # forward is right around the inputs: not where it is wrong, nor on a variant of
+        # the inputs (right at that point: moving a zeroed bias or a symmetrised weight
+        # leaves the variant), so there a gradient can only be "right" (the true
+        # derivative) and they are not measured. Nor are they with the reference's
+        # building blocks and a right forward: the gradient can only be "right" there too
+        # (and each of its own derivatives would cost a callback per block, per call).
+        shortcut = ref is not None and (not right or variant or bool(ctx.substitute))
         diffs = iter([None] * len(batch) if shortcut else
                      numeric.differences(ctx, self.forward_spec(inputs), inputs, batch))
         measured: dict[str, tuple[list, list, list | None]] = {}
@@ -302,13 +315,28 @@ class GradientCheck(Check):
                                             for a, n in zip(ana, num, strict=True) if a is not None and n is not None),
                                            default=None)
             res.details["trivial"] = refs is not None and not np.any(refs)
-            verdict = "degenerate" if without_reference else policy.numeric_verdict(ana, num, refs)
-            if verdict in ("mismatch", "degenerate") and right and refs is not None:
-                correct = self._correct_derivatives(ctx, inputs, weights, p, directions[name], refs)
-                verdict = policy.numeric_verdict(ana, num, refs, correct)
+            if without_reference:
+                verdict = "degenerate"
+            elif refs is None:  # a self-check without the public case: nothing tells a right forward
+                verdict = policy.numeric_verdict(ana, num, None)
+            else:
+                own = right and not shortcut
+                verdict = policy.numeric_verdict(ana, num, refs, forward_right=own)
+                if verdict not in ("consistent", "right"):
+                    correct = self._correct_derivatives(ctx, inputs, weights, p, directions[name], refs)
+                    verdict = policy.numeric_verdict(ana, num, refs, correct, forward_right=own)
+                    if verdict == "waiting" and right:  # the forward is right here: the gradient is not
+                        verdict = "wrong"
+                        res.details["rel_error"] = max((abs(a - c) / max(abs(a), abs(c), TOL.directional_floor)
+                                                        for a, c in zip(ana, correct, strict=True)
+                                                        if a is not None and c is not None), default=0.0)
             res.details["verdict"] = verdict
             if verdict in ("consistent", "right"):
                 res.passed()
+            elif verdict == "waiting":
+                res.failed()  # made pending below, unless a variant of the inputs decides it
+            elif verdict == "wrong":
+                res.failed(msg("gradient.mismatch_true", func=self.func, grad=p.grad, err=res.details["rel_error"]))
             elif verdict == "degenerate":
                 res.failed(msg("gradient.degenerate", func=self.func, grad=p.grad,
                                forward=self.forward or self.func, param=p.name))
@@ -393,13 +421,14 @@ class GradientCheck(Check):
 
     # ----------------------------------------------------------- second pass
     def _again(self, ctx: Context, cache: Any, douts: list[np.ndarray],
-               expected: dict[str, Any], inputs: Inputs | None = None) -> list[CheckResult]:
-        """The backward called once more on the cache of its first right forward
-        (made from ``inputs``: a result off by rounding only is probed for float32
-        there, as on the first call, so it is not taken for state kept between calls)."""
+               expected: dict[str, Any], inputs: Inputs) -> list[CheckResult]:
+        """The backward called once more on the cache of its first right forward, made
+        from ``inputs`` (made again there when the process that held it was restarted;
+        a result off by rounding only is probed for float32 there, as on the first
+        call, so it is not taken for state kept between calls)."""
         out: list[CheckResult] = []
         rounding: list[bool] = []
-        outcome = ctx.call(self.func, tuple(douts) + (cache,))
+        outcome = call_backward_again(ctx, self.step, cache, inputs, douts)
         for p in self.params:
             res = self._item(p, Kind.BACKWARD)
             if not outcome.ok:
@@ -412,7 +441,7 @@ class GradientCheck(Check):
                     where=where(cmp.worst_index, p.axes))))
             arithmetic = None if cmp.ok else low_precision(got, expected[p.name])
             if not cmp.ok and not arithmetic and cmp.problem == "values" and cmp.worst_rel_error <= ROUNDING_ONLY \
-                    and self.forward is not None and inputs is not None:
+                    and self.forward is not None:
                 if not rounding:
                     rounding.append(rounding_probe(ctx, self.forward_spec(inputs), inputs))
                 arithmetic = "float32" if rounding[0] else None
@@ -426,7 +455,7 @@ class GradientCheck(Check):
 def _depends_on_forward(r: CheckResult) -> bool:
     """A failed item whose verdict rests on the forward's values (not a gradient
     missing or of the wrong shape, which is wrong whatever the forward does)."""
-    return r.status != Status.PASSED and (r.details.get("verdict") in ("mismatch", "degenerate")
+    return r.status != Status.PASSED and (r.details.get("verdict") in ("mismatch", "degenerate", "waiting")
                                           or r.details.get("problem") in ("values", "nonfinite"))
 
 

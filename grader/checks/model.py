@@ -16,12 +16,15 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..calls import Call, Caller, CallOutcome, CallStatus, Serve
+from ..calls import Call, Caller, CallOutcome, CallStatus
 from ..i18n import Message, msg
+
+if TYPE_CHECKING:
+    from .blocks import BlockServer
 
 
 class Status(StrEnum):
@@ -105,7 +108,7 @@ class Context:
     public_cases: dict[str, PublicCase] | None = None
     official: bool = True
     substitute: tuple[str, ...] = ()
-    blocks: Serve | None = None
+    blocks: BlockServer | None = None
     salt: str = ""
     explain: bool = True
     strict: bool = False
@@ -120,8 +123,14 @@ class Context:
 
     def call_many(self, calls: list[Call]) -> list[CallOutcome]:
         if self.substitute and self.blocks is not None:
-            calls = [dataclasses.replace(c, substitute=self.substitute) for c in calls]
-            return self.caller.call_many(calls, self.blocks)
+            # One round trip per substituting call: its stand-ins serve only what it
+            # can need, and a call they refused fails (grader.checks.blocks).
+            out = []
+            for c in calls:
+                c = dataclasses.replace(c, substitute=self.substitute)
+                scope = self.blocks.serving(c)
+                out.append(scope.settle(self.caller.call_many([c], scope)[0]))
+            return out
         return self.caller.call_many(calls)
 
     def substituting(self, names: tuple[str, ...]) -> Context:
@@ -165,6 +174,7 @@ _CALL_PROBLEMS = {
     CallStatus.PROTOCOL: "call.protocol",
     CallStatus.STALE: "call.stale",
     CallStatus.UNAVAILABLE: "call.unavailable",
+    CallStatus.TOO_LARGE: "call.too_large",
 }
 
 
@@ -180,8 +190,8 @@ def outcome_problem(func: str, outcome: CallOutcome) -> Message:
         if explained is not None:
             return explained
     key = _CALL_PROBLEMS.get(outcome.status, "call.error")
-    if outcome.status == CallStatus.ERROR and err.get("kind") == "memory":
-        key = "call.memory"
+    if outcome.status == CallStatus.ERROR and err.get("kind") in ("memory", "blocks"):
+        key = "call.memory" if err["kind"] == "memory" else "call.blocks_refused"
     return msg(key, func=func, type=err.get("type", ""), message=err.get("message", ""))
 
 

@@ -30,6 +30,7 @@ from .model import Context
 
 H = 1e-5  # the step of every central difference
 DIRECTIONS = 2  # random unit directions per gradient (cheap); coordinates only to localise
+ANSWER_SLACK = 1 << 16  # bytes a forward's answer may hold beyond its declared outputs (a loss's gradients)
 
 Inputs = dict[str, Any]
 Path = tuple[Any, ...]
@@ -92,13 +93,28 @@ def outputs_of(value: Any, forward: Forward) -> list[np.ndarray] | None:
     return None if any(o is None for o in out) else out  # type: ignore[return-value]
 
 
+def _arrays(v: Any) -> list[np.ndarray]:
+    if isinstance(v, np.ndarray):
+        return [v]
+    if isinstance(v, (list, tuple)):
+        return [a for x in v for a in _arrays(x)]
+    if isinstance(v, dict):
+        return [a for x in v.values() for a in _arrays(x)]
+    return []
+
+
 def differences(ctx: Context, forward: Forward, inputs: Inputs,
                 directions: Sequence[Direction], h: float = H) -> list[list[np.ndarray] | None]:
     """For each direction: ``(out_k(+h v) - out_k(-h v)) / 2h`` for every output k,
     or None when a call failed or returned an output of another shape."""
     H = h
     keep = (-1,) if forward.cache else ()
-    calls = [Call(forward.func, tuple(moved(inputs, d, sign * H).values()), keep=keep)
+    # Only the declared outputs are read (and a loss's gradients, the size of its inputs):
+    # an answer much larger than them is not kept.
+    expected = ANSWER_SLACK + 16 * sum(int(np.prod(s)) for s in forward.shapes)
+    if not forward.cache:
+        expected += 2 * sum(a.nbytes for a in _arrays(inputs))
+    calls = [Call(forward.func, tuple(moved(inputs, d, sign * H).values()), keep=keep, answer_bytes=expected)
              for d in directions for sign in (1.0, -1.0)]
     outcomes = ctx.call_many(calls)
     result: list[list[np.ndarray] | None] = []

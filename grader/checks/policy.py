@@ -11,24 +11,31 @@ The rules, in the order the engine applies them:
    (first) output is missing, and outputs whose right answer is trivial (all zero,
    or an argument returned unchanged) earn their share only beside a right
    non-trivial one, so code that computes nothing earns nothing.
-2. **A gradient is right for its own forward, or right.** A numerical item passes
-   when the gradient agrees with the numerical derivative of the student's own
-   forward pass and that forward really depends on the input (its derivative does
-   not vanish where the reference's does not), or - where the forward's output is
-   right - when it agrees with the reference's derivative (:func:`numeric_verdict`).
+2. **A gradient is right for a right forward, or right.** A numerical item passes
+   when the student's forward is right on the check's inputs (or on a variant of
+   rule 3) and the gradient agrees with the numerical derivative of that forward,
+   which really depends on the input (its derivative does not vanish where the
+   reference's does not); or when the gradient agrees with the reference's
+   derivative, whatever the forward (:func:`numeric_verdict`). A gradient that only
+   agrees with a wrong forward waits for it (rule 3).
 3. **A backward is judged where its forward is right** (:mod:`.backward`): when the
    forward disagrees with the reference, the items run again on variants of the
    inputs (biases zeroed, square weights symmetrised, both); where none agrees,
    the failing items are *pending*: 0 points, not a failure, the reason said once,
-   first, in the exercise (:func:`pending_notes`).
+   first, in the exercise (:func:`pending_notes`). A forward that computes in float32
+   (mistake 31) is never taken as right for this, even within the tolerance: its
+   numerical derivatives are rounding noise.
 4. **A composite is judged on its own merits** (:func:`blocks_to_substitute`,
    :func:`keep_better`): when it fails and a building block fails its own checks,
    its checks run again with those blocks computed by the reference; an item right
    then keeps its points, with a note that it fails only through the block.
 5. **A later call must be right too** (:func:`charge_later_calls`): every
    comparison with the reference runs a second time at the end, after all other
-   calls; a function wrong then loses its value points (state kept between calls),
-   unless its no-mutation check already charged that.
+   calls; a function wrong then - or crashing, timing out, flooding its output -
+   loses its value points (state kept between calls), unless its no-mutation check
+   already charged that. A second call that could not run because the process died
+   in another function's call is tried again on a fresh process; if that is
+   impossible, the item waits (pending).
 6. **Side properties count only beside results** (:func:`gate_side_checks`): no
    mutation, stability and edge cases (where doing nothing is right) earn points
    only for a function that gets some of its own results right in a comparison
@@ -46,6 +53,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..calls import CallOutcome
 from ..i18n import Message, msg
 from ..mistakes import Mistake
 from .model import CheckResult, Kind, Status
@@ -55,9 +63,12 @@ if TYPE_CHECKING:
     from .engine import Exercise, ExerciseResult
 
 NO_MUTATION_POINTS = 0.5  # every graded function's "inputs unchanged, same answer twice" item
-# A later call that returned, or raised, is judged; one that timed out, crashed or found
-# the process gone is charged where that happened, not again here.
-JUDGED_CALLS = frozenset({"ok", "error", "not_implemented"})
+# A later call that could not run at all through no doing of its own (the process had
+# died in another function's call and could not be restarted, its cache belonged to a
+# process that was since restarted, the whole submission's time was spent) is not judged:
+# its items wait (pending). Anything else the call did is judged, a crash, a timeout, a
+# flood of output or an answer far too large included (rule 5).
+NOT_RUN_CALLS = frozenset({"unavailable", "stale", "missing"})
 
 RESULT_KINDS = frozenset({Kind.VALUE, Kind.BACKWARD})  # evidence that a function computes something
 SIDE_KINDS = frozenset({Kind.MUTATION, Kind.STABILITY, Kind.EDGE})
@@ -75,13 +86,16 @@ class KindRule:
 
 KIND_RULES = (
     KindRule(Kind.VALUE, "outputs against the reference (hidden inputs; the public case in a self-check)",
-             "shared among its outputs; nothing without the primary output; trivial outputs only beside "
-             "a right non-trivial one"),
+             "shared among its outputs; nothing without the primary output; trivial outputs and by-products "
+             "in proportion to the right main outputs"),
     KindRule(Kind.BACKWARD, "one gradient against the reference's, on the student's own cache",
              "judged where the forward's output is right, else pending"),
     KindRule(Kind.GRADIENT, "one gradient against the numerical gradient of the student's own forward",
-             "needs a forward that depends on the input; judged where the forward is right, else pending"),
-    KindRule(Kind.PROPERTY, "a property of the results that needs no reference", "always"),
+             "judged where the forward is right (on the check's inputs or a variant) and depends on the "
+             "input, else pending; a gradient equal to the true one passes whatever the forward"),
+    KindRule(Kind.PROPERTY, "a property of the results that needs no reference",
+             "only beside a right result (init_weights, compared with no reference: its statistics are its "
+             "results)"),
     KindRule(Kind.EDGE, "an edge case whose right answer is to change nothing", "only beside a right result"),
     KindRule(Kind.MUTATION, "inputs unchanged, the same answer twice", "only beside a right result"),
     KindRule(Kind.STABILITY, "no overflow or NaN for large inputs", "only beside a right result"),
@@ -90,31 +104,45 @@ KIND_RULES = (
 
 # ----------------------------------------------------------------------- 1. values
 def value_credit(points: float, matched: Sequence[bool], trivial: Sequence[bool],
-                 primary_missing: bool) -> float:
-    """Points of a value check whose outputs ``matched`` (the first is primary)."""
+                 primary_missing: bool, secondary: Sequence[bool] | None = None) -> float:
+    """Points of a value check whose outputs ``matched`` (the first is primary).
+
+    Each output has an equal share. The *main* outputs (neither ``trivial``, right by
+    doing nothing, nor ``secondary``, a by-product such as running statistics) earn
+    theirs when right; the others earn theirs in proportion to the main outputs that
+    are right, so zeros, unchanged arguments and by-products earn nothing on their own
+    (a batch norm that updates its running statistics and returns zeros)."""
     n = len(matched)
-    if primary_missing or n == 0 or not any(m and not t for m, t in zip(matched, trivial, strict=True)):
+    side = list(secondary) if secondary is not None else [False] * n
+    main = [k for k in range(n) if not trivial[k] and not side[k]] or [k for k in range(n) if not trivial[k]]
+    if primary_missing or n == 0 or not main:
         return 0.0
-    if n == 1:
-        return points if matched[0] else 0.0
-    return round(points * sum(matched) / n, 4)
+    right = sum(1 for k in main if matched[k])
+    share = right + sum(1 for k in range(n) if k not in main and matched[k]) * right / len(main)
+    return round(points * share / n, 4)
 
 
 # --------------------------------------------------------------------- 2. gradients
 def numeric_verdict(analytic: Sequence[float | None], numeric: Sequence[float | None],
-                    reference: Sequence[float] | None, correct: Sequence[float | None] | None = None) -> str:
-    """``"consistent"``, ``"right"``, ``"degenerate"`` or ``"mismatch"`` for one
-    gradient's directional derivatives (the first two pass).
+                    reference: Sequence[float] | None, correct: Sequence[float | None] | None = None,
+                    forward_right: bool = True) -> str:
+    """``"consistent"``, ``"right"``, ``"waiting"``, ``"degenerate"`` or ``"mismatch"``
+    for one gradient's directional derivatives (the first two pass).
 
     ``numeric`` are the numerical derivatives of the student's forward, ``reference``
-    the reference's gradient along the same directions; ``correct``, given only where
-    the student's forward output is right, the numerical derivatives of the
-    reference's forward (in a self-check, the public case's gradient)."""
-    degenerate = reference is not None and vanishes(numeric, reference)
-    if consistent(analytic, numeric) and not degenerate:
-        return "consistent"
+    the reference's gradient along the same directions; ``correct`` the numerical
+    derivatives of the reference's forward (in a self-check, the public case's
+    gradient). Agreeing with the student's own forward counts only where that
+    forward is right (``forward_right``): a backward that differentiates a wrong
+    forward is ``"waiting"`` for it, unless it agrees with the true derivative."""
+    if forward_right:
+        degenerate = reference is not None and vanishes(numeric, reference)
+        if consistent(analytic, numeric) and not degenerate:
+            return "consistent"
     if correct is not None and consistent(analytic, correct):
         return "right"
+    if not forward_right:
+        return "waiting"
     return "degenerate" if degenerate else "mismatch"
 
 
@@ -162,29 +190,53 @@ def blocks_to_substitute(er: ExerciseResult, done: dict[str, ExerciseResult]) ->
     return tuple(n for n in names if n not in er.exercise.functions)
 
 
-def keep_better(results: list[CheckResult], again: list[CheckResult], blocks: Sequence[str]) -> None:
-    """Where the run with the building blocks substituted earned more, keep it: the
-    item is right and fails only through the blocks."""
+def every_block(ex: Exercise, failing: Sequence[str], done: dict[str, ExerciseResult]) -> tuple[str, ...]:
+    """Every building-block function of ``ex`` (the reference computes all of them
+    when ``ex`` is re-checked, not only the ``failing`` ones)."""
+    names = list(ex.block_functions) or [f for b in ex.builds_on if b in done for f in done[b].exercise.functions]
+    names += [f for f in failing if f not in names]
+    return tuple(n for n in dict.fromkeys(names) if n not in ex.functions)
+
+
+def keep_better(results: list[CheckResult], again: list[CheckResult], blocks: Sequence[str],
+                substituted: Sequence[str] | None = None) -> None:
+    """Where the run with the building blocks substituted (``substituted``, by default
+    ``blocks``) earned more, keep it: the item is right and fails only through the
+    failing ``blocks``."""
     by_id = {r.id: r for r in again}
     for k, r in enumerate(results):
         s = by_id.get(r.id)
         if s is None or s.points <= r.points:
             continue
         s.messages.insert(0, msg("policy.right_with_blocks", func=s.func, blocks=", ".join(blocks)))
-        s.details["substituted"] = list(blocks)
+        s.details["substituted"] = list(substituted if substituted is not None else blocks)
         results[k] = s
 
 
 # -------------------------------------------------------------- 5. later calls
+def not_run(outcome: CallOutcome) -> bool:
+    """A call that could not run through no doing of its own function (see
+    :data:`NOT_RUN_CALLS`; a timeout only when the submission's whole time was spent)."""
+    return str(outcome.status) in NOT_RUN_CALLS or (
+        outcome.status == "timeout" and (outcome.error or {}).get("limit") == "total")
+
+
 def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> None:
     """A function whose comparison with the reference fails on the deferred second
-    call (where it passed first) loses the points of all its value items."""
+    call (where it passed first) loses the points of all its value items: a wrong
+    answer, an error, a crash, a timeout, a flood of output alike. An item whose
+    second call could not run at all (``details["not_run"]``) waits (pending)."""
     by_id = {r.id: r for r in again}
-    drifted: dict[str, CheckResult] = {}
+    drifted: dict[str, CheckResult] = {}  # function -> its later call's first failed item
+    unrun: list[str] = []
     for r in results:
         s = by_id.get(r.id)
-        if s is not None and r.kind in RESULT_KINDS and r.points > 0 and s.status == Status.FAILED \
-                and s.points < r.points and s.details.get("call", "ok") in JUDGED_CALLS and r.func not in drifted:
+        if s is None or r.kind not in RESULT_KINDS or r.points <= 0 or s.status != Status.FAILED \
+                or s.points >= r.points:
+            continue
+        if s.details.get("not_run"):
+            unrun.append(r.id)
+        elif r.func not in drifted:
             drifted[r.func] = s
     not_repeatable = {r.func for r in results if r.kind == Kind.MUTATION and r.details.get("repeatable") is False}
     for r in results:
@@ -198,14 +250,29 @@ def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> 
                     r.messages.insert(0, later.messages[0])
                     r.mistakes.append(Mistake.LOW_PRECISION)
             else:
-                r.messages.insert(0, msg("policy.later_call", func=r.func))
+                r.messages.insert(0, _later_call(later))
+        elif r.id in unrun and r.func not in drifted:
+            r.points = 0.0
+            r.pending(msg("policy.later_call_unrun", func=r.func))
+
+
+def _later_call(s: CheckResult) -> Message:
+    """What a function's later call did: answered wrongly (or raised), or crashed,
+    timed out, flooded its output, answered far too large (its own first message)."""
+    returned = s.details.get("call", "ok") in ("ok", "error", "not_implemented") or not s.messages
+    return msg("policy.later_call", func=s.func) if returned else \
+        msg("policy.later_call_failed", func=s.func, problem=s.messages[0])
 
 
 # ----------------------------------------------------------- 6. side properties
 def gate_side_checks(results: list[CheckResult]) -> None:
-    """Zero the side items of a function that has comparisons with the reference
-    and earns nothing in any of them. When those comparisons are pending, the side
-    items wait with them, for the same reason."""
+    """Zero the side items and properties of a function that has comparisons with
+    the reference and earns nothing in any of them (an identity passes "unchanged
+    below the threshold", a zero batch norm "the running statistics follow the
+    momentum"). When those comparisons are pending, these items wait with them, for
+    the same reason. A function with no comparison with the reference (init_weights)
+    is judged by properties marked as its results; its other properties wait beside
+    them."""
     compared: dict[str, bool] = {}
     waiting: dict[str, Message] = {}
     for r in results:
@@ -213,8 +280,14 @@ def gate_side_checks(results: list[CheckResult]) -> None:
             compared[r.func] = compared.get(r.func, False) or r.points > 0
             if r.status == Status.PENDING and r.messages:
                 waiting.setdefault(r.func, r.messages[0])
+    own = {r.func for r in results if r.kind == Kind.PROPERTY and r.details.get("result")}
+    for func in own - set(compared):
+        compared[func] = any(r.points > 0 for r in results
+                             if r.func == func and r.kind == Kind.PROPERTY and r.details.get("result"))
+    gated = SIDE_KINDS | {Kind.PROPERTY}
     for r in results:
-        if r.kind in SIDE_KINDS and r.status == Status.PASSED and compared.get(r.func) is False:
+        if r.kind in gated and not r.details.get("result") and r.status == Status.PASSED \
+                and compared.get(r.func) is False:
             if r.func in waiting:
                 r.points = 0.0
                 r.pending(waiting[r.func])

@@ -38,6 +38,7 @@ class ProtocolError(Exception):
 class Frame:
     header: dict
     arrays: list[np.ndarray]
+    skipped: int = 0  # array bytes read past and dropped (a frame over the reader's allowance)
 
 
 def _check_array_spec(spec: Any) -> tuple[np.dtype, tuple[int, ...], int]:
@@ -62,45 +63,76 @@ def _check_array_spec(spec: Any) -> tuple[np.dtype, tuple[int, ...], int]:
 
 
 class FrameReader:
-    """Incremental parser: feed bytes, take complete frames."""
+    """Incremental parser: feed bytes, take complete frames.
+
+    ``allowance`` is how many array bytes the next frame may carry and be kept (the
+    caller sets it before waiting for each answer). A frame over it is read past
+    without being kept: its arrays are dropped as they arrive and :meth:`take` gives
+    the frame with no arrays and ``skipped`` set, so an answer far larger than its
+    caller expects costs no memory. A frame over ``max_frame_bytes`` is a protocol
+    violation."""
 
     def __init__(self, max_frame_bytes: int) -> None:
         self.max_frame_bytes = max_frame_bytes
+        self.allowance = max_frame_bytes
         self._buf = bytearray()
         self._header: dict | None = None
         self._specs: list[tuple[np.dtype, tuple[int, ...], int]] = []
         self._need = 0
+        self._skip = 0  # bytes of the current frame's arrays still to drop
+        self._skipping = False  # the current frame is over the allowance
 
     def feed(self, data: bytes) -> None:
         self._buf += data
+        self._parse_header()
+        if self._skip:
+            dropped = min(self._skip, len(self._buf))
+            del self._buf[:dropped]
+            self._skip -= dropped
         if len(self._buf) > self.max_frame_bytes + MAX_HEADER_BYTES + 4:
             raise ProtocolError("frame exceeds the size cap")
 
+    def _parse_header(self) -> None:
+        if self._header is not None or len(self._buf) < 4:
+            return
+        (hlen,) = struct.unpack(">I", self._buf[:4])
+        if hlen > MAX_HEADER_BYTES:
+            raise ProtocolError("header too large")
+        if len(self._buf) < 4 + hlen:
+            return
+        try:
+            header = json.loads(bytes(self._buf[4 : 4 + hlen]))
+        except (ValueError, RecursionError) as exc:
+            raise ProtocolError("header is not valid JSON") from exc
+        if not isinstance(header, dict):
+            raise ProtocolError("header is not an object")
+        specs = header.get("arrays", [])
+        if not isinstance(specs, list) or len(specs) > MAX_ARRAYS:
+            raise ProtocolError("bad array list")
+        self._specs = [_check_array_spec(s) for s in specs]
+        self._need = sum(n for _, _, n in self._specs)
+        if self._need > self.max_frame_bytes:
+            raise ProtocolError("frame exceeds the size cap")
+        del self._buf[: 4 + hlen]
+        self._header = header
+        if self._need > self.allowance:
+            self._skip, self._skipping = self._need, True
+
     def take(self) -> Frame | None:
         """Return the next complete frame, or None if more bytes are needed."""
+        self._parse_header()
         if self._header is None:
-            if len(self._buf) < 4:
+            return None
+        if self._skipping:  # read past, not kept
+            if self._skip:
+                dropped = min(self._skip, len(self._buf))
+                del self._buf[:dropped]
+                self._skip -= dropped
+            if self._skip:
                 return None
-            (hlen,) = struct.unpack(">I", self._buf[:4])
-            if hlen > MAX_HEADER_BYTES:
-                raise ProtocolError("header too large")
-            if len(self._buf) < 4 + hlen:
-                return None
-            try:
-                header = json.loads(bytes(self._buf[4 : 4 + hlen]))
-            except (ValueError, RecursionError) as exc:
-                raise ProtocolError("header is not valid JSON") from exc
-            if not isinstance(header, dict):
-                raise ProtocolError("header is not an object")
-            specs = header.get("arrays", [])
-            if not isinstance(specs, list) or len(specs) > MAX_ARRAYS:
-                raise ProtocolError("bad array list")
-            self._specs = [_check_array_spec(s) for s in specs]
-            self._need = sum(n for _, _, n in self._specs)
-            if self._need > self.max_frame_bytes:
-                raise ProtocolError("frame exceeds the size cap")
-            del self._buf[: 4 + hlen]
-            self._header = header
+            frame = Frame(self._header, [], skipped=self._need)
+            self._header, self._specs, self._need, self._skipping = None, [], 0, False
+            return frame
         if len(self._buf) < self._need:
             return None
         arrays, pos = [], 0

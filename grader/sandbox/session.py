@@ -35,6 +35,7 @@ import numpy as np
 from ..calls import Call, CallOutcome, CallStatus, Handle, Serve
 from ..untrusted import clean
 from . import isolation as iso
+from . import reaper
 from . import wire as W
 from .protocol import FrameReader, ProtocolError, callback_answer, decode_value, encode_frame, encode_value
 
@@ -57,6 +58,16 @@ class Limits:
     output_keep_bytes: int = 8 << 10  # student output kept per call
     output_kill_bytes: int = 16 << 20  # more than this in total kills the child
     frame_bytes: int = 64 << 20  # largest answer accepted
+    # What the parent keeps of the answers (the attack review's finding 5): an answer may
+    # hold at most the array bytes its call expects (Call.answer_bytes; by default
+    # answer_factor times its arguments' bytes, and at least answer_min_bytes); the
+    # answers of one round trip together at most round_trip_bytes, and all the answers of
+    # a grade grade_bytes. An answer beyond any of them is read past, not kept, and fails
+    # its call (CallStatus.TOO_LARGE); the child goes on.
+    answer_min_bytes: int = 4 << 20
+    answer_factor: int = 16
+    round_trip_bytes: int = 128 << 20
+    grade_bytes: int = 1 << 30
     max_restarts: int = 8
     open_files: int = 64  # file descriptors of the child (RLIMIT_NOFILE)
     processes: int = 64  # processes and threads of the child's uid (RLIMIT_NPROC)
@@ -91,29 +102,6 @@ def _set_subreaper() -> None:
             libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: children cannot read our memory
         except OSError:
             pass
-
-
-def _sweep_escaped() -> None:
-    """Kill processes re-parented to us that left our session (double fork + setsid)."""
-    if not os.path.isdir("/proc"):
-        return
-    me, my_sid = os.getpid(), os.getsid(0)
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read().decode(errors="replace")
-            fields = stat.rsplit(")", 1)[1].split()
-            ppid, sid = int(fields[1]), int(fields[3])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == me and sid != my_sid:
-            try:
-                os.kill(int(entry), signal.SIGKILL)
-                os.waitpid(int(entry), 0)
-            except (OSError, ChildProcessError):
-                pass
 
 
 class Sandbox:
@@ -158,9 +146,12 @@ class Sandbox:
         self._output_total = 0
         self._dead_reason: str | None = None
         self._next_id = 0
+        self.decoded_bytes = 0  # array bytes of every answer and callback kept so far (Limits.grade_bytes)
         # Functions that hung, flooded the output or killed the child: later calls to
         # them fail at once with the same status instead of costing another restart.
         self._poisoned: dict[str, str] = {}
+        self._group: reaper.ChildGroup | None = None  # the child's cgroup, where there is one
+        self._child_uid: int | None = None  # the uid of its own the child took (as root)
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Sandbox:
@@ -225,6 +216,12 @@ class Sandbox:
             close_fds=True,
         )
         os.close(resp_w)
+        # Everything the child will fork stays in a cgroup of its own (it runs no student
+        # code before the load request below), so a hopping daemon cannot outlive it.
+        self._group = reaper.ChildGroup.create()
+        if self._group is not None and not self._group.add(self._proc.pid):
+            self._group.kill()
+            self._group = None
         self._resp_r = resp_r
         self._req_w = self._proc.stdin.fileno()
         for fd in (resp_r, self._req_w, self._proc.stdout.fileno(), self._proc.stderr.fileno()):
@@ -300,6 +297,8 @@ class Sandbox:
             raise
         abi = h.get("landlock")
         self.landlock_abi = abi if type(abi) is int else 0
+        uid = h.get("uid")  # a uid of this grader's alone (never nobody, which others may share)
+        self._child_uid = uid if type(uid) is int and uid == iso.SANDBOX_UID_BASE + os.getpid() else None
 
     def _await_loaded(self, deadline: float) -> tuple[CallStatus, Any, str, str]:
         """Wait for the load report. Before each module or notebook cell the child says
@@ -352,7 +351,13 @@ class Sandbox:
                     stream.close()
                 except (OSError, ValueError, AttributeError):
                     pass
-            _sweep_escaped()
+            # What escaped the process group: the cgroup, the child's own uid, the sweep.
+            if self._group is not None:
+                self._group.kill()
+                self._group = None
+            if self._child_uid is not None:
+                reaper.kill_uid(self._child_uid)
+            reaper.sweep_escaped()
             self._proc = None
         if self._resp_r >= 0:
             os.close(self._resp_r)
@@ -499,19 +504,31 @@ class Sandbox:
             return [CallOutcome(CallStatus.STALE) for _ in calls]
         request = encode_frame({"id": rid, "calls": wire_calls}, arrays)
         outcomes: list[CallOutcome] = []
+        kept = 0  # array bytes of this round trip's answers (Limits.round_trip_bytes)
         for i, call in enumerate(calls):
             start = time.monotonic()
-            status, frame, output = self._answer(call, request if i == 0 else b"", per_call, serve)
+            allowed = self._allowance(call, kept)
+            status, frame, output = self._answer(call, request if i == 0 else b"", per_call, serve, allowed)
             elapsed = time.monotonic() - start
             if status != CallStatus.OK:
                 self._dead_reason = status
                 if status in (CallStatus.TIMEOUT, CallStatus.OUTPUT_LIMIT, CallStatus.CRASHED):
                     self._poisoned[call.func] = status
                 self._kill()
-                outcomes.append(CallOutcome(status, output=output, seconds=elapsed))
+                # A timeout of the whole submission's time is not this call's doing alone.
+                spent = status == CallStatus.TIMEOUT and time.monotonic() >= self._deadline_total
+                outcomes.append(CallOutcome(status, error={"limit": "total"} if spent else None, output=output,
+                                            seconds=elapsed))
                 outcomes += [CallOutcome(CallStatus.UNAVAILABLE, error={"reason": status})
                              for _ in calls[i + 1:]]
                 return outcomes
+            if frame.skipped:
+                outcomes.append(CallOutcome(CallStatus.TOO_LARGE, error={"bytes": frame.skipped, "allowed": allowed},
+                                            output=output, seconds=elapsed))
+                continue
+            size = sum(a.nbytes for a in frame.arrays)
+            kept += size
+            self.decoded_bytes += size
             outcomes.append(self._outcome(frame, rid, output, elapsed))
             if outcomes[-1].status == CallStatus.PROTOCOL:
                 self._dead_reason = CallStatus.PROTOCOL
@@ -521,14 +538,27 @@ class Sandbox:
                 return outcomes
         return outcomes
 
+    def _allowance(self, call: Call, kept: int) -> int:
+        """The most array bytes the answer to ``call`` may hold and be kept."""
+        L = self.limits
+        if call.answer_bytes is not None:
+            expected = call.answer_bytes
+        else:
+            given = sum(a.nbytes for a in _walk(call.args, call.kwargs) if isinstance(a, np.ndarray))
+            expected = max(L.answer_min_bytes, L.answer_factor * given)
+        return max(0, min(expected, L.round_trip_bytes - kept, L.grade_bytes - self.decoded_bytes))
+
     def _answer(self, call: Call, request: bytes, timeout: float,
-                serve: Serve | None) -> tuple[CallStatus, Any, str]:
-        """Wait for the answer to ``call``, serving its callbacks on the way.
+                serve: Serve | None, allowed: int | None = None) -> tuple[CallStatus, Any, str]:
+        """Wait for the answer to ``call``, serving its callbacks on the way; a frame
+        with more than ``allowed`` array bytes is read past, not kept.
 
         The deadline covers the callbacks too. A callback the call did not ask for
         (no substitution running, or another name) is a protocol violation."""
         deadline = time.monotonic() + timeout
         outputs = []
+        assert self._reader is not None
+        self._reader.allowance = self.limits.frame_bytes if allowed is None else allowed
         while True:
             status, frame, output = self._exchange(request, max(deadline - time.monotonic(), 0.0))
             outputs.append(output)
@@ -537,6 +567,10 @@ class Sandbox:
             name = frame.header.get("callback")
             if serve is None or not isinstance(name, str) or name not in call.substitute:
                 return CallStatus.PROTOCOL, None, "".join(outputs)
+            if frame.skipped:  # a building block asked about more numbers than the answer may hold
+                request = encode_frame({"status": "error", "message": "the arguments are too large"}, [])
+                continue
+            self.decoded_bytes += sum(a.nbytes for a in frame.arrays)
             try:
                 args = decode_value(frame.header.get("args"), frame.arrays, self.generation)
                 kwargs = decode_value(frame.header.get("kwargs"), frame.arrays, self.generation)

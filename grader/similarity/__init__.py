@@ -14,7 +14,9 @@ Evidence for a human, never a verdict. The pipeline, in order (one module each):
    fingerprint, through an inverted index;
 5. :mod:`.evidence`: for the pairs a human will look at, the matching lines of
    both students' code, side by side;
-6. :mod:`.render`: the terminal list, CSV, JSON and the HTML page.
+6. :mod:`.reference`: the students whose long graded functions match the reference
+   (kept out of the pairs, listed on their own);
+7. :mod:`.render`: the terminal list, CSV, JSON and the HTML page.
 
 :func:`compare_class` runs steps 1 to 4 for a class folder (the one ``rnngrade
 batch`` takes); ``rnngrade similarity`` is a thin layer over it.
@@ -38,10 +40,11 @@ from ..i18n import Message, msg
 from .extract import StudentPrints, all_hashes, fingerprint_submission
 from .fingerprint import WINDOW, K
 from .index import MIN_UNIT, PairTable, default_common, score_pairs
+from .reference import REFERENCE_SHARE, ReferenceCopy, reference_copies
 from .tokens import OTHER
 
-__all__ = ["OTHER", "ClassFolderError", "PairView", "Similarity", "UnitShare", "class_entries", "compare_class",
-           "graded_functions"]
+__all__ = ["OTHER", "ClassFolderError", "PairView", "ReferenceCopy", "Similarity", "UnitShare", "class_entries",
+           "compare_class", "graded_functions"]
 
 
 class ClassFolderError(Exception):
@@ -112,6 +115,9 @@ class Similarity:
     excluded_sources: list[str] = field(default_factory=list)
     excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # starter/reference k-grams
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase
+    # Students whose long graded functions match the reference (None: no reference given).
+    reference_copies: list[ReferenceCopy] | None = None
+    reference_share: float = REFERENCE_SHARE
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def pair(self, p: int) -> PairView:
@@ -224,9 +230,13 @@ def compare_class(
     units = [*functions, OTHER]
     common = common if common is not None else default_common(len(students))
     table = score_pairs([s.prints for s in students], units, excluded, common)
+    copies = None
+    if reference is not None and Path(reference).exists():
+        copies = reference_copies(students, list(functions), all_hashes([Path(reference)], split),
+                                  all_hashes([Path(p) for p in starter if Path(p).exists()], split))
     seconds = {"fingerprint": t1 - t0, "score": time.perf_counter() - t1}
     return Similarity(students, units, table, K, WINDOW, common, MIN_UNIT, split,
-                      [os.fspath(p) for p in sources], excluded, seconds)
+                      [os.fspath(p) for p in sources], excluded, seconds, reference_copies=copies)
 
 
 def _staged(entry: Entry, staging: Path) -> Entry:

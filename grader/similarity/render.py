@@ -17,7 +17,7 @@ from typing import Any
 from .. import __version__
 from ..fileio import write_atomic
 from ..i18n import LANGS, Message, msg, render
-from . import OTHER, PairView, Similarity
+from . import OTHER, PairView, ReferenceCopy, Similarity
 from .evidence import Evidence
 
 HTML_TOP = 50  # pairs with a section of their own in the page
@@ -61,7 +61,7 @@ def terminal_lines(result: Similarity, lang: str, top: int = 20, min_score: floa
              t("similarity.not_a_verdict")]
     if not pairs:
         lines += [render(m, lang) for m in what_is_listed(result, min_score, 0)]
-        return lines
+        return lines + reference_lines(result, lang, top) + _notes_count(result, lang)
     names = [f"{_short(p.a)} ↔ {_short(p.b)}" for p in pairs]
     heads = [t("similarity.col.rank"), t("similarity.col.score"), t("similarity.col.overall"), t("similarity.col.pair")]
     widths = [max(5, _width(heads[0])), max(6, _width(heads[1])), max(7, _width(heads[2])),
@@ -74,10 +74,12 @@ def terminal_lines(result: Similarity, lang: str, top: int = 20, min_score: floa
         lines.append("  ".join([_pad(str(p.rank), widths[0], True), _pad(_pct(p.score), widths[1], True),
                                 _pad(_pct(p.overall), widths[2], True), _pad(name, widths[3]), strongest]))
     lines += [render(m, lang) for m in what_is_listed(result, min_score, len(pairs))]
+    return lines + reference_lines(result, lang, top) + _notes_count(result, lang)
+
+
+def _notes_count(result: Similarity, lang: str) -> list[str]:
     noted = sum(1 for s in result.students if s.notes)
-    if noted:
-        lines.append(t("similarity.notes_count", n=noted))
-    return lines
+    return [render(msg("similarity.notes_count", n=noted), lang)] if noted else []
 
 
 def what_is_listed(result: Similarity, min_score: float, shown: int) -> list[Message]:
@@ -97,6 +99,25 @@ def what_is_listed(result: Similarity, min_score: float, shown: int) -> list[Mes
     if total > above:
         said.append(msg("similarity.below_floor", below=total - above, min_score=floor))
     return said
+
+
+def _matches(copy: ReferenceCopy, limit: int | None = None) -> str:
+    shown = copy.matches[:limit] if limit else copy.matches
+    more = " …" if limit and len(copy.matches) > limit else ""
+    return ", ".join(f"{m.function} {_pct(m.share)}" for m in shown) + more
+
+
+def reference_lines(result: Similarity, lang: str, top: int = 20) -> list[str]:
+    """The students whose code matches the reference, as lines for the terminal."""
+    if result.reference_copies is None:
+        return [render(msg("similarity.reference.not_checked"), lang)]
+    copies = result.reference_copies
+    lines = [render(msg("similarity.reference.heading", n=len(copies), share=_pct(result.reference_share),
+                        min_unit=result.min_unit), lang)]
+    for c in copies[:top]:
+        lines.append(f"  {_short(c.student)}: " + render(msg("similarity.reference.student", n=len(c.matches),
+                                                           of=c.long_functions, functions=_matches(c, 4)), lang))
+    return lines
 
 
 CSV_FIELDS = ["rank", "student_a", "student_b", "score", "overall", "matched", "exclusive", "best_function",
@@ -120,8 +141,34 @@ def _csv_safe(name: str) -> str:
     return "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
 
 
-def write_csv(result: Similarity, path: Path | str, min_score: float = MIN_SCORE) -> None:
+def write_csv(result: Similarity, path: Path | str, min_score: float = MIN_SCORE) -> list[Path]:
+    """The pairs' CSV at ``path`` and, when a reference was given, the students whose
+    code matches it beside it (``reference_csv_path``); returns the files written."""
     write_atomic(Path(path), csv_text(result, min_score))
+    if result.reference_copies is None:
+        return [Path(path)]
+    write_atomic(reference_csv_path(path), reference_csv_text(result))
+    return [Path(path), reference_csv_path(path)]
+
+
+REFERENCE_CSV_FIELDS = ["student", "functions_matching", "long_functions", "functions"]
+
+
+def reference_csv_path(path: Path | str) -> Path:
+    """Where the CSV of reference matches goes: ``pairs.csv`` -> ``pairs-reference.csv``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}-reference{path.suffix or '.csv'}")
+
+
+def reference_csv_text(result: Similarity) -> str:
+    """One row per student whose long graded functions match the reference."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REFERENCE_CSV_FIELDS)
+    for c in result.reference_copies or []:
+        writer.writerow([_csv_safe(c.student), len(c.matches), c.long_functions,
+                         "; ".join(f"{m.function} {m.matched}/{m.size}" for m in c.matches)])
+    return out.getvalue()
 
 
 def to_json(result: Similarity, min_score: float = MIN_SCORE) -> dict:
@@ -136,6 +183,9 @@ def to_json(result: Similarity, min_score: float = MIN_SCORE) -> dict:
         "students": [{"student": s.student, "fingerprints": int(result.pairs.sizes[i].sum()),
                       "notes": [n.to_dict() for n in s.notes]} for i, s in enumerate(result.students)],
         "pairs": [p.to_dict() for p in result.top(None, min_score)],
+        "reference": None if result.reference_copies is None else {
+            "share": result.reference_share, "min_function_fingerprints": result.min_unit,
+            "students": [c.to_dict() for c in result.reference_copies]},
     }
 
 
@@ -180,7 +230,7 @@ def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: f
     return template.render(
         t=t, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__, result=result,
         pairs=pairs, listed=result.count(min_score), sections=sections, notes=notes, pct=_pct,
-        unit_name=lambda u: _unit_name(u, lang),
+        unit_name=lambda u: _unit_name(u, lang), copies=result.reference_copies,
         left_out=" ".join(render(m, lang) for m in what_is_listed(result, min_score, len(pairs))),
     )
 

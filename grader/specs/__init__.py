@@ -24,6 +24,9 @@ def all_exercises() -> list[Exercise]:
         module = importlib.import_module(f"{__name__}.{name}")
         if callable(getattr(module, "exercises", None)):
             out.extend(module.exercises())
+    functions = {e.name: e.functions for e in out}
+    for e in out:  # a composite's building blocks, by function (even when only the composite is graded)
+        e.block_functions = tuple(f for b in e.builds_on for f in functions.get(b, ()))
     return out
 
 

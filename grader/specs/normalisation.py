@@ -232,9 +232,11 @@ def _keepdims_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
 
 def _batchnorm() -> Exercise:
     fwd, bwd = "batchnorm_forward", "batchnorm_backward"
+    # The running statistics are a by-product of normalising: they earn their share beside
+    # a right ``out`` (docs/scoring.md, "Partial credit").
     train_outputs = [Output("out", (0, 0), SAMPLE_FEATURE),
-                     Output("bn_param['running_mean']", (1, 3, "running_mean"), FEATURE),
-                     Output("bn_param['running_var']", (1, 3, "running_var"), FEATURE)]
+                     Output("bn_param['running_mean']", (1, 3, "running_mean"), FEATURE, secondary=True),
+                     Output("bn_param['running_var']", (1, 3, "running_var"), FEATURE, secondary=True)]
     params = [Param("x", "dx", axes=SAMPLE_FEATURE), Param("gamma", "dgamma", axes=FEATURE),
               Param("beta", "dbeta", axes=FEATURE)]
     checks = [

@@ -114,17 +114,21 @@ def clip_diagnosis(inputs: dict, value: Any) -> Diagnosis:
 
 def _clip() -> Exercise:
     above = _clip_inputs([2.0, 0.5, 1.5])  # global norm 2.55 v; the second array alone is below v
-    outputs = [Output(f"clipped[{i}]", (0, i)) for i in range(len(CLIP_SHAPES))] + [Output("total_norm", (1,))]
+    # The norm is a by-product of clipping (it earns its share beside right clipped
+    # gradients), and "unchanged below v" an edge case the identity passes (it counts
+    # beside a right result): docs/scoring.md, "Partial credit".
+    outputs = [Output(f"clipped[{i}]", (0, i)) for i in range(len(CLIP_SHAPES))] + [
+        Output("total_norm", (1,), secondary=True)]
     checks = [
         PropertyCheck("clip.below", "clip_grad_norm", _clip_inputs([0.4, 0.3, 0.5]),
                       lambda value, inputs: clip_diagnosis(inputs, value), 2,
-                      title=msg("stability.title.clip_below")),
+                      title=msg("stability.title.clip_below"), kind=Kind.EDGE),
         PropertyCheck("clip.above", "clip_grad_norm", above, lambda value, inputs: clip_diagnosis(inputs, value), 2,
                       title=msg("stability.title.clip_above")),
         ValueCheck("clip.value", "clip_grad_norm", above, outputs, 2,
                    diagnose=lambda inputs, value, expected: clip_diagnosis(inputs, value)),
         ValueCheck("clip.single", "clip_grad_norm", _clip_inputs([3.0], [(4, 6)]),
-                   [Output("clipped[0]", (0, 0), ("row", "col")), Output("total_norm", (1,))], 1.5,
+                   [Output("clipped[0]", (0, 0), ("row", "col")), Output("total_norm", (1,), secondary=True)], 1.5,
                    title=msg("stability.title.clip_single"),
                    diagnose=lambda inputs, value, expected: clip_diagnosis(inputs, value)),
         MutationCheck("clip.mutation", "clip_grad_norm", above),
@@ -247,13 +251,14 @@ def _init() -> Exercise:
 
     checks = [
         PropertyCheck(f"init.{method}", "init_weights", _init_inputs((100, 10), method), init_statistics, 2,
-                      title=msg("stability.title.init_stats", method=method, shape="(100, 10)"))
+                      title=msg("stability.title.init_stats", method=method, shape="(100, 10)"), result=True)
         for method in ("small", "xavier", "he")
     ] + [
         PropertyCheck("init.fan_in", "init_weights", _init_inputs((30, 200), "he"), init_statistics, 1,
-                      title=msg("stability.title.init_stats", method="he", shape="(30, 200)")),
+                      title=msg("stability.title.init_stats", method="he", shape="(30, 200)"), result=True),
         PropertyCheck("init.symmetry", "init_weights", _init_inputs((100, 10), "xavier"), init_symmetry, 1,
-                      title=msg("stability.title.init_symmetry")),
+                      title=msg("stability.title.init_symmetry"), result=True),  # symmetry breaking: a result
+        # (reproducibility counts beside a result: np.full(shape, seed) is "reproducible")
         RepeatedCallCheck("init.reproducible", "init_weights", reproducible_inputs, init_reproducible, 1,
                           title=msg("stability.title.init_reproducible")),
     ]
