@@ -12,6 +12,7 @@ import datetime as _dt
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, public_cases, versions
 from .assignments import stage as course_stage
@@ -24,16 +25,17 @@ from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
 from .course import public_folder
-from .experiments import run_experiments
 from .quiz.grading import quiz_exercise, run_quiz, wants_quiz
 from .reference import load_reference
 from .results import Result
-from .sandbox.inprocess import InProcessCaller
 from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
 from .seed import DEFAULT_ASSIGNMENT, PUBLIC_SEED, inputs_seed, student_seed  # noqa: F401 - student_seed: re-exported
 from .specs import wanted_functions
 from .submission import Notice, Snapshot, prepare
+
+if TYPE_CHECKING:  # the in-process caller (tests only) loads the child's harness: imported when asked for
+    from .sandbox.inprocess import InProcessCaller
 
 # The seed and the assignment's identity live in a ground-floor module (grader.seed);
 # their names here are kept for the callers that import them from the API.
@@ -72,6 +74,7 @@ def grade(
     handed_in: HandIn | None = None,
     adjustments: Sequence[Adjustment] = (),
     aliases: Sequence[str] = (),
+    experiments: bool = True,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -97,6 +100,10 @@ def grade(
     grading uses; Gradescope's e-mail beside its student id): a quiz sheet made for one
     of them is graded against the variant it was made for, and one made for an id that
     is not the student's is refused (see :func:`grader.quiz.grading.sheet_variants`).
+
+    ``experiments``: run the experiments (:mod:`grader.experiments`), which only the
+    HTML report shows (they score nothing); a caller that writes no report (the CLI
+    without ``--html``, a batch not asked for them) saves their time.
 
     ``assignment`` is an assignment of the course file (:mod:`grader.assignments`): its
     exercises (unless ``exercises`` is given) and quiz questions are graded, its name and
@@ -131,6 +138,8 @@ def grade(
                                                                 "range": declared}))
     wanted = wanted_functions(exercises)
     if trusted_in_process:
+        from .sandbox.inprocess import InProcessCaller
+
         sandbox: Sandbox | InProcessCaller = InProcessCaller(prepared.root, prepared.modules, wanted)
     else:
         sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
@@ -152,7 +161,10 @@ def grade(
         result.exercises = run_exercises(exercises, ctx, report.functions)
         causes.explain_lost(result.checks, result.load_errors)
         # Stages that need the live sandbox after the checks (experiments) go here.
-        result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
+        if experiments:
+            from .experiments import run_experiments
+
+            result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
         result.restarts = sandbox.restarts
     finally:
         sandbox.close()
