@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import Call, CallOutcome, CallStatus, Handle, Serve
+from ..calls import Call, CallOutcome, CallStatus, Handle, Serve, earlier_args, resolve_earlier
 from ..untrusted import clean
 from . import isolation as iso
 from . import reaper
@@ -477,6 +477,18 @@ class Sandbox:
         for those names only; ``serve`` answers them (see :mod:`grader.calls`)."""
         if not calls:
             return []
+        for i, c in enumerate(calls):
+            if any(not 0 <= e.call < i for e in earlier_args(c)):
+                raise ValueError(f"call {i} ({c.func}) refers to a call that is not before it")
+        if any(earlier_args(c) for c in calls) and any(c.func in self._poisoned for c in calls):
+            # Calls that build on others, some of them poisoned: one by one, each on what
+            # the calls before it really gave.
+            done: list[CallOutcome] = []
+            for c in calls:
+                resolved = resolve_earlier(c, done)
+                done.append(CallOutcome(CallStatus.SKIPPED) if resolved is None
+                            else self.call_many([resolved], serve, timeout)[0])
+            return done
         if any(c.func in self._poisoned for c in calls):
             runnable = [c for c in calls if c.func not in self._poisoned]
             done = iter(self.call_many(runnable, serve, timeout))
@@ -498,11 +510,25 @@ class Sandbox:
                 "errstate": c.errstate or {"all": "warn"},
                 "substitute": list(c.substitute) if serve is not None else [],
             })
+            if c.chain_len is not None:
+                wire_calls[-1]["chain_len"] = c.chain_len
         self._next_id += 1
         rid = self._next_id
         if any(stale):
             return [CallOutcome(CallStatus.STALE) for _ in calls]
         request = encode_frame({"id": rid, "calls": wire_calls}, arrays)
+        outcomes = self._exchange_calls(calls, request, rid, per_call, serve)
+        # The parent's word on chained calls is final: one whose earlier call gave nothing
+        # to use, as decoded here, counts as not made, whatever the child did.
+        for i, c in enumerate(calls):
+            if earlier_args(c) and outcomes[i].status not in (CallStatus.UNAVAILABLE, CallStatus.SKIPPED) \
+                    and resolve_earlier(c, outcomes[:i]) is None:
+                outcomes[i] = CallOutcome(CallStatus.SKIPPED)
+        return outcomes
+
+    def _exchange_calls(self, calls: list[Call], request: bytes, rid: int, per_call: float,
+                        serve: Serve | None) -> list[CallOutcome]:
+        """Send ``request`` and collect one outcome per call (the rest of :meth:`call_many`)."""
         outcomes: list[CallOutcome] = []
         kept = 0  # array bytes of this round trip's answers (Limits.round_trip_bytes)
         for i, call in enumerate(calls):
@@ -617,6 +643,8 @@ def decode_outcome(h: dict, arrays: list[np.ndarray], generation: int, output: s
                                warnings=warns, seconds=elapsed)
         if status == "missing":
             return CallOutcome(CallStatus.MISSING, output=output, seconds=elapsed)
+        if status == "skipped":  # a chained call whose earlier call gave nothing to use
+            return CallOutcome(CallStatus.SKIPPED, output=output, seconds=elapsed)
         if status == "error":
             err = h.get("error") or {}
             err = {k: clean(str(err.get(k, ""))[: W.MAX_ERROR_FIELD]) for k in ("kind", "type", "message", "traceback")}
