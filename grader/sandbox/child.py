@@ -109,12 +109,19 @@ def _read_frame():
     return header, arrays
 
 
+def _raw(a):
+    """An array's bytes for the frame, without a copy where it is C-contiguous and not empty."""
+    if a.flags.c_contiguous and a.size:
+        return memoryview(a).cast("B")
+    return a.tobytes()
+
+
 def _write_frame(header, arrays):
     header["arrays"] = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
     ]
     hbytes = json.dumps(header).encode()
-    parts = [struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays]
+    parts = [struct.pack(">I", len(hbytes)), hbytes] + [_raw(a) for a in arrays]
     data = b"".join(parts)
     view = memoryview(data)
     while view:
@@ -199,8 +206,9 @@ def _encode(v, arrays, depth=0):
         if len(arrays) >= W.MAX_ARRAYS:
             return _keep(v)
         try:
-            arr = np.array(v, copy=True)
-            arr = np.array(arr.view(np.ndarray), order="C", copy=True)
+            arr = np.array(v, copy=True).view(np.ndarray)  # one copy, taken now
+            if not arr.flags.c_contiguous:  # C order (0-d arrays stay 0-d)
+                arr = arr.copy(order="C")
         except Exception:
             return _keep(v)
         if arr.dtype.kind not in "biufc" or arr.dtype.fields is not None or arr.ndim > W.MAX_NDIM:
