@@ -75,6 +75,7 @@ def grade(
     adjustments: Sequence[Adjustment] = (),
     aliases: Sequence[str] = (),
     experiments: bool = True,
+    launched: Sandbox | None = None,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -105,6 +106,10 @@ def grade(
     HTML report shows (they score nothing); a caller that writes no report (the CLI
     without ``--html``, a batch not asked for them) saves their time.
 
+    ``launched``: a child the caller started before (:mod:`grader.sandbox.prelaunch`),
+    its folder still empty; used when it runs at the level this grade would use,
+    otherwise stopped. The caller still discards it afterwards.
+
     ``assignment`` is an assignment of the course file (:mod:`grader.assignments`): its
     exercises (unless ``exercises`` is given) and quiz questions are graded, its name and
     the term salt seed the hidden inputs and the quiz variant, and its weights, visibility,
@@ -123,7 +128,13 @@ def grade(
     reference = load_reference(solutions) if solutions is not None else None
     public_dir = Path(public or public_folder())
     cases = None if reference is not None else public_cases.load(public_dir)
-    prepared = prepare(submission)
+    if launched is not None and (trusted_in_process or launched.isolation != isolation or not launched.alive):
+        launched.close()
+        launched = None
+    prepared = prepare(submission, root=launched.root if launched is not None else None)
+    if launched is not None and prepared.root != launched.root:
+        launched.close()
+        launched = None
     if reference is None and cases is None:
         # Said, not silent: without them a self-check runs no value check at all.
         prepared.notices.append(Notice("deploy.no_public_cases", {"folder": str(public_dir)}))
@@ -141,6 +152,11 @@ def grade(
         from .sandbox.inprocess import InProcessCaller
 
         sandbox: Sandbox | InProcessCaller = InProcessCaller(prepared.root, prepared.modules, wanted)
+    elif launched is not None:  # started while this process prepared: told now what to load
+        sandbox = launched
+        sandbox.modules, sandbox.wanted = prepared.modules, wanted
+        sandbox.limits = limits or Limits()
+        sandbox.strict = solutions is not None and not allow_unisolated
     else:
         sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
                           strict=solutions is not None and not allow_unisolated)

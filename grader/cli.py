@@ -161,6 +161,12 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
           junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool,
           aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None) -> None:
+    from .sandbox.prelaunch import discard, prelaunch
+
+    # The sandboxed child starts first and gets ready while this process imports the
+    # grader and reads the course and the submission (grader/sandbox/prelaunch.py).
+    launched = prelaunch()
+    click.get_current_context().call_on_close(lambda: discard(launched))
     from .api import grade as grade_submission
     from .assignments.stage import student_view
     from .report.terminal import summary
@@ -189,7 +195,8 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         result = grade_submission(snapshot, solutions=solutions, student=who.student,
                                   public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
                                   handed_in=handin, aliases=aliases,
-                                  experiments=html_path is not None)  # only the HTML report shows them
+                                  experiments=html_path is not None,  # only the HTML report shows them
+                                  launched=launched)
     except IsolationRefused as exc:
         click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(2)

@@ -166,6 +166,7 @@ class Sandbox:
         self._poisoned: dict[str, str] = {}
         self._group: reaper.ChildGroup | None = None  # the child's cgroup, where there is one
         self._child_uid: int | None = None  # the uid of its own the child took (as root)
+        self._launched = False  # a child started by launch() waits for its load request
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Sandbox:
@@ -205,7 +206,26 @@ class Sandbox:
                     return True
         return False
 
+    def launch(self) -> None:
+        """Start the child process now, before the submission is loaded (it may be
+        before the parent has even read it: ``root`` is bound, still empty, and filled
+        before :meth:`start`). The child gets ready (the interpreter, numpy, the
+        harness) while the parent prepares, then waits for its load request, which
+        :meth:`start` sends: it runs no student code before. ``modules``, ``wanted``,
+        ``limits`` and ``strict`` may be set until then."""
+        if self._proc is None:
+            _set_subreaper()
+            self._launch()
+            self._launched = True
+
     def _spawn(self) -> LoadReport:
+        if not self._launched:
+            self._launch()
+        self._launched = False
+        return self._load()
+
+    def _launch(self) -> None:
+        """The child process, its pipes and its cgroup; no request sent yet."""
         self.generation += 1
         self._dead_reason = None
         self._workdir = tempfile.mkdtemp(prefix="rnngrade-work-")
@@ -215,10 +235,8 @@ class Sandbox:
         bwrap = self.isolation.level == "bubblewrap"
         if bwrap:
             cmd = iso.bubblewrap_command(HARNESS, self.root, Path(self._workdir), resp_w)
-            root_in_child = iso.SUBMISSION_IN_SANDBOX
         else:
             cmd = [sys.executable, "-I", "-B", str(HARNESS), str(resp_w)]
-            root_in_child = str(self.root)
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
@@ -248,7 +266,12 @@ class Sandbox:
         self._selector.register(resp_r, selectors.EVENT_READ, "resp")
         for fd, name in self._fds.items():
             self._selector.register(fd, selectors.EVENT_READ, name)
+
+    def _load(self) -> LoadReport:
+        """Send the load request (confinement first, then the submission) and wait for the report."""
         self._reader = FrameReader(self.limits.frame_bytes)
+        bwrap = self.isolation.level == "bubblewrap"
+        root_in_child = iso.SUBMISSION_IN_SANDBOX if bwrap else str(self.root)
         entries = []
         for m in self.modules:
             path = f"{root_in_child}/{m.relpath}"
@@ -348,6 +371,7 @@ class Sandbox:
         self._kill()
 
     def _kill(self) -> None:
+        self._launched = False
         if self._selector is not None:
             self._selector.close()
             self._selector = None
