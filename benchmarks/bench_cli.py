@@ -9,7 +9,9 @@ results.json and the HTML report), official grading of the bundled sample (stude
 (the sandboxed child included) counted in a cgroup v2 leaf (see ``measure.py``), are
 printed as medians with the machine's load beside them: on a shared machine a figure
 taken at load 3 on 2 cores is not the figure at load 0. ``rnngrade --help`` is timed
-too (the lazy imports). Figures are printed, never asserted.
+too (the lazy imports). ``--against DIR`` runs another checkout of rnngrade (e.g. one
+made with ``git archive``) interleaved with this one, run for run, so both are measured
+at the same load on a shared machine. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -32,33 +34,39 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--levels", nargs="*", default=["bubblewrap", "landlock", "portable"])
     parser.add_argument("--submission", default=str(ROOT / "examples" / "sample_submission"))
+    parser.add_argument("--against", metavar="DIR", help="another checkout, measured interleaved with this one")
     args = parser.parse_args()
+    versions = [("this", ROOT)] + ([("against", Path(args.against).resolve())] if args.against else [])
     exe = [sys.executable, "-m", "grader.cli"]
     helps = [run(exe + ["--help"]) for _ in range(args.repeat)]
     print(f"rnngrade --help         wall median {statistics.median(r.wall for r in helps) * 1000:5.0f} ms"
           f"   ({load()})")
     with tempfile.TemporaryDirectory() as tmp:
         for level in args.levels:
-            env = dict(os.environ, RNNGRADE_ISOLATION=level)
-            cmd = exe + ["grade", args.submission, "--solutions", str(ROOT / "solutions"), "--student", "sample",
-                         "--results", f"{tmp}/results.json", "--html", f"{tmp}/report.html", "--allow-unisolated"]
-            runs, loads = [], []
+            runs: dict[str, list] = {name: [] for name, _ in versions}
+            loads = []
             for _ in range(args.repeat):
-                r = run(cmd, env=env, cwd=tmp)
-                if r.returncode != 0:
-                    print(f"{level}: failed ({r.returncode})\n{r.stdout[-2000:]}")
-                    break
-                runs.append(r)
-                loads.append(os.getloadavg()[0])
-            if not runs:
-                continue
-            wall = statistics.median(r.wall for r in runs)
-            cpu = statistics.median(r.cpu for r in runs)
-            score = next((line for line in runs[-1].stdout.splitlines() if line.startswith("Score")), "")
-            fastest = min(r.wall for r in runs)
-            print(f"grade --html {level:10s} wall median {wall * 1000:5.0f} ms (min {fastest * 1000:.0f})"
-                  f"  cpu {cpu * 1000:5.0f} ms [{runs[0].cpu_source}]  {score}"
-                  f"  (load {min(loads):.2f}-{max(loads):.2f}/{os.cpu_count()}, {len(runs)} runs)")
+                for name, root in reversed(versions):  # this one last: the outputs listed are its own
+                    env = dict(os.environ, RNNGRADE_ISOLATION=level, PYTHONPATH=str(root))
+                    cmd = exe + ["grade", args.submission, "--solutions", str(root / "solutions"), "--student",
+                                 "sample", "--results", f"{tmp}/results.json", "--html", f"{tmp}/report.html",
+                                 "--allow-unisolated"]
+                    r = run(cmd, env=env, cwd=tmp)
+                    if r.returncode != 0:
+                        print(f"{level} ({name}): failed ({r.returncode})\n{r.stdout[-2000:]}")
+                        return
+                    runs[name].append(r)
+                    loads.append(os.getloadavg()[0])
+            for name, _ in versions:
+                done = runs[name]
+                wall = statistics.median(r.wall for r in done)
+                cpu = statistics.median(r.cpu for r in done)
+                fastest = min(r.wall for r in done)
+                score = next((line for line in done[-1].stdout.splitlines() if line.startswith("Score")), "")
+                who = f" [{name}]" if len(versions) > 1 else ""
+                print(f"grade --html {level:10s}{who} wall median {wall * 1000:5.0f} ms (min {fastest * 1000:.0f})"
+                      f"  cpu {cpu * 1000:5.0f} ms [{done[0].cpu_source}]  {score}"
+                      f"  (load {min(loads):.2f}-{max(loads):.2f}/{os.cpu_count()}, {len(done)} runs)")
             sizes = {p.name: p.stat().st_size for p in Path(tmp).iterdir() if p.is_file()}
         print("outputs: " + ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in sorted(sizes.items())))
 
