@@ -6,7 +6,7 @@ import click
 
 from ..checks.model import FAILED, PASSED, PENDING
 from ..i18n import Message, msg
-from ..i18n import render as _render
+from ..i18n import render_lenient as _render
 from ..results import Result
 from ..results.text import load_messages
 from ..untrusted import clean
