@@ -100,7 +100,13 @@ def test_side_items_count_only_beside_a_right_result():
     zero = [item(Kind.VALUE, points=0.0, status=Status.FAILED), item(Kind.MUTATION), item(Kind.STABILITY),
             item(Kind.EDGE), item(Kind.PROPERTY)]
     policy.gate_side_checks(zero)
-    assert [r.status for r in zero] == ["failed", "failed", "failed", "failed", "passed"]
+    # passed but worth nothing yet: not counted (neutral), 0 points, with the reason first
+    assert [r.status for r in zero] == ["failed", "pending", "pending", "pending", "passed"]
+    assert [r.points for r in zero[1:4]] == [0.0, 0.0, 0.0]
+    assert all(r.messages[0] == msg("policy.side_waits", func=r.func) for r in zero[1:4])
+    failing = [item(Kind.VALUE, points=0.0, status=Status.FAILED), item(Kind.MUTATION, status=Status.FAILED)]
+    policy.gate_side_checks(failing)
+    assert failing[1].status == "failed"  # a side item that fails stays a failure
     partly = [item(Kind.VALUE, points=0.3, status=Status.FAILED), item(Kind.MUTATION)]
     policy.gate_side_checks(partly)
     assert partly[1].status == "passed"

@@ -32,7 +32,8 @@ The rules, in the order the engine applies them:
 6. **Side properties count only beside results** (:func:`gate_side_checks`): no
    mutation, stability and edge cases (where doing nothing is right) earn points
    only for a function that gets some of its own results right in a comparison
-   with the reference (or, for a function that has none, always).
+   with the reference (or, for a function that has none, always); until then a
+   passed side item is not counted yet (pending), not failed.
 """
 
 from __future__ import annotations
@@ -189,9 +190,10 @@ def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> 
 
 # ----------------------------------------------------------- 6. side properties
 def gate_side_checks(results: list[CheckResult]) -> None:
-    """Zero the side items of a function that has comparisons with the reference
-    and earns nothing in any of them. When those comparisons are pending, the side
-    items wait with them, for the same reason."""
+    """Side items that passed, of a function that has comparisons with the reference
+    and earns nothing in any of them, are not counted yet (pending, 0 points): they
+    count once some of its results are right. When those comparisons are pending, the
+    side items wait with them, for the same reason."""
     compared: dict[str, bool] = {}
     waiting: dict[str, Message] = {}
     for r in results:
@@ -201,11 +203,9 @@ def gate_side_checks(results: list[CheckResult]) -> None:
                 waiting.setdefault(r.func, r.messages[0])
     for r in results:
         if r.kind in SIDE_KINDS and r.status == Status.PASSED and compared.get(r.func) is False:
-            if r.func in waiting:
-                r.points = 0.0
-                r.pending(waiting[r.func])
-            else:
-                r.failed(msg("check.needs_correct_values", func=r.func))
+            # Passed, but worth nothing yet: not counted (neutral), never a failure.
+            r.points = 0.0
+            r.pending(waiting.get(r.func) or msg("policy.side_waits", func=r.func))
 
 
 def point_to_foundations(results: list[ExerciseResult]) -> None:
