@@ -22,11 +22,13 @@ from .experiments import run_experiments
 from .quiz.grading import run_quiz
 from .reference import load_reference
 from .results import Result
+from .results.selfcheck import reword
 from .sandbox.inprocess import InProcessCaller
 from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
 from .specs import all_exercises, wanted_functions
 from .submission import Notice, Snapshot, prepare
+from .submission.lines import locate
 
 ASSIGNMENT = "rnn-lstm"
 
@@ -107,7 +109,7 @@ def grade(
         student=student, assignment=assignment, official=reference is not None, exercises=[],
         notices=list(prepared.notices), fingerprint=prepared.fingerprint, files=prepared.files,
         graded_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), version=__version__,
-        versions=versions.running(),
+        versions=versions.running(), submission=str(prepared.source),
     )
     for name, version, declared in versions.outside_range(result.versions):
         result.notices.append(Notice("deploy.version_outside", {"name": name, "version": version,
@@ -123,7 +125,8 @@ def grade(
         _note_isolation(result, sandbox.isolation, allow_unisolated)
         result.load_status = report.status
         result.load_output = report.output
-        result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]
+        result.load_errors = locate([dict(e, module=m["path"]) for m in report.modules for e in m["errors"]],
+                                    prepared.snapshot, prepared.modules)
         if not report.ok and report.where:
             result.notices.append(load_stopped_notice(report.status, report.where))
         seed = student_seed(student, assignment) if reference is not None else PUBLIC_SEED
@@ -138,5 +141,24 @@ def grade(
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.
     run_quiz(result, prepared.snapshot, solutions=solutions, public=public, exercises=exercises)
+    if not result.official:
+        reword(result)  # it compared with the public cases, and says so
+        result.official_max = official_maximum(exercises, public_dir)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def official_maximum(exercises: list[Exercise], public: Path) -> float | None:
+    """The most an official grade of ``exercises`` can give (the specs' points, and the
+    concept quiz's from the public bank when the quiz is graded): a self-check's total
+    leaves out what only the reference grades. None when the bank cannot be read."""
+    from .quiz.bank import BankError, load_bank
+    from .quiz.grading import wants_quiz
+
+    total = sum(ex.max_points() for ex in exercises)
+    if wants_quiz(exercises) and (public / "quiz").is_dir():
+        try:
+            total += sum(q.points for q in load_bank(public / "quiz", with_key=False).questions)
+        except BankError:
+            return None
+    return round(total, 4)
