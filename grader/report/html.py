@@ -50,12 +50,18 @@ _TOKEN = re.compile(
 )
 
 
+# The lecture's subscripts as the catalogue writes them, n_{L-1}: shown as n<sub>L−1</sub>.
+# A lone letter with a one-letter capital subscript beside it (n_L) is the same notation.
+_SUBSCRIPT = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z])_(?:\{([A-Za-z0-9+\- ]{1,12})\}|([A-Z])(?![A-Za-z0-9_]))")
+
+
 def rich(text: str, words: frozenset[str] = frozenset()) -> Markup:
     """Escape ``text``, then wrap code-like tokens and numbers for the monospace font.
 
     ``words`` are further names (functions, gradients) set in code even without an
     underscore. Wrapping happens on the escaped text, so it can never re-open markup."""
-    escaped = str(escape(text))
+    escaped = _SUBSCRIPT.sub(lambda mo: f"{mo.group(1)}<sub>{(mo.group(2) or mo.group(3)).replace('-', '−')}</sub>",
+                             str(escape(text)))
 
     def sub(mo: re.Match) -> str:
         if mo.group("tick") is not None:
