@@ -39,6 +39,23 @@ def _need(course, what: str) -> Path:
         raise click.UsageError(str(exc)) from exc
 
 
+def _printers():
+    """(style of stdout, echo, fail) for this run's terminals: echo prints to stdout,
+    fail to stderr in red; colour only on a terminal and never with NO_COLOR, marks
+    and text the output encoding can carry (grader.report.terminal.Style)."""
+    from .report.terminal import style_for
+
+    out, err = style_for(sys.stdout), style_for(sys.stderr)
+
+    def echo(text: str) -> None:
+        click.echo(out.fit(text), color=out.color)
+
+    def fail(text: str) -> None:
+        click.echo(err.fit(err.paint(text, fg="red")), err=True, color=err.color)
+
+    return out, echo, fail
+
+
 @click.group(help="Auto-grader for the RNN/LSTM course unit: grade submissions, "
                   "generate the student release, write reports.")
 @click.version_option(__version__, prog_name="rnngrade")
@@ -77,11 +94,12 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
           junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool) -> None:
     from .api import grade as grade_submission
-    from .report.terminal import summary
+    from .report.terminal import nothing_graded, summary
     from .sandbox.isolation import ConfinementError, IsolationRefused
     from .untrusted import clean
 
     lang = lang or default_lang()
+    style, echo, fail = _printers()
     course = _course(course_dir)
     if sample:
         if submission is not None:
@@ -92,32 +110,36 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     elif submission is None:
         _need(course, "folder")  # a self-check of the bundled stubs would grade nothing
         submission = course.exercises
+    elif not submission.exists() and not submission.is_symlink():  # a typo: say so, and where the exercises are
+        folder = None if course.bundled else course.exercises
+        fail(render(msg("feedback.tty.did_you_mean" if folder else "feedback.tty.not_found",
+                        path=clean(str(submission)), folder=str(folder)), lang))
+        sys.exit(2)
     try:
         result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
                                   public=course.exercises, allow_unisolated=allow_unisolated)
     except IsolationRefused as exc:
-        click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
+        fail(render(msg("isolation.refused", level=exc.level), lang))
         sys.exit(2)
     except ConfinementError as exc:
-        click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
-                               fg="red"), err=True)
+        fail(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang))
         sys.exit(2)
-    click.echo(summary(result, lang, verbose))
+    echo(summary(result, lang, verbose, style))
     if results_path:
         from .results.gradescope import write_results
 
         write_results(result, results_path, lang)
-        click.echo(render(msg("report.written", path=str(results_path)), lang))
+        echo(render(msg("report.written", path=str(results_path)), lang))
     if html_path:
         from .report.html import write_html
 
         write_html(result, html_path, lang)
-        click.echo(render(msg("report.written", path=str(html_path)), lang))
+        echo(render(msg("report.written", path=str(html_path)), lang))
     if junit_path:
         from .results.junit import write_junit
 
         write_junit(result, junit_path, lang)
-        click.echo(render(msg("report.written", path=str(junit_path)), lang))
+        echo(render(msg("report.written", path=str(junit_path)), lang))
     if classroom_path:
         import os
 
@@ -127,7 +149,9 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         if os.environ.get("GITHUB_OUTPUT"):
             with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as f:
                 f.write(f"result={encoded}\n")
-        click.echo(render(msg("report.written", path=str(classroom_path)), lang))
+        echo(render(msg("report.written", path=str(classroom_path)), lang))
+    if nothing_graded(result):  # the reports are written (a 0); the exit status says nothing was graded
+        sys.exit(1)
 
 
 @main.command(help="Write the student release (stubs and public test cases) from the solutions.")

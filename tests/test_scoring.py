@@ -171,9 +171,14 @@ def test_pending_items_are_explained_once_first_in_every_output(tmp_path):
     assert len(notes) == 2 and notes[0].params["points"] == f"{sum(c.max_points for c in backward):g}"
     for lang in ("en", "zh"):
         text = summary(result, lang)
+        verbose = summary(result, lang, verbose=True)
         for note in notes:
             assert text.count(render(note, lang)) == 1  # said once ...
-            assert text.index(render(note, lang)) < text.index(render(result.checks[0].title, lang))  # ... first
+            # ... first: right after the exercise's line, before its failures (and, with -v, its items)
+            assert text.index(render(result.exercises[0].exercise.title, lang)) < text.index(render(note, lang))
+            failure = next(c for c in result.checks if c.status == "failed")
+            assert text.index(render(note, lang)) < text.index(render(failure.messages[0], lang))
+            assert verbose.index(render(note, lang)) < verbose.index(render(result.checks[0].title, lang))
     data = to_gradescope(result, "en")
     statuses_ = {t["extra_data"]["id"]: (t["status"], t["extra_data"]["status"]) for t in data["tests"]}
     assert all(statuses_[c.id] == ("failed", "pending") for c in pending)
