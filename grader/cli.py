@@ -160,15 +160,30 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
               help="Reference solutions (default: the course's solutions/).")
 @click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Target folder (default: the course's exercises/).")
-def generate(course_dir: Path | None, solutions: Path | None, out: Path | None) -> None:
+@click.option("--force", is_flag=True,
+              help="Overwrite files that hold work (implemented functions, changed notebook cells) and delete files "
+                   "generate no longer makes, the quiz answer sheet included. Without it, nothing of that is touched.")
+def generate(course_dir: Path | None, solutions: Path | None, out: Path | None, force: bool) -> None:
+    from .generate import StudentWorkError
     from .generate import generate as generate_release
 
+    lang = default_lang()
+    _, echo, fail = _printers()
     course = _course(course_dir)
     if out is None:
         _need(course, "folder")
-    written = generate_release(solutions or _need(course, "solutions"), out or course.exercises)
-    for name in written:
-        click.echo(name)
+    target = out or course.exercises
+    try:
+        release = generate_release(solutions or _need(course, "solutions"), target, force=force)
+    except StudentWorkError as exc:
+        files = "; ".join(f"{rel} ({', '.join(names[:4])}{', ...' if len(names) > 4 else ''})"
+                          for rel, names in exc.files.items())
+        fail(render(msg("feedback.generate.refused", folder=str(target), files=files), lang))
+        sys.exit(1)
+    for name in release.written:
+        echo(name)
+    if release.kept:
+        echo(render(msg("feedback.generate.kept", files=", ".join(release.kept)), lang))
 
 
 @main.command(help="Check the assignment before release: the reference earns full marks, the stubs "
