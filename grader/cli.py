@@ -319,13 +319,19 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
             click.echo(render(msg("report.written", path=str(dashboard_path)), lang))
         if csv_path or dashboard_path or canvas_path or moodle_path:
             return
+        from .i18n import Message
+        from .report.dashboard import root_causes
+
+        _, echo, _ = _printers()
         students = book.students(graded_only=True)
-        click.echo(render(msg("batch.students", n=len(students)), lang))
-        for row in book.check_pass_rates()[:10]:
-            click.echo(f"  {row['pass_rate']:6.0%}  {row['check']}")
+        echo(render(msg("dashboard.stats_head", n=len(students)), lang))
+        for cause in root_causes(book.failed_checks())[:10]:  # one line per cause, not per check
+            label = render(cause.label, lang) if isinstance(cause.label, Message) else str(cause.label)
+            echo("  " + render(msg("dashboard.stats_cause", students=len(cause.students), checks=len(cause.checks),
+                                   label=label[:140]), lang))
         for mistake, count in book.mistake_counts().items():
-            click.echo("  " + render(msg("batch.mistake_count", id=mistake, name=msg(f"mistake.{mistake}.name"),
-                                         count=count), lang))
+            echo("  " + render(msg("batch.mistake_count", id=mistake, name=msg(f"mistake.{mistake}.name"),
+                                   count=count), lang))
 
 
 @main.command(help="Compare the code of every pair of students in CLASS_DIR (the class folder `rnngrade batch` "

@@ -167,7 +167,8 @@ def test_a_schema_1_gradebook_is_upgraded_in_place(tmp_path):
         [row] = book.students()
         assert row["student"] == "alice" and row["status"] == "graded" and row["score"] == 5
         assert book.is_current("alice", "fp", "gk")
-        assert book.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        assert book.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+        assert row["report"] == "" and book.result("alice") is None  # schema 3's columns, empty
 
 
 def test_cli_writes_canvas_and_moodle_files(tmp_path):

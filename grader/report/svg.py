@@ -266,7 +266,7 @@ def plot_from_data(plot: dict[str, Any], text: Callable[..., str], id_prefix: st
 
 
 def histogram(values: Sequence[float], bins: Sequence[float], title: str, x_label: str, y_label: str,
-              desc: str, width: int = 560, height: int = 240) -> Markup:
+              desc: str, width: int = WIDTH, height: int = HEIGHT) -> Markup:
     """Bars counting ``values`` in the half-open ``bins`` intervals (the last one
     closed). Every count is also written above its bar, so the chart reads
     without colour and in print."""
@@ -278,31 +278,33 @@ def histogram(values: Sequence[float], bins: Sequence[float], title: str, x_labe
                 counts[i] += 1
                 break
     top = max(counts + [1])
-    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    head = TOP + 16  # room for the title and the count above the tallest bar
+    plot_w, plot_h = width - LEFT - RIGHT, height - head - BOTTOM
     bar_w = plot_w / max(len(counts), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" role="img" viewBox="0 0 {width} {height}" '
-        f'aria-labelledby="hist-t hist-d">',
+        f'width="100%" style="max-width:{width}px" aria-labelledby="hist-t hist-d">',
         f'<title id="hist-t">{escape(title)}</title><desc id="hist-d">{escape(desc)}</desc>',
-        f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="700" '
+        f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="{TITLE_SIZE}" font-weight="700" '
         f'fill="#1f2328">{escape(title)}</text>',
-        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" stroke="#1f2328"/>',
-        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="#1f2328"/>',
+        f'<line x1="{LEFT}" y1="{head + plot_h}" x2="{LEFT + plot_w}" y2="{head + plot_h}" stroke="#1f2328"/>',
+        f'<line x1="{LEFT}" y1="{head}" x2="{LEFT}" y2="{head + plot_h}" stroke="#1f2328"/>',
     ]
     for i, c in enumerate(counts):
         h = plot_h * c / top
         x = LEFT + i * bar_w
-        parts.append(f'<rect x="{_num(x + 1)}" y="{_num(TOP + plot_h - h)}" width="{_num(bar_w - 2)}" '
+        parts.append(f'<rect x="{_num(x + 1)}" y="{_num(head + plot_h - h)}" width="{_num(bar_w - 2)}" '
                      f'height="{_num(h)}" fill="{COLOURS[0]}"/>')
         if c:
-            parts.append(f'<text x="{_num(x + bar_w / 2)}" y="{_num(TOP + plot_h - h - 3)}" text-anchor="middle" '
-                         f'font-size="11" fill="#1f2328">{c}</text>')
+            parts.append(f'<text x="{_num(x + bar_w / 2)}" y="{_num(head + plot_h - h - 3)}" text-anchor="middle" '
+                         f'font-size="{TEXT_SIZE}" fill="#1f2328">{c}</text>')
     for i, b in enumerate(bins):
-        parts.append(f'<text x="{_num(LEFT + i * bar_w)}" y="{TOP + plot_h + 14}" text-anchor="middle" '
-                     f'font-size="11" fill="#57606a">{escape(fmt(b))}</text>')
-    parts.append(f'<text x="{LEFT + plot_w / 2}" y="{height - 8}" text-anchor="middle" font-size="12" '
+        if i % 2 == 0 or len(bins) <= 6:  # every other bin edge: the labels keep their room
+            parts.append(f'<text x="{_num(LEFT + i * bar_w)}" y="{head + plot_h + 16}" text-anchor="middle" '
+                         f'font-size="{TEXT_SIZE}" fill="#57606a">{escape(fmt(b))}</text>')
+    parts.append(f'<text x="{LEFT + plot_w / 2}" y="{height - 8}" text-anchor="middle" font-size="{LABEL_SIZE}" '
                  f'fill="#1f2328">{escape(x_label)}</text>')
-    parts.append(f'<text x="14" y="{TOP + plot_h / 2}" text-anchor="middle" font-size="12" fill="#1f2328" '
-                 f'transform="rotate(-90 14 {TOP + plot_h / 2})">{escape(y_label)}</text>')
+    parts.append(f'<text x="14" y="{head + plot_h / 2}" text-anchor="middle" font-size="{LABEL_SIZE}" fill="#1f2328" '
+                 f'transform="rotate(-90 14 {head + plot_h / 2})">{escape(y_label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

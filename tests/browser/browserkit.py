@@ -99,7 +99,9 @@ PAGE_FACTS = """() => {
     }
     return [255, 255, 255];
   };
-  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  // on screen now (a closed <details> keeps its content laid out, hidden: checkVisibility knows)
+  const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'
+                        && (!el.checkVisibility || el.checkVisibility({contentVisibilityAuto: true}));
   const selectors = ['body p', 'li', 'th', 'td', 'a', 'code', '.ok', '.bad', '.state-partial', '.state-pending',
                      '.note', '.muted', '.mistake p', 'td.wrong', '.mark', 'summary', 'pre', 'caption', 'figcaption',
                      'h1', 'h2', 'h3', '.pts', '.extra', 'dt', 'dd'];
@@ -150,6 +152,20 @@ PAGE_FACTS = """() => {
           text: document.body.innerText,
           scripts: document.scripts.length, images: document.images.length, xss: !!window.__xss};
 }""".replace("MIN_LINE", str(MIN_LINE_CONTRAST)).replace("MIN_TEXT", str(MIN_PLOT_TEXT_PX))
+
+
+# Runs in the page: the tables (not the arrays of numbers, which scroll) that would be
+# wider than their box with every <details> opened: folded content must fit too.
+FOLDED_TABLES = """() => {
+  document.querySelectorAll('details').forEach(d => { d.dataset.wasOpen = d.open ? '1' : ''; d.open = true; });
+  const wide = [];
+  for (const box of document.querySelectorAll('.scroll')) {
+    if (!box.getClientRects().length || box.querySelector('table.array')) continue;
+    if (box.scrollWidth > box.clientWidth + 1) wide.push((box.closest('[id]') || {}).id + ': ' + box.scrollWidth);
+  }
+  document.querySelectorAll('details').forEach(d => { d.open = !!d.dataset.wasOpen; });
+  return wide;
+}"""
 
 
 def check_page_facts(facts: dict, label: str) -> None:

@@ -22,7 +22,17 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from browserkit import DESKTOP, PHONE, VIEWPORTS, artifacts, browser, check_page_facts, open_page, screenshot
+from browserkit import (
+    DESKTOP,
+    FOLDED_TABLES,
+    PHONE,
+    VIEWPORTS,
+    artifacts,
+    browser,
+    check_page_facts,
+    open_page,
+    screenshot,
+)
 from browserkit import PAGE_FACTS as FACTS
 from reportkit import crashing_submission, hostile_result
 from support import SOLUTIONS, grade_official, write_submission
@@ -105,6 +115,7 @@ def test_report_in_chromium(browser, reports, shots, name):
             assert seen["requests"] == [path.as_uri()], f"the report made requests: {seen['requests']}"
             assert seen["dialogs"] == []
             check_page_facts(facts, label)
+            assert page.evaluate(FOLDED_TABLES) == [], f"folded tables wider than the {label} screen"
             assert page.get_attribute("html", "lang") == ("zh-CN" if lang == "zh" else "en")
             assert page.locator("h1").count() == 1
             assert "Noto Sans CJK SC" in facts["fontFamily"] and "monospace" in facts["monoFamily"]
