@@ -19,7 +19,9 @@ the report's language.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +149,21 @@ class Item:
     def pending(self) -> bool:
         """Not counted yet; the reason is the exercise's note, said once, first."""
         return self.status == PENDING
+
+    @property
+    def shown(self) -> list[OutputRow]:
+        """Outputs whose values may be shown (public cases): the difference view."""
+        return [o for o in self.outputs if o.expected is not None and o.received is not None]
+
+    @property
+    def largest_error(self) -> float | None:
+        errs = [o.rel_error for o in self.outputs if o.rel_error is not None]
+        return max(errs) if errs else None
+
+    @property
+    def with_reference(self) -> bool:
+        """A gradient table with a column for the comparison with the reference."""
+        return any(g.reference is not None for g in self.gradients)
 
 
 @dataclass
@@ -280,10 +297,13 @@ class ReportView:
 
 
 # ------------------------------------------------------------------ helpers
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@functools.lru_cache(maxsize=4096)
 def anchor(text: str) -> str:
     """An id attribute value made only of safe characters."""
-    out = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in text)
-    return out.strip("-") or "x"
+    return _UNSAFE.sub("-", text).strip("-") or "x"
 
 
 def fmt_number(x: Any, digits: int = 6) -> str:
