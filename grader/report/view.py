@@ -117,6 +117,27 @@ class GradientRow:
         d = self.numeric.details if self.numeric is not None else {}
         return {k: d[k] for k in ("probed", "probed_wrong", "worst_index", "wrong_blocks") if k in d}
 
+    @property
+    def probe_said(self) -> bool:
+        """The "where" cell lists the probe's findings (joined with ";"), not notes."""
+        return not self.notes and bool(self.probe.get("probed"))
+
+    @property
+    def where(self) -> list[Message]:
+        """Where the numerical check found this gradient wrong: its notes, else what the
+        probe found (entries wrong, the worst, the gate blocks)."""
+        if self.notes:
+            return list(self.notes)
+        p = self.probe
+        if not p.get("probed"):
+            return []
+        out = [msg("report.probe_summary", wrong=p.get("probed_wrong", 0), probed=p["probed"])]
+        if p.get("worst_index") is not None:
+            out.append(msg("report.probe_worst", index="`[" + ", ".join(str(i) for i in p["worst_index"]) + "]`"))
+        if p.get("wrong_blocks"):
+            out.append(msg("report.probe_blocks", blocks="`" + ", ".join(str(b) for b in p["wrong_blocks"]) + "`"))
+        return out
+
 
 @dataclass
 class Item:
@@ -294,6 +315,7 @@ class ReportView:
     n_failed: int = 0
     n_pending: int = 0
     totals_note: Message | None = None  # a self-check: why its total differs from the official one
+    about: list[tuple[str, Any, str]] = field(default_factory=list)  # (label key, value, how to show it)
 
 
 # ------------------------------------------------------------------ helpers
@@ -443,8 +465,6 @@ def _counts_from_messages(c: CheckResult) -> dict[str, tuple[int, int]]:
 
 
 def _output_rows(c: CheckResult, show_values: bool) -> list[OutputRow]:
-    from . import diff
-
     rows = []
     counts = _counts_from_messages(c)
     for row in c.details.get("outputs", []) or []:
@@ -459,6 +479,8 @@ def _output_rows(c: CheckResult, show_values: bool) -> list[OutputRow]:
         )
         out.n_wrong, out.n_total = counts.get(out.name, (0, 0))
         if show_values and not out.ok and "expected" in row and "received" in row:
+            from . import diff  # public cases only: an official report never needs it
+
             out.expected = array_view(row["expected"], row.get("wrong"))
             out.received = array_view(row["received"], row.get("wrong"))
             if out.expected is not None:
@@ -868,5 +890,27 @@ def build(result: Result) -> ReportView:
         n_checks=sum(e.n_checks for e in exercises), n_passed=sum(e.n_passed for e in exercises),
         fix_first=fix_first(result.exercises, bool(problems)), load_problems=problems, notices=notices,
         n_failed=sum(e.n_failed for e in exercises), n_pending=sum(e.n_pending for e in exercises),
-        totals_note=totals_note(result),
+        totals_note=totals_note(result), about=about(result),
     )
+
+
+def about(result: Result) -> list[tuple[str, Any, str]]:
+    """How the grading was done, for the bottom of the report: (label key, value, kind),
+    kind one of text, code (a path), files, num, time, message (a Message)."""
+    rows: list[tuple[str, Any, str]] = [
+        ("report.student", result.student, "text"),
+        ("report.mode_label", msg("report.mode_official_short" if result.official else "report.mode_selfcheck_short"),
+         "message")]
+    if result.submission:
+        rows.append(("feedback.graded_folder", result.submission, "code"))
+    if result.files:
+        rows.append(("report.files", list(result.files), "files"))
+    rows += [("report.graded_at", result.graded_at, "time"), ("report.version", result.version, "num")]
+    if result.versions:
+        rows.append(("deploy.versions_label", msg("deploy.versions_value", python=result.versions.get("python", ""),
+                                                  numpy=result.versions.get("numpy", "")), "message"))
+    rows.append(("report.fingerprint", result.fingerprint or "-", "num"))
+    known = result.isolation in ("bubblewrap", "landlock", "portable")
+    rows.append(("report.isolation", msg(f"isolation.{result.isolation}") if known else (result.isolation or "-"),
+                 "message" if known else "text"))
+    return rows
