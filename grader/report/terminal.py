@@ -143,11 +143,12 @@ def _causes(failed: list[CheckResult], lang: str) -> list[str]:
         if r.func and r.func not in text:
             text = f"{r.func}: {text}"
         texts = {render(x, lang) for _, x in members} if not short else {text}
+        gap = "" if lang == "zh" else " "  # Chinese brackets carry their own space
         if len(members) > 1 and len(texts) == 1:
-            text += " " + render(msg("terminal.same_cause", n=len(members)), lang)
+            text += gap + render(msg("terminal.same_cause", n=len(members)), lang)
         elif len(members) > 1:
             labels = list(dict.fromkeys(_label(x, mx) for x, mx in members[1:]))
-            text += " " + render(msg("feedback.tty.more_like", n=len(members) - 1, names=", ".join(labels)), lang)
+            text += gap + render(msg("feedback.tty.more_like", n=len(members) - 1, names=", ".join(labels)), lang)
         lines.append(text)
     return lines
 
