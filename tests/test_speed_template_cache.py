@@ -1,6 +1,6 @@
 """The compiled report templates kept between processes (grader/report/template_cache.py):
-used from the grader's private cache folder, never from one another user or process
-could have written."""
+used from the grader's own package folder (here a test folder named by
+RNNGRADE_TEMPLATE_CACHE), never from one another user or process could have written."""
 
 from __future__ import annotations
 
@@ -33,14 +33,23 @@ RENDER = (
 
 def _render(cache_home: Path, **env: str) -> int:
     """Render a report in a fresh process; how many templates it had to compile."""
-    run = subprocess.run([sys.executable, "-c", RENDER], env=dict(os.environ, XDG_CACHE_HOME=str(cache_home), **env),
+    env = {"RNNGRADE_TEMPLATE_CACHE": str(_folder(cache_home)), **env}
+    run = subprocess.run([sys.executable, "-c", RENDER], env=dict(os.environ, **env),
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     return int(run.stdout.split()[-1])
 
 
 def _folder(cache_home: Path) -> Path:
-    return cache_home / "rnngrade" / template_cache.cache_folder().name
+    return cache_home / "rnngrade" / "templates"
+
+
+def test_by_default_the_cache_lives_beside_the_grader_s_own_bytecode(monkeypatch):
+    monkeypatch.delenv("RNNGRADE_TEMPLATE_CACHE", raising=False)
+    folder = template_cache.cache_folder()
+    package = Path(template_cache.__file__).resolve().parents[1]
+    assert folder.parent == package / "__pycache__"  # where Python's own .pyc files are trusted
+    assert not str(folder).startswith(str(Path.home() / ".cache"))
 
 
 def _poison(folder: Path, marker: Path) -> None:

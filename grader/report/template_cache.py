@@ -1,18 +1,21 @@
-"""Compiled report templates kept between processes, where only the grader's own user
-can write them.
+"""Compiled report templates kept between processes, with exactly the trust of the
+grader's own code.
 
 jinja2 stores a compiled template as marshalled code: whoever can write the cache
 can run code in the grader. Its default folder (``$TMPDIR/_jinja2-cache-<uid>``)
 is shared with every process of the machine, a sandboxed child at the portable
-level included, so the grader never uses it. This cache lives in the user's own
-cache folder (``$XDG_CACHE_HOME/rnngrade/templates-<rnngrade version>``, by default
-``~/.cache/...``), which has exactly the trust of the grader's installation: the
-sandboxed child never shares ``HOME`` with the grader (docs/security.md), and a
-process that could write there as the grader's user could as well rewrite the
-grader's own code. Every load checks it anyway: the folder must be a real folder
-(not a link) owned by this user with no permission for group or others, and each
-file owned by this user and writable by no one else; otherwise the template is
-compiled in memory as before. ``RNNGRADE_TEMPLATE_CACHE=0`` turns the cache off.
+level included, so the grader never uses it. A folder in the user's home would not
+do either: at the portable level a child running as the grader's own user can
+write there. This cache lives inside the installed package's own ``__pycache__``
+(``grader/__pycache__/templates-<rnngrade version>``): whoever can write there can
+already plant a ``.pyc`` that Python loads into the grader at its next start, so the
+cache adds no way in; where the installation is not writable (a system-wide install
+run by another user) there is no cache and templates are compiled in memory. Every
+load checks it anyway: the folder must be a real folder (not a link) owned by this
+user with no permission for group or others, and each file owned by this user and
+writable by no one else; otherwise the template is compiled in memory as before.
+``RNNGRADE_TEMPLATE_CACHE=0`` turns the cache off; any other value is taken as the
+folder to use instead (tests, or an administrator's choice).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from pathlib import Path
 import jinja2
 
 from .. import __version__
+
+
+_OFF = ("0", "no", "off", "false")
 
 
 def _private(path: Path) -> bool:
@@ -65,14 +71,18 @@ class PrivateBytecodeCache(jinja2.FileSystemBytecodeCache):
 
 
 def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "rnngrade" / f"templates-{__version__}"
+    """``RNNGRADE_TEMPLATE_CACHE`` when it names a folder, else the package's own
+    ``__pycache__`` (see the module's docstring for why there)."""
+    chosen = os.environ.get("RNNGRADE_TEMPLATE_CACHE", "").strip()
+    if chosen and chosen.lower() not in _OFF + ("1", "yes", "on", "true"):
+        return Path(chosen)
+    return Path(__file__).resolve().parents[1] / "__pycache__" / f"templates-{__version__}"
 
 
 def private_cache() -> PrivateBytecodeCache | None:
     """The cache, its folder made if need be (mode 0700); None when it is turned off
     or cannot be made private."""
-    if os.environ.get("RNNGRADE_TEMPLATE_CACHE", "1").strip() in ("0", "no", "off", "false"):
+    if os.environ.get("RNNGRADE_TEMPLATE_CACHE", "1").strip().lower() in _OFF:
         return None
     folder = cache_folder()
     try:
