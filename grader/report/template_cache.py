@@ -28,7 +28,6 @@ import jinja2
 
 from .. import __version__
 
-
 _OFF = ("0", "no", "off", "false")
 
 
