@@ -104,13 +104,20 @@ def compare(received: Any, expected: np.ndarray, rtol: float = RTOL, atol: float
     a = np.asarray(received, dtype=np.float64)
     n = expected.size
     fin_e, fin_a = np.isfinite(expected), np.isfinite(a)
-    same_nonfinite = (np.isnan(expected) == np.isnan(a)) & (
-        np.where(np.isinf(expected), expected == a, ~np.isinf(a))
-    )
+    finite = fin_e & fin_a
+    all_finite = bool(finite.all())
     with np.errstate(all="ignore"):
-        close_ = np.abs(a - expected) <= atol + rtol * np.abs(expected)
-    good = np.where(fin_e & fin_a, close_, same_nonfinite & ~(fin_e ^ fin_a))
-    err = np.where(fin_e & fin_a, rel_error(a, expected), np.where(good, 0.0, np.inf))
+        gap, size_e = np.abs(a - expected), np.abs(expected)
+        close_ = gap <= atol + rtol * size_e
+        if all_finite:  # the common case: no NaN or inf on either side (the same values, less work)
+            good = close_
+            err = gap / np.maximum(1e-8, np.abs(a) + size_e)  # rel_error's formula, its parts reused
+    if not all_finite:
+        same_nonfinite = (np.isnan(expected) == np.isnan(a)) & (
+            np.where(np.isinf(expected), expected == a, ~np.isinf(a))
+        )
+        good = np.where(finite, close_, same_nonfinite & ~(fin_e ^ fin_a))
+        err = np.where(finite, rel_error(a, expected), np.where(good, 0.0, np.inf))
     wrong = ~good
     n_wrong = int(wrong.sum())
     worst = None
@@ -121,7 +128,7 @@ def compare(received: Any, expected: np.ndarray, rtol: float = RTOL, atol: float
         worst_err = float(err.flat[flat])
     problem = None
     if n_wrong:
-        problem = "nonfinite" if (~(fin_e & fin_a) & wrong).any() else "values"
+        problem = "values" if all_finite or not (~finite & wrong).any() else "nonfinite"
     return Comparison(
         ok=n_wrong == 0, problem=problem, worst_rel_error=worst_err, worst_index=worst,
         n_wrong=n_wrong, n_total=n, received_shape=a.shape, expected_shape=expected.shape,
