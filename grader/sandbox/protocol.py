@@ -41,10 +41,13 @@ class Frame:
     skipped: int = 0  # array bytes read past and dropped (a frame over the reader's allowance)
 
 
-def _check_array_spec(spec: Any) -> tuple[np.dtype, tuple[int, ...], int]:
-    if not isinstance(spec, dict):
-        raise ProtocolError("array spec is not an object")
-    dtype_s, shape, nbytes = spec.get("dtype"), spec.get("shape"), spec.get("nbytes")
+_DTYPES: dict[str, np.dtype] = {}  # dtype strings already found allowed (at most a few hundred match the pattern)
+
+
+def _allowed_dtype(dtype_s: Any) -> np.dtype:
+    """The dtype a wire string names, if it is an allowed one (a plain number)."""
+    if type(dtype_s) is str and dtype_s in _DTYPES:  # an exact str: a subclass could fake its hash
+        return _DTYPES[dtype_s]
     if not isinstance(dtype_s, str) or not _DTYPE_RE.match(dtype_s):
         raise ProtocolError(f"dtype {str(dtype_s)[:40]!r} is not allowed")
     try:
@@ -53,6 +56,15 @@ def _check_array_spec(spec: Any) -> tuple[np.dtype, tuple[int, ...], int]:
         raise ProtocolError("unknown dtype") from exc
     if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
         raise ProtocolError("dtype kind not allowed")
+    _DTYPES[str(dtype_s)] = dtype
+    return dtype
+
+
+def _check_array_spec(spec: Any) -> tuple[np.dtype, tuple[int, ...], int]:
+    if not isinstance(spec, dict):
+        raise ProtocolError("array spec is not an object")
+    dtype_s, shape, nbytes = spec.get("dtype"), spec.get("shape"), spec.get("nbytes")
+    dtype = _allowed_dtype(dtype_s)
     if not isinstance(shape, list) or len(shape) > MAX_NDIM:
         raise ProtocolError("bad shape")
     if not all(type(s) is int and 0 <= s < 1 << 40 for s in shape):
@@ -175,7 +187,8 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
             if key in v:
                 if not isinstance(v[key], list) or len(v[key]) > W.MAX_SEQUENCE:
                     raise ProtocolError("bad sequence")
-                return kind(decode_value(x, arrays, generation, depth + 1) for x in v[key])
+                items = [decode_value(x, arrays, generation, depth + 1) for x in v[key]]
+                return items if kind is list else tuple(items)
         if "d" in v and isinstance(v["d"], dict) and len(v["d"]) <= W.MAX_DICT:
             return {
                 clean(str(k)[: W.MAX_KEY]): decode_value(x, arrays, generation, depth + 1)
