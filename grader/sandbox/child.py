@@ -63,7 +63,9 @@ def _sibling(name):
     code must not be able to import the harness's helpers by a plain name."""
     import importlib.util
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    # Run compiled (grader.sandbox.harness), its siblings are compiled beside it too.
+    suffix = ".pyc" if __file__.endswith(".pyc") else ".py"
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + suffix)
     spec = importlib.util.spec_from_file_location("_rnngrade_" + name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

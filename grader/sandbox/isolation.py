@@ -233,18 +233,22 @@ def bubblewrap_command(harness: Path, submission: Path, workdir: Path, resp_fd: 
                 made.add(str(parent))
         cmd += ["--ro-bind", str(root), str(root)]
         made.add(str(root))
+    # The harness as given: its source or its compiled form (grader.sandbox.harness),
+    # with its siblings in the same form beside it.
+    inside = str(Path(HARNESS_IN_SANDBOX).with_suffix(harness.suffix))
     cmd += [
         "--perms", "0755", "--dir", "/rnngrade",
-        "--ro-bind", str(harness), HARNESS_IN_SANDBOX,
+        "--ro-bind", str(harness), inside,
     ]
     for name in HARNESS_SIBLINGS:
-        cmd += ["--ro-bind", str(harness.with_name(name)), f"{Path(HARNESS_IN_SANDBOX).parent}/{name}"]
+        sibling = Path(name).with_suffix(harness.suffix).name
+        cmd += ["--ro-bind", str(harness.with_name(sibling)), f"{Path(HARNESS_IN_SANDBOX).parent}/{sibling}"]
     cmd += [
         "--ro-bind", str(submission), SUBMISSION_IN_SANDBOX,
         "--bind", str(workdir), WORKDIR_IN_SANDBOX,
         "--chdir", WORKDIR_IN_SANDBOX,
         "--setenv", "HOME", WORKDIR_IN_SANDBOX,
-        sys.executable, "-I", "-B", HARNESS_IN_SANDBOX, str(resp_fd),
+        sys.executable, "-I", "-B", inside, str(resp_fd),
     ]
     return cmd
 

@@ -37,6 +37,7 @@ from ..untrusted import clean
 from . import isolation as iso
 from . import reaper
 from . import wire as W
+from .harness import harness
 from .protocol import FrameReader, ProtocolError, callback_answer, decode_value, encode_frame, encode_value
 
 __all__ = ["Call", "CallOutcome", "CallStatus", "Limits", "LoadReport", "ModuleEntry", "Sandbox"]
@@ -233,10 +234,11 @@ class Sandbox:
         resp_r, resp_w = os.pipe()
         _widen(resp_r)  # an answer of megabytes (the experiments' weights) in 16 reads, not 256
         bwrap = self.isolation.level == "bubblewrap"
+        script = harness()  # compiled once, not at every start
         if bwrap:
-            cmd = iso.bubblewrap_command(HARNESS, self.root, Path(self._workdir), resp_w)
+            cmd = iso.bubblewrap_command(script, self.root, Path(self._workdir), resp_w)
         else:
-            cmd = [sys.executable, "-I", "-B", str(HARNESS), str(resp_w)]
+            cmd = [sys.executable, "-I", "-B", str(script), str(resp_w)]
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,

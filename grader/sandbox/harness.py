@@ -1,0 +1,95 @@
+"""The harness a sandboxed child runs, compiled once and kept between children.
+
+A child is started as ``python -I -B child.py``: a script given by name is compiled
+on every start and ``-B`` keeps it from caching its siblings (``wire.py``,
+``confine.py``), ~8 ms of CPU for each child, that is, each submission of a batch.
+This module compiles the three once into ``.pyc`` files and hands out
+``child.pyc``: Python runs a compiled file given by name as it runs the source, and
+the harness loads its siblings as ``.pyc`` from beside it (``child.py: _sibling``).
+
+Trust is that of the grader's own bytecode, as for the report templates
+(:mod:`grader.report.template_cache`): the files live in the package's own
+``__pycache__`` (``grader/__pycache__/harness-<digest>``), which whoever can write can
+already plant a ``.pyc`` the grader itself loads, or edit ``child.py``. The folder's
+name is a digest of the three sources and of the interpreter's version, so an edited
+harness or another Python never runs an old file. Every use checks the folder (a real
+folder owned by this user, no access for group or others) and each file (regular,
+owned by this user, writable by no one else); otherwise, and wherever the package
+cannot be written, the child runs the source as before.
+``RNNGRADE_HARNESS_CACHE=0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import py_compile
+import stat
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE / "child.py"
+SIBLINGS = ("wire", "confine")  # loaded by child.py from its own folder (isolation.HARNESS_SIBLINGS)
+_OFF = ("0", "no", "off", "false")
+
+
+def _digest() -> str:
+    h = hashlib.sha256(importlib.util.MAGIC_NUMBER + sys.version.encode())
+    for name in ("child", *SIBLINGS):
+        h.update((HERE / f"{name}.py").read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _private_folder(path: Path) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
+
+
+def _trusted_file(path: Path) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
+def _build(folder: Path) -> None:
+    folder.parent.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    if not _private_folder(folder):
+        return
+    for name in ("child", *SIBLINGS):
+        target = folder / f"{name}.pyc"
+        if _trusted_file(target):
+            continue
+        temporary = folder / f".{name}.{os.getpid()}.pyc"
+        # Unchecked: nothing compares it with a source (the folder's name already does).
+        py_compile.compile(str(HERE / f"{name}.py"), cfile=str(temporary), doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+
+
+def harness() -> Path:
+    """The file the child runs: ``child.pyc`` from the cache, with its siblings beside
+    it, or ``child.py`` where there is no usable cache (see the module docstring)."""
+    if os.environ.get("RNNGRADE_HARNESS_CACHE", "").strip().lower() in _OFF:
+        return SOURCE
+    try:
+        folder = HERE.parent / "__pycache__" / f"harness-{_digest()}"
+        files = [folder / f"{name}.pyc" for name in ("child", *SIBLINGS)]
+        if not (_private_folder(folder) and all(_trusted_file(f) for f in files)):
+            _build(folder)
+        if _private_folder(folder) and all(_trusted_file(f) for f in files):
+            return files[0]
+    except (OSError, py_compile.PyCompileError):
+        pass
+    return SOURCE
