@@ -51,11 +51,51 @@ def _numpy_spec(requirements: list[str]) -> str:
     raise RuntimeError("rnngrade declares no numpy requirement")
 
 
+def _from_dist_info() -> Declared | None:
+    """The ranges read straight from the one ``rnngrade-*.dist-info/METADATA`` on
+    ``sys.path`` (the headers before the first blank line), or None where there is
+    not exactly one: importlib.metadata then decides. Importing it costs a grade ~12 ms
+    (it imports the email package) for two header lines."""
+    import os
+    import sys
+
+    found = []
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found += [os.path.join(entry or ".", n, "METADATA") for n in names
+                  if n.startswith("rnngrade-") and n.endswith(".dist-info")]
+    if len(found) != 1:
+        return None
+    python, requires = None, []
+    try:
+        with open(found[0], encoding="utf-8") as f:
+            for line in f:
+                if not line.strip():
+                    break
+                key, _, value = line.partition(":")
+                if key == "Requires-Python":
+                    python = value.strip()
+                elif key == "Requires-Dist":
+                    requires.append(value.strip())
+    except OSError:
+        return None
+    if python is None:
+        return None
+    return Declared(python, _numpy_spec(requires))
+
+
 @functools.lru_cache(maxsize=1)
 def declared() -> Declared:
     """The course's Python and numpy ranges, from the installed package's metadata
     (read once per process: a batch worker grading hundreds need not search the path
-    for it each time; importlib.metadata is imported only here, off the CLI's path)."""
+    for it each time; importlib.metadata is imported only where the metadata file is
+    not found directly, off the CLI's path)."""
+    direct = _from_dist_info()
+    if direct is not None:
+        return direct
     import importlib.metadata
 
     try:

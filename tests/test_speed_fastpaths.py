@@ -62,3 +62,42 @@ def test_compare_gives_what_the_long_way_gives(case):
     assert (got.ok, got.problem, got.n_wrong) == (ok, problem, n_wrong)
     assert got.worst_rel_error == worst and got.worst_index == np.unravel_index(flat, e.shape)
     assert got.wrong_mask.tolist() == mask
+
+
+def test_declared_ranges_read_directly_are_those_importlib_metadata_reads():
+    import importlib.metadata
+
+    from grader import versions
+
+    direct = versions._from_dist_info()
+    assert direct is not None
+    assert direct == versions.Declared(importlib.metadata.metadata("rnngrade")["Requires-Python"],
+                                       versions._numpy_spec(importlib.metadata.requires("rnngrade") or []))
+
+
+def test_declared_ranges_leave_doubtful_cases_to_importlib_metadata(tmp_path, monkeypatch):
+    import sys
+
+    from grader import versions
+
+    for where in ("a", "b"):  # two installations on the path: which one wins is importlib's to say
+        info = tmp_path / where / "rnngrade-9.9.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: rnngrade\nRequires-Python: >=3.99\n"
+                                       "Requires-Dist: numpy>=9\n\nbody\n")
+        monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path / where)])
+    assert versions._from_dist_info() is None
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "a")])
+    assert versions._from_dist_info() == versions.Declared(">=3.99", ">=9")
+    (tmp_path / "a" / "rnngrade-9.9.dist-info" / "METADATA").write_text("Name: rnngrade\n\nRequires-Python: >=1\n")
+    assert versions._from_dist_info() is None  # a header after the blank line is the body, not a header
+
+
+def test_init_symmetry_counts_distinct_rows_as_np_unique_does():
+    from grader.specs.stability import init_symmetry
+
+    w = np.array([[0.0, 1.0], [-0.0, 1.0], [np.nan, 2.0], [np.nan, 2.0]])
+    problems, _ = init_symmetry(w, {"shape": (4, 2)})
+    rows = len(np.unique(w, axis=0))
+    cols = len(np.unique(w, axis=1))
+    assert (rows < 4 or cols < 2) == bool(problems)
