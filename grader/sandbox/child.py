@@ -26,6 +26,8 @@ the parent keeps during a substituting call; the child sends back ``{"p": id}``)
 During a substituting call the child may send ``{"callback": name, "args": ...,
 "kwargs": ...}`` frames before its answer; the parent answers each with
 ``{"status": "ok", "value": ...}`` or ``{"status": "error", "message": ...}``.
+A request may list ``"shared"`` array indices, referenced by more than one use (sent
+once): each use gets its own copy (``_Shared``).
 Every size, count and depth is bounded by ``wire.py``, on both sides.
 """
 
@@ -188,6 +190,20 @@ def _decode(v, arrays):
             return {k: _decode(x, arrays) for k, x in v["d"].items()}
         raise _HarnessError("bad value")
     return v
+
+
+class _Shared(list):
+    """A request's arrays where those listed in ``shared`` (sent once, referenced by
+    several uses) are handed out as copies, so that no call sees what another did to
+    its arguments; the others are handed out as they are (each has one use)."""
+
+    def __init__(self, arrays, shared):
+        super().__init__(arrays)
+        self.shared = {i for i in shared if type(i) is int}
+
+    def __getitem__(self, i):
+        a = list.__getitem__(self, i)
+        return a.copy() if i in self.shared else a
 
 
 def _keep(obj):
@@ -1038,6 +1054,8 @@ def main():
         except EOFError:
             break
         rid = request.get("id")
+        if request.get("shared"):
+            arrays = _Shared(arrays, request["shared"])
         answers = []
         for call in request["calls"]:
             chained = _chained(call, answers)

@@ -197,8 +197,15 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
     raise ProtocolError("unknown value form")
 
 
-def encode_value(v: Any, arrays: list[np.ndarray]) -> Any:
-    """Wire form of a trusted argument built by the parent."""
+def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None = None,
+                 reused: set[int] | None = None) -> Any:
+    """Wire form of a trusted argument built by the parent.
+
+    With ``shared`` (id of an array -> its index, for one request whose calls hold
+    every array alive), an array object met again is sent once and referenced twice;
+    its index goes into ``reused``, which the request lists so that the child hands
+    each use a copy of its own (the calls of a numerical gradient share every input
+    but the one they move)."""
     if isinstance(v, Handle):
         return {"h": v.id}
     if isinstance(v, Token):
@@ -206,16 +213,22 @@ def encode_value(v: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(v, Earlier):  # what an earlier call of the same request kept (calls.Earlier)
         return {"e": [v.call, v.item]}
     if isinstance(v, np.ndarray):
+        if shared is not None:
+            if id(v) in shared:
+                if reused is not None:
+                    reused.add(shared[id(v)])
+                return {"a": shared[id(v)]}
+            shared[id(v)] = len(arrays)
         arrays.append(np.array(v, order="C", copy=True))
         return {"a": len(arrays) - 1}
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, tuple):
-        return {"t": [encode_value(x, arrays) for x in v]}
+        return {"t": [encode_value(x, arrays, shared, reused) for x in v]}
     if isinstance(v, list):
-        return {"l": [encode_value(x, arrays) for x in v]}
+        return {"l": [encode_value(x, arrays, shared, reused) for x in v]}
     if isinstance(v, dict):
-        return {"d": {k: encode_value(x, arrays) for k, x in v.items()}}
+        return {"d": {k: encode_value(x, arrays, shared, reused) for k, x in v.items()}}
     return v
 
 

@@ -541,12 +541,14 @@ class Sandbox:
             return [CallOutcome(CallStatus.UNAVAILABLE, error={"reason": self._dead_reason}) for _ in calls]
         stale = [any(self._is_stale(a) for a in _walk(c.args, c.kwargs)) for c in calls]
         arrays: list[np.ndarray] = []
+        shared: dict[int, int] = {}  # the calls hold every array alive until the request is encoded
+        reused: set[int] = set()
         wire_calls = []
         for c in calls:
             wire_calls.append({
                 "func": c.func,
-                "args": [encode_value(a, arrays) for a in c.args],
-                "kwargs": {k: encode_value(v, arrays) for k, v in c.kwargs.items()},
+                "args": [encode_value(a, arrays, shared, reused) for a in c.args],
+                "kwargs": {k: encode_value(v, arrays, shared, reused) for k, v in c.kwargs.items()},
                 "keep": list(c.keep),
                 "return_args": c.return_args,
                 "errstate": c.errstate or {"all": "warn"},
@@ -558,7 +560,10 @@ class Sandbox:
         rid = self._next_id
         if any(stale):
             return [CallOutcome(CallStatus.STALE) for _ in calls]
-        request = encode_frame({"id": rid, "calls": wire_calls}, arrays)
+        header: dict[str, Any] = {"id": rid, "calls": wire_calls}
+        if reused:  # arrays sent once for several uses: the child copies them for each
+            header["shared"] = sorted(reused)
+        request = encode_frame(header, arrays)
         outcomes = self._exchange_calls(calls, request, rid, per_call, serve)
         # The parent's word on chained calls is final: one whose earlier call gave nothing
         # to use, as decoded here, counts as not made, whatever the child did.
