@@ -101,3 +101,17 @@ def test_init_symmetry_counts_distinct_rows_as_np_unique_does():
     rows = len(np.unique(w, axis=0))
     cols = len(np.unique(w, axis=1))
     assert (rows < 4 or cols < 2) == bool(problems)
+
+
+def test_the_clipping_experiments_plain_run_is_made_once_and_handed_out_fresh(monkeypatch):
+    from grader.experiments import clipping
+
+    clipping._plain_run.cache_clear()
+    made = []
+    real = clipping.train
+    monkeypatch.setattr(clipping, "train", lambda clip=None: made.append(clip) or real(clip))
+    first = clipping._plain()
+    first[0].append(-1.0)  # a caller's own copy
+    second = clipping._plain()
+    assert made == [None] and second == real() and len(second[0]) == clipping.STEPS
+    clipping._plain_run.cache_clear()
