@@ -78,6 +78,7 @@ class Call:
     return_args: bool = False  # also send back the arguments as they are after the call
     errstate: dict[str, str] | None = None  # numpy error handling while the function runs
     substitute: tuple[str, ...] = ()  # building blocks the parent computes during this call
+    release: tuple[Handle, ...] = ()  # handles the child may forget after this call (never passed again)
 
 
 @dataclass
