@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import __version__, public_cases, versions
+from .capstone.stage import run_stage
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
@@ -69,6 +70,7 @@ def grade(
     allow_unisolated: bool = False,
     trusted_in_process: bool = False,
     strict: bool = False,
+    capstone: bool = True,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -88,7 +90,14 @@ def grade(
     such as the reference and its mutants in tests. Asking for it is the explicit
     permission to grade unisolated (the result says the grade is not isolated).
     ``strict`` lets an exception inside a check or a probe propagate instead of
-    being recorded (tests)."""
+    being recorded (tests).
+
+    ``capstone``: run the capstone stage (:mod:`grader.capstone.stage`: the student's
+    sentiment model trained in the sandbox, about 2-4 s) after the checks, with the
+    whole assignment or when ``exercises`` names it. On by default, in official
+    grading (its items are points of the assignment) and in a self-check (the student
+    sees the curves official grading will judge); ``False`` leaves its items pending
+    and costs nothing."""
     start = time.perf_counter()
     allow_unisolated = allow_unisolated or trusted_in_process
     if not trusted_in_process:
@@ -132,6 +141,8 @@ def grade(
         result.exercises = run_exercises(exercises, ctx, report.functions)
         # Stages that need the live sandbox after the checks (experiments) go here.
         result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
+        # The capstone last: the longest stage, so a child it loses costs nothing else.
+        run_stage(result, ctx, exercises, enabled=capstone)
         result.restarts = sandbox.restarts
     finally:
         sandbox.close()

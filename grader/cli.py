@@ -73,9 +73,13 @@ def main() -> None:
 @click.option("--allow-unisolated", is_flag=True,
               help="Grade officially even where only the portable sandbox level exists (the child could then read "
                    "the reference); the results say the grade is not isolated.")
+@click.option("--no-capstone", "no_capstone", is_flag=True,
+              help="Skip the capstone's training stage (a few seconds): a quicker grade whose capstone points stay "
+                   "pending.")
 def grade(submission: Path | None, sample: bool, course_dir: Path | None, solutions: Path | None,
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
-          junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool) -> None:
+          junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool,
+          no_capstone: bool) -> None:
     from .api import grade as grade_submission
     from .report.terminal import summary
     from .sandbox.isolation import ConfinementError, IsolationRefused
@@ -94,7 +98,8 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         submission = course.exercises
     try:
         result = grade_submission(submission, solutions=solutions, student=student or "anonymous",
-                                  public=course.exercises, allow_unisolated=allow_unisolated)
+                                  public=course.exercises, allow_unisolated=allow_unisolated,
+                                  capstone=not no_capstone)
     except IsolationRefused as exc:
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
         sys.exit(2)
@@ -191,9 +196,12 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
                    "sent each submission's snapshot; they must see the solutions folder at the same path.")
 @click.option("--allow-unisolated", is_flag=True,
               help="Grade even where only the portable sandbox level exists (see `grade --help`).")
+@click.option("--no-capstone", "no_capstone", is_flag=True,
+              help="Skip the capstone's training stage (its points stay pending in every result); it takes a "
+                   "worker about 2-4 s per student.")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
           roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None,
-          allow_unisolated: bool) -> None:
+          allow_unisolated: bool, no_capstone: bool) -> None:
     from .batch import BatchStopped, RosterError, grade_class, intake, read_roster
     from .sandbox.isolation import IsolationRefused, probe
     from .untrusted import clean
@@ -214,7 +222,8 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
                                show_eta=True) as bar:
             summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
                                   progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
-                                  student_timeout=student_timeout or None, allow_unisolated=allow_unisolated)
+                                  student_timeout=student_timeout or None, allow_unisolated=allow_unisolated,
+                                  capstone=not no_capstone)
     except IsolationRefused as exc:
         click.echo(click.style(render(msg("isolation.refused", level=exc.level), lang), fg="red"), err=True)
         sys.exit(2)

@@ -30,7 +30,7 @@ LOG = Path(os.environ.get("TMPDIR", "/tmp")) / f"rnngrade-test-calls-{os.getpid(
 
 
 def misbehaving(student: str, snapshot: object, solutions: str | None, lang: str,
-                allow_unisolated: bool = False) -> dict:
+                allow_unisolated: bool = False, capstone: bool = True) -> dict:
     """Grades instantly, or fails in the way the student's name says."""
     with open(LOG, "a") as f:
         f.write(student + "\n")

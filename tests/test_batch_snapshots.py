@@ -47,7 +47,8 @@ def test_the_pool_takes_tasks_only_as_workers_become_free():
     assert state["ahead"] <= jobs + 1  # the workers' tasks and one read ahead, never the class
 
 
-def _seen(student: str, snapshot: object, solutions: str | None, lang: str, allow_unisolated: bool = False) -> dict:
+def _seen(student: str, snapshot: object, solutions: str | None, lang: str, allow_unisolated: bool = False,
+          capstone: bool = True) -> dict:
     """A worker that only reports what it was handed."""
     assert isinstance(snapshot, Snapshot), type(snapshot)
     files = {f.path: f.data.decode() for f in snapshot.files}

@@ -75,9 +75,10 @@ def discover(folder: Path | str, roster: Roster | None = None) -> list[Entry]:
     return intake(folder, roster).entries
 
 
-def grader_key(solutions: Path | None) -> str:
-    """Changes when the grader or the reference changes: then everything is re-graded."""
-    digest = hashlib.sha256(__version__.encode())
+def grader_key(solutions: Path | None, capstone: bool = True) -> str:
+    """Changes when the grader or the reference changes, or the capstone stage is
+    switched on or off: then everything is re-graded."""
+    digest = hashlib.sha256(__version__.encode() + (b"" if capstone else b"\0no-capstone"))
     if solutions is not None:
         for path in sorted(Path(solutions).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
@@ -86,7 +87,7 @@ def grader_key(solutions: Path | None) -> str:
 
 
 def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: str,
-               allow_unisolated: bool = False) -> dict:
+               allow_unisolated: bool = False, capstone: bool = True) -> dict:
     """Runs in a worker (a local process or a Dask worker): grade one submission from
     the snapshot the parent took and return everything to store. The parent alone
     reads the class folder and writes files, so workers on other machines need to
@@ -95,7 +96,8 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
     from ..report.html import render_html
     from ..results.gradescope import to_gradescope
 
-    result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated)
+    result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated,
+                   capstone=capstone)
     data = to_gradescope(result, lang)
     return {"student": student, "fingerprint": result.fingerprint, "score": data["score"],
             "max_score": data["extra_data"]["max_score"], "load_status": result.load_status,
@@ -190,6 +192,7 @@ def grade_class(
     student_timeout: float | None = STUDENT_SECONDS,
     grade_one: Callable[..., dict] | None = None,
     allow_unisolated: bool = False,
+    capstone: bool = True,
 ) -> BatchSummary:
     """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
     ``intake.csv``).
@@ -208,7 +211,9 @@ def grade_class(
     after stopping every worker; :class:`RosterError` for an unreadable roster;
     :class:`~grader.sandbox.isolation.IsolationRefused`, before anything is graded,
     for official grading where the child would not be isolated, unless
-    ``allow_unisolated`` (each result then says the grade is not isolated)."""
+    ``allow_unisolated`` (each result then says the grade is not isolated).
+    ``capstone=False`` skips the capstone stage (its items are then pending in every
+    result; about 2-4 s of a worker per student otherwise)."""
     out = Path(out)
     solutions = Path(solutions).resolve() if solutions is not None else None
     if solutions is not None and not allow_unisolated:
@@ -217,7 +222,7 @@ def grade_class(
             raise IsolationRefused(isolation.level)
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster, roster_id)
-    key = grader_key(solutions)
+    key = grader_key(solutions, capstone)
     summary = BatchSummary()
     found = intake(folder, roster, staging=out / "intake")
     summary.intake = found
@@ -236,7 +241,7 @@ def grade_class(
         if any(found.notes.values()):
             write_atomic(out / "intake.csv", found.report_csv())
         by_key = {e.key: e for e in found.entries}
-        extra = (str(solutions) if solutions else None, lang, allow_unisolated)
+        extra = (str(solutions) if solutions else None, lang, allow_unisolated, capstone)
         tasks = _to_grade(found.entries, book, recorder, force, extra)
         if dask:
             _run_dask(tasks, by_key, recorder, target, jobs or os.cpu_count() or 1, dask)
