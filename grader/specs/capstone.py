@@ -25,6 +25,7 @@ from ..checks.compare import array_of
 from ..checks.engine import Exercise
 from ..checks.gradient import GradientCheck, Param
 from ..checks.kinds import Output, RepeatedCallCheck
+from ..checks.model import Check
 from ..checks.mutation import MutationCheck
 from ..i18n import Message, msg
 from ..mistakes import Mistake
@@ -130,6 +131,13 @@ def param_shapes(cell: str, v: int = V, d: int = D, h: int = H, c: int = C) -> d
     return {k: shapes[k] for k in param_names(cell)}
 
 
+def param_axes(name: str) -> tuple[str, ...]:
+    """Axis names of a model parameter, for saying where an entry is wrong."""
+    if name == "W_embed":
+        return ("token", "feature")
+    return MATRIX if name.startswith("W") else ("unit",)
+
+
 def _upstream(shape):
     return lambda rng: {"dout": rng.standard_normal(shape)}
 
@@ -226,7 +234,7 @@ def _temporal_affine() -> Exercise:
 
 def _many_to_one() -> Exercise:
     fwd, bwd = "many_to_one_forward", "many_to_one_backward"
-    checks = []
+    checks: list[Check] = []
     for pool in ("last", "mean"):
         checks += [
             DiagnosedValueCheck(f"many_to_one.{pool}", fwd, head_inputs(pool), [Output("out", (0,), STATE)], 1.5,
@@ -242,10 +250,10 @@ def _many_to_one() -> Exercise:
 
 def _init() -> Exercise:
     func = "init_sentiment_params"
-    checks = [
+    checks: list[Check] = [
         DiagnosedValueCheck(f"sentiment_init.{cell}", func, init_inputs(cell),
-                            [Output(f"params['{k}']", (k,), MATRIX if k.startswith("W") else ("unit",))
-                             for k in param_names(cell)], 1, diagnose=_init_diagnosis,
+                            [Output(f"params['{k}']", (k,), param_axes(k)) for k in param_names(cell)], 1,
+                            diagnose=_init_diagnosis,
                             title=msg("capstone.title.init", func=func, cell=cell))
         for cell in CELLS
     ]
@@ -264,7 +272,7 @@ def _init() -> Exercise:
 
 def _loss() -> Exercise:
     func = "sentiment_loss"
-    checks: list = [
+    checks: list[Check] = [
         DiagnosedValueCheck("sentiment_loss.scores", func, model_inputs("lstm", labels=False),
                             [Output("scores", (), STATE)], 1, probes=[head_probe("scores")],
                             title=msg("capstone.title.scores", func=func)),
@@ -272,7 +280,7 @@ def _loss() -> Exercise:
     for cell, pool, points in (("rnn", "last", 1.5), ("lstm", "last", 1.5), ("gru", "last", 1.5),
                                ("gru", "mean", 1.0)):
         name = cell if pool == "last" else f"{cell}_{pool}"
-        outputs = [Output("loss", (0,))] + [Output(f"grads['{k}']", (1, k)) for k in param_names(cell)]
+        outputs = [Output("loss", (0,))] + [Output(f"grads['{k}']", (1, k), param_axes(k)) for k in param_names(cell)]
         checks.append(DiagnosedValueCheck(
             f"sentiment_loss.{name}", func, model_inputs(cell, pool), outputs, points,
             probes=[head_probe("loss"), frozen_embedding_probe],
@@ -280,7 +288,7 @@ def _loss() -> Exercise:
     for cell in CELLS:
         checks.append(GradientCheck(
             f"sentiment_loss.grad_{cell}", func, model_inputs(cell),
-            [Param(f"params['{k}']", f"grads['{k}']", path=(k,), arg="params", grad_path=(1, k))
+            [Param(f"params['{k}']", f"grads['{k}']", path=(k,), arg="params", grad_path=(1, k), axes=param_axes(k))
              for k in param_names(cell)], 0.25))
     checks.append(MutationCheck("sentiment_loss.mutation", func, model_inputs("gru")))
     return Exercise("sentiment_loss", msg("exercise.sentiment_loss"), MODULE, [func], checks, section=SECTION,
@@ -291,7 +299,8 @@ def _step() -> Exercise:
     func = "sentiment_train_step"
 
     def outputs(cell):
-        return [Output("loss", (0,))] + [Output(f"new_params['{k}']", (1, k)) for k in param_names(cell)] + [
+        return [Output("loss", (0,))] + [Output(f"new_params['{k}']", (1, k), param_axes(k))
+                                         for k in param_names(cell)] + [
             Output("grad_norm", (2,))]
 
     # The gradient norm of these inputs is 0.36 - 14 (200 draws per cell): 0.02 always clips, 1000 never.
