@@ -19,6 +19,7 @@ from .assignments.adjustments import Adjustment
 from .assignments.config import Assignment
 from .assignments.handins import HandIn
 from .assignments.material import assignment_exercises, quiz_selection
+from .capstone.stage import run_stage
 from .checks import causes
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
@@ -72,6 +73,7 @@ def grade(
     handed_in: HandIn | None = None,
     adjustments: Sequence[Adjustment] = (),
     aliases: Sequence[str] = (),
+    capstone: bool | None = None,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -103,7 +105,15 @@ def grade(
     the term salt seed the hidden inputs and the quiz variant, and its weights, visibility,
     late policy and the manual ``adjustments`` apply (``handed_in``: when the submission was
     handed in). A name alone is an assignment with everything and no course settings,
-    which is what grading without a course file is."""
+    which is what grading without a course file is.
+
+    ``capstone``: run the capstone's training stage (:mod:`grader.capstone.stage`: the
+    student's sentiment model trained in the sandbox, a few seconds) after the checks,
+    when the assignment holds the capstone. Off by default (``None``: as the assignment
+    says, its course-file setting ``capstone = true``; ``True`` / ``False`` decide here):
+    off, the stage's items are not part of the grade at all (nor of its maximum); the
+    report says in one line that it was not run and how to run it. The capstone's layer
+    exercises are graded either way."""
     start = time.perf_counter()
     spec = assignment if isinstance(assignment, Assignment) else Assignment(name=assignment)
     allow_unisolated = allow_unisolated or trusted_in_process
@@ -153,6 +163,8 @@ def grade(
         causes.explain_lost(result.checks, result.load_errors)
         # Stages that need the live sandbox after the checks (experiments) go here.
         result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
+        # The capstone last: the longest stage, so a child it loses costs nothing else.
+        run_stage(result, ctx, exercises, enabled=spec.capstone if capstone is None else capstone)
         result.restarts = sandbox.restarts
     finally:
         sandbox.close()

@@ -82,6 +82,7 @@ class Call:
     # The most array bytes the caller can use from the answer (None: the caller's default,
     # see grader.sandbox.session.Limits); a larger answer fails the call and is not kept.
     answer_bytes: int | None = None
+    release: tuple[Handle, ...] = ()  # handles the child may forget after this call (never passed again)
 
 
 @dataclass

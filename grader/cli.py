@@ -157,10 +157,15 @@ def main() -> None:
 @click.option("--handed-in", "handed_in", default=None, metavar="TIME",
               help="When the submission was handed in (ISO 8601, e.g. 2025-03-09T08:00:00+08:00): the assignment's "
                    "late policy applies to official grading (see docs/course.md).")
+@click.option("--capstone/--no-capstone", "capstone", default=None,
+              help="Run the capstone's training stage (a few seconds: your sentiment model trained with your layers, "
+                   "its curves in the report and its training points in the grade), or not. Default: as the "
+                   "assignment says (course file: capstone = true), else off.")
 def grade(submission: Path | None, sample: bool, course_dir: Path | None, solutions: Path | None,
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
           junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool,
-          aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None) -> None:
+          aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None,
+          capstone: bool | None) -> None:
     from .api import grade as grade_submission
     from .assignments.stage import student_view
     from .report.terminal import summary
@@ -188,7 +193,7 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     try:
         result = grade_submission(snapshot, solutions=solutions, student=who.student,
                                   public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
-                                  handed_in=handin, aliases=aliases)
+                                  handed_in=handin, aliases=aliases, capstone=capstone)
     except IsolationRefused as exc:
         click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
         sys.exit(2)
@@ -322,10 +327,14 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
               help="Where hand-in times come from, for the assignment's late policy: lms (Moodle's worksheet as the "
                    "roster), mtime (the hand-in's newest file), none, or a CSV file with id and time columns. "
                    "See docs/course.md.")
+@click.option("--capstone/--no-capstone", "capstone", default=None,
+              help="Run the capstone's training stage for every student (about 2-4 s of a worker each), or not. "
+                   "Default: as the assignment says (course file: capstone = true), else off; off, its items are no "
+                   "part of the grade.")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
           roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None,
           allow_unisolated: bool, grade_unmatched: bool, course_dir: Path | None, assignment_name: str | None,
-          only: tuple[str, ...], handed_in: str) -> None:
+          only: tuple[str, ...], handed_in: str, capstone: bool | None) -> None:
     from .assignments import CourseFileError
     from .assignments.material import course_file_of
     from .batch import BatchError, BatchStopped, RosterError, grade_class, intake, read_roster, selected_keys
@@ -357,7 +366,8 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
                                   progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
                                   student_timeout=student_timeout or None, allow_unisolated=allow_unisolated,
                                   assignment=assignment, only=only or None, handed_in=handed_in,
-                                  timezone=course_file.timezone, grade_unmatched=grade_unmatched)
+                                  timezone=course_file.timezone, grade_unmatched=grade_unmatched,
+                                  capstone=capstone)
     except RosterError as exc:
         click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
         sys.exit(CANNOT_RUN)

@@ -284,6 +284,7 @@ def grade_class(
     handed_in: str | Path = handins.LMS,
     timezone: _dt.tzinfo | None = None,
     grade_unmatched: bool = False,
+    capstone: bool | None = None,
 ) -> BatchSummary:
     """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
     ``intake.csv``).
@@ -321,7 +322,11 @@ def grade_class(
     (without ``grade_unmatched``), or an unreadable file of times;
     :class:`~grader.sandbox.isolation.IsolationRefused`, before anything is graded,
     for official grading where the child would not be isolated, unless
-    ``allow_unisolated`` (each result then says the grade is not isolated)."""
+    ``allow_unisolated`` (each result then says the grade is not isolated).
+    ``capstone``: run the capstone's training stage for every student (about 2-4 s of a
+    worker each), or not; ``None`` (the default) as the assignment says (its
+    ``capstone`` setting, off unless the course file turns it on). It becomes the
+    assignment's setting, so switching it changes the grader key and re-grades everyone."""
     out = Path(out)
     solutions = Path(solutions).resolve() if solutions is not None else None
     if solutions is not None and not allow_unisolated:
@@ -331,6 +336,8 @@ def grade_class(
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster, roster_id)
     assignment = assignment or Assignment()
+    if capstone is not None and capstone != assignment.capstone:
+        assignment = dataclasses.replace(assignment, capstone=capstone)
     if assignment.due is None and str(handed_in) not in (handins.LMS, handins.NONE):
         raise BatchError([f"--handed-in {handed_in}: the assignment {assignment.name!r} has no due date, so hand-in "
                           "times decide nothing (set due in course.toml)"])

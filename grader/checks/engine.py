@@ -42,6 +42,10 @@ class Exercise:
     checks: list[Check]
     section: str = ""  # the lecture section it exercises (the quiz's lecture map uses the same keys)
     builds_on: tuple[str, ...] = ()  # exercises whose functions this one usually calls
+    # Of those, the ones the reference cannot stand in for: the composite passes them
+    # something that lives in the child (a random Generator whose stream is the point),
+    # so they are named when they fail ("fix that first") but never substituted.
+    not_substituted: tuple[str, ...] = ()
     # The functions of those exercises (filled in by the specs' registry): all of them are
     # computed by the reference when a composite is re-checked (policy rule 4).
     block_functions: tuple[str, ...] = ()
@@ -94,7 +98,7 @@ def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
     # A composite whose building blocks fail may be right with the reference's blocks:
     # its checks run without explanations first, and only what stays wrong is explained.
     rescue = ctx.reference is not None and ctx.blocks is not None and any(
-        policy.broken(done[name]) for name in ex.builds_on if name in done)
+        policy.broken(done[name]) for name in ex.builds_on if name in done and name not in ex.not_substituted)
     first = dataclasses.replace(ctx, explain=False) if rescue else ctx
     per_check = [run_check(check, first) for check in ex.checks]
     blocks = policy.blocks_to_substitute(ExerciseResult(ex, [r for rs in per_check for r in rs]), done)

@@ -53,6 +53,8 @@ def summary(result: Result, lang: str, verbose: bool = False) -> str:
             for m in r.mistakes:
                 line = msg("terminal.mistake_line", id=m, name=msg(f"mistake.{m}.name"))
                 lines.append(click.style("        " + render(line, lang), fg="yellow"))
+    if (result.extras.get("capstone") or {}).get("status") == "skipped":  # the training stage, off by default
+        lines.append(click.style("… " + render(msg("capstone.stage.skipped"), lang), dim=True))
     for line in result.extras.get("terminal_lines", {}).get(lang, []):
         lines.append(clean(line))
     if result.adjustments:

@@ -497,6 +497,7 @@ class Sandbox:
                 "return_args": c.return_args,
                 "errstate": c.errstate or {"all": "warn"},
                 "substitute": list(c.substitute) if serve is not None else [],
+                "release": [h.id for h in c.release if not self._is_stale(h)],
             })
         self._next_id += 1
         rid = self._next_id
