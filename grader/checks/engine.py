@@ -25,8 +25,10 @@ from __future__ import annotations
 import dataclasses
 import traceback
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..i18n import Message, msg
+from ..plain import decode, encode
 from . import causes, policy
 from .model import Check, CheckResult, Context, Kind, Status
 
@@ -57,14 +59,57 @@ class Exercise:
     def max_points(self) -> float:
         return sum(c.max_points() for c in self.checks)
 
+    def info(self) -> ExerciseInfo:
+        """What a result keeps of this exercise: plain data, no checks."""
+        return ExerciseInfo(self.name, self.title, self.module, tuple(self.functions), self.section,
+                            tuple(self.builds_on), tuple(self.not_substituted))
+
+
+@dataclass(frozen=True)
+class ExerciseInfo:
+    """An exercise as its result remembers it: names and texts, not the live checks
+    (a result is plain data, stored and rendered long after the specs ran)."""
+
+    name: str
+    title: Message
+    module: str = ""
+    functions: tuple[str, ...] = ()
+    section: str = ""
+    builds_on: tuple[str, ...] = ()
+    not_substituted: tuple[str, ...] = ()  # blocks never replaced by the reference's (Exercise)
+
 
 @dataclass
 class ExerciseResult:
-    exercise: Exercise
+    exercise: ExerciseInfo  # given an Exercise, keeps its info()
     results: list[CheckResult] = field(default_factory=list)
     graded_from: dict[str, str] = field(default_factory=dict)  # function -> file
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # other definitions
     notes: list[Message] = field(default_factory=list)  # said once, first (pending items' reasons)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.exercise, Exercise):
+            self.exercise = self.exercise.info()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-compatible data (:mod:`grader.plain`); :meth:`from_dict` reads it."""
+        ex = self.exercise
+        return {"name": ex.name, "title": encode(ex.title), "module": ex.module, "functions": list(ex.functions),
+                "section": ex.section, "builds_on": list(ex.builds_on),
+                "not_substituted": list(ex.not_substituted),
+                "results": [r.to_dict() for r in self.results], "graded_from": dict(self.graded_from),
+                "alternatives": {k: list(v) for k, v in self.alternatives.items()},
+                "notes": [encode(n) for n in self.notes]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
+        info = ExerciseInfo(data["name"], decode(data["title"]), data.get("module", ""),
+                            tuple(data.get("functions", ())), data.get("section", ""),
+                            tuple(data.get("builds_on", ())), tuple(data.get("not_substituted", ())))
+        return cls(info, [CheckResult.from_dict(r) for r in data.get("results", [])],
+                   dict(data.get("graded_from", {})),
+                   {k: list(v) for k, v in (data.get("alternatives") or {}).items()},
+                   [decode(n) for n in data.get("notes", [])])
 
     @property
     def points(self) -> float:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..checks import errors
 from ..checks.model import CheckResult
-from ..i18n import msg, render
+from ..i18n import msg
+from ..i18n import render_lenient as render
 from ..results import Result
 
 STUDENT_OUTPUT_CHARS = 2000

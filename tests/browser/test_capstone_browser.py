@@ -1,12 +1,12 @@
 """The capstone's part of the report in Chromium at phone width: every text of its
 plots is drawn at 11 px or more, nothing is wider than the screen, and the page loads
 cleanly. Skipped, with the reason printed, where Chromium or Playwright is missing
-(see test_report_browser.py)."""
+(see browserkit.py)."""
 
 from __future__ import annotations
 
 import pytest
-from test_report_browser import LAUNCH_ARGS, PHONE, browser, open_report  # noqa: F401 - the fixture
+from browserkit import PHONE, browser, open_page  # noqa: F401 - the fixture
 
 from grader.report.html import render_html
 
@@ -33,7 +33,7 @@ def pages(tmp_path_factory, capstone_reference_result):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("width", [PHONE["width"], 360])
 def test_the_capstone_plots_read_on_a_phone(browser, pages, lang, width):  # noqa: F811 - the fixture
-    page, seen = open_report(browser, pages[lang], {"width": width, "height": PHONE["height"]})
+    page, seen = open_page(browser, pages[lang], {"width": width, "height": PHONE["height"]})
     try:
         sizes = page.evaluate(TEXT_SIZES)
         assert len(sizes) > 40  # four plots with ticks, labels and legends
