@@ -240,7 +240,8 @@ def _many_to_one() -> Exercise:
             DiagnosedValueCheck(f"many_to_one.{pool}", fwd, head_inputs(pool), [Output("out", (0,), STATE)], 1.5,
                                 diagnose=_head_diagnosis, title=msg("capstone.title.head", func=fwd, pool=pool)),
             GradientCheck(f"many_to_one.grad_{pool}", bwd, head_inputs(pool), [Param("x", "dx", axes=SEQ)], 0.75,
-                          points_reference=0.75, forward=fwd, out_shapes=lambda i: [(N, M)]),
+                          points_reference=0.75, forward=fwd, out_shapes=lambda i: [(N, M)],
+                          label=f'pool="{pool}"'),
         ]
     checks += [MutationCheck("many_to_one.forward_mutation", fwd, head_inputs("mean")),
                MutationCheck("many_to_one.backward_mutation", bwd, _upstream((N, M)), forward=fwd,
@@ -291,7 +292,7 @@ def _loss() -> Exercise:
         checks.append(GradientCheck(
             f"sentiment_loss.grad_{cell}", func, model_inputs(cell),
             [Param(f"params['{k}']", f"grads['{k}']", path=(k,), arg="params", grad_path=(1, k), axes=param_axes(k))
-             for k in param_names(cell)], 0.25))
+             for k in param_names(cell)], 0.25, label=cell))
     checks.append(MutationCheck("sentiment_loss.mutation", func, model_inputs("gru")))
     return Exercise("sentiment_loss", msg("exercise.sentiment_loss"), MODULE, [func], checks, section=SECTION,
                     builds_on=MODEL_BLOCKS)
