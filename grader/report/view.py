@@ -245,6 +245,10 @@ class ExerciseView:
     foundations: list[Message] = field(default_factory=list)  # failing building blocks, said once (not per item)
     n_failed: int = 0
     n_pending: int = 0
+    # A self-check runs the student's own building blocks inside this exercise: where
+    # they fail (``foundations``), the failures here mostly repeat theirs, so one is
+    # shown and the others are folded until the blocks are fixed.
+    blocks_first: bool = False
 
     @property
     def state(self) -> str:
@@ -272,6 +276,24 @@ class ExerciseView:
     @property
     def n_shown_pending(self) -> int:
         return sum(i.count for i in self.pending)
+
+    @property
+    def failed_shown(self) -> list[Item]:
+        """The failed items shown open: all of them, or where the building blocks fail
+        in a self-check (``blocks_first``) those that name a known mistake, else the first."""
+        failed = self.failed
+        if not self.blocks_first:
+            return failed
+        return [i for i in failed if i.mistakes] or failed[:1]
+
+    @property
+    def failed_folded(self) -> list[Item]:
+        shown = {id(i) for i in self.failed_shown}
+        return [i for i in self.failed if id(i) not in shown]
+
+    @property
+    def n_folded_failed(self) -> int:
+        return sum(i.count for i in self.failed_folded)
 
 
 @dataclass
@@ -876,6 +898,7 @@ def build(result: Result) -> ReportView:
             n_pending=sum(c.status == PENDING for c in er.results),
         )
         _lift_foundations(view)
+        view.blocks_first = not result.official and bool(view.foundations)
         if is_quiz and quiz is None:
             quiz, quiz_items = view, _quiz_items(er.results)
         else:
