@@ -32,7 +32,8 @@ from .compare import array_of, compare
 from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
 from .model import CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
 from .precision import ROUNDING_ONLY, low_precision, rounding_probe
-from .variants import _BIAS, _WEIGHT, _named_arrays, _replaced
+from .scaling import averaged
+from .variants import BIAS_NAME, WEIGHT_NAME, named_arrays, replaced
 
 
 @dataclass(frozen=True)
@@ -136,16 +137,16 @@ def forward_is_right(trial: Trial, ref: Reference) -> bool:
 
 def input_variants(inputs: Inputs) -> list[Inputs]:
     """The inputs with biases zeroed, with square weights symmetrised, and both."""
-    named = _named_arrays(inputs)
+    named = named_arrays(inputs)
     biases = [(a, p, np.zeros_like(v)) for a, p, v in named
-              if v.ndim == 1 and _BIAS.fullmatch(str(p[0] if p else a))]
+              if v.ndim == 1 and BIAS_NAME.fullmatch(str(p[0] if p else a))]
     squares = [(a, p, (v + v.T) / 2) for a, p, v in named
-               if v.ndim == 2 and v.shape[0] == v.shape[1] and _WEIGHT.fullmatch(str(p[0] if p else a))]
-    out = [_replaced(inputs, biases)] if biases else []
+               if v.ndim == 2 and v.shape[0] == v.shape[1] and WEIGHT_NAME.fullmatch(str(p[0] if p else a))]
+    out = [replaced(inputs, biases)] if biases else []
     if squares:
-        out.append(_replaced(inputs, squares))
+        out.append(replaced(inputs, squares))
     if biases and squares:
-        out.append(_replaced(inputs, biases + squares))
+        out.append(replaced(inputs, biases + squares))
     return out
 
 
@@ -222,8 +223,6 @@ def call_backward_again(ctx: Context, step: Step, cache: Any, inputs: Inputs, do
 def averaged_gradients(inputs: Inputs, value: Any, expected: list) -> tuple[list[Message], list[str]]:
     """Mistake 35: a wrong gradient that is exactly 1/N (1/T through time) of the
     right one, averaged where the lecture sums (the inputs are a backward check's)."""
-    from .localise import averaged
-
     if not isinstance(value, (tuple, list)) or "forward" not in inputs:
         return [], []
     for got, want in zip(value, expected, strict=False):

@@ -113,10 +113,10 @@ def explain_lost(results: Iterable[CheckResult], load_errors: list[dict]) -> Non
         for k, m in enumerate(r.messages):
             if m.key != "call.missing":
                 continue
-            e = lost.get(str(m.params.get("func")))
-            if e is not None:
-                r.messages[k] = msg("diagnosis.not_loaded", func=m.params.get("func"), where=e.get("where"),
-                                    line=e.get("line") or "?", why=_why(e))
+            err = lost.get(str(m.params.get("func")))
+            if err is not None:
+                r.messages[k] = msg("diagnosis.not_loaded", func=m.params.get("func"), where=err.get("where"),
+                                    line=err.get("line") or "?", why=_why(err))
                 if k:
                     r.messages.insert(0, r.messages.pop(k))
                 break

@@ -362,21 +362,21 @@ def _key(raw: dict, q: Question, where: str, formulas: dict[str, Callable], prob
             problems.append(f"{where}: answer must be a number or a list of numbers")
         elif len(values) != q.count:
             problems.append(f"{where}: answer has {len(values)} numbers but count = {q.count}")
-        elif not (q.tolerance or q.rel_tolerance) and not all(float(v).is_integer() for v in values):
+        elif not (q.tolerance or q.rel_tolerance) and not all(float(v).is_integer() for v in values if v is not None):
             problems.append(f"{where}: a non-integer answer needs a tolerance")
     if q.type == NUMERIC and q.count > 1 and (q.tolerance or q.rel_tolerance):
         problems.append(f"{where}: answers of several numbers (shapes, counts) are integers and exact")
     q.answer, q.formula = answer, formula if q.params else None
     if q.params and formula in formulas and not problems_since(problems, where):
         for k in (0, -1):  # the smallest and the largest draw
-            values = {n: p.value(k % p.count()) for n, p in q.params.items()}
+            drawn = {n: p.value(k % p.count()) for n, p in q.params.items()}
             try:
-                numbers = formula_values(formulas[formula](**values), q.count)
+                numbers = formula_values(formulas[formula](**drawn), q.count)
             except Exception as exc:  # instructor code
-                problems.append(f"{where}: formula {formula}{values} failed: {exc!r}")
+                problems.append(f"{where}: formula {formula}{drawn} failed: {exc!r}")
                 break
             if numbers is None:
-                problems.append(f"{where}: formula {formula}{values} must return {q.count} finite number(s)")
+                problems.append(f"{where}: formula {formula}{drawn} must return {q.count} finite number(s)")
                 break
 
 

@@ -38,7 +38,7 @@ def _jsonable(v: Any) -> Any:
 
 
 def to_gradescope(result: Result, lang: str) -> dict:
-    tests = []
+    tests: list[dict[str, Any]] = []
     for number, r in enumerate(result.checks, start=1):
         tests.append({
             "name": render(r.title, lang),

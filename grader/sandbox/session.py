@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import Call, CallOutcome, CallStatus, Handle, Serve
+from ..calls import Call, CallOutcome, CallStatus, Handle, ModuleEntry, Serve
 from ..untrusted import clean
 from . import isolation as iso
 from . import reaper
@@ -71,15 +71,6 @@ class Limits:
     max_restarts: int = 8
     open_files: int = 64  # file descriptors of the child (RLIMIT_NOFILE)
     processes: int = 64  # processes and threads of the child's uid (RLIMIT_NPROC)
-
-
-@dataclass
-class ModuleEntry:
-    """One module of the submission as the child will load it."""
-
-    module: str  # dotted module name
-    relpath: str  # path relative to the submission root
-    cells: list[dict] | None = None  # notebook code cells: {"label", "source"}
 
 
 @dataclass
