@@ -77,7 +77,7 @@ class ModuleEntry:
 
     module: str  # dotted module name
     relpath: str  # path relative to the submission root
-    cells: list[dict] | None = None  # notebook code cells: {"label", "source"}
+    cells: list[dict[str, Any]] | None = None  # notebook code cells: {"label", "source"}
 
 
 @dataclass

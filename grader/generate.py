@@ -76,7 +76,7 @@ def strip_solutions(source: str, name: str = "<source>") -> str:
     return stub
 
 
-def build_public_cases(solutions: Path, exercises: list) -> dict[str, PublicCase]:
+def build_public_cases(solutions: Path, exercises: list[Any]) -> dict[str, PublicCase]:
     """The public case of every check that has one (value, backward value and gradient
     checks), rounded so that the file is the same on every machine
     (:mod:`grader.public_cases`)."""
@@ -113,7 +113,8 @@ def _crc(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
-def render_release(solutions: Path, exercises: list | None = None, quiz: QuizSelection | None = None) -> dict[str, str]:
+def render_release(solutions: Path, exercises: list[Any] | None = None,
+                   quiz: QuizSelection | None = None) -> dict[str, str]:
     """Every file of the student release, by relative path, as text: for ``exercises``
     (default: all) and the questions of ``quiz`` (default: all; a course file's
     assignment chooses both, :mod:`grader.assignments`). The stubs and the notebook hold
@@ -135,7 +136,7 @@ def render_release(solutions: Path, exercises: list | None = None, quiz: QuizSel
     return files
 
 
-def generate(solutions: Path | str, target: Path | str, exercises: list | None = None,
+def generate(solutions: Path | str, target: Path | str, exercises: list[Any] | None = None,
              quiz: QuizSelection | None = None) -> list[str]:
     """Write the release into ``target``; returns the files written."""
     solutions, target = Path(solutions), Path(target)

@@ -48,7 +48,7 @@ _UNSAFE = re.compile(
 )
 
 
-def _replace(mo: re.Match) -> str:
+def _replace(mo: re.Match[str]) -> str:
     pair, crlf, single = mo.groups()
     if pair is not None:
         hi, lo = ord(pair[0]), ord(pair[1])
@@ -65,7 +65,7 @@ def _replace(mo: re.Match) -> str:
     return f"\\u{code:04x}"
 
 
-def clean(text: str | bytes | os.PathLike | None) -> str:
+def clean(text: str | bytes | os.PathLike[str] | None) -> str:
     """``text`` with nothing a writer, a terminal, a browser or a spreadsheet could
     trip over (see the module docstring). Bytes and paths are decoded as file names
     are (UTF-8, undecodable bytes shown as ``\\xNN``); ``None`` is ``""``."""

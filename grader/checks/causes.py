@@ -19,7 +19,7 @@ Nothing here changes a verdict or a point: only the order and wording of message
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import Message, msg
 from .model import CheckResult, Status
@@ -98,10 +98,10 @@ def _input_of(name: str) -> str:
     return name[1:] if len(name) > 1 and name[0] == "d" and (name[1].isupper() or name[1] in "xbhcgy_") else name
 
 
-def explain_lost(results: Iterable[CheckResult], load_errors: list[dict]) -> None:
+def explain_lost(results: Iterable[CheckResult], load_errors: list[dict[str, Any]]) -> None:
     """An item whose function was never loaded, because the file defining it stopped
     loading, says why first (instead of "not found")."""
-    lost: dict[str, dict] = {}
+    lost: dict[str, dict[str, Any]] = {}
     for e in load_errors:
         for name in e.get("lost") or []:
             lost.setdefault(str(name), e)
@@ -122,7 +122,7 @@ def explain_lost(results: Iterable[CheckResult], load_errors: list[dict]) -> Non
                 break
 
 
-def _why(e: dict) -> Message:
+def _why(e: dict[str, Any]) -> Message:
     kind = e.get("kind")
     if kind == "syntax":
         return msg("diagnosis.why.syntax")

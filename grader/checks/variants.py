@@ -32,9 +32,9 @@ BIAS_NAME = re.compile(r"b(\d*|x|h|_f|_b)")  # b, b1, bx, b_f: biases
 WEIGHT_NAME = re.compile(r"[Ww]\w*")  # w, W1, Wh, Wh_f: weights
 
 
-def named_arrays(inputs: Inputs) -> list[tuple[str, tuple, np.ndarray]]:
+def named_arrays(inputs: Inputs) -> list[tuple[str, tuple[Any, ...], np.ndarray]]:
     """(argument, path, array) of every array argument and every array in a dict argument."""
-    out: list[tuple[str, tuple, np.ndarray]] = []
+    out: list[tuple[str, tuple[Any, ...], np.ndarray]] = []
     for arg, v in inputs.items():
         if isinstance(v, np.ndarray):
             out.append((arg, (), v))
@@ -43,7 +43,7 @@ def named_arrays(inputs: Inputs) -> list[tuple[str, tuple, np.ndarray]]:
     return out
 
 
-def replaced(inputs: Inputs, changes: list[tuple[str, tuple, np.ndarray]]) -> Inputs:
+def replaced(inputs: Inputs, changes: list[tuple[str, tuple[Any, ...], np.ndarray]]) -> Inputs:
     new = dict(inputs)
     for arg, path, value in changes:
         if path:

@@ -114,13 +114,13 @@ class Record:
     isolation: str
     graded_at: str
     seconds: float
-    results: dict  # the Gradescope results.json content
+    results: dict[str, Any]  # the Gradescope results.json content
     status: str = RowStatus.GRADED.value
     detail: str = ""  # why, when the status is not "graded"
     source: str = ""  # the hand-in's names in the class folder
     student_id: str = ""  # the id the grading was seeded with (default: ``student``)
     handed_in: str = ""  # when it was handed in (ISO 8601), where known
-    lateness: dict | None = None  # grader.assignments.late.Lateness.to_dict(), where a due date applies
+    lateness: dict[str, Any] | None = None  # grader.assignments.late.Lateness.to_dict(), where a due date applies
 
 
 class Gradebook:

@@ -95,7 +95,7 @@ def load_bank(folder: Path | str, with_key: bool) -> Bank:
     return Bank(str(folder), sections, quizzes, with_key, formulas)
 
 
-def _read_toml(path: Path, problems: list[str]) -> dict | None:
+def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
@@ -149,7 +149,7 @@ def _load_formulas(path: Path, problems: list[str]) -> dict[str, Callable[..., A
             if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not name.startswith("_")}
 
 
-def _quiz(file: str, data: dict, sections: dict[str, Section], formulas: dict[str, Callable],
+def _quiz(file: str, data: dict[str, Any], sections: dict[str, Section], formulas: dict[str, Callable[..., Any]],
           with_key: bool, problems: list[str]) -> Quiz:
     head = data.get("quiz")
     if not isinstance(head, dict):
@@ -180,7 +180,7 @@ def _quiz(file: str, data: dict, sections: dict[str, Section], formulas: dict[st
 
 
 def _question(file: str, n: int, raw: Any, quiz: Quiz, default_points: Any, default_scoring: str,
-              sections: dict[str, Section], formulas: dict[str, Callable], with_key: bool,
+              sections: dict[str, Section], formulas: dict[str, Callable[..., Any]], with_key: bool,
               problems: list[str]) -> Question | None:
     if not isinstance(raw, dict):
         problems.append(f"{file}: question {n} is not a table")
@@ -228,7 +228,7 @@ def _question(file: str, n: int, raw: Any, quiz: Quiz, default_points: Any, defa
     return q if len(problems) == start else None
 
 
-def _options(raw: dict, q: Question, where: str, problems: list[str]) -> None:
+def _options(raw: dict[str, Any], q: Question, where: str, problems: list[str]) -> None:
     options = raw.get("option")
     if q.type not in CHOICE_TYPES:
         if options is not None:
@@ -245,7 +245,7 @@ def _options(raw: dict, q: Question, where: str, problems: list[str]) -> None:
         q.options.append(Option(key, _text(text, f"{where} option {key!r}", problems)))
 
 
-def _params(raw: dict, q: Question, where: str, problems: list[str]) -> None:
+def _params(raw: dict[str, Any], q: Question, where: str, problems: list[str]) -> None:
     params = raw.get("params", {})
     if not isinstance(params, dict):
         problems.append(f"{where}: params must be a table of parameter specs")
@@ -324,7 +324,8 @@ def _fields_known(text: Text, allowed: set[str], where: str, problems: list[str]
             problems.append(f"{where} ({lang}): never shows the drawn parameter {{{f}}}")
 
 
-def _key(raw: dict, q: Question, where: str, formulas: dict[str, Callable], problems: list[str]) -> None:
+def _key(raw: dict[str, Any], q: Question, where: str, formulas: dict[str, Callable[..., Any]],
+         problems: list[str]) -> None:
     q.explanation = _text(raw.get("explanation"), f"{where} explanation", problems)
     _fields_known(q.explanation, set(q.params) | {"answer"}, f"{where} explanation", problems)
     answer, formula = raw.get("answer"), raw.get("formula")

@@ -68,6 +68,7 @@ def expected_value(q: Question, variant: Variant, bank: Bank) -> Any:
     if q.type == TRUEFALSE:
         return bool(q.answer)
     if q.params:
+        assert q.formula is not None  # the bank's audit: a parametrised question has a formula
         values = formula_values(bank.formulas[q.formula](**variant.params), q.count)
         if values is None:
             raise ValueError(f"formula {q.formula} gave no valid answer for {variant.params}")
@@ -205,7 +206,8 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
     correct = explanation = None
     if official and explain:
         correct = answer_message(q, variant, expected)
-        fields = dict(variant.params, answer=numbers_text(expected) if q.type == NUMERIC else "")
+        shown_key = numbers_text(expected) if q.type == NUMERIC and expected is not None else ""
+        fields = dict(variant.params, answer=shown_key)
         where = {"text": _explanation(q, fields).message(), "section": section.title.message(),
                  "lecture": section.lecture}
         explanation = msg("quiz.result.explanation_body", **where)  # for reports that label it themselves
@@ -376,7 +378,7 @@ def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | 
               now: _dt.datetime | None, stage: dict[str, float], identity: AssignmentId,
               selection: QuizSelection, aliases: tuple[str, ...] = ()) -> None:
     official = solutions is not None
-    folder = Path(solutions) / "quiz" if official else Path(public or public_folder()) / "quiz"
+    folder = Path(solutions) / "quiz" if solutions is not None else Path(public or public_folder()) / "quiz"
     if not folder.is_dir():
         return  # this assignment has no quiz
     try:
@@ -388,7 +390,8 @@ def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | 
     snapshot = submission if isinstance(submission, Snapshot) else take_snapshot(submission)
     # The reference itself answers with the key (validate grades it). Only a folder
     # actually read counts: a link to the solutions is never followed, nor rewarded.
-    by_key = official and snapshot.kind == "folder" and snapshot.source.resolve() == Path(solutions).resolve()
+    by_key = solutions is not None and snapshot.kind == "folder" \
+        and snapshot.source.resolve() == Path(solutions).resolve()
     found, notices = find_sheet(snapshot)
     if found is not None:
         sheet = read_sheet(Path(found.path), bank.ids(), display=found.path, data=found.data)

@@ -221,7 +221,9 @@ def answer_to_toml(value: Any) -> Any:
 def render_sheet(bank: Bank, variants: dict[str, Variant], student: str, assignment: str,
                  fingerprint: str, answers: dict[str, Any], lang: str) -> str:
     """The whole sheet, questions as comments in ``lang`` above each answer line."""
-    t = lambda key, **p: render(msg(key, **p), lang)  # noqa: E731
+    def t(key: str, **p: Any) -> str:
+        return render(msg(key, **p), lang)
+
     lines = toml_out.comment(t("quiz.sheet.header"))
     lines += toml_out.comment(t("quiz.sheet.instructions"))
     lines += ["", "[sheet]", f"format = {FORMAT}", f"student = {toml_out.string(student)}",
@@ -243,7 +245,9 @@ def render_sheet(bank: Bank, variants: dict[str, Variant], student: str, assignm
 
 def question_comment(q: Question, variant: Variant, number: int, lang: str) -> list[str]:
     """The question as the student sees it: number, text, options, how to answer."""
-    t = lambda key, **p: render(msg(key, **p), lang)  # noqa: E731
+    def t(key: str, **p: Any) -> str:
+        return render(msg(key, **p), lang)
+
     kind = t(f"quiz.kind.{q.type}" if not (q.type == NUMERIC and q.count > 1) else "quiz.kind.numbers",
              count=q.count)
     head = t("quiz.sheet.question_head", number=number, kind=kind, points=f"{q.points:g}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 from ..fileio import write_atomic
 from ..i18n import msg, render
@@ -21,7 +22,7 @@ from ..untrusted import clean_tree
 from .gradescope import to_gradescope
 
 
-def to_classroom(result: Result, lang: str) -> dict:
+def to_classroom(result: Result, lang: str) -> dict[str, Any]:
     data = to_gradescope(result, lang)
     tests = [{
         "name": t["name"],
@@ -46,12 +47,12 @@ ENV_VALUE_BYTES = 128 * 1024 - 256
 MESSAGE_CHARS = (400, 160, 60)  # successive caps of one test's message while the payload is too big
 
 
-def _encoded_size(data: dict) -> int:
+def _encoded_size(data: dict[str, Any]) -> int:
     n = len(json.dumps(data, ensure_ascii=False).encode())
     return 4 * ((n + 2) // 3)
 
 
-def _grouped(data: dict, result: Result, lang: str) -> dict:
+def _grouped(data: dict[str, Any], result: Result, lang: str) -> dict[str, Any]:
     """One test per exercise (points kept): the last resort for a payload still too big."""
     tests = []
     for ex in result.exercises:
@@ -64,7 +65,7 @@ def _grouped(data: dict, result: Result, lang: str) -> dict:
     return dict(data, tests=tests)
 
 
-def fit_classroom(data: dict, result: Result, lang: str, limit: int = ENV_VALUE_BYTES) -> dict:
+def fit_classroom(data: dict[str, Any], result: Result, lang: str, limit: int = ENV_VALUE_BYTES) -> dict[str, Any]:
     """``data`` shortened until its base64 form fits one environment variable: messages
     capped, then one test per exercise. Scores never change."""
     if _encoded_size(data) <= limit:

@@ -171,7 +171,7 @@ def reference_csv_text(result: Similarity) -> str:
     return out.getvalue()
 
 
-def to_json(result: Similarity, min_score: float = MIN_SCORE) -> dict:
+def to_json(result: Similarity, min_score: float = MIN_SCORE) -> dict[str, Any]:
     """Everything needed to re-read the comparison: parameters, students (with their
     notes as message keys and parameters), and every pair with its functions."""
     return {
@@ -193,7 +193,7 @@ def write_json(result: Similarity, path: Path | str, min_score: float = MIN_SCOR
     write_atomic(Path(path), json.dumps(to_json(result, min_score), ensure_ascii=False, indent=1))
 
 
-def _pair_section(p: PairView, result: Similarity, evidence: Evidence, lang: str) -> dict:
+def _pair_section(p: PairView, result: Similarity, evidence: Evidence, lang: str) -> dict[str, Any]:
     a, b = result.index_of(p.a), result.index_of(p.b)
     units = []
     for u in p.units:
