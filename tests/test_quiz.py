@@ -370,7 +370,8 @@ def test_explanations_can_be_held_back(tmp_path):
     (tmp_path / "p").mkdir()
     counted = load_bank(_tmp_bank(tmp_path / "c", GOOD.format(flags=""), FORMULAS), with_key=True)
     r = by_id(grade_sheet(counted, sheet, "alice", ASSIGNMENT, official=True, now=after))["one"]
-    assert r.details["explanation"] is None and "after the deadline" in render(r.messages[-1], "en")
+    assert r.details["explanation"] is None and "no date has been set" in render(r.messages[-1], "en")
+    assert "after" not in render(r.messages[-1], "en")  # nothing promises a date that does not exist
     formative = load_bank(_tmp_bank(tmp_path / "p", GOOD.format(flags="practice = true"), FORMULAS), with_key=True)
     r = by_id(grade_sheet(formative, sheet, "alice", ASSIGNMENT, official=True, now=before))["one"]
     assert r.details["explanation"] is not None and r.visibility == "visible"
