@@ -84,6 +84,16 @@ class LoadReport:
     skipped: list[str] = field(default_factory=list)  # notebook cells left out: they did not finish in time
 
 
+def _poison_key(call: Call, serve: Serve | None) -> str:
+    """What a call that hung, flooded or crashed poisons: later calls of the same
+    computation. A substituting call is another one (the student's building blocks
+    replaced by the parent's), so a composite that hung inside its own hanging block
+    is still judged with the reference's blocks (policy rule 4), as for a wrong block."""
+    if call.substitute and serve is not None:
+        return f"{call.func}[{','.join(call.substitute)}]"
+    return call.func
+
+
 def _set_subreaper() -> None:
     """Orphaned grandchildren of ours get re-parented to us so we can sweep them."""
     if sys.platform.startswith("linux"):
@@ -468,11 +478,11 @@ class Sandbox:
         for those names only; ``serve`` answers them (see :mod:`grader.calls`)."""
         if not calls:
             return []
-        if any(c.func in self._poisoned for c in calls):
-            runnable = [c for c in calls if c.func not in self._poisoned]
+        if any(_poison_key(c, serve) in self._poisoned for c in calls):
+            runnable = [c for c in calls if _poison_key(c, serve) not in self._poisoned]
             done = iter(self.call_many(runnable, serve, timeout))
-            return [CallOutcome(self._poisoned[c.func], error={"repeat": True})
-                    if c.func in self._poisoned else next(done) for c in calls]
+            return [CallOutcome(self._poisoned[_poison_key(c, serve)], error={"repeat": True})
+                    if _poison_key(c, serve) in self._poisoned else next(done) for c in calls]
         per_call = timeout or self.limits.call_seconds
         if not self._ensure_alive():
             return [CallOutcome(CallStatus.UNAVAILABLE, error={"reason": self._dead_reason}) for _ in calls]
@@ -504,7 +514,7 @@ class Sandbox:
             if status != CallStatus.OK:
                 self._dead_reason = status
                 if status in (CallStatus.TIMEOUT, CallStatus.OUTPUT_LIMIT, CallStatus.CRASHED):
-                    self._poisoned[call.func] = status
+                    self._poisoned[_poison_key(call, serve)] = status
                 self._kill()
                 # A timeout of the whole submission's time is not this call's doing alone.
                 spent = status == CallStatus.TIMEOUT and time.monotonic() >= self._deadline_total
