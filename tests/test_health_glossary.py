@@ -1,4 +1,4 @@
-"""Chinese texts use the lecture's terms (the course glossary), one term per idea.
+"""Chinese texts use the lecture's terms (docs/glossary.md), one term per idea.
 
 Every Chinese string of the message catalogues and the quiz bank is scanned, and
 the Chinese comments and docstrings of the reference and the release, for wordings

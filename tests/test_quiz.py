@@ -40,7 +40,7 @@ from grader.results.gradescope import to_gradescope
 KEY_DIR = paths.SOLUTIONS / "quiz"
 STUDENT_DIR = paths.EXERCISES / "quiz"
 LECTURE_MAP = {"models", "bp", "rnn", "rnn_types", "birnn", "vanishing", "activations", "init", "regularisation",
-               "batchnorm", "residual", "clipping", "lstm", "gru"}  # the rows of shared/course/README.md
+               "batchnorm", "residual", "clipping", "lstm", "gru"}  # the rows of the lecture map (quiz/sections.toml)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
