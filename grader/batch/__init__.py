@@ -28,6 +28,10 @@ adjustments from the gradebook and their hand-in time (``handed_in``: a source o
 report and results.json; both are part of what decides whether a student is graded
 again, so an adjustment made with ``rnngrade adjust`` reaches the report on the next
 run. ``only`` grades some students again, whatever is recorded.
+
+Over 400 lines: one job, grading a class (entries, fingerprints, the local pool or Dask,
+recording each outcome, resuming); the intake, the roster, the pool and the summary are
+their own modules.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ Two shapes of function are supported:
   declares (never as the student's outputs are);
 * a loss: ``f(**inputs) -> (loss, grads)``, grads a tuple or dict; the scalar is the
   loss itself.
+
+Over 400 lines: one check kind, the gradient check (its items, the random-direction
+comparison, the reference comparison, the waiting rules); localisation, the numerical
+core and the backward workarounds are their own modules.
 """
 
 from __future__ import annotations

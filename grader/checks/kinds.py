@@ -9,6 +9,9 @@ function's argument names in order; outputs are picked out of the student's retu
 value by a *path* (``()`` for the whole value, ``(0,)`` for the first element,
 ``(1, "W1")`` for a dict inside a tuple). What a result is worth is decided by
 :mod:`grader.checks.policy`.
+
+Over 400 lines: the value and property checks and what every kind shares; each further
+kind has its own module.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ so probes work without the reference and never charge a forward bug to the
 backward. A student's gate gradient is read off the bias gradient when the
 upstream gradient sits on one sample only. The wrong-derivative factors are ratios
 of forward quantities (:mod:`grader.specs.forwards`).
+
+Over 400 lines: one job, the gradient probes of the recurrent exercises (carry, time
+step, gate block), which share one yardstick and one table of known factors.
 """
 
 from __future__ import annotations
