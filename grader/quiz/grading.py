@@ -27,7 +27,7 @@ from typing import Any
 
 from ..checks import policy
 from ..checks.engine import Exercise, ExerciseResult
-from ..checks.model import FAILED, PASSED, CheckResult, Kind
+from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..course import public_folder
 from ..i18n import Message, msg
 from ..seed import AssignmentId
@@ -196,6 +196,10 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
         res.max_points = 0.0
     res.points = verdict.points
     res.status = PASSED if verdict.points >= res.max_points and verdict.state not in (EMPTY, MALFORMED) else FAILED
+    if verdict.state == UNVERIFIABLE:
+        # Not judged in a self-check (no key in the release): neither passed nor failed,
+        # in every output; the answer is recorded and official grading judges it.
+        res.status = PENDING
     shown = answer_message(q, variant, answer.value) if answer.state == "ok" else None
     policy = bank.quiz_of(q).policy
     if verdict.state == UNVERIFIABLE and not policy.practice:

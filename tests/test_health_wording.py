@@ -1,0 +1,55 @@
+"""What an item says agrees with its state (review follow-up): a failed item never
+says that it passes, in either language, and a counted quiz's answer that a
+self-check cannot judge is neither passed nor failed there."""
+
+from __future__ import annotations
+
+from support import SOLUTIONS, grade_fast, mutant
+
+from grader import paths
+from grader.api import grade
+from grader.i18n import render
+
+PASSES = {"en": ("passes this check", "it passes"), "zh": ("通过了本检查", "通过了")}
+
+
+def _contradictions(result) -> list[str]:
+    found = []
+    for c in result.checks:
+        if c.status != "failed":
+            continue
+        for lang, words in PASSES.items():
+            for m in c.messages:
+                text = render(m, lang)
+                if any(w in text for w in words):
+                    found.append(f"{c.id} [{lang}]: {text}")
+    return found
+
+
+def test_a_failed_item_never_says_it_passes(tmp_path):
+    # A function that gets nothing right: its side items (mutation, properties) hold
+    # but earn nothing, and are failed; plus the sample's mistakes, self-checked.
+    zeros = mutant(tmp_path / "m", {"layers.py": [("    return np.where(x > 0, dout, 0.0)\n",
+                                                   "    return np.zeros_like(dout)\n")]})
+    result = grade_fast(zeros, "relu")
+    assert any(c.status == "failed" and any(m.key == "check.needs_correct_values" for m in c.messages)
+               for c in result.checks)
+    assert _contradictions(result) == []
+    assert _contradictions(grade_fast(paths.EXAMPLES / "sample_submission")) == []
+
+
+def test_a_self_check_does_not_judge_a_counted_quizs_answers():
+    """A counted quiz's release holds no key: a self-check records each answer and
+    says it is judged in official grading; the item is pending (0 of 0), never
+    "passed" for a wrong answer nor "failed" for a right one."""
+    selfcheck = grade(paths.EXAMPLES / "sample_submission", student="sample", trusted_in_process=True)
+    quiz = next(e for e in selfcheck.exercises if e.exercise.name == "quiz")
+    answered = [r for r in quiz.results if r.details.get("state") == "unverifiable"]
+    assert answered, "the sample answers questions of a counted quiz"
+    assert all(r.status == "pending" and r.points == r.max_points == 0 for r in answered)
+    assert all(any(m.key == "quiz.result.recorded" for m in r.messages) for r in answered)
+    # Official grading judges the same answers.
+    official = grade(paths.EXAMPLES / "sample_submission", solutions=SOLUTIONS, student="sample",
+                     trusted_in_process=True)
+    judged = next(e for e in official.exercises if e.exercise.name == "quiz")
+    assert {r.status for r in judged.results} <= {"passed", "failed"} and judged.max_points > 0
