@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..checks.model import Status
 from ..fileio import write_atomic
 from ..i18n import msg, render
 from ..results import Result
@@ -56,7 +57,7 @@ def _grouped(data: dict[str, Any], result: Result, lang: str) -> dict[str, Any]:
     """One test per exercise (points kept): the last resort for a payload still too big."""
     tests = []
     for ex in result.exercises:
-        failed = [c for c in ex.results if c.status != "passed"]
+        failed = [c for c in ex.results if c.status != Status.PASSED]
         tests.append({"name": render(ex.exercise.title, lang), "status": "fail" if failed else "pass",
                       "message": render(msg("deploy.classroom_grouped", failed=len(failed), total=len(ex.results)),
                                         lang),
