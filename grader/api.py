@@ -25,7 +25,8 @@ from .checks.engine import Exercise, run_exercises
 from .checks.model import Context
 from .course import public_folder
 from .experiments import run_experiments
-from .quiz.grading import quiz_exercise, run_quiz, wants_quiz
+from .quiz.grading import quiz_exercise
+from .quiz.stage import run_quiz, wants_quiz
 from .reference import load_reference
 from .results import Result
 from .sandbox.inprocess import InProcessCaller

@@ -19,6 +19,10 @@ from pathlib import Path
 
 from .checks import policy
 
+# A development tool: it rewrites the checkout's docs/scoring.md from the checkout's
+# code and question bank (never used by an installed package).
+CHECKOUT = Path(__file__).resolve().parents[1]
+
 
 def blocks() -> dict[str, str]:
     """The generated blocks by name."""
@@ -30,10 +34,9 @@ def blocks() -> dict[str, str]:
 
 def quiz_total(bank_folder: Path | None = None) -> str:
     """The concept quiz's points and questions, counted from the bank (with its key)."""
-    from . import paths
     from .quiz.bank import load_bank
 
-    bank = load_bank(bank_folder or paths.SOLUTIONS / "quiz", with_key=True)
+    bank = load_bank(bank_folder or CHECKOUT / "solutions" / "quiz", with_key=True)
     points = sum(q.points for q in bank.questions)
     return (f"The concept quiz adds {points:g} points: {len(bank.questions)} questions in "
             f"{len(bank.quizzes)} quizzes ({', '.join(f'`{q.id}`' for q in bank.quizzes)}).")
@@ -59,7 +62,7 @@ def _between(table: str) -> Callable[[re.Match[str]], str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else Path(__file__).resolve().parents[1] / "docs" / "scoring.md"
+    path = Path(args[0]) if args else CHECKOUT / "docs" / "scoring.md"
     old = path.read_text(encoding="utf-8")
     new = refresh(old)
     if new != old:

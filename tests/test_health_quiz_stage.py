@@ -7,7 +7,7 @@ from __future__ import annotations
 from support import SOLUTIONS
 
 from grader import paths
-from grader.quiz.grading import QuizPart, quiz_stage, run_quiz
+from grader.quiz.stage import QuizPart, quiz_stage, run_quiz
 from grader.results import Result
 from grader.submission import take_snapshot
 

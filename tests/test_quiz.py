@@ -26,14 +26,13 @@ from grader.quiz.grading import (
     grade_sheet,
     multiple_points,
     quiz_exercise,
-    run_quiz,
-    wants_quiz,
 )
 from grader.quiz.interactive import key_answers
 from grader.quiz.model import TYPES
 from grader.quiz.policy import QuizPolicy
 from grader.quiz.release import render_student_bank, write_student_bank
 from grader.quiz.sheet import Sheet, read_sheet, render_sheet, write_sheet
+from grader.quiz.stage import run_quiz, wants_quiz
 from grader.quiz.variants import Stream, fingerprint, make_variant, seed_of, variants_for
 from grader.results.gradescope import to_gradescope
 
