@@ -22,19 +22,21 @@ from .assignments.material import assignment_exercises, quiz_selection
 from .checks import causes
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
-from .checks.model import Context
+from .checks.model import Context, Kind
 from .course import public_folder
 from .experiments import run_experiments
 from .quiz.grading import quiz_exercise
 from .quiz.stage import run_quiz, wants_quiz
 from .reference import load_reference
 from .results import Result
+from .results.selfcheck import reword
 from .sandbox.inprocess import InProcessCaller
 from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
 from .seed import DEFAULT_ASSIGNMENT, PUBLIC_SEED, inputs_seed, student_seed  # noqa: F401 - student_seed: re-exported
 from .specs import wanted_functions
 from .submission import Notice, Snapshot, prepare
+from .submission.lines import locate
 
 # The seed and the assignment's identity live in a ground-floor module (grader.seed);
 # their names here are kept for the callers that import them from the API.
@@ -125,7 +127,7 @@ def grade(
         student=student, assignment=spec.name, official=reference is not None, exercises=[],
         notices=list(prepared.notices), fingerprint=prepared.fingerprint, files=prepared.files,
         graded_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), version=__version__,
-        versions=versions.running(),
+        versions=versions.running(), submission=str(prepared.source),
     )
     for name, version, declared in versions.outside_range(result.versions):
         result.notices.append(Notice("deploy.version_outside", {"name": name, "version": version,
@@ -141,7 +143,8 @@ def grade(
         _note_isolation(result, sandbox.isolation, allow_unisolated)
         result.load_status = report.status
         result.load_output = report.output
-        result.load_errors = [dict(e, module=m["path"]) for m in report.modules for e in m["errors"]]
+        result.load_errors = locate([dict(e, module=m["path"]) for m in report.modules for e in m["errors"]],
+                                    prepared.snapshot, prepared.modules)
         if not report.ok and report.where:
             result.notices.append(load_stopped_notice(report.status, report.where))
         for cell in getattr(report, "skipped", []):
@@ -162,7 +165,41 @@ def grade(
     run_quiz(result, prepared.snapshot, solutions=solutions, public=public,
              exercises=[quiz_exercise()] if quiz_wanted else [], identity=spec.identity,
              selection=quiz_selection(spec), aliases=tuple(a for a in aliases if a and a != student))
+    if not result.official:
+        reword(result)  # it compared with the public cases, and says so
+        result.official_max = official_maximum(exercises, public_dir, spec, quiz=quiz_wanted)
     # Last, the course's weights, visibility, late penalty and adjustments.
     course_stage.apply(result, spec, handed_in, adjustments)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def official_maximum(exercises: list[Exercise], public: Path, assignment: Assignment | None = None,
+                     quiz: bool = True) -> float | None:
+    """The most an official grade of ``exercises`` can give for ``assignment`` (default:
+    the whole assignment, no weights): the specs' points and, when the ``quiz`` is graded,
+    the assignment's questions from the public bank, with the assignment's weights. A
+    self-check's total leaves out what only the reference grades. None when the bank
+    cannot be read."""
+    from .checks.policy import weighted
+    from .quiz import QUIZ_EXERCISE
+    from .quiz.bank import BankError, load_bank
+
+    assignment = assignment if assignment is not None else Assignment()
+    weights = assignment.weights
+    total = 0.0
+    for ex in exercises:
+        if ex.name == QUIZ_EXERCISE:
+            continue
+        items = [(kind, points) for check in ex.checks for kind, points in check.points_by_kind().items()]
+        factors = weights.factors(ex.name, items) if weights else [1.0] * len(items)
+        total += sum(weighted(p, f) for (_, p), f in zip(items, factors, strict=True))
+    if quiz and (public / "quiz").is_dir():
+        try:
+            bank = quiz_selection(assignment).apply(load_bank(public / "quiz", with_key=False))
+        except (BankError, KeyError):
+            return None
+        items = [(Kind.QUIZ, q.points) for q in bank.questions]
+        factors = weights.factors(QUIZ_EXERCISE, items) if weights else [1.0] * len(items)
+        total += sum(weighted(p, f) for (_, p), f in zip(items, factors, strict=True))
+    return round(total, 4)

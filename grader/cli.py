@@ -118,6 +118,23 @@ def _need(course, what: str) -> Path:
         raise click.UsageError(str(exc)) from exc
 
 
+def _printers():
+    """(style of stdout, echo, fail) for this run's terminals: echo prints to stdout,
+    fail to stderr in red; colour only on a terminal and never with NO_COLOR, marks
+    and text the output encoding can carry (grader.report.terminal.Style)."""
+    from .report.terminal import style_for
+
+    out, err = style_for(sys.stdout), style_for(sys.stderr)
+
+    def echo(text: str) -> None:
+        click.echo(out.fit(text), color=out.color)
+
+    def fail(text: str) -> None:
+        click.echo(err.fit(err.paint(text, fg="red")), err=True, color=err.color)
+
+    return out, echo, fail
+
+
 @click.group(help="Auto-grader for the RNN/LSTM course unit: grade submissions, "
                   "generate the student release, write reports.")
 @click.version_option(__version__, prog_name="rnngrade")
@@ -167,11 +184,12 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
           aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None) -> None:
     from .api import grade as grade_submission
     from .assignments.stage import student_view
-    from .report.terminal import summary
+    from .report.terminal import nothing_graded, summary
     from .sandbox.isolation import ConfinementError, IsolationRefused
     from .untrusted import clean
 
     lang = lang or default_lang()
+    style, echo, fail = _printers()
     course = _course(course_dir)
     assignment = _assignment(course, assignment_name, solutions)
     handin = _handed_in(handed_in, course, solutions)
@@ -184,6 +202,11 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     elif submission is None:
         _need(course, "folder")  # a self-check of the bundled stubs would grade nothing
         submission = course.exercises
+    elif not submission.exists() and not submission.is_symlink():  # a typo: say so, and where the exercises are
+        folder = None if course.bundled else course.exercises
+        fail(render(msg("feedback.tty.did_you_mean" if folder else "feedback.tty.not_found",
+                        path=clean(str(submission)), folder=str(folder)), lang))
+        sys.exit(2)
     from .identity import identify
     from .submission import take_snapshot
 
@@ -194,33 +217,32 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
                                   public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
                                   handed_in=handin, aliases=aliases)
     except IsolationRefused as exc:
-        click.echo(click.style(render(exc.message(), lang), fg="red"), err=True)
+        fail(render(exc.message(), lang))
         sys.exit(2)
     except ConfinementError as exc:
-        click.echo(click.style(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang),
-                               fg="red"), err=True)
+        fail(render(msg("isolation.confinement_failed", reason=clean(str(exc))), lang))
         sys.exit(2)
     notice = who.notice(official=solutions is not None)
     if notice is not None:  # an official grade whose id nobody gave: said in the results and here
         result.notices.append(notice)
-        click.echo(click.style(render(msg(notice.key, **notice.params), lang), fg="red"), err=True)
-    click.echo(summary(result, lang, verbose))
+        fail(render(msg(notice.key, **notice.params), lang))
+    echo(summary(result, lang, verbose, style))
     if results_path:
         from .results.gradescope import write_results
 
         write_results(result, results_path, lang)
-        click.echo(render(msg("report.written", path=str(results_path)), lang))
+        echo(render(msg("report.written", path=str(results_path)), lang))
     shown = student_view(result)  # what the student may see now: items after the due date held back
     if html_path:
         from .report.html import write_html
 
         write_html(shown, html_path, lang)
-        click.echo(render(msg("report.written", path=str(html_path)), lang))
+        echo(render(msg("report.written", path=str(html_path)), lang))
     if junit_path:
         from .results.junit import write_junit
 
         write_junit(shown, junit_path, lang)
-        click.echo(render(msg("report.written", path=str(junit_path)), lang))
+        echo(render(msg("report.written", path=str(junit_path)), lang))
     if classroom_path:
         import os
 
@@ -230,7 +252,9 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         if os.environ.get("GITHUB_OUTPUT"):
             with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as f:
                 f.write(f"result={encoded}\n")
-        click.echo(render(msg("report.written", path=str(classroom_path)), lang))
+        echo(render(msg("report.written", path=str(classroom_path)), lang))
+    if nothing_graded(result):  # the reports are written (a 0); the exit status says nothing was graded
+        sys.exit(1)
 
 
 @main.command(help="Write the student release (stubs and public test cases) from the solutions; with --assignment, "
@@ -242,20 +266,35 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
 @click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Target folder (default: the course's exercises/).")
 @assignment_option
-def generate(course_dir: Path | None, solutions: Path | None, out: Path | None, assignment_name: str | None) -> None:
+@click.option("--force", is_flag=True,
+              help="Overwrite files that hold work (implemented functions, changed notebook cells) and delete files "
+                   "generate no longer makes, the quiz answer sheet included. Without it, nothing of that is touched.")
+def generate(course_dir: Path | None, solutions: Path | None, out: Path | None, assignment_name: str | None,
+             force: bool) -> None:
     from .assignments.material import assignment_exercises, quiz_selection
+    from .generate import StudentWorkError
     from .generate import generate as generate_release
 
+    lang = default_lang()
+    _, echo, fail = _printers()
     course = _course(course_dir)
     if out is None:
         _need(course, "folder")
     source, target = solutions or _need(course, "solutions"), out or course.exercises
     assignment = _assignment_or_whole(course, assignment_name, source)
-    written = generate_release(source, target, assignment_exercises(assignment), quiz_selection(assignment))
-    lang = default_lang()
-    click.echo(render(msg("generate.written", n=len(written), out=str(target), solutions=str(source)), lang))
-    for name in written:
-        click.echo(f"  {name}")
+    try:
+        release = generate_release(source, target, assignment_exercises(assignment), quiz_selection(assignment),
+                                   force=force)
+    except StudentWorkError as exc:
+        files = "; ".join(f"{rel} ({', '.join(names[:4])}{', ...' if len(names) > 4 else ''})"
+                          for rel, names in exc.files.items())
+        fail(render(msg("feedback.generate.refused", folder=str(target), files=files), lang))
+        sys.exit(1)
+    echo(render(msg("generate.written", n=len(release.written), out=str(target), solutions=str(source)), lang))
+    for name in release.written:
+        echo(f"  {name}")
+    if release.kept:
+        echo(render(msg("feedback.generate.kept", files=", ".join(release.kept)), lang))
 
 
 @main.command(help="Check the assignment before release: the reference earns full marks, the stubs "
@@ -459,13 +498,16 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
             return
         from .gradebook.stats import class_statistics
         from .quiz.grading import quiz_exercise
-        from .report.class_summary import class_summary_lines
+        from .report.class_summary import cause_lines, class_summary_lines
         from .specs import all_exercises
 
         exercises = [*all_exercises(), quiz_exercise()]
         stats = class_statistics(book, order=[e.name for e in exercises])
+        _, echo, _ = _printers()
         for line in class_summary_lines(stats, lang, {e.name: render(e.title, lang) for e in exercises}):
-            click.echo(line)
+            echo(line)
+        for line in cause_lines(book.failed_checks(), lang):  # one line per cause, not per check
+            echo(line)
 
 
 @main.command(help="Adjust a student's score by hand (a regrade by a TA): set or add points to one graded item "

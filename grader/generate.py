@@ -15,6 +15,8 @@ import ast
 import copy
 import re
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -136,21 +138,146 @@ def render_release(solutions: Path, exercises: list[Any] | None = None,
     return files
 
 
+# ------------------------------------------------------------ student work
+class StudentWorkError(Exception):
+    """Writing the release would overwrite a student's work: nothing was written."""
+
+    def __init__(self, files: dict[str, list[str]]) -> None:
+        super().__init__(", ".join(files))
+        self.files = files  # relative path -> the functions (or cells) edited there
+
+
+@dataclass
+class Release:
+    """What :func:`generate` wrote, and what it left alone (files it no longer makes
+    that may be someone's work: delete them by hand, or with ``force``)."""
+
+    written: list[str]
+    kept: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.written)
+
+    def __len__(self) -> int:
+        return len(self.written)
+
+
+def _stub_body(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """The body of a generated stub: an optional docstring, then ``raise NotImplementedError(...)``."""
+    body = list(fn.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def _definitions(source: str) -> dict[str, str] | None:
+    """Every function (qualified name -> its code, normalised) and every other top-level
+    statement but imports (keyed by its code) of ``source``; None when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    out: dict[str, str] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out[prefix + child.name] = "" if _stub_body(child) else ast.dump(child)
+                visit(child, prefix + child.name + ".")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, prefix + child.name + ".")
+            elif node is tree and not isinstance(child, (ast.Import, ast.ImportFrom)) and not (
+                    isinstance(child, ast.Expr) and isinstance(child.value, ast.Constant)):
+                code = ast.dump(child)
+                out[f"<{ast.unparse(child)[:40]}>#{code}"] = code
+
+    visit(tree, "")
+    return out
+
+
+def student_edits(old: str, new: str) -> list[str]:
+    """What in ``old`` (a file of the release as it is now) is someone's work that
+    ``new`` (what generate writes) would lose: every function that is no longer a
+    stub and differs from the new version, every top-level statement the new version
+    does not have, or ``["(the whole file)"]`` when it no longer parses. A stub
+    written by an older release (the same stubs, other docstrings) loses nothing."""
+    before, after = _definitions(old), _definitions(new)
+    if before is None:
+        return ["(the whole file)"]
+    after = after or {}
+    return [name.split("#")[0] for name, code in before.items() if code and after.get(name) != code]
+
+
+def _notebook_code(text: str) -> str | None:
+    try:
+        import nbformat
+
+        nb = nbformat.reads(text, as_version=4)
+    except Exception:  # noqa: BLE001 - not a notebook nbformat reads: treat as edited
+        return None
+    return "\n\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def _edits(rel: str, old: str, new: str) -> list[str]:
+    if old == new:
+        return []
+    if rel.endswith(".py"):
+        return student_edits(old, new)
+    if rel.endswith(".ipynb"):
+        before, after = _notebook_code(old), _notebook_code(new)
+        if before is None:
+            return ["(the whole notebook)"]
+        return student_edits(before, after or "")
+    return []  # generated data (public cases, the quiz bank): never written by hand
+
+
+def _generated(rel: str) -> bool:
+    """A file of a kind only generate writes (the quiz bank, the public cases)."""
+    return rel.startswith("quiz/") and rel.endswith(".toml") or rel == public_cases.FILENAME
+
+
 def generate(solutions: Path | str, target: Path | str, exercises: list[Any] | None = None,
-             quiz: QuizSelection | None = None) -> list[str]:
-    """Write the release into ``target``; returns the files written."""
+             quiz: QuizSelection | None = None, force: bool = False) -> Release:
+    """Write the release into ``target`` (for ``exercises`` and the questions of ``quiz``,
+    default: all, see :func:`render_release`); returns the files written and the ones
+    left alone.
+
+    Never loses a student's work unless ``force``: when a file to overwrite holds work
+    (:func:`student_edits`: a function implemented, a cell changed) nothing is written
+    and :class:`StudentWorkError` names the files; the quiz answer sheet and other
+    files generate no longer makes are left in place (deleted with ``force``), except
+    the generated quiz bank files, which are removed."""
     solutions, target = Path(solutions), Path(target)
     files = render_release(solutions, exercises, quiz)
+    if not force:
+        edited = {}
+        for rel, text in files.items():
+            path = target / rel
+            if path.is_file():
+                found = _edits(rel, path.read_text(encoding="utf-8", errors="replace"), text)
+                if found:
+                    edited[rel] = found
+        if edited:
+            raise StudentWorkError(edited)
     target.mkdir(parents=True, exist_ok=True)
+    kept: list[str] = []
     # Anything we would generate but no longer do (a removed module or quiz file).
-    for stale in target.rglob("*"):
+    for stale in sorted(target.rglob("*")):
         rel = stale.relative_to(target).as_posix()
-        if stale.is_file() and stale.suffix in (".py", ".toml", ".json", ".ipynb") and rel not in files:
-            stale.unlink()
+        if stale.is_file() and stale.suffix in (".py", ".toml", ".json", ".ipynb") and rel not in files \
+                and "__pycache__" not in stale.parts:
+            if force or _generated(rel):
+                stale.unlink()
+            else:
+                kept.append(rel)
     for rel, text in files.items():
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         (target / rel).write_text(text, encoding="utf-8")
     cache = target / "__pycache__"
     if cache.exists():
         shutil.rmtree(cache)
-    return sorted(files)
+    return Release(sorted(files), kept)

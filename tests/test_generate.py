@@ -62,10 +62,14 @@ def test_generate_removes_files_it_no_longer_makes(tmp_path):
     (out / "old_module.py").write_text("x = 1\n")
     (out / "quiz" / "removed.toml").write_text("")
     (out / "README.txt").write_text("kept: not a generated kind of file\n")
-    written = generate(paths.SOLUTIONS, out)
-    assert not (out / "old_module.py").exists() and not (out / "quiz" / "removed.toml").exists()
+    release = generate(paths.SOLUTIONS, out)
+    # a quiz bank file it no longer makes is removed; a module may be someone's work: left, and said
+    assert not (out / "quiz" / "removed.toml").exists()
+    assert (out / "old_module.py").exists() and release.kept == ["old_module.py"]
     assert (out / "README.txt").exists()
-    assert all((out / rel).is_file() for rel in written)
+    assert all((out / rel).is_file() for rel in release.written)
+    forced = generate(paths.SOLUTIONS, out, force=True)  # the instructor's clean slate
+    assert not (out / "old_module.py").exists() and forced.kept == [] and (out / "README.txt").exists()
 
 
 def test_release_notebook_is_valid_and_the_reference_in_it_gets_full_marks(tmp_path):

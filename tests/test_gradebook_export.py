@@ -168,6 +168,9 @@ def test_a_schema_1_gradebook_is_upgraded_in_place(tmp_path):
         assert row["student"] == "alice" and row["status"] == "graded" and row["score"] == 5
         assert book.is_current("alice", "fp", "gk")
         assert book.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+        assert row["report"] == "" and book.result("alice") is None  # the plain results' columns, empty
+        assert row["handed_in"] == "" and book.adjustments("alice") == []  # the course's, empty
+        assert book.upgraded_from() == "1"
 
 
 def test_cli_writes_canvas_and_moodle_files(tmp_path):

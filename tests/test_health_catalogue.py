@@ -4,8 +4,10 @@ every key the code names exists, is tests/test_i18n.py's).
 A key counts as used when the code or a template names it: as a string literal, or
 under a prefix that code completes at run time (``msg(f"axis.{name}")``,
 ``"quiz.result." + state``: the constant part of an f-string, or a literal ending in
-a dot). Texts found unused were removed (issue 16: batch.run.intake,
-batch.students, submission.syntax_error)."""
+a dot, or the left side of a ``+``). Texts found unused were removed (issue 16:
+batch.run.intake, batch.students, submission.syntax_error; after the report merge
+check.needs_correct_values, dashboard.stats_head, terminal.mistake_line,
+title.gradient_of)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ def _names_in_code() -> tuple[set[str], set[str]]:
                 literals.add(node.value)
                 if node.value.endswith(".") and len(node.value) > 3:
                     prefixes.add(node.value)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.left, ast.Constant) \
+                    and isinstance(node.left.value, str) and len(node.left.value) > 3:
+                prefixes.add(node.left.value)  # "feedback.selfcheck_totals" + ("_quiz" if quiz else "")
             elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
                 head = str(node.values[0].value)
                 if head.endswith((".", "_")) and len(head) > 3:

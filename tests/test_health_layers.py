@@ -25,7 +25,7 @@ GRADER = paths.ROOT / "grader"
 TIERS: list[set[str]] = [
     {"grader", "seed", "paths", "untrusted", "mistakes", "fileio", "package_data", "calls", "i18n",
      "notebook_release", "reference"},
-    {"course", "versions", "submission"},
+    {"course", "versions", "submission", "plain"},
     {"sandbox", "checks"},
     {"specs", "experiments", "public_cases"},
     {"quiz", "results", "capstone"},

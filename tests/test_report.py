@@ -139,7 +139,9 @@ def test_selfcheck_report_marks_the_differing_entries(sample_selfcheck):
     assert len(arrays) >= 2  # expected and received side by side
     rows = [row for c in sample_selfcheck.checks for row in c.details.get("outputs", []) if row.get("wrong")]
     n_wrong = sum(sum(_flat(row["wrong"])) for row in rows)
-    assert len(page.with_class("wrong", "td")) == 2 * n_wrong  # marked in both tables
+    # marked in both tables (✗, bold, outline) and in the difference view (bold, outline; a right entry reads 0)
+    assert len(page.with_class("wrong", "td")) == 3 * n_wrong
+    assert len(page.with_class("mark", "span")) == 2 * n_wrong
     assert "标有 ✗ 的元素与期望值不同" in page.text
 
 
@@ -257,7 +259,12 @@ def test_crashed_submission_still_gets_a_report(tmp_path):
         self_contained(html, page)
         assert "loading" in page.ids()
         assert any("syntax" in t.lower() or "语法" in t for t in [page.text])
-        assert len(page.with_class("failed", "article")) > 3
+        # one article per cause (each function that crashed or is missing), listing every check it costs
+        assert len(page.with_class("failed", "article")) >= 3
+        built = view.build(res)
+        listed = sum(len(g.titles) for ex in built.exercises for g in ex.causes)
+        listed += sum(i.count for ex in built.exercises for i in ex.failed)
+        assert listed == sum(c.status == "failed" for c in res.checks) > 3
         assert res.score == 0
 
 

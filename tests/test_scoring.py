@@ -161,16 +161,27 @@ def test_pending_items_are_explained_once_first_in_every_output(tmp_path):
          "    g = np.tanh(a[:, 2 * H:3 * H])")]})
     result = grade_fast(root, "lstm_step")
     pending = [c for c in result.checks if c.status == "pending"]
-    assert pending and all(c.points == 0 and c.func == "lstm_step_backward" for c in pending)
+    backward = [c for c in pending if c.func == "lstm_step_backward"]
+    assert backward and all(c.points == 0 for c in backward)
     # The reason first; it names the forward's own mistake when one is known (issue 10: here 2).
     assert all(c.messages[0].key == "diagnosis.pending_forward_named" and c.messages[0].params["id"] == "2"
-               for c in pending)
+               for c in backward)
+    # The forward's passed side item (inputs unchanged) waits too, for its own reason (policy rule 6).
+    side = [c for c in pending if c not in backward]
+    assert [(c.func, c.kind, c.messages[0].key) for c in side] == [
+        ("lstm_step_forward", "mutation", "policy.side_waits")]
     notes = result.exercises[0].notes
-    assert len(notes) == 1 and notes[0].params["points"] == f"{sum(c.max_points for c in pending):g}"
+    assert len(notes) == 2 and notes[0].params["points"] == f"{sum(c.max_points for c in backward):g}"
     for lang in ("en", "zh"):
         text = summary(result, lang)
-        assert text.count(render(notes[0], lang)) == 1  # said once ...
-        assert text.index(render(notes[0], lang)) < text.index(render(result.checks[0].title, lang))  # ... first
+        verbose = summary(result, lang, verbose=True)
+        for note in notes:
+            assert text.count(render(note, lang)) == 1  # said once ...
+            # ... first: right after the exercise's line, before its failures (and, with -v, its items)
+            assert text.index(render(result.exercises[0].exercise.title, lang)) < text.index(render(note, lang))
+            failure = next(c for c in result.checks if c.status == "failed")
+            assert text.index(render(note, lang)) < text.index(render(failure.messages[0], lang))
+            assert verbose.index(render(note, lang)) < verbose.index(render(result.checks[0].title, lang))
     data = to_gradescope(result, "en")
     statuses_ = {t["extra_data"]["id"]: (t["status"], t["extra_data"]["status"]) for t in data["tests"]}
     assert all(statuses_[c.id] == ("failed", "pending") for c in pending)
@@ -180,7 +191,7 @@ def test_pending_items_are_explained_once_first_in_every_output(tmp_path):
     from grader.report.html import render_html
 
     page = render_html(result, "en")
-    assert page.count('class="note pending-note"') == 1 and 'class="check pending' in page
+    assert page.count('class="note pending-note"') == len(notes) and 'class="check pending' in page
 
 
 def test_a_composite_wrong_itself_over_a_wrong_block_is_still_explained(tmp_path):

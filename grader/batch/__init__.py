@@ -195,7 +195,8 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
             "max_score": data["extra_data"]["max_score"], "load_status": result.load_status,
             "isolation": result.isolation, "graded_at": result.graded_at, "seconds": result.seconds,
             "results": data, "html": render_html(student_view(result), lang), "handed_in": result.handed_in,
-            "lateness": found.to_dict() if found is not None else None, "late": late}
+            "lateness": found.to_dict() if found is not None else None, "late": late,
+            "result": result.to_dict()}
 
 
 class _Recorder:
@@ -230,7 +231,8 @@ class _Recorder:
         # The row keeps the fingerprint this process decides on (the same function, so a
         # re-run compares like with like), whatever the worker reports.
         rec.update(student=entry.key, student_id=entry.student, source=entry.source,
-                   fingerprint=self.fingerprints.get(entry.key, rec["fingerprint"]))
+                   fingerprint=self.fingerprints.get(entry.key, rec["fingerprint"]),
+                   report=report_path.relative_to(self.out).as_posix())
         if rec.pop("late", False):
             self.summary.late.append(entry.key)
         self.book.record(Record(grader_key=self.keys.get(entry.key, self.key), **rec))
@@ -256,7 +258,8 @@ class _Recorder:
         self.book.record(Record(student=entry.key, fingerprint=result.fingerprint, grader_key=self.key, score=0.0,
                                 max_score=0.0, load_status="not_graded", isolation="", graded_at=now, seconds=0.0,
                                 results=data, status=status.value, detail=detail, source=entry.source,
-                                student_id=entry.student))
+                                student_id=entry.student, result=result.to_dict(),
+                                report=report_path.relative_to(self.out).as_posix()))
         self.summary.failed[entry.key] = f"{status.value}: {detail}"
         self._tell(entry.key, "failed")
 

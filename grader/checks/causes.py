@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..i18n import Message, msg
 from .model import CheckResult, Status
+from .policy import SIDE_WAITS
 
 if TYPE_CHECKING:
     from .engine import ExerciseResult
@@ -154,9 +155,14 @@ def name_pending(results: list[CheckResult]) -> None:
 def exercise_cause(er: ExerciseResult) -> Message | None:
     """The first cause of a failed exercise: the reason its items are not counted
     yet, else the first failed item's first message (a cause, by :func:`cause_first`)."""
-    if er.notes:
-        return er.notes[0]
+    # A side item waiting for its function's results (policy rule 6) is a consequence,
+    # never the cause: said only when nothing else is.
+    notes = [n for n in er.notes if getattr(n.params.get("reason"), "key", "") != SIDE_WAITS]
+    if notes:
+        return notes[0]
     failed = [r for r in er.results if r.status == Status.FAILED and r.messages]
     named = [r for r in failed if r.mistakes]
     first = (named or failed)[:1]
-    return first[0].messages[0] if first else None
+    if first:
+        return first[0].messages[0]
+    return er.notes[0] if er.notes else None

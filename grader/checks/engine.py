@@ -25,8 +25,10 @@ from __future__ import annotations
 import dataclasses
 import traceback
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..i18n import Message, msg
+from ..plain import decode, encode
 from . import causes, policy
 from .model import Check, CheckResult, Context, Kind, Status
 
@@ -53,14 +55,55 @@ class Exercise:
     def max_points(self) -> float:
         return sum(c.max_points() for c in self.checks)
 
+    def info(self) -> ExerciseInfo:
+        """What a result keeps of this exercise: plain data, no checks."""
+        return ExerciseInfo(self.name, self.title, self.module, tuple(self.functions), self.section,
+                            tuple(self.builds_on))
+
+
+@dataclass(frozen=True)
+class ExerciseInfo:
+    """An exercise as its result remembers it: names and texts, not the live checks
+    (a result is plain data, stored and rendered long after the specs ran)."""
+
+    name: str
+    title: Message
+    module: str = ""
+    functions: tuple[str, ...] = ()
+    section: str = ""
+    builds_on: tuple[str, ...] = ()
+
 
 @dataclass
 class ExerciseResult:
-    exercise: Exercise
+    exercise: ExerciseInfo  # given an Exercise, keeps its info()
     results: list[CheckResult] = field(default_factory=list)
     graded_from: dict[str, str] = field(default_factory=dict)  # function -> file
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # other definitions
     notes: list[Message] = field(default_factory=list)  # said once, first (pending items' reasons)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.exercise, Exercise):
+            self.exercise = self.exercise.info()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-compatible data (:mod:`grader.plain`); :meth:`from_dict` reads it."""
+        ex = self.exercise
+        return {"name": ex.name, "title": encode(ex.title), "module": ex.module, "functions": list(ex.functions),
+                "section": ex.section, "builds_on": list(ex.builds_on),
+                "results": [r.to_dict() for r in self.results], "graded_from": dict(self.graded_from),
+                "alternatives": {k: list(v) for k, v in self.alternatives.items()},
+                "notes": [encode(n) for n in self.notes]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
+        info = ExerciseInfo(data["name"], decode(data["title"]), data.get("module", ""),
+                            tuple(data.get("functions", ())), data.get("section", ""),
+                            tuple(data.get("builds_on", ())))
+        return cls(info, [CheckResult.from_dict(r) for r in data.get("results", [])],
+                   dict(data.get("graded_from", {})),
+                   {k: list(v) for k, v in (data.get("alternatives") or {}).items()},
+                   [decode(n) for n in data.get("notes", [])])
 
     @property
     def points(self) -> float:
@@ -85,7 +128,7 @@ def run_check(check: Check, ctx: Context) -> list[CheckResult]:
 
 def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
                   done: dict[str, ExerciseResult]) -> ExerciseResult:
-    er = ExerciseResult(ex)
+    er = ExerciseResult(ex.info())
     for f in ex.functions:
         if f in functions:
             er.graded_from[f] = functions[f][0]
@@ -97,7 +140,7 @@ def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
         policy.broken(done[name]) for name in ex.builds_on if name in done)
     first = dataclasses.replace(ctx, explain=False) if rescue else ctx
     per_check = [run_check(check, first) for check in ex.checks]
-    blocks = policy.blocks_to_substitute(ExerciseResult(ex, [r for rs in per_check for r in rs]), done)
+    blocks = policy.blocks_to_substitute(ExerciseResult(ex.info(), [r for rs in per_check for r in rs]), done)
     if blocks and rescue:
         # Every building block, not only the failing ones, so that every value the
         # composite hands a stand-in comes from its own arguments or from another

@@ -103,6 +103,7 @@ class GradientCheck(Check):
     out_shapes: Callable[[Inputs], list[tuple[int, ...]]] | None = None  # layer form: the outputs' shapes
     probes: list[Probe] = field(default_factory=list)
     exercise: str = ""
+    label: str = ""  # tells apart checks of one function on different setups (e.g. "relu, softmax")
 
     def __post_init__(self) -> None:
         if self.forward is not None and self.out_shapes is None:
@@ -257,13 +258,17 @@ class GradientCheck(Check):
 
     # ------------------------------------------------------------------ judge
     def _item(self, p: Param, kind: Kind) -> CheckResult:
+        key = "title.gradient" if kind == Kind.GRADIENT else "title.backward_reference"
+        title = (msg(key + "_of", func=self.func, grad=p.grad, label=self.label) if self.label
+                 else msg(key, func=self.func, grad=p.grad))
         if kind == Kind.GRADIENT:
-            res = CheckResult(f"{self.id}.{p.grad}", self.exercise, self.func, kind,
-                              msg("title.gradient", func=self.func, grad=p.grad), self.points_numeric)
+            res = CheckResult(f"{self.id}.{p.grad}", self.exercise, self.func, kind, title, self.points_numeric)
         else:
-            res = CheckResult(f"{self.id}.{p.grad}.reference", self.exercise, self.func, kind,
-                              msg("title.backward_reference", func=self.func, grad=p.grad), self.points_reference)
+            res = CheckResult(f"{self.id}.{p.grad}.reference", self.exercise, self.func, kind, title,
+                              self.points_reference)
         res.details.update({"group": self.id, "grad": p.grad})
+        if self.label:
+            res.details["label"] = self.label
         return res
 
     def _grads(self, trial: Trial) -> dict[str, Any]:

@@ -300,12 +300,14 @@ class ValueCheck(Check):
             measured = cmp.problem not in ("type", "shape")  # no error is measured between other shapes
             row = {"name": out.name, "ok": cmp.ok, "rel_error": cmp.worst_rel_error if measured else None,
                    "where": where(cmp.worst_index, out.axes) if measured else [], "problem": cmp.problem}
-            if ctx.reference is None and cmp.problem in ("values", "nonfinite") and np.size(exp) <= 60:
-                # Public case: showing expected next to received teaches, and hides nothing.
+            if ctx.reference is None and cmp.problem in ("values", "nonfinite", "shape") and np.size(exp) <= 60:
+                # Public case: showing expected next to received teaches, and hides nothing
+                # (a wrong shape too: the report names a transposed result).
                 received = as_float_array(got)
-                row["expected"] = np.asarray(exp).tolist()
-                row["received"] = received.tolist() if received is not None else None
-                row["wrong"] = cmp.wrong_mask.tolist() if cmp.wrong_mask is not None else None
+                if received is not None and received.size <= 60:
+                    row["expected"] = np.asarray(exp).tolist()
+                    row["received"] = received.tolist()
+                    row["wrong"] = cmp.wrong_mask.tolist() if cmp.wrong_mask is not None else None
             rows.append(row)
             matched.append(cmp.ok)
             if not cmp.ok:

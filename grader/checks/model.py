@@ -22,6 +22,7 @@ import numpy as np
 
 from ..calls import Call, Caller, CallOutcome, CallStatus
 from ..i18n import Message, msg
+from ..plain import decode, encode
 
 if TYPE_CHECKING:
     from .blocks import BlockServer
@@ -84,6 +85,23 @@ class CheckResult:
         self.status = PENDING
         self.messages.insert(0, reason)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-compatible data (:mod:`grader.plain`): keys and parameters, no
+        rendered text; :meth:`from_dict` gives back an equal result."""
+        return {"id": self.id, "exercise": self.exercise, "func": self.func, "kind": str(self.kind),
+                "title": encode(self.title), "max_points": self.max_points, "points": self.points,
+                "status": str(self.status), "messages": [encode(m) for m in self.messages],
+                "details": encode(self.details), "output": self.output, "mistakes": list(self.mistakes),
+                "visibility": self.visibility}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        kind = data["kind"]
+        return cls(data["id"], data["exercise"], data["func"], Kind(kind) if kind in Kind._value2member_map_ else kind,
+                   decode(data["title"]), float(data["max_points"]), float(data["points"]), Status(data["status"]),
+                   [decode(m) for m in data.get("messages", [])], decode(data.get("details", {})),
+                   data.get("output", ""), list(data.get("mistakes", [])), data.get("visibility", "visible"))
 
 
 @dataclass

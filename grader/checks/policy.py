@@ -39,7 +39,8 @@ The rules, in the order the engine applies them:
 6. **Side properties count only beside results** (:func:`gate_side_checks`): no
    mutation, stability and edge cases (where doing nothing is right) earn points
    only for a function that gets some of its own results right in a comparison
-   with the reference (or, for a function that has none, always).
+   with the reference (or, for a function that has none, always); until then a
+   passed side item or property is not counted yet (pending), not failed.
 7. **An assignment's weights** (:class:`Weights`, :func:`apply_weights`): a course file
    may multiply the points of every item of a kind, and give an exercise (the quiz
    included) a total that its items are scaled to. Applied last, to every item alike,
@@ -94,11 +95,14 @@ KIND_RULES = (
              "judged where the forward is right (on the check's inputs or a variant) and depends on the "
              "input, else pending; a gradient equal to the true one passes whatever the forward"),
     KindRule(Kind.PROPERTY, "a property of the results that needs no reference",
-             "only beside a right result (init_weights, compared with no reference: its statistics are its "
-             "results)"),
-    KindRule(Kind.EDGE, "an edge case whose right answer is to change nothing", "only beside a right result"),
-    KindRule(Kind.MUTATION, "inputs unchanged, the same answer twice", "only beside a right result"),
-    KindRule(Kind.STABILITY, "no overflow or NaN for large inputs", "only beside a right result"),
+             "only beside a right result, else pending (init_weights, compared with no reference: its "
+             "statistics are its results)"),
+    KindRule(Kind.EDGE, "an edge case whose right answer is to change nothing",
+             "only beside a right result, else pending"),
+    KindRule(Kind.MUTATION, "inputs unchanged, the same answer twice",
+             "only beside a right result, else pending"),
+    KindRule(Kind.STABILITY, "no overflow or NaN for large inputs",
+             "only beside a right result, else pending"),
 )
 
 
@@ -168,8 +172,11 @@ def pending_notes(results: Iterable[CheckResult]) -> list[Message]:
                 reasons.append(r.messages[0])
                 points.append(0.0)
             points[reasons.index(r.messages[0])] += r.max_points - r.points
-    return [msg("policy.pending_note", reason=reason, points=f"{p:g}")
-            for reason, p in zip(reasons, points, strict=True)]
+    notes = [(reason.key == SIDE_WAITS, msg("policy.pending_note", reason=reason, points=f"{p:g}"))
+             for reason, p in zip(reasons, points, strict=True)]
+    # A side item that only waits for its function's results (rule 6) is a consequence:
+    # the reasons that say why something is wrong come first.
+    return [note for _, note in sorted(notes, key=lambda n: n[0])]
 
 
 # --------------------------------------------------------------------- 4. composites
@@ -265,14 +272,18 @@ def _later_call(s: CheckResult) -> Message:
 
 
 # ----------------------------------------------------------- 6. side properties
+SIDE_WAITS = "policy.side_waits"  # the reason of a side item not counted yet (rule 6): a consequence
+
+
 def gate_side_checks(results: list[CheckResult]) -> None:
-    """Zero the side items and properties of a function that has comparisons with
+    """Side items and properties that passed, of a function that has comparisons with
     the reference and earns nothing in any of them (an identity passes "unchanged
     below the threshold", a zero batch norm "the running statistics follow the
-    momentum"). When those comparisons are pending, these items wait with them, for
-    the same reason. A function with no comparison with the reference (init_weights)
-    is judged by properties marked as its results; its other properties wait beside
-    them."""
+    momentum"), are not counted yet (pending, 0 points, never a failure): they count
+    once some of its results are right. When those comparisons are pending, these
+    items wait with them, for the same reason. A function with no comparison with the
+    reference (init_weights) is judged by properties marked as its results; its other
+    properties wait beside them."""
     compared: dict[str, bool] = {}
     waiting: dict[str, Message] = {}
     for r in results:
@@ -288,11 +299,9 @@ def gate_side_checks(results: list[CheckResult]) -> None:
     for r in results:
         if r.kind in gated and not r.details.get("result") and r.status == Status.PASSED \
                 and compared.get(r.func) is False:
-            if r.func in waiting:
-                r.points = 0.0
-                r.pending(waiting[r.func])
-            else:
-                r.failed(msg("check.needs_correct_values", func=r.func))
+            # Passed, but worth nothing yet: not counted (neutral), never a failure.
+            r.points = 0.0
+            r.pending(waiting.get(r.func) or msg(SIDE_WAITS, func=r.func))
 
 
 def point_to_foundations(results: list[ExerciseResult]) -> None:

@@ -1,5 +1,9 @@
 """The class gradebook: one SQLite file, written only by the parent of a batch.
 
+Over 400 lines: one job, the gradebook's schema (with its in-place upgrades from every
+earlier version), its writes and its queries; exports and statistics are their own
+modules.
+
 Each submission is recorded in one transaction (its row and all its check rows),
 so a batch that crashes half-way loses nothing already recorded and never records
 anything twice; re-running it skips what is already graded with the same grader
@@ -14,14 +18,26 @@ again on the next run. A class roster, when the batch had one, is stored too
 (``roster`` table), so the exports (:mod:`.export`) can write an LMS's import file
 with every student of the class.
 
-The course (schema 3): a gradebook holds the grades of one assignment (``meta``
-``assignment``; a batch refuses to mix two). Each row keeps when the hand-in was handed
-in and its lateness, and the ``adjustments`` table keeps every manual adjustment with its
-comment, who made it and when (a withdrawn one stays, marked, so the history is
-complete). Adjustments live apart from the graded rows, so a batch re-run that grades a
-student again keeps them and applies them to the new grade; a row's ``score`` is always
-the final score, :func:`grader.assignments.adjustments.settle` of its checks, its active
-adjustments and its lateness. Older gradebooks are upgraded in place.
+Schema 4 unifies two lines of work that each called themselves "schema 3":
+
+- the course: a gradebook holds the grades of one assignment (``meta`` ``assignment``; a
+  batch refuses to mix two). Each row keeps when the hand-in was handed in and its
+  lateness, and the ``adjustments`` table keeps every manual adjustment with its comment,
+  who made it and when (a withdrawn one stays, marked, so the history is complete).
+  Adjustments live apart from the graded rows, so a batch re-run that grades a student
+  again keeps them and applies them to the new grade; a row's ``score`` is always the final
+  score, :func:`grader.assignments.adjustments.settle` of its checks, its active
+  adjustments and its lateness;
+- plain results: each submission keeps its :class:`~grader.results.Result` as plain data
+  (message keys and parameters, :meth:`~grader.results.Result.to_dict`) and the path of its
+  HTML report; each check its title and the first message of a failure (its cause) as
+  message keys, not text: the dashboard renders any language from the same gradebook and
+  groups failures by cause. Rows recorded before have none of these (their text is in the
+  batch's language); they are shown as they were stored until graded again.
+
+Older gradebooks (schema 1, 2, and either "3": :func:`shape_of` tells them apart by their
+columns) are upgraded in place: every column and table they lack is added, nothing they
+hold is changed, and ``meta`` ``upgraded_from`` says what they were.
 """
 
 from __future__ import annotations
@@ -37,7 +53,7 @@ from ..assignments.late import Lateness
 from ..untrusted import clean, clean_tree
 from .status import RowStatus
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions (
@@ -56,7 +72,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     source TEXT NOT NULL DEFAULT '',
     student_id TEXT NOT NULL DEFAULT '',
     handed_in TEXT NOT NULL DEFAULT '',
-    lateness TEXT NOT NULL DEFAULT ''
+    lateness TEXT NOT NULL DEFAULT '',
+    result_json TEXT NOT NULL DEFAULT '',
+    report TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS checks (
     student TEXT NOT NULL REFERENCES submissions(student) ON DELETE CASCADE,
@@ -68,6 +86,9 @@ CREATE TABLE IF NOT EXISTS checks (
     status TEXT NOT NULL,
     mistakes TEXT NOT NULL,
     title TEXT NOT NULL,
+    title_json TEXT NOT NULL DEFAULT '',
+    cause_json TEXT NOT NULL DEFAULT '',
+    func TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (student, check_id)
 );
 CREATE TABLE IF NOT EXISTS adjustments (
@@ -92,13 +113,40 @@ CREATE TABLE IF NOT EXISTS roster (
     row_json TEXT NOT NULL
 );
 """
-# Columns added to ``submissions`` by schemas 2 and 3 (older gradebooks get them on opening).
-_ADDED_COLUMNS = {"status": "'graded'", "detail": "''", "source": "''", "student_id": "''", "handed_in": "''",
-                  "lateness": "''"}
+# Columns added by later schemas (older gradebooks get them on opening): table -> column -> default.
+# The ``adjustments`` table (schema 3 of the course) is made by _SCHEMA's CREATE TABLE IF NOT EXISTS.
+_ADDED_COLUMNS = {
+    "submissions": {"status": "'graded'", "detail": "''", "source": "''", "student_id": "''",  # schema 2
+                    "handed_in": "''", "lateness": "''",  # schema 3 (the course)
+                    "result_json": "''", "report": "''"},  # schema 3 (plain results)
+    "checks": {"title_json": "''", "cause_json": "''", "func": "''"},  # schema 3 (plain results)
+}
 
 
 class AdjustmentError(ValueError):
     """An adjustment the gradebook cannot take (an unknown student or target, no comment)."""
+
+
+
+def shape_of(db: sqlite3.Connection) -> str | None:
+    """What an existing gradebook is, told by its columns (both lines of work wrote
+    ``schema_version`` 3): "1", "2", "3 (course)" (hand-in times, lateness,
+    adjustments), "3 (plain results)" (the Result, the report, check titles and causes
+    as message keys), or None for a new or current (4) one."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(submissions)")}
+    if not have:
+        return None
+    checks = {r[1] for r in db.execute("PRAGMA table_info(checks)")}
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    course = {"handed_in", "lateness"} <= have and "adjustments" in tables
+    plain = {"result_json", "report"} <= have and {"title_json", "cause_json"} <= checks
+    if course and plain:
+        return None
+    if course:
+        return "3 (course)"
+    if plain:
+        return "3 (plain results)"
+    return "2" if "status" in have else "1"
 
 
 @dataclass(frozen=True)
@@ -121,6 +169,8 @@ class Record:
     student_id: str = ""  # the id the grading was seeded with (default: ``student``)
     handed_in: str = ""  # when it was handed in (ISO 8601), where known
     lateness: dict[str, Any] | None = None  # grader.assignments.late.Lateness.to_dict(), where a due date applies
+    result: dict[str, Any] | None = None  # the Result as plain data (Result.to_dict): rendered in any language
+    report: str = ""  # the student's HTML report, relative to the gradebook's folder
 
 
 class Gradebook:
@@ -130,16 +180,27 @@ class Gradebook:
         self.db = sqlite3.connect(str(self.path))
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA journal_mode = WAL")
+        shape = shape_of(self.db)  # before the schema's tables are added to an older file
         with self.db:
             self.db.executescript(_SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is not None and int(row[0]) > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.path} was written by a newer rnngrade (schema {row[0]})")
-            have = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
-            for column, default in _ADDED_COLUMNS.items():
-                if column not in have:  # an older gradebook: upgrade in place
-                    self.db.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
+            if shape is not None and (row is None or int(row[0]) < SCHEMA_VERSION):
+                # an older gradebook: upgraded in place below, and said so
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('upgraded_from', ?)", (shape,))
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                for column, default in columns.items():
+                    if column not in have:  # an older gradebook: upgrade in place
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def upgraded_from(self) -> str | None:
+        """What this gradebook was before it was upgraded in place (see :func:`shape_of`;
+        None: made by this schema)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'upgraded_from'").fetchone()
+        return row[0] if row is not None else None
 
     def close(self) -> None:
         self.db.close()
@@ -168,27 +229,38 @@ class Gradebook:
         rec = Record(**{**rec.__dict__, "student": clean(rec.student), "results": clean_tree(rec.results),
                         "detail": clean(rec.detail), "source": clean(rec.source),
                         "student_id": clean(rec.student_id or rec.student), "handed_in": clean(rec.handed_in),
-                        "lateness": clean_tree(rec.lateness) if rec.lateness else None})
+                        "lateness": clean_tree(rec.lateness) if rec.lateness else None,
+                        "result": clean_tree(rec.result) if rec.result is not None else None,
+                        "report": clean(rec.report)})
         status = RowStatus(rec.status)
+        plain = _checks_of(rec.result)
         with self.db:
             self.db.execute("DELETE FROM checks WHERE student = ?", (rec.student,))
             self.db.execute(
                 "INSERT OR REPLACE INTO submissions (student, fingerprint, grader_key, score, max_score, "
                 "load_status, isolation, graded_at, seconds, results_json, status, detail, source, student_id, "
-                "handed_in, lateness) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "handed_in, lateness, result_json, report) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rec.student, rec.fingerprint, rec.grader_key, rec.score, rec.max_score, rec.load_status,
                  rec.isolation, rec.graded_at, rec.seconds, json.dumps(rec.results, ensure_ascii=False),
                  status.value, rec.detail, rec.source, rec.student_id, rec.handed_in,
-                 json.dumps(rec.lateness, ensure_ascii=False) if rec.lateness else ""),
+                 json.dumps(rec.lateness, ensure_ascii=False) if rec.lateness else "",
+                 json.dumps(rec.result, ensure_ascii=False, allow_nan=False) if rec.result is not None else "",
+                 rec.report),
             )
             if not status.graded:
                 return  # a failed row has no checks: nothing of it enters the statistics
-            self.db.executemany(
-                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(rec.student, t["extra_data"]["id"], t["tags"][0], t["tags"][1], t["score"], t["max_score"],
-                  t["status"], ",".join(t["extra_data"].get("mistakes", [])), t["name"])
-                 for t in rec.results["tests"] if "id" in t.get("extra_data", {})],
-            )
+            rows = []
+            for t in rec.results["tests"]:
+                if "id" not in t.get("extra_data", {}):
+                    continue
+                title, cause, func = plain.get(t["extra_data"]["id"], ("", "", t["extra_data"].get("function", "")))
+                rows.append((rec.student, t["extra_data"]["id"], t["tags"][0], t["tags"][1], t["score"],
+                             t["max_score"], t["status"], ",".join(t["extra_data"].get("mistakes", [])), t["name"],
+                             title, cause, func or ""))
+            self.db.executemany("INSERT INTO checks (student, check_id, exercise, kind, points, max_points, status, "
+                                "mistakes, title, title_json, cause_json, func) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             if rec.lateness or self.adjustments(rec.student):
                 # The score is the settled one whatever the grading process knew (an
                 # adjustment may have been made while it graded).
@@ -314,10 +386,11 @@ class Gradebook:
 
     # ------------------------------------------------------------------ reading
     def students(self, graded_only: bool = False) -> list[dict[str, Any]]:
-        """Every row (``graded_only``: those with a grade), with its status."""
+        """Every row (``graded_only``: those with a grade), with its status and report."""
         where = "WHERE status = 'graded' " if graded_only else ""
         cur = self.db.execute("SELECT student, score, max_score, fingerprint, graded_at, load_status, status, "
-                              f"detail, source, student_id, handed_in FROM submissions {where}ORDER BY student")
+                              f"detail, source, student_id, handed_in, report FROM submissions {where}"
+                              "ORDER BY student")
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
@@ -338,12 +411,34 @@ class Gradebook:
         """Every check with its pass rate, hardest first."""
         marks = ",".join("?" * len(kinds_excluded)) or "''"
         cur = self.db.execute(
-            "SELECT check_id, exercise, MIN(title), COUNT(*), SUM(status = 'passed'), "
+            "SELECT check_id, exercise, MIN(title), MAX(title_json), COUNT(*), SUM(status = 'passed'), "
             "AVG(points / NULLIF(max_points, 0)) FROM checks "
             f"WHERE kind NOT IN ({marks}) GROUP BY check_id "
             "ORDER BY SUM(status = 'passed') * 1.0 / COUNT(*), check_id", kinds_excluded)
-        return [{"check": c, "exercise": e, "title": t, "n": n, "passed": p, "pass_rate": p / n if n else 0.0,
-                 "mean_fraction": f or 0.0} for c, e, t, n, p, f in cur.fetchall()]
+        return [{"check": c, "exercise": e, "title": t, "title_json": tj, "n": n, "passed": p,
+                 "pass_rate": p / n if n else 0.0, "mean_fraction": f or 0.0}
+                for c, e, t, tj, n, p, f in cur.fetchall()]
+
+    def result(self, student: str) -> Any:
+        """The stored :class:`~grader.results.Result` of ``student`` (None: not stored, as
+        in rows of schema 1 and 2)."""
+        row = self.db.execute("SELECT result_json FROM submissions WHERE student = ?", (student,)).fetchone()
+        if row is None or not row[0]:
+            return None
+        from ..results import Result
+
+        return Result.from_dict(json.loads(row[0]))
+
+    def failed_checks(self) -> list[dict[str, Any]]:
+        """Every failed check of every graded student: what the causes of failure are
+        grouped from (``title`` and ``cause`` are encoded messages, or "" in old rows)."""
+        cur = self.db.execute(
+            "SELECT c.student, c.check_id, c.exercise, c.kind, c.func, c.mistakes, c.title, c.title_json, "
+            "c.cause_json, c.max_points - c.points FROM checks c JOIN submissions s ON s.student = c.student "
+            "WHERE c.status = 'failed' AND s.status = 'graded' ORDER BY c.student, c.rowid")
+        return [{"student": st, "check": cid, "exercise": ex, "kind": k, "func": f,
+                 "mistakes": m.split(",") if m else [], "title_text": t, "title": tj, "cause": cj, "lost": lost}
+                for st, cid, ex, k, f, m, t, tj, cj, lost in cur.fetchall()]
 
     def quiz_items(self) -> list[dict[str, Any]]:
         """Item analysis of the quiz: difficulty (mean fraction of the points) and
@@ -351,9 +446,10 @@ class Gradebook:
         student's score; near 0 or negative flags a question worth reviewing)."""
         totals = {s["student"]: s["score"] for s in self.students(graded_only=True)}
         items: dict[str, dict[str, Any]] = {}
-        for student, cid, title, points, max_points in self.db.execute(
-                "SELECT student, check_id, title, points, max_points FROM checks WHERE kind = 'quiz'"):
-            item = items.setdefault(cid, {"check": cid, "title": title, "scores": [], "rest": []})
+        for student, cid, title, title_json, points, max_points in self.db.execute(
+                "SELECT student, check_id, title, title_json, points, max_points FROM checks WHERE kind = 'quiz'"):
+            item = items.setdefault(cid, {"check": cid, "title": title, "title_json": title_json, "scores": [],
+                                          "rest": []})
             item["scores"].append(points / max_points if max_points else 0.0)
             item["rest"].append(totals.get(student, 0.0) - points)
         out = []
@@ -381,6 +477,21 @@ class Gradebook:
         from .export import write_plain
 
         write_plain(self, path, lang)
+
+
+def _checks_of(result: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]:
+    """check id -> (its title, the first message of a failure: its cause, its function),
+    the messages as encoded JSON (:mod:`grader.plain`), from a Result's plain data."""
+    if not result:
+        return {}
+    out = {}
+    for er in result.get("exercises", []):
+        for r in er.get("results", []):
+            messages = r.get("messages") or []
+            cause = messages[0] if r.get("status") == "failed" and messages else None
+            out[r["id"]] = (json.dumps(r.get("title"), ensure_ascii=False),
+                            json.dumps(cause, ensure_ascii=False) if cause is not None else "", str(r.get("func", "")))
+    return out
 
 
 def _correlation(xs: list[float], ys: list[float]) -> float | None:

@@ -153,6 +153,16 @@ class _PluralFormatter(string.Formatter):
         return forms[min(index, len(forms) - 1)].replace("#", text)
 
 
+def render_lenient(m: Message | str, lang: str) -> str:
+    """:func:`render`, or the key when the catalogue has no such text (or its
+    parameters do not fit): a stored result must stay readable after a text was
+    renamed or removed, and no missing text may cost a student the report."""
+    try:
+        return render(m, lang)
+    except (CatalogError, KeyError, IndexError, ValueError):
+        return f"`{m.key}`" if isinstance(m, Message) else str(m)
+
+
 def _render_param(v: Any, lang: str) -> Any:
     if isinstance(v, Message):
         return render(v, lang)

@@ -301,7 +301,7 @@ def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str | Assign
     :func:`sheet_variants`): ``student``'s, or the sheet's own when it is accepted."""
     now = now or _dt.datetime.now(_dt.UTC)
     variants, refused = sheet_variants(bank, sheet, student, assignment, official, aliases)
-    er = ExerciseResult(quiz_exercise())
+    er = ExerciseResult(quiz_exercise().info())
     if sheet.path is not None:
         er.graded_from[SHEET_NAME] = str(sheet.path.name)
     number = 0

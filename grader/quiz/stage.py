@@ -76,7 +76,7 @@ def quiz_stage(student: str, submission: Snapshot | Path | str, solutions: Path 
     except Exception as exc:  # noqa: BLE001 - the rest of the grade must survive any failure here
         import traceback
 
-        er = ExerciseResult(quiz_exercise())
+        er = ExerciseResult(quiz_exercise().info())
         # The quiz's points stay in the maximum, so an incomplete grade never looks complete.
         res = CheckResult("quiz.stage", QUIZ_EXERCISE, "quiz", Kind.ERROR, msg("quiz.stage_title"),
                           stage.get("points", 0.0))
@@ -133,7 +133,7 @@ def _quiz_part(student: str, submission: Snapshot | Path | str, solutions: Path 
 
 
 def _bank_error(exc: BankError) -> ExerciseResult:
-    er = ExerciseResult(quiz_exercise())
+    er = ExerciseResult(quiz_exercise().info())
     res = CheckResult("quiz.bank", QUIZ_EXERCISE, "quiz", Kind.ERROR, msg("quiz.bank_title"), 0.0)
     res.details["grader_traceback"] = str(exc)
     er.results.append(res.failed(msg("quiz.bank_error", count=len(exc.problems), first=exc.problems[0])))

@@ -1,7 +1,8 @@
 """The class statistics in the terminal (``rnngrade gradebook GRADEBOOK`` without an
 export option): how many students, mean, median, spread, the distribution as a bar
 chart, the mean of each exercise, the checks and quiz questions the class finds
-hardest, and the known mistakes by how many students make them. Every text is from
+hardest, the known mistakes by how many students make them, and the causes of
+failure that affect the most students (one line per cause, :func:`cause_lines`). Every text is from
 the catalogues; each count says "1 student", not "1 students"."""
 
 from __future__ import annotations
@@ -80,4 +81,22 @@ def class_summary_lines(stats: ClassStatistics, lang: str, titles: dict[str, str
         lines += ["", t("gradebook.mistakes")]
         lines += ["  " + t("batch.mistake_count", id=m, name=msg(f"mistake.{m}.name"), count=n)
                   for m, n in stats.mistakes.items()]
+    return lines
+
+
+def cause_lines(failed: list[dict[str, Any]], lang: str, limit: int = 10) -> list[str]:
+    """The ``limit`` causes of failure that affect the most students, one line each
+    (``failed``: :meth:`~grader.gradebook.Gradebook.failed_checks`; a cause shared by
+    many checks is said once, :func:`grader.report.dashboard.root_causes`)."""
+    from ..i18n import Message
+    from .dashboard import root_causes
+
+    causes = root_causes(failed)[:limit]
+    if not causes:
+        return []
+    lines = ["", render(msg("dashboard.stats_causes"), lang)]
+    for cause in causes:
+        label = render(cause.label, lang) if isinstance(cause.label, Message) else str(cause.label)
+        lines.append("  " + render(msg("dashboard.stats_cause", students=len(cause.students), checks=len(cause.checks),
+                                       label=_short(label, 140)), lang))
     return lines

@@ -50,12 +50,20 @@ _TOKEN = re.compile(
 )
 
 
+# The lecture's subscripts as the catalogue writes them, n_{L-1}: shown as n<sub>L−1</sub>.
+# A lone letter with a one-letter capital subscript beside it (n_L) is the same notation.
+_SUBSCRIPT = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z])_(?:\{([A-Za-z0-9+\- ]{1,12})\}|([A-Z])(?![A-Za-z0-9_]))")
+
+
 def rich(text: str, words: frozenset[str] = frozenset()) -> Markup:
     """Escape ``text``, then wrap code-like tokens and numbers for the monospace font.
 
     ``words`` are further names (functions, gradients) set in code even without an
     underscore. Wrapping happens on the escaped text, so it can never re-open markup."""
     escaped = str(escape(text))
+    if "_" in escaped:
+        escaped = _SUBSCRIPT.sub(lambda mo: f"{mo.group(1)}<sub>{(mo.group(2) or mo.group(3)).replace('-', '−')}</sub>",
+                                 escaped)
 
     def sub(mo: re.Match) -> str:
         if mo.group("tick") is not None:
@@ -111,6 +119,10 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # jinja2's optimizer folds constants at compile time; these templates have few, so
+        # it costs a fresh process ~13 ms of compiling and saves no rendering time
+        # (measured with benchmarks/bench_report.py: renders are as fast without it).
+        optimized=False,
     )
 
 
@@ -126,6 +138,7 @@ def render_html(result: Result, lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     words = _code_words(result)
+    marked: dict[str, Markup] = {}  # this render's texts already marked up (many repeat: points, verdicts)
 
     def t(key: str, **params: Any) -> str:
         return render(msg(key, **params), lang)
@@ -133,10 +146,14 @@ def render_html(result: Result, lang: str) -> str:
     def m(value: Any) -> Markup:
         if isinstance(value, Message):
             try:
-                return rich(render(value, lang), words)
+                plain = render(value, lang)
             except (CatalogError, KeyError, IndexError, ValueError):
                 # a text missing from the catalogues must not cost the student the report
                 return Markup("<code>{}</code>").format(value.key)
+            done = marked.get(plain)
+            if done is None:
+                done = marked[plain] = rich(plain, words)
+            return done
         if isinstance(value, (list, tuple)):
             sep = "、" if lang == "zh" else ", "
             return Markup(sep).join(m(v) for v in value)

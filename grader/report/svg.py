@@ -21,13 +21,20 @@ from markupsafe import Markup, escape
 
 from ..i18n import Message
 
-# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies).
-COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+# Okabe-Ito's hues (distinguishable with the common colour-vision deficiencies),
+# darkened so that every line and marker has a contrast of at least 4.5:1 on white
+# (a test checks); series also differ by dash pattern and marker shape.
+COLOURS = ("#0072B2", "#B34700", "#00795C", "#A8467F", "#8A5A00", "#6A3D9A", "#000000")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4")
 MARKERS = ("circle", "square", "triangle", "diamond", "circle", "square", "triangle")
 
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 34, 44
-LEGEND_ROW = 18
+# Sizes in the SVG's own units. A plot is drawn WIDTH units wide and shown at most that
+# many pixels wide (in a phone's 390 px at about 360 px): text of TEXT_SIZE units is
+# never below 11 px on screen.
+WIDTH, HEIGHT = 400, 250
+TEXT_SIZE, LABEL_SIZE, TITLE_SIZE = 13, 13, 14
+LEFT, RIGHT, TOP, BOTTOM = 60, 14, 30, 46
+LEGEND_ROW = 20
 
 
 def fmt(v: float) -> str:
@@ -97,6 +104,12 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
     return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(s)}" fill="{colour}"/>'
 
 
+def text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is at font size ``size`` (a CJK character is square,
+    a Latin one a little over half as wide): enough to lay out a legend."""
+    return sum(size if ord(ch) > 0x2E80 else 0.54 * size for ch in text)
+
+
 def line_plot(
     series: Sequence[dict[str, Any]],
     *,
@@ -105,24 +118,32 @@ def line_plot(
     x_label: str = "",
     y_label: str = "",
     log_y: bool = False,
-    width: int = 560,
-    height: int = 300,
+    width: int = WIDTH,
+    height: int = HEIGHT,
     id_prefix: str = "plot",
     markers_every: int = 0,
     y_floor: float | None = None,
+    visible_title: bool = True,
 ) -> Markup:
     """One line plot as inline SVG markup.
 
     ``series``: dicts with ``label`` (text), ``x`` and ``y`` (numbers, same
-    length). ``title`` and ``desc`` become the visible title and the accessible
-    name/description; ``markers_every`` draws a marker on every k-th point (0:
-    about ten per line). ``y_floor`` (log axis) hides values below it, e.g. 1e-30
-    for "vanished". Returns :class:`markupsafe.Markup` that is safe to embed."""
+    length). ``title`` and ``desc`` become the accessible name/description, and
+    ``title`` the visible title too unless ``visible_title`` is false (the page then
+    shows it above the plot, where a long title can wrap); ``markers_every`` draws a
+    marker on every k-th point (0: about ten per line). ``y_floor`` (log axis) hides
+    values below it, e.g. 1e-30 for "vanished". The legend has two columns when the
+    labels fit, else one. Returns :class:`markupsafe.Markup` that is safe to embed."""
     pid = "".join(c if c.isalnum() or c in "-_" else "-" for c in id_prefix)
     n_legend = len(series)
-    legend_h = LEGEND_ROW * ((n_legend + 1) // 2) + 6 if n_legend else 0
-    total_h = height + legend_h
-    pw, ph = width - LEFT - RIGHT, height - TOP - BOTTOM
+    col_w = (width - 20) / 2
+    widest = max((text_width(str(s.get("label", "")), TEXT_SIZE) for s in series), default=0.0)
+    columns = 2 if widest + 34 <= col_w else 1
+    legend_h = LEGEND_ROW * ((n_legend + columns - 1) // columns) + 6 if n_legend else 0
+    top = TOP if visible_title else 12
+    total_h = height - (TOP - top) + legend_h
+    height = height - (TOP - top)
+    pw, ph = width - LEFT - RIGHT, height - top - BOTTOM
     xs_all = [float(x) for s in series for x in s.get("x", []) if x is not None]
     ys_all = [float(y) for s in series for y in s.get("y", []) if y is not None]
     if log_y and y_floor is not None:
@@ -135,12 +156,13 @@ def line_plot(
         f'<title id="{pid}-title">{escape(title)}</title>',
         f'<desc id="{pid}-desc">{escape(desc)}</desc>',
         f'<rect x="0" y="0" width="{width}" height="{total_h}" fill="#ffffff"/>',
-        f'<text x="{_num(width / 2)}" y="20" text-anchor="middle" font-size="14" font-weight="600" '
-        f'fill="#1f2328">{escape(title)}</text>',
     ]
+    if visible_title:
+        parts.append(f'<text x="{_num(width / 2)}" y="20" text-anchor="middle" font-size="{TITLE_SIZE}" '
+                     f'font-weight="600" fill="#1f2328">{escape(title)}</text>')
     if x_ext is None or y_ext is None:
-        parts.append(f'<text x="{_num(width / 2)}" y="{_num(height / 2)}" text-anchor="middle" font-size="12" '
-                     f'fill="#59636e">-</text></svg>')
+        parts.append(f'<text x="{_num(width / 2)}" y="{_num(height / 2)}" text-anchor="middle" '
+                     f'font-size="{TEXT_SIZE}" fill="#57606a">-</text></svg>')
         return Markup("".join(parts))
 
     x0, x1 = x_ext
@@ -167,30 +189,30 @@ def line_plot(
 
     def sy(y: float) -> float:
         v = math.log10(y) if log_y else y
-        return TOP + (1 - (v - y0) / (y1 - y0)) * ph
+        return top + (1 - (v - y0) / (y1 - y0)) * ph
 
     def sy_axis(v: float) -> float:
-        return TOP + (1 - (v - y0) / (y1 - y0)) * ph
+        return top + (1 - (v - y0) / (y1 - y0)) * ph
 
     # grid, ticks and tick labels
-    parts.append('<g font-size="11" fill="#1f2328">')
+    parts.append(f'<g font-size="{TEXT_SIZE}" fill="#1f2328">')
     for v, label in y_ticks:
         y = sy_axis(v)
         parts.append(f'<line x1="{LEFT}" y1="{_num(y)}" x2="{LEFT + pw}" y2="{_num(y)}" stroke="#e6e9ed"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{_num(y + 4)}" text-anchor="end">{escape(label)}</text>')
+        parts.append(f'<text x="{LEFT - 5}" y="{_num(y + 4)}" text-anchor="end">{escape(label)}</text>')
     for v in x_ticks:
         x = sx(v)
-        parts.append(f'<line x1="{_num(x)}" y1="{TOP + ph}" x2="{_num(x)}" y2="{TOP + ph + 5}" stroke="#59636e"/>')
-        parts.append(f'<text x="{_num(x)}" y="{TOP + ph + 17}" text-anchor="middle">{escape(fmt(v))}</text>')
+        parts.append(f'<line x1="{_num(x)}" y1="{top + ph}" x2="{_num(x)}" y2="{top + ph + 5}" stroke="#57606a"/>')
+        parts.append(f'<text x="{_num(x)}" y="{top + ph + 18}" text-anchor="middle">{escape(fmt(v))}</text>')
     parts.append("</g>")
     # axes
-    parts.append(f'<path d="M{LEFT},{TOP} V{TOP + ph} H{LEFT + pw}" fill="none" stroke="#59636e"/>')
-    parts.append(f'<text x="{_num(LEFT + pw / 2)}" y="{TOP + ph + 36}" text-anchor="middle" font-size="12" '
+    parts.append(f'<path d="M{LEFT},{top} V{top + ph} H{LEFT + pw}" fill="none" stroke="#57606a"/>')
+    parts.append(f'<text x="{_num(LEFT + pw / 2)}" y="{top + ph + 38}" text-anchor="middle" font-size="{LABEL_SIZE}" '
                  f'fill="#1f2328">{escape(x_label)}</text>')
-    parts.append(f'<text transform="translate(14 {_num(TOP + ph / 2)}) rotate(-90)" text-anchor="middle" '
-                 f'font-size="12" fill="#1f2328">{escape(y_label)}</text>')
+    parts.append(f'<text transform="translate(14 {_num(top + ph / 2)}) rotate(-90)" text-anchor="middle" '
+                 f'font-size="{LABEL_SIZE}" fill="#1f2328">{escape(y_label)}</text>')
     # lines
-    parts.append(f'<clipPath id="{pid}-clip"><rect x="{LEFT}" y="{TOP - 2}" width="{pw}" height="{ph + 4}"/>'
+    parts.append(f'<clipPath id="{pid}-clip"><rect x="{LEFT}" y="{top - 2}" width="{pw}" height="{ph + 4}"/>'
                  f'</clipPath><g clip-path="url(#{pid}-clip)" fill="none" stroke-width="2">')
     for k, s in enumerate(series):
         colour, dash, marker = COLOURS[k % len(COLOURS)], DASHES[k % len(DASHES)], MARKERS[k % len(MARKERS)]
@@ -207,14 +229,13 @@ def line_plot(
                     and (y > 0 or not log_y):
                 parts.append(_marker(marker, sx(x), sy(y), colour))
     parts.append("</g>")
-    # legend, two columns under the plot
+    # legend under the plot, in one or two columns
     if n_legend:
-        parts.append('<g font-size="11" fill="#1f2328">')
-        col_w = (width - LEFT) / 2
+        parts.append(f'<g font-size="{TEXT_SIZE}" fill="#1f2328">')
         for k, s in enumerate(series):
             colour, dash, marker = COLOURS[k % len(COLOURS)], DASHES[k % len(DASHES)], MARKERS[k % len(MARKERS)]
-            lx = LEFT + (k % 2) * col_w
-            ly = height + LEGEND_ROW * (k // 2) + 4
+            lx = 20 + (k % columns) * col_w
+            ly = height + LEGEND_ROW * (k // columns) + 4
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             parts.append(f'<line x1="{_num(lx)}" y1="{_num(ly)}" x2="{_num(lx + 26)}" y2="{_num(ly)}" '
                          f'stroke="{colour}" stroke-width="2"{dash_attr}/>')
@@ -225,7 +246,8 @@ def line_plot(
     return Markup("".join(parts))
 
 
-def plot_from_data(plot: dict[str, Any], text: Callable[..., str], id_prefix: str = "plot") -> Markup:
+def plot_from_data(plot: dict[str, Any], text: Callable[..., str], id_prefix: str = "plot",
+                   visible_title: bool = True) -> Markup:
     """Draw one plot of an experiment result (see ``grader/experiments/model.py``).
 
     ``text(key, **params)`` renders a catalogue message in the report's language
@@ -240,11 +262,11 @@ def plot_from_data(plot: dict[str, Any], text: Callable[..., str], id_prefix: st
               for s in plot.get("series", [])]
     return line_plot(series, title=say(plot.get("title")), desc=say(plot.get("desc")),
                      x_label=say(plot.get("x_label")), y_label=say(plot.get("y_label")),
-                     log_y=bool(plot.get("log_y")), id_prefix=id_prefix)
+                     log_y=bool(plot.get("log_y")), id_prefix=id_prefix, visible_title=visible_title)
 
 
 def histogram(values: Sequence[float], bins: Sequence[float], title: str, x_label: str, y_label: str,
-              desc: str, width: int = 560, height: int = 240) -> Markup:
+              desc: str, width: int = WIDTH, height: int = HEIGHT) -> Markup:
     """Bars counting ``values`` in the half-open ``bins`` intervals (the last one
     closed). Every count is also written above its bar, so the chart reads
     without colour and in print."""
@@ -256,31 +278,33 @@ def histogram(values: Sequence[float], bins: Sequence[float], title: str, x_labe
                 counts[i] += 1
                 break
     top = max(counts + [1])
-    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    head = TOP + 16  # room for the title and the count above the tallest bar
+    plot_w, plot_h = width - LEFT - RIGHT, height - head - BOTTOM
     bar_w = plot_w / max(len(counts), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" role="img" viewBox="0 0 {width} {height}" '
-        f'aria-labelledby="hist-t hist-d">',
+        f'width="100%" style="max-width:{width}px" aria-labelledby="hist-t hist-d">',
         f'<title id="hist-t">{escape(title)}</title><desc id="hist-d">{escape(desc)}</desc>',
-        f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="700" '
+        f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="{TITLE_SIZE}" font-weight="700" '
         f'fill="#1f2328">{escape(title)}</text>',
-        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" stroke="#1f2328"/>',
-        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="#1f2328"/>',
+        f'<line x1="{LEFT}" y1="{head + plot_h}" x2="{LEFT + plot_w}" y2="{head + plot_h}" stroke="#1f2328"/>',
+        f'<line x1="{LEFT}" y1="{head}" x2="{LEFT}" y2="{head + plot_h}" stroke="#1f2328"/>',
     ]
     for i, c in enumerate(counts):
         h = plot_h * c / top
         x = LEFT + i * bar_w
-        parts.append(f'<rect x="{_num(x + 1)}" y="{_num(TOP + plot_h - h)}" width="{_num(bar_w - 2)}" '
+        parts.append(f'<rect x="{_num(x + 1)}" y="{_num(head + plot_h - h)}" width="{_num(bar_w - 2)}" '
                      f'height="{_num(h)}" fill="{COLOURS[0]}"/>')
         if c:
-            parts.append(f'<text x="{_num(x + bar_w / 2)}" y="{_num(TOP + plot_h - h - 3)}" text-anchor="middle" '
-                         f'font-size="11" fill="#1f2328">{c}</text>')
+            parts.append(f'<text x="{_num(x + bar_w / 2)}" y="{_num(head + plot_h - h - 3)}" text-anchor="middle" '
+                         f'font-size="{TEXT_SIZE}" fill="#1f2328">{c}</text>')
     for i, b in enumerate(bins):
-        parts.append(f'<text x="{_num(LEFT + i * bar_w)}" y="{TOP + plot_h + 14}" text-anchor="middle" '
-                     f'font-size="11" fill="#57606a">{escape(fmt(b))}</text>')
-    parts.append(f'<text x="{LEFT + plot_w / 2}" y="{height - 8}" text-anchor="middle" font-size="12" '
+        if i % 2 == 0 or len(bins) <= 6:  # every other bin edge: the labels keep their room
+            parts.append(f'<text x="{_num(LEFT + i * bar_w)}" y="{head + plot_h + 16}" text-anchor="middle" '
+                         f'font-size="{TEXT_SIZE}" fill="#57606a">{escape(fmt(b))}</text>')
+    parts.append(f'<text x="{LEFT + plot_w / 2}" y="{height - 8}" text-anchor="middle" font-size="{LABEL_SIZE}" '
                  f'fill="#1f2328">{escape(x_label)}</text>')
-    parts.append(f'<text x="14" y="{TOP + plot_h / 2}" text-anchor="middle" font-size="12" fill="#1f2328" '
-                 f'transform="rotate(-90 14 {TOP + plot_h / 2})">{escape(y_label)}</text>')
+    parts.append(f'<text x="14" y="{head + plot_h / 2}" text-anchor="middle" font-size="{LABEL_SIZE}" fill="#1f2328" '
+                 f'transform="rotate(-90 14 {head + plot_h / 2})">{escape(y_label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -1,15 +1,83 @@
-"""The coloured terminal summary printed by ``rnngrade grade``."""
+"""The terminal summary printed by ``rnngrade grade``: one screen for a typical
+submission.
+
+Its first line says what was graded (the folder or file, and its files); then what
+did not load, with the line to fix; then one line per exercise, each followed by
+one line per *cause* of its failures (checks that fail for the same reason are one
+line, "and 4 more like it: dh0, dWx, ..."), once per known mistake, and the reason
+points are not counted yet; complete exercises share one line; the concept quiz is
+one line (wrong and unanswered questions by number); the total last, with a
+self-check's total explained against the official one. ``-v`` lists every item.
+
+Output goes to terminals of every kind: colour only where wanted (:func:`style_for`:
+``NO_COLOR``, ``FORCE_COLOR``, a TTY or not), and marks that the output encoding can
+carry (a Chinese Windows console's GBK has no ✔: ASCII marks then), every other
+character that cannot be encoded replaced, never an exception.
+"""
 
 from __future__ import annotations
 
+import codecs
+import os
+import sys
+from dataclasses import dataclass
+from typing import IO, Any
+
 import click
 
-from ..checks.model import FAILED, PASSED, PENDING
+from ..checks.model import FAILED, PASSED, PENDING, CheckResult
 from ..i18n import Message, msg
-from ..i18n import render as _render
+from ..i18n import render_lenient as _render
 from ..results import Result
-from ..results.text import adjustment_message, load_messages
+from ..results.text import adjustment_message, load_error_messages
 from ..untrusted import clean
+
+FILES_SHOWN = 6  # files named on the first line; the rest are counted
+UNICODE_MARKS = {"ok": "✔", "bad": "✘", "pending": "…", "partial": "◐", "mistake": "⚠", "arrow": "→"}
+ASCII_MARKS = {"ok": "[ok]", "bad": "[x]", "pending": "...", "partial": "[~]", "mistake": "!", "arrow": "->"}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How to write for one output: with colour or not, in which encoding."""
+
+    color: bool = False
+    encoding: str = "utf-8"
+
+    @property
+    def marks(self) -> dict[str, str]:
+        try:
+            "".join(UNICODE_MARKS.values()).encode(self.encoding)
+        except (UnicodeEncodeError, LookupError):
+            return ASCII_MARKS
+        return UNICODE_MARKS
+
+    def paint(self, text: str, **how: Any) -> str:
+        return click.style(text, **how) if self.color else text
+
+    def fit(self, text: str) -> str:
+        """``text`` with every character the encoding cannot carry replaced."""
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            return text.encode("ascii", "replace").decode("ascii")
+        return text.encode(self.encoding, "replace").decode(self.encoding)
+
+
+def style_for(stream: IO[str] | None = None, environ: dict[str, str] | None = None) -> Style:
+    """The style for ``stream`` (default: stdout): colour on a terminal unless
+    ``NO_COLOR`` is set (https://no-color.org), or anywhere with ``FORCE_COLOR``;
+    the stream's own encoding."""
+    stream = stream if stream is not None else sys.stdout
+    env = os.environ if environ is None else environ
+    isatty = bool(getattr(stream, "isatty", lambda: False)())
+    if env.get("NO_COLOR"):
+        color = False
+    elif env.get("FORCE_COLOR"):
+        color = True
+    else:
+        color = isatty
+    return Style(color=color, encoding=getattr(stream, "encoding", None) or "utf-8")
 
 
 def render(m: Message | str, lang: str) -> str:
@@ -23,36 +91,166 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def summary(result: Result, lang: str, verbose: bool = False) -> str:
-    """Per-exercise scores, failed checks with their first message, the total."""
-    lines = [click.style(render(msg("report.mode_official" if result.official else "report.mode_selfcheck"),
-                                lang), dim=True)]
-    for m in load_messages(result):
-        lines.append(click.style("! " + render(m, lang), fg="yellow"))
-    for ex in result.exercises:
-        full = ex.points >= ex.max_points
-        mark = click.style("✔" if full else "✘", fg="green" if full else "red", bold=True)
-        lines.append(f"{mark} {render(ex.exercise.title, lang)}  {_fmt(ex.points)}/{_fmt(ex.max_points)}")
-        for note in ex.notes:  # items not counted yet: the reason once, first
-            lines.append(click.style("    … " + render(note, lang), fg="yellow"))
-        failed = [r for r in ex.results if r.status == FAILED]
-        firsts = {render(r.messages[0], lang) if r.messages else "" for r in failed}
-        if not verbose and len(failed) > 1 and len(firsts) == 1 and not any(r.mistakes for r in failed):
-            # One cause for every failed check (typically "not implemented"): say it once.
-            note = render(msg("terminal.same_cause", n=len(failed)), lang)
-            lines.append(f"    {firsts.pop()} {click.style(note, dim=True)}")
+def nothing_graded(result: Result) -> bool:
+    """No function of the assignment and no quiz answer sheet was found in the
+    submission (a wrong folder, an empty one, a typo): the summary warns and the
+    command exits non-zero. A hand-in of the quiz sheet alone is graded (its code
+    earns nothing, and the report says why)."""
+    code = [er for er in result.exercises if er.exercise.name != "quiz"]
+    sheet = any(er.graded_from for er in result.exercises if er.exercise.name == "quiz")
+    return bool(code) and not sheet and not any(er.graded_from for er in code)
+
+
+def first_line(result: Result, lang: str) -> str:
+    """What was graded: the folder or file as given, and its files."""
+    files = list(result.files)
+    shown = ", ".join(files[:FILES_SHOWN])
+    if len(files) > FILES_SHOWN:
+        shown += render(msg("feedback.tty.more_files", n=len(files) - FILES_SHOWN), lang)
+    key = "feedback.tty.graded_official" if result.official else "feedback.tty.graded_selfcheck"
+    return render(msg(key, path=result.submission or "-", student=result.student,
+                      files=shown or render(msg("feedback.tty.no_files"), lang)), lang)
+
+
+def _label(r: CheckResult, m: Message) -> str:
+    """What tells apart items failing for one cause: their gradient, output or function."""
+    for k in ("grad", "output"):
+        v = m.params.get(k)
+        if isinstance(v, str) and v:
+            return v
+    grad = r.details.get("grad")
+    return str(grad) if grad else r.func
+
+
+# Causes the terminal says shortly (the report has the long form with what to check).
+SHORT_CAUSES = {"call.not_implemented": "feedback.tty.short_not_implemented",
+                "call.missing": "feedback.tty.short_missing"}
+
+
+def _causes(failed: list[CheckResult], lang: str) -> list[str]:
+    """One line per cause: items whose first messages say the same thing about the same
+    function (the same text, or the same kind of problem with other numbers)."""
+    groups: list[tuple[tuple[str, str], list[tuple[CheckResult, Message]]]] = []
+    for r in failed:
+        m = r.messages[0] if r.messages else r.title
+        key = (m.key, str(m.params.get("func", r.func)))
+        same = next((g for k, g in groups if k == key), None)
+        if same is None:
+            groups.append((key, [(r, m)]))
+        else:
+            same.append((r, m))
+    lines = []
+    for _, members in groups:
+        r, m = members[0]
+        short = SHORT_CAUSES.get(m.key)
+        text = render(msg(short, func=m.params.get("func", r.func)) if short else m, lang)
+        if r.func and r.func not in text:
+            text = f"{r.func}: {text}"
+        texts = {render(x, lang) for _, x in members} if not short else {text}
+        gap = "" if lang == "zh" else " "  # Chinese brackets carry their own space
+        if len(members) > 1 and len(texts) == 1:
+            text += gap + render(msg("terminal.same_cause", n=len(members)), lang)
+        elif len(members) > 1:
+            labels = list(dict.fromkeys(_label(x, mx) for x, mx in members[1:]))
+            text += gap + render(msg("feedback.tty.more_like", n=len(members) - 1, names=", ".join(labels)), lang)
+        lines.append(text)
+    return lines
+
+
+def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str]) -> str:
+    states: dict[str, list[int]] = {}
+    for n, r in enumerate(er.results, start=1):
+        state = str(r.details.get("state") or ("correct" if r.status == PASSED else "wrong"))
+        states.setdefault(state, []).append(n)
+    wrong = [n for s in ("wrong", "partial", "malformed") for n in states.get(s, [])]
+    parts = []
+    if wrong:
+        parts.append(render(msg("feedback.tty.quiz_wrong", n=len(wrong), numbers=_numbers(sorted(wrong))), lang))
+    if states.get("empty"):
+        parts.append(render(msg("feedback.tty.quiz_empty", n=len(states["empty"]), numbers=_numbers(states["empty"])),
+                            lang))
+    if states.get("unverifiable"):
+        parts.append(render(msg("feedback.tty.quiz_recorded", n=len(states["unverifiable"])), lang))
+    if states.get("correct"):
+        parts.append(render(msg("feedback.tty.quiz_right", n=len(states["correct"])), lang))
+    full = not wrong and not states.get("empty") and not any(r.status == FAILED for r in er.results)
+    mark = style.paint(marks["ok"] if full else marks["bad"], fg="green" if full else "red", bold=True)
+    title = render(er.exercise.title, lang)
+    return f"{mark} {title}  {_fmt(er.points)}/{_fmt(er.max_points)}: " + "; ".join(parts)
+
+
+def _numbers(ns: list[int], limit: int = 12) -> str:
+    shown = ", ".join(str(n) for n in ns[:limit])
+    return shown + (", …" if len(ns) > limit else "")
+
+
+def summary(result: Result, lang: str, verbose: bool = False, style: Style | None = None) -> str:
+    """The summary as text, for ``style``'s output (default: plain UTF-8, no colour)."""
+    style = style or Style()
+    marks = style.marks
+    dim = {"dim": True}
+    lines = [style.paint(first_line(result, lang), bold=True),
+             style.paint(render(msg("report.mode_official" if result.official else "report.mode_selfcheck"), lang),
+                         **dim)]
+    # A file's own error before the files that failed importing it (its consequence).
+    for e in sorted(result.load_errors, key=lambda e: e.get("kind") == "import"):
+        said = load_error_messages(e)
+        lines.append(style.paint(f"{marks['bad']} " + render(said[0], lang), fg="red"))
+        lines += [f"    {render(m, lang)}" for m in said[1:]]
+        if e.get("source") and not (e.get("kind") == "syntax" and e.get("text")):  # a syntax error quotes it
+            lines.append(style.paint(f"    {e.get('line')} | {clean(str(e['source']))}", **dim))
+    if result.load_status != "loaded":
+        lines.append(style.paint(f"{marks['bad']} " + render(msg("submission.load_failed", status=result.load_status),
+                                                             lang), fg="red"))
+    for n in result.notices:
+        lines.append(style.paint(f"{marks['mistake']} " + render(msg(n.key, **n.params), lang), fg="yellow"))
+    for er in result.exercises:
+        for func, others in er.alternatives.items():
+            lines.append(style.paint(f"{marks['mistake']} " + render(msg(
+                "submission.graded_from", func=func, file=er.graded_from[func], others=", ".join(others)), lang),
+                fg="yellow"))
+    complete: list[Any] = []
+    for er in result.exercises:
+        if er.exercise.name == "quiz":
+            lines.append(_quiz_line(er, lang, style, marks))
             continue
-        for r in ex.results:
-            if r.status != FAILED and not verbose:
-                continue
-            colour = {PASSED: "green", PENDING: "yellow"}.get(r.status, "red")
-            tag = click.style(render(msg(f"report.{r.status}"), lang), fg=colour)
-            lines.append(f"    [{tag}] {render(r.title, lang)}")
-            if r.messages and r.status != PENDING:
-                lines.append("        " + render(r.messages[0], lang))
-            for m in r.mistakes:
-                line = msg("terminal.mistake_line", id=m, name=msg(f"mistake.{m}.name"))
-                lines.append(click.style("        " + render(line, lang), fg="yellow"))
+        failed = [r for r in er.results if r.status == FAILED]
+        pending = [r for r in er.results if r.status == PENDING]
+        full = er.points >= er.max_points and not failed and not pending
+        if full and not verbose:
+            complete.append(er)
+            continue
+        state = "ok" if full else ("partial" if er.points > 0 else "bad")
+        colour = {"ok": "green", "partial": "yellow", "bad": "red"}[state]
+        head = f"{style.paint(marks[state], fg=colour, bold=True)} {render(er.exercise.title, lang)}  " \
+               f"{_fmt(er.points)}/{_fmt(er.max_points)}"
+        causes = _causes(failed, lang)
+        if len(causes) == 1 and not er.notes and not verbose and not any(r.mistakes for r in failed):
+            lines.append(f"{head} {style.paint(marks['arrow'], **dim)} {causes[0]}")  # one cause: one line
+            continue
+        lines.append(head)
+        for note in er.notes:  # not counted yet: each reason once, first (docs/scoring.md)
+            lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
+        if verbose:
+            for r in er.results:
+                colour = {PASSED: "green", PENDING: "blue"}.get(r.status, "red")
+                tag = style.paint(render(msg(f"report.{r.status}"), lang), fg=colour)
+                lines.append(f"    [{tag}] {render(r.title, lang)}")
+                if r.messages and r.status == FAILED:
+                    lines.append("        " + render(r.messages[0], lang))
+        else:
+            lines += [f"    {line}" for line in causes]
+        said = {(r.messages[0].key if r.messages else "") for r in failed}
+        for mid in dict.fromkeys(m for r in failed for m in r.mistakes):
+            if f"mistake.{mid}.found" in said and not verbose:
+                continue  # the cause line is the mistake's own explanation
+            line = msg("feedback.tty.mistake", id=mid, name=msg(f"mistake.{mid}.name"))
+            lines.append(style.paint(f"    {marks['mistake']} " + render(line, lang), fg="yellow"))
+    if complete:
+        names = ", ".join(er.exercise.name for er in complete)
+        points = sum(er.points for er in complete)
+        lines.append(style.paint(marks["ok"], fg="green", bold=True) + " " + render(
+            msg("feedback.tty.complete", n=len(complete), names=names, points=_fmt(round(points, 4))), lang))
     for line in result.extras.get("terminal_lines", {}).get(lang, []):
         lines.append(clean(line))
     if result.adjustments:
@@ -60,7 +258,16 @@ def summary(result: Result, lang: str, verbose: bool = False) -> str:
                             lang))
         for line in result.adjustments:
             colour = "green" if line.get("points", 0.0) > 0 else "yellow"
-            lines.append(click.style("  ± " + render(adjustment_message(line), lang), fg=colour))
+            lines.append(style.paint("  ± " + render(adjustment_message(line), lang), fg=colour))
+    if nothing_graded(result):
+        lines.append(style.paint(f"{marks['bad']} " + render(msg("feedback.tty.nothing_graded",
+                                                                 path=result.submission or "-"), lang),
+                                 fg="red", bold=True))
     total = render(msg("report.score", score=_fmt(result.score), max_score=_fmt(result.max_score)), lang)
-    lines.append(click.style(total, bold=True))
-    return "\n".join(lines)
+    lines.append(style.paint(total, bold=True))
+    if not result.official and result.official_max is not None and result.official_max != result.max_score:
+        quiz = any(er.exercise.name == "quiz" for er in result.exercises)
+        lines.append(style.paint(render(msg("feedback.selfcheck_totals" + ("_quiz" if quiz else ""),
+                                            max_score=_fmt(result.max_score),
+                                            official_max=_fmt(result.official_max)), lang), **dim))
+    return style.fit("\n".join(lines))

@@ -19,14 +19,16 @@ the report's language.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..i18n import Message, has, msg
 from ..results import Result
-from ..results.text import adjustment_message, load_messages
+from ..results.text import adjustment_message, load_error_messages, load_messages
 
 OUTPUT_CHARS = 3000  # student output shown per check (the rest is counted, not shown)
 TRACEBACK_CHARS = 3000
@@ -56,6 +58,7 @@ class MistakeView:
     id: str
     name: Message | None  # None when the catalogue has no name for this id
     found: list[Message] = field(default_factory=list)
+    again: bool = False  # already explained by an item above in the same exercise: named only
 
 
 @dataclass
@@ -84,6 +87,8 @@ class OutputRow:
     received: ArrayView | None = None
     n_wrong: int = 0
     n_total: int = 0
+    diff: ArrayView | None = None  # yours - expected (public cases only)
+    pattern: Message | None = None  # what the difference shows (grader.report.diff)
 
 
 @dataclass
@@ -112,6 +117,27 @@ class GradientRow:
         d = self.numeric.details if self.numeric is not None else {}
         return {k: d[k] for k in ("probed", "probed_wrong", "worst_index", "wrong_blocks") if k in d}
 
+    @property
+    def probe_said(self) -> bool:
+        """The "where" cell lists the probe's findings (joined with ";"), not notes."""
+        return not self.notes and bool(self.probe.get("probed"))
+
+    @property
+    def where(self) -> list[Message]:
+        """Where the numerical check found this gradient wrong: its notes, else what the
+        probe found (entries wrong, the worst, the gate blocks)."""
+        if self.notes:
+            return list(self.notes)
+        p = self.probe
+        if not p.get("probed"):
+            return []
+        out = [msg("report.probe_summary", wrong=p.get("probed_wrong", 0), probed=p["probed"])]
+        if p.get("worst_index") is not None:
+            out.append(msg("report.probe_worst", index="`[" + ", ".join(str(i) for i in p["worst_index"]) + "]`"))
+        if p.get("wrong_blocks"):
+            out.append(msg("report.probe_blocks", blocks="`" + ", ".join(str(b) for b in p["wrong_blocks"]) + "`"))
+        return out
+
 
 @dataclass
 class Item:
@@ -132,6 +158,9 @@ class Item:
     traceback: Capped | None = None
     output: Capped | None = None
     warnings: list[str] = field(default_factory=list)  # Python warnings raised in the student's code
+    count: int = 1  # graded items shown here (a gradient table shows several)
+    patterns: list[tuple[list[str], Message]] = field(default_factory=list)  # outputs sharing a difference pattern
+    label: str = ""  # a gradient table of one of several setups of the function ("relu, softmax")
 
     @property
     def passed(self) -> bool:
@@ -141,6 +170,21 @@ class Item:
     def pending(self) -> bool:
         """Not counted yet; the reason is the exercise's note, said once, first."""
         return self.status == PENDING
+
+    @property
+    def shown(self) -> list[OutputRow]:
+        """Outputs whose values may be shown (public cases): the difference view."""
+        return [o for o in self.outputs if o.expected is not None and o.received is not None]
+
+    @property
+    def largest_error(self) -> float | None:
+        errs = [o.rel_error for o in self.outputs if o.rel_error is not None]
+        return max(errs) if errs else None
+
+    @property
+    def with_reference(self) -> bool:
+        """A gradient table with a column for the comparison with the reference."""
+        return any(g.reference is not None for g in self.gradients)
 
 
 @dataclass
@@ -156,6 +200,33 @@ class QuizItem:
     explanation: Any
     options: list[Any] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    state: str = ""  # correct, partial, wrong, empty, malformed, unverifiable (grader/quiz/grading.py)
+
+    @property
+    def group(self) -> str:
+        """How the report lists it: wrong (shown), empty (one line), right, recorded
+        (a self-check cannot tell: checked when graded officially)."""
+        if self.state == "empty":
+            return "empty"
+        if self.state == "unverifiable":
+            return "recorded"
+        return "right" if self.status == PASSED else "wrong"
+
+
+@dataclass
+class CauseGroup:
+    """Failed items of one exercise that share their first message, their cause (a
+    function not implemented, not found, crashed): the cause is said once, then the
+    items it costs, by title."""
+
+    anchor: str
+    cause: Message
+    titles: list[Message]
+    points: float
+    max_points: float
+    not_loaded: bool = False  # a function not found while a file of the submission failed to load
+    traceback: Capped | None = None
+    output: Capped | None = None
 
 
 @dataclass
@@ -170,12 +241,61 @@ class ExerciseView:
     n_checks: int
     n_passed: int
     notes: list[Message] = field(default_factory=list)  # items not counted yet, and why
+    causes: list[CauseGroup] = field(default_factory=list)  # shared causes of failed items, each said once
+    foundations: list[Message] = field(default_factory=list)  # failing building blocks, said once (not per item)
+    n_failed: int = 0
+    n_pending: int = 0
 
     @property
     def state(self) -> str:
-        if self.max_points and self.points >= self.max_points:
+        if self.max_points and self.points >= self.max_points and not self.n_failed:
             return "full"
         return "partial" if self.points > 0 else "none"
+
+    @property
+    def failed(self) -> list[Item]:
+        return [i for i in self.items if i.status == FAILED]
+
+    @property
+    def pending(self) -> list[Item]:
+        return [i for i in self.items if i.status == PENDING]
+
+    @property
+    def passed(self) -> list[Item]:
+        return [i for i in self.items if i.status == PASSED]
+
+    @property
+    def n_shown_passed(self) -> int:
+        """Graded items in the collapsed list of passed ones."""
+        return sum(i.count for i in self.passed)
+
+    @property
+    def n_shown_pending(self) -> int:
+        return sum(i.count for i in self.pending)
+
+
+@dataclass
+class FixEntry:
+    """One line of "fix these first": an exercise (or several with the same cause),
+    its first cause and the known mistakes it shows, linking to where it is explained."""
+
+    anchor: str
+    exercises: list[tuple[str, Message]]  # (anchor, title)
+    cause: Message | None
+    mistakes: list[MistakeView] = field(default_factory=list)
+    points: float = 0.0
+    max_points: float = 0.0
+
+
+@dataclass
+class LoadProblem:
+    """A file of the submission that did not load: where, and the line to look at."""
+
+    message: Message
+    file: str = ""
+    line: int | None = None
+    source: str = ""
+    more: list[Message] = field(default_factory=list)  # what follows (the functions lost, an encoding)
 
 
 @dataclass
@@ -192,13 +312,23 @@ class ReportView:
     n_passed: int
     # The course stage: manual adjustments and the late penalty, each (text, points).
     adjustments: list[tuple[Message, float]] = field(default_factory=list)
+    fix_first: list[FixEntry] = field(default_factory=list)  # failing exercises, in the order to fix them
+    load_problems: list[LoadProblem] = field(default_factory=list)  # files that did not load (said first)
+    notices: list[Message] = field(default_factory=list)  # the rest of load_messages
+    n_failed: int = 0
+    n_pending: int = 0
+    totals_note: Message | None = None  # a self-check: why its total differs from the official one
+    about: list[tuple[str, Any, str]] = field(default_factory=list)  # (label key, value, how to show it)
 
 
 # ------------------------------------------------------------------ helpers
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@functools.lru_cache(maxsize=4096)
 def anchor(text: str) -> str:
     """An id attribute value made only of safe characters."""
-    out = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in text)
-    return out.strip("-") or "x"
+    return _UNSAFE.sub("-", text).strip("-") or "x"
 
 
 def fmt_number(x: Any, digits: int = 6) -> str:
@@ -303,8 +433,43 @@ def _ordered_ids(results: list[CheckResult]) -> list[str]:
     return out
 
 
+def text_view(cells: Any, wrong: Any = None) -> ArrayView | None:
+    """An :class:`ArrayView` of cells already formatted (0-3 dimensions)."""
+    import numpy as np
+
+    cells = np.asarray(cells, dtype=object)
+    if cells.ndim > 3 or cells.size > ARRAY_CELLS:
+        return None
+    mask = np.asarray(wrong, dtype=bool) if wrong is not None else np.zeros(cells.shape, dtype=bool)
+    if mask.shape != cells.shape:
+        mask = np.zeros(cells.shape, dtype=bool)
+
+    def block(c: Any, m: Any) -> tuple[list[list[str]], list[list[bool]]]:
+        if c.ndim == 0:
+            return [[str(c.item())]], [[bool(m)]]
+        if c.ndim == 1:
+            return [[str(x) for x in c]], [[bool(x) for x in m]]
+        return [[str(x) for x in row] for row in c], [[bool(x) for x in row] for row in m]
+
+    if cells.ndim == 3:
+        slices = [(i, *block(cells[i], mask[i])) for i in range(cells.shape[0])]
+    else:
+        slices = [(None, *block(cells, mask))]
+    return ArrayView(tuple(cells.shape), slices)
+
+
+def _counts_from_messages(c: CheckResult) -> dict[str, tuple[int, int]]:
+    """(entries wrong, entries) per output, from the value messages (hidden inputs too)."""
+    out = {}
+    for m in c.messages:
+        if m.key in ("value.mismatch", "value.nonfinite") and isinstance(m.params.get("n_wrong"), int):
+            out[str(m.params.get("output"))] = (m.params["n_wrong"], int(m.params.get("n_total") or 0))
+    return out
+
+
 def _output_rows(c: CheckResult, show_values: bool) -> list[OutputRow]:
     rows = []
+    counts = _counts_from_messages(c)
     for row in c.details.get("outputs", []) or []:
         if not isinstance(row, dict):
             continue
@@ -315,7 +480,10 @@ def _output_rows(c: CheckResult, show_values: bool) -> list[OutputRow]:
             rel_error=row.get("rel_error") if isinstance(row.get("rel_error"), (int, float)) else None,
             where=[w for w in where_ if isinstance(w, Message)],
         )
+        out.n_wrong, out.n_total = counts.get(out.name, (0, 0))
         if show_values and not out.ok and "expected" in row and "received" in row:
+            from . import diff  # public cases only: an official report never needs it
+
             out.expected = array_view(row["expected"], row.get("wrong"))
             out.received = array_view(row["received"], row.get("wrong"))
             if out.expected is not None:
@@ -326,8 +494,41 @@ def _output_rows(c: CheckResult, show_values: bool) -> list[OutputRow]:
                 import numpy as np
 
                 out.n_wrong = int(np.sum(np.asarray(g[0], dtype=bool)))
+            d = diff.difference(row["expected"], row["received"])
+            if d is not None:
+                mask = g[0] if g is not None else None
+                import numpy as np
+
+                out.diff = text_view(diff.aligned(d.values, None if mask is None else np.asarray(mask, dtype=bool)),
+                                     mask)
+                out.pattern = d.pattern
+            else:
+                out.pattern = diff.pattern(row["expected"], row["received"])
         rows.append(out)
     return rows
+
+
+def _patterns(rows: list[OutputRow]) -> list[tuple[list[str], Message]]:
+    """Each difference pattern once, with the outputs that show it."""
+    out: list[tuple[list[str], Message]] = []
+    for r in rows:
+        if r.pattern is None:
+            continue
+        same = next((names for names, p in out if p == r.pattern), None)
+        if same is None:
+            out.append(([r.name], r.pattern))
+        else:
+            same.append(r.name)
+    return out
+
+
+# Messages an item's table of outputs already says (relative error, where, how many).
+_IN_OUTPUTS = ("value.mismatch", "value.nonfinite")
+
+
+def _outputs_said(messages: list[Message], rows: list[OutputRow]) -> list[Message]:
+    names = {r.name for r in rows}
+    return [m for m in messages if not (m.key in _IN_OUTPUTS and m.params.get("output") in names)]
 
 
 def _shows_values(result: Result, c: CheckResult) -> bool:
@@ -338,10 +539,13 @@ def _shows_values(result: Result, c: CheckResult) -> bool:
 def _single(result: Result, c: CheckResult) -> Item:
     mistakes, rest = _mistake_views(list(c.mistakes), list(c.messages) if c.status != PENDING else [])
     show = _shows_values(result, c)
+    outputs = _output_rows(c, show)
+    if len(outputs) > 1 and c.status != PASSED:  # one output: its message says it all, no table
+        rest = _outputs_said(rest, outputs)
     return Item(
         anchor=anchor(f"check-{c.id}"), kind=c.kind, func=c.func, title=c.title, status=c.status,
         points=c.points, max_points=c.max_points, messages=_dedupe(rest), mistakes=mistakes,
-        outputs=_output_rows(c, show),
+        outputs=outputs, patterns=_patterns(outputs),
         hidden=bool(c.details.get("hidden_inputs")) or (result.official and "outputs" in c.details),
         traceback=capped(str(c.details.get("traceback") or ""), TRACEBACK_CHARS),
         output=capped(c.output, OUTPUT_CHARS), warnings=_warnings([c]),
@@ -400,6 +604,7 @@ def _gradient_group(result: Result, group: str, members: list[CheckResult]) -> I
         points=round(sum(c.points for c in members), 4), max_points=round(sum(c.max_points for c in members), 4),
         messages=_dedupe(rest), mistakes=mistakes, gradients=list(rows.values()),
         traceback=capped(tb, TRACEBACK_CHARS), output=capped(outputs, OUTPUT_CHARS), warnings=_warnings(members),
+        count=len(members), label=str(members[0].details.get("label") or ""),
     )
 
 
@@ -419,7 +624,7 @@ def _table_said(messages: list[Message], members: list[CheckResult], rows: dict[
     for m in messages:
         if m.key in _IN_TABLE:
             continue
-        if m.key == "backward.mismatch" and m.params.get("grad") in numeric_failed:
+        if m.key in ("backward.mismatch", "public.backward_mismatch") and m.params.get("grad") in numeric_failed:
             continue
         out.append(m)
     return out
@@ -431,6 +636,50 @@ def _dedupe_text(texts: list[str]) -> str:
         if t and t not in seen:
             seen.append(t)
     return "\n".join(seen)
+
+
+# First messages that say a function did not run at all: the items they cost carry
+# nothing of their own, so the cause is said once with the list of those items.
+# The diagnosis's words for a call that did not run (grader.checks.errors, causes) count too.
+SHARED_CAUSE_KEYS = frozenset({"gradient.forward_failed", "mutation.needs_forward", "diagnosis.not_loaded",
+                               "diagnosis.starter", "diagnosis.starter_raised", "diagnosis.numpy_api_call"})
+NOT_LOADED_KEYS = frozenset({"call.missing", "diagnosis.not_loaded"})
+
+
+def _shared_cause(c: CheckResult) -> Message | None:
+    if c.status != FAILED or not c.messages:
+        return None
+    first = c.messages[0]
+    return first if first.key.startswith("call.") or first.key in SHARED_CAUSE_KEYS else None
+
+
+def cause_groups(result: Result, results: list[CheckResult]) -> tuple[list[CauseGroup], list[CheckResult]]:
+    """Failed items that share a first message saying their function did not run
+    (two or more of them), grouped; the other items, in order."""
+    by_cause: list[tuple[Message, list[CheckResult]]] = []  # messages are not hashable (dict params)
+    for c in results:
+        cause = _shared_cause(c)
+        if cause is not None:
+            same = next((members for m, members in by_cause if m == cause), None)
+            if same is None:
+                by_cause.append((cause, [c]))
+            else:
+                same.append(c)
+    grouped = {id(c) for _, members in by_cause if len(members) > 1 for c in members}
+    load_failed = bool(result.load_errors) or result.load_status != "loaded"
+    groups = []
+    for cause, members in by_cause:
+        if len(members) < 2:
+            continue
+        tb = next((str(c.details["traceback"]) for c in members if c.details.get("traceback")), "")
+        groups.append(CauseGroup(
+            anchor=anchor(f"cause-{members[0].id}"), cause=cause, titles=[c.title for c in members],
+            points=round(sum(c.points for c in members), 4), max_points=round(sum(c.max_points for c in members), 4),
+            not_loaded=load_failed and cause.key in NOT_LOADED_KEYS,
+            traceback=capped(tb, TRACEBACK_CHARS),
+            output=capped(_dedupe_text([c.output for c in members]), OUTPUT_CHARS),
+        ))
+    return groups, [c for c in results if id(c) not in grouped]
 
 
 def exercise_items(result: Result, results: list[CheckResult]) -> list[Item]:
@@ -475,9 +724,138 @@ def _quiz_items(ex_results: list[CheckResult]) -> list[QuizItem]:
             number=n, anchor=anchor(f"quiz-{c.id}"), status=c.status, points=c.points, max_points=c.max_points,
             question=d.get("question", c.title), answer=d.get("answer"), correct=correct,
             explanation=explanation, options=list(options) if isinstance(options, (list, tuple)) else [],
-            messages=[m for m in c.messages if not repeats(m)],
+            messages=[m for m in c.messages if not repeats(m)], state=str(d.get("state") or ""),
         ))
     return out
+
+
+FOUNDATION_KEYS = ("check.builds_on",)  # "also failing: <building block>", added to every failed item
+
+
+def _lift_foundations(view: ExerciseView) -> None:
+    """Say "also failing: the building block" once for the exercise, not on every
+    item; explain a known mistake at its first item, and only name it at the next."""
+    explained: set[str] = set()
+    for item in [*view.failed, *view.pending, *view.passed]:
+        for m in item.messages:
+            if m.key in FOUNDATION_KEYS and m not in view.foundations:
+                view.foundations.append(m)
+        item.messages = [m for m in item.messages if m.key not in FOUNDATION_KEYS]
+        for mv in item.mistakes:
+            mv.again = mv.id in explained
+            explained.add(mv.id)
+
+
+# ------------------------------------------------------------ the first screen
+def _is_quiz(er: Any) -> bool:
+    return er.exercise.name == "quiz" or bool(er.results and all(c.kind == Kind.QUIZ for c in er.results))
+
+
+def fix_order(exercises: list[Any]) -> list[Any]:
+    """The exercises with a failed item, each after the failing building blocks it
+    uses (``builds_on``): fixing a block often fixes what is built on it. Otherwise
+    in the course's order; the quiz last."""
+    failing = [er for er in exercises if any(c.status == FAILED for c in er.results)]
+    by_name = {er.exercise.name: er for er in failing}
+    order: list[Any] = []
+    seen: set[str] = set()
+
+    def visit(er: Any) -> None:
+        if er.exercise.name in seen:
+            return
+        seen.add(er.exercise.name)
+        for block in er.exercise.builds_on:
+            if block in by_name:
+                visit(by_name[block])
+        order.append(er)
+
+    for er in failing:
+        if not _is_quiz(er):
+            visit(er)
+    return order + [er for er in failing if _is_quiz(er)]
+
+
+def first_cause(er: Any) -> Message | None:
+    """What to look at first in a failing exercise: the first message (its cause) of
+    the first failed item that names a known mistake, else of the first failed item."""
+    failed = [c for c in er.results if c.status == FAILED]
+    if not failed:
+        return None
+    if _is_quiz(er):
+        states = [c.details.get("state") for c in failed]
+        return msg("feedback.fix.quiz", wrong=sum(s != "empty" for s in states), empty=states.count("empty"))
+    chosen = next((c for c in failed if c.mistakes), failed[0])
+    return chosen.messages[0] if chosen.messages else chosen.title
+
+
+# Causes that say a whole function did not run: exercises failing only for one of
+# these make one line together ("not implemented yet: a, b, c").
+MERGED_CAUSES = {"call.not_implemented": "feedback.fix.not_implemented", "call.missing": "feedback.fix.missing",
+                 "diagnosis.not_loaded": "feedback.fix.missing_not_loaded"}
+
+
+def fix_first(exercises: list[Any], load_failed: bool) -> list[FixEntry]:
+    entries: list[FixEntry] = []
+    merged: dict[str, FixEntry] = {}
+    for er in fix_order(exercises):
+        failed = [c for c in er.results if c.status == FAILED]
+        ids = _ordered_ids(failed)
+        cause = first_cause(er)
+        target = anchor("quiz" if _is_quiz(er) else f"ex-{er.exercise.name}")
+        causes = {c.messages[0].key if c.messages else "" for c in failed}
+        if not ids and len(causes) == 1 and (key := causes.pop()) in MERGED_CAUSES:
+            if key not in merged:
+                text = MERGED_CAUSES[key] + ("_not_loaded" if key == "call.missing" and load_failed else "")
+                merged[key] = FixEntry(target, [], msg(text))
+                entries.append(merged[key])
+            entry = merged[key]
+            entry.exercises.append((target, er.exercise.title))
+            entry.points = round(entry.points + er.points, 4)
+            entry.max_points = round(entry.max_points + er.max_points, 4)
+            continue
+        mistakes, _ = _mistake_views(ids, [])
+        entries.append(FixEntry(target, [(target, er.exercise.title)], cause, mistakes, er.points, er.max_points))
+    return entries
+
+
+_PROBLEM_NOTICES = ("load.", "submission.no_code", "submission.not_found", "submission.bad_notebook",
+                    "feedback.no_code")
+
+
+def load_problems(result: Result) -> tuple[list[LoadProblem], list[Message]]:
+    """Files that did not load (with the line to look at), and the other notices."""
+    problems: list[LoadProblem] = []
+    # A file's own error before the files that failed importing it (its consequence).
+    for e in sorted(result.load_errors, key=lambda e: e.get("kind") == "import"):
+        where = str(e.get("file") or e.get("where") or "")
+        line = int(str(e["line"])) if str(e.get("line", "")).isdigit() else None
+        said = load_error_messages(e)
+        source = str(e.get("source") or "")
+        if source and said[0].key == "load.syntax":  # the line is shown below it: not quoted twice
+            said[0] = msg("load.syntax_no_text", where=said[0].params["where"], message=said[0].params["message"])
+        problems.append(LoadProblem(said[0], where, line, source, said[1:]))
+    if result.load_status != "loaded":
+        problems.append(LoadProblem(msg("submission.load_failed", status=result.load_status)))
+    notices: list[Message] = []
+    for n in result.notices:
+        if n.key.startswith(_PROBLEM_NOTICES):
+            problems.append(LoadProblem(msg(n.key, **n.params)))
+        else:
+            notices.append(msg(n.key, **n.params))
+    for er in result.exercises:
+        for func, others in er.alternatives.items():
+            notices.append(msg("submission.graded_from", func=func, file=er.graded_from[func],
+                               others=", ".join(others)))
+    return problems, notices
+
+
+def totals_note(result: Result) -> Message | None:
+    """A self-check's total against the official one, when they differ."""
+    if result.official or result.official_max is None or result.official_max == result.max_score:
+        return None
+    quiz = any(_is_quiz(er) or er.exercise.name == "quiz" for er in result.exercises)
+    return msg("feedback.selfcheck_totals" + ("_quiz" if quiz else ""), max_score=fmt_number(result.max_score),
+               official_max=fmt_number(result.official_max))
 
 
 def build(result: Result) -> ReportView:
@@ -487,13 +865,17 @@ def build(result: Result) -> ReportView:
     quiz_items: list[QuizItem] = []
     for er in result.exercises:
         ex = er.exercise
-        is_quiz = ex.name == "quiz" or (er.results and all(c.kind == Kind.QUIZ for c in er.results))
+        is_quiz = _is_quiz(er)
+        causes, rest = ([], []) if is_quiz else cause_groups(result, er.results)
         view = ExerciseView(
             name=ex.name, anchor=anchor(f"ex-{ex.name}"), title=ex.title, points=er.points,
-            max_points=er.max_points, items=[] if is_quiz else exercise_items(result, er.results),
+            max_points=er.max_points, items=[] if is_quiz else exercise_items(result, rest),
             graded_from=dict(er.graded_from), n_checks=len(er.results),
             n_passed=sum(c.status == PASSED for c in er.results), notes=list(getattr(er, "notes", [])),
+            causes=causes, n_failed=sum(c.status == FAILED for c in er.results),
+            n_pending=sum(c.status == PENDING for c in er.results),
         )
+        _lift_foundations(view)
         if is_quiz and quiz is None:
             quiz, quiz_items = view, _quiz_items(er.results)
         else:
@@ -506,10 +888,36 @@ def build(result: Result) -> ReportView:
                     found.append((mv, item.anchor))
     found.sort(key=lambda p: (int(p[0].id) if p[0].id.isdigit() else 10**9, p[0].id))
     experiments = result.extras.get("experiments") or []
+    problems, notices = load_problems(result)
     return ReportView(
         result=result, exercises=exercises, quiz=quiz, quiz_items=quiz_items, mistakes=found,
         load_messages=load_messages(result), load_output=capped(result.load_output, OUTPUT_CHARS),
         experiments=list(experiments) if isinstance(experiments, (list, tuple)) else [],
         n_checks=sum(e.n_checks for e in exercises), n_passed=sum(e.n_passed for e in exercises),
         adjustments=[(adjustment_message(line), float(line.get("points", 0.0))) for line in result.adjustments],
+        fix_first=fix_first(result.exercises, bool(problems)), load_problems=problems, notices=notices,
+        n_failed=sum(e.n_failed for e in exercises), n_pending=sum(e.n_pending for e in exercises),
+        totals_note=totals_note(result), about=about(result),
     )
+
+
+def about(result: Result) -> list[tuple[str, Any, str]]:
+    """How the grading was done, for the bottom of the report: (label key, value, kind),
+    kind one of text, code (a path), files, num, time, message (a Message)."""
+    rows: list[tuple[str, Any, str]] = [
+        ("report.student", result.student, "text"),
+        ("report.mode_label", msg("report.mode_official_short" if result.official else "report.mode_selfcheck_short"),
+         "message")]
+    if result.submission:
+        rows.append(("feedback.graded_folder", result.submission, "code"))
+    if result.files:
+        rows.append(("report.files", list(result.files), "files"))
+    rows += [("report.graded_at", result.graded_at, "time"), ("report.version", result.version, "num")]
+    if result.versions:
+        rows.append(("deploy.versions_label", msg("deploy.versions_value", python=result.versions.get("python", ""),
+                                                  numpy=result.versions.get("numpy", "")), "message"))
+    rows.append(("report.fingerprint", result.fingerprint or "-", "num"))
+    known = result.isolation in ("bubblewrap", "landlock", "portable")
+    rows.append(("report.isolation", msg(f"isolation.{result.isolation}") if known else (result.isolation or "-"),
+                 "message" if known else "text"))
+    return rows

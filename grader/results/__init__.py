@@ -1,13 +1,24 @@
-"""The outcome of grading one submission, independent of how it is shown."""
+"""The outcome of grading one submission, independent of how it is shown.
+
+A :class:`Result` is plain data: message keys and parameters (never rendered
+text), numbers, strings, and each exercise as its name and title
+(:class:`~grader.checks.engine.ExerciseInfo`), not the live specs. So it can be
+stored (:meth:`Result.to_dict`, the gradebook keeps it), read back
+(:meth:`Result.from_dict`) and rendered in any language long after grading.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks.engine import ExerciseResult
 from ..checks.model import CheckResult
+from ..plain import decode, encode
 from ..submission import Notice
+
+FORMAT = 1  # of to_dict(); from_dict() reads this and every older format
 
 
 @dataclass
@@ -38,6 +49,10 @@ class Result:
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     due: str = ""
     handed_in: str = ""
+    submission: str = ""  # what was graded, as given (a folder, a file), for the first line of the summary
+    # A self-check: the official grade's maximum (it also counts what only the reference can
+    # grade, such as the concept quiz), so the two totals can be explained. None: not known.
+    official_max: float | None = None
 
     @property
     def checks(self) -> list[CheckResult]:
@@ -65,3 +80,34 @@ class Result:
                 if m not in seen:
                     seen.append(m)
         return sorted(seen, key=int)
+
+    # ------------------------------------------------------------------ plain data
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible data (:mod:`grader.plain`) that :meth:`from_dict` reads back."""
+        out: dict[str, Any] = {"format": FORMAT}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "exercises":
+                out[f.name] = [e.to_dict() for e in value]
+            elif f.name == "notices":
+                out[f.name] = [{"key": n.key, "params": encode(n.params)} for n in value]
+            else:
+                out[f.name] = encode(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        if int(data.get("format", FORMAT)) > FORMAT:
+            raise ValueError(f"result format {data.get('format')} is newer than this rnngrade reads ({FORMAT})")
+        known = {f.name for f in dataclasses.fields(cls)}
+        kw: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in known:
+                continue  # a field a newer rnngrade added and this one does not know
+            if name == "exercises":
+                kw[name] = [ExerciseResult.from_dict(e) for e in value]
+            elif name == "notices":
+                kw[name] = [Notice(n["key"], decode(n.get("params", {}))) for n in value]
+            else:
+                kw[name] = decode(value)
+        return cls(**kw)

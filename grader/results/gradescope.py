@@ -17,7 +17,8 @@ from typing import Any
 
 from ..checks.model import PASSED
 from ..fileio import write_atomic
-from ..i18n import LANGS, msg, render
+from ..i18n import LANGS, msg
+from ..i18n import render_lenient as render
 from ..results import Result
 from ..untrusted import clean_tree
 from .text import adjustment_message, adjustment_title, check_output, notices_text

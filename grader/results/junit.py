@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..checks.model import FAILED, PASSED, PENDING
 from ..fileio import write_atomic
-from ..i18n import render
+from ..i18n import render_lenient as render
 from ..results import Result
 from ..untrusted import clean
 from .text import check_output

@@ -6,7 +6,8 @@ from typing import Any
 
 from ..checks import errors
 from ..checks.model import CheckResult
-from ..i18n import Message, msg, render
+from ..i18n import Message, msg
+from ..i18n import render_lenient as render
 from ..results import Result
 
 STUDENT_OUTPUT_CHARS = 2000

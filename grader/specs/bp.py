@@ -147,7 +147,8 @@ def _affine() -> Exercise:
         ValueCheck("affine.forward", "affine_forward", _affine_inputs(flat),
                    [Output("out", (0,), SAMPLE_UNIT)], 2, model=_affine_model),
         ValueCheck("affine.forward_4d", "affine_forward", _affine_inputs(deep),
-                   [Output("out", (0,), SAMPLE_UNIT)], 1, model=_affine_model),
+                   [Output("out", (0,), SAMPLE_UNIT)], 1, model=_affine_model,
+                   title=msg("title.value_4d", func="affine_forward", outputs="out")),
         BackwardValueCheck("affine.backward_4d", "affine_backward", _affine_inputs(deep), _upstream,
                            [Output("dx", (0,)), Output("dw", (1,), ("row", "col")),
                             Output("db", (2,), ("unit",))], 3, forward="affine_forward"),
@@ -276,7 +277,7 @@ def _net() -> Exercise:
         checks.append(GradientCheck(
             f"{cid}.grad", "two_layer_net_loss", _net_inputs(activation, loss),
             [Param(f"params['{k}']", f"d{k}", path=(k,), arg="params", grad_path=(1, k), axes=ax)
-             for k, ax in keys], 0.5))
+             for k, ax in keys], 0.5, label=f"{activation}, {loss}"))
     checks += [PropertyCheck("net.stable", "two_layer_net_loss", _large_scores, _finite_loss_and_grads, 1,
                              title=msg("title.stability", func="two_layer_net_loss"), errstate=RAISE,
                              on_error=overflow, kind=Kind.STABILITY),
