@@ -6,8 +6,7 @@ under a prefix that code completes at run time (``msg(f"axis.{name}")``,
 ``"quiz.result." + state``: the constant part of an f-string, or a literal ending in
 a dot, or the left side of a ``+``). Texts found unused were removed (issue 16:
 batch.run.intake, batch.students, submission.syntax_error; after the report merge
-check.needs_correct_values, dashboard.stats_head, terminal.mistake_line,
-title.gradient_of)."""
+check.needs_correct_values, dashboard.stats_head, terminal.mistake_line)."""
 
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ from grader.i18n import catalog
 def _names_in_code() -> tuple[set[str], set[str]]:
     literals: set[str] = set()
     prefixes: set[str] = set()
+    suffixes: set[str] = set()
     for path in (paths.ROOT / "grader").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -29,11 +29,14 @@ def _names_in_code() -> tuple[set[str], set[str]]:
             elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.left, ast.Constant) \
                     and isinstance(node.left.value, str) and len(node.left.value) > 3:
                 prefixes.add(node.left.value)  # "feedback.selfcheck_totals" + ("_quiz" if quiz else "")
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.right, ast.Constant) \
+                    and isinstance(node.right.value, str):
+                suffixes.add(node.right.value)  # key + "_of"
             elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
                 head = str(node.values[0].value)
                 if head.endswith((".", "_")) and len(head) > 3:
                     prefixes.add(head)
-    return literals, prefixes
+    return literals | {a + b for a in literals if a.count(".") == 1 for b in suffixes}, prefixes
 
 
 def unused(keys: set[str]) -> list[str]:
