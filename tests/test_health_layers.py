@@ -52,14 +52,8 @@ ALLOWED_UPWARD = {
     ("grader", "grader.api"),
 }
 
-# Private names (leading underscore) that one module may take from another, as
-# (importer, module, name).
-ALLOWED_PRIVATE: set[tuple[str, str, str]] = {
-    # The report's Jinja environment, shared by the dashboard and the similarity page;
-    # made public once the report branch (which rewrites report/html.py) is merged.
-    ("grader.report.dashboard", "grader.report.html", "_environment"),
-    ("grader.similarity.render", "grader.report.html", "_environment"),
-}
+# Private names (leading underscore) that one module may take from another: none.
+ALLOWED_PRIVATE: set[tuple[str, str, str]] = set()
 
 
 @dataclass(frozen=True)

@@ -240,9 +240,9 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
                     lines.append("        " + render(r.messages[0], lang))
         else:
             lines += [f"    {line}" for line in causes]
-        said = {(r.messages[0].key if r.messages else "") for r in failed}
+        said_keys = {(r.messages[0].key if r.messages else "") for r in failed}
         for mid in dict.fromkeys(m for r in failed for m in r.mistakes):
-            if f"mistake.{mid}.found" in said and not verbose:
+            if f"mistake.{mid}.found" in said_keys and not verbose:
                 continue  # the cause line is the mistake's own explanation
             line = msg("feedback.tty.mistake", id=mid, name=msg(f"mistake.{mid}.name"))
             lines.append(style.paint(f"    {marks['mistake']} " + render(line, lang), fg="yellow"))
@@ -256,9 +256,9 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
     if result.adjustments:
         lines.append(render(msg("course.graded", score=_fmt(result.graded_score), max_score=_fmt(result.max_score)),
                             lang))
-        for line in result.adjustments:
-            colour = "green" if line.get("points", 0.0) > 0 else "yellow"
-            lines.append(style.paint("  ± " + render(adjustment_message(line), lang), fg=colour))
+        for adjustment in result.adjustments:
+            colour = "green" if adjustment.get("points", 0.0) > 0 else "yellow"
+            lines.append(style.paint("  ± " + render(adjustment_message(adjustment), lang), fg=colour))
     if nothing_graded(result):
         lines.append(style.paint(f"{marks['bad']} " + render(msg("feedback.tty.nothing_graded",
                                                                  path=result.submission or "-"), lang),

@@ -344,7 +344,7 @@ def fmt_number(x: Any, digits: int = 6) -> str:
     return str(x)
 
 
-def _grid(value: Any) -> tuple[list, tuple[int, ...]] | None:
+def _grid(value: Any) -> tuple[list[Any], tuple[int, ...]] | None:
     """A nested list of numbers and its shape, or None when it is not rectangular."""
     shape: list[int] = []
     v = value
@@ -388,7 +388,8 @@ def array_view(value: Any, wrong: Any = None) -> ArrayView | None:
                 [[bool(m[i][j]) if m else False for j in range(len(row))] for i, row in enumerate(d)])
 
     if len(shape) == 3:
-        slices = [(i, *block(data[i], mask[i] if mask else None)) for i in range(shape[0])]
+        slices: list[tuple[int | None, list[list[str]], list[list[bool]]]] = [
+            (i, *block(data[i], mask[i] if mask else None)) for i in range(shape[0])]
     else:
         slices = [(None, *block(data, mask))]
     return ArrayView(shape, slices)
@@ -452,7 +453,8 @@ def text_view(cells: Any, wrong: Any = None) -> ArrayView | None:
         return [[str(x) for x in row] for row in c], [[bool(x) for x in row] for row in m]
 
     if cells.ndim == 3:
-        slices = [(i, *block(cells[i], mask[i])) for i in range(cells.shape[0])]
+        slices: list[tuple[int | None, list[list[str]], list[list[bool]]]] = [
+            (i, *block(cells[i], mask[i])) for i in range(cells.shape[0])]
     else:
         slices = [(None, *block(cells, mask))]
     return ArrayView(tuple(cells.shape), slices)

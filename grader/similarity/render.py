@@ -213,7 +213,7 @@ def _pair_section(p: PairView, result: Similarity, evidence: Evidence, lang: str
 
 def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: float = MIN_SCORE) -> str:
     """The page as one HTML string in ``lang``."""
-    from ..report.html import _environment
+    from ..report.html import environment
 
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
@@ -226,7 +226,7 @@ def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: f
     sections = [_pair_section(p, result, evidence, lang) for p in pairs[:top]]
     notes = [{"student": s.student, "notes": [render(n, lang) for n in s.notes]}
              for s in result.students if s.notes]
-    template = _environment().get_template("similarity.html.j2")
+    template = environment().get_template("similarity.html.j2")
     return template.render(
         t=t, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__, result=result,
         pairs=pairs, listed=result.count(min_score), sections=sections, notes=notes, pct=_pct,
