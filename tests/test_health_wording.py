@@ -52,3 +52,28 @@ def test_a_self_check_does_not_judge_a_counted_quizs_answers():
                      trusted_in_process=True)
     judged = next(e for e in official.exercises if e.exercise.name == "quiz")
     assert {r.status for r in judged.results} <= {"passed", "failed"} and judged.max_points > 0
+
+
+def test_the_unjudged_quiz_has_one_neutral_state_in_every_output(tmp_path):
+    """Every answer recorded, none judgeable in a self-check: the quiz is neither ✔ nor
+    ✘ (0/0), the same in the terminal, the HTML report and the Classroom payload."""
+    import shutil
+
+    from grader.quiz.interactive import write_key_sheet
+    from grader.report.html import render_html
+    from grader.report.terminal import summary
+    from grader.results.classroom import to_classroom
+
+    folder = tmp_path / "work"
+    shutil.copytree(paths.EXAMPLES / "sample_submission", folder)
+    write_key_sheet(folder / "quiz_answers.toml", "sample")  # every question answered
+    result = grade(folder, student="sample", trusted_in_process=True)
+    quiz = next(e for e in result.exercises if e.exercise.name == "quiz")
+    assert quiz.max_points == 0 and quiz.results and all(r.status == "pending" for r in quiz.results)
+    for lang, words in (("en", "not judged in a self-check"), ("zh", "自检不判定")):
+        line = next(x for x in summary(result, lang).splitlines() if render(quiz.exercise.title, lang) in x)
+        assert line.startswith("…") and words in line and "✔" not in line and "✘" not in line, line
+        html = render_html(result, lang)
+        assert f'<span class="state-pending"><span aria-hidden="true">… </span>{words}</span>' in html
+    classroom = to_classroom(result, "en")
+    assert not any(t["test_code"].startswith("quiz.") for t in classroom["tests"])  # neither pass nor fail

@@ -248,6 +248,8 @@ class ExerciseView:
 
     @property
     def state(self) -> str:
+        if not self.max_points and self.n_checks and self.n_pending == self.n_checks:
+            return "not_judged"  # a self-check cannot judge any of it (a counted quiz's answers)
         if self.max_points and self.points >= self.max_points and not self.n_failed:
             return "full"
         return "partial" if self.points > 0 else "none"

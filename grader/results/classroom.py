@@ -25,6 +25,12 @@ from .gradescope import to_gradescope
 
 def to_classroom(result: Result, lang: str) -> dict[str, Any]:
     data = to_gradescope(result, lang)
+    # A self-check's items it cannot judge (a counted quiz's answers: pending, worth 0
+    # of 0) are neither a pass nor a failure: Classroom's reporter has no third state,
+    # so they are left out here (results.json keeps them, with their status).
+    judged = [t for t in data["tests"]
+              if not (t["max_score"] == 0 and isinstance(t.get("extra_data"), dict)
+                      and t["extra_data"].get("status") == Status.PENDING)]
     tests = [{
         "name": t["name"],
         "status": "pass" if t["status"] == "passed" else "fail",
@@ -34,7 +40,7 @@ def to_classroom(result: Result, lang: str) -> dict[str, Any]:
         "line_no": 0,
         "execution_time": "",
         "test_code": t["extra_data"].get("id", "") if isinstance(t.get("extra_data"), dict) else "",
-    } for t in data["tests"]]
+    } for t in judged]
     failed_to_load = result.load_status != "loaded" and not result.checks
     status = "error" if failed_to_load else ("pass" if all(t["status"] == "pass" for t in tests) else "fail")
     mode = msg("report.mode_official" if result.official else "report.mode_selfcheck")
