@@ -77,3 +77,17 @@ def test_the_unjudged_quiz_has_one_neutral_state_in_every_output(tmp_path):
         assert f'<span class="state-pending"><span aria-hidden="true">… </span>{words}</span>' in html
     classroom = to_classroom(result, "en")
     assert not any(t["test_code"].startswith("quiz.") for t in classroom["tests"])  # neither pass nor fail
+
+
+def test_several_stubs_of_one_exercise_are_one_line():
+    """An exercise of two functions, both still stubs, takes one line in the terminal,
+    like an exercise of one (the review saw seven lines of the same NotImplementedError)."""
+    from support import exercises_named
+
+    from grader.report.terminal import summary
+
+    result = grade(paths.EXERCISES, exercises=exercises_named("losses"), trusted_in_process=True)
+    for lang in ("en", "zh"):
+        lines = summary(result, lang).splitlines()
+        (head,) = [x for x in lines if "softmax_loss" in x or "mse_loss" in x]
+        assert "softmax_loss, mse_loss" in head and head.startswith("✘"), lines

@@ -15,6 +15,11 @@ live here, where they are tested without a browser:
 
 Texts stay :class:`~grader.i18n.Message` values here; the template renders them in
 the report's language.
+
+Over 400 lines: it prepares every part of the report (exercise items and their cause
+groups, gradient tables, arrays, the quiz, the summary and what to fix first). It
+should be split by part (view/items, view/quiz, view/summary); left for after the
+report merge, which rewrote it, has settled.
 """
 
 from __future__ import annotations
