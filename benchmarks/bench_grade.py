@@ -1,4 +1,8 @@
-"""How long does grading one submission take? (wall and CPU, median of repeats)
+"""How long does grade() take in a running process? (warm: wall and CPU, median of repeats)
+
+This is the *warm, in-process* figure (imports done, templates compiled, the sandbox
+probed): not what a user waits for. ``benchmarks/bench_cli.py`` measures a fresh
+``rnngrade grade … --html`` process, whole process tree included.
 
     python benchmarks/bench_grade.py                      # the bundled sample, official
     python benchmarks/bench_grade.py --repeat 20 PATH     # any submission
@@ -13,6 +17,7 @@ Figures are printed, never asserted: speed is measured here, not in the unit tes
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import time
@@ -46,8 +51,9 @@ def main() -> None:
     print(f"submission: {Path(args.submission)}  ({'self-check' if args.self_check else 'official'},"
           f" sandbox: {result.isolation})")
     print(f"checks: {len(result.checks)}  score: {result.score:g}/{result.max_score:g}")
-    print(f"wall  median {statistics.median(walls) * 1000:.0f} ms  (min {min(walls) * 1000:.0f}, "
-          f"max {max(walls) * 1000:.0f}) over {args.repeat} runs")
+    print(f"warm in-process grade(): wall median {statistics.median(walls) * 1000:.0f} ms  (min "
+          f"{min(walls) * 1000:.0f}, max {max(walls) * 1000:.0f}) over {args.repeat} runs  "
+          f"(load {os.getloadavg()[0]:.2f}/{os.cpu_count()})")
     who = "parent + sandboxed child" if result.isolation == "portable" else "parent only: see the docstring"
     print(f"cpu   median {statistics.median(cpus) * 1000:.0f} ms  ({who})")
 

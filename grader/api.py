@@ -12,6 +12,7 @@ import datetime as _dt
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, public_cases, versions
 from .assignments import stage as course_stage
@@ -24,19 +25,20 @@ from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
 from .checks.model import Context, Kind
 from .course import public_folder
-from .experiments import run_experiments
 from .quiz.grading import quiz_exercise
 from .quiz.stage import run_quiz, wants_quiz
 from .reference import load_reference
 from .results import Result
 from .results.selfcheck import reword
-from .sandbox.inprocess import InProcessCaller
 from .sandbox.isolation import Isolation, IsolationRefused, probe
 from .sandbox.session import Limits, Sandbox
 from .seed import DEFAULT_ASSIGNMENT, PUBLIC_SEED, inputs_seed, student_seed  # noqa: F401 - student_seed: re-exported
 from .specs import wanted_functions
 from .submission import Notice, Snapshot, prepare
 from .submission.lines import locate
+
+if TYPE_CHECKING:  # the in-process caller (tests only) loads the child's harness: imported when asked for
+    from .sandbox.inprocess import InProcessCaller
 
 # The seed and the assignment's identity live in a ground-floor module (grader.seed);
 # their names here are kept for the callers that import them from the API.
@@ -75,6 +77,8 @@ def grade(
     handed_in: HandIn | None = None,
     adjustments: Sequence[Adjustment] = (),
     aliases: Sequence[str] = (),
+    experiments: bool = True,
+    launched: Sandbox | None = None,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -101,6 +105,14 @@ def grade(
     of them is graded against the variant it was made for, and one made for an id that
     is not the student's is refused (see :func:`grader.quiz.grading.sheet_variants`).
 
+    ``experiments``: run the experiments (:mod:`grader.experiments`), which only the
+    HTML report shows (they score nothing); a caller that writes no report (the CLI
+    without ``--html``, a batch not asked for them) saves their time.
+
+    ``launched``: a child the caller started before (:mod:`grader.sandbox.prelaunch`),
+    its folder still empty; used when it runs at the level this grade would use,
+    otherwise stopped. The caller still discards it afterwards.
+
     ``assignment`` is an assignment of the course file (:mod:`grader.assignments`): its
     exercises (unless ``exercises`` is given) and quiz questions are graded, its name and
     the term salt seed the hidden inputs and the quiz variant, and its weights, visibility,
@@ -119,7 +131,13 @@ def grade(
     reference = load_reference(solutions) if solutions is not None else None
     public_dir = Path(public or public_folder())
     cases = None if reference is not None else public_cases.load(public_dir)
-    prepared = prepare(submission)
+    if launched is not None and (trusted_in_process or launched.isolation != isolation or not launched.alive):
+        launched.close()
+        launched = None
+    prepared = prepare(submission, root=launched.root if launched is not None else None)
+    if launched is not None and prepared.root != launched.root:
+        launched.close()
+        launched = None
     if reference is None and cases is None:
         # Said, not silent: without them a self-check runs no value check at all.
         prepared.notices.append(Notice("deploy.no_public_cases", {"folder": str(public_dir)}))
@@ -134,7 +152,14 @@ def grade(
                                                                 "range": declared}))
     wanted = wanted_functions(exercises)
     if trusted_in_process:
+        from .sandbox.inprocess import InProcessCaller
+
         sandbox: Sandbox | InProcessCaller = InProcessCaller(prepared.root, prepared.modules, wanted)
+    elif launched is not None:  # started while this process prepared: told now what to load
+        sandbox = launched
+        sandbox.modules, sandbox.wanted = prepared.modules, wanted
+        sandbox.limits = limits or Limits()
+        sandbox.strict = solutions is not None and not allow_unisolated
     else:
         sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
                           strict=solutions is not None and not allow_unisolated)
@@ -156,7 +181,10 @@ def grade(
         result.exercises = run_exercises(exercises, ctx, report.functions)
         causes.explain_lost(result.checks, result.load_errors)
         # Stages that need the live sandbox after the checks (experiments) go here.
-        result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
+        if experiments:
+            from .experiments import run_experiments
+
+            result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
         result.restarts = sandbox.restarts
     finally:
         sandbox.close()

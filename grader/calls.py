@@ -22,6 +22,15 @@ The caller answers with ``serve(name, args, kwargs)`` (a :data:`Serve` function,
 see :mod:`grader.checks.blocks`) and sends back only plain values and tokens. A
 callback outside a substituting call, or for a name the call did not list, is a
 protocol violation.
+
+**Chained calls.** A call may take, as an argument, what an *earlier call of the same
+request* kept (:class:`Earlier`: a forward's cache handed to its backward), so a
+forward and the calls on its cache cost one round trip, not two. Such a call runs
+only when that earlier call returned normally a tuple (of ``Call.chain_len`` items,
+when set) whose item it names was kept; otherwise it does not run and its outcome is
+:attr:`CallStatus.SKIPPED`, exactly as a check that looked at the earlier outcome
+first would not have made it. The sandbox's child decides on its side; the parent
+decides again on the outcome it decoded, and its word is final (:func:`resolve_earlier`).
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ class CallStatus(StrEnum):
     STALE = "stale"  # a handle argument belongs to a process that was restarted
     UNAVAILABLE = "unavailable"  # not run: the code had stopped working earlier
     TOO_LARGE = "too_large"  # its answer was far larger than the caller expects (read past, not kept)
+    SKIPPED = "skipped"  # not run: the earlier call it builds on (its Earlier argument) gave nothing to use
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,17 @@ class Call:
     # The most array bytes the caller can use from the answer (None: the caller's default,
     # see grader.sandbox.session.Limits); a larger answer fails the call and is not kept.
     answer_bytes: int | None = None
+    # With Earlier arguments: how many items the earlier call's tuple must have (None: any).
+    chain_len: int | None = None
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An argument: item ``item`` of what call number ``call`` of the same request
+    returned and kept (its ``keep``), e.g. a forward's cache for its backward."""
+
+    call: int
+    item: int = -1
 
 
 @dataclass
@@ -118,6 +139,44 @@ class BlockError(Exception):
 
 # serve(name, args, kwargs) -> the block's result, plain values and tokens only.
 Serve = Callable[[str, tuple[Any, ...], dict[str, Any]], Any]
+
+
+def earlier_args(call: Call) -> list[Earlier]:
+    """The :class:`Earlier` arguments of ``call`` (top level: positional and keyword)."""
+    return [a for a in (*call.args, *call.kwargs.values()) if isinstance(a, Earlier)]
+
+
+def kept_item(outcome: CallOutcome, ref: Earlier, chain_len: int | None) -> Handle | None:
+    """The handle ``ref`` names in an earlier outcome, or None when that call did not
+    return normally a tuple (of ``chain_len`` items) whose item ``ref.item`` was kept."""
+    value = outcome.value
+    if not outcome.ok or not isinstance(value, tuple) or not value:
+        return None
+    if chain_len is not None and len(value) != chain_len:
+        return None
+    if not -len(value) <= ref.item < len(value):
+        return None
+    item = value[ref.item]
+    return item if isinstance(item, Handle) else None
+
+
+def resolve_earlier(call: Call, done: list[CallOutcome]) -> Call | None:
+    """``call`` with its :class:`Earlier` arguments replaced by the handles the earlier
+    outcomes ``done`` (of the same request, in order) kept; None when one of them gave
+    nothing to use (the call is then not made: :attr:`CallStatus.SKIPPED`)."""
+    refs = earlier_args(call)
+    if not refs:
+        return call
+    found: dict[Earlier, Handle] = {}
+    for ref in refs:
+        handle = kept_item(done[ref.call], ref, call.chain_len) if 0 <= ref.call < len(done) else None
+        if handle is None:
+            return None
+        found[ref] = handle
+    args = tuple(found.get(a, a) if isinstance(a, Earlier) else a for a in call.args)
+    kwargs = {k: (found.get(v, v) if isinstance(v, Earlier) else v) for k, v in call.kwargs.items()}
+    return Call(call.func, args, kwargs, call.keep, call.return_args, call.errstate, call.substitute,
+                call.answer_bytes)
 
 
 class Caller(Protocol):

@@ -182,6 +182,12 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
           junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool,
           aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None) -> None:
+    from .sandbox.prelaunch import discard, prelaunch
+
+    # The sandboxed child starts first and gets ready while this process imports the
+    # grader and reads the course and the submission (grader/sandbox/prelaunch.py).
+    launched = prelaunch()
+    click.get_current_context().call_on_close(lambda: discard(launched))
     from .api import grade as grade_submission
     from .assignments.stage import student_view
     from .report.terminal import nothing_graded, summary
@@ -215,7 +221,9 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     try:
         result = grade_submission(snapshot, solutions=solutions, student=who.student,
                                   public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
-                                  handed_in=handin, aliases=aliases)
+                                  handed_in=handin, aliases=aliases,
+                                  experiments=html_path is not None,  # only the HTML report shows them
+                                  launched=launched)
     except IsolationRefused as exc:
         fail(render(exc.message(), lang))
         sys.exit(2)
@@ -365,10 +373,14 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
               help="Where hand-in times come from, for the assignment's late policy: lms (Moodle's worksheet as the "
                    "roster), mtime (the hand-in's newest file), none, or a CSV file with id and time columns. "
                    "See docs/course.md.")
+@click.option("--experiments", is_flag=True,
+              help="Also run the experiments (gradient flow, initialisation, clipping) with each student's code and "
+                   "draw them in the reports. They score nothing and cost about a fifth of each grade, so a batch "
+                   "leaves them out unless asked.")
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
           roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None,
           allow_unisolated: bool, grade_unmatched: bool, course_dir: Path | None, assignment_name: str | None,
-          only: tuple[str, ...], handed_in: str) -> None:
+          only: tuple[str, ...], handed_in: str, experiments: bool) -> None:
     from .assignments import CourseFileError
     from .assignments.material import course_file_of
     from .batch import BatchError, BatchStopped, RosterError, grade_class, intake, read_roster, selected_keys
@@ -400,7 +412,8 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
                                   progress=lambda key, status: bar.update(1), dask=dask_scheduler, roster=roster,
                                   student_timeout=student_timeout or None, allow_unisolated=allow_unisolated,
                                   assignment=assignment, only=only or None, handed_in=handed_in,
-                                  timezone=course_file.timezone, grade_unmatched=grade_unmatched)
+                                  timezone=course_file.timezone, grade_unmatched=grade_unmatched,
+                                  experiments=experiments)
     except RosterError as exc:
         click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
         sys.exit(CANNOT_RUN)

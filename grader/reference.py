@@ -6,9 +6,11 @@ resolves its top-level modules by name (the folder is never put on ``sys.path``)
 afterwards they are removed from ``sys.modules`` again so that loading several
 solution folders in one process (tests do) never mixes them up.
 
-Modules are compiled from their source every time: no ``__pycache__`` file is read or
-written, so nothing another process left next to the reference (a stale or planted
-``.pyc`` whose timestamps match) can run in the grader.
+Modules are compiled from their source every time they load: no ``__pycache__`` file is
+read or written, so nothing another process left next to the reference (a stale or
+planted ``.pyc`` whose timestamps match) can run in the grader. The code compiled from a
+given source is kept in this process's memory, keyed by that source's bytes as read
+now, so a batch worker grading hundreds compiles the reference once.
 """
 
 from __future__ import annotations
@@ -28,12 +30,28 @@ class ReferenceError_(Exception):
     """The solutions folder is missing or broken."""
 
 
+_COMPILED: dict[tuple[str, bytes], types.CodeType] = {}
+_COMPILED_MAX = 64
+
+
+def _compiled(path: Path) -> types.CodeType:
+    """The code of ``path``'s source as it is now (compiled once per process per source)."""
+    source = path.read_bytes()
+    key = (str(path), source)
+    code = _COMPILED.get(key)
+    if code is None:
+        code = compile(source, str(path), "exec", dont_inherit=True)
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = code
+    return code
+
+
 def source_module(name: str, path: Path) -> types.ModuleType:
     """Execute the Python file ``path`` as a new module ``name``, compiled from source."""
     module = types.ModuleType(name)
     module.__file__ = str(path)
-    code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-    exec(code, module.__dict__)
+    exec(_compiled(path), module.__dict__)
     return module
 
 
@@ -58,7 +76,7 @@ class _FolderFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         assert module.__spec__ is not None and module.__spec__.origin is not None
         file = Path(module.__spec__.origin)
         module.__file__ = str(file)
-        exec(compile(file.read_bytes(), str(file), "exec", dont_inherit=True), module.__dict__)
+        exec(_compiled(file), module.__dict__)
 
 
 def load_reference(folder: Path | str) -> dict[str, Callable[..., Any]]:

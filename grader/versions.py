@@ -10,7 +10,7 @@ graded it (:func:`running`), and the report and results.json show them.
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
 import platform
 import re
 import tomllib
@@ -51,8 +51,13 @@ def _numpy_spec(requirements: list[str]) -> str:
     raise RuntimeError("rnngrade declares no numpy requirement")
 
 
+@functools.lru_cache(maxsize=1)
 def declared() -> Declared:
-    """The course's Python and numpy ranges, from the installed package's metadata."""
+    """The course's Python and numpy ranges, from the installed package's metadata
+    (read once per process: a batch worker grading hundreds need not search the path
+    for it each time; importlib.metadata is imported only here, off the CLI's path)."""
+    import importlib.metadata
+
     try:
         meta = importlib.metadata.metadata("rnngrade")
         requires = importlib.metadata.requires("rnngrade") or []

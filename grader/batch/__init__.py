@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import hashlib
 import itertools
 import json
@@ -172,13 +173,15 @@ class CourseTask:
 
 
 def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: str,
-               allow_unisolated: bool = False, course: CourseTask | None = None) -> dict[str, Any]:
+               allow_unisolated: bool = False, course: CourseTask | None = None,
+               experiments: bool = False) -> dict[str, Any]:
     """Runs in a worker (a local process or a Dask worker): grade one submission from
     the snapshot the parent took and return everything to store. The parent alone
     reads the class folder and writes files, so workers on other machines need to
     read the solutions, never the submissions, and never write. ``course``: the
     assignment, the student's adjustments and hand-in time (a replacement of this
-    function is handed it only when the batch has one)."""
+    function is handed it only when the batch has one). ``experiments``: run them too
+    (for the report)."""
     from ..api import grade
     from ..assignments.stage import lateness_of, student_view
     from ..report.html import render_html
@@ -187,7 +190,7 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
     course = course or CourseTask(Assignment())
     result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated,
                    assignment=course.assignment, handed_in=course.handed_in, adjustments=course.adjustments,
-                   aliases=course.aliases)
+                   aliases=course.aliases, experiments=experiments)
     data = to_gradescope(result, lang)
     late = any(line.get("kind") == "late" for line in result.adjustments)
     found = lateness_of(course.assignment, student, course.handed_in) if result.official else None
@@ -226,7 +229,7 @@ class _Recorder:
 
     def graded(self, entry: Entry, rec: dict[str, Any]) -> None:
         results_path, report_path = self.paths(entry)
-        write_atomic(results_path, json.dumps(rec["results"], ensure_ascii=False, indent=1))
+        write_atomic(results_path, json.dumps(rec["results"], ensure_ascii=False, separators=(",", ":")))
         write_atomic(report_path, rec.pop("html"))
         # The row keeps the fingerprint this process decides on (the same function, so a
         # re-run compares like with like), whatever the worker reports.
@@ -253,7 +256,7 @@ class _Recorder:
                         fingerprint=self.fingerprints.get(entry.key, "-"), graded_at=now, version=__version__)
         data = to_gradescope(result, self.lang)
         results_path, report_path = self.paths(entry)
-        write_atomic(results_path, json.dumps(data, ensure_ascii=False, indent=1))
+        write_atomic(results_path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         write_atomic(report_path, render_html(result, self.lang))
         self.book.record(Record(student=entry.key, fingerprint=result.fingerprint, grader_key=self.key, score=0.0,
                                 max_score=0.0, load_status="not_graded", isolation="", graded_at=now, seconds=0.0,
@@ -291,6 +294,7 @@ def grade_class(
     handed_in: str | Path = handins.LMS,
     timezone: _dt.tzinfo | None = None,
     grade_unmatched: bool = False,
+    experiments: bool = False,
 ) -> BatchSummary:
     """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
     ``intake.csv``).
@@ -316,7 +320,9 @@ def grade_class(
     With a roster, a hand-in it does not know is reported (``summary.not_graded``,
     ``intake.csv``) and not graded, since any id made up for it would draw another
     student's quiz variant and hidden inputs; ``grade_unmatched`` grades it under its
-    own name all the same. A matched student's other ids in the roster
+    own name all the same. ``experiments`` runs the experiments for every student (drawn
+    in the reports; they score nothing and cost about a fifth of a grade, so a batch
+    leaves them out unless asked). A matched student's other ids in the roster
     (:meth:`~.roster.Roster.aliases`) are passed to grading as aliases: a quiz sheet
     made under one of them is the student's own.
 
@@ -342,7 +348,8 @@ def grade_class(
         raise BatchError([f"--handed-in {handed_in}: the assignment {assignment.name!r} has no due date, so hand-in "
                           "times decide nothing (set due in course.toml)"])
     _check_gradebook(out / "gradebook.sqlite", assignment.name)
-    key = grader_key(solutions, assignment, lang=lang, allow_unisolated=allow_unisolated)
+    key = grader_key(solutions, assignment, lang=lang, allow_unisolated=allow_unisolated,
+                     **({"experiments": True} if experiments else {}))
     summary = BatchSummary()
     found = intake(folder, roster, staging=out / "intake")
     summary.intake = found
@@ -359,7 +366,7 @@ def grade_class(
     if selected is not None and selected - graded_keys:  # a regrade of nothing would look like one done
         raise BatchError([f"--only: {key!r} is not in the roster, so it is not graded (--grade-unmatched grades it "
                           "under its own name)" for key in sorted(selected - graded_keys)])
-    target = grade_one or _grade_one
+    target = grade_one or (functools.partial(_grade_one, experiments=True) if experiments else _grade_one)
     with Gradebook(out / "gradebook.sqlite") as book, _stop_on_sigterm(summary):
         book.set_assignment(assignment.name)
         if found.roster is not None:

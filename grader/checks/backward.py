@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import CallOutcome, CallStatus, Handle
+from ..calls import Call, CallOutcome, CallStatus, Earlier, Handle
 from ..i18n import Message, msg
 from ..mistakes import Mistake
 from . import errors, numeric
@@ -84,7 +84,10 @@ def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray
         else:
             trial.outputs, trial.value = [o.value[0]], o.value
         return trial
-    f = ctx.call(step.forward, tuple(inputs.values()), keep=(-1,))
+    # The forward and the backward on its cache in one round trip (calls.Earlier): the
+    # backward runs only if the forward returned its outputs and a cache, as below.
+    f, b = ctx.call_many([Call(step.forward, tuple(inputs.values()), keep=(-1,)),
+                          Call(step.backward, tuple(douts) + (Earlier(0),), chain_len=step.n_outputs + 1)])
     trial.outcome, trial.output, trial.warnings = f, f.output, warning_details(f)
     if not f.ok:
         trial.failure = [outcome_problem(step.forward, f), *_explained(trial, f),
@@ -94,7 +97,6 @@ def run_student(ctx: Context, step: Step, inputs: Inputs, douts: list[np.ndarray
         trial.failure = [msg("call.bad_forward_return", func=step.forward)]
         return trial
     trial.outputs, trial.cache = list(f.value[:-1]), f.value[-1]
-    b = ctx.call(step.backward, tuple(douts) + (trial.cache,))
     trial.outcome, trial.output, trial.warnings = b, f.output + b.output, warning_details(f, b)
     if b.ok:
         trial.value = b.value

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..calls import Call, Caller, CallOutcome, CallStatus
+from ..calls import Call, Caller, CallOutcome, CallStatus, resolve_earlier
 from ..i18n import Message, msg
 from ..plain import decode, encode
 
@@ -143,9 +143,13 @@ class Context:
         if self.substitute and self.blocks is not None:
             # One round trip per substituting call: its stand-ins serve only what it
             # can need, and a call they refused fails (grader.checks.blocks).
-            out = []
+            out: list[CallOutcome] = []
             for c in calls:
-                c = dataclasses.replace(c, substitute=self.substitute)
+                resolved = resolve_earlier(c, out)  # a chained call, on what the calls before it kept
+                if resolved is None:
+                    out.append(CallOutcome(CallStatus.SKIPPED))
+                    continue
+                c = dataclasses.replace(resolved, substitute=self.substitute)
                 scope = self.blocks.serving(c)
                 out.append(scope.settle(self.caller.call_many([c], scope)[0]))
             return out
@@ -193,6 +197,7 @@ _CALL_PROBLEMS = {
     CallStatus.STALE: "call.stale",
     CallStatus.UNAVAILABLE: "call.unavailable",
     CallStatus.TOO_LARGE: "call.too_large",
+    CallStatus.SKIPPED: "call.skipped",
 }
 
 

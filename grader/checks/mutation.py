@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import Call, Handle
+from ..calls import Call, Earlier, Handle
 from ..i18n import msg
 from ..mistakes import Mistake
 from . import policy
@@ -47,22 +47,28 @@ class MutationCheck(Check):
         res = CheckResult(self.id, self.exercise, self.func, Kind.MUTATION,
                           msg("title.mutation", func=self.func), self.points)
         rng = ctx.rng(self.id)
-        cache: Any = None
+        f_in = None
         if self.forward:
             assert self.forward_inputs is not None
             f_in = self.forward_inputs(rng)
-            fwd = ctx.call(self.forward, tuple(f_in.values()), keep=(-1,))
+        inputs = self.inputs(rng)
+        names = list(inputs.keys())
+        # The forward and both calls on its cache in one round trip (calls.Earlier): the
+        # two calls run only if the forward returned a cache, as checked below.
+        args = tuple(inputs.values()) + ((Earlier(0),) if self.forward else ())
+        calls = [Call(self.func, args, return_args=True), Call(self.func, args)]
+        if self.forward:
+            assert f_in is not None
+            calls = [Call(self.forward, tuple(f_in.values()), keep=(-1,)), *calls]
+            fwd, first, second = ctx.call_many(calls)
             cache = fwd.value[-1] if fwd.ok and isinstance(fwd.value, tuple) and fwd.value else None
             if not isinstance(cache, Handle):
                 msg_ = outcome_problem(self.forward, fwd) if not fwd.ok else msg(
                     "call.bad_forward_return", func=self.forward)
                 res.details["call"] = str(fwd.status)
                 return [res.failed(msg_, msg("mutation.needs_forward", forward=self.forward))]
-        inputs = self.inputs(rng)
-        args = list(inputs.values()) + ([cache] if self.forward else [])
-        names = list(inputs.keys())
-        first, second = ctx.call_many([Call(self.func, tuple(args), return_args=True),
-                                       Call(self.func, tuple(args))])
+        else:
+            first, second = ctx.call_many(calls)
         res.output = first.output
         res.details.update(warning_details(first))
         if not first.ok:

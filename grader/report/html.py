@@ -109,12 +109,15 @@ def _code_words(result: Result) -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The template environment, once per process. Compiled templates are kept in
-    memory only (jinja2's own cache; a batch worker compiles once): never a bytecode
-    cache on disk, since a file the grader loads code from must not lie where a child
-    could write it (a pickle in the shared temp folder would run in the grader)."""
+    memory (a batch worker compiles once) and in the grader's private cache folder
+    (:mod:`grader.report.template_cache`: a fresh ``rnngrade grade --html`` then skips
+    the ~60 ms compile), never in the shared temp folder, where a child could plant a
+    pickle that ran in the grader at the next render."""
+    from .template_cache import private_cache
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(package_data.templates())),
-        bytecode_cache=None,
+        bytecode_cache=private_cache(),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

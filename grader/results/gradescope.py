@@ -117,5 +117,5 @@ def to_gradescope(result: Result, lang: str) -> dict[str, Any]:
 
 def write_results(result: Result, path: Path | str, lang: str) -> None:
     """Write results.json atomically (a reader never sees half a file)."""
-    write_atomic(Path(path), json.dumps(to_gradescope(result, lang), ensure_ascii=False, indent=1))
+    write_atomic(Path(path), json.dumps(to_gradescope(result, lang), ensure_ascii=False, separators=(",", ":")))
 

@@ -109,12 +109,19 @@ def _read_frame():
     return header, arrays
 
 
+def _raw(a):
+    """An array's bytes for the frame, without a copy where it is C-contiguous and not empty."""
+    if a.flags.c_contiguous and a.size:
+        return memoryview(a).cast("B")
+    return a.tobytes()
+
+
 def _write_frame(header, arrays):
     header["arrays"] = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
     ]
     hbytes = json.dumps(header).encode()
-    parts = [struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays]
+    parts = [struct.pack(">I", len(hbytes)), hbytes] + [_raw(a) for a in arrays]
     data = b"".join(parts)
     view = memoryview(data)
     while view:
@@ -199,8 +206,9 @@ def _encode(v, arrays, depth=0):
         if len(arrays) >= W.MAX_ARRAYS:
             return _keep(v)
         try:
-            arr = np.array(v, copy=True)
-            arr = np.array(arr.view(np.ndarray), order="C", copy=True)
+            arr = np.array(v, copy=True).view(np.ndarray)  # one copy, taken now
+            if not arr.flags.c_contiguous:  # C order (0-d arrays stay 0-d)
+                arr = arr.copy(order="C")
         except Exception:
             return _keep(v)
         if arr.dtype.kind not in "biufc" or arr.dtype.fields is not None or arr.ndim > W.MAX_NDIM:
@@ -975,6 +983,45 @@ def _serve_call(functions, call, arrays):
     return header, out
 
 
+def _kept(answer, ref, chain_len):
+    """The handle reference ``ref`` ([call, item]) names in an earlier answer of the
+    request, or None: that call did not return normally a tuple (of ``chain_len``
+    items) whose item was kept (grader.calls.kept_item, on the wire form)."""
+    if answer.get("status") != "ok" or not isinstance(answer.get("value"), dict):
+        return None
+    items = answer["value"].get("t")
+    if not isinstance(items, list) or not items or (chain_len is not None and len(items) != chain_len):
+        return None
+    k = ref[1]
+    if type(k) is not int or not -len(items) <= k < len(items):
+        return None
+    item = items[k]
+    return {"h": item["h"]} if isinstance(item, dict) and "h" in item else None
+
+
+def _chained(call, answers):
+    """``call`` with its references to earlier calls of the request ({"e": [call, item]},
+    top-level arguments) replaced by the handles those calls kept; None when one gave
+    nothing to use (the call is not made: "skipped")."""
+    def resolve(v):
+        if not (isinstance(v, dict) and "e" in v):
+            return v
+        ref = v["e"]
+        if not isinstance(ref, list) or len(ref) != 2 or type(ref[0]) is not int or not 0 <= ref[0] < len(answers):
+            return None
+        return _kept(answers[ref[0]], ref, call.get("chain_len"))
+
+    args, kwargs = call.get("args", []), call.get("kwargs", {})
+    if not any(isinstance(v, dict) and "e" in v for v in (*args, *kwargs.values())):
+        return call
+    new_args = [resolve(a) for a in args]
+    new_kwargs = {k: resolve(v) for k, v in kwargs.items()}
+    for old, new in zip((*args, *kwargs.values()), (*new_args, *new_kwargs.values()), strict=True):
+        if isinstance(old, dict) and "e" in old and new is None:
+            return None
+    return dict(call, args=new_args, kwargs=new_kwargs)
+
+
 def _pipe_progress(header):
     _write_frame(header, [])
 
@@ -999,8 +1046,11 @@ def main():
         except EOFError:
             break
         rid = request.get("id")
+        answers = []
         for call in request["calls"]:
-            resp, out = _serve_call(functions, call, arrays)
+            chained = _chained(call, answers)
+            resp, out = _serve_call(functions, chained, arrays) if chained is not None else ({"status": "skipped"}, [])
+            answers.append(resp)
             resp["id"] = rid
             _flush()
             _write_frame(resp, out)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import Call, CallOutcome, CallStatus, Serve
+from ..calls import Call, CallOutcome, CallStatus, Serve, resolve_earlier
 from . import child
 from .isolation import Isolation
 from .protocol import callback_answer, decode_value, encode_value
@@ -125,7 +125,11 @@ class InProcessCaller:
 
     def call_many(self, calls: list[Call], serve: Serve | None = None) -> list[CallOutcome]:
         with self._installed():
-            return [self._one(c, serve) for c in calls]
+            done: list[CallOutcome] = []
+            for c in calls:  # a chained call (calls.Earlier) on what the calls before it kept
+                resolved = resolve_earlier(c, done)
+                done.append(CallOutcome(CallStatus.SKIPPED) if resolved is None else self._one(resolved, serve))
+            return done
 
     def _one(self, call: Call, serve: Serve | None) -> CallOutcome:
         arrays: list[np.ndarray] = []

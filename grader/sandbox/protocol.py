@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import BlockError, Handle, Serve, Token
+from ..calls import BlockError, Earlier, Handle, Serve, Token
 from ..untrusted import clean
 from . import wire as W
 from .wire import MAX_ARRAYS, MAX_DEPTH, MAX_HEADER_BYTES, MAX_NDIM
@@ -190,6 +190,8 @@ def encode_value(v: Any, arrays: list[np.ndarray]) -> Any:
         return {"h": v.id}
     if isinstance(v, Token):
         return {"p": v.id, "s": v.skeleton}
+    if isinstance(v, Earlier):  # what an earlier call of the same request kept (calls.Earlier)
+        return {"e": [v.call, v.item]}
     if isinstance(v, np.ndarray):
         arrays.append(np.array(v, order="C", copy=True))
         return {"a": len(arrays) - 1}

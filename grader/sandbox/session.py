@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import Call, CallOutcome, CallStatus, Handle, ModuleEntry, Serve
+from ..calls import Call, CallOutcome, CallStatus, Handle, ModuleEntry, Serve, earlier_args, resolve_earlier
 from ..untrusted import clean
 from . import isolation as iso
 from . import reaper
@@ -105,6 +105,20 @@ def _set_subreaper() -> None:
             pass
 
 
+PIPE_BYTES = 1 << 20  # capacity asked for each pipe to the child (Linux's default is 64 KB)
+
+
+def _widen(fd: int) -> None:
+    """Ask for a larger pipe (F_SETPIPE_SZ): fewer wake-ups of both sides per large
+    frame. Where the system refuses (a lower pipe-max-size), the pipe stays as it was."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (OSError, ImportError):
+        pass
+
+
 class Sandbox:
     """One untrusted child serving one submission.
 
@@ -153,6 +167,7 @@ class Sandbox:
         self._poisoned: dict[str, str] = {}
         self._group: reaper.ChildGroup | None = None  # the child's cgroup, where there is one
         self._child_uid: int | None = None  # the uid of its own the child took (as root)
+        self._launched = False  # a child started by launch() waits for its load request
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Sandbox:
@@ -192,19 +207,37 @@ class Sandbox:
                     return True
         return False
 
+    def launch(self) -> None:
+        """Start the child process now, before the submission is loaded (it may be
+        before the parent has even read it: ``root`` is bound, still empty, and filled
+        before :meth:`start`). The child gets ready (the interpreter, numpy, the
+        harness) while the parent prepares, then waits for its load request, which
+        :meth:`start` sends: it runs no student code before. ``modules``, ``wanted``,
+        ``limits`` and ``strict`` may be set until then."""
+        if self._proc is None:
+            _set_subreaper()
+            self._launch()
+            self._launched = True
+
     def _spawn(self) -> LoadReport:
+        if not self._launched:
+            self._launch()
+        self._launched = False
+        return self._load()
+
+    def _launch(self) -> None:
+        """The child process, its pipes and its cgroup; no request sent yet."""
         self.generation += 1
         self._dead_reason = None
         self._workdir = tempfile.mkdtemp(prefix="rnngrade-work-")
         os.chmod(self._workdir, 0o777)
         resp_r, resp_w = os.pipe()
+        _widen(resp_r)  # an answer of megabytes (the experiments' weights) in 16 reads, not 256
         bwrap = self.isolation.level == "bubblewrap"
         if bwrap:
             cmd = iso.bubblewrap_command(HARNESS, self.root, Path(self._workdir), resp_w)
-            root_in_child = iso.SUBMISSION_IN_SANDBOX
         else:
             cmd = [sys.executable, "-I", "-B", str(HARNESS), str(resp_w)]
-            root_in_child = str(self.root)
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
@@ -217,6 +250,7 @@ class Sandbox:
             close_fds=True,
         )
         os.close(resp_w)
+        _widen(self._proc.stdin.fileno())
         # Everything the child will fork stays in a cgroup of its own (it runs no student
         # code before the load request below), so a hopping daemon cannot outlive it.
         self._group = reaper.ChildGroup.create()
@@ -233,7 +267,12 @@ class Sandbox:
         self._selector.register(resp_r, selectors.EVENT_READ, "resp")
         for fd, name in self._fds.items():
             self._selector.register(fd, selectors.EVENT_READ, name)
+
+    def _load(self) -> LoadReport:
+        """Send the load request (confinement first, then the submission) and wait for the report."""
         self._reader = FrameReader(self.limits.frame_bytes)
+        bwrap = self.isolation.level == "bubblewrap"
+        root_in_child = iso.SUBMISSION_IN_SANDBOX if bwrap else str(self.root)
         entries = []
         for m in self.modules:
             path = f"{root_in_child}/{m.relpath}"
@@ -333,6 +372,7 @@ class Sandbox:
         self._kill()
 
     def _kill(self) -> None:
+        self._launched = False
         if self._selector is not None:
             self._selector.close()
             self._selector = None
@@ -478,6 +518,18 @@ class Sandbox:
         for those names only; ``serve`` answers them (see :mod:`grader.calls`)."""
         if not calls:
             return []
+        for i, c in enumerate(calls):
+            if any(not 0 <= e.call < i for e in earlier_args(c)):
+                raise ValueError(f"call {i} ({c.func}) refers to a call that is not before it")
+        if any(earlier_args(c) for c in calls) and any(_poison_key(c, serve) in self._poisoned for c in calls):
+            # Calls that build on others, some of them poisoned: one by one, each on what
+            # the calls before it really gave.
+            done: list[CallOutcome] = []
+            for c in calls:
+                resolved = resolve_earlier(c, done)
+                done.append(CallOutcome(CallStatus.SKIPPED) if resolved is None
+                            else self.call_many([resolved], serve, timeout)[0])
+            return done
         if any(_poison_key(c, serve) in self._poisoned for c in calls):
             runnable = [c for c in calls if _poison_key(c, serve) not in self._poisoned]
             done = iter(self.call_many(runnable, serve, timeout))
@@ -499,11 +551,25 @@ class Sandbox:
                 "errstate": c.errstate or {"all": "warn"},
                 "substitute": list(c.substitute) if serve is not None else [],
             })
+            if c.chain_len is not None:
+                wire_calls[-1]["chain_len"] = c.chain_len
         self._next_id += 1
         rid = self._next_id
         if any(stale):
             return [CallOutcome(CallStatus.STALE) for _ in calls]
         request = encode_frame({"id": rid, "calls": wire_calls}, arrays)
+        outcomes = self._exchange_calls(calls, request, rid, per_call, serve)
+        # The parent's word on chained calls is final: one whose earlier call gave nothing
+        # to use, as decoded here, counts as not made, whatever the child did.
+        for i, c in enumerate(calls):
+            if earlier_args(c) and outcomes[i].status not in (CallStatus.UNAVAILABLE, CallStatus.SKIPPED) \
+                    and resolve_earlier(c, outcomes[:i]) is None:
+                outcomes[i] = CallOutcome(CallStatus.SKIPPED)
+        return outcomes
+
+    def _exchange_calls(self, calls: list[Call], request: bytes, rid: int, per_call: float,
+                        serve: Serve | None) -> list[CallOutcome]:
+        """Send ``request`` and collect one outcome per call (the rest of :meth:`call_many`)."""
         outcomes: list[CallOutcome] = []
         kept = 0  # array bytes of this round trip's answers (Limits.round_trip_bytes)
         for i, call in enumerate(calls):
@@ -618,6 +684,8 @@ def decode_outcome(h: dict, arrays: list[np.ndarray], generation: int, output: s
                                warnings=warns, seconds=elapsed)
         if status == "missing":
             return CallOutcome(CallStatus.MISSING, output=output, seconds=elapsed)
+        if status == "skipped":  # a chained call whose earlier call gave nothing to use
+            return CallOutcome(CallStatus.SKIPPED, output=output, seconds=elapsed)
         if status == "error":
             err = h.get("error") or {}
             err = {k: clean(str(err.get(k, ""))[: W.MAX_ERROR_FIELD]) for k in ("kind", "type", "message", "traceback")}

@@ -80,16 +80,26 @@ def _write_private(root: Path, f: SnapshotFile) -> None:
         out.write(f.data)
 
 
-def prepare(source: Path | str | Snapshot, limits: IntakeLimits | None = None) -> PreparedSubmission:
+def private_root() -> Path:
+    """A new private folder for a submission's code (the child reads it, the parent writes it)."""
+    root = Path(tempfile.mkdtemp(prefix="rnngrade-sub-"))
+    os.chmod(root, 0o755)
+    return root
+
+
+def prepare(source: Path | str | Snapshot, limits: IntakeLimits | None = None,
+            root: Path | None = None) -> PreparedSubmission:
     """List the modules of a submission and write its code where the child loads it.
 
     ``source`` is a path (read here with :func:`take_snapshot`) or a snapshot already
-    taken. Never raises for bad content."""
+    taken. ``root``: the empty folder of :func:`private_root` to write into (a sandbox
+    launched before the submission was read binds it already); default: a new one.
+    Never raises for bad content."""
     limits = limits or IntakeLimits()
     snap = source if isinstance(source, Snapshot) else take_snapshot(source, limits)
     notices = list(snap.notices)
-    root = Path(tempfile.mkdtemp(prefix="rnngrade-sub-"))
-    os.chmod(root, 0o755)
+    if root is None or any(Path(root).iterdir()):
+        root = private_root()
     modules: list[ModuleEntry] = []
     clashes = Skips()
     for f in snap.files:

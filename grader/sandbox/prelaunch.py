@@ -1,0 +1,46 @@
+"""A sandboxed child started before the parent has read the submission.
+
+Starting the child (bubblewrap, the interpreter, numpy, the harness: ~90 ms) and
+the parent's own preparation (importing the grading code, reading the course, the
+snapshot and the reference: ~150 ms) are independent; a command that grades one
+submission (``rnngrade grade``) starts the child first, so both happen at once on
+two cores. The child binds an empty private folder that the parent fills later
+(:func:`grader.submission.prepare` with ``root=``) and runs no student code before
+its load request (:meth:`~grader.sandbox.session.Sandbox.start`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .isolation import probe
+from .session import Sandbox
+
+
+def prelaunch() -> Sandbox | None:
+    """A child launched at the level :func:`~grader.sandbox.isolation.probe` finds, with
+    an empty private folder as its ``root``; None where it cannot be started (grading
+    then starts its own child and says why, as without this)."""
+    root = None
+    try:
+        isolation = probe()
+        root = Path(tempfile.mkdtemp(prefix="rnngrade-sub-"))
+        os.chmod(root, 0o755)
+        sandbox = Sandbox(root, [], [], isolation=isolation)
+        sandbox.launch()
+        return sandbox
+    except (OSError, RuntimeError, subprocess.SubprocessError):
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+        return None
+
+
+def discard(sandbox: Sandbox | None) -> None:
+    """Stop a launched child and remove its folder (after grading, or unused)."""
+    if sandbox is not None:
+        sandbox.close()
+        shutil.rmtree(sandbox.root, ignore_errors=True)

@@ -1,0 +1,71 @@
+"""A child launched before the submission is read (grader/sandbox/prelaunch.py, issue 15):
+it grades exactly as a child started afterwards, is dropped when it runs at another
+level than the grade needs, and leaves nothing behind, whatever the command does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from support import SOLUTIONS
+
+from grader import paths
+from grader.api import grade
+from grader.sandbox import isolation as iso
+from grader.sandbox.prelaunch import discard, prelaunch
+
+SAMPLE = paths.EXAMPLES / "sample_submission"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _verdicts(result):
+    return [(c.id, str(c.status), c.points, sorted(c.mistakes)) for c in result.checks]
+
+
+def test_a_launched_child_grades_as_a_fresh_one():
+    launched = prelaunch()
+    assert launched is not None and launched.alive and not any(launched.root.iterdir())
+    try:
+        with_it = grade(SAMPLE, solutions=SOLUTIONS, student="sample", launched=launched, allow_unisolated=True)
+        assert launched.generation == 1 and launched.load_report is not None  # this child did the grading
+    finally:
+        discard(launched)
+    without = grade(SAMPLE, solutions=SOLUTIONS, student="sample", allow_unisolated=True)
+    assert _verdicts(with_it) == _verdicts(without)
+    assert with_it.score == without.score and with_it.isolation == without.isolation
+    assert not launched.root.exists()
+
+
+def test_a_child_at_another_level_is_not_used(monkeypatch):
+    launched = prelaunch()
+    assert launched is not None
+    try:
+        other = iso.at_level("portable") if launched.isolation.level != "portable" else iso.probe()
+        if other == launched.isolation:  # only the portable level exists here: nothing else to compare with
+            return
+        result = grade(SAMPLE, solutions=SOLUTIONS, student="sample", launched=launched, isolation=other,
+                       allow_unisolated=True)
+        assert result.isolation == other.level
+        assert launched.load_report is None and not launched.alive  # stopped, never loaded anything
+    finally:
+        discard(launched)
+
+
+def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TMPDIR=str(tmp))
+    return subprocess.run([sys.executable, "-m", "grader.cli", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_cli_leaves_no_folder_behind(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    ok = _cli(tmp, "grade", str(SAMPLE), "--solutions", str(SOLUTIONS), "--student", "sample",
+              "--allow-unisolated", "--html", str(tmp_path / "r.html"))
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "r.html").is_file()
+    usage = _cli(tmp, "grade", str(SAMPLE), "--sample")  # refused after the child was launched
+    assert usage.returncode == 2
+    assert list(tmp.iterdir()) == []
