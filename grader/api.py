@@ -24,9 +24,10 @@ from .capstone.stage import run_stage
 from .checks import causes
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
-from .checks.model import Context
+from .checks.model import Context, Kind
 from .course import public_folder
-from .quiz.grading import quiz_exercise, run_quiz, wants_quiz
+from .quiz.grading import quiz_exercise
+from .quiz.stage import run_quiz, wants_quiz
 from .reference import load_reference
 from .results import Result
 from .results.selfcheck import reword
@@ -238,7 +239,7 @@ def official_maximum(exercises: list[Exercise], public: Path, assignment: Assign
             bank = quiz_selection(assignment).apply(load_bank(public / "quiz", with_key=False))
         except (BankError, KeyError):
             return None
-        items = [("quiz", q.points) for q in bank.questions]
+        items = [(Kind.QUIZ, q.points) for q in bank.questions]
         factors = weights.factors(QUIZ_EXERCISE, items) if weights else [1.0] * len(items)
         total += sum(weighted(p, f) for (_, p), f in zip(items, factors, strict=True))
     return round(total, 4)

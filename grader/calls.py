@@ -81,6 +81,16 @@ class Token:
 
 
 @dataclass
+class ModuleEntry:
+    """One module of the submission as a caller loads it (made by
+    :func:`grader.submission.prepare`, loaded by the callers)."""
+
+    module: str  # dotted module name
+    relpath: str  # path relative to the submission root
+    cells: list[dict[str, Any]] | None = None  # notebook code cells: {"label", "source"}
+
+
+@dataclass
 class Call:
     func: str
     args: tuple[Any, ...] = ()

@@ -32,7 +32,7 @@ def test_the_documents_tables_are_what_the_code_computes():
 
 
 # The points of every exercise of the course (docs/scoring.md's table): changing one is a
-# deliberate act (regenerate the document: python -m grader.checks.scoring_doc). A new
+# deliberate act (regenerate the document: python -m grader.scoring_doc). A new
 # exercise brings its own row and leaves these as they are (docs/authoring.md).
 POINTS = {"sigmoid": 8, "tanh": 8, "relu": 7, "affine": 13, "losses": 9, "net": 12, "sgd": 4, "rnn_step": 13,
           "rnn": 13, "birnn": 21, "lstm_step": 15, "lstm": 13, "gru_step": 15, "gru": 15, "clip": 8, "init": 9,
@@ -50,7 +50,7 @@ def test_every_kind_has_a_rule_and_the_totals_stay():
 
 
 def test_the_documents_tables_are_regenerated_in_place(tmp_path):
-    from grader.checks import scoring_doc
+    from grader import scoring_doc
 
     text = DOC.read_text(encoding="utf-8")
     assert scoring_doc.refresh(text) == text  # the document is up to date: nothing changes

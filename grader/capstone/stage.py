@@ -132,7 +132,7 @@ class ModelBlocks(BlockServer):
     ``max_rows`` sentences of at most ``max_steps`` tokens), so a student's code cannot
     make the parent compute anything larger. Caches are forgotten after each step."""
 
-    def __init__(self, reference: dict, sizes: dict[str, int], max_rows: int, max_steps: int) -> None:
+    def __init__(self, reference: dict[str, Any], sizes: dict[str, int], max_rows: int, max_steps: int) -> None:
         super().__init__(reference)
         self.sizes, self.max_rows, self.max_steps = sizes, max_rows, max_steps
         self._signatures: dict[str, inspect.Signature] = {}
@@ -343,7 +343,7 @@ def run_stage(result: Any, ctx: Context | None, exercises: list[Exercise] | None
         # Off (the default): its items are no part of the grade, not even pending; the
         # report and the terminal say in one line that it was not run and how to run it.
         return
-    er = ExerciseResult(capstone_exercise())
+    er = ExerciseResult(capstone_exercise().info())
     items = _items()
     er.results = list(items.values())
     result.exercises.append(er)

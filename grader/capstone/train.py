@@ -359,7 +359,7 @@ def train(model: ModelFunctions, cfg: TrainConfig = SETTINGS["short"], vocab: Vo
         run.heldout_accuracy.append(acc)
         run.heldout_loss.append(loss)
 
-    run.param_change = {k: float(np.linalg.norm(seen[k] - v)) / max(float(np.linalg.norm(v)), 1e-12)
+    run.param_change = {k: float(np.linalg.norm(seen[k] - v) / max(float(np.linalg.norm(v)), 1e-12))
                         for k, v in initial.items()}
     run.predictions = _predictions(evaluator, params, vocab, cfg)
     return run

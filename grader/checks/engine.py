@@ -134,7 +134,7 @@ def run_check(check: Check, ctx: Context) -> list[CheckResult]:
 
 def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
                   done: dict[str, ExerciseResult]) -> ExerciseResult:
-    er = ExerciseResult(ex)
+    er = ExerciseResult(ex.info())
     for f in ex.functions:
         if f in functions:
             er.graded_from[f] = functions[f][0]
@@ -146,7 +146,7 @@ def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
         policy.broken(done[name]) for name in ex.builds_on if name in done and name not in ex.not_substituted)
     first = dataclasses.replace(ctx, explain=False) if rescue else ctx
     per_check = [run_check(check, first) for check in ex.checks]
-    blocks = policy.blocks_to_substitute(ExerciseResult(ex, [r for rs in per_check for r in rs]), done)
+    blocks = policy.blocks_to_substitute(ExerciseResult(ex.info(), [r for rs in per_check for r in rs]), done)
     if blocks and rescue:
         # Every building block, not only the failing ones, so that every value the
         # composite hands a stand-in comes from its own arguments or from another

@@ -15,6 +15,11 @@ live here, where they are tested without a browser:
 
 Texts stay :class:`~grader.i18n.Message` values here; the template renders them in
 the report's language.
+
+Over 400 lines: it prepares every part of the report (exercise items and their cause
+groups, gradient tables, arrays, the quiz, the summary and what to fix first). It
+should be split by part (view/items, view/quiz, view/summary); left for after the
+report merge, which rewrote it, has settled.
 """
 
 from __future__ import annotations
@@ -252,6 +257,8 @@ class ExerciseView:
 
     @property
     def state(self) -> str:
+        if not self.max_points and self.n_checks and self.n_pending == self.n_checks:
+            return "not_judged"  # a self-check cannot judge any of it (a counted quiz's answers)
         if self.max_points and self.points >= self.max_points and not self.n_failed:
             return "full"
         return "partial" if self.points > 0 else "none"
@@ -366,7 +373,7 @@ def fmt_number(x: Any, digits: int = 6) -> str:
     return str(x)
 
 
-def _grid(value: Any) -> tuple[list, tuple[int, ...]] | None:
+def _grid(value: Any) -> tuple[list[Any], tuple[int, ...]] | None:
     """A nested list of numbers and its shape, or None when it is not rectangular."""
     shape: list[int] = []
     v = value
@@ -410,7 +417,8 @@ def array_view(value: Any, wrong: Any = None) -> ArrayView | None:
                 [[bool(m[i][j]) if m else False for j in range(len(row))] for i, row in enumerate(d)])
 
     if len(shape) == 3:
-        slices = [(i, *block(data[i], mask[i] if mask else None)) for i in range(shape[0])]
+        slices: list[tuple[int | None, list[list[str]], list[list[bool]]]] = [
+            (i, *block(data[i], mask[i] if mask else None)) for i in range(shape[0])]
     else:
         slices = [(None, *block(data, mask))]
     return ArrayView(shape, slices)
@@ -474,7 +482,8 @@ def text_view(cells: Any, wrong: Any = None) -> ArrayView | None:
         return [[str(x) for x in row] for row in c], [[bool(x) for x in row] for row in m]
 
     if cells.ndim == 3:
-        slices = [(i, *block(cells[i], mask[i])) for i in range(cells.shape[0])]
+        slices: list[tuple[int | None, list[list[str]], list[list[bool]]]] = [
+            (i, *block(cells[i], mask[i])) for i in range(cells.shape[0])]
     else:
         slices = [(None, *block(cells, mask))]
     return ArrayView(tuple(cells.shape), slices)

@@ -234,13 +234,23 @@ class _HarnessError(Exception):
 
 # ------------------------------------------------------------------ tracebacks
 def _student_traceback(exc):
-    """Format an exception, keeping only frames from the student's own files."""
+    """Format an exception, keeping only frames from the student's own files (path,
+    line, code). The exception's own text is capped first and the outermost frames go
+    first, so a long message (an array in an assert, a huge repr) never pushes the
+    student's frames out of the capped traceback."""
     tb = traceback.extract_tb(exc.__traceback__)
-    frames = [f for f in tb if f.filename in _student_files]
-    lines = traceback.format_list(frames) if frames else []
-    lines += traceback.format_exception_only(type(exc), exc)
-    text = "".join(lines)
-    return text[-_MAX_TRACEBACK:]
+    frames = traceback.format_list([f for f in tb if f.filename in _student_files])
+    last = "".join(traceback.format_exception_only(type(exc), exc))
+    if len(last) > W.MAX_MESSAGE:
+        last = last[: W.MAX_MESSAGE].rstrip("\n") + " [...]\n"
+    kept, room = [], _MAX_TRACEBACK - len(last) - 8
+    for frame in reversed(frames):  # innermost first: where it went wrong
+        if len(frame) > room:
+            kept.append("  ...\n")
+            break
+        kept.append(frame)
+        room -= len(frame)
+    return "".join(reversed(kept)) + last
 
 
 def _error_info(exc):

@@ -31,7 +31,7 @@ from ..mistakes import Mistake
 from .forwards import gru_sequence, lstm_sequence, rnn_sequence
 
 Finding = tuple[list[Message], list[str]]
-Probe = Callable[[Context, Inputs, Any, list], Finding]
+Probe = Callable[[Context, Inputs, Any, list[Any]], Finding]
 
 
 def found(*mistakes: str, extra: list[Message] | None = None) -> Finding:
@@ -90,7 +90,7 @@ def head_probe(outputs: str) -> Probe:
     "scores") or its loss ("loss") equal the model's with a head that reads the
     padding."""
 
-    def probe(ctx: Context, inputs: Inputs, value: Any, expected: list) -> Finding:
+    def probe(ctx: Context, inputs: Inputs, value: Any, expected: list[Any]) -> Finding:
         got = value if outputs == "scores" else (value[0] if isinstance(value, (tuple, list)) and value else None)
         for mistake, variant in head_variants(inputs["pool"]):
             with np.errstate(all="ignore"):
@@ -104,7 +104,7 @@ def head_probe(outputs: str) -> Probe:
     return probe
 
 
-def frozen_embedding_probe(ctx: Context, inputs: Inputs, value: Any, expected: list) -> Finding:
+def frozen_embedding_probe(ctx: Context, inputs: Inputs, value: Any, expected: list[Any]) -> Finding:
     """Mistake 40 in ``sentiment_loss``: the loss is right and grads["W_embed"] is zero
     (or missing) where the reference's is not."""
     if not (isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[1], dict)):
@@ -128,20 +128,20 @@ def _norm(arrays: list[np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.sum(a * a)) for a in arrays)))
 
 
-def step_variants(inputs: Inputs, grads: dict[str, np.ndarray]) -> list[tuple[str | None, str | None, dict]]:
+def step_variants(inputs: Inputs, grads: dict[str, np.ndarray]) -> list[tuple[str | None, str | None, dict[str, Any]]]:
     """(mistake, detail message key, new parameters) a step with a known mistake
     returns, from the reference's gradients ``grads``."""
     params, lr, v = inputs["params"], inputs["learning_rate"], inputs["max_norm"]
     total = _norm(list(grads.values()))
 
-    def update(g: dict[str, np.ndarray], keep: tuple[str, ...] = ()) -> dict:
+    def update(g: dict[str, np.ndarray], keep: tuple[str, ...] = ()) -> dict[str, Any]:
         return {k: p.copy() if k in keep else p - lr * g[k] for k, p in params.items()}
 
-    def scaled(s: float) -> dict:
+    def scaled(s: float) -> dict[str, Any]:
         return {k: s * g for k, g in grads.items()}
 
     s = 1.0 if v is None or total <= v else v / total
-    out: list[tuple[str | None, str | None, dict]] = []
+    out: list[tuple[str | None, str | None, dict[str, Any]]] = []
     if v is not None and total > v:
         out.append((Mistake.CLIPPING_IGNORED, None, update(grads)))
         per = {k: g * min(1.0, v / max(float(np.linalg.norm(g)), 1e-300)) for k, g in grads.items()}
@@ -153,7 +153,7 @@ def step_variants(inputs: Inputs, grads: dict[str, np.ndarray]) -> list[tuple[st
     return out
 
 
-def step_probe(ctx: Context, inputs: Inputs, value: Any, expected: list) -> Finding:
+def step_probe(ctx: Context, inputs: Inputs, value: Any, expected: list[Any]) -> Finding:
     """Name what a wrong training step does: the update of a known mistake, the
     norm after clipping returned as grad_norm, the loss after the update."""
     if ctx.reference is None or not (isinstance(value, (tuple, list)) and len(value) == 3):
@@ -195,7 +195,7 @@ class DiagnosedValueCheck(ValueCheck):
         probes = self.probes
         own = self.diagnose
 
-        def diagnose(inputs: Inputs, value: Any, expected: list) -> Finding:
+        def diagnose(inputs: Inputs, value: Any, expected: list[Any]) -> Finding:
             messages: list[Message] = []
             mistakes: list[str] = []
             steps = probes if own is None else [lambda c, i, v, e: own(i, v, e), *probes]
