@@ -23,7 +23,7 @@ from ..i18n import Message, msg
 from .train import CELLS
 
 WIDTH = 336
-PREFIX = "capstone.plot"
+PREFIX = "capstone.plot."  # every plot text's key starts with it
 
 
 def _numbers(values: list[Any]) -> list[float | None]:
@@ -35,8 +35,8 @@ def _series(label: Message, y: list[Any], start: int = 0) -> dict[str, Any]:
 
 
 def _plot(pid: str, series: list[dict[str, Any]], desc: Message, x_label: str, log_y: bool = False) -> dict[str, Any]:
-    return {"id": pid, "title": msg(f"{PREFIX}.{pid}_title"), "desc": desc, "x_label": msg(f"{PREFIX}.{x_label}"),
-            "y_label": msg(f"{PREFIX}.{pid}_y_label"), "log_y": log_y, "width": WIDTH, "series": series}
+    return {"id": pid, "title": msg(f"{PREFIX}{pid}_title"), "desc": desc, "x_label": msg(f"{PREFIX}{x_label}"),
+            "y_label": msg(f"{PREFIX}{pid}_y_label"), "log_y": log_y, "width": WIDTH, "series": series}
 
 
 def _fmt(v: Any) -> str:
@@ -50,30 +50,30 @@ def capstone_plots(runs: dict[str, dict[str, Any]], threshold: float, max_norm: 
     if cells:
         epochs = max(len(runs[c]["heldout_accuracy"]) for c in cells)
         acc = [_series(msg(f"capstone.run.{c}"), runs[c]["heldout_accuracy"]) for c in cells]
-        acc.append(_series(msg(f"{PREFIX}.threshold", threshold=f"{threshold:g}"), [threshold] * epochs))
+        acc.append(_series(msg(f"{PREFIX}threshold", threshold=f"{threshold:g}"), [threshold] * epochs))
         best = {c: _fmt(runs[c].get("best_accuracy")) for c in CELLS if c in cells}
-        plots.append(_plot("accuracy", acc, msg(f"{PREFIX}.accuracy_desc", threshold=f"{threshold:g}",
+        plots.append(_plot("accuracy", acc, msg(f"{PREFIX}accuracy_desc", threshold=f"{threshold:g}",
                                                 best=", ".join(f"{c.upper()} {v}" for c, v in best.items())),
                            "epoch"))
         loss = [_series(msg(f"capstone.run.{c}"), runs[c]["epoch_losses"], start=1) for c in cells]
         last = {c: _fmt((runs[c]["epoch_losses"] or [None])[-1]) for c in cells}
-        plots.append(_plot("loss", loss, msg(f"{PREFIX}.loss_desc",
+        plots.append(_plot("loss", loss, msg(f"{PREFIX}loss_desc",
                                              last=", ".join(f"{c.upper()} {v}" for c, v in last.items())), "epoch"))
     long = [n for n in ("long_clipped", "long_unclipped") if "losses" in runs.get(n, {})]
     if long:
-        steps = [_series(msg(f"{PREFIX}.series_{n}"), runs[n]["losses"], start=1) for n in long]
+        steps = [_series(msg(f"{PREFIX}series_{n}"), runs[n]["losses"], start=1) for n in long]
         peaks = {n: _fmt(max((v for v in _numbers(runs[n]["losses"]) if v is not None), default=math.nan))
                  for n in long}
-        plots.append(_plot("long_loss", steps, msg(f"{PREFIX}.long_loss_desc", clipped=peaks.get("long_clipped", "-"),
+        plots.append(_plot("long_loss", steps, msg(f"{PREFIX}long_loss_desc", clipped=peaks.get("long_clipped", "-"),
                                                    unclipped=peaks.get("long_unclipped", "-")), "step"))
-        norms = [_series(msg(f"{PREFIX}.series_{n}"), runs[n]["grad_norms"], start=1) for n in long]
+        norms = [_series(msg(f"{PREFIX}series_{n}"), runs[n]["grad_norms"], start=1) for n in long]
         if max_norm is not None:
             n_steps = max(len(runs[n]["grad_norms"]) for n in long)
-            norms.append(_series(msg(f"{PREFIX}.bound", v=f"{max_norm:g}"), [max_norm] * n_steps, start=1))
+            norms.append(_series(msg(f"{PREFIX}bound", v=f"{max_norm:g}"), [max_norm] * n_steps, start=1))
         highest = {n: _fmt(max((v for v in _numbers(runs[n]["grad_norms"]) if v is not None), default=math.nan))
                    for n in long}
         bound = f"{max_norm:g}" if max_norm is not None else "-"
-        plots.append(_plot("long_norm", norms, msg(f"{PREFIX}.long_norm_desc", v=bound,
+        plots.append(_plot("long_norm", norms, msg(f"{PREFIX}long_norm_desc", v=bound,
                                                    clipped=highest.get("long_clipped", "-"),
                                                    unclipped=highest.get("long_unclipped", "-")),
                            "step", log_y=True))

@@ -1,6 +1,10 @@
 """The capstone stage: train the student's sentiment model in the sandbox and grade
 what it learnt.
 
+Over 400 lines: the stage is one job (train, substitute failing layers through the
+parent, grade, explain), and its model proxy, block server hooks and explanations
+share private state; split, each part would only be read through the others.
+
 After the checks, while the sandbox is alive, :func:`run_stage` makes the five
 training runs of :func:`grader.capstone.train.run_capstone` (RNN, LSTM and GRU on
 the sentences; the vanilla RNN on paragraphs with and without gradient clipping)
