@@ -65,7 +65,7 @@ DRAWS = ("test-student", *(f"draw-{k}" for k in range(23)))
 # side item of a function none of whose results are right, policy rule 6) that consequence:
 # since the report branch, such an item is not counted yet (pending), no longer failed.
 PRECISION_FIRST = {"diagnosis.low_precision", "diagnosis.low_precision_gradient", "diagnosis.pending_low_precision"}
-GATED = "policy.side_waits"
+GATED = "policy.side_final"  # official grades here: the final wording of policy rule 6
 
 
 def reasons(step) -> list:

@@ -22,8 +22,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..i18n import Message, msg
-from .model import CheckResult, Status
-from .policy import SIDE_WAITS
+from .model import CheckResult, Status, is_side_note
 
 if TYPE_CHECKING:
     from .engine import ExerciseResult
@@ -157,7 +156,7 @@ def exercise_cause(er: ExerciseResult) -> Message | None:
     yet, else the first failed item's first message (a cause, by :func:`cause_first`)."""
     # A side item waiting for its function's results (policy rule 6) is a consequence,
     # never the cause: said only when nothing else is.
-    notes = [n for n in er.notes if getattr(n.params.get("reason"), "key", "") != SIDE_WAITS]
+    notes = [n for n in er.notes if not is_side_note(n)]
     if notes:
         return notes[0]
     failed = [r for r in er.results if r.status == Status.FAILED and r.messages]

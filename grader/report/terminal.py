@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import click
 
-from ..checks.model import FAILED, PASSED, PENDING, CheckResult
+from ..checks.model import FAILED, PASSED, PENDING, CheckResult, is_side_note
 from ..i18n import Message, msg
 from ..i18n import render_lenient as _render
 from ..results import Result
@@ -229,8 +229,12 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
             lines.append(f"{head} {style.paint(marks['arrow'], **dim)} {causes[0]}")  # one cause: one line
             continue
         lines.append(head)
-        for note in er.notes:  # not counted yet: each reason once, first (docs/scoring.md)
-            lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
+        # Not counted (yet): each reason once, first (docs/scoring.md); but a side item that
+        # only waits for its function's results is a consequence, said after the causes.
+        side = [note for note in er.notes if is_side_note(note)]
+        for note in er.notes:
+            if note not in side:
+                lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
         if verbose:
             for r in er.results:
                 colour = {PASSED: "green", PENDING: "blue"}.get(r.status, "red")
@@ -246,6 +250,8 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
                 continue  # the cause line is the mistake's own explanation
             line = msg("feedback.tty.mistake", id=mid, name=msg(f"mistake.{mid}.name"))
             lines.append(style.paint(f"    {marks['mistake']} " + render(line, lang), fg="yellow"))
+        for note in side:
+            lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
     if complete:
         names = ", ".join(er.exercise.name for er in complete)
         points = sum(er.points for er in complete)
