@@ -32,7 +32,6 @@ from ..i18n import Message, msg, render
 from ..submission import Notice, Snapshot, SnapshotFile
 from ..untrusted import clean
 from . import SHEET_NAME, toml_out
-from .answers import numbers_text
 from .model import MULTIPLE, NUMERIC, SINGLE, TRUEFALSE, Bank, Question
 from .variants import Variant
 
@@ -285,9 +284,9 @@ def question_comment(q: Question, variant: Variant, number: int, lang: str) -> l
     for letter, key in zip(variant.letters, variant.order, strict=True):
         out += toml_out.comment(f"{letter}. {q.option(key).text.get(lang)}", indent="  ")
     how = {SINGLE: "quiz.how.single", MULTIPLE: "quiz.how.multiple", TRUEFALSE: "quiz.how.truefalse",
-           NUMERIC: "quiz.how.numeric" if q.count == 1 else "quiz.how.numbers"}[q.type]
-    out += toml_out.comment(t(how, letters=variant.letters[-1:] or "", count=q.count,
-                              example=numbers_text(list(range(2, 2 + q.count)))), indent="  ")
+           NUMERIC: "quiz.how.number_format" if q.count == 1 else "quiz.how.numbers_format"}[q.type]
+    # No example number: it could be the key of a question (tryout finding 5).
+    out += toml_out.comment(t(how, letters=variant.letters[-1:] or "", count=q.count), indent="  ")
     if q.type == NUMERIC and (q.tolerance or q.rel_tolerance):
         tol = f"{q.tolerance:g}" if q.tolerance else f"{q.rel_tolerance:.0%}"
         out += toml_out.comment(t("quiz.how.tolerance", tolerance=tol), indent="  ")
