@@ -157,26 +157,46 @@ def _causes(failed: list[CheckResult], lang: str) -> list[str]:
     return lines
 
 
-def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str]) -> str:
+def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str], verbose: bool = False) -> list[str]:
+    """The quiz in one line (and, with ``verbose``, why each unreadable answer is).
+    An answer that could not be read is not a wrong one; a self-check of a counted quiz
+    (nothing counts here: 0 of 0) calls nothing right or wrong and is not a failure."""
     states: dict[str, list[int]] = {}
     for n, r in enumerate(er.results, start=1):
         state = str(r.details.get("state") or ("correct" if r.status == PASSED else "wrong"))
         states.setdefault(state, []).append(n)
-    wrong = [n for s in ("wrong", "partial", "malformed") for n in states.get(s, [])]
+    wrong = sorted(n for s in ("wrong", "partial") for n in states.get(s, []))
+    unreadable = states.get("malformed", [])
     parts = []
     if wrong:
-        parts.append(render(msg("feedback.tty.quiz_wrong", n=len(wrong), numbers=_numbers(sorted(wrong))), lang))
-    if states.get("empty"):
-        parts.append(render(msg("feedback.tty.quiz_empty", n=len(states["empty"]), numbers=_numbers(states["empty"])),
+        parts.append(render(msg("feedback.tty.quiz_wrong_n", n=len(wrong), numbers=_numbers(wrong)), lang))
+    if unreadable:
+        parts.append(render(msg("feedback.tty.quiz_unreadable", n=len(unreadable), numbers=_numbers(unreadable)),
                             lang))
+    if states.get("empty"):
+        parts.append(render(msg("feedback.tty.quiz_empty_n", n=len(states["empty"]),
+                                numbers=_numbers(states["empty"])), lang))
     if states.get("unverifiable"):
-        parts.append(render(msg("feedback.tty.quiz_recorded", n=len(states["unverifiable"])), lang))
+        parts.append(render(msg("feedback.tty.quiz_recorded_n", n=len(states["unverifiable"])), lang))
     if states.get("correct"):
         parts.append(render(msg("feedback.tty.quiz_right", n=len(states["correct"])), lang))
-    full = not wrong and not states.get("empty") and not any(r.status == FAILED for r in er.results)
-    mark = style.paint(marks["ok"] if full else marks["bad"], fg="green" if full else "red", bold=True)
+    full = not wrong and not unreadable and not states.get("empty") \
+        and not any(r.status == FAILED for r in er.results)
+    if not er.max_points:  # nothing counts here (a self-check records the answers): neutral
+        mark = style.paint(marks["pending"], fg="blue", bold=True)
+    else:
+        mark = style.paint(marks["ok"] if full else marks["bad"], fg="green" if full else "red", bold=True)
     title = render(er.exercise.title, lang)
-    return f"{mark} {title}  {_fmt(er.points)}/{_fmt(er.max_points)}: " + "; ".join(parts)
+    score = f"{_fmt(er.points)}/{_fmt(er.max_points)}"
+    text = msg("feedback.tty.line.quiz", title=title, score=score,
+               parts=render(msg("feedback.tty.line.sep"), lang).join(parts))
+    lines = [f"{mark} {render(text, lang)}"]
+    if verbose:
+        for n in unreadable:
+            r = er.results[n - 1]
+            why = r.messages[0] if r.messages else msg("report.unreadable")
+            lines.append("    " + render(msg("feedback.tty.quiz_why", number=n, why=why), lang))
+    return lines
 
 
 def _numbers(ns: list[int], limit: int = 12) -> str:
@@ -212,7 +232,7 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
     complete: list[Any] = []
     for er in result.exercises:
         if er.exercise.name == "quiz":
-            lines.append(_quiz_line(er, lang, style, marks))
+            lines += _quiz_line(er, lang, style, marks, verbose)
             continue
         failed = [r for r in er.results if r.status == FAILED]
         pending = [r for r in er.results if r.status == PENDING]

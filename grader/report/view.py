@@ -205,11 +205,13 @@ class QuizItem:
     @property
     def group(self) -> str:
         """How the report lists it: wrong (shown), empty (one line), right, recorded
-        (a self-check cannot tell: checked when graded officially)."""
+        (a self-check cannot tell: checked when graded officially), unreadable."""
         if self.state == "empty":
             return "empty"
         if self.state == "unverifiable":
             return "recorded"
+        if self.state == "malformed":
+            return "unreadable"  # not a wrong answer: shown, with why it could not be read
         return "right" if self.status == PASSED else "wrong"
 
 
@@ -248,6 +250,8 @@ class ExerciseView:
 
     @property
     def state(self) -> str:
+        if not self.max_points and self.n_checks:
+            return "recorded"  # nothing counts here (a self-check of a counted quiz): neutral
         if self.max_points and self.points >= self.max_points and not self.n_failed:
             return "full"
         return "partial" if self.points > 0 else "none"
@@ -783,7 +787,11 @@ def first_cause(er: Any) -> Message | None:
         return None
     if _is_quiz(er):
         states = [c.details.get("state") for c in failed]
-        return msg("feedback.fix.quiz", wrong=sum(s != "empty" for s in states), empty=states.count("empty"))
+        unreadable = states.count("malformed")
+        if not unreadable:
+            return msg("feedback.fix.quiz", wrong=sum(s != "empty" for s in states), empty=states.count("empty"))
+        return msg("feedback.fix.quiz_states", wrong=sum(s in ("wrong", "partial") for s in states),
+                   unreadable=unreadable, empty=states.count("empty"))
     chosen = next((c for c in failed if c.mistakes), failed[0])
     return chosen.messages[0] if chosen.messages else chosen.title
 
