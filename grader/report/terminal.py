@@ -29,7 +29,7 @@ from ..checks.model import FAILED, PASSED, PENDING, CheckResult, is_side_note
 from ..i18n import Message, msg
 from ..i18n import render_lenient as _render
 from ..results import Result
-from ..results.text import adjustment_message, load_error_messages
+from ..results.text import adjustment_message, load_error_messages, load_failed_message
 from ..untrusted import clean
 
 FILES_SHOWN = 6  # files named on the first line; the rest are counted
@@ -145,7 +145,7 @@ def _causes(failed: list[CheckResult], lang: str) -> list[str]:
         short = SHORT_CAUSES.get(m.key)
         text = render(msg(short, func=m.params.get("func", r.func)) if short else m, lang)
         if r.func and r.func not in text:
-            text = f"{r.func}: {text}"
+            text = render(msg("feedback.tty.line.func_says", func=r.func, text=text), lang)  # zh: full-width colon
         texts = {render(x, lang) for _, x in members} if not short else {text}
         gap = "" if lang == "zh" else " "  # Chinese brackets carry their own space
         if len(members) > 1 and len(texts) == 1:
@@ -219,11 +219,22 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         lines += [f"    {render(m, lang)}" for m in said[1:]]
         if e.get("source") and not (e.get("kind") == "syntax" and e.get("text")):  # a syntax error quotes it
             lines.append(style.paint(f"    {e.get('line')} | {clean(str(e['source']))}", **dim))
-    if result.load_status != "loaded":
-        lines.append(style.paint(f"{marks['bad']} " + render(msg("submission.load_failed", status=result.load_status),
-                                                             lang), fg="red"))
+    failed = load_failed_message(result)
+    if failed is not None:
+        lines.append(style.paint(f"{marks['bad']} " + render(failed, lang), fg="red"))
+    # Where loading stopped is the failure itself (said once, not also as a raw status code).
+    stopped = [n for n in result.notices if n.key.startswith("load.stopped.")]
+    for n in stopped:
+        lines.append(style.paint(f"{marks['bad']} " + render(msg(n.key, **n.params), lang), fg="red"))
+    if nothing_graded(result) and result.load_status == "loaded" and not result.load_errors:
+        # Before the lines about what was not found: they are its consequences. (Code that
+        # did not load says so above: that is the cause, not a wrong folder.)
+        lines.append(style.paint(f"{marks['bad']} " + render(msg("feedback.tty.nothing_graded",
+                                                                 path=result.submission or "-"), lang),
+                                 fg="red", bold=True))
     for n in result.notices:
-        lines.append(style.paint(f"{marks['mistake']} " + render(msg(n.key, **n.params), lang), fg="yellow"))
+        if n not in stopped:
+            lines.append(style.paint(f"{marks['mistake']} " + render(msg(n.key, **n.params), lang), fg="yellow"))
     for er in result.exercises:
         for func, others in er.alternatives.items():
             lines.append(style.paint(f"{marks['mistake']} " + render(msg(
@@ -285,10 +296,6 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         for line in result.adjustments:
             colour = "green" if line.get("points", 0.0) > 0 else "yellow"
             lines.append(style.paint("  ± " + render(adjustment_message(line), lang), fg=colour))
-    if nothing_graded(result):
-        lines.append(style.paint(f"{marks['bad']} " + render(msg("feedback.tty.nothing_graded",
-                                                                 path=result.submission or "-"), lang),
-                                 fg="red", bold=True))
     total = render(msg("report.score", score=_fmt(result.score), max_score=_fmt(result.max_score)), lang)
     lines.append(style.paint(total, bold=True))
     if not result.official and result.official_max is not None and result.official_max != result.max_score:

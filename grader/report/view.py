@@ -28,7 +28,7 @@ from typing import Any
 from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..i18n import Message, has, msg
 from ..results import Result
-from ..results.text import adjustment_message, load_error_messages, load_messages
+from ..results.text import adjustment_message, load_error_messages, load_failed_message, load_messages
 
 OUTPUT_CHARS = 3000  # student output shown per check (the rest is counted, not shown)
 TRACEBACK_CHARS = 3000
@@ -842,8 +842,9 @@ def load_problems(result: Result) -> tuple[list[LoadProblem], list[Message]]:
         if source and said[0].key == "load.syntax":  # the line is shown below it: not quoted twice
             said[0] = msg("load.syntax_no_text", where=said[0].params["where"], message=said[0].params["message"])
         problems.append(LoadProblem(said[0], where, line, source, said[1:]))
-    if result.load_status != "loaded":
-        problems.append(LoadProblem(msg("submission.load_failed", status=result.load_status)))
+    failed = load_failed_message(result)
+    if failed is not None:
+        problems.append(LoadProblem(failed))
     notices: list[Message] = []
     for n in result.notices:
         if n.key.startswith(_PROBLEM_NOTICES):
