@@ -216,6 +216,8 @@ def run_exercises(exercises: list[Exercise], ctx: Context,
         done[ex.name] = _run_exercise(ex, ctx, functions, done)
     out = [done[ex.name] for ex in exercises]
     _second_pass(exercises, out, ctx)
+    if not ctx.official:  # no reference blocks were substituted: a failing block is the composite's cause
+        policy.relay_block_mistakes(out)
     for er in out:
         policy.gate_side_checks(er.results, final=ctx.official)
         causes.name_pending(er.results)

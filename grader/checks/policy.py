@@ -302,6 +302,33 @@ def gate_side_checks(results: list[CheckResult], final: bool = False) -> None:
             r.pending(waiting.get(r.func) or msg(SIDE_FINAL if final else SIDE_WAITS, func=r.func))
 
 
+def relay_block_mistakes(results: list[ExerciseResult]) -> None:
+    """A self-check (no reference blocks to substitute, rule 4): a composite whose
+    building block fails, and names a known mistake, is not charged with that mistake
+    itself: its items drop it (and its explanation), so that the block is its cause
+    ("Also failing: ... fix that first", :func:`point_to_foundations`). Its own
+    mistakes, those the blocks do not name, stay; if the block's mistake is in its own
+    code too, it is named once the block is fixed. Nothing changes a verdict or a point."""
+    by_name = {er.exercise.name: er for er in results}
+    for er in results:
+        inherited: set[str] = set()
+        for name in er.exercise.builds_on:
+            block = by_name.get(name)
+            if block is not None:
+                inherited |= {str(m) for r in block.results
+                              if r.status == Status.FAILED and r.kind in CORRECTNESS_KINDS for m in r.mistakes}
+        if not inherited:
+            continue
+        for r in er.results:
+            gone = [str(m) for m in r.mistakes if str(m) in inherited]
+            if not gone:
+                continue
+            r.mistakes = [m for m in r.mistakes if str(m) not in inherited]
+            found = {f"mistake.{m}.found" for m in gone}
+            r.messages = [m for m in r.messages if m.key not in found]
+            r.details["block_mistakes"] = gone
+
+
 def point_to_foundations(results: list[ExerciseResult]) -> None:
     """Tell a student whose LSTM over a sequence fails that their one-step LSTM
     fails too: fixing the building block first usually fixes both."""

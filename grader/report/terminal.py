@@ -263,6 +263,11 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         # Not counted (yet): each reason once, first (docs/scoring.md); but a side item that
         # only waits for its function's results is a consequence, said after the causes.
         side = [note for note in er.notes if is_side_note(note)]
+        # A failing building block is the cause of a composite (a self-check: "fix that first"):
+        # said before what waits because of it.
+        relay = not verbose and any(r.messages and r.messages[0].key == "check.builds_on" for r in failed)
+        if relay:
+            lines += [f"    {line}" for line in causes]
         for note in er.notes:
             if note not in side:
                 lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
@@ -273,7 +278,7 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
                 lines.append(f"    [{tag}] {render(r.title, lang)}")
                 if r.messages and r.status == FAILED:
                     lines.append("        " + render(r.messages[0], lang))
-        else:
+        elif not relay:
             lines += [f"    {line}" for line in causes]
         said = {(r.messages[0].key if r.messages else "") for r in failed}
         for mid in dict.fromkeys(m for r in failed for m in r.mistakes):
