@@ -11,7 +11,9 @@ the *why* first, after all checks have run, in one place:
   item of the same function and gradient that fails without naming one (the
   comparison with the reference beside the numerical check that found the
   mistake) starts with it too (:func:`cause_first`);
-* :func:`exercise_cause` is the exercise's first cause, for summaries.
+* :func:`exercise_cause` is the exercise's first cause, for summaries;
+* in a self-check, a composite whose building block fails is not charged with the
+  block's named mistake: the block is its cause (:func:`relay_block_mistakes`).
 
 Nothing here changes a verdict or a point: only the order and wording of messages.
 """
@@ -19,10 +21,11 @@ Nothing here changes a verdict or a point: only the order and wording of message
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import Message, msg
 from .model import CheckResult, Status, is_side_note
+from .policy import CORRECTNESS_KINDS
 
 if TYPE_CHECKING:
     from .engine import ExerciseResult
@@ -98,10 +101,10 @@ def _input_of(name: str) -> str:
     return name[1:] if len(name) > 1 and name[0] == "d" and (name[1].isupper() or name[1] in "xbhcgy_") else name
 
 
-def explain_lost(results: Iterable[CheckResult], load_errors: list[dict]) -> None:
+def explain_lost(results: Iterable[CheckResult], load_errors: list[dict[str, Any]]) -> None:
     """An item whose function was never loaded, because the file defining it stopped
     loading, says why first (instead of "not found")."""
-    lost: dict[str, dict] = {}
+    lost: dict[str, dict[str, Any]] = {}
     for e in load_errors:
         for name in e.get("lost") or []:
             lost.setdefault(str(name), e)
@@ -113,16 +116,16 @@ def explain_lost(results: Iterable[CheckResult], load_errors: list[dict]) -> Non
         for k, m in enumerate(r.messages):
             if m.key != "call.missing":
                 continue
-            e = lost.get(str(m.params.get("func")))
-            if e is not None:
-                r.messages[k] = msg("diagnosis.not_loaded", func=m.params.get("func"), where=e.get("where"),
-                                    line=e.get("line") or "?", why=_why(e))
+            err = lost.get(str(m.params.get("func")))
+            if err is not None:
+                r.messages[k] = msg("diagnosis.not_loaded", func=m.params.get("func"), where=err.get("where"),
+                                    line=err.get("line") or "?", why=_why(err))
                 if k:
                     r.messages.insert(0, r.messages.pop(k))
                 break
 
 
-def _why(e: dict) -> Message:
+def _why(e: dict[str, Any]) -> Message:
     kind = e.get("kind")
     if kind == "syntax":
         return msg("diagnosis.why.syntax")
@@ -165,3 +168,30 @@ def exercise_cause(er: ExerciseResult) -> Message | None:
     if first:
         return first[0].messages[0]
     return er.notes[0] if er.notes else None
+
+
+def relay_block_mistakes(results: list[ExerciseResult]) -> None:
+    """A self-check (no reference blocks to substitute, rule 4): a composite whose
+    building block fails, and names a known mistake, is not charged with that mistake
+    itself: its items drop it (and its explanation), so that the block is its cause
+    ("Also failing: ... fix that first", :func:`~.policy.point_to_foundations`). Its own
+    mistakes, those the blocks do not name, stay; if the block's mistake is in its own
+    code too, it is named once the block is fixed. Nothing changes a verdict or a point."""
+    by_name = {er.exercise.name: er for er in results}
+    for er in results:
+        inherited: set[str] = set()
+        for name in er.exercise.builds_on:
+            block = by_name.get(name)
+            if block is not None:
+                inherited |= {str(m) for r in block.results
+                              if r.status == Status.FAILED and r.kind in CORRECTNESS_KINDS for m in r.mistakes}
+        if not inherited:
+            continue
+        for r in er.results:
+            gone = [str(m) for m in r.mistakes if str(m) in inherited]
+            if not gone:
+                continue
+            r.mistakes = [m for m in r.mistakes if str(m) not in inherited]
+            found = {f"mistake.{m}.found" for m in gone}
+            r.messages = [m for m in r.messages if m.key not in found]
+            r.details["block_mistakes"] = gone

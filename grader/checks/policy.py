@@ -192,7 +192,7 @@ def blocks_to_substitute(er: ExerciseResult, done: dict[str, ExerciseResult]) ->
         return ()
     names: list[str] = []
     for block in er.exercise.builds_on:
-        if block in done and broken(done[block]):
+        if block in done and broken(done[block]) and block not in er.exercise.not_substituted:
             names += [f for f in done[block].exercise.functions if f not in names]
     return tuple(n for n in names if n not in er.exercise.functions)
 
@@ -200,7 +200,8 @@ def blocks_to_substitute(er: ExerciseResult, done: dict[str, ExerciseResult]) ->
 def every_block(ex: Exercise, failing: Sequence[str], done: dict[str, ExerciseResult]) -> tuple[str, ...]:
     """Every building-block function of ``ex`` (the reference computes all of them
     when ``ex`` is re-checked, not only the ``failing`` ones)."""
-    names = list(ex.block_functions) or [f for b in ex.builds_on if b in done for f in done[b].exercise.functions]
+    names = list(ex.block_functions) or [f for b in ex.builds_on if b in done and b not in ex.not_substituted
+                                         for f in done[b].exercise.functions]
     names += [f for f in failing if f not in names]
     return tuple(n for n in dict.fromkeys(names) if n not in ex.functions)
 
@@ -300,33 +301,6 @@ def gate_side_checks(results: list[CheckResult], final: bool = False) -> None:
             # Passed, but worth nothing yet: not counted (neutral), never a failure.
             r.points = 0.0
             r.pending(waiting.get(r.func) or msg(SIDE_FINAL if final else SIDE_WAITS, func=r.func))
-
-
-def relay_block_mistakes(results: list[ExerciseResult]) -> None:
-    """A self-check (no reference blocks to substitute, rule 4): a composite whose
-    building block fails, and names a known mistake, is not charged with that mistake
-    itself: its items drop it (and its explanation), so that the block is its cause
-    ("Also failing: ... fix that first", :func:`point_to_foundations`). Its own
-    mistakes, those the blocks do not name, stay; if the block's mistake is in its own
-    code too, it is named once the block is fixed. Nothing changes a verdict or a point."""
-    by_name = {er.exercise.name: er for er in results}
-    for er in results:
-        inherited: set[str] = set()
-        for name in er.exercise.builds_on:
-            block = by_name.get(name)
-            if block is not None:
-                inherited |= {str(m) for r in block.results
-                              if r.status == Status.FAILED and r.kind in CORRECTNESS_KINDS for m in r.mistakes}
-        if not inherited:
-            continue
-        for r in er.results:
-            gone = [str(m) for m in r.mistakes if str(m) in inherited]
-            if not gone:
-                continue
-            r.mistakes = [m for m in r.mistakes if str(m) not in inherited]
-            found = {f"mistake.{m}.found" for m in gone}
-            r.messages = [m for m in r.messages if m.key not in found]
-            r.details["block_mistakes"] = gone
 
 
 def point_to_foundations(results: list[ExerciseResult]) -> None:

@@ -139,6 +139,12 @@ def _causes(failed: list[CheckResult], lang: str) -> list[str]:
             groups.append((key, [(r, m)]))
         else:
             same.append((r, m))
+    if len(groups) > 1 and all(k[0] == "call.not_implemented" for k, _ in groups):
+        # Several functions, all still stubs: one line, as for one function.
+        funcs = ", ".join(dict.fromkeys(k[1] for k, _ in groups))
+        gap = "" if lang == "zh" else " "
+        return [render(msg("feedback.tty.short_not_implemented_many", funcs=funcs), lang) + gap
+                + render(msg("terminal.same_cause", n=sum(len(g) for _, g in groups)), lang)]
     lines = []
     for _, members in groups:
         r, m = members[0]
@@ -182,8 +188,11 @@ def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str], verbose:
         parts.append(render(msg("feedback.tty.quiz_right", n=len(states["correct"])), lang))
     full = not wrong and not unreadable and not states.get("empty") \
         and not any(r.status == FAILED for r in er.results)
-    if not er.max_points:  # nothing counts here (a self-check records the answers): neutral
+    if not er.max_points and er.results:
+        # Nothing counts here (a self-check of a counted quiz records the answers): neutral,
+        # as in the HTML report; unreadable and unanswered ones are said, not called wrong.
         mark = style.paint(marks["pending"], fg="blue", bold=True)
+        parts.insert(0, render(msg("report.ex_not_judged"), lang))
     else:
         mark = style.paint(marks["ok"] if full else marks["bad"], fg="green" if full else "red", bold=True)
     title = render(er.exercise.title, lang)
@@ -219,9 +228,9 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         lines += [f"    {render(m, lang)}" for m in said[1:]]
         if e.get("source") and not (e.get("kind") == "syntax" and e.get("text")):  # a syntax error quotes it
             lines.append(style.paint(f"    {e.get('line')} | {clean(str(e['source']))}", **dim))
-    failed = load_failed_message(result)
-    if failed is not None:
-        lines.append(style.paint(f"{marks['bad']} " + render(failed, lang), fg="red"))
+    load_failed = load_failed_message(result)
+    if load_failed is not None:
+        lines.append(style.paint(f"{marks['bad']} " + render(load_failed, lang), fg="red"))
     # Where loading stopped is the failure itself (said once, not also as a raw status code).
     stopped = [n for n in result.notices if n.key.startswith("load.stopped.")]
     for n in stopped:
@@ -280,9 +289,9 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
                     lines.append("        " + render(r.messages[0], lang))
         elif not relay:
             lines += [f"    {line}" for line in causes]
-        said = {(r.messages[0].key if r.messages else "") for r in failed}
+        said_keys = {(r.messages[0].key if r.messages else "") for r in failed}
         for mid in dict.fromkeys(m for r in failed for m in r.mistakes):
-            if f"mistake.{mid}.found" in said and not verbose:
+            if f"mistake.{mid}.found" in said_keys and not verbose:
                 continue  # the cause line is the mistake's own explanation
             line = msg("feedback.tty.mistake", id=mid, name=msg(f"mistake.{mid}.name"))
             lines.append(style.paint(f"    {marks['mistake']} " + render(line, lang), fg="yellow"))
@@ -293,14 +302,16 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         points = sum(er.points for er in complete)
         lines.append(style.paint(marks["ok"], fg="green", bold=True) + " " + render(
             msg("feedback.tty.complete", n=len(complete), names=names, points=_fmt(round(points, 4))), lang))
+    if (result.extras.get("capstone") or {}).get("status") == "skipped":  # the training stage, off by default
+        lines.append(style.paint("… " + render(msg("capstone.stage.skipped"), lang), **dim))
     for line in result.extras.get("terminal_lines", {}).get(lang, []):
         lines.append(clean(line))
     if result.adjustments:
         lines.append(render(msg("course.graded", score=_fmt(result.graded_score), max_score=_fmt(result.max_score)),
                             lang))
-        for line in result.adjustments:
-            colour = "green" if line.get("points", 0.0) > 0 else "yellow"
-            lines.append(style.paint("  ± " + render(adjustment_message(line), lang), fg=colour))
+        for adjustment in result.adjustments:
+            colour = "green" if adjustment.get("points", 0.0) > 0 else "yellow"
+            lines.append(style.paint("  ± " + render(adjustment_message(adjustment), lang), fg=colour))
     total = render(msg("report.score", score=_fmt(result.score), max_score=_fmt(result.max_score)), lang)
     lines.append(style.paint(total, bold=True))
     if not result.official and result.official_max is not None and result.official_max != result.max_score:

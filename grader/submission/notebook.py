@@ -26,7 +26,7 @@ class NotebookError(Exception):
 
 @dataclass
 class NotebookCells:
-    cells: list[dict]  # {"label": "name.ipynb [cell 3]", "source": str}
+    cells: list[dict[str, Any]]  # {"label": "name.ipynb [cell 3]", "source": str}
     dropped: list[str] = field(default_factory=list)  # a sample: "cell 3: %matplotlib inline"
     dropped_count: int = 0  # IPython lines (and %% cells) dropped in all
     odd: list[str] = field(default_factory=list)  # "cell 4 (number)": cells skipped for their form
@@ -42,7 +42,7 @@ def _what(value: Any) -> str:
     return type(value).__name__
 
 
-def _parse(data: bytes) -> dict:
+def _parse(data: bytes) -> dict[str, Any]:
     try:
         nb = json.loads(data)
     except (ValueError, RecursionError) as exc:  # bad JSON or encoding, 5,000-digit numbers, deep nesting
@@ -59,7 +59,7 @@ def _parse(data: bytes) -> dict:
     return nb
 
 
-def _upgrade(data: bytes) -> dict:
+def _upgrade(data: bytes) -> dict[str, Any]:
     import nbformat  # imported here: only old notebooks need it
 
     try:
