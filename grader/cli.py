@@ -750,7 +750,8 @@ def gradescope() -> None:
 @click.option("--out", default=Path("autograder.zip"), show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The zip to write.")
 @click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The rnngrade wheel to ship (default: built from the rnngrade source this runs from).")
+              help="The rnngrade wheel to ship (default: built from the rnngrade checkout holding the course folder or "
+                   "the current folder, else from the source this rnngrade runs from).")
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Language of the feedback students read in Gradescope.")
 @assignment_option
@@ -766,9 +767,11 @@ def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path,
     assignment = _assignment(course, assignment_name, solutions)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            wheel = _wheel_or_build(wheel, tmp)
+            wheel = _wheel_or_build(wheel, tmp, course)
             names = build(solutions, out, wheel, lang, assignment)
-    except (GradescopeError, WheelError) as exc:
+    except WheelError as exc:
+        raise _wheel_failure(exc) from exc
+    except GradescopeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{out}: {len(names)} files (setup.sh, run_autograder, {wheel.name}, solutions/)")
 
@@ -819,10 +822,19 @@ def _handed_in(text: str | None, course, solutions: Path | None):
     return HandIn(when, GIVEN)
 
 
-def _wheel_or_build(wheel: Path | None, tmp: str) -> Path:
-    from .deploy.wheel import build_wheel, source_tree
+def _wheel_or_build(wheel: Path | None, tmp: str, course) -> Path:
+    """``--wheel FILE``, else a wheel built from the rnngrade checkout found (said on stderr)."""
+    from .deploy.wheel import build_wheel, find_source
 
-    return wheel or build_wheel(source_tree(), Path(tmp))
+    if wheel is not None:
+        return wheel
+    source = find_source(course.root)
+    click.echo(render(msg(f"fixb.wheel_source_{source.how}", path=str(source.root)), default_lang()), err=True)
+    return build_wheel(source.root, Path(tmp))
+
+
+def _wheel_failure(exc) -> click.ClickException:
+    return click.ClickException(render(exc.message, default_lang()) if exc.message is not None else str(exc))
 
 
 @main.command(help="Write the student bundle (a folder and a zip): exercises/, the notebook, public cases, the "
@@ -833,7 +845,8 @@ def _wheel_or_build(wheel: Path | None, tmp: str) -> Path:
               help="Reference solutions (default: the course's solutions/).")
 @click.option("--out", default=Path("release"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The rnngrade wheel to ship (default: built from the rnngrade source this runs from).")
+              help="The rnngrade wheel to ship (default: built from the rnngrade checkout holding the course folder or "
+                   "the current folder, else from the source this rnngrade runs from).")
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Language of the self-check in the CI files.")
 @click.option("--no-ci", is_flag=True, help="Leave out the GitHub/GitLab self-check files.")
@@ -850,10 +863,10 @@ def release(course_dir: Path | None, solutions: Path | None, out: Path, wheel: P
     assignment = _assignment(course, assignment_name, solutions)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            folder, archive = write(solutions, out, _wheel_or_build(wheel, tmp), lang, with_ci=not no_ci,
+            folder, archive = write(solutions, out, _wheel_or_build(wheel, tmp, course), lang, with_ci=not no_ci,
                                     assignment=assignment)
     except WheelError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise _wheel_failure(exc) from exc
     click.echo(render(msg("report.written", path=str(folder)), default_lang()))
     click.echo(render(msg("report.written", path=str(archive)), default_lang()))
 
