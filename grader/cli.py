@@ -544,6 +544,7 @@ def adjust(gradebook: Path, student: str | None, check_id: str | None, exercise:
 
     from .assignments.adjustments import ADD, SET, Adjustment
     from .gradebook import AdjustmentError, Gradebook
+    from .results.text import adjustment_message
     from .untrusted import clean
 
     lang = lang or default_lang()
@@ -581,15 +582,20 @@ def adjust(gradebook: Path, student: str | None, check_id: str | None, exercise:
                                           student=student))
         except (AdjustmentError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(render(msg("course.adjust_made", id=made.id, student=made.student,
-                              score=_score_of(book, made.student)), lang))
+        settled = book.settlement(made.student)
+        line = next((ln for ln in (settled.lines if settled else []) if ln.get("id") == made.id), None)
+        said = adjustment_message(line) if line is not None else msg("fixb.adjust_pending")
+        click.echo(clean(render(msg("fixb.adjust_made", id=made.id, student=made.student, line=said,
+                                    score=_score_of(book, made.student)), lang)))
 
 
 def _score_of(book, student: str) -> str:
     row = next((r for r in book.students() if r["student"] == student), None)
     if row is None or row["status"] != "graded":
         return "-"
-    return f"{row['score']:g} / {row['max_score']:g}"
+    from .display import shown
+
+    return f"{shown(row['score'])} / {shown(row['max_score'])}"
 
 
 @main.command("course", help="Check the course file (course.toml) and show its assignments: exercises and questions, "

@@ -139,8 +139,8 @@ def comments(book: Any, student: str, lang: str = "en") -> str:
 # ------------------------------------------------------------------ plain
 def write_plain(book: Any, path: Path | str, lang: str = "en") -> None:
     """One row per submission: the score (final: adjustments and late penalty included),
-    maximum, per-exercise points as graded, named mistakes, status, the id graded, the
-    hand-in's names; then the hand-in time, days late, the late penalty's and the
+    maximum, per-exercise points (with the adjustments of its checks and of itself), named
+    mistakes, status, the id graded, the hand-in's names; then the hand-in time, days late, the late penalty's and the
     adjustments' points, and the comments that explain them."""
     per_ex = book.exercise_scores()
     exercises = sorted({e for scores in per_ex.values() for e in scores})

@@ -88,9 +88,16 @@ def adjustment_message(line: dict):
     value = line.get("value", 0.0)
     what = msg(f"course.target_{line.get('scope', 'total')}_{line.get('mode', 'add')}", target=line.get("target", ""),
                value=f"{value:g}" if line.get("mode") == "set" else f"{value:+g}")
-    key = "course.adjust_line" if line.get("applied", True) else "course.adjust_not_applied"
-    return msg(key, what=what, by=line.get("by") or "-", at=_minutes(str(line.get("at", ""))), points=points,
-               comment=line.get("comment", ""))
+    by, at, comment = line.get("by") or "-", _minutes(str(line.get("at", ""))), line.get("comment", "")
+    if not line.get("applied", True):
+        return msg("course.adjust_not_applied", what=what, by=by, at=at, points=points, comment=comment)
+    if line.get("capped"):  # the item (exercise, total) stays between 0 and its maximum
+        where = msg(f"fixb.where_{line.get('scope', 'total')}", target=line.get("target", ""))
+        return msg(f"fixb.adjust_capped_{line['capped']}", what=what, by=by, at=at, points=points, where=where,
+                   limit=f"{line.get('limit', 0.0):g}", comment=comment)
+    if line.get("mode") == "add":  # the points asked are the points applied: said once
+        return msg("fixb.adjust_line_add", what=what, by=by, at=at, comment=comment)
+    return msg("course.adjust_line", what=what, by=by, at=at, points=points, comment=comment)
 
 
 def _minutes(stamp: str) -> str:
