@@ -10,8 +10,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from ..display import shown
 from ..gradebook.stats import BINS, ClassStatistics
-from ..i18n import msg, render
+from ..i18n import Message, msg, render
 from ..untrusted import clean
 
 BAR = 30  # characters of the longest bar
@@ -41,6 +42,20 @@ def _short(text: str, width: int = TITLE) -> str:
     return "".join(out) + "…"
 
 
+def maximum_message(stats: ClassStatistics) -> Message:
+    """What the class's percents are percents of: one maximum in points, or each student's own."""
+    if len(stats.max_points) == 1:
+        return msg("gradebook.max_points", points=shown(stats.max_points[0]))
+    return msg("gradebook.max_points_vary")
+
+
+def scores_message(stats: ClassStatistics) -> Message:
+    """The class's mean, median, spread and range, each in percent of the maximum: the
+    same numbers, with the same units, in the terminal and on the dashboard."""
+    return msg("fixb.scores", maximum=maximum_message(stats), mean=f"{stats.mean:.1f}", median=f"{stats.median:.1f}",
+               sd=f"{stats.stdev:.1f}", low=f"{stats.lowest:.1f}", high=f"{stats.highest:.1f}")
+
+
 def class_summary_lines(stats: ClassStatistics, lang: str, titles: dict[str, str] | None = None) -> list[str]:
     """``titles``: exercise name -> its title in ``lang``."""
     def t(key: str, **params: Any) -> str:
@@ -55,10 +70,7 @@ def class_summary_lines(stats: ClassStatistics, lang: str, titles: dict[str, str
         lines = [t("gradebook.rows", n=stats.rows, graded=stats.graded)]
     if not stats.graded:
         return lines
-    maximum = (t("gradebook.max_points", points=f"{stats.max_points[0]:g}") if len(stats.max_points) == 1 else
-               t("gradebook.max_points_vary"))
-    lines.append(t("gradebook.scores", mean=f"{stats.mean:.1f}", median=f"{stats.median:.1f}",
-                   sd=f"{stats.stdev:.1f}", low=f"{stats.lowest:.1f}", high=f"{stats.highest:.1f}", maximum=maximum))
+    lines.append(render(scores_message(stats), lang))
     lines += ["", t("gradebook.distribution")]
     most = max(stats.distribution) or 1
     step = 100 // BINS

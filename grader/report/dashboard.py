@@ -24,12 +24,14 @@ from typing import Any
 from .. import __version__
 from ..fileio import write_atomic
 from ..gradebook import Gradebook
+from ..gradebook.stats import class_statistics
 from ..i18n import Message, msg, render_lenient
 from ..plain import decode
 from ..quiz.grading import quiz_exercise
 from ..specs import all_exercises
 from ..untrusted import clean
 from . import svg
+from .class_summary import scores_message
 from .html import _environment, rich
 
 CAUSES_SHOWN = 25  # causes listed (the rest are counted)
@@ -141,8 +143,8 @@ def render_dashboard(book: Gradebook, lang: str, out: Path | str | None = None) 
     template = _environment().get_template("dashboard.html.j2")
     return clean(template.render(  # the sink boundary (grader.untrusted)
         t=t, text=text, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__,
-        students=students, rows=rows, mean=sum(fractions) / len(fractions) if fractions else 0.0,
-        median=sorted(fractions)[len(fractions) // 2] if fractions else 0.0, chart=chart,
+        students=students, rows=rows, summary=t("fixb.dashboard_summary", n=len(students),
+                                                  scores=scores_message(class_statistics(book))), chart=chart,
         exercise_means=means, causes=causes[:CAUSES_SHOWN], more_causes=max(0, len(causes) - CAUSES_SHOWN),
         hardest=hardest, mistakes=mistakes, quiz=quiz,
     ))
