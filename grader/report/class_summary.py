@@ -109,6 +109,9 @@ def cause_lines(failed: list[dict[str, Any]], lang: str, limit: int = 10) -> lis
     lines = ["", render(msg("dashboard.stats_causes"), lang)]
     for cause in causes:
         label = render(cause.label, lang) if isinstance(cause.label, Message) else str(cause.label)
-        lines.append("  " + render(msg("dashboard.stats_cause", students=len(cause.students), checks=len(cause.checks),
-                                       label=_short(label, 140)), lang))
+        line = render(msg("dashboard.stats_cause", students=len(cause.students), checks=len(cause.checks),
+                          label=_short(label, 140)), lang)
+        if cause.consequences:
+            line += " " + render(msg("fixb.stats_consequences", n=len(cause.consequences)), lang)
+        lines.append("  " + line)
     return lines
