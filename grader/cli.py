@@ -607,6 +607,7 @@ def course_command(course_dir: Path | None, assignment_name: str | None) -> None
     from .assignments import CourseFileError
     from .assignments.material import assignment_exercises, course_file_of, quiz_selection
     from .checks.policy import points_table, weighted
+    from .display import shown
     from .quiz.bank import BankError, load_bank
 
     course = _course(course_dir)
@@ -644,7 +645,7 @@ def course_command(course_dir: Path | None, assignment_name: str | None) -> None
             quiz_points = sum(weighted(p, f) for (_, p), f in zip(items, a.weights.factors("quiz", items), strict=True))
             practice = {z.policy.practice for z in chosen_bank.quizzes}
             n, s = len(items), lambda count: "" if count == 1 else "s"
-            click.echo(f"  quiz: {n} question{s(n)}, {quiz_points:g} point{s(quiz_points)}"
+            click.echo(f"  quiz: {n} question{s(n)}, {shown(quiz_points)} point{s(quiz_points)}"
                        + (" (practice: not counted by students' self-checks)" if practice == {True} else ""))
 
 

@@ -82,7 +82,7 @@ def class_summary_lines(stats: ClassStatistics, lang: str, titles: dict[str, str
         names = [_short(titles.get(e.exercise, e.exercise), 40) for e in stats.exercises]
         width = max(_width(n) for n in names)
         for name, e in zip(names, stats.exercises, strict=True):
-            lines.append(f"  {_pad(name, width)}  {e.mean:6.1f} / {e.max_points:<6g} {100 * e.fraction:4.0f}%")
+            lines.append(f"  {_pad(name, width)}  {e.mean:6.1f} / {shown(e.max_points):<6} {100 * e.fraction:4.0f}%")
     if stats.hardest_checks:
         lines += ["", t("gradebook.hardest")]
         lines += [f"  {c['pass_rate']:5.0%}  {_short(c['title'] or c['check'])}" for c in stats.hardest_checks]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..display import shown
 from ..fileio import write_atomic
 from ..gradebook import Gradebook
 from ..gradebook.stats import class_statistics
@@ -186,7 +187,7 @@ def render_dashboard(book: Gradebook, lang: str, out: Path | str | None = None) 
     quiz = [dict(q, title=text(_message(q["title_json"]) or q["title"])) for q in book.quiz_items()]
     template = _environment().get_template("dashboard.html.j2")
     return clean(template.render(  # the sink boundary (grader.untrusted)
-        t=t, text=text, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__,
+        t=t, text=text, num=shown, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__,
         students=students, rows=rows, summary=t("fixb.dashboard_summary", n=len(students),
                                                   scores=scores_message(class_statistics(book))), chart=chart,
         exercise_means=means, causes=causes[:CAUSES_SHOWN], more_causes=max(0, len(causes) - CAUSES_SHOWN),

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
+from ..display import shown
 from ..i18n import Message, has, msg
 from ..results import Result
 from ..results.text import adjustment_message, load_error_messages, load_messages
@@ -854,8 +855,8 @@ def totals_note(result: Result) -> Message | None:
     if result.official or result.official_max is None or result.official_max == result.max_score:
         return None
     quiz = any(_is_quiz(er) or er.exercise.name == "quiz" for er in result.exercises)
-    return msg("feedback.selfcheck_totals" + ("_quiz" if quiz else ""), max_score=fmt_number(result.max_score),
-               official_max=fmt_number(result.official_max))
+    return msg("feedback.selfcheck_totals" + ("_quiz" if quiz else ""), max_score=shown(result.max_score),
+               official_max=shown(result.official_max))
 
 
 def build(result: Result) -> ReportView:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..checks import errors
 from ..checks.model import CheckResult
+from ..display import shown, signed
 from ..i18n import msg
 from ..i18n import render_lenient as render
 from ..results import Result
@@ -80,21 +81,21 @@ def check_output(r: CheckResult, lang: str) -> str:
 
 def adjustment_message(line: dict):
     """One line of the course stage (a manual adjustment or the late penalty) as a message."""
-    points = f"{line.get('points', 0.0):+g}"
+    points = signed(line.get("points", 0.0))
     if line.get("kind") == "late":
         return msg("course.late_line", handed_in=_minutes(str(line.get("handed_in", ""))),
                    due=_minutes(str(line.get("due", ""))), days=line.get("days", 0),
-                   percent=f"{line.get('percent', 0):g}", points=points)
+                   percent=shown(line.get("percent", 0)), points=points)
     value = line.get("value", 0.0)
     what = msg(f"course.target_{line.get('scope', 'total')}_{line.get('mode', 'add')}", target=line.get("target", ""),
-               value=f"{value:g}" if line.get("mode") == "set" else f"{value:+g}")
+               value=shown(value) if line.get("mode") == "set" else signed(value))
     by, at, comment = line.get("by") or "-", _minutes(str(line.get("at", ""))), line.get("comment", "")
     if not line.get("applied", True):
         return msg("course.adjust_not_applied", what=what, by=by, at=at, points=points, comment=comment)
     if line.get("capped"):  # the item (exercise, total) stays between 0 and its maximum
         where = msg(f"fixb.where_{line.get('scope', 'total')}", target=line.get("target", ""))
         return msg(f"fixb.adjust_capped_{line['capped']}", what=what, by=by, at=at, points=points, where=where,
-                   limit=f"{line.get('limit', 0.0):g}", comment=comment)
+                   limit=shown(line.get("limit", 0.0)), comment=comment)
     if line.get("mode") == "add":  # the points asked are the points applied: said once
         return msg("fixb.adjust_line_add", what=what, by=by, at=at, comment=comment)
     return msg("course.adjust_line", what=what, by=by, at=at, points=points, comment=comment)
@@ -111,8 +112,8 @@ def _minutes(stamp: str) -> str:
 def adjustment_title(line: dict):
     """A short title of one line (a test's name in results.json)."""
     if line.get("kind") == "late":
-        return msg("course.late_test", days=line.get("days", 0), percent=f"{line.get('percent', 0):g}")
+        return msg("course.late_test", days=line.get("days", 0), percent=shown(line.get("percent", 0)))
     value = line.get("value", 0.0)
     return msg("course.adjustment_test", what=msg(
         f"course.target_{line.get('scope', 'total')}_{line.get('mode', 'add')}", target=line.get("target", ""),
-        value=f"{value:g}" if line.get("mode") == "set" else f"{value:+g}"))
+        value=shown(value) if line.get("mode") == "set" else signed(value)))
