@@ -442,6 +442,9 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
               help="Write Canvas's gradebook import CSV (Grades > Import).")
 @click.option("--moodle", "moodle_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write Moodle's grading worksheet with the grades (assignment > Upload grading worksheet).")
+@click.option("--canvas-sis-ids", is_flag=True,
+              help="Canvas without Canvas's own gradebook export as the roster: the graded ids (folder names, roster "
+                   "ids) are the students' SIS User IDs in Canvas; write them there (else the export is refused).")
 @click.option("--canvas-column", default=None, metavar="TITLE",
               help="Canvas: the assignment column, e.g. 'RNN homework (12345)' to update assignment 12345 (default: "
                    "the assignment's title; rnngrade without a course file).")
@@ -454,8 +457,8 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
 @course_option
 @assignment_option
 def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, moodle_path: Path | None,
-              canvas_column: str | None, points: float | None, dashboard_path: Path | None, lang: str | None,
-              course_dir: Path | None, assignment_name: str | None) -> None:
+              canvas_sis_ids: bool, canvas_column: str | None, points: float | None, dashboard_path: Path | None,
+              lang: str | None, course_dir: Path | None, assignment_name: str | None) -> None:
     from .gradebook import Gradebook
     from .gradebook.export import ExportError, write_canvas, write_moodle
 
@@ -485,7 +488,8 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
         if csv_path:
             book.export_csv(csv_path, lang)
             click.echo(render(msg("report.written", path=str(csv_path)), lang))
-        for path, write in ((canvas_path, lambda p: write_canvas(book, p, canvas_column, points, lang)),
+        for path, write in ((canvas_path, lambda p: write_canvas(book, p, canvas_column, points, lang,
+                                                                  sis_ids=canvas_sis_ids)),
                             (moodle_path, lambda p: write_moodle(book, p, points, lang=lang))):
             if path:
                 try:

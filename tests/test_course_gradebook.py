@@ -94,7 +94,7 @@ def test_canvas_notes_and_moodle_feedback_carry_the_comments(tmp_path):
     with Gradebook(tmp_path / "g.sqlite") as book:
         book.set_roster("plain", ["id"], [{"student": s, "name": s, "lms_id": "", "handin": "", "row": {}}
                                           for s in ("2023001", "2023002")])
-        write_canvas(book, tmp_path / "plain-import.csv", "HW")
+        write_canvas(book, tmp_path / "plain-import.csv", "HW", sis_ids=True)
         book.set_roster("moodle", [], [{"student": "2023001", "name": "John", "lms_id": "9", "handin": "", "row": {}}])
         write_moodle(book, tmp_path / "moodle.csv")
     assert list(csv.reader(io.StringIO((tmp_path / "plain-import.csv").read_text())))[0][-1] == "HW"
