@@ -29,7 +29,7 @@ from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..display import shown
 from ..i18n import Message, has, msg
 from ..results import Result
-from ..results.text import adjustment_message, load_error_messages, load_messages
+from ..results.text import adjustment_message, load_error_messages, load_messages, notice_message
 
 OUTPUT_CHARS = 3000  # student output shown per check (the rest is counted, not shown)
 TRACEBACK_CHARS = 3000
@@ -832,17 +832,18 @@ def load_problems(result: Result) -> tuple[list[LoadProblem], list[Message]]:
         line = int(str(e["line"])) if str(e.get("line", "")).isdigit() else None
         said = load_error_messages(e)
         source = str(e.get("source") or "")
-        if source and said[0].key == "load.syntax":  # the line is shown below it: not quoted twice
-            said[0] = msg("load.syntax_no_text", where=said[0].params["where"], message=said[0].params["message"])
+        bare = {"load.syntax": "load.syntax_no_text", "fixb.syntax_cell": "fixb.syntax_cell_no_text"}
+        if source and said[0].key in bare:  # the line is shown below it: not quoted twice
+            said[0] = msg(bare[said[0].key], where=said[0].params["where"], message=said[0].params["message"])
         problems.append(LoadProblem(said[0], where, line, source, said[1:]))
     if result.load_status != "loaded":
         problems.append(LoadProblem(msg("submission.load_failed", status=result.load_status)))
     notices: list[Message] = []
     for n in result.notices:
         if n.key.startswith(_PROBLEM_NOTICES):
-            problems.append(LoadProblem(msg(n.key, **n.params)))
+            problems.append(LoadProblem(notice_message(n.key, n.params)))
         else:
-            notices.append(msg(n.key, **n.params))
+            notices.append(notice_message(n.key, n.params))
     for er in result.exercises:
         for func, others in er.alternatives.items():
             notices.append(msg("submission.graded_from", func=func, file=er.graded_from[func],

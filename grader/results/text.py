@@ -5,9 +5,10 @@ from __future__ import annotations
 from ..checks import errors
 from ..checks.model import CheckResult
 from ..display import shown, signed
-from ..i18n import msg
+from ..i18n import Message, msg
 from ..i18n import render_lenient as render
 from ..results import Result
+from ..submission.notebook import place
 
 STUDENT_OUTPUT_CHARS = 2000
 
@@ -17,13 +18,16 @@ def load_error_messages(e: dict) -> list:
     Python's own explanation of a syntax error with the line, an import of another
     of the student's files that failed, a module the grader does not have, the
     functions that were lost (see ``grader/sandbox/child.py``)."""
-    kind, where, line = e.get("kind"), e.get("where"), e.get("line")
+    kind, where, line = e.get("kind"), place(e.get("where")), e.get("line")
+    cell = isinstance(where, Message)  # a notebook cell: the other cells were graded
     out: list = []
     if kind == "syntax":
         text = str(e.get("text") or "").strip()
         message = e.get("message") or ""
-        out.append(msg("load.syntax", where=where, line=line, message=message, text=text) if text and line
-                   else msg("load.syntax_no_text", where=where, message=message))
+        syntax, bare = ("fixb.syntax_cell", "fixb.syntax_cell_no_text") if cell else \
+            ("load.syntax", "load.syntax_no_text")
+        out.append(msg(syntax, where=where, line=line, message=message, text=text) if text and line
+                   else msg(bare, where=where, message=message))
         if "codec can't decode" in message or "Non-UTF-8 code" in message:
             out.append(msg("load.encoding"))
         elif "null bytes" in message:
@@ -49,9 +53,14 @@ def load_error_messages(e: dict) -> list:
     return out
 
 
+def notice_message(key: str, params: dict):
+    """A notice as a message; a notebook cell it names is said in the reader's language."""
+    return msg(key, **{k: place(v) if k == "where" else v for k, v in params.items()})
+
+
 def load_messages(result: Result) -> list:
     """Messages about loading the submission (syntax errors, exits, notebooks)."""
-    out = [msg(n.key, **n.params) for n in result.notices]
+    out = [notice_message(n.key, n.params) for n in result.notices]
     # A file's own error before the files that failed importing it (its consequence).
     for e in sorted(result.load_errors, key=lambda e: e.get("kind") == "import"):
         out.extend(load_error_messages(e))
