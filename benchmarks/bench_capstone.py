@@ -2,6 +2,7 @@
 
     python benchmarks/bench_capstone.py                 # CPU time of one whole capstone
     python benchmarks/bench_capstone.py --seeds 20      # + accuracy over 20 seeds, long setting, mutants
+    python benchmarks/bench_capstone.py --perturb 10    # + the stage's seed under float-level perturbations
 
 One capstone (:func:`grader.capstone.train.run_capstone`) is five training runs of
 the reference, imported in-process: RNN, LSTM and GRU on the sentences, and the RNN
@@ -127,6 +128,8 @@ def _evidence(seeds: int) -> None:
               f"  | largest gradient norm {_spread([max(r.grad_norms) for r in runs])}")
     ratios = [u.epoch_losses()[-1] / c.epoch_losses()[-1] for u, c in zip(unclipped, clipped, strict=True)]
     print(f"  unclipped / clipped last-epoch loss: {_spread(ratios)}")
+    holds = sum(_clipping_criterion(c, u) for c, u in zip(clipped, unclipped, strict=True))
+    print(f"  the stage's clipping criterion (clipped last epoch < min(ln 2, unclipped)) holds in {holds}/{seeds}")
 
     print("\nmutants (same seeds):")
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,16 +149,68 @@ def _evidence(seeds: int) -> None:
                       f"  | W_embed change {_spread([r.param_change['W_embed'] for r in runs])}")
 
 
+def _clipping_criterion(clipped, unclipped) -> bool:
+    """grader.capstone.stage's test of the long runs (diverged runs end at infinity)."""
+    import math
+
+    last = [r.epoch_losses()[-1] if r.diverged_at is None else math.inf for r in (clipped, unclipped)]
+    return last[0] < min(math.log(2.0), last[1])
+
+
+def _perturbed(model, eps: float, k: int):
+    """The model with its initial parameters moved by ``eps`` (relative): the rounding of
+    another correct implementation."""
+    import numpy as np
+
+    from grader.capstone.train import ModelFunctions
+
+    rng = np.random.default_rng([k, 99])
+
+    def init(*args):
+        return {n: v * (1 + eps * rng.standard_normal(v.shape)) for n, v in model.init(*args).items()}
+
+    return ModelFunctions(init, model.train_step, model.loss)
+
+
+def _robustness(n: int) -> None:
+    """The capstone stage's fixed seed, its initial parameters perturbed at the level of
+    float rounding: does a correct implementation that rounds differently pass too?"""
+    from grader.capstone.stage import SEED
+
+    model = reference_functions()
+    vocab = read_vocabulary()
+    data = load_sentiment("train", vocab=vocab), load_sentiment("heldout", vocab=vocab)
+    print(f"\nthe stage's seed {SEED}, initial parameters moved by 1e-12 (relative), {n} draws:")
+    for cell in CELLS:
+        best = [train(_perturbed(model, 1e-12, k), SETTINGS["short"].with_(cell=cell, seed=SEED), vocab,
+                      *data).best_accuracy for k in range(n)]
+        print(f"  {cell:4s} best {_spread(best)}  | below threshold: {sum(b < ACCURACY_THRESHOLD for b in best)}")
+    pairs = []
+    for k in range(n):
+        m = _perturbed(model, 1e-12, k)
+        long = SETTINGS["long"].with_(seed=SEED)
+        pairs.append((train(m, long, vocab, *data), train(m, long.with_(max_norm=None), vocab, *data)))
+    print(f"  long, clipped: last epoch {_spread([c.epoch_losses()[-1] for c, _ in pairs])}  | peak "
+          f"{_spread([max(c.losses) for c, _ in pairs])}")
+    print(f"  long, unclipped: last epoch {_spread([u.epoch_losses()[-1] for _, u in pairs])}  | peak "
+          f"{_spread([max(u.losses) for _, u in pairs])}")
+    print(f"  the stage's clipping criterion holds in {sum(_clipping_criterion(c, u) for c, u in pairs)}/{n}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="timed capstones (seeds 0 .. repeat-1)")
     parser.add_argument("--seeds", type=int, default=0, help="also measure accuracy and mutants over this many seeds")
+    parser.add_argument("--perturb", type=int, default=0,
+                        help="also the stage's seed with the initial parameters perturbed this many times")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
     _timing(args.repeat)
     if args.seeds:
         _evidence(args.seeds)
+    if args.perturb:
+        _robustness(args.perturb)
 
 
 if __name__ == "__main__":

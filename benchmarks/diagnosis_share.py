@@ -1,10 +1,11 @@
 """How many of the catalogued mistakes that the project's mutants make does the feedback name?
 
-    python benchmarks/diagnosis_share.py            # every mutant table: bp, recurrent, stability
+    python benchmarks/diagnosis_share.py            # every mutant table: bp, recurrent, stability, capstone
     python benchmarks/diagnosis_share.py --list     # also each mutant whose names differ
 
-Every mutant in the tables of ``tests/test_bp.py``, ``tests/test_recurrent.py`` and
-``tests/test_stability.py`` is annotated with the catalogued mistakes it makes
+Every mutant in the tables of ``tests/test_bp.py``, ``tests/test_recurrent.py``,
+``tests/test_stability.py`` and ``tests/test_capstone_specs.py`` (the capstone's mistakes
+37-41; its table lists the mistakes each mutant must get named) is annotated with the catalogued mistakes it makes
 (``grader/mistakes.md``). Each is graded (officially, in process: trusted code) on the
 exercises it touches, and the script prints, per table and overall: the mistakes made,
 the share of them the feedback names, and the mistakes named that the mutant does not
@@ -27,6 +28,7 @@ from support import grade_fast, mistakes_of, mutant  # noqa: E402
 def tables() -> dict[str, list[tuple[str, dict, list[str], set[str]]]]:
     """(name, edits, exercises, mistakes made) of every mutant, by table."""
     import test_bp
+    import test_capstone_specs
     import test_recurrent
     import test_stability
 
@@ -39,7 +41,9 @@ def tables() -> dict[str, list[tuple[str, dict, list[str], set[str]]]]:
                  for name, (exercises, edits, makes) in test_recurrent.MUTANTS.items()]
     stability = [(name, {"stability.py": edits}, [exercise], set(makes))
                  for name, edits, exercise, _, makes in test_stability.MUTANTS]
-    return {"bp": bp, "recurrent": recurrent, "stability": stability}
+    capstone = [(name, edits, list(test_capstone_specs.EXERCISES), {str(m) for m in makes})
+                for name, (edits, _, makes) in test_capstone_specs.MUTANTS.items()]
+    return {"bp": bp, "recurrent": recurrent, "stability": stability, "capstone": capstone}
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os as _os
 import sys as _sys
+from typing import Any
 
 if "numpy" not in _sys.modules:
     # The grader's own arrays are tiny: BLAS worker threads only spin-wait, and in a
@@ -21,7 +22,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "grade"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # Lazy: ``import grader`` stays cheap (the CLI imports submodules as needed).
     if name == "grade":
         from .api import grade

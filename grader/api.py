@@ -20,12 +20,14 @@ from .assignments.adjustments import Adjustment
 from .assignments.config import Assignment
 from .assignments.handins import HandIn
 from .assignments.material import assignment_exercises, quiz_selection
+from .capstone.stage import run_stage
 from .checks import causes
 from .checks.blocks import BlockServer
 from .checks.engine import Exercise, run_exercises
-from .checks.model import Context
+from .checks.model import Context, Kind
 from .course import public_folder
-from .quiz.grading import quiz_exercise, run_quiz, wants_quiz
+from .quiz.grading import quiz_exercise
+from .quiz.stage import run_quiz, wants_quiz
 from .reference import load_reference
 from .results import Result
 from .results.selfcheck import reword
@@ -76,6 +78,7 @@ def grade(
     handed_in: HandIn | None = None,
     adjustments: Sequence[Adjustment] = (),
     aliases: Sequence[str] = (),
+    capstone: bool | None = None,
     experiments: bool = True,
     launched: Sandbox | None = None,
 ) -> Result:
@@ -117,7 +120,15 @@ def grade(
     the term salt seed the hidden inputs and the quiz variant, and its weights, visibility,
     late policy and the manual ``adjustments`` apply (``handed_in``: when the submission was
     handed in). A name alone is an assignment with everything and no course settings,
-    which is what grading without a course file is."""
+    which is what grading without a course file is.
+
+    ``capstone``: run the capstone's training stage (:mod:`grader.capstone.stage`: the
+    student's sentiment model trained in the sandbox, a few seconds) after the checks,
+    when the assignment holds the capstone. Off by default (``None``: as the assignment
+    says, its course-file setting ``capstone = true``; ``True`` / ``False`` decide here):
+    off, the stage's items are not part of the grade at all (nor of its maximum); the
+    report says in one line that it was not run and how to run it. The capstone's layer
+    exercises are graded either way."""
     start = time.perf_counter()
     spec = assignment if isinstance(assignment, Assignment) else Assignment(name=assignment)
     allow_unisolated = allow_unisolated or trusted_in_process
@@ -184,6 +195,8 @@ def grade(
             from .experiments import run_experiments
 
             result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
+        # The capstone last: the longest stage, so a child it loses costs nothing else.
+        run_stage(result, ctx, exercises, enabled=spec.capstone if capstone is None else capstone)
         result.restarts = sandbox.restarts
     finally:
         sandbox.close()
@@ -226,7 +239,7 @@ def official_maximum(exercises: list[Exercise], public: Path, assignment: Assign
             bank = quiz_selection(assignment).apply(load_bank(public / "quiz", with_key=False))
         except (BankError, KeyError):
             return None
-        items = [("quiz", q.points) for q in bank.questions]
+        items = [(Kind.QUIZ, q.points) for q in bank.questions]
         factors = weights.factors(QUIZ_EXERCISE, items) if weights else [1.0] * len(items)
         total += sum(weighted(p, f) for (_, p), f in zip(items, factors, strict=True))
     return round(total, 4)

@@ -81,6 +81,16 @@ class Token:
 
 
 @dataclass
+class ModuleEntry:
+    """One module of the submission as a caller loads it (made by
+    :func:`grader.submission.prepare`, loaded by the callers)."""
+
+    module: str  # dotted module name
+    relpath: str  # path relative to the submission root
+    cells: list[dict[str, Any]] | None = None  # notebook code cells: {"label", "source"}
+
+
+@dataclass
 class Call:
     func: str
     args: tuple[Any, ...] = ()
@@ -92,6 +102,7 @@ class Call:
     # The most array bytes the caller can use from the answer (None: the caller's default,
     # see grader.sandbox.session.Limits); a larger answer fails the call and is not kept.
     answer_bytes: int | None = None
+    release: tuple[Handle, ...] = ()  # handles the child may forget after this call (never passed again)
     # With Earlier arguments: how many items the earlier call's tuple must have (None: any).
     chain_len: int | None = None
 

@@ -1,6 +1,10 @@
 """The ``rnngrade`` command: a thin layer over the library API.
 
 Each subcommand parses options, calls one library function and prints.
+
+Over 400 lines: one job, the command surface (25 commands, each a few lines of option
+parsing over a library call). To be split into a package by command group once the
+report and speed branches, which both edit it now, are merged.
 """
 
 from __future__ import annotations
@@ -174,10 +178,15 @@ def main() -> None:
 @click.option("--handed-in", "handed_in", default=None, metavar="TIME",
               help="When the submission was handed in (ISO 8601, e.g. 2025-03-09T08:00:00+08:00): the assignment's "
                    "late policy applies to official grading (see docs/course.md).")
+@click.option("--capstone/--no-capstone", "capstone", default=None,
+              help="Run the capstone's training stage (a few seconds: your sentiment model trained with your layers, "
+                   "its curves in the report and its training points in the grade), or not. Default: as the "
+                   "assignment says (course file: capstone = true), else off.")
 def grade(submission: Path | None, sample: bool, course_dir: Path | None, solutions: Path | None,
           results_path: Path | None, html_path: Path | None, lang: str | None, student: str | None,
           junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool,
-          aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None) -> None:
+          aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None,
+          capstone: bool | None) -> None:
     from .sandbox.prelaunch import discard, prelaunch
 
     # The sandboxed child starts first and gets ready while this process imports the
@@ -219,7 +228,7 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
                                   public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
                                   handed_in=handin, aliases=aliases,
                                   experiments=html_path is not None,  # only the HTML report shows them
-                                  launched=launched)
+                                  launched=launched, capstone=capstone)
     except IsolationRefused as exc:
         fail(render(exc.message(), lang))
         sys.exit(2)
@@ -369,6 +378,10 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
               help="Where hand-in times come from, for the assignment's late policy: lms (Moodle's worksheet as the "
                    "roster), mtime (the hand-in's newest file), none, or a CSV file with id and time columns. "
                    "See docs/course.md.")
+@click.option("--capstone/--no-capstone", "capstone", default=None,
+              help="Run the capstone's training stage for every student (about 2-4 s of a worker each), or not. "
+                   "Default: as the assignment says (course file: capstone = true), else off; off, its items are no "
+                   "part of the grade.")
 @click.option("--experiments", is_flag=True,
               help="Also run the experiments (gradient flow, initialisation, clipping) with each student's code and "
                    "draw them in the reports. They score nothing and cost about a fifth of each grade, so a batch "
@@ -376,7 +389,8 @@ def validate(course_dir: Path | None, solutions: Path | None, exercises: Path | 
 def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: str | None, force: bool,
           roster_path: Path | None, roster_id: str | None, student_timeout: float, dask_scheduler: str | None,
           allow_unisolated: bool, grade_unmatched: bool, course_dir: Path | None, assignment_name: str | None,
-          only: tuple[str, ...], handed_in: str, experiments: bool) -> None:
+          only: tuple[str, ...], handed_in: str, experiments: bool,
+          capstone: bool | None) -> None:
     from .assignments import CourseFileError
     from .assignments.material import course_file_of
     from .batch import BatchError, BatchStopped, RosterError, grade_class, intake, read_roster, selected_keys
@@ -401,7 +415,7 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         found = intake(class_dir, roster, staging=out / "intake")
         entries = found.to_grade(grade_unmatched)
         if only:
-            chosen = selected_keys(found.entries, only)
+            chosen = selected_keys(found.entries, only) or set()
             entries = [e for e in entries if e.key in chosen]
         with _progress(len(entries), render(msg("batch.progress"), lang), show_pos=True, show_eta=True) as bar:
             summary = grade_class(class_dir, out, solutions=solutions, jobs=jobs, lang=lang, force=force,
@@ -409,7 +423,7 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
                                   student_timeout=student_timeout or None, allow_unisolated=allow_unisolated,
                                   assignment=assignment, only=only or None, handed_in=handed_in,
                                   timezone=course_file.timezone, grade_unmatched=grade_unmatched,
-                                  experiments=experiments)
+                                  experiments=experiments, capstone=capstone)
     except RosterError as exc:
         click.echo(click.style(render(msg("batch.run.roster_error", error=clean(str(exc))), lang), fg="red"), err=True)
         sys.exit(CANNOT_RUN)
@@ -587,8 +601,8 @@ def adjust(gradebook: Path, student: str | None, check_id: str | None, exercise:
         except (AdjustmentError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
         settled = book.settlement(made.student)
-        line = next((ln for ln in (settled.lines if settled else []) if ln.get("id") == made.id), None)
-        said = adjustment_message(line) if line is not None else msg("fixb.adjust_pending")
+        applied = next((ln for ln in (settled.lines if settled else []) if ln.get("id") == made.id), None)
+        said = adjustment_message(applied) if applied is not None else msg("fixb.adjust_pending")
         click.echo(clean(render(msg("fixb.adjust_made", id=made.id, student=made.student, line=said,
                                     score=_score_of(book, made.student)), lang)))
 
@@ -708,12 +722,17 @@ def similarity(class_dir: Path, solutions: Path | None, starter: tuple[Path, ...
         raise click.ClickException(render(exc.message, lang)) from None
     for line in terminal_lines(result, lang, top, min_score):
         click.echo(line)
-    for path, write in ((html_path, lambda p: write_html(result, p, lang, min_score=min_score) or [p]),
-                        (csv_path, lambda p: write_csv(result, p, min_score)),
-                        (json_path, lambda p: write_json(result, p, min_score) or [p])):
-        if path:
-            for written in write(path):
-                click.echo(render(msg("report.written", path=str(written)), lang))
+    written: list[Path] = []
+    if html_path:
+        write_html(result, html_path, lang, min_score=min_score)
+        written.append(Path(html_path))
+    if csv_path:
+        written += write_csv(result, csv_path, min_score)
+    if json_path:
+        write_json(result, json_path, min_score)
+        written.append(Path(json_path))
+    for path in written:
+        click.echo(render(msg("report.written", path=str(path)), lang))
 
 
 @main.command(help="Answer the concept quiz: asks the questions of your own variant in the terminal and saves "

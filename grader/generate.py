@@ -78,7 +78,7 @@ def strip_solutions(source: str, name: str = "<source>") -> str:
     return stub
 
 
-def build_public_cases(solutions: Path, exercises: list) -> dict[str, PublicCase]:
+def build_public_cases(solutions: Path, exercises: list[Any]) -> dict[str, PublicCase]:
     """The public case of every check that has one (value, backward value and gradient
     checks), rounded so that the file is the same on every machine
     (:mod:`grader.public_cases`)."""
@@ -115,7 +115,8 @@ def _crc(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
-def render_release(solutions: Path, exercises: list | None = None, quiz: QuizSelection | None = None) -> dict[str, str]:
+def render_release(solutions: Path, exercises: list[Any] | None = None,
+                   quiz: QuizSelection | None = None) -> dict[str, str]:
     """Every file of the student release, by relative path, as text: for ``exercises``
     (default: all) and the questions of ``quiz`` (default: all; a course file's
     assignment chooses both, :mod:`grader.assignments`). The stubs and the notebook hold
@@ -239,7 +240,7 @@ def _generated(rel: str) -> bool:
     return rel.startswith("quiz/") and rel.endswith(".toml") or rel == public_cases.FILENAME
 
 
-def generate(solutions: Path | str, target: Path | str, exercises: list | None = None,
+def generate(solutions: Path | str, target: Path | str, exercises: list[Any] | None = None,
              quiz: QuizSelection | None = None, force: bool = False) -> Release:
     """Write the release into ``target`` (for ``exercises`` and the questions of ``quiz``,
     default: all, see :func:`render_release`); returns the files written and the ones

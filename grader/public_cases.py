@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def _binary(x: float) -> float:
     return math.ldexp(round(math.ldexp(x, -step)), step) + 0.0  # exact: powers of two only
 
 
-def _map_floats(v: Any, f) -> Any:
+def _map_floats(v: Any, f: Callable[[float], float]) -> Any:
     if isinstance(v, np.ndarray):
         if v.dtype.kind != "f":
             return v

@@ -23,6 +23,7 @@ import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class ReferenceError_(Exception):
@@ -78,7 +79,7 @@ class _FolderFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(_compiled(file), module.__dict__)
 
 
-def load_reference(folder: Path | str) -> dict[str, Callable]:
+def load_reference(folder: Path | str) -> dict[str, Callable[..., Any]]:
     """Every public function defined in the folder's top-level modules, by name."""
     folder = Path(folder).resolve()
     if not folder.is_dir():
@@ -86,7 +87,7 @@ def load_reference(folder: Path | str) -> dict[str, Callable]:
     before = set(sys.modules)
     finder = _FolderFinder(folder)
     sys.meta_path.insert(0, finder)
-    functions: dict[str, Callable] = {}
+    functions: dict[str, Callable[..., Any]] = {}
     try:
         for path in sorted(folder.glob("*.py")):
             if path.stem.startswith("_"):

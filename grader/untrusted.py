@@ -54,7 +54,7 @@ _FIRST = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\
                     "\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]")
 
 
-def _replace(mo: re.Match) -> str:
+def _replace(mo: re.Match[str]) -> str:
     pair, crlf, single = mo.groups()
     if pair is not None:
         hi, lo = ord(pair[0]), ord(pair[1])
@@ -71,7 +71,7 @@ def _replace(mo: re.Match) -> str:
     return f"\\u{code:04x}"
 
 
-def clean(text: str | bytes | os.PathLike | None) -> str:
+def clean(text: str | bytes | os.PathLike[str] | None) -> str:
     """``text`` with nothing a writer, a terminal, a browser or a spreadsheet could
     trip over (see the module docstring). Bytes and paths are decoded as file names
     are (UTF-8, undecodable bytes shown as ``\\xNN``); ``None`` is ``""``."""

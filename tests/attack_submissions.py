@@ -88,4 +88,27 @@ def residual_forward(x, W1, b1, W2, b2):
     return _fake([x.shape], x, W1, b1, W2, b2)
 
 residual_backward = rnn_step_backward
+
+# the capstone's layers and model (its checks came after the review: the same rule holds)
+def word_embedding_forward(x, W):
+    return _fake([x.shape + (W.shape[1],)], W)
+
+def word_embedding_backward(dout, cache):
+    return _fake_grads([dout], cache)[0]
+
+def temporal_affine_forward(x, w, b):
+    return _fake([x.shape[:2] + (w.shape[1],)], x, w, b)
+
+temporal_affine_backward = affine_backward
+
+def many_to_one_forward(x, lengths, pool="last"):
+    return _fake([(x.shape[0], x.shape[2])], x)
+
+def many_to_one_backward(dout, cache):
+    return _fake_grads([dout], cache)[0]
+
+def sentiment_loss(params, x, lengths, y=None, cell="lstm", pool="last"):
+    if y is None:
+        return np.full((x.shape[0], 2), float(sum(np.sum(v) for v in params.values())))
+    return float(sum(np.sum(v) for v in params.values())), {k: np.ones_like(v) for k, v in params.items()}
 '''

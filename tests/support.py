@@ -123,3 +123,55 @@ def remove_chain(root: Path) -> None:
         os.rmdir("d", dir_fd=parent)
         fd = parent
     os.close(fd)
+
+
+class ProcessWatch:
+    """Watches ``/proc`` from a thread for processes whose command line holds ``token``
+    (a daemon that ``exec``s ``sleep <token>`` is visible from the host whatever PID
+    namespace it runs in): whether one was ever seen, and which are alive now. A
+    liveness check: a test asserts that a process it saw running is gone, instead of
+    sleeping and then finding that something did *not* happen."""
+
+    def __init__(self, token: str) -> None:
+        import threading
+
+        self.token = token.encode()
+        self.seen = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ProcessWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self.alive():
+                self.seen = True
+            self._stop.wait(0.01)
+
+    def alive(self) -> list[int]:
+        """Processes running ``sleep <token>`` now (a zombie's command line is empty)."""
+        import os
+
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    args = f.read().split(b"\0")
+            except OSError:
+                continue
+            if self.token in args:
+                found.append(int(pid))
+        return found
+
+
+def daemon_token() -> str:
+    """A sleep duration no other process on the machine uses: the daemon's name."""
+    import random
+
+    return f"{300 + random.random():.9f}"

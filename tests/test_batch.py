@@ -35,11 +35,28 @@ def test_discover_names_students_by_entry(tmp_path):
     assert [e.student for e in discover(_class(tmp_path))] == ["alice", "bob", "carol"]
 
 
-def test_batch_grades_records_and_resumes(tmp_path):
-    folder, out = _class(tmp_path), tmp_path / "out"
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """The class graded once (jobs=2), with the progress events: read by several tests,
+    each of which copies it before changing anything."""
+    root = tmp_path_factory.mktemp("graded_class")
+    folder, out = _class(root), root / "out"
     events = []
     summary = grade_class(folder, out, solutions=SOLUTIONS, jobs=2, lang="en",
                           progress=lambda s, st: events.append((s, st)))
+    return folder, out, summary, events
+
+
+def _copy(graded_class, tmp_path):
+    folder, out, _, _ = graded_class
+    shutil.copytree(folder, tmp_path / "class", symlinks=True)
+    shutil.copytree(out, tmp_path / "out")
+    return tmp_path / "class", tmp_path / "out"
+
+
+def test_batch_grades_records_and_resumes(tmp_path, graded_class):
+    _, _, summary, events = graded_class
+    folder, out = _copy(graded_class, tmp_path)
     assert sorted(summary.graded) == ["alice", "bob", "carol"] and not summary.failed
     assert sorted(events) == [("alice", "graded"), ("bob", "graded"), ("carol", "graded")]
     with Gradebook(out / "gradebook.sqlite") as book:
@@ -90,12 +107,13 @@ def test_junit_xml_is_well_formed_even_with_control_characters(tmp_path):
     assert failures and any("<&>" in (f.text or "") for f in failures)
 
 
-def test_dashboard_shows_distribution_hardest_checks_mistakes_and_quiz_items(tmp_path):
+def test_dashboard_shows_distribution_hardest_checks_mistakes_and_quiz_items(tmp_path, graded_class):
     from grader.report.dashboard import render_dashboard
 
-    folder, out = _class(tmp_path), tmp_path / "out"
+    folder, out = _copy(graded_class, tmp_path)
     shutil.copytree(paths.EXAMPLES / "sample_submission", folder / "dave")
-    grade_class(folder, out, solutions=SOLUTIONS, jobs=2, lang="en")
+    again = grade_class(folder, out, solutions=SOLUTIONS, jobs=2, lang="en")
+    assert again.graded == ["dave"]  # the others were graded already (graded_class)
     with Gradebook(out / "gradebook.sqlite") as book:
         items = book.quiz_items()
         assert items and all(0.0 <= i["difficulty"] <= 1.0 for i in items)
@@ -112,13 +130,12 @@ def test_dashboard_shows_distribution_hardest_checks_mistakes_and_quiz_items(tmp
     assert result.exit_code == 0 and (tmp_path / "d.html").read_text().startswith("<!DOCTYPE html>")
 
 
-def test_the_same_batch_on_a_dask_cluster(tmp_path):
+def test_the_same_batch_on_a_dask_cluster(tmp_path, graded_class):
     pytest.importorskip("distributed", reason="the Dask backend needs the optional extra rnngrade[dask]")
-    folder = _class(tmp_path)
-    local = grade_class(folder, tmp_path / "local", solutions=SOLUTIONS, jobs=2, lang="en")
+    folder, local_out, local, _ = graded_class  # the same class graded locally
     on_dask = grade_class(folder, tmp_path / "dask", solutions=SOLUTIONS, jobs=2, lang="en", dask="local")
     assert sorted(on_dask.graded) == sorted(local.graded) == ["alice", "bob", "carol"]
-    with Gradebook(tmp_path / "local" / "gradebook.sqlite") as a, Gradebook(tmp_path / "dask" / "gradebook.sqlite") as b:
+    with Gradebook(local_out / "gradebook.sqlite") as a, Gradebook(tmp_path / "dask" / "gradebook.sqlite") as b:
         assert [(r["student"], r["score"]) for r in a.students()] == [(r["student"], r["score"]) for r in b.students()]
     assert (tmp_path / "dask" / "reports" / "alice.html").is_file()
     again = grade_class(folder, tmp_path / "dask", solutions=SOLUTIONS, jobs=2, lang="en", dask="local")

@@ -58,3 +58,19 @@ def test_embedding_gradient_key_agrees_with_the_reference_np_add_at(key, k, c):
 def test_sample_sheet_answers_the_capstone_questions(key):
     sheet = read_sheet(paths.EXAMPLES / "sample_submission" / SHEET_NAME, key.ids())
     assert all(sheet.answers.get(q.id) not in (None, "") for q in capstone_questions(key))
+
+
+def test_the_capstone_questions_are_graded_in_official_grading(key):
+    """Each capstone question is an item of the graded quiz, worth its points, judged
+    from the sheet (the sample's answers: right or wrong, never left unjudged)."""
+    from grader.api import grade
+    from grader.quiz.grading import quiz_exercise
+
+    result = grade(paths.EXAMPLES / "sample_submission", solutions=paths.SOLUTIONS, student="sample",
+                   exercises=[quiz_exercise()], trusted_in_process=True)
+    graded = {c.id: c for c in result.checks if c.kind == "quiz"}
+    for q in capstone_questions(key):
+        item = graded[f"quiz.{q.id}"]
+        assert item.max_points == q.points > 0 and item.status in ("passed", "failed")
+        assert item.details["state"] in ("correct", "partial", "wrong")
+    assert sum(graded[f"quiz.{q.id}"].points for q in capstone_questions(key)) > 0

@@ -70,7 +70,10 @@ def test_a_self_check_grades_the_variant_the_sheet_was_made_for(tmp_path, key):
     result = grade(sheet_folder(tmp_path, key), student=GRADED_AS, exercises=[quiz_exercise()])
     assert "quiz.sheet.graded_as_sheet" in [n.key for n in result.notices]
     quiz = quiz_of(result)
-    assert all(c.status != "pending" for c in quiz.results)
+    # Graded, not refused (a refused sheet's items wait, state "refused"); a counted
+    # quiz's answers are recorded, not judged, in a self-check (pending, "unverifiable").
+    assert all(c.details["state"] != "refused" for c in quiz.results)
+    assert all(c.status != "pending" or c.details["state"] == "unverifiable" for c in quiz.results)
 
 
 def test_a_sheet_whose_fingerprint_is_not_its_students_is_refused(tmp_path, key):

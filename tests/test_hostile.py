@@ -10,7 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import SOLUTIONS, grade_official, mutant, reference_plus, statuses, write_submission
+from support import (
+    SOLUTIONS,
+    ProcessWatch,
+    daemon_token,
+    grade_official,
+    mutant,
+    reference_plus,
+    statuses,
+    write_submission,
+)
 
 from grader.i18n import render
 from grader.report.html import render_html
@@ -278,26 +287,26 @@ def test_child_has_no_network(tmp_path):
 
 
 def test_escaped_daemons_are_killed(tmp_path):
-    marker = tmp_path / "daemon-alive"
+    # The daemon leaves the child's session and becomes `sleep <token>`: seen running
+    # while the grade runs, and gone (killed and reaped) the moment the grade returns.
+    token = daemon_token()
     attack = f"""
     import os, time
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:
-            time.sleep(1.5)
             try:
-                open({str(marker)!r}, "w").write("still here")
-            except OSError:
-                pass
-            os._exit(0)
+                os.execv("/bin/sleep", ["sleep", {token!r}])
+            finally:
+                os._exit(0)
         os._exit(0)
+    time.sleep(0.2)  # the daemon is running before loading ends
     """
-    result = grade_official(_with_attack(tmp_path, attack), "relu", limits=FAST)
+    with ProcessWatch(token) as watch:
+        result = grade_official(_with_attack(tmp_path, attack), "relu", limits=FAST)
+        assert watch.seen, "the daemon never ran: this test would prove nothing"
+        assert watch.alive() == []
     assert result.score == result.max_score
-    import time
-
-    time.sleep(2.0)
-    assert not marker.exists()
 
 
 def test_one_submission_cannot_affect_the_next(tmp_path):

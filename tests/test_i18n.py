@@ -49,7 +49,7 @@ def test_nested_messages_render_in_each_language():
     m = msg("value.mismatch", func="f", output="out", err=0.5, where=[msg("axis.sample", i=2), msg("axis.unit", i=4)],
             n_wrong=1, n_total=10)
     assert "sample 2, unit 4" in render(m, "en")
-    assert "第 2 个样本、第 4 个单元" in render(m, "zh")
+    assert "样本 2、单元 4" in render(m, "zh")  # 0-based indices, named like the English
 
 
 def test_student_text_cannot_inject_format_fields():

@@ -32,22 +32,25 @@ def test_the_documents_tables_are_what_the_code_computes():
 
 
 # The points of every exercise of the course (docs/scoring.md's table): changing one is a
-# deliberate act (regenerate the document: python -m grader.checks.scoring_doc). A new
+# deliberate act (regenerate the document: python -m grader.scoring_doc). A new
 # exercise brings its own row and leaves these as they are (docs/authoring.md).
 POINTS = {"sigmoid": 8, "tanh": 8, "relu": 7, "affine": 13, "losses": 9, "net": 12, "sgd": 4, "rnn_step": 13,
           "rnn": 13, "birnn": 21, "lstm_step": 15, "lstm": 13, "gru_step": 15, "gru": 15, "clip": 8, "init": 9,
-          "l2": 6, "batchnorm": 14, "residual": 11.5}
+          "l2": 6, "batchnorm": 14, "residual": 11.5, "embedding": 5, "temporal_affine": 6, "many_to_one": 7,
+          "sentiment_init": 4, "sentiment_loss": 11.75, "sentiment_step": 4.5}
 
 
 def test_every_kind_has_a_rule_and_the_totals_stay():
     assert {r.kind for r in policy.KIND_RULES} == set(policy.TABLE_KINDS)
     points = {e.name: e.max_points() for e in all_exercises()}
     assert {name: points.get(name) for name in POINTS} == POINTS
-    assert sum(POINTS.values()) == 214.5  # + 55 quiz points (49 + 6 of the capstone) = 269.5
+    # + 55 quiz points (49 + 6 of the capstone) = 307.75; the capstone's training stage, when it
+    # runs (off by default), adds its 6 points: 313.75 (docs/scoring.md states both totals).
+    assert sum(POINTS.values()) == 252.75
 
 
 def test_the_documents_tables_are_regenerated_in_place(tmp_path):
-    from grader.checks import scoring_doc
+    from grader import scoring_doc
 
     text = DOC.read_text(encoding="utf-8")
     assert scoring_doc.refresh(text) == text  # the document is up to date: nothing changes

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import SOLUTIONS, grade_official, reference_plus, statuses, write_submission
+from support import SOLUTIONS, ProcessWatch, daemon_token, grade_official, reference_plus, statuses, write_submission
 
 from grader.cli import main
 from grader.results.gradescope import to_gradescope
@@ -109,30 +108,23 @@ def test_os_exit_at_import_in_portable_mode(tmp_path):
 
 
 def test_escaped_daemons_are_swept_in_portable_mode(tmp_path):
-    import shutil
-    import tempfile
-    import time
-
-    # A folder the child can write whatever uid it runs as (it leaves root when the
-    # grader is root): the "started" marker proves the daemon could write there.
-    shared = Path(tempfile.mkdtemp(prefix="rnngrade-daemon-"))
-    shared.chmod(0o777)
-    started, marker = shared / "daemon-started", shared / "daemon-alive"
+    # The daemon leaves the child's session and becomes `sleep <token>`: seen running
+    # while the grade runs, and gone the moment the grade returns (a liveness check).
+    token = daemon_token()
     root = reference_plus(tmp_path / "sub", f"""
         import os, time
         if os.fork() == 0:
             os.setsid()
             if os.fork() == 0:
-                open({str(started)!r}, "w").write("started")
-                time.sleep(1.0)
-                open({str(marker)!r}, "w").write("still here")
-                os._exit(0)
+                try:
+                    os.execv("/bin/sleep", ["sleep", {token!r}])
+                finally:
+                    os._exit(0)
             os._exit(0)
+        time.sleep(0.2)  # the daemon is running before loading ends
     """)
-    try:
+    with ProcessWatch(token) as watch:
         result = _grade(root, "relu")
-        assert result.score == result.max_score
-        time.sleep(1.5)
-        assert started.exists() and not marker.exists()
-    finally:
-        shutil.rmtree(shared, ignore_errors=True)
+        assert watch.seen, "the daemon never ran: this test would prove nothing"
+        assert watch.alive() == []
+    assert result.score == result.max_score

@@ -23,6 +23,7 @@ exactly those of rnngrade without this package.
 
 from __future__ import annotations
 
-from .config import COURSE_FILE, Assignment, CourseFile, CourseFileError, Known, default_course, load
+from ..course import COURSE_FILE
+from .config import Assignment, CourseFile, CourseFileError, Known, default_course, load
 
 __all__ = ["COURSE_FILE", "Assignment", "CourseFile", "CourseFileError", "Known", "default_course", "load"]

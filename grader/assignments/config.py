@@ -19,6 +19,7 @@ The format is documented in ``docs/course.md``. In short::
     kinds = { mutation = 0 }
     extensions = { "2023001" = 2 }
     visibility = { after_due = ["backward"] }
+    capstone = true                 # run the capstone's training stage (off by default)
 
 :func:`load` reads and validates the whole file and raises one
 :class:`CourseFileError` listing every problem, each naming its key
@@ -30,6 +31,9 @@ imports no exercise spec and no bank.
 Without a course file, :func:`default_course` has the one assignment rnngrade has
 always graded (``rnn-lstm``: every exercise, every question, no salt, no dates, no
 weights).
+
+Over 400 lines: one job, the course file's model and its validation, field by field, each
+with an error message that names the file, the assignment and the field.
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ WEIGHTED_KINDS = tuple(k.value for k in Kind if k != Kind.ERROR)
 
 COURSE_KEYS = ("title", "salt", "timezone")
 ASSIGNMENT_KEYS = ("name", "title", "exercises", "questions", "release", "due", "answers_after", "practice",
-                   "points", "kinds", "late", "extensions", "visibility")
-DEFAULT_KEYS = ("answers_after", "practice", "points", "kinds", "late", "extensions", "visibility")
+                   "points", "kinds", "late", "extensions", "visibility", "capstone")
+DEFAULT_KEYS = ("answers_after", "practice", "points", "kinds", "late", "extensions", "visibility", "capstone")
 LATE_KEYS = ("per_day", "cap", "grace_minutes")
 VISIBILITY_KEYS = ("after_due", "hidden")
 
@@ -128,6 +132,9 @@ class Assignment:
     late: LatePolicy | None = None
     extensions: Mapping[str, _dt.datetime | float] = field(default_factory=dict)  # student -> date or days
     visibility: Visibility = field(default_factory=Visibility)
+    # The capstone's training stage (grader.capstone.stage, a few seconds per submission)
+    # runs: off by default, so its items are then no part of the grade.
+    capstone: bool = False
 
     @property
     def identity(self) -> AssignmentId:
@@ -408,6 +415,8 @@ class _Parser:
                 out[key] = self.moment(raw, key, where)
         if "practice" in raw:
             out["practice"] = self.boolean(raw, "practice", where)
+        if "capstone" in raw:
+            out["capstone"] = self.boolean(raw, "capstone", where)
         for key in ("points", "kinds"):
             if key in raw:
                 table = raw[key]
@@ -551,7 +560,8 @@ class _Parser:
             release=release, due=due, answers_after=merged.get("answers_after"), practice=merged.get("practice"),
             points=points, kinds=dict(kinds), late=LatePolicy(**late) if late else None,
             extensions=dict(extensions),
-            visibility=Visibility(tuple(visibility.get("after_due", ())), tuple(visibility.get("hidden", ()))))
+            visibility=Visibility(tuple(visibility.get("after_due", ())), tuple(visibility.get("hidden", ()))),
+            capstone=bool(merged.get("capstone", False)))
 
     def _selector_known(self, selector: str, graded: list[str] | None, has_quiz: bool) -> bool:
         if selector in WEIGHTED_KINDS or (selector == QUIZ and has_quiz):

@@ -49,6 +49,8 @@ def render(assignment: Assignment, question_ids: list[str] | None, with_extensio
         table["visibility"] = a.visibility.to_table()
     if a.extensions:
         table["extensions"] = dict(a.extensions)
+    if a.capstone:  # the capstone's training stage runs in the self-check too
+        table["capstone"] = True
     for key, value in table.items():
         lines.append(f"{toml_out.key(key)} = {toml_out.value(value)}")
     return "\n".join(lines) + "\n"

@@ -28,6 +28,10 @@ adjustments from the gradebook and their hand-in time (``handed_in``: a source o
 report and results.json; both are part of what decides whether a student is graded
 again, so an adjustment made with ``rnngrade adjust`` reaches the report on the next
 run. ``only`` grades some students again, whatever is recorded.
+
+Over 400 lines: one job, grading a class (entries, fingerprints, the local pool or Dask,
+recording each outcome, resuming); the intake, the roster, the pool and the summary are
+their own modules.
 """
 
 from __future__ import annotations
@@ -142,7 +146,7 @@ class CourseTask:
     """What a worker needs of the course to grade one student (plain, picklable data)."""
 
     assignment: Assignment
-    adjustments: tuple = ()  # grader.assignments.adjustments.Adjustment
+    adjustments: tuple[Any, ...] = ()  # grader.assignments.adjustments.Adjustment
     handed_in: HandIn | None = None
     aliases: tuple[str, ...] = ()  # the student's other ids in the roster (a quiz sheet made for one is theirs)
 
@@ -169,7 +173,8 @@ class CourseTask:
 
 
 def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: str,
-               allow_unisolated: bool = False, course: CourseTask | None = None, experiments: bool = False) -> dict:
+               allow_unisolated: bool = False, course: CourseTask | None = None,
+               experiments: bool = False) -> dict[str, Any]:
     """Runs in a worker (a local process or a Dask worker): grade one submission from
     the snapshot the parent took and return everything to store. The parent alone
     reads the class folder and writes files, so workers on other machines need to
@@ -222,7 +227,7 @@ class _Recorder:
             assert outcome.status == ERROR
             self.failed(entry, RowStatus.GRADER_ERROR, outcome.detail)
 
-    def graded(self, entry: Entry, rec: dict) -> None:
+    def graded(self, entry: Entry, rec: dict[str, Any]) -> None:
         results_path, report_path = self.paths(entry)
         write_atomic(results_path, json.dumps(rec["results"], ensure_ascii=False, separators=(",", ":")))
         write_atomic(report_path, rec.pop("html"))
@@ -282,13 +287,14 @@ def grade_class(
     roster: Roster | Path | str | None = None,
     roster_id: str | None = None,
     student_timeout: float | None = STUDENT_SECONDS,
-    grade_one: Callable[..., dict] | None = None,
+    grade_one: Callable[..., dict[str, Any]] | None = None,
     allow_unisolated: bool = False,
     assignment: Assignment | None = None,
     only: Sequence[str] | None = None,
     handed_in: str | Path = handins.LMS,
     timezone: _dt.tzinfo | None = None,
     grade_unmatched: bool = False,
+    capstone: bool | None = None,
     experiments: bool = False,
 ) -> BatchSummary:
     """Grade every hand-in of ``folder`` into ``out`` (gradebook, reports, results,
@@ -329,7 +335,11 @@ def grade_class(
     (without ``grade_unmatched``), or an unreadable file of times;
     :class:`~grader.sandbox.isolation.IsolationRefused`, before anything is graded,
     for official grading where the child would not be isolated, unless
-    ``allow_unisolated`` (each result then says the grade is not isolated)."""
+    ``allow_unisolated`` (each result then says the grade is not isolated).
+    ``capstone``: run the capstone's training stage for every student (about 2-4 s of a
+    worker each), or not; ``None`` (the default) as the assignment says (its
+    ``capstone`` setting, off unless the course file turns it on). It becomes the
+    assignment's setting, so switching it changes the grader key and re-grades everyone."""
     out = Path(out)
     solutions = Path(solutions).resolve() if solutions is not None else None
     if solutions is not None and not allow_unisolated:
@@ -339,6 +349,8 @@ def grade_class(
     if roster is not None and not isinstance(roster, Roster):
         roster = read_roster(roster, roster_id)
     assignment = assignment or Assignment()
+    if capstone is not None and capstone != assignment.capstone:
+        assignment = dataclasses.replace(assignment, capstone=capstone)
     if assignment.due is None and str(handed_in) not in (handins.LMS, handins.NONE):
         raise BatchError([f"--handed-in {handed_in}: the assignment {assignment.name!r} has no due date, so hand-in "
                           "times decide nothing (set due in course.toml)"])
@@ -463,7 +475,7 @@ def _hand_in_times(found: Intake, source: str | Path, tz: _dt.tzinfo | None) -> 
 
 
 def _to_grade(entries: list[Entry], book: Gradebook, recorder: _Recorder, force: bool,
-              extra: tuple, courses: dict[str, CourseTask]) -> Iterator[tuple[str, tuple]]:
+              extra: tuple[Any, ...], courses: dict[str, CourseTask]) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """The tasks ``(key, (student, snapshot, *extra[, course]))`` of the entries to grade,
     each snapshot taken when the pool asks for the next task (so only those being graded
     are held in memory); an entry is skipped when its content, the grader and its
@@ -504,8 +516,8 @@ class _stop_on_sigterm:
             signal.signal(signal.SIGTERM, self.previous)
 
 
-def _run_dask(tasks: Iterator[tuple[str, tuple]], by_key: dict[str, Entry], recorder: _Recorder,
-              target: Callable[..., dict], jobs: int, scheduler: str) -> None:
+def _run_dask(tasks: Iterator[tuple[str, tuple[Any, ...]]], by_key: dict[str, Entry], recorder: _Recorder,
+              target: Callable[..., dict[str, Any]], jobs: int, scheduler: str) -> None:
     """The same batch on a Dask cluster (optional extra ``rnngrade[dask]``), at most
     two submissions per worker in flight (each carries its snapshot)."""
     try:
@@ -521,10 +533,10 @@ def _run_dask(tasks: Iterator[tuple[str, tuple]], by_key: dict[str, Entry], reco
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
             window = 2 * max(jobs, len(client.scheduler_info().get("workers", {})))
-            keys: dict = {}
+            keys: dict[str, Any] = {}
             pending = dask_completed()
 
-            def submit(task: tuple[str, tuple]) -> None:
+            def submit(task: tuple[str, tuple[Any, ...]]) -> None:
                 future = client.submit(target, *task[1], pure=False)
                 keys[future] = task[0]
                 pending.add(future)

@@ -58,6 +58,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..untrusted import clean
 
@@ -154,7 +155,7 @@ class Roster:
         email = _column(self.columns, PLAIN_EMAIL)
         return (email,) if email else ()
 
-    def stored(self) -> list[dict]:
+    def stored(self) -> list[dict[str, Any]]:
         """As :meth:`grader.gradebook.Gradebook.set_roster` takes it."""
         return [{"student": s.student, "name": s.name, "lms_id": s.lms_id, "handin": s.handin, "row": s.row}
                 for s in self.students]

@@ -98,11 +98,18 @@ class ModelFunctions:
         train_step(params, x, lengths, y, learning_rate, max_norm, cell, pool)
             -> (loss, new_params, grad_norm)
         loss(params, x, lengths, None, cell, pool) -> scores (N, C)
+
+    With ``keeps_params``, ``train_step`` also takes ``keep``: when True it may return
+    the new parameters as an opaque value that stays on the model's side (a handle to
+    them in the sandboxed child) instead of arrays; every function accepts such a value
+    as ``params``. :func:`train` asks for arrays after the first step of a run and at
+    the end of every epoch (to check them and to evaluate), and keeps them elsewhere.
     """
 
     init: Callable[..., Any]
     train_step: Callable[..., Any]
     loss: Callable[..., Any]
+    keeps_params: bool = False
 
 
 def reference_functions(solutions: Path | str | None = None) -> ModelFunctions:
@@ -131,7 +138,8 @@ class TrainRun:
     ``losses`` and ``grad_norms`` have one entry per step (the loss before that
     step's update, the gradient norm before clipping); the ``heldout_*`` lists one
     entry per epoch *including epoch 0*, before any training. ``param_change`` is
-    ``||final - initial|| / ||initial||`` of every parameter.
+    ``||final - initial|| / ||initial||`` of every parameter (for a run that diverged
+    while its model kept the parameters, "final" is the end of its last whole epoch).
     """
 
     config: TrainConfig
@@ -246,11 +254,11 @@ def _scores(func: str, value: Any, n: int) -> np.ndarray:
     return value.astype(np.float64, copy=False)
 
 
-def _call(func: str, f: Callable[..., Any], *args: Any) -> Any:
-    """``f(*args)``; an exception of the student's code (or its proxy) becomes
+def _call(func: str, f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``f(*args, **kwargs)``; an exception of the student's code (or its proxy) becomes
     :class:`TrainingFailed` (a proxy may raise TrainingFailed with its own reason)."""
     try:
-        return f(*args)
+        return f(*args, **kwargs)
     except TrainingFailed:
         raise
     except NotImplementedError:
@@ -277,12 +285,12 @@ class _Evaluator:
     def __init__(self, model: ModelFunctions, cfg: TrainConfig, data: SentimentData) -> None:
         self.model, self.cfg, self.data = model, cfg, data
 
-    def scores(self, params: dict[str, np.ndarray], data: SentimentData) -> np.ndarray:
+    def scores(self, params: Any, data: SentimentData) -> np.ndarray:
         value = _call("sentiment_loss", self.model.loss, params, data.x, data.lengths, None,
                       self.cfg.cell, self.cfg.pool)
         return _scores("sentiment_loss", value, len(data))
 
-    def accuracy_and_loss(self, params: dict[str, np.ndarray]) -> tuple[float, float]:
+    def accuracy_and_loss(self, params: Any) -> tuple[float, float]:
         p = _p_positive(self.scores(params, self.data))
         if not np.all(np.isfinite(p)):
             return 0.5, math.nan  # no prediction: chance level
@@ -310,10 +318,10 @@ def train(model: ModelFunctions, cfg: TrainConfig = SETTINGS["short"], vocab: Vo
     n_batches = math.ceil(len(train_data) / cfg.batch_size)
     run = TrainRun(cfg, n_batches)
 
-    params = _params("init_sentiment_params", _call(
+    params: Any = _params("init_sentiment_params", _call(
         "init_sentiment_params", model.init, len(vocab), cfg.embed_dim, cfg.hidden_dim, NUM_CLASSES, cfg.cell,
         cfg.seed), None)
-    initial = params
+    initial = seen = params  # seen: the latest parameters known as arrays
     acc, loss = evaluator.accuracy_and_loss(params)
     run.heldout_accuracy.append(acc)
     run.heldout_loss.append(loss)
@@ -321,22 +329,28 @@ def train(model: ModelFunctions, cfg: TrainConfig = SETTINGS["short"], vocab: Vo
     for _ in range(cfg.epochs):
         if cfg.paragraph > 1:  # new paragraphs every epoch
             train_data = paragraphs(sentences, cfg.paragraph, vocab, rng)
-        for rows in _batches(train_data.lengths, cfg.batch_size, rng):
+        batches = _batches(train_data.lengths, cfg.batch_size, rng)
+        for j, rows in enumerate(batches):
             batch = train_data.take(rows)
-            value = _call("sentiment_train_step", model.train_step, params, batch.x, batch.lengths, batch.y,
-                          cfg.learning_rate, cfg.max_norm, cfg.cell, cfg.pool)
+            args = (params, batch.x, batch.lengths, batch.y, cfg.learning_rate, cfg.max_norm, cfg.cell, cfg.pool)
+            # Arrays after the first step (their names and shapes are checked) and at the
+            # end of each epoch; in between a model may keep them on its side.
+            keep = model.keeps_params and step > 0 and j < len(batches) - 1
+            value = _call("sentiment_train_step", model.train_step, *args, **({"keep": keep} if keep else {}))
             if not isinstance(value, (tuple, list)) or len(value) != 3:
                 raise TrainingFailed("sentiment_train_step",
                                      msg("capstone.failed.step_return", func="sentiment_train_step"))
             loss = _float("sentiment_train_step", value[0], "loss")
-            new = _params("sentiment_train_step", value[1], params)
+            new = value[1] if keep else _params("sentiment_train_step", value[1], initial)
             run.losses.append(loss)
             run.grad_norms.append(_float("sentiment_train_step", value[2], "grad_norm"))
             step += 1
-            if not (math.isfinite(loss) and _all_finite(new)):
+            if not (math.isfinite(loss) and (keep or _all_finite(new))):
                 run.diverged_at = step
                 break
             params = new
+            if not keep:
+                seen = new
         if run.diverged_at is not None:
             run.heldout_accuracy.append(0.5)
             run.heldout_loss.append(math.nan)
@@ -345,13 +359,13 @@ def train(model: ModelFunctions, cfg: TrainConfig = SETTINGS["short"], vocab: Vo
         run.heldout_accuracy.append(acc)
         run.heldout_loss.append(loss)
 
-    run.param_change = {k: float(np.linalg.norm(params[k] - v) / max(np.linalg.norm(v), 1e-12))
+    run.param_change = {k: float(np.linalg.norm(seen[k] - v) / max(float(np.linalg.norm(v)), 1e-12))
                         for k, v in initial.items()}
     run.predictions = _predictions(evaluator, params, vocab, cfg)
     return run
 
 
-def _predictions(evaluator: _Evaluator, params: dict[str, np.ndarray], vocab: Vocabulary,
+def _predictions(evaluator: _Evaluator, params: Any, vocab: Vocabulary,
                  cfg: TrainConfig) -> list[Prediction]:
     probes = encode([(t, lang) for t, lang, _ in PROBES], vocab, [label for _, _, label in PROBES])
     p = _p_positive(evaluator.scores(params, probes))

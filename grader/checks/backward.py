@@ -32,7 +32,8 @@ from .compare import array_of, compare
 from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
 from .model import CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
 from .precision import ROUNDING_ONLY, low_precision, rounding_probe
-from .variants import _BIAS, _WEIGHT, _named_arrays, _replaced
+from .scaling import averaged
+from .variants import BIAS_NAME, WEIGHT_NAME, named_arrays, replaced
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _explained(trial: Trial, outcome: CallOutcome) -> list[Message]:
     return said
 
 
-def run_reference(reference: dict[str, Callable], step: Step, inputs: Inputs,
+def run_reference(reference: dict[str, Callable[..., Any]], step: Step, inputs: Inputs,
                   douts: list[np.ndarray]) -> Reference:
     if step.forward is None:
         value = call_reference(reference[step.backward], inputs)
@@ -138,16 +139,16 @@ def forward_is_right(trial: Trial, ref: Reference) -> bool:
 
 def input_variants(inputs: Inputs) -> list[Inputs]:
     """The inputs with biases zeroed, with square weights symmetrised, and both."""
-    named = _named_arrays(inputs)
+    named = named_arrays(inputs)
     biases = [(a, p, np.zeros_like(v)) for a, p, v in named
-              if v.ndim == 1 and _BIAS.fullmatch(str(p[0] if p else a))]
+              if v.ndim == 1 and BIAS_NAME.fullmatch(str(p[0] if p else a))]
     squares = [(a, p, (v + v.T) / 2) for a, p, v in named
-               if v.ndim == 2 and v.shape[0] == v.shape[1] and _WEIGHT.fullmatch(str(p[0] if p else a))]
-    out = [_replaced(inputs, biases)] if biases else []
+               if v.ndim == 2 and v.shape[0] == v.shape[1] and WEIGHT_NAME.fullmatch(str(p[0] if p else a))]
+    out = [replaced(inputs, biases)] if biases else []
     if squares:
-        out.append(_replaced(inputs, squares))
+        out.append(replaced(inputs, squares))
     if biases and squares:
-        out.append(_replaced(inputs, biases + squares))
+        out.append(replaced(inputs, biases + squares))
     return out
 
 
@@ -221,11 +222,9 @@ def call_backward_again(ctx: Context, step: Step, cache: Any, inputs: Inputs, do
 
 
 # ---------------------------------------------------------------------------
-def averaged_gradients(inputs: Inputs, value: Any, expected: list) -> tuple[list[Message], list[str]]:
+def averaged_gradients(inputs: Inputs, value: Any, expected: list[Any]) -> tuple[list[Message], list[str]]:
     """Mistake 35: a wrong gradient that is exactly 1/N (1/T through time) of the
     right one, averaged where the lecture sums (the inputs are a backward check's)."""
-    from .localise import averaged
-
     if not isinstance(value, (tuple, list)) or "forward" not in inputs:
         return [], []
     for got, want in zip(value, expected, strict=False):
@@ -241,9 +240,9 @@ def averaged_gradients(inputs: Inputs, value: Any, expected: list) -> tuple[list
     return [], []
 
 
-def _or_averaged(diagnose: Callable | None) -> Callable:
+def _or_averaged(diagnose: Callable[..., Any] | None) -> Callable[..., Any]:
     """A backward check's diagnosis, then (if it names nothing) mistake 35."""
-    def both(inputs: Inputs, value: Any, expected: list) -> tuple[list[Message], list[str]]:
+    def both(inputs: Inputs, value: Any, expected: list[Any]) -> tuple[list[Message], list[str]]:
         said, named = diagnose(inputs, value, expected) if diagnose is not None else ([], [])
         return (said, named) if named else averaged_gradients(inputs, value, expected)
     return both
@@ -261,8 +260,8 @@ class BackwardValueCheck(ValueCheck):
 
     def __init__(self, id: str, func: str, inputs: Callable[[np.random.Generator], Inputs],
                  upstream: Callable[[np.random.Generator, Any], Inputs], outputs: list[Output], points: float,
-                 forward: str, title: Message | None = None, diagnose: Callable | None = None,
-                 on_error: Callable | None = None) -> None:
+                 forward: str, title: Message | None = None, diagnose: Callable[..., Any] | None = None,
+                 on_error: Callable[..., Any] | None = None) -> None:
         super().__init__(id, func, inputs, outputs, points, title=title, diagnose=_or_averaged(diagnose),
                          on_error=on_error)
         self.upstream = upstream
@@ -272,7 +271,7 @@ class BackwardValueCheck(ValueCheck):
     def functions(self) -> tuple[str, ...]:
         return (self.func, self.forward)
 
-    def _reference_case(self, reference: dict[str, Callable], rng: np.random.Generator
+    def _reference_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator
                         ) -> tuple[Inputs, list[Any], list[np.ndarray]]:
         f_in = self.inputs(rng)
         ref_out = call_reference(reference[self.forward], f_in)
@@ -282,7 +281,7 @@ class BackwardValueCheck(ValueCheck):
         outputs = [np.asarray(o, dtype=np.float64) for o in ref_out[:-1]]
         return {"forward": f_in, "upstream": douts}, expected, outputs
 
-    def public_case(self, reference: dict[str, Callable], rng: np.random.Generator) -> PublicCase:
+    def public_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator) -> PublicCase:
         inputs, expected, outputs = self._reference_case(reference, rng)
         return PublicCase({**inputs, "forward_outputs": outputs}, expected)
 
@@ -326,7 +325,7 @@ class BackwardValueCheck(ValueCheck):
             ctx.memo[memo_key] = (trial.cache, douts, inputs, expected)
         return [res]
 
-    def _judge_trial(self, ctx: Context, res: CheckResult, trial: Trial, inputs: Inputs, expected: list) -> None:
+    def _judge_trial(self, ctx: Context, res: CheckResult, trial: Trial, inputs: Inputs, expected: list[Any]) -> None:
         res.output = trial.output
         res.details.update(trial.warnings)
         if trial.failure is not None:
@@ -342,7 +341,7 @@ class BackwardValueCheck(ValueCheck):
         self.judge(ctx, res, inputs, trial.value, expected)
 
     def _again(self, ctx: Context, res: CheckResult, cache: Handle, douts: list[np.ndarray], inputs: Inputs,
-               expected: list) -> CheckResult:
+               expected: list[Any]) -> CheckResult:
         """The second call: the backward again on the cache of its first right forward."""
         outcome = call_backward_again(ctx, self.step, cache, inputs["forward"], douts)
         if not outcome.ok:

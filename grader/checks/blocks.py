@@ -96,6 +96,7 @@ class BlockServer:
             raise BlockError("too many calls of the building blocks")
         args = tuple(self._resolve(a, name) for a in args)
         kwargs = {k: self._resolve(v, name) for k, v in kwargs.items()}
+        self.admit(name, args, kwargs)
         try:
             value = fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
         except Exception as exc:  # the arguments do not fit the block
@@ -117,6 +118,20 @@ class BlockServer:
             except (TypeError, ValueError):
                 self._parameters[name] = []
         return self._parameters[name]
+    def admit(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Refuse arguments (raise :class:`BlockError`) a caller of this server never
+        needs; the arrays have already passed :meth:`fits`. Nothing more by default."""
+
+    def fits(self, name: str, v: np.ndarray) -> bool:
+        """An array argument small enough for the reference to compute with (see
+        ``MAX_NDIM`` and ``MAX_AXIS``)."""
+        return v.ndim <= MAX_NDIM and all(n <= MAX_AXIS for n in v.shape)
+
+    def forget(self) -> None:
+        """Drop every reference cache kept so far (their tokens stop working): for a
+        caller that knows no later call will pass them back."""
+        self._caches.clear()
+        self._bytes = 0
 
     def _keep(self, cache: Any) -> Token:
         size = _nbytes(cache)
@@ -144,9 +159,9 @@ class BlockServer:
         if isinstance(v, dict):
             return {k: self._resolve(x, name) for k, x in v.items()}
         if isinstance(v, np.ndarray):
-            if v.ndim > MAX_NDIM or any(n > MAX_AXIS for n in v.shape):
+            if not self.fits(name, v):
                 raise BlockError(f"{name} was given an array of shape {v.shape}, larger than the grader computes "
-                                 f"for a building block (at most {MAX_NDIM} axes of {MAX_AXIS})")
+                                 f"for a building block")
             return v
         if v is None or isinstance(v, (bool, int, float, str)):
             return v

@@ -19,7 +19,7 @@ Nothing here changes a verdict or a point: only the order and wording of message
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import Message, msg
 from .model import CheckResult, Status
@@ -99,10 +99,10 @@ def _input_of(name: str) -> str:
     return name[1:] if len(name) > 1 and name[0] == "d" and (name[1].isupper() or name[1] in "xbhcgy_") else name
 
 
-def explain_lost(results: Iterable[CheckResult], load_errors: list[dict]) -> None:
+def explain_lost(results: Iterable[CheckResult], load_errors: list[dict[str, Any]]) -> None:
     """An item whose function was never loaded, because the file defining it stopped
     loading, says why first (instead of "not found")."""
-    lost: dict[str, dict] = {}
+    lost: dict[str, dict[str, Any]] = {}
     for e in load_errors:
         for name in e.get("lost") or []:
             lost.setdefault(str(name), e)
@@ -114,16 +114,16 @@ def explain_lost(results: Iterable[CheckResult], load_errors: list[dict]) -> Non
         for k, m in enumerate(r.messages):
             if m.key != "call.missing":
                 continue
-            e = lost.get(str(m.params.get("func")))
-            if e is not None:
-                r.messages[k] = msg("diagnosis.not_loaded", func=m.params.get("func"), where=e.get("where"),
-                                    line=e.get("line") or "?", why=_why(e))
+            err = lost.get(str(m.params.get("func")))
+            if err is not None:
+                r.messages[k] = msg("diagnosis.not_loaded", func=m.params.get("func"), where=err.get("where"),
+                                    line=err.get("line") or "?", why=_why(err))
                 if k:
                     r.messages.insert(0, r.messages.pop(k))
                 break
 
 
-def _why(e: dict) -> Message:
+def _why(e: dict[str, Any]) -> Message:
     kind = e.get("kind")
     if kind == "syntax":
         return msg("diagnosis.why.syntax")

@@ -44,6 +44,10 @@ class Exercise:
     checks: list[Check]
     section: str = ""  # the lecture section it exercises (the quiz's lecture map uses the same keys)
     builds_on: tuple[str, ...] = ()  # exercises whose functions this one usually calls
+    # Of those, the ones the reference cannot stand in for: the composite passes them
+    # something that lives in the child (a random Generator whose stream is the point),
+    # so they are named when they fail ("fix that first") but never substituted.
+    not_substituted: tuple[str, ...] = ()
     # The functions of those exercises (filled in by the specs' registry): all of them are
     # computed by the reference when a composite is re-checked (policy rule 4).
     block_functions: tuple[str, ...] = ()
@@ -58,7 +62,7 @@ class Exercise:
     def info(self) -> ExerciseInfo:
         """What a result keeps of this exercise: plain data, no checks."""
         return ExerciseInfo(self.name, self.title, self.module, tuple(self.functions), self.section,
-                            tuple(self.builds_on))
+                            tuple(self.builds_on), tuple(self.not_substituted))
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class ExerciseInfo:
     functions: tuple[str, ...] = ()
     section: str = ""
     builds_on: tuple[str, ...] = ()
+    not_substituted: tuple[str, ...] = ()  # blocks never replaced by the reference's (Exercise)
 
 
 @dataclass
@@ -91,6 +96,7 @@ class ExerciseResult:
         ex = self.exercise
         return {"name": ex.name, "title": encode(ex.title), "module": ex.module, "functions": list(ex.functions),
                 "section": ex.section, "builds_on": list(ex.builds_on),
+                "not_substituted": list(ex.not_substituted),
                 "results": [r.to_dict() for r in self.results], "graded_from": dict(self.graded_from),
                 "alternatives": {k: list(v) for k, v in self.alternatives.items()},
                 "notes": [encode(n) for n in self.notes]}
@@ -99,7 +105,7 @@ class ExerciseResult:
     def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
         info = ExerciseInfo(data["name"], decode(data["title"]), data.get("module", ""),
                             tuple(data.get("functions", ())), data.get("section", ""),
-                            tuple(data.get("builds_on", ())))
+                            tuple(data.get("builds_on", ())), tuple(data.get("not_substituted", ())))
         return cls(info, [CheckResult.from_dict(r) for r in data.get("results", [])],
                    dict(data.get("graded_from", {})),
                    {k: list(v) for k, v in (data.get("alternatives") or {}).items()},
@@ -128,7 +134,7 @@ def run_check(check: Check, ctx: Context) -> list[CheckResult]:
 
 def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
                   done: dict[str, ExerciseResult]) -> ExerciseResult:
-    er = ExerciseResult(ex)
+    er = ExerciseResult(ex.info())
     for f in ex.functions:
         if f in functions:
             er.graded_from[f] = functions[f][0]
@@ -137,10 +143,10 @@ def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
     # A composite whose building blocks fail may be right with the reference's blocks:
     # its checks run without explanations first, and only what stays wrong is explained.
     rescue = ctx.reference is not None and ctx.blocks is not None and any(
-        policy.broken(done[name]) for name in ex.builds_on if name in done)
+        policy.broken(done[name]) for name in ex.builds_on if name in done and name not in ex.not_substituted)
     first = dataclasses.replace(ctx, explain=False) if rescue else ctx
     per_check = [run_check(check, first) for check in ex.checks]
-    blocks = policy.blocks_to_substitute(ExerciseResult(ex, [r for rs in per_check for r in rs]), done)
+    blocks = policy.blocks_to_substitute(ExerciseResult(ex.info(), [r for rs in per_check for r in rs]), done)
     if blocks and rescue:
         # Every building block, not only the failing ones, so that every value the
         # composite hands a stand-in comes from its own arguments or from another

@@ -23,6 +23,10 @@ Two shapes of function are supported:
   declares (never as the student's outputs are);
 * a loss: ``f(**inputs) -> (loss, grads)``, grads a tuple or dict; the scalar is the
   loss itself.
+
+Over 400 lines: one check kind, the gradient check (its items, the random-direction
+comparison, the reference comparison, the waiting rules); localisation, the numerical
+core and the backward workarounds are their own modules.
 """
 
 from __future__ import annotations
@@ -62,9 +66,9 @@ class Param:
 
     name: str  # the input's argument name, e.g. "w" or "params['W1']"
     grad: str  # the gradient's name in feedback, e.g. "dw"
-    path: tuple = ()  # where the input sits inside inputs[arg] (for dict inputs)
+    path: tuple[Any, ...] = ()  # where the input sits inside inputs[arg] (for dict inputs)
     arg: str = ""  # argument name; defaults to ``name``
-    grad_path: tuple = ()  # where the gradient sits in the backward's return value
+    grad_path: tuple[Any, ...] = ()  # where the gradient sits in the backward's return value
     axes: tuple[str, ...] = ()
     blocks: tuple[str, ...] = ()  # named equal blocks along ``block_axis`` (gates)
     block_axis: int = -1
@@ -74,7 +78,7 @@ class Param:
         return self.arg or self.name
 
 
-Probe = Callable[["GradientCheck", Context, Inputs, dict], tuple[list[Message], list[str]]]
+Probe = Callable[["GradientCheck", Context, Inputs, dict[str, Any]], tuple[list[Message], list[str]]]
 
 
 @dataclass
@@ -140,7 +144,7 @@ class GradientCheck(Check):
         value, _ = extract(inputs[p.argname], p.path)
         return value
 
-    def grad_path(self, p: Param) -> tuple:
+    def grad_path(self, p: Param) -> tuple[Any, ...]:
         return p.grad_path if p.grad_path else ((self.params.index(p),) if len(self.params) > 1 else ())
 
     # ------------------------------------------------------------------ cases
@@ -148,7 +152,7 @@ class GradientCheck(Check):
         """Random upstream gradients, shaped as the outputs (a loss: none)."""
         return [rng.standard_normal(s) for s in self.shapes(inputs)] if self.forward else []
 
-    def _reference_case(self, reference: dict[str, Callable], rng: np.random.Generator) -> _Case:
+    def _reference_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator) -> _Case:
         inputs = self.inputs(rng)
         douts = self.upstream(rng, inputs)
         ref = run_reference(reference, self.step, inputs, douts)
@@ -156,7 +160,7 @@ class GradientCheck(Check):
             raise AssertionError(f"{self.id}: out_shapes disagree with the reference's outputs")
         return _Case(inputs, douts, ref)
 
-    def public_case(self, reference: dict[str, Callable], rng: np.random.Generator) -> PublicCase:
+    def public_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator) -> PublicCase:
         case = self._reference_case(reference, rng)
         assert case.ref is not None
         return PublicCase({"inputs": case.inputs, "upstream": case.douts}, [case.ref.outputs, case.ref.value])
@@ -245,7 +249,8 @@ class GradientCheck(Check):
         if not any(numeric_items[p.name].details.get("verdict") in ("mismatch", "wrong") for p in failing) \
                 or not rounding_probe(ctx, self.forward_spec(trial.inputs), trial.inputs):
             return
-        waiting = [r for p in failing for r in (numeric_items[p.name], reference_items.get(p.name)) if on_it(r)]
+        waiting = [r for p in failing for r in (numeric_items[p.name], reference_items.get(p.name))
+                   if r is not None and on_it(r)]
         for r in waiting:
             r.messages.clear()
             r.mistakes.clear()
@@ -302,7 +307,7 @@ class GradientCheck(Check):
         shortcut = ref is not None and (not right or variant or bool(ctx.substitute))
         diffs = iter([None] * len(batch) if shortcut else
                      numeric.differences(ctx, self.forward_spec(inputs), inputs, batch))
-        measured: dict[str, tuple[list, list, list | None]] = {}
+        measured: dict[str, tuple[list[Any], list[Any], list[Any] | None]] = {}
         for p in params:
             if p.name not in directions:
                 continue

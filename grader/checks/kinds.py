@@ -9,6 +9,9 @@ function's argument names in order; outputs are picked out of the student's retu
 value by a *path* (``()`` for the whole value, ``(0,)`` for the first element,
 ``(1, "W1")`` for a dict inside a tuple). What a result is worth is decided by
 :mod:`grader.checks.policy`.
+
+Over 400 lines: the value and property checks and what every kind shares; each further
+kind has its own module.
 """
 
 from __future__ import annotations
@@ -100,13 +103,13 @@ def precision_note(func: str, out: Output, got: Any, expected: Any, cmp: Compari
     return [msg("diagnosis.low_precision", func=func, output=out.name, arithmetic=found)] if found else []
 
 
-def call_reference(ref: Callable, inputs: Inputs) -> Any:
+def call_reference(ref: Callable[..., Any], inputs: Inputs) -> Any:
     """Run a trusted reference function on private copies of the inputs."""
     return ref(**copy.deepcopy(inputs))
 
 
 def failed_call(res: CheckResult, func: str, outcome: CallOutcome,
-                on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None,
+                on_error: Callable[[dict[str, Any]], tuple[list[Message], list[str]]] | None = None,
                 inputs: Inputs | None = None) -> CheckResult:
     """Fail ``res`` because a call did not return normally (why, and what it
     suggests: the check's own ``on_error``, and the known mistakes an error points
@@ -161,7 +164,7 @@ class ValueCheck(Check):
     outputs: list[Output]
     points: float
     title: Message | None = None
-    kwargs_fixed: dict = field(default_factory=dict)
+    kwargs_fixed: dict[str, Any] = field(default_factory=dict)
     diagnose: Callable[..., tuple[list[Message], list[str]]] | None = None
     exercise: str = ""
     needs_reference: bool = True
@@ -170,7 +173,7 @@ class ValueCheck(Check):
     # an output path ``(1, 3, "running_mean")`` reads the fourth argument afterwards.
     with_args_after: bool = False
     # Turns a call that raised into (problems, mistake ids) when an error is the symptom.
-    on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None
+    on_error: Callable[[dict[str, Any]], tuple[list[Message], list[str]]] | None = None
     # The right outputs as a function of the inputs, in the grader (a formula of
     # grader.specs.forwards): names a forgotten bias or a transposed weight in a
     # self-check too, where there is no reference (grader.checks.variants).
@@ -182,7 +185,7 @@ class ValueCheck(Check):
     def max_points(self) -> float:
         return self.points
 
-    def _reference_value(self, ref: Callable, inputs: Inputs) -> Any:
+    def _reference_value(self, ref: Callable[..., Any], inputs: Inputs) -> Any:
         if not self.with_args_after:
             return call_reference(ref, inputs)
         args = copy.deepcopy(inputs)
@@ -199,7 +202,7 @@ class ValueCheck(Check):
             return pc.inputs, pc.expected
         return None
 
-    def public_case(self, reference: dict[str, Callable], rng: np.random.Generator) -> PublicCase:
+    def public_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator) -> PublicCase:
         inputs = self.inputs(rng)
         value = self._reference_value(reference[self.func], inputs)
         return PublicCase(inputs, [np.asarray(extract(value, o.path)[0], dtype=np.float64)
@@ -251,7 +254,7 @@ class ValueCheck(Check):
             return model
         return self.model
 
-    def _rounds(self, ctx: Context, inputs: Inputs, expected: list) -> bool:
+    def _rounds(self, ctx: Context, inputs: Inputs, expected: list[Any]) -> bool:
         """The function is not smooth at float64's scale (float32 inside it), probed
         when its outputs are the first items of what it returns; for a backward pass,
         its forward pass is probed (where a float32 cache comes from)."""
@@ -274,7 +277,7 @@ class ValueCheck(Check):
         outputs = case.inputs.get("forward_outputs") if case is not None else None
         return tuple(np.shape(o) for o in outputs) if outputs is not None else None
 
-    def judge(self, ctx: Context, res: CheckResult, inputs: Inputs, value: Any, expected: list) -> CheckResult:
+    def judge(self, ctx: Context, res: CheckResult, inputs: Inputs, value: Any, expected: list[Any]) -> CheckResult:
         """Compare every output of ``value`` with ``expected``; the points follow
         :func:`grader.checks.policy.value_credit`."""
         rows = []
@@ -371,8 +374,8 @@ class PropertyCheck(Check):
     predicate: Predicate
     points: float
     title: Message | None = None
-    errstate: dict | None = None
-    on_error: Callable[[dict], tuple[list[Message], list[str]]] | None = None
+    errstate: dict[str, Any] | None = None
+    on_error: Callable[[dict[str, Any]], tuple[list[Message], list[str]]] | None = None
     exercise: str = ""
     # As in ValueCheck: the predicate gets ``(returned value, [arguments after the call])``.
     with_args_after: bool = False

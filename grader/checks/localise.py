@@ -13,10 +13,11 @@ from ..i18n import msg
 from ..mistakes import Mistake
 from . import numeric
 from .backward import Trial
-from .compare import TOL, agree, array_of
+from .compare import TOL, array_of
 from .kinds import where
 from .model import CheckResult, Context, Status
 from .precision import low_precision, rounding_probe
+from .scaling import averaged
 
 if TYPE_CHECKING:
     from .gradient import GradientCheck, Param
@@ -119,22 +120,4 @@ def localise(check: GradientCheck, ctx: Context, rng: np.random.Generator, p: Pa
     if named is not None:
         res.messages.append(msg(f"mistake.{named[0]}.found", ratio=named[1]))
         res.mistakes.append(named[0])
-
-
-def averaged(inputs: dict[str, Any], ratios: list[float], loss: bool) -> tuple[str, str] | None:
-    """(mistake, ratio) when a gradient is exactly 1/N (or, through time, 1/T) of
-    the right one: a loss gradient divided by N twice (mistake 21), or a layer's
-    gradient averaged where it is summed (mistake 35); or N times: a loss gradient
-    not divided by N (mistake 36)."""
-    first = next(iter(inputs.values()), None)
-    shape = first.shape if isinstance(first, np.ndarray) else ()
-    sizes = [("N", shape[0])] if len(shape) >= 1 else []
-    if len(shape) == 3 and not loss:
-        sizes.append(("T", shape[1]))
-    for _, n in sizes:
-        if ratios and n > 1 and all(agree(r * n, 1.0, rtol=1e-3) for r in ratios):
-            return (Mistake.DIVIDED_BY_N_TWICE if loss else Mistake.MEAN_INSTEAD_OF_SUM), f"1/{n}"
-        if loss and ratios and n > 1 and all(agree(r, n, rtol=1e-3) for r in ratios):
-            return Mistake.LOSS_GRADIENT_NOT_AVERAGED, str(n)
-    return None
 

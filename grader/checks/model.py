@@ -48,6 +48,7 @@ class Kind(StrEnum):
     STABILITY = "stability"  # no overflow or NaN for large inputs
     ERROR = "error"  # the grader itself failed on this check
     QUIZ = "quiz"
+    TRAINING = "training"  # the capstone stage: the student's model trained for a fixed budget
 
 
 PASSED, FAILED, PENDING = Status.PASSED, Status.FAILED, Status.PENDING

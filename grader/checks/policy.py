@@ -193,7 +193,7 @@ def blocks_to_substitute(er: ExerciseResult, done: dict[str, ExerciseResult]) ->
         return ()
     names: list[str] = []
     for block in er.exercise.builds_on:
-        if block in done and broken(done[block]):
+        if block in done and broken(done[block]) and block not in er.exercise.not_substituted:
             names += [f for f in done[block].exercise.functions if f not in names]
     return tuple(n for n in names if n not in er.exercise.functions)
 
@@ -201,7 +201,8 @@ def blocks_to_substitute(er: ExerciseResult, done: dict[str, ExerciseResult]) ->
 def every_block(ex: Exercise, failing: Sequence[str], done: dict[str, ExerciseResult]) -> tuple[str, ...]:
     """Every building-block function of ``ex`` (the reference computes all of them
     when ``ex`` is re-checked, not only the ``failing`` ones)."""
-    names = list(ex.block_functions) or [f for b in ex.builds_on if b in done for f in done[b].exercise.functions]
+    names = list(ex.block_functions) or [f for b in ex.builds_on if b in done and b not in ex.not_substituted
+                                         for f in done[b].exercise.functions]
     names += [f for f in failing if f not in names]
     return tuple(n for n in dict.fromkeys(names) if n not in ex.functions)
 

@@ -28,13 +28,13 @@ from .compare import close
 Finding = tuple[list[Message], list[str]]
 Inputs = dict[str, Any]
 
-_BIAS = re.compile(r"b(\d*|x|h|_f|_b)")  # b, b1, bx, b_f: biases
-_WEIGHT = re.compile(r"[Ww]\w*")  # w, W1, Wh, Wh_f: weights
+BIAS_NAME = re.compile(r"b(\d*|x|h|_f|_b)")  # b, b1, bx, b_f: biases
+WEIGHT_NAME = re.compile(r"[Ww]\w*")  # w, W1, Wh, Wh_f: weights
 
 
-def _named_arrays(inputs: Inputs) -> list[tuple[str, tuple, np.ndarray]]:
+def named_arrays(inputs: Inputs) -> list[tuple[str, tuple[Any, ...], np.ndarray]]:
     """(argument, path, array) of every array argument and every array in a dict argument."""
-    out: list[tuple[str, tuple, np.ndarray]] = []
+    out: list[tuple[str, tuple[Any, ...], np.ndarray]] = []
     for arg, v in inputs.items():
         if isinstance(v, np.ndarray):
             out.append((arg, (), v))
@@ -43,7 +43,7 @@ def _named_arrays(inputs: Inputs) -> list[tuple[str, tuple, np.ndarray]]:
     return out
 
 
-def _replaced(inputs: Inputs, changes: list[tuple[str, tuple, np.ndarray]]) -> Inputs:
+def replaced(inputs: Inputs, changes: list[tuple[str, tuple[Any, ...], np.ndarray]]) -> Inputs:
     new = dict(inputs)
     for arg, path, value in changes:
         if path:
@@ -58,15 +58,15 @@ def _replaced(inputs: Inputs, changes: list[tuple[str, tuple, np.ndarray]]) -> I
 def changed_inputs(inputs: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(mistake, argument shown, changed inputs): each bias zeroed, each square
     weight transposed."""
-    named = _named_arrays(inputs)
+    named = named_arrays(inputs)
     for arg, path, value in named:
         label = f"{arg}['{path[0]}']" if path else arg
         key = str(path[0] if path else arg)
-        if value.ndim == 1 and _BIAS.fullmatch(key) and np.any(value):
-            yield Mistake.BIAS_MISSING, label, _replaced(inputs, [(arg, path, np.zeros_like(value))])
-        elif value.ndim == 2 and value.shape[0] == value.shape[1] and _WEIGHT.fullmatch(key) \
+        if value.ndim == 1 and BIAS_NAME.fullmatch(key) and np.any(value):
+            yield Mistake.BIAS_MISSING, label, replaced(inputs, [(arg, path, np.zeros_like(value))])
+        elif value.ndim == 2 and value.shape[0] == value.shape[1] and WEIGHT_NAME.fullmatch(key) \
                 and not np.allclose(value, value.T):
-            yield Mistake.WEIGHT_TRANSPOSED, label, _replaced(inputs, [(arg, path, value.T.copy())])
+            yield Mistake.WEIGHT_TRANSPOSED, label, replaced(inputs, [(arg, path, value.T.copy())])
 
 
 def diagnose(model: Callable[[dict[str, Any]], list[Any]], inputs: dict[str, Any], got: list[Any],

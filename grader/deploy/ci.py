@@ -11,6 +11,7 @@ with the solutions, and keeps grades.csv and the reports.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .. import __version__, versions
 from . import render
@@ -28,7 +29,7 @@ INSTRUCTOR_FILES = {
 }
 
 
-def _params(lang: str, assignment: str | None = None) -> dict:
+def _params(lang: str, assignment: str | None = None) -> dict[str, Any]:
     return {"version": __version__, "python": versions.PINNED_PYTHON, "numpy": versions.PINNED_NUMPY,
             "lang": lang, "assignment": assignment or ""}
 

@@ -86,7 +86,10 @@ def summary_html(result: Result, lang: str) -> str:
     """The top-level output: what was graded, the score per exercise, mistakes, notices."""
     from ..results.text import load_messages
 
-    t = lambda key, **p: render(msg(key, **p), lang)  # noqa: E731
+    def t(key: str, **p: Any) -> str:
+
+        return render(msg(key, **p), lang)
+
     rows = Markup("").join(
         Markup("<tr><td>{}</td><td>{} / {}</td></tr>").format(render(e.exercise.title, lang), _num(e.points),
                                                              _num(e.max_points))
@@ -123,7 +126,7 @@ def _num(x: float) -> str:
     return shown(x)
 
 
-def autograder_results(result: Result, lang: str) -> dict:
+def autograder_results(result: Result, lang: str) -> dict[str, Any]:
     """results.json for Gradescope with the feedback rendered for students (HTML), capped.
     Each test keeps its visibility (Gradescope shows an ``after_due_date`` test after the
     due date); the summary shows only what the student may see now."""
@@ -160,7 +163,7 @@ class NoStudentId(GradescopeError):
         super().__init__(message.key)
 
 
-def student_id(metadata: dict) -> str:
+def student_id(metadata: dict[str, Any]) -> str:
     """A stable id of the submitter (the first one of a group): Gradescope's student id
     (``sid``) where the course has one, else the e-mail, else the user id. Raises
     :class:`NoStudentId` when the metadata names no submitter (never the submission's
@@ -171,7 +174,7 @@ def student_id(metadata: dict) -> str:
     return ids[0]
 
 
-def read_metadata(root: Path) -> dict:
+def read_metadata(root: Path) -> dict[str, Any]:
     """``root/submission_metadata.json``, which Gradescope always writes; raises
     :class:`NoStudentId` when it is missing or unreadable."""
     path = root / "submission_metadata.json"
@@ -185,7 +188,7 @@ def read_metadata(root: Path) -> dict:
     return data
 
 
-def handed_in(metadata: dict) -> Any:
+def handed_in(metadata: dict[str, Any]) -> Any:
     """When Gradescope received the submission (``created_at``), or None."""
     from ..assignments.handins import GRADESCOPE, HandIn, parse_time
 
@@ -204,7 +207,7 @@ def course_assignment(source: Path) -> Any:
     return load(path, known(source / "solutions")).assignment()
 
 
-def student_aliases(metadata: dict) -> tuple[str, ...]:
+def student_aliases(metadata: dict[str, Any]) -> tuple[str, ...]:
     """Every id Gradescope knows for the submitter (the first one of a group), in the
     order :func:`student_id` prefers them (student id, e-mail, user id): a quiz sheet
     made for any of them is the student's own."""
@@ -213,7 +216,7 @@ def student_aliases(metadata: dict) -> tuple[str, ...]:
     return tuple(str(user[key]) for key in ("sid", "email", "id") if user.get(key) not in (None, ""))
 
 
-def run(root: Path | str | None = None, lang: str = "zh") -> dict:
+def run(root: Path | str | None = None, lang: str = "zh") -> dict[str, Any]:
     """Inside Gradescope: grade ``<root>/submission`` and write ``<root>/results/results.json``.
 
     With a course file in the zip (``gradescope build --assignment NAME``), the submission

@@ -13,6 +13,7 @@ grading time from the student's seed and never stored). The zip is reproducible
 
 from __future__ import annotations
 
+import datetime as _dt
 import shutil
 import stat
 import zipfile
@@ -68,7 +69,7 @@ def bundle_files(solutions: Path, lang: str = "zh", with_ci: bool = True,
     return files
 
 
-def _when(moment) -> str:
+def _when(moment: _dt.datetime | None) -> str:
     return moment.isoformat(timespec="minutes").replace("T", " ") if moment is not None else ""
 
 

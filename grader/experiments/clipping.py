@@ -11,6 +11,7 @@ losses show what the unclipped first step costs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -60,7 +61,7 @@ def _norm(arrays: list[np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.sum(a * a)) for a in arrays)))
 
 
-def train(clip=None) -> tuple[list[float], list[float]]:
+def train(clip: Callable[..., Any] | None = None) -> tuple[list[float], list[float]]:
     """Losses and update norms of STEPS steps; ``clip(step, grads)`` returns the
     gradients to use (None: no clipping)."""
     params, x, y = _problem()
@@ -88,7 +89,7 @@ def run(ctx: Context) -> dict[str, Any]:
         out = [require_array("clip_grad_norm", c, f"clipped[{i}]", g.shape)
                for i, (c, g) in enumerate(zip(clipped, grads, strict=True))]
         if not all(np.all(np.isfinite(o)) for o in out):
-            raise ExperimentFailed(msg("experiment.nonfinite", func="clip_grad_norm", step=step))
+            raise ExperimentFailed(msg("experiment.nonfinite", func="clip_grad_norm", step=step + 1))
         return out
 
     with np.errstate(all="ignore"):

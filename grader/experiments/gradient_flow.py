@@ -105,7 +105,7 @@ def run(ctx: Context) -> dict[str, Any]:
     def first(n: np.ndarray) -> float:
         return float(n[0] / n[-1])  # gradient at t = 0 relative to the last step
 
-    figures = {
+    figures: dict[str, Any] = {
         "tanh": {str(w): first(n) for w, n in zip(SCALES, tanh_norms, strict=True)},
         "relu": {str(w): first(n) for w, n in zip(RELU_SCALES, relu, strict=True)},
         "tanh_positive_w1": first(tanh_positive),

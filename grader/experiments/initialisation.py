@@ -11,6 +11,7 @@ of its inputs, needs He's factor 2 to keep the scale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ ID = "initialisation"
 FUNCTIONS = ["init_weights"]
 WIDTH, LAYERS, BATCH = 256, 10, 100
 METHODS = ("small", "xavier", "he")
-ACTIVATIONS = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0)}
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0)}
 SEED = 1234
 
 

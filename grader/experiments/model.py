@@ -46,7 +46,7 @@ def series(label: Message, x: Sequence[float], y: Iterable[float]) -> dict[str, 
     return {"label": label, "x": [float(v) for v in x], "y": numbers(y)}
 
 
-def plot(pid: str, prefix: str, series_: list[dict], log_y: bool, desc: Message) -> dict[str, Any]:
+def plot(pid: str, prefix: str, series_: list[dict[str, Any]], log_y: bool, desc: Message) -> dict[str, Any]:
     """One panel; its texts are ``{prefix}.{pid}_title``, ``{prefix}.x_label`` and
     ``{prefix}.{pid}_y_label`` in the catalogue."""
     return {"id": pid, "title": msg(f"{prefix}.{pid}_title"), "desc": desc,

@@ -1,5 +1,9 @@
 """The class gradebook: one SQLite file, written only by the parent of a batch.
 
+Over 400 lines: one job, the gradebook's schema (with its in-place upgrades from every
+earlier version), its writes and its queries; exports and statistics are their own
+modules.
+
 Each submission is recorded in one transaction (its row and all its check rows),
 so a batch that crashes half-way loses nothing already recorded and never records
 anything twice; re-running it skips what is already graded with the same grader
@@ -158,14 +162,14 @@ class Record:
     isolation: str
     graded_at: str
     seconds: float
-    results: dict  # the Gradescope results.json content
+    results: dict[str, Any]  # the Gradescope results.json content
     status: str = RowStatus.GRADED.value
     detail: str = ""  # why, when the status is not "graded"
     source: str = ""  # the hand-in's names in the class folder
     student_id: str = ""  # the id the grading was seeded with (default: ``student``)
     handed_in: str = ""  # when it was handed in (ISO 8601), where known
-    lateness: dict | None = None  # grader.assignments.late.Lateness.to_dict(), where a due date applies
-    result: dict | None = None  # the Result as plain data (Result.to_dict): the dashboard renders any language
+    lateness: dict[str, Any] | None = None  # grader.assignments.late.Lateness.to_dict(), where a due date applies
+    result: dict[str, Any] | None = None  # the Result as plain data (Result.to_dict): rendered in any language
     report: str = ""  # the student's HTML report, relative to the gradebook's folder
 
 
@@ -482,7 +486,7 @@ class Gradebook:
         write_plain(self, path, lang)
 
 
-def _checks_of(result: dict | None) -> dict[str, tuple[str, str, str]]:
+def _checks_of(result: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]:
     """check id -> (its title, the first message of a failure: its cause, its function),
     the messages as encoded JSON (:mod:`grader.plain`), from a Result's plain data."""
     if not result:

@@ -27,6 +27,7 @@ import locale
 import os
 import string
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ _SEPARATOR = {"zh": "、", "en": ", "}
 # visible fraction digits v: the index of the form to use ("1 point", "1.0 points",
 # https://www.unicode.org/cldr/charts/latest/supplemental/language_plural_rules.html).
 _PLURAL_FORMS = {"en": 2, "zh": 1}
-_PLURAL_RULE = {"en": lambda i, v: 0 if i == 1 and v == 0 else 1, "zh": lambda i, v: 0}
+_PLURAL_RULE: dict[str, Callable[[int, int], int]] = {
+    "en": lambda i, v: 0 if i == 1 and v == 0 else 1, "zh": lambda i, v: 0}
 
 
 class CatalogError(Exception):
@@ -50,7 +52,7 @@ class Message:
     key: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
 
 
@@ -68,7 +70,7 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _flatten(table: dict, prefix: str, out: dict[str, dict[str, str]], source: str) -> None:
+def _flatten(table: dict[str, Any], prefix: str, out: dict[str, dict[str, str]], source: str) -> None:
     for name, value in table.items():
         key = f"{prefix}{name}"
         if not isinstance(value, dict):

@@ -104,7 +104,7 @@ _PARSED: dict[tuple[str, int, int, int], bytes] = {}
 _PARSED_MAX = 64
 
 
-def _read_toml(path: Path, problems: list[str]) -> dict | None:
+def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
     try:
         st = path.stat()
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size, st.st_ino)
@@ -171,7 +171,7 @@ def _load_formulas(path: Path, problems: list[str]) -> dict[str, Callable[..., A
             if inspect.isfunction(obj) and obj.__module__ == module.__name__ and not name.startswith("_")}
 
 
-def _quiz(file: str, data: dict, sections: dict[str, Section], formulas: dict[str, Callable],
+def _quiz(file: str, data: dict[str, Any], sections: dict[str, Section], formulas: dict[str, Callable[..., Any]],
           with_key: bool, problems: list[str]) -> Quiz:
     head = data.get("quiz")
     if not isinstance(head, dict):
@@ -202,7 +202,7 @@ def _quiz(file: str, data: dict, sections: dict[str, Section], formulas: dict[st
 
 
 def _question(file: str, n: int, raw: Any, quiz: Quiz, default_points: Any, default_scoring: str,
-              sections: dict[str, Section], formulas: dict[str, Callable], with_key: bool,
+              sections: dict[str, Section], formulas: dict[str, Callable[..., Any]], with_key: bool,
               problems: list[str]) -> Question | None:
     if not isinstance(raw, dict):
         problems.append(f"{file}: question {n} is not a table")
@@ -250,7 +250,7 @@ def _question(file: str, n: int, raw: Any, quiz: Quiz, default_points: Any, defa
     return q if len(problems) == start else None
 
 
-def _options(raw: dict, q: Question, where: str, problems: list[str]) -> None:
+def _options(raw: dict[str, Any], q: Question, where: str, problems: list[str]) -> None:
     options = raw.get("option")
     if q.type not in CHOICE_TYPES:
         if options is not None:
@@ -267,7 +267,7 @@ def _options(raw: dict, q: Question, where: str, problems: list[str]) -> None:
         q.options.append(Option(key, _text(text, f"{where} option {key!r}", problems)))
 
 
-def _params(raw: dict, q: Question, where: str, problems: list[str]) -> None:
+def _params(raw: dict[str, Any], q: Question, where: str, problems: list[str]) -> None:
     params = raw.get("params", {})
     if not isinstance(params, dict):
         problems.append(f"{where}: params must be a table of parameter specs")
@@ -346,7 +346,8 @@ def _fields_known(text: Text, allowed: set[str], where: str, problems: list[str]
             problems.append(f"{where} ({lang}): never shows the drawn parameter {{{f}}}")
 
 
-def _key(raw: dict, q: Question, where: str, formulas: dict[str, Callable], problems: list[str]) -> None:
+def _key(raw: dict[str, Any], q: Question, where: str, formulas: dict[str, Callable[..., Any]],
+         problems: list[str]) -> None:
     q.explanation = _text(raw.get("explanation"), f"{where} explanation", problems)
     _fields_known(q.explanation, set(q.params) | {"answer"}, f"{where} explanation", problems)
     answer, formula = raw.get("answer"), raw.get("formula")
@@ -384,21 +385,21 @@ def _key(raw: dict, q: Question, where: str, formulas: dict[str, Callable], prob
             problems.append(f"{where}: answer must be a number or a list of numbers")
         elif len(values) != q.count:
             problems.append(f"{where}: answer has {len(values)} numbers but count = {q.count}")
-        elif not (q.tolerance or q.rel_tolerance) and not all(float(v).is_integer() for v in values):
+        elif not (q.tolerance or q.rel_tolerance) and not all(float(v).is_integer() for v in values if v is not None):
             problems.append(f"{where}: a non-integer answer needs a tolerance")
     if q.type == NUMERIC and q.count > 1 and (q.tolerance or q.rel_tolerance):
         problems.append(f"{where}: answers of several numbers (shapes, counts) are integers and exact")
     q.answer, q.formula = answer, formula if q.params else None
     if q.params and formula in formulas and not problems_since(problems, where):
         for k in (0, -1):  # the smallest and the largest draw
-            values = {n: p.value(k % p.count()) for n, p in q.params.items()}
+            drawn = {n: p.value(k % p.count()) for n, p in q.params.items()}
             try:
-                numbers = formula_values(formulas[formula](**values), q.count)
+                numbers = formula_values(formulas[formula](**drawn), q.count)
             except Exception as exc:  # instructor code
-                problems.append(f"{where}: formula {formula}{values} failed: {exc!r}")
+                problems.append(f"{where}: formula {formula}{drawn} failed: {exc!r}")
                 break
             if numbers is None:
-                problems.append(f"{where}: formula {formula}{values} must return {q.count} finite number(s)")
+                problems.append(f"{where}: formula {formula}{drawn} must return {q.count} finite number(s)")
                 break
 
 

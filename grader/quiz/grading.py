@@ -22,24 +22,21 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .. import display
 from ..checks import policy
 from ..checks.engine import Exercise, ExerciseResult
-from ..checks.model import FAILED, PASSED, CheckResult, Kind
-from ..course import public_folder
+from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..i18n import Message, msg
 from ..seed import AssignmentId
-from ..submission import Notice, Snapshot, take_snapshot
+from ..submission import Notice
 from ..untrusted import clean
 from . import QUIZ_EXERCISE, SHEET_NAME
 from .answers import EMPTY, MALFORMED, Answer, canonical_number, digest, numbers_text, parse_answer
-from .bank import BankError, formula_values, load_bank
+from .bank import formula_values
 from .model import ALL_OR_NOTHING, MULTIPLE, NUMERIC, SINGLE, TRUEFALSE, Bank, Question, Text
-from .selection import QuizSelection
-from .sheet import Sheet, find_sheet, read_sheet
+from .sheet import Sheet
 from .variants import Variant, fingerprint, variants_for
 
 CORRECT, PARTIAL, WRONG, UNVERIFIABLE = "correct", "partial", "wrong", "unverifiable"
@@ -69,6 +66,7 @@ def expected_value(q: Question, variant: Variant, bank: Bank) -> Any:
     if q.type == TRUEFALSE:
         return bool(q.answer)
     if q.params:
+        assert q.formula is not None  # the bank's audit: a parametrised question has a formula
         values = formula_values(bank.formulas[q.formula](**variant.params), q.count)
         if values is None:
             raise ValueError(f"formula {q.formula} gave no valid answer for {variant.params}")
@@ -196,6 +194,10 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
         res.max_points = 0.0
     res.points = verdict.points
     res.status = PASSED if verdict.points >= res.max_points and verdict.state not in (EMPTY, MALFORMED) else FAILED
+    if verdict.state == UNVERIFIABLE:
+        # Not judged in a self-check (no key in the release): neither passed nor failed,
+        # in every output; the answer is recorded and official grading judges it.
+        res.status = PENDING
     shown = answer_message(q, variant, answer.value) if answer.state == "ok" else None
     policy = bank.quiz_of(q).policy
     if verdict.state == UNVERIFIABLE and not policy.practice:
@@ -206,7 +208,8 @@ def question_result(q: Question, number: int, variant: Variant, bank: Bank, shee
     correct = explanation = None
     if official and explain:
         correct = answer_message(q, variant, expected)
-        fields = dict(variant.params, answer=numbers_text(expected) if q.type == NUMERIC else "")
+        shown_key = numbers_text(expected) if q.type == NUMERIC and expected is not None else ""
+        fields = dict(variant.params, answer=shown_key)
         where = {"text": _explanation(q, fields).message(), "section": section.title.message(),
                  "lecture": section.lecture}
         explanation = msg("quiz.result.explanation_body", **where)  # for reports that label it themselves
@@ -300,7 +303,7 @@ def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str | Assign
     :func:`sheet_variants`): ``student``'s, or the sheet's own when it is accepted."""
     now = now or _dt.datetime.now(_dt.UTC)
     variants, refused = sheet_variants(bank, sheet, student, assignment, official, aliases)
-    er = ExerciseResult(quiz_exercise())
+    er = ExerciseResult(quiz_exercise().info())
     if sheet.path is not None:
         er.graded_from[SHEET_NAME] = str(sheet.path.name)
     number = 0
@@ -329,90 +332,3 @@ def _refused(q: Question, number: int, bank: Bank, student: str, assignment: str
     res.details.update({"question": text.message(), "question_id": q.id, "quiz": q.quiz, "type": q.type,
                         "section": q.section, "state": "refused", "correct_answer": None, "explanation": None})
     return res.pending(why)
-
-
-# ------------------------------------------------------------------ the grading stage
-def wants_quiz(exercises: list[Exercise] | None) -> bool:
-    """The quiz is graded with the whole assignment, or when asked for by name."""
-    if exercises is None or any(e.name == QUIZ_EXERCISE for e in exercises):
-        return True
-    from ..specs import all_exercises
-
-    return {e.name for e in all_exercises()} <= {e.name for e in exercises}
-
-
-def run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None = None,
-             public: Path | str | None = None, exercises: list[Exercise] | None = None,
-             now: _dt.datetime | None = None, identity: AssignmentId | None = None,
-             selection: QuizSelection | None = None, aliases: tuple[str, ...] = ()) -> None:
-    """The quiz stage of :func:`grader.api.grade`: adds the quiz's exercise result and
-    the sheet's notices to ``result``. Needs no sandbox; never raises: a bad sheet costs
-    only its own questions, and should the quiz stage itself fail (a grader bug), the
-    quiz becomes one failed item saying so while the code part keeps its grade.
-
-    The sheet is read from the submission's snapshot (the one its code was graded
-    from); a path is snapshotted here. ``identity`` is the assignment the variants are
-    drawn for (default: ``result.assignment`` without a salt); ``selection`` the
-    questions and policy of a course file's assignment (default: the whole bank)."""
-    result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
-    if not wants_quiz(exercises):
-        return
-    stage: dict[str, float] = {}
-    try:
-        _run_quiz(result, submission, solutions, public, now, stage, identity or AssignmentId(result.assignment),
-                  selection or QuizSelection(), aliases)
-    except Exception as exc:  # noqa: BLE001 - the rest of the grade must survive any failure here
-        import traceback
-
-        result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
-        er = ExerciseResult(quiz_exercise())
-        # The quiz's points stay in the maximum, so an incomplete grade never looks complete.
-        res = CheckResult("quiz.stage", QUIZ_EXERCISE, "quiz", Kind.ERROR, msg("quiz.stage_title"),
-                          stage.get("points", 0.0))
-        res.details["grader_traceback"] = clean(traceback.format_exc()[-4000:])
-        er.results.append(res.failed(msg("quiz.stage_failed", error=clean(type(exc).__name__))))
-        result.exercises.append(er)
-
-
-def _run_quiz(result: Any, submission: Snapshot | Path | str, solutions: Path | str | None, public: Path | str | None,
-              now: _dt.datetime | None, stage: dict[str, float], identity: AssignmentId,
-              selection: QuizSelection, aliases: tuple[str, ...] = ()) -> None:
-    official = solutions is not None
-    folder = Path(solutions) / "quiz" if official else Path(public or public_folder()) / "quiz"
-    if not folder.is_dir():
-        return  # this assignment has no quiz
-    try:
-        bank = selection.apply(load_bank(folder, with_key=official))
-    except BankError as exc:
-        result.exercises.append(_bank_error(exc))
-        return
-    stage["points"] = sum(q.points for q in bank.questions) if official else 0.0
-    snapshot = submission if isinstance(submission, Snapshot) else take_snapshot(submission)
-    # The reference itself answers with the key (validate grades it). Only a folder
-    # actually read counts: a link to the solutions is never followed, nor rewarded.
-    by_key = official and snapshot.kind == "folder" and snapshot.source.resolve() == Path(solutions).resolve()
-    found, notices = find_sheet(snapshot)
-    if found is not None:
-        sheet = read_sheet(Path(found.path), bank.ids(), display=found.path, data=found.data)
-    elif not official and not by_key:
-        # A self-check of code alone (the quiz not started): say so, do not count it.
-        result.notices.extend([*notices, Notice("quiz.sheet.not_started", {"name": SHEET_NAME})])
-        return
-    else:
-        sheet = Sheet(None)
-        if not by_key:
-            notices.append(Notice("quiz.sheet.missing", {"name": SHEET_NAME}))
-    student = result.student
-    if not official and student == ANONYMOUS and sheet.student:
-        student = sheet.student  # a self-check grades the variant the sheet was written for
-    er = grade_sheet(bank, sheet, student, identity, official, now, answered_by_key=by_key, aliases=aliases)
-    result.notices.extend(notices + sheet.notices)
-    result.exercises.append(er)
-
-
-def _bank_error(exc: BankError) -> ExerciseResult:
-    er = ExerciseResult(quiz_exercise())
-    res = CheckResult("quiz.bank", QUIZ_EXERCISE, "quiz", Kind.ERROR, msg("quiz.bank_title"), 0.0)
-    res.details["grader_traceback"] = str(exc)
-    er.results.append(res.failed(msg("quiz.bank_error", count=len(exc.problems), first=exc.problems[0])))
-    return er

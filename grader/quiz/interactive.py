@@ -102,7 +102,7 @@ class Session:
                 return True  # skipped: keep what was there
             answer = parse_answer(q, variant, text)
             if answer.state == MALFORMED:
-                echo(click.style(render(answer.error, self.lang), fg="red"))
+                echo(click.style(render(answer.error or "", self.lang), fg="red"))
                 continue
             self.answers[q.id] = sheet_value(q, variant, answer.value)
             self.save()

@@ -51,7 +51,7 @@ class Text:
 
 @dataclass(frozen=True)
 class Section:
-    """A row of the lecture map (``shared/course/README.md``)."""
+    """A row of the lecture map: one section of the lecture notes (``quiz/sections.toml``)."""
 
     id: str
     title: Text

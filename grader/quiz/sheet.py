@@ -105,24 +105,24 @@ def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME, data
     text = _read_text(path, display, sheet.notices) if data is None else _decode(data, display, sheet.notices)
     if text is None:
         return sheet
-    data, why = parse_toml(text)
-    if data is None:
+    parsed, why = parse_toml(text)
+    if parsed is None:
         sheet.note("quiz.sheet.bad_toml", {"file": display, "error": why})
-        data = _line_by_line(text, sheet, display)
-    head = data.get("sheet")
+        parsed = _line_by_line(text, sheet, display)
+    head = parsed.get("sheet")
     if isinstance(head, dict):
         student, variant = head.get("student"), head.get("variant")
         sheet.student = clean(student)[:100] if isinstance(student, str) and student.strip() else None
         sheet.variant = clean(variant)[:100] if isinstance(variant, str) else None
     elif head is not None:
         sheet.note("quiz.sheet.not_a_table", {"file": display, "name": "sheet"})
-    answers = data.get("answers")
+    answers = parsed.get("answers")
     table = answers if isinstance(answers, dict) else {}
     if answers is not None and not isinstance(answers, dict):
         sheet.note("quiz.sheet.not_a_table", {"file": display, "name": "answers"})
     # Lenient: answers written above [answers] (at the top level) count too.
     known = set(known_ids)
-    top = {k: v for k, v in data.items() if k in known}
+    top = {k: v for k, v in parsed.items() if k in known}
     for qid, value in {**top, **table}.items():
         if qid in known:
             sheet.answers[qid] = value
@@ -134,7 +134,7 @@ def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME, data
         close = difflib.get_close_matches(qid, known_ids, n=1) if len(qid) <= 2 * NAME_CHARS else []
         key = "quiz.sheet.unknown_id_close" if close else "quiz.sheet.unknown_id"
         sheet.note(key, {"file": display, "id": shown, "close": close[0] if close else ""})
-    for name in data:
+    for name in parsed:
         if name not in ("sheet", "answers") and name not in known:
             sheet.note("quiz.sheet.unknown_table", {"file": display, "name": clean(str(name))[:NAME_CHARS]})
     if sheet.unlisted:
@@ -222,7 +222,9 @@ def answer_to_toml(value: Any) -> Any:
 def render_sheet(bank: Bank, variants: dict[str, Variant], student: str, assignment: str,
                  fingerprint: str, answers: dict[str, Any], lang: str) -> str:
     """The whole sheet, questions as comments in ``lang`` above each answer line."""
-    t = lambda key, **p: render(msg(key, **p), lang)  # noqa: E731
+    def t(key: str, **p: Any) -> str:
+        return render(msg(key, **p), lang)
+
     lines = toml_out.comment(t("quiz.sheet.header"))
     lines += toml_out.comment(t("quiz.sheet.instructions"))
     lines += ["", "[sheet]", f"format = {FORMAT}", f"student = {toml_out.string(student)}",
@@ -244,7 +246,9 @@ def render_sheet(bank: Bank, variants: dict[str, Variant], student: str, assignm
 
 def question_comment(q: Question, variant: Variant, number: int, lang: str) -> list[str]:
     """The question as the student sees it: number, text, options, how to answer."""
-    t = lambda key, **p: render(msg(key, **p), lang)  # noqa: E731
+    def t(key: str, **p: Any) -> str:
+        return render(msg(key, **p), lang)
+
     kind = t(f"quiz.kind.{q.type}" if not (q.type == NUMERIC and q.count > 1) else "quiz.kind.numbers",
              count=q.count)
     head = t("quiz.sheet.question_head", number=number, kind=kind, points=shown(q.points))

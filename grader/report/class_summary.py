@@ -11,7 +11,7 @@ import unicodedata
 from typing import Any
 
 from ..display import shown
-from ..gradebook.stats import BINS, ClassStatistics
+from ..gradebook.stats import BINS, ClassStatistics, scores_message
 from ..i18n import Message, msg, render
 from ..untrusted import clean
 
@@ -40,20 +40,6 @@ def _short(text: str, width: int = TITLE) -> str:
         out.append(c)
         used += w
     return "".join(out) + "…"
-
-
-def maximum_message(stats: ClassStatistics) -> Message:
-    """What the class's percents are percents of: one maximum in points, or each student's own."""
-    if len(stats.max_points) == 1:
-        return msg("gradebook.max_points", points=shown(stats.max_points[0]))
-    return msg("gradebook.max_points_vary")
-
-
-def scores_message(stats: ClassStatistics) -> Message:
-    """The class's mean, median, spread and range, each in percent of the maximum: the
-    same numbers, with the same units, in the terminal and on the dashboard."""
-    return msg("fixb.scores", maximum=maximum_message(stats), mean=f"{stats.mean:.1f}", median=f"{stats.median:.1f}",
-               sd=f"{stats.stdev:.1f}", low=f"{stats.lowest:.1f}", high=f"{stats.highest:.1f}")
 
 
 def class_summary_lines(stats: ClassStatistics, lang: str, titles: dict[str, str] | None = None) -> list[str]:
@@ -100,7 +86,6 @@ def cause_lines(failed: list[dict[str, Any]], lang: str, limit: int = 10) -> lis
     """The ``limit`` causes of failure that affect the most students, one line each
     (``failed``: :meth:`~grader.gradebook.Gradebook.failed_checks`; a cause shared by
     many checks is said once, :func:`grader.report.dashboard.root_causes`)."""
-    from ..i18n import Message
     from .dashboard import root_causes
 
     causes = root_causes(failed)[:limit]

@@ -25,15 +25,14 @@ from .. import __version__
 from ..display import shown
 from ..fileio import write_atomic
 from ..gradebook import Gradebook
-from ..gradebook.stats import class_statistics
+from ..gradebook.stats import class_statistics, scores_message
 from ..i18n import Message, msg, render_lenient
 from ..plain import decode
 from ..quiz.grading import quiz_exercise
 from ..specs import all_exercises
 from ..untrusted import clean
 from . import svg
-from .class_summary import scores_message
-from .html import _environment, rich
+from .html import environment, rich
 
 CAUSES_SHOWN = 25  # causes listed (the rest are counted)
 # Causes said shortly: the function that did not run, not the advice to each student.
@@ -185,7 +184,7 @@ def render_dashboard(book: Gradebook, lang: str, out: Path | str | None = None) 
     hardest = [dict(r, title=text(_message(r["title_json"]) or r["title"]))
                for r in book.check_pass_rates(kinds_excluded=("quiz",))[:15]]
     quiz = [dict(q, title=text(_message(q["title_json"]) or q["title"])) for q in book.quiz_items()]
-    template = _environment().get_template("dashboard.html.j2")
+    template = environment().get_template("dashboard.html.j2")
     return clean(template.render(  # the sink boundary (grader.untrusted)
         t=t, text=text, num=shown, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__,
         students=students, rows=rows, summary=t("fixb.dashboard_summary", n=len(students),

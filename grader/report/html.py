@@ -66,7 +66,7 @@ def rich(text: str, words: frozenset[str] = frozenset()) -> Markup:
         escaped = _SUBSCRIPT.sub(lambda mo: f"{mo.group(1)}<sub>{(mo.group(2) or mo.group(3)).replace('-', '−')}</sub>",
                                  escaped)
 
-    def sub(mo: re.Match) -> str:
+    def sub(mo: re.Match[str]) -> str:
         if mo.group("tick") is not None:
             return f"<code>{mo.group('tick')}</code>"
         if mo.group("num") is not None:
@@ -83,7 +83,7 @@ def rich(text: str, words: frozenset[str] = frozenset()) -> Markup:
 
 
 @functools.lru_cache(maxsize=8)
-def _words_pattern(words: frozenset[str]) -> re.Pattern:
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(str(escape(w))) for w in sorted(words, key=len, reverse=True))
     return re.compile(r"(?<![A-Za-z0-9_>\[])(" + alternatives + r")(?![A-Za-z0-9_<\[])", re.ASCII)
 
@@ -108,7 +108,7 @@ def _code_words(result: Result) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     """The template environment, once per process. Compiled templates are kept in
     memory (a batch worker compiles once) and in the grader's private cache folder
     (:mod:`grader.report.template_cache`: a fresh ``rnngrade grade --html`` then skips
@@ -191,7 +191,7 @@ def render_html(result: Result, lang: str) -> str:
         return rich(str(value))
 
     report = _view.build(result)
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     # The sink boundary: the templates hold no control character, so cleaning the whole
     # document escapes exactly what came from the submission (grader.untrusted).
     return clean(template.render(

@@ -77,12 +77,12 @@ def _extent(values: list[float], log: bool) -> tuple[float, float] | None:
     return min(ok), max(ok)
 
 
-def _segments(xs: Sequence[float], ys: Sequence[float], log_y: bool) -> list[list[tuple[float, float]]]:
+def _segments(xs: Sequence[float | None], ys: Sequence[float | None],
+              log_y: bool) -> list[list[tuple[float, float]]]:
     """Runs of drawable points; a point that cannot be drawn ends a run."""
     runs: list[list[tuple[float, float]]] = [[]]
     for x, y in zip(xs, ys, strict=False):
-        good = x is not None and y is not None and math.isfinite(x) and math.isfinite(y) and (y > 0 or not log_y)
-        if good:
+        if x is not None and y is not None and math.isfinite(x) and math.isfinite(y) and (y > 0 or not log_y):
             runs[-1].append((float(x), float(y)))
         elif runs[-1]:
             runs.append([])
@@ -224,10 +224,10 @@ def line_plot(
             pts = " ".join(f"{_num(sx(x))},{_num(sy(y))}" for x, y in run)
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             parts.append(f'<polyline points="{pts}" stroke="{colour}"{dash_attr}/>')
-        for i, (x, y) in enumerate(zip(xs, ys, strict=False)):
-            if i % every == 0 and x is not None and y is not None and math.isfinite(x) and math.isfinite(y) \
-                    and (y > 0 or not log_y):
-                parts.append(_marker(marker, sx(x), sy(y), colour))
+        for i, (px, py) in enumerate(zip(xs, ys, strict=False)):
+            if i % every == 0 and px is not None and py is not None and math.isfinite(px) and math.isfinite(py) \
+                    and (py > 0 or not log_y):
+                parts.append(_marker(marker, sx(px), sy(py), colour))
     parts.append("</g>")
     # legend under the plot, in one or two columns
     if n_legend:

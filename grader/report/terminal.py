@@ -140,6 +140,12 @@ def _causes(failed: list[CheckResult], lang: str) -> list[str]:
             groups.append((key, [(r, m)]))
         else:
             same.append((r, m))
+    if len(groups) > 1 and all(k[0] == "call.not_implemented" for k, _ in groups):
+        # Several functions, all still stubs: one line, as for one function.
+        funcs = ", ".join(dict.fromkeys(k[1] for k, _ in groups))
+        gap = "" if lang == "zh" else " "
+        return [render(msg("feedback.tty.short_not_implemented_many", funcs=funcs), lang) + gap
+                + render(msg("terminal.same_cause", n=sum(len(g) for _, g in groups)), lang)]
     lines = []
     for _, members in groups:
         r, m = members[0]
@@ -176,6 +182,10 @@ def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str]) -> str:
         parts.append(render(msg("feedback.tty.quiz_right", n=len(states["correct"])), lang))
     full = not wrong and not states.get("empty") and not any(r.status == FAILED for r in er.results)
     mark = style.paint(marks["ok"] if full else marks["bad"], fg="green" if full else "red", bold=True)
+    if not er.max_points and er.results and all(r.status == PENDING for r in er.results):
+        # A self-check cannot judge any answer (a counted quiz): neutral, as in the HTML report.
+        mark = style.paint(marks["pending"], fg="blue", bold=True)
+        parts.insert(0, render(msg("report.ex_not_judged"), lang))
     title = render(er.exercise.title, lang)
     return f"{mark} {title}  {_fmt(er.points)}/{_fmt(er.max_points)}: " + "; ".join(parts)
 
@@ -241,9 +251,9 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
                     lines.append("        " + render(r.messages[0], lang))
         else:
             lines += [f"    {line}" for line in causes]
-        said = {(r.messages[0].key if r.messages else "") for r in failed}
+        said_keys = {(r.messages[0].key if r.messages else "") for r in failed}
         for mid in dict.fromkeys(m for r in failed for m in r.mistakes):
-            if f"mistake.{mid}.found" in said and not verbose:
+            if f"mistake.{mid}.found" in said_keys and not verbose:
                 continue  # the cause line is the mistake's own explanation
             line = msg("feedback.tty.mistake", id=mid, name=msg(f"mistake.{mid}.name"))
             lines.append(style.paint(f"    {marks['mistake']} " + render(line, lang), fg="yellow"))
@@ -252,14 +262,16 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         points = sum(er.points for er in complete)
         lines.append(style.paint(marks["ok"], fg="green", bold=True) + " " + render(
             msg("feedback.tty.complete", n=len(complete), names=names, points=_fmt(round(points, 4))), lang))
+    if (result.extras.get("capstone") or {}).get("status") == "skipped":  # the training stage, off by default
+        lines.append(style.paint("… " + render(msg("capstone.stage.skipped"), lang), **dim))
     for line in result.extras.get("terminal_lines", {}).get(lang, []):
         lines.append(clean(line))
     if result.adjustments:
         lines.append(render(msg("course.graded", score=_fmt(result.graded_score), max_score=_fmt(result.max_score)),
                             lang))
-        for line in result.adjustments:
-            colour = "green" if line.get("points", 0.0) > 0 else "yellow"
-            lines.append(style.paint("  ± " + render(adjustment_message(line), lang), fg=colour))
+        for adjustment in result.adjustments:
+            colour = "green" if adjustment.get("points", 0.0) > 0 else "yellow"
+            lines.append(style.paint("  ± " + render(adjustment_message(adjustment), lang), fg=colour))
     if nothing_graded(result):
         lines.append(style.paint(f"{marks['bad']} " + render(msg("feedback.tty.nothing_graded",
                                                                  path=result.submission or "-"), lang),

@@ -15,6 +15,11 @@ live here, where they are tested without a browser:
 
 Texts stay :class:`~grader.i18n.Message` values here; the template renders them in
 the report's language.
+
+Over 400 lines: it prepares every part of the report (exercise items and their cause
+groups, gradient tables, arrays, the quiz, the summary and what to fix first). It
+should be split by part (view/items, view/quiz, view/summary); left for after the
+report merge, which rewrote it, has settled.
 """
 
 from __future__ import annotations
@@ -246,9 +251,15 @@ class ExerciseView:
     foundations: list[Message] = field(default_factory=list)  # failing building blocks, said once (not per item)
     n_failed: int = 0
     n_pending: int = 0
+    # A self-check runs the student's own building blocks inside this exercise: where
+    # they fail (``foundations``), the failures here mostly repeat theirs, so one is
+    # shown and the others are folded until the blocks are fixed.
+    blocks_first: bool = False
 
     @property
     def state(self) -> str:
+        if not self.max_points and self.n_checks and self.n_pending == self.n_checks:
+            return "not_judged"  # a self-check cannot judge any of it (a counted quiz's answers)
         if self.max_points and self.points >= self.max_points and not self.n_failed:
             return "full"
         return "partial" if self.points > 0 else "none"
@@ -273,6 +284,24 @@ class ExerciseView:
     @property
     def n_shown_pending(self) -> int:
         return sum(i.count for i in self.pending)
+
+    @property
+    def failed_shown(self) -> list[Item]:
+        """The failed items shown open: all of them, or where the building blocks fail
+        in a self-check (``blocks_first``) those that name a known mistake, else the first."""
+        failed = self.failed
+        if not self.blocks_first:
+            return failed
+        return [i for i in failed if i.mistakes] or failed[:1]
+
+    @property
+    def failed_folded(self) -> list[Item]:
+        shown = {id(i) for i in self.failed_shown}
+        return [i for i in self.failed if id(i) not in shown]
+
+    @property
+    def n_folded_failed(self) -> int:
+        return sum(i.count for i in self.failed_folded)
 
 
 @dataclass
@@ -345,7 +374,7 @@ def fmt_number(x: Any, digits: int = 6) -> str:
     return str(x)
 
 
-def _grid(value: Any) -> tuple[list, tuple[int, ...]] | None:
+def _grid(value: Any) -> tuple[list[Any], tuple[int, ...]] | None:
     """A nested list of numbers and its shape, or None when it is not rectangular."""
     shape: list[int] = []
     v = value
@@ -389,7 +418,8 @@ def array_view(value: Any, wrong: Any = None) -> ArrayView | None:
                 [[bool(m[i][j]) if m else False for j in range(len(row))] for i, row in enumerate(d)])
 
     if len(shape) == 3:
-        slices = [(i, *block(data[i], mask[i] if mask else None)) for i in range(shape[0])]
+        slices: list[tuple[int | None, list[list[str]], list[list[bool]]]] = [
+            (i, *block(data[i], mask[i] if mask else None)) for i in range(shape[0])]
     else:
         slices = [(None, *block(data, mask))]
     return ArrayView(shape, slices)
@@ -453,7 +483,8 @@ def text_view(cells: Any, wrong: Any = None) -> ArrayView | None:
         return [[str(x) for x in row] for row in c], [[bool(x) for x in row] for row in m]
 
     if cells.ndim == 3:
-        slices = [(i, *block(cells[i], mask[i])) for i in range(cells.shape[0])]
+        slices: list[tuple[int | None, list[list[str]], list[list[bool]]]] = [
+            (i, *block(cells[i], mask[i])) for i in range(cells.shape[0])]
     else:
         slices = [(None, *block(cells, mask))]
     return ArrayView(tuple(cells.shape), slices)
@@ -878,6 +909,7 @@ def build(result: Result) -> ReportView:
             n_pending=sum(c.status == PENDING for c in er.results),
         )
         _lift_foundations(view)
+        view.blocks_first = not result.official and bool(view.foundations)
         if is_quiz and quiz is None:
             quiz, quiz_items = view, _quiz_items(er.results)
         else:

@@ -30,7 +30,7 @@ class Result:
     official: bool  # graded with the reference solutions (hidden inputs)
     exercises: list[ExerciseResult]
     notices: list[Notice] = field(default_factory=list)
-    load_errors: list[dict] = field(default_factory=list)  # from the child's import
+    load_errors: list[dict[str, Any]] = field(default_factory=list)  # from the child's import
     load_status: str = "loaded"
     load_output: str = ""
     isolation: str = ""

@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
+from ..checks.model import Status
 from ..fileio import write_atomic
 from ..i18n import msg, render
 from ..results import Result
@@ -21,8 +23,14 @@ from ..untrusted import clean_tree
 from .gradescope import to_gradescope
 
 
-def to_classroom(result: Result, lang: str) -> dict:
+def to_classroom(result: Result, lang: str) -> dict[str, Any]:
     data = to_gradescope(result, lang)
+    # A self-check's items it cannot judge (a counted quiz's answers: pending, worth 0
+    # of 0) are neither a pass nor a failure: Classroom's reporter has no third state,
+    # so they are left out here (results.json keeps them, with their status).
+    judged = [t for t in data["tests"]
+              if not (t["max_score"] == 0 and isinstance(t.get("extra_data"), dict)
+                      and t["extra_data"].get("status") == Status.PENDING)]
     tests = [{
         "name": t["name"],
         "status": "pass" if t["status"] == "passed" else "fail",
@@ -32,7 +40,7 @@ def to_classroom(result: Result, lang: str) -> dict:
         "line_no": 0,
         "execution_time": "",
         "test_code": t["extra_data"].get("id", "") if isinstance(t.get("extra_data"), dict) else "",
-    } for t in data["tests"]]
+    } for t in judged]
     failed_to_load = result.load_status != "loaded" and not result.checks
     status = "error" if failed_to_load else ("pass" if all(t["status"] == "pass" for t in tests) else "fail")
     mode = msg("report.mode_official" if result.official else "report.mode_selfcheck")
@@ -46,16 +54,16 @@ ENV_VALUE_BYTES = 128 * 1024 - 256
 MESSAGE_CHARS = (400, 160, 60)  # successive caps of one test's message while the payload is too big
 
 
-def _encoded_size(data: dict) -> int:
+def _encoded_size(data: dict[str, Any]) -> int:
     n = len(json.dumps(data, ensure_ascii=False).encode())
     return 4 * ((n + 2) // 3)
 
 
-def _grouped(data: dict, result: Result, lang: str) -> dict:
+def _grouped(data: dict[str, Any], result: Result, lang: str) -> dict[str, Any]:
     """One test per exercise (points kept): the last resort for a payload still too big."""
     tests = []
     for ex in result.exercises:
-        failed = [c for c in ex.results if c.status != "passed"]
+        failed = [c for c in ex.results if c.status != Status.PASSED]
         tests.append({"name": render(ex.exercise.title, lang), "status": "fail" if failed else "pass",
                       "message": render(msg("deploy.classroom_grouped", failed=len(failed), total=len(ex.results)),
                                         lang),
@@ -64,7 +72,7 @@ def _grouped(data: dict, result: Result, lang: str) -> dict:
     return dict(data, tests=tests)
 
 
-def fit_classroom(data: dict, result: Result, lang: str, limit: int = ENV_VALUE_BYTES) -> dict:
+def fit_classroom(data: dict[str, Any], result: Result, lang: str, limit: int = ENV_VALUE_BYTES) -> dict[str, Any]:
     """``data`` shortened until its base64 form fits one environment variable: messages
     capped, then one test per exercise. Scores never change."""
     if _encoded_size(data) <= limit:

@@ -38,8 +38,8 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def to_gradescope(result: Result, lang: str) -> dict:
-    tests = []
+def to_gradescope(result: Result, lang: str) -> dict[str, Any]:
+    tests: list[dict[str, Any]] = []
     for number, r in enumerate(result.checks, start=1):
         tests.append({
             "name": render(r.title, lang),

@@ -26,6 +26,8 @@ PUBLIC_WORDING: dict[str, str] = {
     "backward.mismatch": "public.backward_mismatch",
     "recurrent.gate_order.lstm": "public.gate_order_lstm",
     "recurrent.gate_order.gru": "public.gate_order_gru",
+    **{f"capstone.title.{k}": f"capstone.public.{k}"
+       for k in ("head", "init", "scores", "loss", "step_clipped", "step_below", "step_none")},
 }
 
 

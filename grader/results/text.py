@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..checks import errors
 from ..checks.model import CheckResult
 from ..display import shown, signed
@@ -13,14 +15,14 @@ from ..submission.notebook import place
 STUDENT_OUTPUT_CHARS = 2000
 
 
-def load_error_messages(e: dict) -> list:
+def load_error_messages(e: dict[str, Any]) -> list[Any]:
     """What stopped one file (or notebook cell) from loading, in the student's words:
     Python's own explanation of a syntax error with the line, an import of another
     of the student's files that failed, a module the grader does not have, the
     functions that were lost (see ``grader/sandbox/child.py``)."""
     kind, where, line = e.get("kind"), place(e.get("where")), e.get("line")
     cell = isinstance(where, Message)  # a notebook cell: the other cells were graded
-    out: list = []
+    out: list[Any] = []
     if kind == "syntax":
         text = str(e.get("text") or "").strip()
         message = e.get("message") or ""
@@ -53,12 +55,12 @@ def load_error_messages(e: dict) -> list:
     return out
 
 
-def notice_message(key: str, params: dict):
+def notice_message(key: str, params: dict[str, Any]) -> Message:
     """A notice as a message; a notebook cell it names is said in the reader's language."""
     return msg(key, **{k: place(v) if k == "where" else v for k, v in params.items()})
 
 
-def load_messages(result: Result) -> list:
+def load_messages(result: Result) -> list[Any]:
     """Messages about loading the submission (syntax errors, exits, notebooks)."""
     out = [notice_message(n.key, n.params) for n in result.notices]
     # A file's own error before the files that failed importing it (its consequence).
@@ -88,7 +90,7 @@ def check_output(r: CheckResult, lang: str) -> str:
     return "\n".join(lines)
 
 
-def adjustment_message(line: dict):
+def adjustment_message(line: dict[str, Any]) -> Message:
     """One line of the course stage (a manual adjustment or the late penalty) as a message."""
     points = signed(line.get("points", 0.0))
     if line.get("kind") == "late":
@@ -118,7 +120,7 @@ def _minutes(stamp: str) -> str:
     return stamp
 
 
-def adjustment_title(line: dict):
+def adjustment_title(line: dict[str, Any]) -> Message:
     """A short title of one line (a test's name in results.json)."""
     if line.get("kind") == "late":
         return msg("course.late_test", days=line.get("days", 0), percent=shown(line.get("percent", 0)))

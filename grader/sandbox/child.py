@@ -23,6 +23,9 @@ header are encoded as plain JSON scalars, ``{"a": i}`` (array i), ``{"h": id}``
 (an object kept in this process), ``{"p": id, "s": skeleton}`` (a reference cache
 the parent keeps during a substituting call; the child sends back ``{"p": id}``),
 ``{"l": [...]}``, ``{"t": [...]}`` and ``{"d": {...}}`` for lists, tuples and dicts.
+A call may list handles under ``"release"``: the child forgets those objects once the
+call is answered (the parent never passes them again, so a training run that keeps its
+parameters here does not pile up one copy per step).
 During a substituting call the child may send ``{"callback": name, "args": ...,
 "kwargs": ...}`` frames before its answer; the parent answers each with
 ``{"status": "ok", "value": ...}`` or ``{"status": "error", "message": ...}``.
@@ -231,13 +234,23 @@ class _HarnessError(Exception):
 
 # ------------------------------------------------------------------ tracebacks
 def _student_traceback(exc):
-    """Format an exception, keeping only frames from the student's own files."""
+    """Format an exception, keeping only frames from the student's own files (path,
+    line, code). The exception's own text is capped first and the outermost frames go
+    first, so a long message (an array in an assert, a huge repr) never pushes the
+    student's frames out of the capped traceback."""
     tb = traceback.extract_tb(exc.__traceback__)
-    frames = [f for f in tb if f.filename in _student_files]
-    lines = traceback.format_list(frames) if frames else []
-    lines += traceback.format_exception_only(type(exc), exc)
-    text = "".join(lines)
-    return text[-_MAX_TRACEBACK:]
+    frames = traceback.format_list([f for f in tb if f.filename in _student_files])
+    last = "".join(traceback.format_exception_only(type(exc), exc))
+    if len(last) > W.MAX_MESSAGE:
+        last = last[: W.MAX_MESSAGE].rstrip("\n") + " [...]\n"
+    kept, room = [], _MAX_TRACEBACK - len(last) - 8
+    for frame in reversed(frames):  # innermost first: where it went wrong
+        if len(frame) > room:
+            kept.append("  ...\n")
+            break
+        kept.append(frame)
+        room -= len(frame)
+    return "".join(reversed(kept)) + last
 
 
 def _error_info(exc):
@@ -953,24 +966,30 @@ def remove_finder():
 
 
 def _serve_call(functions, call, arrays):
-    """The answer (header, arrays) to one call of a request."""
-    cands = functions.get(call["func"])
-    if not cands:
-        return {"status": "missing"}, []
-    fn = cands[0][0]
+    """The answer (header, arrays) to one call of a request. Afterwards the handles the
+    call lists under "release" are forgotten (the parent will not pass them again)."""
     try:
-        header, out = _call(fn, call, arrays)
-    except _HarnessError as exc:
-        err = {"kind": "harness", "type": "", "message": str(exc), "traceback": ""}
-        return {"status": "error", "error": err}, []
-    if _is_stub(fn) and (header.get("error") or {}).get("kind") != "not_implemented":
-        # Starter code (CS231n's ``pass`` bodies): whatever it returned or raised
-        # (None, a NameError on a name it never assigned) says it is not written yet.
-        err = header.get("error")
-        said = f"{err.get('type')}: {err.get('message')}" if err else "None"
-        return {"status": "error", "error": {"kind": "not_implemented", "type": "starter",
-                                             "message": said[: W.MAX_MESSAGE], "traceback": ""}}, []
-    return header, out
+        cands = functions.get(call["func"])
+        if not cands:
+            return {"status": "missing"}, []
+        fn = cands[0][0]
+        try:
+            header, out = _call(fn, call, arrays)
+        except _HarnessError as exc:
+            err = {"kind": "harness", "type": "", "message": str(exc), "traceback": ""}
+            return {"status": "error", "error": err}, []
+        if _is_stub(fn) and (header.get("error") or {}).get("kind") != "not_implemented":
+            # Starter code (CS231n's ``pass`` bodies): whatever it returned or raised
+            # (None, a NameError on a name it never assigned) says it is not written yet.
+            err = header.get("error")
+            said = f"{err.get('type')}: {err.get('message')}" if err else "None"
+            return {"status": "error", "error": {"kind": "not_implemented", "type": "starter",
+                                                 "message": said[: W.MAX_MESSAGE], "traceback": ""}}, []
+        return header, out
+    finally:
+        for hid in call.get("release") or []:
+            if type(hid) is int:
+                _handles.pop(hid, None)
 
 
 def _kept(answer, ref, chain_len):

@@ -141,6 +141,7 @@ class InProcessCaller:
             "return_args": call.return_args,
             "errstate": call.errstate or {"all": "warn"},
             "substitute": list(call.substitute) if serve is not None else [],
+            "release": [h.id for h in call.release],
         }
         violated: list[str] = []
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..calls import Call, CallOutcome, CallStatus, Handle, Serve, earlier_args, resolve_earlier
+from ..calls import Call, CallOutcome, CallStatus, Handle, ModuleEntry, Serve, earlier_args, resolve_earlier
 from ..untrusted import clean
 from . import isolation as iso
 from . import reaper
@@ -74,15 +74,6 @@ class Limits:
 
 
 @dataclass
-class ModuleEntry:
-    """One module of the submission as the child will load it."""
-
-    module: str  # dotted module name
-    relpath: str  # path relative to the submission root
-    cells: list[dict] | None = None  # notebook code cells: {"label", "source"}
-
-
-@dataclass
 class LoadReport:
     ok: bool
     status: str  # "loaded", or why the child could not load (timeout, crashed, ...)
@@ -91,6 +82,16 @@ class LoadReport:
     output: str = ""
     where: str = ""  # when loading failed: the module or notebook cell that was loading
     skipped: list[str] = field(default_factory=list)  # notebook cells left out: they did not finish in time
+
+
+def _poison_key(call: Call, serve: Serve | None) -> str:
+    """What a call that hung, flooded or crashed poisons: later calls of the same
+    computation. A substituting call is another one (the student's building blocks
+    replaced by the parent's), so a composite that hung inside its own hanging block
+    is still judged with the reference's blocks (policy rule 4), as for a wrong block."""
+    if call.substitute and serve is not None:
+        return f"{call.func}[{','.join(call.substitute)}]"
+    return call.func
 
 
 def _set_subreaper() -> None:
@@ -520,7 +521,7 @@ class Sandbox:
         for i, c in enumerate(calls):
             if any(not 0 <= e.call < i for e in earlier_args(c)):
                 raise ValueError(f"call {i} ({c.func}) refers to a call that is not before it")
-        if any(earlier_args(c) for c in calls) and any(c.func in self._poisoned for c in calls):
+        if any(earlier_args(c) for c in calls) and any(_poison_key(c, serve) in self._poisoned for c in calls):
             # Calls that build on others, some of them poisoned: one by one, each on what
             # the calls before it really gave.
             done: list[CallOutcome] = []
@@ -529,11 +530,11 @@ class Sandbox:
                 done.append(CallOutcome(CallStatus.SKIPPED) if resolved is None
                             else self.call_many([resolved], serve, timeout)[0])
             return done
-        if any(c.func in self._poisoned for c in calls):
-            runnable = [c for c in calls if c.func not in self._poisoned]
+        if any(_poison_key(c, serve) in self._poisoned for c in calls):
+            runnable = [c for c in calls if _poison_key(c, serve) not in self._poisoned]
             done = iter(self.call_many(runnable, serve, timeout))
-            return [CallOutcome(self._poisoned[c.func], error={"repeat": True})
-                    if c.func in self._poisoned else next(done) for c in calls]
+            return [CallOutcome(self._poisoned[_poison_key(c, serve)], error={"repeat": True})
+                    if _poison_key(c, serve) in self._poisoned else next(done) for c in calls]
         per_call = timeout or self.limits.call_seconds
         if not self._ensure_alive():
             return [CallOutcome(CallStatus.UNAVAILABLE, error={"reason": self._dead_reason}) for _ in calls]
@@ -549,6 +550,7 @@ class Sandbox:
                 "return_args": c.return_args,
                 "errstate": c.errstate or {"all": "warn"},
                 "substitute": list(c.substitute) if serve is not None else [],
+                "release": [h.id for h in c.release if not self._is_stale(h)],
             })
             if c.chain_len is not None:
                 wire_calls[-1]["chain_len"] = c.chain_len
@@ -579,7 +581,7 @@ class Sandbox:
             if status != CallStatus.OK:
                 self._dead_reason = status
                 if status in (CallStatus.TIMEOUT, CallStatus.OUTPUT_LIMIT, CallStatus.CRASHED):
-                    self._poisoned[call.func] = status
+                    self._poisoned[_poison_key(call, serve)] = status
                 self._kill()
                 # A timeout of the whole submission's time is not this call's doing alone.
                 spent = status == CallStatus.TIMEOUT and time.monotonic() >= self._deadline_total

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class PairView:
     best_own: float
     units: tuple[UnitShare, ...]  # most shared first
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"rank": self.rank, "a": self.a, "b": self.b, "score": round(self.score, 4),
                 "overall": round(self.overall, 4), "matched": self.matched, "exclusive": self.exclusive,
                 "best_function": self.best_unit, "best_own": round(self.best_own, 4),

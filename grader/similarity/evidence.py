@@ -129,7 +129,7 @@ def _side(student: StudentPrints, detail: UnitDetail, blocks: list[tuple[np.ndar
         lines = sorted({(int(p >> LINE_BITS), int(p & mask)) for p in pos})
     side = Side(student.student, matched_lines=len(marked), lines=len(lines))
     if len(lines) > MAX_ROWS or unit.span is None:
-        near = set()
+        near: set[tuple[int, int]] = set()
         for src, n in marked:
             near.update((src, m) for m in range(n - CONTEXT, n + CONTEXT + 1))
         lines = [ln for ln in lines if ln in near] if marked else lines[:20]

@@ -17,6 +17,7 @@ close to the reference honestly; read it before concluding anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class ReferenceMatch:
     def share(self) -> float:
         return self.matched / self.size if self.size else 0.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"function": self.function, "matched": self.matched, "fingerprints": self.size,
                 "share": round(self.share, 4)}
 
@@ -51,7 +52,7 @@ class ReferenceCopy:
     matches: tuple[ReferenceMatch, ...]  # functions at or above the threshold, highest share first
     long_functions: int  # functions long enough to count
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"student": self.student, "long_functions": self.long_functions,
                 "functions": [m.to_dict() for m in self.matches]}
 

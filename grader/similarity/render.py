@@ -172,7 +172,7 @@ def reference_csv_text(result: Similarity) -> str:
     return out.getvalue()
 
 
-def to_json(result: Similarity, min_score: float = MIN_SCORE) -> dict:
+def to_json(result: Similarity, min_score: float = MIN_SCORE) -> dict[str, Any]:
     """Everything needed to re-read the comparison: parameters, students (with their
     notes as message keys and parameters), and every pair with its functions."""
     return {
@@ -194,7 +194,7 @@ def write_json(result: Similarity, path: Path | str, min_score: float = MIN_SCOR
     write_atomic(Path(path), json.dumps(to_json(result, min_score), ensure_ascii=False, indent=1))
 
 
-def _pair_section(p: PairView, result: Similarity, evidence: Evidence, lang: str) -> dict:
+def _pair_section(p: PairView, result: Similarity, evidence: Evidence, lang: str) -> dict[str, Any]:
     a, b = result.index_of(p.a), result.index_of(p.b)
     units = []
     for u in p.units:
@@ -214,7 +214,7 @@ def _pair_section(p: PairView, result: Similarity, evidence: Evidence, lang: str
 
 def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: float = MIN_SCORE) -> str:
     """The page as one HTML string in ``lang``."""
-    from ..report.html import _environment
+    from ..report.html import environment
 
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
@@ -227,7 +227,7 @@ def render_html(result: Similarity, lang: str, top: int = HTML_TOP, min_score: f
     sections = [_pair_section(p, result, evidence, lang) for p in pairs[:top]]
     notes = [{"student": s.student, "notes": [render(n, lang) for n in s.notes]}
              for s in result.students if s.notes]
-    template = _environment().get_template("similarity.html.j2")
+    template = environment().get_template("similarity.html.j2")
     return template.render(
         t=t, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__, result=result,
         pairs=pairs, listed=result.count(min_score), sections=sections, notes=notes, pct=_pct,

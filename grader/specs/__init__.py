@@ -26,7 +26,7 @@ def all_exercises() -> list[Exercise]:
             out.extend(module.exercises())
     functions = {e.name: e.functions for e in out}
     for e in out:  # a composite's building blocks, by function (even when only the composite is graded)
-        e.block_functions = tuple(f for b in e.builds_on for f in functions.get(b, ()))
+        e.block_functions = tuple(f for b in e.builds_on if b not in e.not_substituted for f in functions.get(b, ()))
     return out
 
 

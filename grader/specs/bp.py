@@ -8,6 +8,8 @@ straddle the kink.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..checks.backward import BackwardValueCheck
@@ -69,7 +71,7 @@ _WRONG_DERIVATIVES = {
 }
 
 
-def overflow(err: dict) -> tuple[list, list]:
+def overflow(err: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     """Mistake 22: exp overflowed (numpy raised inside the student's call)."""
     if err.get("type") == "FloatingPointError":
         return [msg(f"mistake.{Mistake.OVERFLOW}.found")], [Mistake.OVERFLOW]
@@ -98,7 +100,7 @@ def _extremes(func: str, x: list[float], want: list[float], points: float) -> Pr
 
 def _sigmoid_props():
     return [_extremes("sigmoid_forward", [-1000.0, 0.0, 1000.0, 2.0],
-                      [0.0, 0.5, 1.0, float(sigmoid(np.float64(2.0)))], 1)]
+                      [0.0, 0.5, 1.0, float(sigmoid(np.array(2.0)))], 1)]
 
 
 def _tanh_props():
@@ -133,7 +135,7 @@ def _affine_inputs(shape):
     return make
 
 
-def _affine_model(i: dict) -> list[np.ndarray]:
+def _affine_model(i: dict[str, Any]) -> list[np.ndarray]:
     """affine_forward's output, for naming a forgotten bias in a self-check."""
     return [i["x"].reshape(i["x"].shape[0], -1) @ i["w"] + i["b"]]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from ..checks.compare import close
 from ..i18n import Message, msg
 from ..mistakes import Mistake
 
-Variant = Callable[[dict, list], dict[str, np.ndarray]]
+Variant = Callable[[dict[str, Any], list[Any]], dict[str, np.ndarray]]
 
 
 def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0,
@@ -20,7 +21,7 @@ def away_from_zero(rng: np.random.Generator, shape: tuple[int, ...], scale: floa
     return np.sign(x) * (np.abs(x) + margin)
 
 
-def known_variant_probe(variants: dict[Mistake, Variant | list[Variant]]) -> Callable:
+def known_variant_probe(variants: Mapping[Mistake, Variant | Sequence[Variant]]) -> Callable[..., Any]:
     """A gradient-check probe naming a known mistake.
 
     ``variants`` maps a mistake of ``grader/mistakes.md`` to a function (or several)
@@ -31,7 +32,7 @@ def known_variant_probe(variants: dict[Mistake, Variant | list[Variant]]) -> Cal
     def probe(check, ctx, inputs, state) -> tuple[list[Message], list[str]]:
         found: list[str] = []
         for mistake, forms in variants.items():
-            for variant in forms if isinstance(forms, list) else [forms]:
+            for variant in forms if isinstance(forms, Sequence) else [forms]:
                 try:
                     with np.errstate(all="ignore"):
                         wrong = variant(inputs, state.get("douts") or [])

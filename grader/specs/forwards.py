@@ -77,7 +77,7 @@ def gru_cell(x, h, Wx, Wh, bx, bh, order: str = GRU_ORDER, reversed_update: bool
                     "prev_h": h, "h": h_next}
 
 
-def run_sequence(step: Callable, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None = None,
+def run_sequence(step: Callable[..., Any], x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None = None,
                  h0_every_step: bool = False, reverse: bool = False) -> np.ndarray:
     """Hidden states (N, T, H) of ``step(x_t, h, c) -> (h, c)`` over x (N, T, D).
 

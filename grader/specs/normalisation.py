@@ -11,6 +11,7 @@ weights at zero (identity path).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from .common import away_from_zero, known_variant_probe
 from .stability import Diagnosis, cache_error, found
 
 
-def _same_as_x(inputs: dict) -> list[tuple[int, ...]]:
+def _same_as_x(inputs: dict[str, Any]) -> list[tuple[int, ...]]:
     """The forward's one output has the shape of x."""
     return [np.shape(inputs["x"])]
 
@@ -55,7 +56,7 @@ def _bn_inputs(mode: str, near_constant: float = 1e-3, running: bool = True):
     return make
 
 
-def _bn_variants(inputs: dict) -> list[tuple[Mistake, dict[str, np.ndarray]]]:
+def _bn_variants(inputs: dict[str, Any]) -> list[tuple[Mistake, dict[str, np.ndarray]]]:
     """What known mistakes give in training mode: (mistake, {output name: value})."""
     x, gamma, beta, p = inputs["x"], inputs["gamma"], inputs["beta"], inputs["bn_param"]
     eps, m = p["eps"], p["momentum"]
@@ -83,7 +84,7 @@ _VARIANT_DETAIL = {("running_var", Mistake.BN_EPS_MISPLACED): "stability.bn.eps_
                    ("out", Mistake.WRONG_REDUCTION_AXIS): "stability.bn.per_sample"}
 
 
-def bn_train_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
+def bn_train_diagnosis(inputs: dict[str, Any], value: Any, expected: list[Any]) -> Diagnosis:
     returned, args = value if isinstance(value, tuple) and len(value) == 2 else (None, [])
     got = {
         "out": returned[0] if isinstance(returned, (tuple, list)) and returned else None,
@@ -91,7 +92,7 @@ def bn_train_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
         "running_var": args[3].get("running_var") if len(args) > 3 and isinstance(args[3], dict) else None,
     }
     named: list[Mistake] = []
-    details: list = []
+    details: list[Any] = []
     for mistake, outputs in _bn_variants(inputs):
         if all(close(got[k], v) for k, v in outputs.items()):
             named.append(mistake)
@@ -109,13 +110,13 @@ def bn_train_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
     return found(*dict.fromkeys(named), extra=[d for k, d in enumerate(details) if d not in details[:k]])
 
 
-def gamma_beta(inputs: dict, x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+def gamma_beta(inputs: dict[str, Any], x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
     """gamma * x_hat + beta for given statistics (in x's precision)."""
     eps = inputs["bn_param"]["eps"]
     return inputs["gamma"] * ((x - mean) / np.sqrt(var + x.dtype.type(eps))) + inputs["beta"]
 
 
-def bn_test_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
+def bn_test_diagnosis(inputs: dict[str, Any], value: Any, expected: list[Any]) -> Diagnosis:
     returned = value[0] if isinstance(value, tuple) and value else None
     out = returned[0] if isinstance(returned, (tuple, list)) and returned else None
     x, gamma, beta, p = inputs["x"], inputs["gamma"], inputs["beta"], inputs["bn_param"]
@@ -132,7 +133,7 @@ def bn_test_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
     return [], []
 
 
-def bn_momentum(value: Any, inputs: dict) -> Diagnosis:
+def bn_momentum(value: Any, inputs: dict[str, Any]) -> Diagnosis:
     """From zero running statistics, one training call gives 0.1 x the batch statistics."""
     args = value[1] if isinstance(value, tuple) and len(value) == 2 else []
     p = args[3] if len(args) > 3 and isinstance(args[3], dict) else {}
@@ -170,7 +171,7 @@ def _bn_backward(dout: np.ndarray, x_hat: np.ndarray, std: np.ndarray, gamma: np
     return {"x": dx, "gamma": (dout * x_hat).sum(axis=0), "beta": dout.sum(axis=0)}
 
 
-def _bn_cache_swapped(inputs: dict, douts: list) -> dict[str, np.ndarray]:
+def _bn_cache_swapped(inputs: dict[str, Any], douts: list[Any]) -> dict[str, np.ndarray]:
     """The batch-norm gradients with the cache's std and gamma (both (D,)) swapped."""
     x, gamma, eps = inputs["x"], inputs["gamma"], inputs["bn_param"]["eps"]
     std = np.sqrt(x.var(axis=0) + eps)
@@ -183,7 +184,7 @@ def _residual_backward(dout, x, W1, W2, a, hidden, s) -> dict[str, np.ndarray]:
     return {"x": ds + da @ W1.T, "W1": x.T @ da, "b1": da.sum(axis=0), "W2": hidden.T @ ds, "b2": ds.sum(axis=0)}
 
 
-def _residual_cache_swaps(inputs: dict, douts: list) -> list[dict[str, np.ndarray]]:
+def _residual_cache_swaps(inputs: dict[str, Any], douts: list[Any]) -> list[dict[str, np.ndarray]]:
     """The residual block's gradients with same-shaped cache entries swapped: the
     pre-activation a with the hidden layer relu(a), x with s."""
     x, W1, b1, W2, b2 = (inputs[k] for k in ("x", "W1", "b1", "W2", "b2"))
@@ -194,10 +195,15 @@ def _residual_cache_swaps(inputs: dict, douts: list) -> list[dict[str, np.ndarra
             _residual_backward(douts[0], s, W1, W2, a, hidden, x)]
 
 
+def _nth_cache_swap(k: int) -> Callable[[dict[str, Any], list[Any]], dict[str, np.ndarray]]:
+    """The ``k``-th of :func:`_residual_cache_swaps`, as one known variant."""
+    return lambda inputs, douts: _residual_cache_swaps(inputs, douts)[k]
+
+
 def _cache_swap_diagnosis(swaps, names: list[str]):
     """A backward check's diagnosis: its gradients (named ``names``, in order) equal a
     cache swap's: mistake 28."""
-    def diagnose(inputs: dict, value: Any, expected: list) -> Diagnosis:
+    def diagnose(inputs: dict[str, Any], value: Any, expected: list[Any]) -> Diagnosis:
         if not isinstance(value, (tuple, list)):
             return [], []
         douts = list(inputs["upstream"].values())
@@ -212,7 +218,7 @@ def _cache_swap_diagnosis(swaps, names: list[str]):
 
 def _then(*diagnoses):
     """The first of several diagnoses that names something."""
-    def diagnose(inputs: dict, value: Any, expected: list) -> Diagnosis:
+    def diagnose(inputs: dict[str, Any], value: Any, expected: list[Any]) -> Diagnosis:
         for d in diagnoses:
             said, named = d(inputs, value, expected)
             if named:
@@ -221,7 +227,7 @@ def _then(*diagnoses):
     return diagnose
 
 
-def _keepdims_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
+def _keepdims_diagnosis(inputs: dict[str, Any], value: Any, expected: list[Any]) -> Diagnosis:
     """Mistake 25: a gradient of a (D,) parameter returned as (1, D)."""
     if isinstance(value, (tuple, list)):
         for v, want in zip(value[1:], expected[1:], strict=False):
@@ -285,7 +291,7 @@ def _res_inputs(zero_branch: bool = False):
     return make
 
 
-def _no_identity_dx(inputs: dict, douts: list) -> dict[str, np.ndarray]:
+def _no_identity_dx(inputs: dict[str, Any], douts: list[Any]) -> dict[str, np.ndarray]:
     """Mistake 30: dx of a backward pass that forgets the identity path."""
     x, W1, b1, W2, b2 = (inputs[k] for k in ("x", "W1", "b1", "W2", "b2"))
     a = x @ W1 + b1
@@ -294,14 +300,14 @@ def _no_identity_dx(inputs: dict, douts: list) -> dict[str, np.ndarray]:
     return {"x": ((ds @ W2.T) * (a > 0)) @ W1.T}
 
 
-def identity_forward_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
+def identity_forward_diagnosis(inputs: dict[str, Any], value: Any, expected: list[Any]) -> Diagnosis:
     out = value[0] if isinstance(value, (tuple, list)) and value else None
     if close(out, np.zeros_like(inputs["x"])):  # relu(F(x)) with F = 0: the identity path is missing
         return found(Mistake.RESIDUAL_NO_IDENTITY, extra=[msg("stability.res.identity_missing")])
     return [], []
 
 
-def identity_backward_diagnosis(inputs: dict, value: Any, expected: list) -> Diagnosis:
+def identity_backward_diagnosis(inputs: dict[str, Any], value: Any, expected: list[Any]) -> Diagnosis:
     dx = value[0] if isinstance(value, (tuple, list)) and value else None
     if close(dx, np.zeros_like(inputs["forward"]["x"])):
         return found(Mistake.RESIDUAL_NO_IDENTITY)
@@ -328,8 +334,7 @@ def _residual() -> Exercise:
         GradientCheck("res.grad", bwd, _res_inputs(), params, 0.5, forward=fwd, out_shapes=_same_as_x,
                       probes=[known_variant_probe({
                           Mistake.RESIDUAL_NO_IDENTITY: _no_identity_dx,
-                          Mistake.CACHE_LAYOUT_MISMATCH: [lambda i, d, k=k: _residual_cache_swaps(i, d)[k]
-                                                          for k in range(2)]})]),
+                          Mistake.CACHE_LAYOUT_MISMATCH: [_nth_cache_swap(k) for k in range(2)]})]),
         MutationCheck("res.forward_mutation", fwd, _res_inputs()),
         MutationCheck("res.mutation", bwd, lambda rng: {"dout": rng.standard_normal((RES_N, RES_D))},
                       forward=fwd, forward_inputs=_res_inputs()),

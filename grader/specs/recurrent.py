@@ -14,6 +14,8 @@ When a check fails, the probes (:mod:`grader.specs.recurrent_value_probes`,
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..checks import policy
@@ -83,7 +85,7 @@ def _h(rng):
     return rng.uniform(-0.9, 0.9, (N, H))
 
 
-def _cell(rng, gates: int, prefix: str = "", suffix: str = "", two_biases: bool = False) -> dict:
+def _cell(rng, gates: int, prefix: str = "", suffix: str = "", two_biases: bool = False) -> dict[str, Any]:
     """Unit-scale stacked weights (D, gates*H), (H, gates*H) and bias(es)."""
     p = {f"Wx{suffix}": rng.standard_normal((D, gates * H)), f"Wh{suffix}": rng.standard_normal((H, gates * H))}
     if two_biases:
@@ -208,7 +210,7 @@ def _mutations(name: str, fwd: str, bwd: str, inputs, upstream) -> list[Mutation
                           forward_inputs=inputs)]
 
 
-def _out_shapes(i: dict) -> list[tuple[int, ...]]:
+def _out_shapes(i: dict[str, Any]) -> list[tuple[int, ...]]:
     """The forward's outputs: (N, H) per state of a step (next_h, and next_c for the
     LSTM), (N, T, H) for a sequence, (N, T, 2H) for the bidirectional RNN."""
     x = i["x"]
@@ -219,13 +221,13 @@ def _out_shapes(i: dict) -> list[tuple[int, ...]]:
     return [i["prev_h"].shape] + ([i["prev_c"].shape] if "prev_c" in i else [])
 
 
-def _gradients(name: str, fwd: str, bwd: str, inputs, params: list[Param], probes: list, n_outputs: int = 1):
+def _gradients(name: str, fwd: str, bwd: str, inputs, params: list[Param], probes: list[Any], n_outputs: int = 1):
     return GradientCheck(f"{name}.grad", bwd, inputs, params, POINTS_NUMERIC, points_reference=POINTS_REFERENCE,
                          forward=fwd, n_outputs=n_outputs, out_shapes=_out_shapes, probes=gradient_probes(*probes))
 
 
 # ------------------------------------------------------------------ exercises
-def _rnn_step_transposed(i: dict, d: list) -> dict[str, np.ndarray]:
+def _rnn_step_transposed(i: dict[str, Any], d: list[Any]) -> dict[str, np.ndarray]:
     """Mistake 33 in rnn_step_backward: the square Wh not transposed on the way back
     (dprev_h = da @ Wh), or dWh computed the other way round (da.T @ prev_h)."""
     da = d[0] * dtanh(_rnn_quantities(i)["h"])

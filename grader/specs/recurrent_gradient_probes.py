@@ -13,6 +13,9 @@ so probes work without the reference and never charge a forward bug to the
 backward. A student's gate gradient is read off the bias gradient when the
 upstream gradient sits on one sample only. The wrong-derivative factors are ratios
 of forward quantities (:mod:`grader.specs.forwards`).
+
+Over 400 lines: one job, the gradient probes of the recurrent exercises (carry, time
+step, gate block), which share one yardstick and one table of known factors.
 """
 
 from __future__ import annotations
@@ -35,11 +38,11 @@ from .forwards import gru_cell, lstm_cell, rnn_cell
 from .recurrent_value_probes import Finding, guarded, merge, mistake_messages, names
 
 
-def gradient_probes(*probes: Callable) -> list[Callable]:
+def gradient_probes(*probes: Callable[..., Any]) -> list[Callable[..., Any]]:
     """The probes of one gradient check as a single guarded probe whose findings are
     merged (a mistake two probes recognise is named once)."""
 
-    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict) -> Finding:
+    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict[str, Any]) -> Finding:
         return merge([guarded(p, ctx, check, ctx, inputs, state) for p in probes])
 
     return [probe]
@@ -80,11 +83,11 @@ def _is_zero(g: np.ndarray | None) -> bool:
 
 
 # ------------------------------------------------------------------ swapped slices
-def swapped_shapes_probe(pairs: Sequence[tuple[str, str]]) -> Callable:
+def swapped_shapes_probe(pairs: Sequence[tuple[str, str]]) -> Callable[..., Any]:
     """Mistake 14: the gradients of two stacked inputs come out exchanged (``dx`` with
     the shape of ``prev_h``, ``dWx`` with the shape of ``dWh``); D != H makes it visible."""
 
-    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict) -> Finding:
+    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict[str, Any]) -> Finding:
         by_name = {p.name: p for p in check.params}
         grads = state["grads"]
         found = []
@@ -112,7 +115,7 @@ class Candidate:
     mistake: str
     setting: str
     blocks: tuple[str, ...]
-    ratio: Callable[[dict], np.ndarray]
+    ratio: Callable[[dict[str, Any]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -128,19 +131,19 @@ class GateModel:
     blocks: tuple[str, ...]
     bias: str
     upstream: tuple[str, ...]
-    quantities: Callable[[Inputs], dict]
+    quantities: Callable[[Inputs], dict[str, Any]]
     candidates: tuple[Candidate, ...] = ()
-    rules: tuple[Callable[[dict], Finding], ...] = ()
+    rules: tuple[Callable[[dict[str, Any]], Finding], ...] = ()
 
 
-def gate_probe(model: GateModel) -> Callable:
+def gate_probe(model: GateModel) -> Callable[..., Any]:
     """Probe a one-step backward with the upstream gradient on one output at a time
     (for the LSTM: only ``dnext_h``, only ``dnext_c``) and one sample at a time.
 
     Reports, per setting, which gradients are wrong and which gate blocks carry the
     error; names a mistake when a block is off by exactly a candidate's factor."""
 
-    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict) -> Finding:
+    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict[str, Any]) -> Finding:
         douts = state.get("douts") or []
         if len(douts) != len(model.upstream):
             return [], []
@@ -227,7 +230,7 @@ def _only_sample(d: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def lstm_cell_state_rules(data: dict) -> Finding:
+def lstm_cell_state_rules(data: dict[str, Any]) -> Finding:
     """Mistakes 3 and 4, read off dprev_c.
 
     3: with the upstream gradient only on dnext_h, dprev_c comes out exactly 0 (the
@@ -244,7 +247,7 @@ def lstm_cell_state_rules(data: dict) -> Finding:
 
 
 # ------------------------------------------------------------------ one time step
-def time_step_probe(halves: int = 1) -> Callable:
+def time_step_probe(halves: int = 1) -> Callable[..., Any]:
     """Probe a sequence backward with the upstream gradient at one time step only
     (for a BiRNN: on one half of dh at one step). The same upstream vector is used at
     every step, so the right dx at step s with the upstream at s is the local
@@ -257,7 +260,7 @@ def time_step_probe(halves: int = 1) -> Callable:
     appears on the wrong side of the step, or when a step's dx is the local gradient
     of another step (a wrong cache index)."""
 
-    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict) -> Finding:
+    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict[str, Any]) -> Finding:
         douts = state.get("douts") or []
         x = inputs["x"]
         N, T, _ = x.shape
@@ -429,12 +432,12 @@ def detached_sequence(model: str, inputs: Inputs, detach: str, base: Inputs) -> 
     return np.stack([h for h, _ in steps(inputs, fixed)], axis=1)
 
 
-def carry_probe(model: str) -> Callable:
+def carry_probe(model: str) -> Callable[..., Any]:
     """Mistake 7 when only one of the carries is dropped: the student's dx equals the
     derivative of the layer with that carry detached (an LSTM that passes dprev_c
     back but not dprev_h, or the other way round), along two random directions."""
 
-    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict) -> Finding:
+    def probe(check: GradientCheck, ctx: Context, inputs: Inputs, state: dict[str, Any]) -> Finding:
         douts = state.get("douts") or []
         gx = state["grads"].get("x")
         x = inputs["x"]

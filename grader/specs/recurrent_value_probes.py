@@ -40,7 +40,7 @@ from .forwards import (
 )
 
 Finding = tuple[list[Message], list[str]]
-ValueProbe = Callable[[Context, ValueCheck, Inputs, Any, list], Finding]
+ValueProbe = Callable[[Context, ValueCheck, Inputs, Any, list[Any]], Finding]
 Variant = tuple[str, str | None, Callable[[Inputs], list[np.ndarray]]]
 
 
@@ -119,13 +119,13 @@ class ProbedValueCheck(ValueCheck):
     def run(self, ctx: Context) -> list[CheckResult]:
         probes = self.probes
 
-        def diagnose(inputs: Inputs, value: Any, expected: list) -> Finding:
+        def diagnose(inputs: Inputs, value: Any, expected: list[Any]) -> Finding:
             return merge([guarded(p, ctx, ctx, self, inputs, value, expected) for p in probes])
 
         return ValueCheck.run(replace(self, diagnose=diagnose, probes=[]), ctx)
 
 
-def variants_probe(variants: Sequence[Variant], paths: Sequence[tuple]) -> ValueProbe:
+def variants_probe(variants: Sequence[Variant], paths: Sequence[tuple[Any, ...]]) -> ValueProbe:
     """Name a known mistake when the student's outputs (at ``paths``) equal what a
     student making it would compute: ``(mistake, detail message key or None,
     outputs(inputs))``."""
@@ -149,7 +149,7 @@ def variants_probe(variants: Sequence[Variant], paths: Sequence[tuple]) -> Value
     return probe
 
 
-def gate_order_probe(model: str, paths: Sequence[tuple]) -> ValueProbe:
+def gate_order_probe(model: str, paths: Sequence[tuple[Any, ...]]) -> ValueProbe:
     """Which ordering of the gate blocks makes the output right: the 24 orderings of
     the LSTM's i, f, o, g, or the 6 of the GRU's r, z, n (mistake 2)."""
     base = LSTM_ORDER if model.startswith("lstm") else GRU_ORDER

@@ -36,7 +36,7 @@ def found(*mistakes: Mistake, extra: list[Message] | None = None) -> Diagnosis:
     return (extra or []) + [msg(f"mistake.{m}.found") for m in mistakes], list(mistakes)
 
 
-def cache_error(err: dict) -> Diagnosis:
+def cache_error(err: dict[str, Any]) -> Diagnosis:
     """Mistake 28: the backward pass fails on the cache of the student's own forward."""
     kind, text = err.get("type", ""), err.get("message", "")
     if (kind == "ValueError" and "unpack" in text) or kind in ("TypeError", "IndexError", "KeyError",
@@ -51,7 +51,7 @@ CLIP_SHAPES = [(3, 4), (5,), (2, 3, 2)]
 
 def _clip_inputs(norms: list[float], shapes: list[tuple[int, ...]] = CLIP_SHAPES):
     """Gradients whose own norms are ``norms`` (multiples of v = max_norm)."""
-    def make(rng: np.random.Generator) -> dict:
+    def make(rng: np.random.Generator) -> dict[str, Any]:
         v = float(rng.uniform(1.0, 5.0))
         grads = []
         for shape, r in zip(shapes, norms, strict=True):
@@ -66,7 +66,7 @@ def _global_norm(arrays: list[np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.sum(a * a)) for a in arrays)))
 
 
-def clip_diagnosis(inputs: dict, value: Any) -> Diagnosis:
+def clip_diagnosis(inputs: dict[str, Any], value: Any) -> Diagnosis:
     """Everything the lecture's rule implies about a clipped gradient, with known
     mistakes 15-17 named. Needs no reference, so it also runs in a self-check."""
     grads, v = inputs["grads"], inputs["max_norm"]
@@ -185,7 +185,7 @@ def _weights(value: Any, shape: tuple[int, int]) -> tuple[np.ndarray | None, lis
     return W, [], []
 
 
-def init_statistics(value: Any, inputs: dict) -> Diagnosis:
+def init_statistics(value: Any, inputs: dict[str, Any]) -> Diagnosis:
     """Mean and spread of W within Z standard errors of the method's N(0, sigma^2),
     biases exactly zero; mistakes 18 (fan-out) and 19 (constant) named."""
     shape, method = tuple(inputs["shape"]), inputs["method"]
@@ -214,7 +214,7 @@ def init_statistics(value: Any, inputs: dict) -> Diagnosis:
     return problems, mistakes
 
 
-def init_symmetry(value: Any, inputs: dict) -> Diagnosis:
+def init_symmetry(value: Any, inputs: dict[str, Any]) -> Diagnosis:
     """No two neurons start alike: all rows and all columns of W differ (mistake 19)."""
     W, problems, mistakes = _weights(value, tuple(inputs["shape"]))
     if W is None:
@@ -227,7 +227,7 @@ def init_symmetry(value: Any, inputs: dict) -> Diagnosis:
     return [], []
 
 
-def init_reproducible(values: list[Any], inputs: list[dict]) -> Diagnosis:
+def init_reproducible(values: list[Any], inputs: list[dict[str, Any]]) -> Diagnosis:
     """Calls 0 and 1 share a seed, call 2 has another: same, same, different."""
     shape = tuple(inputs[0]["shape"])
     ws = []
@@ -278,7 +278,7 @@ def _l2_inputs(shapes: dict[str, tuple[int, ...]]):
     return make
 
 
-def l2_diagnosis(inputs: dict, value: Any) -> Diagnosis:
+def l2_diagnosis(inputs: dict[str, Any], value: Any) -> Diagnosis:
     """Mistake 20: biases/gamma/beta regularised, or loss and gradient a factor 2 apart."""
     params, reg = inputs["params"], inputs["reg"]
     if not isinstance(value, (tuple, list)) or len(value) != 2 or not isinstance(value[1], dict):

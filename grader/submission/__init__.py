@@ -24,12 +24,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..calls import ModuleEntry
 from ..i18n import msg
-from ..sandbox.session import ModuleEntry
 from ..untrusted import clean
 from .notebook import NotebookError, read_code_cells
 from .notices import Notice, Skips
-from .snapshot import SKIP_DIRS, IntakeLimits, Snapshot, SnapshotFile, take_snapshot
+from .snapshot import SKIP_DIRS, IntakeLimits, Snapshot, SnapshotFile
+from .take import take_snapshot
 
 __all__ = ["SKIP_DIRS", "IntakeLimits", "Notice", "PreparedSubmission", "Snapshot", "SnapshotFile",
            "fingerprint", "prepare", "take_snapshot"]

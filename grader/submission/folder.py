@@ -14,6 +14,7 @@ import os
 import stat
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 from ..untrusted import clean
 from .notices import Notice, Skips
@@ -127,8 +128,8 @@ def walk_folder(root: Path, limits: IntakeLimits) -> tuple[list[SnapshotFile], l
     return files, notices
 
 
-def _visit(entry: os.DirEntry, fd: int, parts: tuple[str, ...], limits: IntakeLimits, files: list[SnapshotFile],
-           total: int, queue: deque, skips: Skips) -> int:
+def _visit(entry: os.DirEntry[str], fd: int, parts: tuple[str, ...], limits: IntakeLimits, files: list[SnapshotFile],
+           total: int, queue: deque[Any], skips: Skips) -> int:
     """Look at one directory entry; returns the bytes it added to the snapshot."""
     name = entry.name
     raw = "/".join((*parts, name))

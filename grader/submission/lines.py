@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
-from ..sandbox.session import ModuleEntry
+from ..calls import ModuleEntry
 from .snapshot import Snapshot
 
 SOURCE_CHARS = 240  # of the line shown; the rest is cut with "…"
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"\n]*)", line (?P<line>\d+)', re.MULTILINE)
 
 
-def _line_number(error: dict) -> int | None:
+def _line_number(error: dict[str, Any]) -> int | None:
     """The line of the student's file where loading stopped: a syntax error's own
     line, else the deepest traceback frame in the file that was loading."""
     if error.get("kind") == "syntax":
@@ -37,7 +38,8 @@ def _text_line(text: str, number: int) -> str | None:
     return line if len(line) <= SOURCE_CHARS else line[:SOURCE_CHARS] + "…"
 
 
-def locate(errors: Iterable[dict], snapshot: Snapshot, modules: Iterable[ModuleEntry]) -> list[dict]:
+def locate(errors: Iterable[dict[str, Any]], snapshot: Snapshot,
+           modules: Iterable[ModuleEntry]) -> list[dict[str, Any]]:
     """``errors`` (the child's load errors, each with ``module``: the path in the
     submission) with ``file``, ``line`` (a number) and ``source`` (that line's text)
     added where they can be found."""

@@ -38,7 +38,7 @@ class NotebookError(Exception):
 
 @dataclass
 class NotebookCells:
-    cells: list[dict]  # {"label": "name.ipynb [cell 3: import numpy as np]", "source": str}
+    cells: list[dict[str, Any]]  # {"label": "name.ipynb [cell 3: import numpy as np]", "source": str}
     dropped: list[Message] = field(default_factory=list)  # a sample: code cell 3, "%matplotlib inline"
     dropped_count: int = 0  # IPython lines (and %% cells) dropped in all
     odd: list[Message] = field(default_factory=list)  # cells skipped for their form (a number as source)
@@ -54,7 +54,7 @@ def _what(value: Any) -> str:
     return type(value).__name__
 
 
-def _parse(data: bytes) -> dict:
+def _parse(data: bytes) -> dict[str, Any]:
     try:
         nb = json.loads(data)
     except (ValueError, RecursionError) as exc:  # bad JSON or encoding, 5,000-digit numbers, deep nesting
@@ -71,7 +71,7 @@ def _parse(data: bytes) -> dict:
     return nb
 
 
-def _upgrade(data: bytes) -> dict:
+def _upgrade(data: bytes) -> dict[str, Any]:
     import nbformat  # imported here: only old notebooks need it
 
     try:

@@ -5,6 +5,7 @@ with parameters, rendered in the report's language."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -12,7 +13,7 @@ class Notice:
     """Something about the submission itself worth telling the student."""
 
     key: str  # message-catalogue key
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 SAMPLES = 5  # paths or lines named in one notice; the rest are counted
@@ -25,7 +26,7 @@ class Skips:
     def __init__(self) -> None:
         self._items: dict[str, list[str]] = {}
         self._counts: dict[str, int] = {}
-        self._params: dict[str, dict] = {}
+        self._params: dict[str, dict[str, Any]] = {}
 
     def add(self, key: str, name: str, **params: object) -> None:
         self._counts[key] = self._counts.get(key, 0) + 1

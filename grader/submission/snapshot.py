@@ -3,7 +3,7 @@
 Everything later stages know about a submission comes from its :class:`Snapshot`:
 the code the sandbox loads, the notebook cells, the quiz answer sheet and the
 fingerprint that says whether a batch must grade it again. The live folder is read
-exactly once, by :func:`take_snapshot`, under the rules of :class:`IntakeLimits`:
+exactly once, by :func:`.take.take_snapshot`, under the rules of :class:`IntakeLimits`:
 
 * only regular files are opened, never through a link: every folder is opened
   relative to its parent's descriptor with ``O_NOFOLLOW`` and every file with
@@ -25,13 +25,11 @@ Whatever is skipped is said, once per reason, in :attr:`Snapshot.notices`.
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..untrusted import clean
-from .notices import Notice, Skips
+from .notices import Notice
 
 CODE_SUFFIXES = (".py", ".ipynb")
 # Data files that influence grading, kept by exact name (the quiz's answer sheet;
@@ -140,41 +138,3 @@ def escaped(name: str) -> bool:
 def order(files: list[SnapshotFile]) -> tuple[SnapshotFile, ...]:
     """Shallow files first, so a top-level module is loaded before a nested copy."""
     return tuple(sorted(files, key=lambda f: (f.depth, f.path)))
-
-
-def take_snapshot(source: Path | str, limits: IntakeLimits | None = None) -> Snapshot:
-    """Read ``source`` (a folder, a ``.py`` file, a notebook or a ``.zip``) once.
-
-    Never raises for what the submission contains; never follows a link, including
-    the submission itself when it is one (its parent folders are the operator's)."""
-    from .archive import read_zip
-    from .folder import read_file_at, walk_folder
-
-    limits = limits or IntakeLimits()
-    source = Path(source)
-    shown = display(source.name or str(source))
-    try:
-        info = os.lstat(source)
-    except OSError:
-        return Snapshot(source, "missing", notices=[Notice("submission.not_found", {"path": display(str(source))})])
-    if stat.S_ISLNK(info.st_mode):
-        return Snapshot(source, "missing", notices=[Notice("intake.source_link", {"path": shown})])
-    if stat.S_ISDIR(info.st_mode):
-        files, notices = walk_folder(source, limits)
-        return Snapshot(source, "folder", order(files), notices)
-    if not stat.S_ISREG(info.st_mode):
-        return Snapshot(source, "missing", notices=[Notice("intake.source_special", {"path": shown})])
-    skips = Skips()
-    if source.name.lower().endswith(".zip"):
-        data = read_file_at(None, str(source), shown, limits.max_archive_bytes, skips)
-        if data is None:
-            return Snapshot(source, "missing", notices=skips.notices())
-        files, notices = read_zip(data, shown, limits)
-        return Snapshot(source, "zip", order(files), skips.notices() + notices)
-    if not source.name.endswith(CODE_SUFFIXES):
-        return Snapshot(source, "missing", notices=[Notice("intake.source_kind", {"path": shown})])
-    data = read_file_at(None, str(source), shown, limits.cap(source.name), skips)
-    files = [SnapshotFile(clean(source.name), data)] if data is not None else []
-    if files and escaped(source.name):
-        skips.add("intake.bad_name", shown)
-    return Snapshot(source, "file", tuple(files), skips.notices())
