@@ -133,7 +133,7 @@ def test_hostile_text_is_escaped_and_the_sheet_cost_only_itself(hostile_class):
     assert "\\x1b]0;t\\x07" in outputs and "\ufffd" in outputs
     sheet = json.loads((out / "results" / "sheet.json").read_text(encoding="utf-8"))
     relu = [t for t in sheet["tests"] if t["tags"][0] == "relu" and "forward" in t["extra_data"]["function"]]
-    assert relu and any(t["status"] == "passed" for t in relu)  # the code part was graded
+    assert relu and any(t.get("status") == "passed" for t in relu)  # the code part was graded
     assert "bad_toml" in json.dumps(sheet) or "not valid TOML" in sheet["output"]
 
 

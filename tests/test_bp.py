@@ -221,8 +221,10 @@ def test_no_mutation_points_for_a_function_that_gets_nothing_right(tmp_path):
     mutation = next(c for c in result.checks if c.id == "relu.mutation")
     # passed, but not counted yet: neutral (pending), never a red failure; the reason first
     assert mutation.status == "pending" and mutation.points == 0
-    assert mutation.messages[0].key == "policy.side_waits"
-    assert "counts only once some of its own results are right" in render(mutation.messages[0], "en")
+    # An official grade is final: "not counted", because its own results are wrong, never "yet".
+    assert mutation.messages[0].key == "policy.side_final"
+    text = render(mutation.messages[0], "en")
+    assert "none of its own results is right" in text and "yet" not in text
     notes = next(e for e in result.exercises if e.exercise.name == "relu").notes
     assert any(n.params.get("reason") == mutation.messages[0] for n in notes)  # said once, in the exercise
     # One wrong output of several keeps the point (see the sgd and affine mutants).

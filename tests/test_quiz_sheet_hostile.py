@@ -97,7 +97,7 @@ def _message(notice):
     ("nested_array", "quiz.sheet.bad_toml"),
     ("digits_5000", "quiz.sheet.bad_toml"),
     ("tables_20000", "quiz.sheet.more_notices"),
-    ("unknown_ids_20000", "quiz.sheet.more_notices"),
+    ("unknown_ids_20000", "quiz.sheet.unknown_ids"),  # one line, however many
     ("wrong_types_top", "quiz.sheet.not_a_table"),
     ("many_broken_lines", "quiz.sheet.too_many_lines"),
 ])

@@ -11,7 +11,9 @@ the *why* first, after all checks have run, in one place:
   item of the same function and gradient that fails without naming one (the
   comparison with the reference beside the numerical check that found the
   mistake) starts with it too (:func:`cause_first`);
-* :func:`exercise_cause` is the exercise's first cause, for summaries.
+* :func:`exercise_cause` is the exercise's first cause, for summaries;
+* in a self-check, a composite whose building block fails is not charged with the
+  block's named mistake: the block is its cause (:func:`relay_block_mistakes`).
 
 Nothing here changes a verdict or a point: only the order and wording of messages.
 """
@@ -22,8 +24,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import Message, msg
-from .model import CheckResult, Status
-from .policy import SIDE_WAITS
+from .model import CheckResult, Status, is_side_note
+from .policy import CORRECTNESS_KINDS
 
 if TYPE_CHECKING:
     from .engine import ExerciseResult
@@ -157,7 +159,7 @@ def exercise_cause(er: ExerciseResult) -> Message | None:
     yet, else the first failed item's first message (a cause, by :func:`cause_first`)."""
     # A side item waiting for its function's results (policy rule 6) is a consequence,
     # never the cause: said only when nothing else is.
-    notes = [n for n in er.notes if getattr(n.params.get("reason"), "key", "") != SIDE_WAITS]
+    notes = [n for n in er.notes if not is_side_note(n)]
     if notes:
         return notes[0]
     failed = [r for r in er.results if r.status == Status.FAILED and r.messages]
@@ -166,3 +168,30 @@ def exercise_cause(er: ExerciseResult) -> Message | None:
     if first:
         return first[0].messages[0]
     return er.notes[0] if er.notes else None
+
+
+def relay_block_mistakes(results: list[ExerciseResult]) -> None:
+    """A self-check (no reference blocks to substitute, rule 4): a composite whose
+    building block fails, and names a known mistake, is not charged with that mistake
+    itself: its items drop it (and its explanation), so that the block is its cause
+    ("Also failing: ... fix that first", :func:`~.policy.point_to_foundations`). Its own
+    mistakes, those the blocks do not name, stay; if the block's mistake is in its own
+    code too, it is named once the block is fixed. Nothing changes a verdict or a point."""
+    by_name = {er.exercise.name: er for er in results}
+    for er in results:
+        inherited: set[str] = set()
+        for name in er.exercise.builds_on:
+            block = by_name.get(name)
+            if block is not None:
+                inherited |= {str(m) for r in block.results
+                              if r.status == Status.FAILED and r.kind in CORRECTNESS_KINDS for m in r.mistakes}
+        if not inherited:
+            continue
+        for r in er.results:
+            gone = [str(m) for m in r.mistakes if str(m) in inherited]
+            if not gone:
+                continue
+            r.mistakes = [m for m in r.mistakes if str(m) not in inherited]
+            found = {f"mistake.{m}.found" for m in gone}
+            r.messages = [m for m in r.messages if m.key not in found]
+            r.details["block_mistakes"] = gone

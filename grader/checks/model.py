@@ -188,6 +188,20 @@ class Check:
         return {getattr(self, "kind", Kind.PROPERTY): self.max_points()}
 
 
+# The reasons of a side item that passed but is not counted, because none of its
+# function's own results is right (policy rule 6): a consequence, said after the causes.
+# In a self-check it waits ("not counted yet"); an official grade is final ("not counted").
+SIDE_WAITS = "policy.side_waits"
+SIDE_FINAL = "policy.side_final"
+SIDE_REASONS = frozenset({SIDE_WAITS, SIDE_FINAL})
+
+
+def is_side_note(note: Message) -> bool:
+    """Whether an exercise's pending note (``policy.pending_note``) is about side items
+    that only wait for their function's results."""
+    return getattr(note.params.get("reason"), "key", "") in SIDE_REASONS
+
+
 _CALL_PROBLEMS = {
     CallStatus.NOT_IMPLEMENTED: "call.not_implemented",
     CallStatus.MISSING: "call.missing",

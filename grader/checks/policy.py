@@ -58,7 +58,7 @@ from ..calls import CallOutcome
 from ..display import shown
 from ..i18n import Message, msg
 from ..mistakes import Mistake
-from .model import CheckResult, Kind, Status
+from .model import SIDE_FINAL, SIDE_REASONS, SIDE_WAITS, CheckResult, Kind, Status
 from .numeric import consistent, vanishes
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def pending_notes(results: Iterable[CheckResult]) -> list[Message]:
                 reasons.append(r.messages[0])
                 points.append(0.0)
             points[reasons.index(r.messages[0])] += r.max_points - r.points
-    notes = [(reason.key == SIDE_WAITS, msg("policy.pending_note", reason=reason, points=shown(p)))
+    notes = [(reason.key in SIDE_REASONS, msg("policy.pending_note", reason=reason, points=shown(p)))
              for reason, p in zip(reasons, points, strict=True)]
     # A side item that only waits for its function's results (rule 6) is a consequence:
     # the reasons that say why something is wrong come first.
@@ -274,10 +274,7 @@ def _later_call(s: CheckResult) -> Message:
 
 
 # ----------------------------------------------------------- 6. side properties
-SIDE_WAITS = "policy.side_waits"  # the reason of a side item not counted yet (rule 6): a consequence
-
-
-def gate_side_checks(results: list[CheckResult]) -> None:
+def gate_side_checks(results: list[CheckResult], final: bool = False) -> None:
     """Side items and properties that passed, of a function that has comparisons with
     the reference and earns nothing in any of them (an identity passes "unchanged
     below the threshold", a zero batch norm "the running statistics follow the
@@ -285,7 +282,8 @@ def gate_side_checks(results: list[CheckResult]) -> None:
     once some of its results are right. When those comparisons are pending, these
     items wait with them, for the same reason. A function with no comparison with the
     reference (init_weights) is judged by properties marked as its results; its other
-    properties wait beside them."""
+    properties wait beside them. ``final`` (an official grade) says so without "yet":
+    the grade is final, the item is not counted because the function's results are wrong."""
     compared: dict[str, bool] = {}
     waiting: dict[str, Message] = {}
     for r in results:
@@ -303,7 +301,7 @@ def gate_side_checks(results: list[CheckResult]) -> None:
                 and compared.get(r.func) is False:
             # Passed, but worth nothing yet: not counted (neutral), never a failure.
             r.points = 0.0
-            r.pending(waiting.get(r.func) or msg(SIDE_WAITS, func=r.func))
+            r.pending(waiting.get(r.func) or msg(SIDE_FINAL if final else SIDE_WAITS, func=r.func))
 
 
 def point_to_foundations(results: list[ExerciseResult]) -> None:

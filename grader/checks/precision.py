@@ -35,16 +35,50 @@ MIN_EVIDENCE = 3  # entries that must be non-integers (integers are float32 numb
 def low_precision(value: Any, expected: Any = None) -> str | None:
     """``"float32"``, ``"float16"`` or ``"integers"`` when ``value`` (a decoded array,
     or a list or tuple of them) was computed in lower precision than float64, else
-    None. ``expected``, when given, must have non-integer entries for integer results
-    to count."""
+    None. ``expected`` (the reference's result, a list or tuple beside a list or tuple),
+    when given, must have non-integer entries for integer results to count, and a
+    float32 (float16) finding counts only where ``value`` agrees with it to that
+    precision: a constant 0.5, exactly a float32 number, is a wrong answer, not a
+    rounding one."""
     if isinstance(value, (list, tuple)):
-        for v in value:
-            found = low_precision(v)
+        pairs = zip(value, expected, strict=False) if isinstance(expected, (list, tuple)) \
+            else ((v, None) for v in value)
+        for v, e in pairs:
+            found = low_precision(v, e)
             if found:
                 return found
         return None
     if not isinstance(value, np.ndarray) or value.size == 0:
         return None
+    found = _low_precision(value, expected)
+    if found in ("float32", "float16") and expected is not None and not agrees_at(value, expected, found):
+        return None
+    return found
+
+
+AGREE_EPS = 100  # float32 agreement: within 100 units of float32's epsilon (about 1e-5), relative to the scale
+
+
+def agrees_at(value: np.ndarray, expected: Any, dtype: str) -> bool:
+    """``value`` equals ``expected`` to the precision of ``dtype`` (a few hundred of its
+    rounding errors, relative to the largest expected magnitude): what a computation in
+    that precision gives, and a wrong formula does not."""
+    e = np.asarray(expected, dtype=np.float64)
+    if e.shape != value.shape:
+        return False
+    v = value.astype(np.float64)
+    finite = np.isfinite(e)
+    if not finite.any() or not np.array_equal(finite, np.isfinite(v)):
+        return False
+    scale = float(np.max(np.abs(e[finite])))
+    if scale == 0.0:
+        return False
+    with np.errstate(all="ignore"):
+        err = float(np.max(np.abs(v[finite] - e[finite])))
+    return err <= AGREE_EPS * float(np.finfo(np.dtype(dtype)).eps) * scale
+
+
+def _low_precision(value: np.ndarray, expected: Any) -> str | None:
     kind, size = value.dtype.kind, value.dtype.itemsize
     if kind == "f" and size < 8:
         return str(value.dtype)

@@ -255,8 +255,9 @@ class Gradebook:
                 if "id" not in t.get("extra_data", {}):
                     continue
                 title, cause, func = plain.get(t["extra_data"]["id"], ("", "", t["extra_data"].get("function", "")))
+                status = t["extra_data"].get("status") or t.get("status", "failed")  # ours: pending too
                 rows.append((rec.student, t["extra_data"]["id"], t["tags"][0], t["tags"][1], t["score"],
-                             t["max_score"], t["status"], ",".join(t["extra_data"].get("mistakes", [])), t["name"],
+                             t["max_score"], status, ",".join(t["extra_data"].get("mistakes", [])), t["name"],
                              title, cause, func or ""))
             self.db.executemany("INSERT INTO checks (student, check_id, exercise, kind, points, max_points, status, "
                                 "mistakes, title, title_json, cause_json, func) "

@@ -126,18 +126,18 @@ def _number(raw: Any) -> float | None:
 def _numeric(q: Question, raw: Any) -> Answer:
     if q.count == 1:
         if isinstance(raw, list):
-            return _bad("quiz.error.want_number")
+            return _bad("quiz.error.want_number_format")
         value = _number(raw)
-        return _bad("quiz.error.want_number") if value is None else Answer(OK, (value,))
+        return _bad("quiz.error.want_number_format") if value is None else Answer(OK, (value,))
     if isinstance(raw, str):
         items: list[Any] = [p for p in re.split(r"[\s,，×*xX]+", raw.strip().strip("()[]（）")) if p]
     elif isinstance(raw, list):
         items = raw
     else:
-        return _bad("quiz.error.want_numbers", count=q.count)
+        return _bad("quiz.error.want_numbers_format", count=q.count)
     values = [_number(v) for v in items]
     if len(values) != q.count or any(v is None for v in values):
-        return _bad("quiz.error.want_numbers", count=q.count)
+        return _bad("quiz.error.want_numbers_format", count=q.count)
     return Answer(OK, tuple(float(v) for v in values if v is not None))
 
 

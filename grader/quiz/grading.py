@@ -262,47 +262,92 @@ def _state_message(q: Question, verdict: Verdict, shown: Any, answer: Answer) ->
 
 
 def sheet_variants(bank: Bank, sheet: Sheet, student: str, assignment: str | AssignmentId, official: bool,
-                   aliases: tuple[str, ...] = ()) -> tuple[dict[str, Variant] | None, Message | None]:
+                   aliases: tuple[str, ...] = (), whole: Bank | None = None
+                   ) -> tuple[dict[str, Variant] | None, Message | None]:
     """The variants a sheet is graded against, or None and why it is refused.
 
     A sheet's letters and numbers mean something only in the variant it was made for
-    (the option order and the numbers drawn for the id in its ``[sheet]``), so they
-    are never read against another one. A sheet made for another id than the one
-    grading uses (an e-mail on Gradescope, a folder name in a batch) is graded against
-    its own variant when that id is the student's too (``aliases``: the other ids the
-    grading knows for them) or in a self-check, provided its fingerprint proves it was
-    made for that id; otherwise it is refused: its questions are not counted yet, and
-    the reason says what to do. The same id with another fingerprint (the bank gained
-    or lost options after the sheet was written), and a sheet without a fingerprint
-    (not written by ``rnngrade quiz``, so it proves nothing), are graded against the
-    grading id's variant with a notice that says so."""
-    own = variants_for(bank, student, assignment)
-    if not sheet.student or sheet.student == student:
-        if sheet.variant and sheet.variant != fingerprint(own):
-            sheet.notices.append(Notice("quiz.sheet.other_variant", {}))
-        return own, None
-    shown = clean(sheet.student[:60])
+    (the option order and the numbers drawn for the student id, assignment and term
+    salt it was written with; its ``[sheet]`` records the id, the assignment's name and
+    the variant's fingerprint), so they are never read against another one. The
+    variant it was made for is rebuilt when it can be exactly: the recorded id (the
+    grade's, or in a self-check or as one of the student's ``aliases`` another one),
+    the recorded assignment with this term's salt or none, from the bank it was made
+    of (``whole``: every question, when the assignment asks only some), and the
+    fingerprint proves it. Then the sheet is graded against it, with a notice naming
+    it. Otherwise it is refused, its questions not counted, with one reason that says
+    which variant it was made for and how to make the right sheet. A sheet without a
+    fingerprint (not written by ``rnngrade quiz``) proves nothing: read against the
+    grade's own variant with a notice, unless it says it was made for another
+    assignment (refused)."""
+    ident = assignment if isinstance(assignment, AssignmentId) else AssignmentId(assignment)
+    own = variants_for(bank, student, ident)
+    shown = clean(sheet.student[:60]) if sheet.student else student
+    recorded = sheet.assignment
+    same_assignment = recorded is None or recorded == ident.name
     if not sheet.variant:
-        # A sheet without a fingerprint (not written by ``rnngrade quiz``) proves nothing
-        # about its variant: read as the grading id's, and said so.
-        sheet.notices.append(Notice("quiz.sheet.other_student", {"sheet": shown, "student": student}))
+        if not same_assignment:
+            return None, _refused_variant(sheet, student, ident)
+        if sheet.student and sheet.student != student:
+            sheet.notices.append(Notice("quiz.sheet.other_student", {"sheet": shown, "student": student}))
         return own, None
-    theirs = variants_for(bank, sheet.student, assignment)
-    made_for = sheet.variant == fingerprint(theirs)
-    if made_for and (not official or sheet.student in aliases):
+    made_for = _made_for(bank, whole, sheet, student, ident)
+    if made_for is None:
+        if sheet.student and sheet.student != student and same_assignment:
+            return None, msg("quiz.sheet.refused_unproven", sheet=shown, student=student)
+        return None, _refused_variant(sheet, student, ident)
+    sid, aid = made_for
+    if sid != student and official and sid not in aliases:
+        return None, msg("quiz.sheet.refused_other_student", sheet=shown, student=student)
+    if sid != student:
         sheet.notices.append(Notice("quiz.sheet.graded_as_sheet", {"sheet": shown, "student": student}))
-        return theirs, None
-    key = "quiz.sheet.refused_other_student" if made_for else "quiz.sheet.refused_unproven"
-    return None, msg(key, sheet=shown, student=student)  # said once, first, as the quiz's pending note
+    if aid != ident:
+        sheet.notices.append(Notice("quiz.sheet.graded_as_variant", {
+            "made_for": clean(aid.name[:60]), "assignment": ident.name,
+            "term": msg("quiz.sheet.term_none" if not aid.salt else "quiz.sheet.term_this")}))
+    return (own if (sid, aid) == (student, ident) else variants_for(bank, sid, aid)), None
+
+
+def _made_for(bank: Bank, whole: Bank | None, sheet: Sheet, student: str,
+              ident: AssignmentId) -> tuple[str, AssignmentId] | None:
+    """The (student id, assignment) whose variant has the sheet's fingerprint, among
+    those the sheet records (its id, its assignment's name; without a record, the
+    grade's), with this term's salt or none; None when none has."""
+    from ..seed import DEFAULT_ASSIGNMENT
+
+    sid = sheet.student or student
+    names = [sheet.assignment] if sheet.assignment else [ident.name, DEFAULT_ASSIGNMENT]
+    banks = [bank] if whole is None or whole.ids() == bank.ids() else [bank, whole]
+    for name in dict.fromkeys(names):
+        for salt in dict.fromkeys([ident.salt, ""]):
+            aid = AssignmentId(name, salt)
+            if any(fingerprint(variants_for(b, sid, aid)) == sheet.variant for b in banks):
+                return sid, aid
+    return None
+
+
+def _refused_variant(sheet: Sheet, student: str, ident: AssignmentId) -> Message:
+    """Why a sheet made for a variant that cannot be rebuilt is not graded, and the
+    command that writes the right one."""
+    from ..seed import DEFAULT_ASSIGNMENT
+
+    command = f"rnngrade quiz --init --student {student}"
+    if ident.name != DEFAULT_ASSIGNMENT:
+        command += f" --assignment {ident.name}"
+    return msg("quiz.sheet.refused_variant", sheet=clean((sheet.student or "?")[:60]),
+               made_for=clean((sheet.assignment or "?")[:60]), fingerprint=clean((sheet.variant or "-")[:20]),
+               student=student, assignment=ident.name, command=command)
 
 
 def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str | AssignmentId, official: bool,
                 now: _dt.datetime | None = None, answered_by_key: bool = False,
-                aliases: tuple[str, ...] = ()) -> ExerciseResult:
+                aliases: tuple[str, ...] = (), whole: Bank | None = None) -> ExerciseResult:
     """The quiz's exercise result for the variant the sheet was made for (see
-    :func:`sheet_variants`): ``student``'s, or the sheet's own when it is accepted."""
+    :func:`sheet_variants`): ``student``'s, or the sheet's own when it is accepted.
+    ``whole``: the bank before an assignment's selection (the sheet may have been
+    made from it)."""
     now = now or _dt.datetime.now(_dt.UTC)
-    variants, refused = sheet_variants(bank, sheet, student, assignment, official, aliases)
+    variants, refused = sheet_variants(bank, sheet, student, assignment, official, aliases, whole)
     er = ExerciseResult(quiz_exercise().info())
     if sheet.path is not None:
         er.graded_from[SHEET_NAME] = str(sheet.path.name)

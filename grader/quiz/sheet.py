@@ -33,7 +33,6 @@ from ..i18n import Message, msg, render
 from ..submission import Notice, Snapshot, SnapshotFile
 from ..untrusted import clean
 from . import SHEET_NAME, toml_out
-from .answers import numbers_text
 from .model import MULTIPLE, NUMERIC, SINGLE, TRUEFALSE, Bank, Question
 from .variants import Variant
 
@@ -43,6 +42,7 @@ MAX_DEPTH = 3  # folders below the submission searched for a sheet
 MAX_NOTICES = 20  # notices listed per sheet; the rest are counted in one more
 MAX_LINES = 20_000  # lines examined when a sheet is read line by line
 NAME_CHARS = 60  # a key or a table name quoted in a notice
+SHOWN_IDS = 5  # ids named in the one line about answers that are ignored
 _KEY = re.compile(r'^\s*(?:"([^"]*)"|([A-Za-z0-9_-]+))\s*=')
 _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
 
@@ -51,6 +51,7 @@ _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
 class Sheet:
     path: Path | None
     student: str | None = None
+    assignment: str | None = None  # the assignment name the sheet records it was made for
     variant: str | None = None
     answers: dict[str, Any] = field(default_factory=dict)  # raw values, by question id
     line_errors: dict[str, Message] = field(default_factory=dict)  # question id -> why unreadable
@@ -95,11 +96,15 @@ def parse_toml(text: str) -> tuple[dict[str, Any] | None, Message | str | None]:
         return None, msg("quiz.sheet.why.too_big")
 
 
-def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME, data: bytes | None = None) -> Sheet:
+def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME, data: bytes | None = None,
+               other_ids: list[str] | tuple[str, ...] = ()) -> Sheet:
     """Read a sheet; never raises for bad content (see the module docstring).
 
     Grading passes the sheet's bytes from the snapshot as ``data`` (``path`` is then
-    only its name); ``rnngrade quiz`` reads the student's own sheet from disk."""
+    only its name); ``rnngrade quiz`` reads the student's own sheet from disk.
+    ``other_ids`` are questions of the bank that this assignment does not ask: their
+    answers are ignored, and said so in one line (when any was answered). Ids of no
+    question at all are said in one line too, however many there are."""
     sheet = Sheet(path)
     display = clean(display)
     text = _read_text(path, display, sheet.notices) if data is None else _decode(data, display, sheet.notices)
@@ -113,6 +118,8 @@ def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME, data
     if isinstance(head, dict):
         student, variant = head.get("student"), head.get("variant")
         sheet.student = clean(student)[:100] if isinstance(student, str) and student.strip() else None
+        made_for = head.get("assignment")
+        sheet.assignment = clean(made_for)[:100] if isinstance(made_for, str) and made_for.strip() else None
         sheet.variant = clean(variant)[:100] if isinstance(variant, str) else None
     elif head is not None:
         sheet.note("quiz.sheet.not_a_table", {"file": display, "name": "sheet"})
@@ -122,24 +129,49 @@ def read_sheet(path: Path, known_ids: list[str], display: str = SHEET_NAME, data
         sheet.note("quiz.sheet.not_a_table", {"file": display, "name": "answers"})
     # Lenient: answers written above [answers] (at the top level) count too.
     known = set(known_ids)
-    top = {k: v for k, v in parsed.items() if k in known}
+    other = set(other_ids)
+    top = {k: v for k, v in parsed.items() if k in known or k in other}
+    unknown: list[str] = []  # the first few, shown
+    n_unknown = 0
+    not_asked: list[str] = []
     for qid, value in {**top, **table}.items():
         if qid in known:
             sheet.answers[qid] = value
-            continue
-        shown = clean(qid)[:NAME_CHARS]
-        if len(sheet.notices) >= MAX_NOTICES:
-            sheet.unlisted += 1  # counted only: no "did you mean" search for 20,000 keys
-            continue
+        elif qid in other:
+            if value not in ("", None, []):
+                not_asked.append(clean(qid)[:NAME_CHARS])
+        else:
+            n_unknown += 1
+            if len(unknown) < SHOWN_IDS:
+                unknown.append(qid)
+    if n_unknown == 1:
+        qid = unknown[0]
         close = difflib.get_close_matches(qid, known_ids, n=1) if len(qid) <= 2 * NAME_CHARS else []
         key = "quiz.sheet.unknown_id_close" if close else "quiz.sheet.unknown_id"
-        sheet.note(key, {"file": display, "id": shown, "close": close[0] if close else ""})
+        sheet.note(key, {"file": display, "id": clean(qid)[:NAME_CHARS], "close": close[0] if close else ""})
+    elif n_unknown:
+        # One line however many: a sheet of another quiz has dozens, a hostile one thousands.
+        shown = []
+        for qid in unknown:
+            close = difflib.get_close_matches(qid, known_ids, n=1) if len(qid) <= 2 * NAME_CHARS else []
+            shown.append(clean(qid)[:NAME_CHARS] + (f" (→ {close[0]})" if close else ""))
+        sheet.note("quiz.sheet.unknown_ids", {"file": display, "count": n_unknown, "ids": ", ".join(shown),
+                                              "more": _more(n_unknown - len(shown))})
+    if not_asked:
+        sheet.note("quiz.sheet.not_in_assignment", {"file": display, "count": len(not_asked),
+                                                    "ids": ", ".join(not_asked[:SHOWN_IDS]),
+                                                    "more": _more(len(not_asked) - SHOWN_IDS)})
     for name in parsed:
-        if name not in ("sheet", "answers") and name not in known:
+        if name not in ("sheet", "answers") and name not in known and name not in other:
             sheet.note("quiz.sheet.unknown_table", {"file": display, "name": clean(str(name))[:NAME_CHARS]})
     if sheet.unlisted:
         sheet.notices.append(Notice("quiz.sheet.more_notices", {"file": display, "count": sheet.unlisted}))
     return sheet
+
+
+def _more(count: int) -> Message | str:
+    """", and 3 more" after the ids a notice names, or nothing."""
+    return msg("quiz.sheet.more_ids", count=count) if count > 0 else ""
 
 
 def _read_text(path: Path, display: str, notices: list[Notice]) -> str | None:
@@ -257,9 +289,9 @@ def question_comment(q: Question, variant: Variant, number: int, lang: str) -> l
     for letter, key in zip(variant.letters, variant.order, strict=True):
         out += toml_out.comment(f"{letter}. {q.option(key).text.get(lang)}", indent="  ")
     how = {SINGLE: "quiz.how.single", MULTIPLE: "quiz.how.multiple", TRUEFALSE: "quiz.how.truefalse",
-           NUMERIC: "quiz.how.numeric" if q.count == 1 else "quiz.how.numbers"}[q.type]
-    out += toml_out.comment(t(how, letters=variant.letters[-1:] or "", count=q.count,
-                              example=numbers_text(list(range(2, 2 + q.count)))), indent="  ")
+           NUMERIC: "quiz.how.number_format" if q.count == 1 else "quiz.how.numbers_format"}[q.type]
+    # No example number: it could be the key of a question (tryout finding 5).
+    out += toml_out.comment(t(how, letters=variant.letters[-1:] or "", count=q.count), indent="  ")
     if q.type == NUMERIC and (q.tolerance or q.rel_tolerance):
         tol = f"{q.tolerance:g}" if q.tolerance else f"{q.rel_tolerance:.0%}"
         out += toml_out.comment(t("quiz.how.tolerance", tolerance=tol), indent="  ")

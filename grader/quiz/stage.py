@@ -106,7 +106,8 @@ def _quiz_part(student: str, submission: Snapshot | Path | str, solutions: Path 
     if not folder.is_dir():
         return QuizPart()  # this assignment has no quiz
     try:
-        bank = selection.apply(load_bank(folder, with_key=official))
+        whole = load_bank(folder, with_key=official)  # a sheet may have been made from every question
+        bank = selection.apply(whole)
     except BankError as exc:
         return QuizPart(_bank_error(exc))
     stage["points"] = sum(q.points for q in bank.questions) if official else 0.0
@@ -117,7 +118,9 @@ def _quiz_part(student: str, submission: Snapshot | Path | str, solutions: Path 
         and snapshot.source.resolve() == Path(solutions).resolve()
     found, notices = find_sheet(snapshot)
     if found is not None:
-        sheet = read_sheet(Path(found.path), bank.ids(), display=found.path, data=found.data)
+        asked = set(bank.ids())
+        sheet = read_sheet(Path(found.path), bank.ids(), display=found.path, data=found.data,
+                           other_ids=[i for i in whole.ids() if i not in asked])
     elif not official and not by_key:
         # A self-check of code alone (the quiz not started): say so, do not count it.
         return QuizPart(None, [*notices, Notice("quiz.sheet.not_started", {"name": SHEET_NAME})])
@@ -128,7 +131,7 @@ def _quiz_part(student: str, submission: Snapshot | Path | str, solutions: Path 
     if not official and student == ANONYMOUS and sheet.student:
         student = sheet.student  # a self-check grades the variant the sheet was written for
     er = grading.grade_sheet(bank, sheet, student, identity, official, now, answered_by_key=by_key,
-                             aliases=aliases)
+                             aliases=aliases, whole=whole)
     return QuizPart(er, notices + sheet.notices)
 
 

@@ -25,12 +25,12 @@ from typing import IO, Any
 
 import click
 
-from ..checks.model import FAILED, PASSED, PENDING, CheckResult
+from ..checks.model import FAILED, PASSED, PENDING, CheckResult, is_side_note
 from ..display import shown
 from ..i18n import Message, msg
 from ..i18n import render_lenient as _render
 from ..results import Result
-from ..results.text import adjustment_message, load_error_messages
+from ..results.text import adjustment_message, load_error_messages, load_failed_message
 from ..untrusted import clean
 
 FILES_SHOWN = 6  # files named on the first line; the rest are counted
@@ -152,7 +152,7 @@ def _causes(failed: list[CheckResult], lang: str) -> list[str]:
         short = SHORT_CAUSES.get(m.key)
         text = render(msg(short, func=m.params.get("func", r.func)) if short else m, lang)
         if r.func and r.func not in text:
-            text = f"{r.func}: {text}"
+            text = render(msg("feedback.tty.line.func_says", func=r.func, text=text), lang)  # zh: full-width colon
         texts = {render(x, lang) for _, x in members} if not short else {text}
         gap = "" if lang == "zh" else " "  # Chinese brackets carry their own space
         if len(members) > 1 and len(texts) == 1:
@@ -164,30 +164,49 @@ def _causes(failed: list[CheckResult], lang: str) -> list[str]:
     return lines
 
 
-def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str]) -> str:
+def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str], verbose: bool = False) -> list[str]:
+    """The quiz in one line (and, with ``verbose``, why each unreadable answer is).
+    An answer that could not be read is not a wrong one; a self-check of a counted quiz
+    (nothing counts here: 0 of 0) calls nothing right or wrong and is not a failure."""
     states: dict[str, list[int]] = {}
     for n, r in enumerate(er.results, start=1):
         state = str(r.details.get("state") or ("correct" if r.status == PASSED else "wrong"))
         states.setdefault(state, []).append(n)
-    wrong = [n for s in ("wrong", "partial", "malformed") for n in states.get(s, [])]
+    wrong = sorted(n for s in ("wrong", "partial") for n in states.get(s, []))
+    unreadable = states.get("malformed", [])
     parts = []
     if wrong:
-        parts.append(render(msg("feedback.tty.quiz_wrong", n=len(wrong), numbers=_numbers(sorted(wrong))), lang))
-    if states.get("empty"):
-        parts.append(render(msg("feedback.tty.quiz_empty", n=len(states["empty"]), numbers=_numbers(states["empty"])),
+        parts.append(render(msg("feedback.tty.quiz_wrong_n", n=len(wrong), numbers=_numbers(wrong)), lang))
+    if unreadable:
+        parts.append(render(msg("feedback.tty.quiz_unreadable", n=len(unreadable), numbers=_numbers(unreadable)),
                             lang))
+    if states.get("empty"):
+        parts.append(render(msg("feedback.tty.quiz_empty_n", n=len(states["empty"]),
+                                numbers=_numbers(states["empty"])), lang))
     if states.get("unverifiable"):
-        parts.append(render(msg("feedback.tty.quiz_recorded", n=len(states["unverifiable"])), lang))
+        parts.append(render(msg("feedback.tty.quiz_recorded_n", n=len(states["unverifiable"])), lang))
     if states.get("correct"):
         parts.append(render(msg("feedback.tty.quiz_right", n=len(states["correct"])), lang))
-    full = not wrong and not states.get("empty") and not any(r.status == FAILED for r in er.results)
-    mark = style.paint(marks["ok"] if full else marks["bad"], fg="green" if full else "red", bold=True)
-    if not er.max_points and er.results and all(r.status == PENDING for r in er.results):
-        # A self-check cannot judge any answer (a counted quiz): neutral, as in the HTML report.
+    full = not wrong and not unreadable and not states.get("empty") \
+        and not any(r.status == FAILED for r in er.results)
+    if not er.max_points and er.results:
+        # Nothing counts here (a self-check of a counted quiz records the answers): neutral,
+        # as in the HTML report; unreadable and unanswered ones are said, not called wrong.
         mark = style.paint(marks["pending"], fg="blue", bold=True)
         parts.insert(0, render(msg("report.ex_not_judged"), lang))
+    else:
+        mark = style.paint(marks["ok"] if full else marks["bad"], fg="green" if full else "red", bold=True)
     title = render(er.exercise.title, lang)
-    return f"{mark} {title}  {_fmt(er.points)}/{_fmt(er.max_points)}: " + "; ".join(parts)
+    score = f"{_fmt(er.points)}/{_fmt(er.max_points)}"
+    text = msg("feedback.tty.line.quiz", title=title, score=score,
+               parts=render(msg("feedback.tty.line.sep"), lang).join(parts))
+    lines = [f"{mark} {render(text, lang)}"]
+    if verbose:
+        for n in unreadable:
+            r = er.results[n - 1]
+            why = r.messages[0] if r.messages else msg("report.unreadable")
+            lines.append("    " + render(msg("feedback.tty.quiz_why", number=n, why=why), lang))
+    return lines
 
 
 def _numbers(ns: list[int], limit: int = 12) -> str:
@@ -210,11 +229,22 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         lines += [f"    {render(m, lang)}" for m in said[1:]]
         if e.get("source") and not (e.get("kind") == "syntax" and e.get("text")):  # a syntax error quotes it
             lines.append(style.paint(f"    {e.get('line')} | {clean(str(e['source']))}", **dim))
-    if result.load_status != "loaded":
-        lines.append(style.paint(f"{marks['bad']} " + render(msg("submission.load_failed", status=result.load_status),
-                                                             lang), fg="red"))
+    load_failed = load_failed_message(result)
+    if load_failed is not None:
+        lines.append(style.paint(f"{marks['bad']} " + render(load_failed, lang), fg="red"))
+    # Where loading stopped is the failure itself (said once, not also as a raw status code).
+    stopped = [n for n in result.notices if n.key.startswith("load.stopped.")]
+    for n in stopped:
+        lines.append(style.paint(f"{marks['bad']} " + render(msg(n.key, **n.params), lang), fg="red"))
+    if nothing_graded(result) and result.load_status == "loaded" and not result.load_errors:
+        # Before the lines about what was not found: they are its consequences. (Code that
+        # did not load says so above: that is the cause, not a wrong folder.)
+        lines.append(style.paint(f"{marks['bad']} " + render(msg("feedback.tty.nothing_graded",
+                                                                 path=result.submission or "-"), lang),
+                                 fg="red", bold=True))
     for n in result.notices:
-        lines.append(style.paint(f"{marks['mistake']} " + render(msg(n.key, **n.params), lang), fg="yellow"))
+        if n not in stopped:
+            lines.append(style.paint(f"{marks['mistake']} " + render(msg(n.key, **n.params), lang), fg="yellow"))
     for er in result.exercises:
         for func, others in er.alternatives.items():
             lines.append(style.paint(f"{marks['mistake']} " + render(msg(
@@ -223,7 +253,7 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
     complete: list[Any] = []
     for er in result.exercises:
         if er.exercise.name == "quiz":
-            lines.append(_quiz_line(er, lang, style, marks))
+            lines += _quiz_line(er, lang, style, marks, verbose)
             continue
         failed = [r for r in er.results if r.status == FAILED]
         pending = [r for r in er.results if r.status == PENDING]
@@ -240,8 +270,17 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
             lines.append(f"{head} {style.paint(marks['arrow'], **dim)} {causes[0]}")  # one cause: one line
             continue
         lines.append(head)
-        for note in er.notes:  # not counted yet: each reason once, first (docs/scoring.md)
-            lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
+        # Not counted (yet): each reason once, first (docs/scoring.md); but a side item that
+        # only waits for its function's results is a consequence, said after the causes.
+        side = [note for note in er.notes if is_side_note(note)]
+        # A failing building block is the cause of a composite (a self-check: "fix that first"):
+        # said before what waits because of it.
+        relay = not verbose and any(r.messages and r.messages[0].key == "check.builds_on" for r in failed)
+        if relay:
+            lines += [f"    {line}" for line in causes]
+        for note in er.notes:
+            if note not in side:
+                lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
         if verbose:
             for r in er.results:
                 colour = {PASSED: "green", PENDING: "blue"}.get(r.status, "red")
@@ -249,7 +288,7 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
                 lines.append(f"    [{tag}] {render(r.title, lang)}")
                 if r.messages and r.status == FAILED:
                     lines.append("        " + render(r.messages[0], lang))
-        else:
+        elif not relay:
             lines += [f"    {line}" for line in causes]
         said_keys = {(r.messages[0].key if r.messages else "") for r in failed}
         for mid in dict.fromkeys(m for r in failed for m in r.mistakes):
@@ -257,6 +296,8 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
                 continue  # the cause line is the mistake's own explanation
             line = msg("feedback.tty.mistake", id=mid, name=msg(f"mistake.{mid}.name"))
             lines.append(style.paint(f"    {marks['mistake']} " + render(line, lang), fg="yellow"))
+        for note in side:
+            lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
     if complete:
         names = ", ".join(er.exercise.name for er in complete)
         points = sum(er.points for er in complete)
@@ -272,10 +313,6 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         for adjustment in result.adjustments:
             colour = "green" if adjustment.get("points", 0.0) > 0 else "yellow"
             lines.append(style.paint("  ± " + render(adjustment_message(adjustment), lang), fg=colour))
-    if nothing_graded(result):
-        lines.append(style.paint(f"{marks['bad']} " + render(msg("feedback.tty.nothing_graded",
-                                                                 path=result.submission or "-"), lang),
-                                 fg="red", bold=True))
     total = render(msg("report.score", score=_fmt(result.score), max_score=_fmt(result.max_score)), lang)
     lines.append(style.paint(total, bold=True))
     if not result.official and result.official_max is not None and result.official_max != result.max_score:

@@ -34,7 +34,7 @@ from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
 from ..display import shown
 from ..i18n import Message, has, msg
 from ..results import Result
-from ..results.text import adjustment_message, load_error_messages, load_messages, notice_message
+from ..results.text import adjustment_message, load_error_messages, load_failed_message, load_messages, notice_message
 
 OUTPUT_CHARS = 3000  # student output shown per check (the rest is counted, not shown)
 TRACEBACK_CHARS = 3000
@@ -211,11 +211,13 @@ class QuizItem:
     @property
     def group(self) -> str:
         """How the report lists it: wrong (shown), empty (one line), right, recorded
-        (a self-check cannot tell: checked when graded officially)."""
+        (a self-check cannot tell: checked when graded officially), unreadable."""
         if self.state == "empty":
             return "empty"
         if self.state == "unverifiable":
             return "recorded"
+        if self.state == "malformed":
+            return "unreadable"  # not a wrong answer: shown, with why it could not be read
         return "right" if self.status == PASSED else "wrong"
 
 
@@ -258,8 +260,10 @@ class ExerciseView:
 
     @property
     def state(self) -> str:
-        if not self.max_points and self.n_checks and self.n_pending == self.n_checks:
-            return "not_judged"  # a self-check cannot judge any of it (a counted quiz's answers)
+        if not self.max_points and self.n_checks:
+            # Nothing counts here (a self-check of a counted quiz: its answers are recorded,
+            # unreadable or unanswered ones said as such): neutral, never a failure.
+            return "not_judged"
         if self.max_points and self.points >= self.max_points and not self.n_failed:
             return "full"
         return "partial" if self.points > 0 else "none"
@@ -815,7 +819,11 @@ def first_cause(er: Any) -> Message | None:
         return None
     if _is_quiz(er):
         states = [c.details.get("state") for c in failed]
-        return msg("feedback.fix.quiz", wrong=sum(s != "empty" for s in states), empty=states.count("empty"))
+        unreadable = states.count("malformed")
+        if not unreadable:
+            return msg("feedback.fix.quiz", wrong=sum(s != "empty" for s in states), empty=states.count("empty"))
+        return msg("feedback.fix.quiz_states", wrong=sum(s in ("wrong", "partial") for s in states),
+                   unreadable=unreadable, empty=states.count("empty"))
     chosen = next((c for c in failed if c.mistakes), failed[0])
     return chosen.messages[0] if chosen.messages else chosen.title
 
@@ -867,8 +875,9 @@ def load_problems(result: Result) -> tuple[list[LoadProblem], list[Message]]:
         if source and said[0].key in bare:  # the line is shown below it: not quoted twice
             said[0] = msg(bare[said[0].key], where=said[0].params["where"], message=said[0].params["message"])
         problems.append(LoadProblem(said[0], where, line, source, said[1:]))
-    if result.load_status != "loaded":
-        problems.append(LoadProblem(msg("submission.load_failed", status=result.load_status)))
+    failed = load_failed_message(result)
+    if failed is not None:
+        problems.append(LoadProblem(failed))
     notices: list[Message] = []
     for n in result.notices:
         if n.key.startswith(_PROBLEM_NOTICES):

@@ -2,8 +2,9 @@
 
 Top level: ``score``, ``output``, ``visibility``, ``stdout_visibility``,
 ``execution_time``, ``tests`` and ``extra_data``. Each test: ``name``, ``number``,
-``score``, ``max_score``, ``status`` ("passed"/"failed": an item not counted yet is
-"failed" there, "pending" in our ``extra_data``), ``output``,
+``score``, ``max_score``, ``status`` ("passed"/"failed", the two Gradescope knows; it is
+optional there, and an item not counted (pending: ours in ``extra_data``) has none, so
+that no export calls it "failed"), ``output``,
 ``visibility``, ``tags``. Our own fields (mistake ids, details, both languages of
 each message) go under ``extra_data`` where Gradescope ignores them. GitHub
 Classroom's autograding reads the same file's ``score``/``max_score``.
@@ -15,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..checks.model import PASSED
+from ..checks.model import PASSED, PENDING
 from ..fileio import write_atomic
 from ..i18n import LANGS, msg
 from ..i18n import render_lenient as render
@@ -41,12 +42,11 @@ def _jsonable(v: Any) -> Any:
 def to_gradescope(result: Result, lang: str) -> dict[str, Any]:
     tests: list[dict[str, Any]] = []
     for number, r in enumerate(result.checks, start=1):
-        tests.append({
+        test = {
             "name": render(r.title, lang),
             "number": str(number),
             "score": r.points,
             "max_score": r.max_points,
-            "status": "passed" if r.status == PASSED else "failed",  # Gradescope knows these two
             "output": check_output(r, lang),
             "visibility": r.visibility,
             "tags": [r.exercise, r.kind] + [f"mistake-{m}" for m in r.mistakes],
@@ -58,7 +58,10 @@ def to_gradescope(result: Result, lang: str) -> dict[str, Any]:
                 "messages": {lg: [render(m, lg) for m in r.messages] for lg in LANGS},
                 "details": _jsonable(r.details),
             },
-        })
+        }
+        if r.status != PENDING:  # Gradescope knows passed and failed; not counted is neither
+            test["status"] = "passed" if r.status == PASSED else "failed"
+        tests.append(test)
     tests += result.extras.get("gradescope_tests", [])
     # Manual adjustments and the late penalty: each is said as a test worth nothing itself (a
     # test's score stays within 0 and its maximum) and no item id (the gradebook does not count

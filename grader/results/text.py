@@ -60,14 +60,24 @@ def notice_message(key: str, params: dict[str, Any]) -> Message:
     return msg(key, **{k: place(v) if k == "where" else v for k, v in params.items()})
 
 
+def load_failed_message(result: Result) -> Message | None:
+    """Why the code could not be loaded, in words, or None: loaded, or a "Loading stopped
+    in …" notice already says where and why (said once, not twice)."""
+    if result.load_status == "loaded" or any(n.key.startswith("load.stopped.") for n in result.notices):
+        return None
+    status = result.load_status if result.load_status in ("timeout", "crashed", "output_limit") else "other"
+    return msg("submission.load_failed_reason", reason=msg(f"load.reason.{status}"))
+
+
 def load_messages(result: Result) -> list[Any]:
     """Messages about loading the submission (syntax errors, exits, notebooks)."""
     out = [notice_message(n.key, n.params) for n in result.notices]
     # A file's own error before the files that failed importing it (its consequence).
     for e in sorted(result.load_errors, key=lambda e: e.get("kind") == "import"):
         out.extend(load_error_messages(e))
-    if result.load_status != "loaded":
-        out.append(msg("submission.load_failed", status=result.load_status))
+    failed = load_failed_message(result)
+    if failed is not None:
+        out.append(failed)
     for ex in result.exercises:
         for func, others in ex.alternatives.items():
             out.append(msg("submission.graded_from", func=func, file=ex.graded_from[func],
