@@ -820,8 +820,12 @@ def first_cause(er: Any) -> Message | None:
     if _is_quiz(er):
         states = [c.details.get("state") for c in failed]
         unreadable = states.count("malformed")
+        wrong, empty = sum(s not in ("empty", "malformed") for s in states), states.count("empty")
+        if not unreadable and not wrong:  # e.g. a self-check: nothing judged, only gaps to fill
+            return msg("feedback.fix.quiz_unanswered", n=empty, numbers=", ".join(
+                str(n) for n, c in enumerate(er.results, start=1) if c.details.get("state") == "empty"))
         if not unreadable:
-            return msg("feedback.fix.quiz", wrong=sum(s != "empty" for s in states), empty=states.count("empty"))
+            return msg("feedback.fix.quiz", wrong=wrong, empty=empty)
         return msg("feedback.fix.quiz_states", wrong=sum(s in ("wrong", "partial") for s in states),
                    unreadable=unreadable, empty=states.count("empty"))
     chosen = next((c for c in failed if c.mistakes), failed[0])
