@@ -456,6 +456,9 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
               help="Write Canvas's gradebook import CSV (Grades > Import).")
 @click.option("--moodle", "moodle_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write Moodle's grading worksheet with the grades (assignment > Upload grading worksheet).")
+@click.option("--canvas-sis-ids", is_flag=True,
+              help="Canvas without Canvas's own gradebook export as the roster: the graded ids (folder names, roster "
+                   "ids) are the students' SIS User IDs in Canvas; write them there (else the export is refused).")
 @click.option("--canvas-column", default=None, metavar="TITLE",
               help="Canvas: the assignment column, e.g. 'RNN homework (12345)' to update assignment 12345 (default: "
                    "the assignment's title; rnngrade without a course file).")
@@ -468,8 +471,8 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
 @course_option
 @assignment_option
 def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, moodle_path: Path | None,
-              canvas_column: str | None, points: float | None, dashboard_path: Path | None, lang: str | None,
-              course_dir: Path | None, assignment_name: str | None) -> None:
+              canvas_sis_ids: bool, canvas_column: str | None, points: float | None, dashboard_path: Path | None,
+              lang: str | None, course_dir: Path | None, assignment_name: str | None) -> None:
     from .gradebook import Gradebook
     from .gradebook.export import ExportError, write_canvas, write_moodle
 
@@ -499,7 +502,8 @@ def gradebook(gradebook: Path, csv_path: Path | None, canvas_path: Path | None, 
         if csv_path:
             book.export_csv(csv_path, lang)
             click.echo(render(msg("report.written", path=str(csv_path)), lang))
-        for path, write in ((canvas_path, lambda p: write_canvas(book, p, canvas_column, points, lang)),
+        for path, write in ((canvas_path, lambda p: write_canvas(book, p, canvas_column, points, lang,
+                                                                  sis_ids=canvas_sis_ids)),
                             (moodle_path, lambda p: write_moodle(book, p, points, lang=lang))):
             if path:
                 try:
@@ -558,6 +562,7 @@ def adjust(gradebook: Path, student: str | None, check_id: str | None, exercise:
 
     from .assignments.adjustments import ADD, SET, Adjustment
     from .gradebook import AdjustmentError, Gradebook
+    from .results.text import adjustment_message
     from .untrusted import clean
 
     lang = lang or default_lang()
@@ -595,15 +600,20 @@ def adjust(gradebook: Path, student: str | None, check_id: str | None, exercise:
                                           student=student))
         except (AdjustmentError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(render(msg("course.adjust_made", id=made.id, student=made.student,
-                              score=_score_of(book, made.student)), lang))
+        settled = book.settlement(made.student)
+        applied = next((ln for ln in (settled.lines if settled else []) if ln.get("id") == made.id), None)
+        said = adjustment_message(applied) if applied is not None else msg("fixb.adjust_pending")
+        click.echo(clean(render(msg("fixb.adjust_made", id=made.id, student=made.student, line=said,
+                                    score=_score_of(book, made.student)), lang)))
 
 
 def _score_of(book, student: str) -> str:
     row = next((r for r in book.students() if r["student"] == student), None)
     if row is None or row["status"] != "graded":
         return "-"
-    return f"{row['score']:g} / {row['max_score']:g}"
+    from .display import shown
+
+    return f"{shown(row['score'])} / {shown(row['max_score'])}"
 
 
 @main.command("course", help="Check the course file (course.toml) and show its assignments: exercises and questions, "
@@ -615,6 +625,7 @@ def course_command(course_dir: Path | None, assignment_name: str | None) -> None
     from .assignments import CourseFileError
     from .assignments.material import assignment_exercises, course_file_of, quiz_selection
     from .checks.policy import points_table, weighted
+    from .display import shown
     from .quiz.bank import BankError, load_bank
 
     course = _course(course_dir)
@@ -652,7 +663,7 @@ def course_command(course_dir: Path | None, assignment_name: str | None) -> None
             quiz_points = sum(weighted(p, f) for (_, p), f in zip(items, a.weights.factors("quiz", items), strict=True))
             practice = {z.policy.practice for z in chosen_bank.quizzes}
             n, s = len(items), lambda count: "" if count == 1 else "s"
-            click.echo(f"  quiz: {n} question{s(n)}, {quiz_points:g} point{s(quiz_points)}"
+            click.echo(f"  quiz: {n} question{s(n)}, {shown(quiz_points)} point{s(quiz_points)}"
                        + (" (practice: not counted by students' self-checks)" if practice == {True} else ""))
 
 
@@ -769,7 +780,8 @@ def gradescope() -> None:
 @click.option("--out", default=Path("autograder.zip"), show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The zip to write.")
 @click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The rnngrade wheel to ship (default: built from the rnngrade source this runs from).")
+              help="The rnngrade wheel to ship (default: built from the rnngrade checkout holding the course folder or "
+                   "the current folder, else from the source this rnngrade runs from).")
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Language of the feedback students read in Gradescope.")
 @assignment_option
@@ -785,9 +797,11 @@ def gradescope_build(course_dir: Path | None, solutions: Path | None, out: Path,
     assignment = _assignment(course, assignment_name, solutions)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            wheel = _wheel_or_build(wheel, tmp)
+            wheel = _wheel_or_build(wheel, tmp, course)
             names = build(solutions, out, wheel, lang, assignment)
-    except (GradescopeError, WheelError) as exc:
+    except WheelError as exc:
+        raise _wheel_failure(exc) from exc
+    except GradescopeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{out}: {len(names)} files (setup.sh, run_autograder, {wheel.name}, solutions/)")
 
@@ -838,10 +852,19 @@ def _handed_in(text: str | None, course, solutions: Path | None):
     return HandIn(when, GIVEN)
 
 
-def _wheel_or_build(wheel: Path | None, tmp: str) -> Path:
-    from .deploy.wheel import build_wheel, source_tree
+def _wheel_or_build(wheel: Path | None, tmp: str, course) -> Path:
+    """``--wheel FILE``, else a wheel built from the rnngrade checkout found (said on stderr)."""
+    from .deploy.wheel import build_wheel, find_source
 
-    return wheel or build_wheel(source_tree(), Path(tmp))
+    if wheel is not None:
+        return wheel
+    source = find_source(course.root)
+    click.echo(render(msg(f"fixb.wheel_source_{source.how}", path=str(source.root)), default_lang()), err=True)
+    return build_wheel(source.root, Path(tmp))
+
+
+def _wheel_failure(exc) -> click.ClickException:
+    return click.ClickException(render(exc.message, default_lang()) if exc.message is not None else str(exc))
 
 
 @main.command(help="Write the student bundle (a folder and a zip): exercises/, the notebook, public cases, the "
@@ -852,7 +875,8 @@ def _wheel_or_build(wheel: Path | None, tmp: str) -> Path:
               help="Reference solutions (default: the course's solutions/).")
 @click.option("--out", default=Path("release"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The rnngrade wheel to ship (default: built from the rnngrade source this runs from).")
+              help="The rnngrade wheel to ship (default: built from the rnngrade checkout holding the course folder or "
+                   "the current folder, else from the source this rnngrade runs from).")
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
               help="Language of the self-check in the CI files.")
 @click.option("--no-ci", is_flag=True, help="Leave out the GitHub/GitLab self-check files.")
@@ -869,10 +893,10 @@ def release(course_dir: Path | None, solutions: Path | None, out: Path, wheel: P
     assignment = _assignment(course, assignment_name, solutions)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            folder, archive = write(solutions, out, _wheel_or_build(wheel, tmp), lang, with_ci=not no_ci,
+            folder, archive = write(solutions, out, _wheel_or_build(wheel, tmp, course), lang, with_ci=not no_ci,
                                     assignment=assignment)
     except WheelError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise _wheel_failure(exc) from exc
     click.echo(render(msg("report.written", path=str(folder)), default_lang()))
     click.echo(render(msg("report.written", path=str(archive)), default_lang()))
 

@@ -141,7 +141,7 @@ def test_exports_hold_no_formula_and_no_control_character(hostile_class, tmp_pat
     _, out, _, _ = hostile_class
     with Gradebook(out / "gradebook.sqlite") as book:
         write_plain(book, tmp_path / "plain.csv")
-        write_canvas(book, tmp_path / "canvas.csv", "HW")
+        write_canvas(book, tmp_path / "canvas.csv", "HW", sis_ids=True)
     for path in (tmp_path / "plain.csv", tmp_path / "canvas.csv", out / "intake.csv"):
         text = path.read_text(encoding="utf-8")
         assert not UNSAFE.search(text.replace("\r\n", "\n")), path.name

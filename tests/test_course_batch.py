@@ -195,7 +195,8 @@ def test_the_adjust_command(tmp_path, handed, week1):
     run = lambda *a: CliRunner().invoke(main, ["adjust", book, *a, "--lang", "en"])  # noqa: E731
     made = run("alice", "--exercise", "relu", "--add", "-2", "-m", "relu_backward copied", "--by", "ta.li")
     assert made.exit_code == 0, made.output
-    assert "Adjustment #1 of alice recorded; the score is now 29 / 31" in made.output
+    assert "Adjustment #1 of alice recorded: Exercise relu: -2 points, by ta.li" in made.output
+    assert "The score is now 29 / 31" in made.output
     assert run("alice", "--total", "--set", "30", "-m", "capped by the syllabus").exit_code == 0
     listed = run("--list")
     assert listed.exit_code == 0 and "#1  alice  exercise relu  add -2  ta.li" in listed.output \

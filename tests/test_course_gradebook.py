@@ -69,7 +69,8 @@ def test_plain_csv_says_the_adjustments_and_the_late_penalty(tmp_path):
         assert comments(book, "=bob") == ""
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "plain.csv").read_text()))}
     alice = rows["alice"]
-    assert float(alice["score"]) == pytest.approx(3 * 0.8) and alice["relu"] == "2.0"
+    # the exercise column holds the adjustment of its check (the late penalty is the total's)
+    assert float(alice["score"]) == pytest.approx(3 * 0.8) and alice["relu"] == "3.0"
     assert alice["late_days"] == "2" and float(alice["late_penalty"]) == pytest.approx(-0.6)
     assert float(alice["adjustments"]) == 1 and "迟交扣分" in alice["comments"]
     assert alice["handed_in"] == "" and "'=bob" in rows  # formulas stay text, in every cell
@@ -93,7 +94,7 @@ def test_canvas_notes_and_moodle_feedback_carry_the_comments(tmp_path):
     with Gradebook(tmp_path / "g.sqlite") as book:
         book.set_roster("plain", ["id"], [{"student": s, "name": s, "lms_id": "", "handin": "", "row": {}}
                                           for s in ("2023001", "2023002")])
-        write_canvas(book, tmp_path / "plain-import.csv", "HW")
+        write_canvas(book, tmp_path / "plain-import.csv", "HW", sis_ids=True)
         book.set_roster("moodle", [], [{"student": "2023001", "name": "John", "lms_id": "9", "handin": "", "row": {}}])
         write_moodle(book, tmp_path / "moodle.csv")
     assert list(csv.reader(io.StringIO((tmp_path / "plain-import.csv").read_text())))[0][-1] == "HW"

@@ -26,12 +26,13 @@ def test_the_late_penalty_counts_days_and_points(days, points, line, title):
     assert f"晚 {days} 天" in render(adjustment_message(late), "zh")
 
 
+# An --add says its points once (in what it is), a set says the change it made.
 @pytest.mark.parametrize("scope, mode, value, points, text", [
-    ("total", "add", 1.0, 1.0, "Total: +1 point, by ta on 2025-03-12 08:00 UTC: +1 point."),
-    ("total", "add", 2.0, 2.0, "Total: +2 points, by ta on 2025-03-12 08:00 UTC: +2 points."),
+    ("total", "add", 1.0, 1.0, "Total: +1 point, by ta on 2025-03-12 08:00 UTC."),
+    ("total", "add", 2.0, 2.0, "Total: +2 points, by ta on 2025-03-12 08:00 UTC."),
     ("check", "set", 1.0, -3.0, "lstm.grad.dWx set to 1 point, by ta on 2025-03-12 08:00 UTC: -3 points."),
     ("exercise", "set", 0.0, -7.0, "Exercise gru set to 0 points, by ta on 2025-03-12 08:00 UTC: -7 points."),
-    ("exercise", "add", -1.0, -1.0, "Exercise gru: -1 point, by ta on 2025-03-12 08:00 UTC: -1 point."),
+    ("exercise", "add", -1.0, -1.0, "Exercise gru: -1 point, by ta on 2025-03-12 08:00 UTC."),
 ])
 def test_an_adjustment_counts_its_points(scope, mode, value, points, text):
     target = {"check": "lstm.grad.dWx", "exercise": "gru", "total": ""}[scope]

@@ -244,8 +244,10 @@ def test_a_notebook_cell_that_trains_for_minutes_is_named_and_skipped(tmp_path):
     path.write_text(json.dumps(nb), encoding="utf-8")
     result = grade_official(path, "relu", limits=Limits(load_seconds=2.0, total_seconds=30.0))
     assert full_marks(result), first_messages(result)  # the cells after the training loop ran too
-    for lang in LANGS:
-        assert "assignment.ipynb [cell 2]" in load_text(result, lang)
+    for lang, name in (("en", "assignment.ipynb, code cell 2 (`import time`)"),
+                       ("zh", "assignment.ipynb 的第 2 个代码单元格（`import time`）")):
+        assert name in load_text(result, lang)
+    assert set(LANGS) == {"en", "zh"}
 
 
 def test_a_module_that_hangs_after_importing_a_sibling_is_the_one_named(tmp_path):

@@ -55,7 +55,7 @@ def test_no_export_starts_a_cell_like_a_formula(tmp_path):
         book.set_roster("plain", ["id", "name"], [{"student": s, "name": s, "lms_id": "", "handin": "", "row": {}}
                                                   for s in HOSTILE_IDS])
         write_plain(book, tmp_path / "plain.csv")
-        write_canvas(book, tmp_path / "canvas.csv", "=evil assignment")
+        write_canvas(book, tmp_path / "canvas.csv", "=evil assignment", sis_ids=True)
         book.set_roster("moodle", [], [{"student": s, "name": s, "lms_id": str(1000 + i), "handin": "", "row": {}}
                                        for i, s in enumerate(HOSTILE_IDS)])
         write_moodle(book, tmp_path / "moodle.csv")

@@ -62,7 +62,7 @@ def test_canvas_never_takes_another_systems_number_as_its_id(tmp_path):
     with Gradebook(tmp_path / "g.sqlite") as book:
         _roster(book, "moodle", [("zs@example.edu", "1001")])  # a Moodle worksheet's participant number
         _record(book, "zs@example.edu", 4.0)
-        write_canvas(book, tmp_path / "canvas.csv", "HW")
+        write_canvas(book, tmp_path / "canvas.csv", "HW", sis_ids=True)
     row = _cells(tmp_path / "canvas.csv")[2]
     assert row[:3] == ["Zs@Example.Edu", "", "zs@example.edu"]  # no Canvas ID; the graded id as SIS User ID
 
@@ -73,7 +73,11 @@ def test_canvas_without_a_roster_is_the_documented_fallback_and_empty_is_refused
             write_canvas(book, tmp_path / "empty.csv", "HW")
         assert "no rows" in render(info.value.message, "en") and not (tmp_path / "empty.csv").exists()
         _record(book, "s001", 6.0)
-        report = write_canvas(book, tmp_path / "canvas.csv", "HW", points=100)
+        with pytest.raises(ExportError) as refused:  # no Canvas roster: refused unless told the ids are SIS ids
+            write_canvas(book, tmp_path / "canvas.csv", "HW", points=100)
+        assert "--canvas-sis-ids" in render(refused.value.message, "en")
+        assert not (tmp_path / "canvas.csv").exists()
+        report = write_canvas(book, tmp_path / "canvas.csv", "HW", points=100, sis_ids=True)
     assert report.graded == 1 and _cells(tmp_path / "canvas.csv")[2] == ["", "", "s001", "", "", "75"]
 
 

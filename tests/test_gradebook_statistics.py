@@ -61,8 +61,8 @@ def test_the_command_prints_them_with_counts_in_the_right_number(class_book):
     assert result.exit_code == 0, result.output
     out = result.output
     assert "5 students in the gradebook: 4 graded, 1 could not be graded (1 timed out; their rows say why)." in out
-    assert ("Scores in percent of 8 points: mean 62.5, median 62.5, standard deviation 28.0, lowest 25.0, "
-            "highest 100.0.") in out
+    assert ("Scores in percent of 8 points: mean 62.5%, median 62.5%, standard deviation 28.0 percentage points, "
+            "lowest 25.0%, highest 100.0%.") in out
     assert "Distribution (students per 10 percent):" in out and "  90–100%    1  █" in out
     assert "Mean points per exercise:" in out and "ReLU activation" in out
     assert "Checks with the lowest pass rate:" in out and "relu_forward: out compared with the reference" in out
@@ -70,7 +70,7 @@ def test_the_command_prints_them_with_counts_in_the_right_number(class_book):
     assert "(in-place modification of inputs): 2 students" in out and "(dprev_c without the forget gate): 1 student\n" in out
     zh = CliRunner().invoke(main, ["gradebook", str(class_book), "--lang", "zh"]).output
     assert "成绩册中共 5 名学生：已评分 4 名，1 名未能评分（1 份超时；其成绩册行说明了原因）。" in zh
-    assert "平均 62.5，中位数 62.5" in zh
+    assert "平均 62.5%，中位数 62.5%" in zh
 
 
 def test_one_student_is_one_student(tmp_path):

@@ -8,7 +8,7 @@ import json
 import nbformat
 from support import SOLUTIONS, grade_official
 
-from grader.i18n import render
+from grader.i18n import Message, render
 from grader.report.html import render_html
 from grader.results.gradescope import to_gradescope
 from grader.results.text import load_messages
@@ -36,7 +36,8 @@ def test_cells_with_odd_sources_cost_only_themselves(tmp_path):
     assert result.score == result.max_score
     odd = _notices(result)["notebook.odd_cells"]
     assert odd["count"] == 6
-    assert "cell 1 (source: number)" in odd["cells"] and "cell 2 (source: object)" in odd["cells"]
+    said = render(Message("notebook.odd_cells", odd), "en")
+    assert "code cell 1 (its source is a number)" in said and "code cell 2 (its source is a JSON object)" in said
     assert "submission.bad_notebook" not in _notices(result)
 
 
@@ -48,7 +49,8 @@ def test_480000_shell_lines_make_one_notice(tmp_path):
     assert result.score == result.max_score
     dropped = [n for n in result.notices if n.key == "notebook.magic_dropped"]
     assert len(dropped) == 1 and dropped[0].params["count"] == 480_000
-    assert dropped[0].params["lines"].startswith("cell 1: !echo hi")
+    assert render(Message("notebook.magic_dropped", dropped[0].params), "en").endswith(
+        "e.g. code cell 1: `!echo hi`, code cell 1: `!echo hi`, code cell 1: `!echo hi`.")
     assert len(json.dumps(to_gradescope(result, "en"))) < 100_000
     assert len(render_html(result, "en")) < 400_000
 
@@ -114,7 +116,7 @@ def test_a_cell_that_hangs_while_loading_is_named(tmp_path):
                          _code("x = 1\n")]))
     result = grade_official(path, "relu", limits=Limits(load_seconds=2.0, total_seconds=20.0))
     # The cell is named, skipped, and the rest of the notebook is graded (issue 10).
-    assert _notices(result)["load.skipped_cell"]["where"] == "train.ipynb [cell 2]"
+    assert _notices(result)["load.skipped_cell"]["where"] == "train.ipynb [cell 2: import time]"
     text = "\n".join(render(m, "en") for m in load_messages(result))
-    assert "train.ipynb [cell 2] did not finish within the time limit" in text
+    assert "train.ipynb, code cell 2 (`import time`) did not finish within the time limit" in text
     assert result.load_status == "loaded" and result.score == result.max_score

@@ -15,7 +15,9 @@ gradebook and its exports. In this order:
 1. adjustments of items, then of exercises, each in the order they were made: ``set``
    makes the item (exercise) worth that many points, ``add`` adds (or, negative, takes
    away) points; either way the result stays between 0 and the item's (exercise's)
-   maximum, so an item can never be worth more than it is worth to everybody else;
+   maximum, so an item can never be worth more than it is worth to everybody else (the
+   line then says so: ``capped`` is ``max`` or ``min`` and ``limit`` the bound; the
+   ``rnngrade adjust`` command says it when the adjustment is made);
 2. the late penalty (:mod:`.late`): its percent of the score so far;
 3. adjustments of the total (a bonus, a penalty for a breach of the rules), in order;
    the final score stays between 0 and the maximum (an LMS refuses a grade above it).
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .late import Lateness
@@ -100,6 +102,9 @@ class Settlement:
     base: float  # what the grader measured
     lines: list[dict[str, Any]]  # every adjustment and the late penalty, in the order applied
     score: float  # the final score
+    # exercise -> its points after the adjustments of its items and of itself (before the
+    # late penalty and the total's adjustments, which apply to the total only)
+    exercises: dict[str, float] = field(default_factory=dict)
 
     @property
     def adjusted(self) -> float:
@@ -115,10 +120,18 @@ def _clamp(x: float, hi: float) -> float:
     return min(max(x, 0.0), hi)
 
 
-def _line(a: Adjustment, points: float, applied: bool = True) -> dict[str, Any]:
-    return {"kind": ADJUSTMENT, "scope": a.scope, "target": a.target, "mode": a.mode, "value": a.value,
+def _line(a: Adjustment, points: float, applied: bool = True, wanted: float | None = None,
+          hi: float = 0.0) -> dict[str, Any]:
+    """The line of adjustment ``a`` that changed the score by ``points``; ``wanted``:
+    the score it asked for, ``hi`` the most the item (exercise, total) is worth: a
+    result outside [0, hi] was capped, and the line says at which bound."""
+    line = {"kind": ADJUSTMENT, "scope": a.scope, "target": a.target, "mode": a.mode, "value": a.value,
             "points": round(points, 6) + 0.0, "comment": a.comment[:COMMENT_CHARS], "by": a.author, "at": a.at,
             "id": a.id, "applied": applied}
+    if wanted is not None and (wanted > hi + 1e-9 or wanted < -1e-9):
+        line["capped"] = "max" if wanted > hi else "min"
+        line["limit"] = round(hi if wanted > hi else 0.0, 6) + 0.0
+    return line
 
 
 def settle(items: Sequence[Item], adjustments: Sequence[Adjustment], lateness: Lateness | None = None) -> Settlement:
@@ -142,16 +155,18 @@ def settle(items: Sequence[Item], adjustments: Sequence[Adjustment], lateness: L
         if a.target not in points:
             lines.append(_line(a, 0.0, applied=False))
             continue
-        new = _clamp(a.value if a.mode == SET else points[a.target] + a.value, maxima[a.target])
-        lines.append(_line(a, new - points[a.target]))
+        wanted = a.value if a.mode == SET else points[a.target] + a.value
+        new = _clamp(wanted, maxima[a.target])
+        lines.append(_line(a, new - points[a.target], wanted=wanted, hi=maxima[a.target]))
         points[a.target] = new
     for a in (a for a in ordered if a.scope == EXERCISE):
         if a.target not in exercise_of.values():
             lines.append(_line(a, 0.0, applied=False))
             continue
         now = exercise_points(a.target)
-        new = _clamp(a.value if a.mode == SET else now + a.value, exercise_max(a.target))
-        lines.append(_line(a, new - now))
+        wanted = a.value if a.mode == SET else now + a.value
+        new = _clamp(wanted, exercise_max(a.target))
+        lines.append(_line(a, new - now, wanted=wanted, hi=exercise_max(a.target)))
         extra[a.target] = extra.get(a.target, 0.0) + new - now
     subtotal = sum(points.values()) + sum(extra.values())
     if lateness is not None and lateness.late:
@@ -160,7 +175,9 @@ def settle(items: Sequence[Item], adjustments: Sequence[Adjustment], lateness: L
         subtotal -= penalty
     top = sum(maxima.values())
     for a in (a for a in ordered if a.scope == TOTAL):
-        new = _clamp(a.value if a.mode == SET else subtotal + a.value, top)
-        lines.append(_line(a, new - subtotal))
+        wanted = a.value if a.mode == SET else subtotal + a.value
+        new = _clamp(wanted, top)
+        lines.append(_line(a, new - subtotal, wanted=wanted, hi=top))
         subtotal = new
-    return Settlement(base, lines, round(max(subtotal, 0.0), 4) + 0.0)
+    by_exercise = {name: round(exercise_points(name), 6) + 0.0 for name in dict.fromkeys(exercise_of.values())}
+    return Settlement(base, lines, round(max(subtotal, 0.0), 4) + 0.0, by_exercise)

@@ -22,6 +22,7 @@ import dataclasses
 import datetime as _dt
 from collections.abc import Sequence
 
+from .. import display
 from ..checks.engine import ExerciseResult
 from ..checks.policy import apply_weights
 from ..i18n import msg
@@ -94,10 +95,10 @@ def student_view(result: Result, now: _dt.datetime | None = None) -> Result:
         notes = list(er.notes)
         if after_due:
             notes.append(msg("course.held_until_due", n=len(after_due), date=result.due.replace("T", " "),
-                             points=f"{sum(r.max_points for r in after_due):g}"))
+                             points=display.shown(sum(r.max_points for r in after_due))))
         if len(after_due) < len(held):
             notes.append(msg("course.hidden_items", n=len(held) - len(after_due),
-                             points=f"{sum(r.max_points for r in held if r.visibility == 'hidden'):g}"))
+                             points=display.shown(sum(r.max_points for r in held if r.visibility == 'hidden'))))
         exercises.append(ExerciseResult(er.exercise, keep, dict(er.graded_from), dict(er.alternatives), notes))
     # An adjustment of an item or an exercise not shown (in full) would tell its points.
     visible_ids = {r.id for er in exercises for r in er.results}

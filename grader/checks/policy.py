@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..calls import CallOutcome
+from ..display import shown
 from ..i18n import Message, msg
 from ..mistakes import Mistake
 from .model import SIDE_FINAL, SIDE_REASONS, SIDE_WAITS, CheckResult, Kind, Status
@@ -172,7 +173,7 @@ def pending_notes(results: Iterable[CheckResult]) -> list[Message]:
                 reasons.append(r.messages[0])
                 points.append(0.0)
             points[reasons.index(r.messages[0])] += r.max_points - r.points
-    notes = [(reason.key in SIDE_REASONS, msg("policy.pending_note", reason=reason, points=f"{p:g}"))
+    notes = [(reason.key in SIDE_REASONS, msg("policy.pending_note", reason=reason, points=shown(p)))
              for reason, p in zip(reasons, points, strict=True)]
     # A side item that only waits for its function's results (rule 6) is a consequence:
     # the reasons that say why something is wrong come first.
@@ -371,7 +372,7 @@ def _restate_points(m: Message, factor: float) -> Message:
     params = dict(m.params)
     for k in ("points", "max_points"):
         try:
-            params[k] = f"{weighted(float(params[k]), factor):g}"
+            params[k] = shown(weighted(float(params[k]), factor))
         except (KeyError, TypeError, ValueError):
             pass
     return msg(m.key, **params)
@@ -394,7 +395,7 @@ def points_table(exercises: Sequence[Exercise], weights: Weights | None = None) 
     ``weights``, the points that assignment gives."""
 
     def fmt(x: float) -> str:
-        return f"{x:g}" if x else "-"
+        return shown(x) if x else "-"
 
     rows = ["| exercise | " + " | ".join(f"`{k}`" for k in TABLE_KINDS) + " | total |",
             "|---|" + "---:|" * (len(TABLE_KINDS) + 1)]

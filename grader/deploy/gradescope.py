@@ -29,6 +29,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from .. import __version__, versions
+from ..display import shown
 from ..fileio import write_atomic
 from ..i18n import LANGS, msg, render
 from ..results import Result
@@ -121,7 +122,8 @@ def summary_html(result: Result, lang: str) -> str:
 
 
 def _num(x: float) -> str:
-    return f"{x:g}"
+    """Points as students read them (the JSON fields keep the exact values)."""
+    return shown(x)
 
 
 def autograder_results(result: Result, lang: str) -> dict[str, Any]:

@@ -402,10 +402,17 @@ class Gradebook:
             "GROUP BY student, exercise) GROUP BY exercise")}
 
     def exercise_scores(self) -> dict[str, dict[str, float]]:
+        """student -> exercise -> its points, with the adjustments of its checks and of
+        the exercise applied (the late penalty and the total's adjustments apply to the
+        total only)."""
         out: dict[str, dict[str, float]] = {}
         for student, exercise, points in self.db.execute(
                 "SELECT student, exercise, SUM(points) FROM checks GROUP BY student, exercise"):
             out.setdefault(student, {})[exercise] = round(points, 4)
+        for student in {a.student for a in self.adjustments()} & set(out):
+            settled = self.settlement(student)
+            if settled is not None:
+                out[student].update({e: round(p, 4) + 0.0 for e, p in settled.exercises.items()})
         return out
 
     def check_pass_rates(self, kinds_excluded: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -23,7 +23,9 @@ Formats (``docs/batch.md`` cites the sources):
   export, ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section``, then one
   column per assignment, titled ``Name (assignment id)`` to update an existing
   assignment or just ``Name`` to create one; a second row ``Points Possible``. Canvas
-  matches students by ``ID`` (its user id), the SIS ids or the name.
+  matches students by ``ID`` (its user id), the SIS ids or the name. Without Canvas's
+  export as the roster only the graded ids can be written (as ``SIS User ID``): refused
+  unless the caller says they are SIS User IDs (``sis_ids``, ``--canvas-sis-ids``).
 * **Moodle** (the assignment's "Upload grading worksheet", offline grading): the
   worksheet Moodle downloads, with the ``Grade`` column filled in. The importer needs
   ``Identifier`` (``Participant N``), ``Grade`` and ``Last modified (grade)`` (it skips
@@ -139,8 +141,8 @@ def comments(book: Any, student: str, lang: str = "en") -> str:
 # ------------------------------------------------------------------ plain
 def write_plain(book: Any, path: Path | str, lang: str = "en") -> None:
     """One row per submission: the score (final: adjustments and late penalty included),
-    maximum, per-exercise points as graded, named mistakes, status, the id graded, the
-    hand-in's names; then the hand-in time, days late, the late penalty's and the
+    maximum, per-exercise points (with the adjustments of its checks and of itself), named
+    mistakes, status, the id graded, the hand-in's names; then the hand-in time, days late, the late penalty's and the
     adjustments' points, and the comments that explain them."""
     per_ex = book.exercise_scores()
     exercises = sorted({e for scores in per_ex.values() for e in scores})
@@ -167,18 +169,25 @@ def write_plain(book: Any, path: Path | str, lang: str = "en") -> None:
 
 # ------------------------------------------------------------------ Canvas
 def write_canvas(book: Any, path: Path | str, assignment: str, points: float | None = None,
-                 lang: str = "en") -> ExportReport:
+                 lang: str = "en", sis_ids: bool = False) -> ExportReport:
     """Canvas's gradebook import file, one assignment column titled ``assignment``
     (``"RNN quiz (1234)"`` updates assignment 1234). ``points``: the assignment's
     points possible in Canvas; scores are scaled to it (else raw points). When the
     roster (Canvas's own export) has the teacher-only ``Notes`` column, the comments of
-    adjustments and late penalties are added to each student's notes there."""
+    adjustments and late penalties are added to each student's notes there.
+
+    Without a Canvas roster the rows have no Canvas user id and no name Canvas knows:
+    only the graded ids, as ``SIS User ID``. That is refused (:class:`ExportError`, as
+    Moodle without participant numbers) unless ``sis_ids`` says those ids are the
+    students' SIS User IDs in Canvas."""
     info, roster = book.roster()
     rows = {s["student"]: s for s in book.students()}
     if not rows and not roster:
         raise ExportError(msg("batch.export.empty", format="Canvas"))
-    report = ExportReport()
     canvas = info.get("kind") == "canvas"
+    if not canvas and not sis_ids:
+        raise ExportError(msg("fixb.no_canvas_roster", kind=info.get("kind") or "none"))
+    report = ExportReport()
     graded_max = max((s["max_score"] for s in rows.values() if s["status"] == RowStatus.GRADED.value), default=0)
     possible = points if points is not None else graded_max
     notes = canvas and CANVAS_NOTES in info.get("columns", [])

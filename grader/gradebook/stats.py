@@ -12,6 +12,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..display import shown
+from ..i18n import Message, msg
 from .status import RowStatus
 
 BINS = 10  # the distribution in steps of 10 percent; the last bin includes 100 %
@@ -76,3 +78,17 @@ def class_statistics(book: Any, top: int = 10, order: list[str] | None = None) -
     stats.hardest_questions = sorted(book.quiz_items(), key=lambda q: (q["difficulty"], q["check"]))[:top]
     stats.mistakes = book.mistake_counts()
     return stats
+
+
+def maximum_message(stats: ClassStatistics) -> Message:
+    """What the class's percents are percents of: one maximum in points, or each student's own."""
+    if len(stats.max_points) == 1:
+        return msg("gradebook.max_points", points=shown(stats.max_points[0]))
+    return msg("gradebook.max_points_vary")
+
+
+def scores_message(stats: ClassStatistics) -> Message:
+    """The class's mean, median, spread and range, each in percent of the maximum: the
+    same numbers, with the same units, in the terminal and on the dashboard."""
+    return msg("fixb.scores", maximum=maximum_message(stats), mean=f"{stats.mean:.1f}", median=f"{stats.median:.1f}",
+               sd=f"{stats.stdev:.1f}", low=f"{stats.lowest:.1f}", high=f"{stats.highest:.1f}")

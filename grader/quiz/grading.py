@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .. import display
 from ..checks import policy
 from ..checks.engine import Exercise, ExerciseResult
 from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
@@ -255,7 +256,8 @@ def _state_message(q: Question, verdict: Verdict, shown: Any, answer: Answer) ->
         return msg("quiz.result.unverifiable", answer=shown)
     if verdict.state == PARTIAL or (q.type == MULTIPLE and verdict.state == WRONG):
         return msg("quiz.result.partial", answer=shown, right=verdict.right, n=verdict.right + verdict.wrong,
-                   points=f"{verdict.points:g}", max_points=f"{q.points:g}", rule=msg(f"quiz.rule.{q.scoring}"))
+                   points=display.shown(verdict.points), max_points=display.shown(q.points),
+                   rule=msg(f"quiz.rule.{q.scoring}"))
     return msg("quiz.result.correct" if verdict.state == CORRECT else "quiz.result.wrong", answer=shown)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..display import shown
 from ..i18n import msg, render
 from ..seed import AssignmentId
 from ..untrusted import clean
@@ -87,7 +88,7 @@ class Session:
                       count=q.count)
         echo("")
         echo(click.style(self.t("quiz.ask.progress", number=number, total=len(self.bank.questions),
-                                section=section, kind=kind, points=f"{q.points:g}"), dim=True))
+                                section=section, kind=kind, points=shown(q.points)), dim=True))
         lines = question_comment(q, variant, number, self.lang)[1:]  # the text, options and how to answer
         echo("\n".join(line[2:] for line in lines))
         current = self.answers.get(q.id)

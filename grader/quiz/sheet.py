@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..display import shown
 from ..fileio import write_atomic
 from ..i18n import Message, msg, render
 from ..submission import Notice, Snapshot, SnapshotFile
@@ -282,7 +283,7 @@ def question_comment(q: Question, variant: Variant, number: int, lang: str) -> l
 
     kind = t(f"quiz.kind.{q.type}" if not (q.type == NUMERIC and q.count > 1) else "quiz.kind.numbers",
              count=q.count)
-    head = t("quiz.sheet.question_head", number=number, kind=kind, points=f"{q.points:g}")
+    head = t("quiz.sheet.question_head", number=number, kind=kind, points=shown(q.points))
     out = toml_out.comment(head)
     out += toml_out.comment(q.text.format(variant.params).get(lang))
     for letter, key in zip(variant.letters, variant.order, strict=True):

@@ -10,8 +10,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from ..gradebook.stats import BINS, ClassStatistics
-from ..i18n import msg, render
+from ..display import shown
+from ..gradebook.stats import BINS, ClassStatistics, scores_message
+from ..i18n import Message, msg, render
 from ..untrusted import clean
 
 BAR = 30  # characters of the longest bar
@@ -55,10 +56,7 @@ def class_summary_lines(stats: ClassStatistics, lang: str, titles: dict[str, str
         lines = [t("gradebook.rows", n=stats.rows, graded=stats.graded)]
     if not stats.graded:
         return lines
-    maximum = (t("gradebook.max_points", points=f"{stats.max_points[0]:g}") if len(stats.max_points) == 1 else
-               t("gradebook.max_points_vary"))
-    lines.append(t("gradebook.scores", mean=f"{stats.mean:.1f}", median=f"{stats.median:.1f}",
-                   sd=f"{stats.stdev:.1f}", low=f"{stats.lowest:.1f}", high=f"{stats.highest:.1f}", maximum=maximum))
+    lines.append(render(scores_message(stats), lang))
     lines += ["", t("gradebook.distribution")]
     most = max(stats.distribution) or 1
     step = 100 // BINS
@@ -70,7 +68,7 @@ def class_summary_lines(stats: ClassStatistics, lang: str, titles: dict[str, str
         names = [_short(titles.get(e.exercise, e.exercise), 40) for e in stats.exercises]
         width = max(_width(n) for n in names)
         for name, e in zip(names, stats.exercises, strict=True):
-            lines.append(f"  {_pad(name, width)}  {e.mean:6.1f} / {e.max_points:<6g} {100 * e.fraction:4.0f}%")
+            lines.append(f"  {_pad(name, width)}  {e.mean:6.1f} / {shown(e.max_points):<6} {100 * e.fraction:4.0f}%")
     if stats.hardest_checks:
         lines += ["", t("gradebook.hardest")]
         lines += [f"  {c['pass_rate']:5.0%}  {_short(c['title'] or c['check'])}" for c in stats.hardest_checks]
@@ -88,7 +86,6 @@ def cause_lines(failed: list[dict[str, Any]], lang: str, limit: int = 10) -> lis
     """The ``limit`` causes of failure that affect the most students, one line each
     (``failed``: :meth:`~grader.gradebook.Gradebook.failed_checks`; a cause shared by
     many checks is said once, :func:`grader.report.dashboard.root_causes`)."""
-    from ..i18n import Message
     from .dashboard import root_causes
 
     causes = root_causes(failed)[:limit]
@@ -97,6 +94,9 @@ def cause_lines(failed: list[dict[str, Any]], lang: str, limit: int = 10) -> lis
     lines = ["", render(msg("dashboard.stats_causes"), lang)]
     for cause in causes:
         label = render(cause.label, lang) if isinstance(cause.label, Message) else str(cause.label)
-        lines.append("  " + render(msg("dashboard.stats_cause", students=len(cause.students), checks=len(cause.checks),
-                                       label=_short(label, 140)), lang))
+        line = render(msg("dashboard.stats_cause", students=len(cause.students), checks=len(cause.checks),
+                          label=_short(label, 140)), lang)
+        if cause.consequences:
+            line += " " + render(msg("fixb.stats_consequences", n=len(cause.consequences)), lang)
+        lines.append("  " + line)
     return lines

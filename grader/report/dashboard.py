@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..display import shown
 from ..fileio import write_atomic
 from ..gradebook import Gradebook
+from ..gradebook.stats import class_statistics, scores_message
 from ..i18n import Message, msg, render_lenient
 from ..plain import decode
 from ..quiz.grading import quiz_exercise
@@ -48,6 +50,12 @@ class Cause:
     students: set[str] = field(default_factory=set)
     checks: dict[str, Message | str] = field(default_factory=dict)  # check id -> its title
     lost: float = 0.0  # points lost, over the class
+    # Checks that fail only as a consequence of this cause (a composite whose building
+    # block fails with it: "also failing: ... fix that first"): check id -> its title.
+    consequences: dict[str, Message | str] = field(default_factory=dict)
+    consequence_students: set[str] = field(default_factory=set)
+    consequence_lost: float = 0.0
+    relay: bool = False  # a consequence whose own cause is in no failing row: listed after the causes
 
 
 def _message(encoded: str) -> Message | None:
@@ -60,21 +68,40 @@ def _message(encoded: str) -> Message | None:
     return value if isinstance(value, Message) else None
 
 
+RELAY_KEYS = ("check.builds_on",)  # a failure whose first message points at another exercise's
+
+
+def _pointed(cause: Message) -> set[str]:
+    """The exercises a relay points at (their titles are ``exercise.<name>`` messages)."""
+    names = cause.params.get("exercises") or []
+    return {m.key.split(".", 1)[1] for m in names if isinstance(m, Message) and m.key.startswith("exercise.")}
+
+
 def root_causes(rows: list[dict[str, Any]]) -> list[Cause]:
     """Failed checks (:meth:`Gradebook.failed_checks`) grouped by their cause: a named
     mistake, else the kind of their first message and its function (gradients of one
     backward that disagree are one cause, whichever gradient). Rows without a stored
-    cause (older gradebooks) are one cause per check. Most students first."""
+    cause (older gradebooks) are one cause per check. Most students first.
+
+    A relay ("also failing: <building block>, fix that first") is no cause of its own:
+    it is folded under the cause of that student's failing building block (its
+    ``consequences``); a relay whose block has no failing row is listed after every
+    root cause."""
     causes: dict[tuple[str, ...], Cause] = {}
+    relays: list[tuple[dict[str, Any], Message, Message | str]] = []
+    own: dict[tuple[str, str], list[Cause]] = {}  # (student, exercise) -> causes of its failing rows
     for r in rows:
         if r["kind"] == "quiz":
             continue  # the quiz has its own analysis
         cause = _message(r["cause"])
         title = _message(r["title"]) or r["title_text"]
+        if not r["mistakes"] and cause is not None and cause.key in RELAY_KEYS:
+            relays.append((r, cause, title))
+            continue
         if r["mistakes"]:
             mid = r["mistakes"][0]
             key: tuple[str, ...] = ("mistake", mid)
-            label: Message | str = msg("dashboard.mistake_row", id=mid, name=msg(f"mistake.{mid}.name"))
+            label: Message | str = msg("fixb.mistake_row", id=mid, name=msg(f"mistake.{mid}.name"))
             example = False
         elif cause is not None:
             func = str(cause.params.get("func") or r["func"])
@@ -87,7 +114,26 @@ def root_causes(rows: list[dict[str, Any]]) -> list[Cause]:
         c.students.add(r["student"])
         c.checks.setdefault(r["check"], title)
         c.lost += float(r["lost"] or 0.0)
-    return sorted(causes.values(), key=lambda c: (-len(c.students), -c.lost, c.key))
+        found = own.setdefault((r["student"], r["exercise"]), [])
+        if c not in found:
+            found.append(c)
+    roots = sorted(causes.values(), key=lambda c: (-len(c.students), -c.lost, c.key))
+    rank = {c.key: i for i, c in enumerate(roots)}
+    unplaced: dict[tuple[str, ...], Cause] = {}
+    for r, cause, title in relays:
+        under = [c for name in sorted(_pointed(cause)) for c in own.get((r["student"], name), [])]
+        if under:
+            c = min(under, key=lambda c: rank[c.key])  # the cause most of the class shares
+            c.consequences.setdefault(r["check"], title)
+            c.consequence_students.add(r["student"])
+            c.consequence_lost += float(r["lost"] or 0.0)
+            continue
+        key = ("relay", cause.key, str(r["func"]))
+        c = unplaced.setdefault(key, Cause(key, cause, True, relay=True))
+        c.students.add(r["student"])
+        c.checks.setdefault(r["check"], title)
+        c.lost += float(r["lost"] or 0.0)
+    return roots + sorted(unplaced.values(), key=lambda c: (-len(c.students), -c.lost, c.key))
 
 
 def _link(book: Gradebook, report: str, out: Path | None) -> str | None:
@@ -140,9 +186,9 @@ def render_dashboard(book: Gradebook, lang: str, out: Path | str | None = None) 
     quiz = [dict(q, title=text(_message(q["title_json"]) or q["title"])) for q in book.quiz_items()]
     template = environment().get_template("dashboard.html.j2")
     return clean(template.render(  # the sink boundary (grader.untrusted)
-        t=t, text=text, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__,
-        students=students, rows=rows, mean=sum(fractions) / len(fractions) if fractions else 0.0,
-        median=sorted(fractions)[len(fractions) // 2] if fractions else 0.0, chart=chart,
+        t=t, text=text, num=shown, lang=lang, html_lang="zh-CN" if lang == "zh" else "en", version=__version__,
+        students=students, rows=rows, summary=t("fixb.dashboard_summary", n=len(students),
+                                                  scores=scores_message(class_statistics(book))), chart=chart,
         exercise_means=means, causes=causes[:CAUSES_SHOWN], more_causes=max(0, len(causes) - CAUSES_SHOWN),
         hardest=hardest, mistakes=mistakes, quiz=quiz,
     ))

@@ -29,6 +29,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .. import package_data
+from ..display import shown, signed
 from ..i18n import LANGS, CatalogError, Message, msg, render
 from ..results import Result
 from ..untrusted import clean
@@ -136,6 +137,13 @@ def _svg_module() -> Any:
     return importlib.import_module("grader.report.svg")
 
 
+def _num(x: Any, digits: int | None = None) -> str:
+    """A number in the report: points and scores with at most two decimals
+    (:func:`grader.display.shown`); with ``digits``, that many significant digits (a
+    relative error such as 3.1e-05)."""
+    return _view.fmt_number(x, digits) if digits is not None else shown(x)
+
+
 def render_html(result: Result, lang: str) -> str:
     """The report as one HTML string in ``lang`` (``zh`` or ``en``)."""
     if lang not in LANGS:
@@ -188,7 +196,7 @@ def render_html(result: Result, lang: str) -> str:
     # document escapes exactly what came from the submission (grader.untrusted).
     return clean(template.render(
         result=result, view=report, lang=lang, html_lang=HTML_LANG[lang],
-        t=t, r=m, m=m, text=text, message=msg, num=_view.fmt_number, svg=_svg_module(),
+        t=t, r=m, m=m, text=text, message=msg, num=_num, signed=signed, svg=_svg_module(),
         load_messages=report.load_messages,
     ))
 

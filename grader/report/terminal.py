@@ -26,6 +26,7 @@ from typing import IO, Any
 import click
 
 from ..checks.model import FAILED, PASSED, PENDING, CheckResult, is_side_note
+from ..display import shown
 from ..i18n import Message, msg
 from ..i18n import render_lenient as _render
 from ..results import Result
@@ -88,7 +89,7 @@ def render(m: Message | str, lang: str) -> str:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    return shown(x)
 
 
 def nothing_graded(result: Result) -> bool:

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks.model import FAILED, PASSED, PENDING, CheckResult, Kind
+from ..display import shown
 from ..i18n import Message, has, msg
 from ..results import Result
-from ..results.text import adjustment_message, load_error_messages, load_failed_message, load_messages
+from ..results.text import adjustment_message, load_error_messages, load_failed_message, load_messages, notice_message
 
 OUTPUT_CHARS = 3000  # student output shown per check (the rest is counted, not shown)
 TRACEBACK_CHARS = 3000
@@ -819,8 +820,12 @@ def first_cause(er: Any) -> Message | None:
     if _is_quiz(er):
         states = [c.details.get("state") for c in failed]
         unreadable = states.count("malformed")
+        wrong, empty = sum(s not in ("empty", "malformed") for s in states), states.count("empty")
+        if not unreadable and not wrong:  # e.g. a self-check: nothing judged, only gaps to fill
+            return msg("feedback.fix.quiz_unanswered", n=empty, numbers=", ".join(
+                str(n) for n, c in enumerate(er.results, start=1) if c.details.get("state") == "empty"))
         if not unreadable:
-            return msg("feedback.fix.quiz", wrong=sum(s != "empty" for s in states), empty=states.count("empty"))
+            return msg("feedback.fix.quiz", wrong=wrong, empty=empty)
         return msg("feedback.fix.quiz_states", wrong=sum(s in ("wrong", "partial") for s in states),
                    unreadable=unreadable, empty=states.count("empty"))
     chosen = next((c for c in failed if c.mistakes), failed[0])
@@ -870,8 +875,9 @@ def load_problems(result: Result) -> tuple[list[LoadProblem], list[Message]]:
         line = int(str(e["line"])) if str(e.get("line", "")).isdigit() else None
         said = load_error_messages(e)
         source = str(e.get("source") or "")
-        if source and said[0].key == "load.syntax":  # the line is shown below it: not quoted twice
-            said[0] = msg("load.syntax_no_text", where=said[0].params["where"], message=said[0].params["message"])
+        bare = {"load.syntax": "load.syntax_no_text", "fixb.syntax_cell": "fixb.syntax_cell_no_text"}
+        if source and said[0].key in bare:  # the line is shown below it: not quoted twice
+            said[0] = msg(bare[said[0].key], where=said[0].params["where"], message=said[0].params["message"])
         problems.append(LoadProblem(said[0], where, line, source, said[1:]))
     failed = load_failed_message(result)
     if failed is not None:
@@ -879,9 +885,9 @@ def load_problems(result: Result) -> tuple[list[LoadProblem], list[Message]]:
     notices: list[Message] = []
     for n in result.notices:
         if n.key.startswith(_PROBLEM_NOTICES):
-            problems.append(LoadProblem(msg(n.key, **n.params)))
+            problems.append(LoadProblem(notice_message(n.key, n.params)))
         else:
-            notices.append(msg(n.key, **n.params))
+            notices.append(notice_message(n.key, n.params))
     for er in result.exercises:
         for func, others in er.alternatives.items():
             notices.append(msg("submission.graded_from", func=func, file=er.graded_from[func],
@@ -894,8 +900,8 @@ def totals_note(result: Result) -> Message | None:
     if result.official or result.official_max is None or result.official_max == result.max_score:
         return None
     quiz = any(_is_quiz(er) or er.exercise.name == "quiz" for er in result.exercises)
-    return msg("feedback.selfcheck_totals" + ("_quiz" if quiz else ""), max_score=fmt_number(result.max_score),
-               official_max=fmt_number(result.official_max))
+    return msg("feedback.selfcheck_totals" + ("_quiz" if quiz else ""), max_score=shown(result.max_score),
+               official_max=shown(result.official_max))
 
 
 def build(result: Result) -> ReportView:

@@ -6,9 +6,11 @@ from typing import Any
 
 from ..checks import errors
 from ..checks.model import CheckResult
+from ..display import shown, signed
 from ..i18n import Message, msg
 from ..i18n import render_lenient as render
 from ..results import Result
+from ..submission.notebook import place
 
 STUDENT_OUTPUT_CHARS = 2000
 
@@ -18,13 +20,16 @@ def load_error_messages(e: dict[str, Any]) -> list[Any]:
     Python's own explanation of a syntax error with the line, an import of another
     of the student's files that failed, a module the grader does not have, the
     functions that were lost (see ``grader/sandbox/child.py``)."""
-    kind, where, line = e.get("kind"), e.get("where"), e.get("line")
+    kind, where, line = e.get("kind"), place(e.get("where")), e.get("line")
+    cell = isinstance(where, Message)  # a notebook cell: the other cells were graded
     out: list[Any] = []
     if kind == "syntax":
         text = str(e.get("text") or "").strip()
         message = e.get("message") or ""
-        out.append(msg("load.syntax", where=where, line=line, message=message, text=text) if text and line
-                   else msg("load.syntax_no_text", where=where, message=message))
+        syntax, bare = ("fixb.syntax_cell", "fixb.syntax_cell_no_text") if cell else \
+            ("load.syntax", "load.syntax_no_text")
+        out.append(msg(syntax, where=where, line=line, message=message, text=text) if text and line
+                   else msg(bare, where=where, message=message))
         if "codec can't decode" in message or "Non-UTF-8 code" in message:
             out.append(msg("load.encoding"))
         elif "null bytes" in message:
@@ -50,6 +55,11 @@ def load_error_messages(e: dict[str, Any]) -> list[Any]:
     return out
 
 
+def notice_message(key: str, params: dict[str, Any]) -> Message:
+    """A notice as a message; a notebook cell it names is said in the reader's language."""
+    return msg(key, **{k: place(v) if k == "where" else v for k, v in params.items()})
+
+
 def load_failed_message(result: Result) -> Message | None:
     """Why the code could not be loaded, in words, or None: loaded, or a "Loading stopped
     in …" notice already says where and why (said once, not twice)."""
@@ -61,7 +71,7 @@ def load_failed_message(result: Result) -> Message | None:
 
 def load_messages(result: Result) -> list[Any]:
     """Messages about loading the submission (syntax errors, exits, notebooks)."""
-    out = [msg(n.key, **n.params) for n in result.notices]
+    out = [notice_message(n.key, n.params) for n in result.notices]
     # A file's own error before the files that failed importing it (its consequence).
     for e in sorted(result.load_errors, key=lambda e: e.get("kind") == "import"):
         out.extend(load_error_messages(e))
@@ -92,17 +102,24 @@ def check_output(r: CheckResult, lang: str) -> str:
 
 def adjustment_message(line: dict[str, Any]) -> Message:
     """One line of the course stage (a manual adjustment or the late penalty) as a message."""
-    points = f"{line.get('points', 0.0):+g}"
+    points = signed(line.get("points", 0.0))
     if line.get("kind") == "late":
         return msg("course.late_line", handed_in=_minutes(str(line.get("handed_in", ""))),
                    due=_minutes(str(line.get("due", ""))), days=line.get("days", 0),
-                   percent=f"{line.get('percent', 0):g}", points=points)
+                   percent=shown(line.get("percent", 0)), points=points)
     value = line.get("value", 0.0)
     what = msg(f"course.target_{line.get('scope', 'total')}_{line.get('mode', 'add')}", target=line.get("target", ""),
-               value=f"{value:g}" if line.get("mode") == "set" else f"{value:+g}")
-    key = "course.adjust_line" if line.get("applied", True) else "course.adjust_not_applied"
-    return msg(key, what=what, by=line.get("by") or "-", at=_minutes(str(line.get("at", ""))), points=points,
-               comment=line.get("comment", ""))
+               value=shown(value) if line.get("mode") == "set" else signed(value))
+    by, at, comment = line.get("by") or "-", _minutes(str(line.get("at", ""))), line.get("comment", "")
+    if not line.get("applied", True):
+        return msg("course.adjust_not_applied", what=what, by=by, at=at, points=points, comment=comment)
+    if line.get("capped"):  # the item (exercise, total) stays between 0 and its maximum
+        where = msg(f"fixb.where_{line.get('scope', 'total')}", target=line.get("target", ""))
+        return msg(f"fixb.adjust_capped_{line['capped']}", what=what, by=by, at=at, points=points, where=where,
+                   limit=shown(line.get("limit", 0.0)), comment=comment)
+    if line.get("mode") == "add":  # the points asked are the points applied: said once
+        return msg("fixb.adjust_line_add", what=what, by=by, at=at, comment=comment)
+    return msg("course.adjust_line", what=what, by=by, at=at, points=points, comment=comment)
 
 
 def _minutes(stamp: str) -> str:
@@ -116,8 +133,8 @@ def _minutes(stamp: str) -> str:
 def adjustment_title(line: dict[str, Any]) -> Message:
     """A short title of one line (a test's name in results.json)."""
     if line.get("kind") == "late":
-        return msg("course.late_test", days=line.get("days", 0), percent=f"{line.get('percent', 0):g}")
+        return msg("course.late_test", days=line.get("days", 0), percent=shown(line.get("percent", 0)))
     value = line.get("value", 0.0)
     return msg("course.adjustment_test", what=msg(
         f"course.target_{line.get('scope', 'total')}_{line.get('mode', 'add')}", target=line.get("target", ""),
-        value=f"{value:g}" if line.get("mode") == "set" else f"{value:+g}"))
+        value=shown(value) if line.get("mode") == "set" else signed(value)))

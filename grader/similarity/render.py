@@ -68,11 +68,12 @@ def terminal_lines(result: Similarity, lang: str, top: int = 20, min_score: floa
               max(_width(heads[3]), *(_width(n) for n in names))]
     lines.append("  ".join([_pad(heads[0], widths[0], True), _pad(heads[1], widths[1], True),
                             _pad(heads[2], widths[2], True), _pad(heads[3], widths[3]),
-                            t("similarity.col.strongest")]))
+                            t("fixb.sim_col_strongest")]))
     for p, name in zip(pairs, names, strict=True):
         strongest = f"{_unit_name(p.best_unit, lang)} {_pct(p.best_own)}" if p.best_unit else "-"
         lines.append("  ".join([_pad(str(p.rank), widths[0], True), _pad(_pct(p.score), widths[1], True),
                                 _pad(_pct(p.overall), widths[2], True), _pad(name, widths[3]), strongest]))
+    lines.append(t("fixb.sim_legend"))
     lines += [render(m, lang) for m in what_is_listed(result, min_score, len(pairs))]
     return lines + reference_lines(result, lang, top) + _notes_count(result, lang)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..calls import ModuleEntry
+from ..i18n import msg
 from ..untrusted import clean
 from .notebook import NotebookError, read_code_cells
 from .notices import Notice, Skips
@@ -133,9 +134,9 @@ def _notebook(f: SnapshotFile, limits: IntakeLimits, notices: list[Notice]) -> M
         return None
     if nb.dropped_count:
         notices.append(Notice("notebook.magic_dropped", {"file": f.path, "count": nb.dropped_count,
-                                                         "lines": clean("; ".join(nb.dropped))}))
+                                                         "lines": list(nb.dropped)}))
     if nb.odd:
-        cells = ", ".join(nb.odd[:5]) + (", …" if len(nb.odd) > 5 else "")
+        cells = nb.odd[:5] + ([msg("fixb.nb_more")] if len(nb.odd) > 5 else [])
         notices.append(Notice("notebook.odd_cells", {"file": f.path, "count": len(nb.odd), "cells": cells}))
     if nb.cells_cut:
         notices.append(Notice("notebook.too_many_cells", {"file": f.path, "count": nb.cells_cut,
