@@ -37,3 +37,32 @@ def capstone_mutant_result(tmp_path_factory):
         return made[name]
 
     return result
+
+
+# Sandboxed grades that many files read and none changes: made once per session (each
+# is a whole assignment graded through the real sandbox, 1-3 s of CPU).
+@pytest.fixture(scope="session")
+def stubs_selfcheck_result():
+    """``grade(exercises/)``: the untouched stubs, self-check, through the sandbox."""
+    from grader import paths
+    from grader.api import grade
+
+    return grade(paths.EXERCISES)
+
+
+@pytest.fixture(scope="session")
+def sample_selfcheck_result():
+    """``grade(sample, student="sample")``: the quick start's self-check, through the sandbox."""
+    from grader import paths
+    from grader.api import grade
+
+    return grade(paths.EXAMPLES / "sample_submission", student="sample")
+
+
+@pytest.fixture(scope="session")
+def sample_official_result():
+    """``grade(sample, solutions=SOLUTIONS, student="sample")``: the sample graded officially."""
+    from grader import paths
+    from grader.api import grade
+
+    return grade(paths.EXAMPLES / "sample_submission", solutions=paths.SOLUTIONS, student="sample")
