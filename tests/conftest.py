@@ -17,3 +17,52 @@ def capstone_reference_result():
     from grader.paths import SOLUTIONS
 
     return stage_grade(SOLUTIONS)
+
+
+@pytest.fixture(scope="session")
+def capstone_mutant_result(tmp_path_factory):
+    """name -> the capstone mutant ``name`` graded as :func:`test_capstone_stage.stage_grade`
+    grades it by default (official, the stage on, five full runs, about 2.5 s of CPU each):
+    made once per mutant for the stage's and the report's tests, which only read it."""
+    from capstone_support import CAPSTONE_MUTANTS
+    from support import mutant
+    from test_capstone_stage import stage_grade
+
+    root = tmp_path_factory.mktemp("capstone-mutant-results")
+    made = {}
+
+    def result(name):
+        if name not in made:
+            made[name] = stage_grade(mutant(root / name, CAPSTONE_MUTANTS[name][1]))
+        return made[name]
+
+    return result
+
+
+# Sandboxed grades that many files read and none changes: made once per session (each
+# is a whole assignment graded through the real sandbox, 1-3 s of CPU).
+@pytest.fixture(scope="session")
+def stubs_selfcheck_result():
+    """``grade(exercises/)``: the untouched stubs, self-check, through the sandbox."""
+    from grader import paths
+    from grader.api import grade
+
+    return grade(paths.EXERCISES)
+
+
+@pytest.fixture(scope="session")
+def sample_selfcheck_result():
+    """``grade(sample, student="sample")``: the quick start's self-check, through the sandbox."""
+    from grader import paths
+    from grader.api import grade
+
+    return grade(paths.EXAMPLES / "sample_submission", student="sample")
+
+
+@pytest.fixture(scope="session")
+def sample_official_result():
+    """``grade(sample, solutions=SOLUTIONS, student="sample")``: the sample graded officially."""
+    from grader import paths
+    from grader.api import grade
+
+    return grade(paths.EXAMPLES / "sample_submission", solutions=paths.SOLUTIONS, student="sample")

@@ -184,7 +184,7 @@ def test_alternative_correct_implementations_get_full_marks(impl):
                                               for c in result.checks if c.status != "passed"]
 
 
-def test_self_check_without_solutions_uses_public_cases(tmp_path):
+def test_self_check_without_solutions_uses_public_cases(tmp_path, stubs_selfcheck_result):
     from grader.api import grade
 
     result = grade(SOLUTIONS)
@@ -194,7 +194,7 @@ def test_self_check_without_solutions_uses_public_cases(tmp_path):
     assert "backward" in kinds  # gradients compared with the public cases' too
     assert all(c.details.get("hidden_inputs") is False for c in result.checks if c.kind == "value")
     assert result.score == result.max_score
-    broken = grade(paths.EXERCISES)
+    broken = stubs_selfcheck_result  # grade(paths.EXERCISES), made once per session
     assert broken.score == 0
     # Without stored cases, nothing is compared with a reference: only what needs none runs.
     bare = grade(SOLUTIONS, public=tmp_path)

@@ -11,8 +11,7 @@ import re
 
 import pytest
 from browser.reportkit import Page
-from capstone_support import CAPSTONE_MUTANTS
-from support import SOLUTIONS, mutant
+from support import SOLUTIONS
 from test_capstone_stage import stage_grade
 
 from grader import paths
@@ -82,8 +81,8 @@ def test_runs_that_could_not_be_made_say_why(monkeypatch):
 
 @pytest.mark.parametrize("name, key", [("clipping_ignored", "capstone.explain.clipping_ignored"),
                                        ("embedding_frozen", "capstone.explain.frozen")])
-def test_a_mutants_failure_is_explained_in_the_report(tmp_path, name, key):
-    result = stage_grade(mutant(tmp_path / name, CAPSTONE_MUTANTS[name][1]))
+def test_a_mutants_failure_is_explained_in_the_report(capstone_mutant_result, name, key):
+    result = capstone_mutant_result(name)
     explained = [m for m in result.extras["capstone"]["explanations"] if m.key == key]
     assert explained
     for lang in ("zh", "en"):

@@ -103,8 +103,8 @@ def test_the_stage_says_every_run_in_both_languages(reference_result):
 
 
 # ---------------------------------------------------------------- mutants
-def test_word_vectors_never_updated_keep_the_model_at_chance(capstone_mutant):
-    result = stage_grade(capstone_mutant("embedding_frozen"))
+def test_word_vectors_never_updated_keep_the_model_at_chance(capstone_mutant_result):
+    result = capstone_mutant_result("embedding_frozen")
     got = items(result)
     for cell in train.CELLS:
         item = got[f"capstone.{cell}"]
@@ -117,8 +117,8 @@ def test_word_vectors_never_updated_keep_the_model_at_chance(capstone_mutant):
     assert any(Mistake.EMBEDDINGS_NOT_UPDATED in c.mistakes for c in result.checks if c.exercise == "sentiment_loss")
 
 
-def test_clipping_ignored_blows_up_the_long_run(capstone_mutant):
-    result = stage_grade(capstone_mutant("clipping_ignored"))
+def test_clipping_ignored_blows_up_the_long_run(capstone_mutant_result):
+    result = capstone_mutant_result("clipping_ignored")
     item = items(result)["capstone.clipping"]
     assert item.status == "failed" and Mistake.CLIPPING_IGNORED in item.mistakes
     assert item.details["last_epoch_loss"] == item.details["last_epoch_loss_unclipped"]

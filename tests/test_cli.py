@@ -104,11 +104,10 @@ def test_validate_passes_on_the_project_and_fails_on_a_broken_reference(tmp_path
     assert any("reference fails affine.grad.db" in p for p in problems)
 
 
-def test_terminal_summary_says_a_shared_cause_once():
-    from grader.api import grade
+def test_terminal_summary_says_a_shared_cause_once(stubs_selfcheck_result):
     from grader.report.terminal import summary
 
-    text = summary(grade(paths.EXERCISES), "en")
+    text = summary(stubs_selfcheck_result, "en")
     assert text.count("sigmoid_forward is not implemented yet") == 1
     assert "(5 checks fail for this reason)" in text
 

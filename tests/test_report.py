@@ -20,10 +20,9 @@ from browser.reportkit import (
     result,
 )
 from click.testing import CliRunner
-from support import SOLUTIONS, grade_official, mutant, write_submission
+from support import grade_official, mutant, write_submission
 
 from grader import paths
-from grader.api import grade
 from grader.checks.engine import Exercise, ExerciseResult
 from grader.checks.model import CheckResult
 from grader.cli import main
@@ -35,13 +34,13 @@ SAMPLE = paths.EXAMPLES / "sample_submission"
 
 
 @pytest.fixture(scope="module")
-def sample_official():
-    return grade(SAMPLE, solutions=SOLUTIONS, student="sample")
+def sample_official(sample_official_result):
+    return sample_official_result
 
 
 @pytest.fixture(scope="module")
-def sample_selfcheck():
-    return grade(SAMPLE, student="sample")
+def sample_selfcheck(sample_selfcheck_result):
+    return sample_selfcheck_result
 
 
 def well_formed(page: Page) -> None:
@@ -339,10 +338,10 @@ def test_quiz_messages_that_repeat_the_key_or_the_explanation_are_not_shown_twic
     assert text.count("EXPL") == 1 and "Explanation" in text
 
 
-def test_experiments_partial_is_included_when_present():
+def test_experiments_partial_is_included_when_present(sample_official):
     if not (paths.TEMPLATES / "partials" / "experiments.html.j2").exists():
         pytest.skip("templates/partials/experiments.html.j2 is not in this checkout yet")
-    res = grade(SAMPLE, solutions=SOLUTIONS, student="sample")
+    res = sample_official
     if not res.extras.get("experiments"):
         pytest.skip("grading produced no experiments yet")
     page = Page(render_html(res, "en"))

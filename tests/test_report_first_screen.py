@@ -67,8 +67,8 @@ def test_exercises_failing_for_one_shared_reason_make_one_line():
     assert entry.cause == msg("feedback.fix.missing_not_loaded")
 
 
-def test_the_untouched_exercises_need_one_line_on_the_first_screen():
-    built = view.build(grade(paths.EXERCISES))
+def test_the_untouched_exercises_need_one_line_on_the_first_screen(stubs_selfcheck_result):
+    built = view.build(stubs_selfcheck_result)
     assert len(built.fix_first) == 1 and len(built.fix_first[0].exercises) == len(built.exercises)
     assert built.fix_first[0].points == 0
 
@@ -210,8 +210,8 @@ def test_the_lectures_subscripts_are_typeset(text, html):
     assert "<code>lstm_step_forward</code>" in str(rich("lstm_step_forward"))
 
 
-def test_the_sample_report_has_no_raw_subscript():
-    res = grade(SAMPLE, student="sample")
+def test_the_sample_report_has_no_raw_subscript(sample_selfcheck_result):
+    res = sample_selfcheck_result
     for lang in ("en", "zh"):
         assert "_{" not in Page(render_html(res, lang)).text
 

@@ -14,7 +14,6 @@ from browser.reportkit import crashing_submission, hostile_result
 from support import grade_fast, grade_official, mutant
 
 from grader import paths
-from grader.api import grade
 from grader.checks.engine import Exercise, ExerciseInfo, ExerciseResult
 from grader.i18n import Message, msg
 from grader.plain import decode, encode, message
@@ -87,8 +86,8 @@ def _round_trip(result: Result) -> Result:
 
 
 @pytest.fixture(scope="module")
-def sample_selfcheck() -> Result:
-    return grade(SAMPLE, student="sample")
+def sample_selfcheck(sample_selfcheck_result) -> Result:
+    return sample_selfcheck_result
 
 
 def test_a_self_check_round_trips_and_renders_identically(sample_selfcheck):

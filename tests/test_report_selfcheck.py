@@ -33,12 +33,12 @@ def texts(result, lang: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def selfchecks(tmp_path_factory):
+def selfchecks(tmp_path_factory, sample_selfcheck_result, stubs_selfcheck_result):
     root = tmp_path_factory.mktemp("selfcheck")
     gates = mutant(root / "gates", {"rnn_layers.py": [("i, f, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:]",
                                                        "f, i, o = s[:, :H], s[:, H:2 * H], s[:, 2 * H:]")]})
     backward = mutant(root / "backward", {"rnn_layers.py": [("dprev_c = dc * f", "dprev_c = dc")]})
-    return {"sample": grade(SAMPLE, student="sample"), "stubs": grade(paths.EXERCISES),
+    return {"sample": sample_selfcheck_result, "stubs": stubs_selfcheck_result,
             "gates": grade(gates, trusted_in_process=True), "backward": grade(backward, trusted_in_process=True)}
 
 

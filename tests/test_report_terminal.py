@@ -26,13 +26,13 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture(scope="module")
-def stubs():
-    return grade(paths.EXERCISES)
+def stubs(stubs_selfcheck_result):
+    return stubs_selfcheck_result
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return grade(SAMPLE, student="sample")
+def sample(sample_selfcheck_result):
+    return sample_selfcheck_result
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

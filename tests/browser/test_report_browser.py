@@ -78,12 +78,11 @@ def shots() -> Path:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, tuple[Path, str, object]]:
+def reports(tmp_path_factory, sample_official_result, sample_selfcheck_result) -> dict[str, tuple[Path, str, object]]:
     """name -> (html file, lang, result)."""
     root = tmp_path_factory.mktemp("reports")
     full = grade(SOLUTIONS, solutions=SOLUTIONS, student="full-marks")
-    official = grade(SAMPLE, solutions=SOLUTIONS, student="sample")
-    selfcheck = grade(SAMPLE, student="sample")
+    official, selfcheck = sample_official_result, sample_selfcheck_result
     broken = grade(broken_submission(root / "broken-submission"))
     crashed = grade_official(crashing_submission(root / "crashed-submission"))
     made = {
