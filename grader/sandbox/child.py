@@ -34,6 +34,8 @@ once): each use gets its own copy (``_Shared``).
 Every size, count and depth is bounded by ``wire.py``, on both sides.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 
@@ -57,6 +59,7 @@ import traceback  # noqa: E402
 import types  # noqa: E402
 import warnings  # noqa: E402
 import weakref  # noqa: E402
+from typing import Any  # noqa: E402  (already loaded by numpy; annotations only)
 
 import numpy as np  # noqa: E402
 
@@ -943,7 +946,7 @@ def _call(fn, call, arrays):
     return header, out_arrays
 
 
-def _load_submission(header):
+def _load_submission(header: dict[str, Any]) -> tuple[dict[str, list[Any]], list[dict[str, Any]], dict[str, list[str]]]:
     """Load every module of the submission; (functions by name, load reports, the
     definitions to list per name)."""
     entries = header["modules"]
@@ -972,18 +975,19 @@ def _load_submission(header):
     return functions, reports, listed
 
 
-def install_finder():
+def install_finder() -> None:
     """Put the submission's finder first on ``sys.meta_path`` (once)."""
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
 
 
-def remove_finder():
+def remove_finder() -> None:
     while _FINDER in sys.meta_path:
         sys.meta_path.remove(_FINDER)
 
 
-def _serve_call(functions, call, arrays):
+def _serve_call(functions: dict[str, list[Any]], call: dict[str, Any],
+                arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
     """The answer (header, arrays) to one call of a request. Afterwards the handles the
     call lists under "release" are forgotten (the parent will not pass them again)."""
     try:
