@@ -67,11 +67,11 @@ class WorkerPool:
         # fork: workers start warm (the grader and numpy already imported by the parent's
         # first import) and need not pickle ``target``; spawn where fork does not exist.
         methods = multiprocessing.get_all_start_methods()
-        self._ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._ctx = multiprocessing.get_context("fork") if "fork" in methods else multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
 
     # ------------------------------------------------------------------ running
-    def run(self, tasks: Iterable[tuple[str, tuple]], done: Callable[[str, Outcome], None]) -> None:
+    def run(self, tasks: Iterable[tuple[str, tuple[Any, ...]]], done: Callable[[str, Outcome], None]) -> None:
         """Run every ``(key, args)`` task; ``done(key, outcome)`` is called in this
         process as each finishes, in completion order. ``tasks`` is consumed lazily, one
         task as a worker becomes free (with one read ahead), so a generator that builds
@@ -113,7 +113,7 @@ class WorkerPool:
         child_conn.close()
         return _Worker(process, parent_conn)
 
-    def _start(self, worker: _Worker, task: tuple[str, tuple]) -> None:
+    def _start(self, worker: _Worker, task: tuple[str, tuple[Any, ...]]) -> None:
         worker.task, worker.started = task, time.monotonic()
         try:
             worker.conn.send(task[1])
@@ -191,7 +191,7 @@ class WorkerPool:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
-def _block_stop_signals() -> set[signal.Signals] | None:
+def _block_stop_signals() -> set[int | signal.Signals] | None:
     if not hasattr(signal, "pthread_sigmask"):
         return None
     return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})

@@ -34,6 +34,8 @@ once): each use gets its own copy (``_Shared``).
 Every size, count and depth is bounded by ``wire.py``, on both sides.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 
@@ -57,11 +59,13 @@ import traceback  # noqa: E402
 import types  # noqa: E402
 import warnings  # noqa: E402
 import weakref  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402  (already loaded by numpy; annotations only)
 
 import numpy as np  # noqa: E402
 
 
-def _sibling(name):
+def _sibling(name: str) -> types.ModuleType:
     """A standalone module shipped next to this file (bubblewrap binds it there).
 
     Loaded by path: ``python -I`` does not put this folder on ``sys.path``, and student
@@ -71,7 +75,7 @@ def _sibling(name):
     # Run compiled (grader.sandbox.harness), its siblings are compiled beside it too.
     suffix = ".pyc" if __file__.endswith(".pyc") else ".py"
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + suffix)
-    spec = importlib.util.spec_from_file_location("_rnngrade_" + name, path)
+    spec: Any = importlib.util.spec_from_file_location("_rnngrade_" + name, path)  # a file that is there
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -80,21 +84,21 @@ def _sibling(name):
 W = _sibling("wire")  # wire-format limits, shared with the parent
 C = _sibling("confine")  # Landlock, dropping root, seccomp
 _MAX_TRACEBACK = W.MAX_ERROR_FIELD
-_handles: dict = {}
+_handles: dict[int, Any] = {}
 _next_handle = [1]
-_student_files: set = set()
-_student_modules: list = []  # every module loaded from the submission
+_student_files: set[str] = set()
+_student_modules: list[types.ModuleType] = []  # every module loaded from the submission
 # How a building block's proxy reaches the parent: (header, arrays) -> (header, arrays).
 # main() sets it to a round trip on the pipes; an in-process caller to a function.
-_callback: list = [None]
-_substituted: set = set()  # names whose proxies may run now (during a substituting call)
+_callback: list[Callable[[dict[str, Any], list[np.ndarray]], tuple[dict[str, Any], list[np.ndarray]]] | None] = [None]
+_substituted: set[str] = set()  # names whose proxies may run now (during a substituting call)
 # How the loader says which module or cell starts loading: main() sets it to a frame
 # on the pipe; the in-process caller leaves it unset (nothing there can hang unseen).
-_progress: list = [None]
+_progress: list[Callable[[dict[str, Any]], None] | None] = [None]
 
 
 # --------------------------------------------------------------------------- wire
-def _read_exact(n):
+def _read_exact(n: int) -> bytes:
     chunks = []
     while n:
         b = os.read(_REQ_FD, min(n, 1 << 20))
@@ -105,7 +109,7 @@ def _read_exact(n):
     return b"".join(chunks)
 
 
-def _read_frame():
+def _read_frame() -> tuple[dict[str, Any], list[np.ndarray]]:
     (hlen,) = struct.unpack(">I", _read_exact(4))
     header = json.loads(_read_exact(hlen))
     arrays = []
@@ -116,14 +120,14 @@ def _read_frame():
     return header, arrays
 
 
-def _raw(a):
+def _raw(a: np.ndarray) -> memoryview | bytes:
     """An array's bytes for the frame, without a copy where it is C-contiguous and not empty."""
     if a.flags.c_contiguous and a.size:
-        return memoryview(a).cast("B")
+        return memoryview(a).cast("B")  # type: ignore[arg-type]  # numpy types ndarray.__buffer__ from Python 3.12
     return a.tobytes()
 
 
-def _write_frame(header, arrays):
+def _write_frame(header: dict[str, Any], arrays: list[np.ndarray]) -> None:
     header["arrays"] = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
     ]
@@ -143,25 +147,25 @@ class _Token:
 
     __slots__ = ("_id", "_parts")
 
-    def __init__(self, token_id, skeleton=None):
+    def __init__(self, token_id: str, skeleton: Any = None) -> None:
         self._id = token_id
         parts = skeleton.get("t") if isinstance(skeleton, dict) else None
         self._parts = list(parts)[: W.MAX_SEQUENCE] if isinstance(parts, list) else []
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._parts)
 
-    def __getitem__(self, k):
+    def __getitem__(self, k: Any) -> Any:
         return _stand_in(self._parts[k])
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter([_stand_in(p) for p in self._parts])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<the grader's cache>"
 
 
-def _stand_in(skeleton, depth=0):
+def _stand_in(skeleton: Any, depth: int = 0) -> Any:
     if isinstance(skeleton, list):  # a slice of parts
         return [_stand_in(s, depth) for s in skeleton]
     if isinstance(skeleton, dict) and isinstance(skeleton.get("z"), list) and depth < W.MAX_SKELETON_DEPTH:
@@ -175,7 +179,7 @@ def _stand_in(skeleton, depth=0):
     return None
 
 
-def _decode(v, arrays):
+def _decode(v: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(v, dict):
         if "a" in v:
             return arrays[v["a"]]
@@ -195,28 +199,28 @@ def _decode(v, arrays):
     return v
 
 
-class _Shared(list):
+class _Shared(list[np.ndarray]):
     """A request's arrays where those listed in ``shared`` (sent once, referenced by
     several uses) are handed out as copies, so that no call sees what another did to
     its arguments; the others are handed out as they are (each has one use)."""
 
-    def __init__(self, arrays, shared):
+    def __init__(self, arrays: list[np.ndarray], shared: list[Any]) -> None:
         super().__init__(arrays)
         self.shared = {i for i in shared if type(i) is int}
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: Any) -> Any:
         a = list.__getitem__(self, i)
         return a.copy() if i in self.shared else a
 
 
-def _keep(obj):
+def _keep(obj: Any) -> dict[str, Any]:
     hid = _next_handle[0]
     _next_handle[0] += 1
     _handles[hid] = obj
     return {"h": hid, "type": type(obj).__name__[: W.MAX_TYPE_NAME]}
 
 
-def _encode(v, arrays, depth=0):
+def _encode(v: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
     """Turn a student's return value into wire form. Plain arrays and numbers travel;
     anything else, and anything beyond the wire limits, stays here behind a handle."""
     if type(v) is _Token:
@@ -251,7 +255,7 @@ class _HarnessError(Exception):
 
 
 # ------------------------------------------------------------------ tracebacks
-def _student_traceback(exc):
+def _student_traceback(exc: BaseException) -> str:
     """Format an exception, keeping only frames from the student's own files (path,
     line, code). The exception's own text is capped first and the outermost frames go
     first, so a long message (an array in an assert, a huge repr) never pushes the
@@ -271,7 +275,7 @@ def _student_traceback(exc):
     return "".join(reversed(kept)) + last
 
 
-def _error_info(exc):
+def _error_info(exc: BaseException) -> dict[str, Any]:
     kind = "error"
     if isinstance(exc, NotImplementedError):
         kind = "not_implemented"
@@ -290,7 +294,7 @@ def _error_info(exc):
 
 
 # --------------------------------------------------------------------- loading
-def _apply_limits(limits):
+def _apply_limits(limits: dict[str, Any]) -> None:
     pairs = [
         (resource.RLIMIT_AS, limits.get("memory_bytes")),
         (resource.RLIMIT_CPU, limits.get("cpu_seconds")),
@@ -308,7 +312,7 @@ def _apply_limits(limits):
             pass
 
 
-def _confine(header):
+def _confine(header: dict[str, Any]) -> None:
     """Limits, then confinement (see confine.py), before any student code runs. The
     parent learns what was achieved in a frame the student cannot forge (nothing of
     theirs has run yet); if a requested step failed, this process stops here."""
@@ -335,25 +339,25 @@ def _confine(header):
 class _Table:
     """What the finder knows: the submission's files and folders by dotted name."""
 
-    def __init__(self):
-        self.files = {}  # dotted name -> (path, display)
-        self.packages = set()  # dotted names of files that are a package's __init__.py
-        self.folders = {}  # dotted name -> path of a folder without __init__.py
-        self.siblings = {}  # bare name -> dotted name of a module in a plain folder
-        self.shadowed = set()  # top-level names owned by the standard library or a package
-        self.failed = {}  # dotted name -> the exception that stopped it loading
-        self.executed = {}  # dotted name -> module object (also when it failed part way)
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[str, str]] = {}  # dotted name -> (path, display)
+        self.packages: set[str] = set()  # dotted names of files that are a package's __init__.py
+        self.folders: dict[str, str] = {}  # dotted name -> path of a folder without __init__.py
+        self.siblings: dict[str, str] = {}  # bare name -> dotted name of a module in a plain folder
+        self.shadowed: set[str] = set()  # top-level names owned by the standard library or a package
+        self.failed: dict[str, BaseException] = {}  # dotted name -> the exception that stopped it loading
+        self.executed: dict[str, types.ModuleType] = {}  # dotted name -> module object (also when it failed part way)
 
 
-_table = [_Table()]
-_loading: list = []  # the files being loaded, the innermost last (imports nest)
+_table: list[Any] = [_Table()]  # the in-process caller swaps its own in and out (None before it loads)
+_loading: list[str] = []  # the files being loaded, the innermost last (imports nest)
 
 
-def _importable(name):
+def _importable(name: str) -> bool:
     return all(part.isidentifier() for part in name.split("."))
 
 
-def _build_table(entries):
+def _build_table(entries: list[dict[str, Any]]) -> _Table:
     """The finder's table for the .py entries of the submission."""
     import importlib.machinery
 
@@ -395,14 +399,14 @@ def _build_table(entries):
     return table
 
 
-def _owner(name):
+def _owner(name: str) -> bool:
     return name.partition(".")[0] not in _table[0].shadowed
 
 
 class _SubmissionFinder:
     """A meta path finder for the submission's modules (see above)."""
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         import importlib.machinery
         import importlib.util
 
@@ -413,17 +417,18 @@ class _SubmissionFinder:
             file, display = table.files[name]
             loader = _SubmissionLoader(name, file, display)
             search = [os.path.dirname(file)] if name in table.packages else None
-            return importlib.util.spec_from_file_location(name, file, loader=loader,
+            # The loaders are duck-typed (create_module/exec_module), as the import system accepts.
+            return importlib.util.spec_from_file_location(name, file, loader=loader,  # type: ignore[arg-type]
                                                           submodule_search_locations=search)
         if name in table.folders:
             spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
             spec.submodule_search_locations = [table.folders[name]]
             return spec
         if name in table.siblings:
-            return importlib.machinery.ModuleSpec(name, _AliasLoader(table.siblings[name]))
+            return importlib.machinery.ModuleSpec(name, _AliasLoader(table.siblings[name]))  # type: ignore[arg-type]
         return None
 
-    def invalidate_caches(self):
+    def invalidate_caches(self) -> None:
         pass
 
 
@@ -433,18 +438,18 @@ _FINDER = _SubmissionFinder()
 class _AliasLoader:
     """A module of a plain folder imported by its bare name: the same module object."""
 
-    def __init__(self, target):
+    def __init__(self, target: str) -> None:
         self.target = target
-        self.spec = None
+        self.spec: Any = None
 
-    def create_module(self, spec):
+    def create_module(self, spec: Any) -> types.ModuleType:
         import importlib
 
         module = importlib.import_module(self.target)
         self.spec = module.__spec__
         return module
 
-    def exec_module(self, module):
+    def exec_module(self, module: types.ModuleType) -> None:
         module.__spec__ = self.spec  # it keeps its own name and spec
 
 
@@ -453,13 +458,13 @@ class _SubmissionLoader:
     cache) under the student's own path, saying where loading is, and recording
     what stopped it (see :func:`_record_error`)."""
 
-    def __init__(self, name, path, display):
+    def __init__(self, name: str, path: str, display: str) -> None:
         self.name, self.path, self.display = name, path, display
 
-    def create_module(self, spec):
+    def create_module(self, spec: Any) -> None:
         return None
 
-    def exec_module(self, module):
+    def exec_module(self, module: types.ModuleType) -> None:
         table = _table[0]
         if self.name in table.failed:  # plain Python would run it again and fail the same way
             raise table.failed[self.name]
@@ -483,17 +488,17 @@ class _SubmissionLoader:
             if _loading:  # back in the module that imported this one: a hang there is its own
                 _report_progress(_loading[-1])
 
-    def is_package(self, fullname):
+    def is_package(self, fullname: str) -> bool:
         return fullname in _table[0].packages
 
 
 # ------------------------------------------------------------------ load errors
-_errors: dict = {}  # display -> list of error dicts, in the order they happened
-_origin: dict = {}  # id(exception) -> display of the file whose code raised it
-_sources: dict = {}  # display -> source bytes (for the functions a failed load lost)
+_errors: dict[str, list[dict[str, Any]]] = {}  # display -> list of error dicts, in the order they happened
+_origin: dict[int, str] = {}  # id(exception) -> display of the file whose code raised it
+_sources: dict[str, bytes] = {}  # display -> source bytes (for the functions a failed load lost)
 
 
-def _remember_source(display, source):
+def _remember_source(display: str, source: bytes) -> None:
     import linecache
 
     _sources[display] = source
@@ -504,7 +509,7 @@ def _remember_source(display, source):
     linecache.cache[display] = (len(text), None, text.splitlines(True), display)
 
 
-def _record_error(display, exc, module):
+def _record_error(display: str, exc: BaseException, module: types.ModuleType | None) -> None:
     """Say why loading ``display`` stopped: its own error (a syntax error, an
     exception, a missing module), or a failed import of another of the student's
     files (then that file's error is reported there, and this one points at it)."""
@@ -537,20 +542,20 @@ def _record_error(display, exc, module):
         seen.append(info)
 
 
-def _raised_in_code(exc):
+def _raised_in_code(exc: SyntaxError) -> bool:
     """A SyntaxError raised by running code (compile() or exec() of a string), not
     one that stopped a file from being read."""
     return any(f.filename in _student_files for f in traceback.extract_tb(exc.__traceback__)) and \
         exc.filename not in _student_files
 
 
-def _owned_by_submission(name):
+def _owned_by_submission(name: str) -> bool:
     table = _table[0]
     top = name.partition(".")[0]
     return top in table.files or top in table.folders or top in table.siblings
 
 
-def _line_in(exc, display):
+def _line_in(exc: BaseException, display: str) -> int | None:
     """The line of ``display`` where ``exc`` passed last (None if it never did)."""
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
@@ -559,7 +564,7 @@ def _line_in(exc, display):
     return line
 
 
-def _lost_definitions(display, module):
+def _lost_definitions(display: str, module: types.ModuleType | None) -> list[str]:
     """Functions the file defines at its top level that a failed load left
     undefined (the wanted ones first), from its source."""
     import ast
@@ -576,7 +581,7 @@ def _lost_definitions(display, module):
     return _wanted_first([n for n in dict.fromkeys(names) if n not in namespace])
 
 
-def _defined_by_scan(source, module):
+def _defined_by_scan(source: bytes, module: types.ModuleType | None) -> list[str]:
     """Top-level ``def`` names of a file Python cannot parse, found line by line."""
     names = []
     for raw in source.splitlines()[:20000]:
@@ -589,17 +594,17 @@ def _defined_by_scan(source, module):
     return _wanted_first([n for n in dict.fromkeys(names) if n not in namespace])
 
 
-_wanted: list = [()]
+_wanted: list[tuple[str, ...]] = [()]
 
 
-def _wanted_first(names):
+def _wanted_first(names: list[str]) -> list[str]:
     wanted = set(_wanted[0])
     ordered = [n for n in names if n in wanted] + [n for n in names if n not in wanted]
     return [n[: W.MAX_KEY] for n in ordered[: W.MAX_LOST]]
 
 
 # --------------------------------------------------------------------- loading
-def _load_cells(entry):
+def _load_cells(entry: dict[str, Any]) -> types.ModuleType:
     """Run the code cells of one notebook as one module, cell by cell: an error costs
     only its own cell. Returns the module."""
     name = entry["module"]
@@ -625,7 +630,7 @@ def _load_cells(entry):
     return mod
 
 
-def _load_private(entry):
+def _load_private(entry: dict[str, Any]) -> types.ModuleType:
     """A file nobody can import (its name is not an identifier, or the standard
     library owns it): executed as a module of its own, not in ``sys.modules``."""
     name, display = entry["module"], entry["display"]
@@ -645,7 +650,7 @@ def _load_private(entry):
     return mod
 
 
-def _load_entry(entry):
+def _load_entry(entry: dict[str, Any]) -> types.ModuleType:
     """Load one entry of the submission (a .py file or a notebook); its module (also
     when loading stopped part way: what was defined before stays usable)."""
     import importlib
@@ -668,7 +673,7 @@ def _load_entry(entry):
     return mod
 
 
-def _unwritten(fn):
+def _unwritten(fn: Any) -> bool:
     """True for a function whose body is still starter code: only ``pass``, a
     docstring or string, names bound to None, constants or its own arguments, and
     a ``return`` of those (CS231n's ``out = None ... pass ... return out, cache``) or
@@ -707,7 +712,8 @@ def _unwritten(fn):
             if value is None or not _inert(value):
                 return False
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            names = [t for tgt in targets for t in (tgt.elts if isinstance(tgt, (ast.Tuple, ast.List)) else [tgt])]
+            names: list[Any] = [t for tgt in targets
+                                for t in (tgt.elts if isinstance(tgt, (ast.Tuple, ast.List)) else [tgt])]
             if not all(isinstance(t, ast.Name) for t in names):
                 return False
             values = value.elts if isinstance(value, (ast.Tuple, ast.List)) and len(names) > 1 else [value] * len(names)
@@ -731,10 +737,10 @@ def _unwritten(fn):
     return placeholder
 
 
-_trees: dict = {}  # display -> the parsed source (None when it cannot be parsed)
+_trees: dict[str, Any] = {}  # display -> the parsed source (None when it cannot be parsed)
 
 
-def _tree(display):
+def _tree(display: str) -> Any:
     """The syntax tree of a loaded file or cell, parsed once."""
     import ast
 
@@ -747,7 +753,7 @@ def _tree(display):
     return _trees[display]
 
 
-def _inert(node):
+def _inert(node: Any) -> bool:
     """An expression that computes nothing: constants, names, ``x.shape``, tuples,
     lists and dicts of those."""
     import ast
@@ -763,17 +769,18 @@ def _inert(node):
     return False
 
 
-def _report_progress(where):
+def _report_progress(where: str) -> None:
     """Tell the parent which module or notebook cell starts loading now, so that a
     load that hangs or crashes is reported with the place it happened."""
     if _progress[0] is not None:
         _progress[0]({"status": "loading", "where": str(where)[: W.MAX_WHERE]})
 
 
-_unwritten_cache = weakref.WeakKeyDictionary()  # function -> not written yet (decided when loaded)
+# function -> not written yet (decided when loaded)
+_unwritten_cache: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
-def _is_stub(fn):
+def _is_stub(fn: Any) -> bool:
     """A function that is not written yet: it only raises NotImplementedError, or its
     body is still starter code (see :func:`_unwritten`)."""
     try:
@@ -790,7 +797,7 @@ def _is_stub(fn):
     return flag
 
 
-def _find_functions(modules, wanted):
+def _find_functions(modules: list[tuple[types.ModuleType, str]], wanted: list[str]) -> dict[str, list[Any]]:
     """For every wanted name, the modules that define it, best candidate first."""
     found = {}
     for name in wanted:
@@ -803,7 +810,7 @@ def _find_functions(modules, wanted):
         # Prefer a function defined in the module over one it imported, and a real
         # implementation over a stub left next to it; keep load order otherwise.
         defs.sort(key=lambda d: (not d[2], _is_stub(d[0])))
-        seen = []
+        seen: list[tuple[Any, str]] = []
         for obj, display, _own in defs:
             if all(obj is not o for o, _ in seen):
                 seen.append((obj, display))
@@ -820,17 +827,17 @@ def _find_functions(modules, wanted):
 # parent and returns its plain answer. The parent keeps the reference's caches and
 # sends tokens in their place, and serves a callback only while a substituting call
 # that listed the name is running: a proxy kept and called later gets nothing.
-def _trampoline(*args, __rnngrade_block__=None, **kwargs):
+def _trampoline(*args: Any, __rnngrade_block__: Any = None, **kwargs: Any) -> Any:
     return __rnngrade_block__(*args, **kwargs)
 
 
-def _block_proxy(name):
-    def block(*args, **kwargs):
+def _block_proxy(name: str) -> Callable[..., Any]:
+    def block(*args: Any, **kwargs: Any) -> Any:
         if name not in _substituted or _callback[0] is None:
             raise RuntimeError(f"{name} is computed by the grader only while it checks another function")
         if len(args) > W.MAX_SEQUENCE or len(kwargs) > W.MAX_DICT:  # more than the parent accepts
             raise TypeError(f"{name} takes at most {W.MAX_SEQUENCE} arguments here")
-        arrays = []
+        arrays: list[np.ndarray] = []
         header = {"callback": name, "args": {"t": [_encode(a, arrays, 1) for a in args]},
                   "kwargs": {"d": {str(k)[: W.MAX_KEY]: _encode(v, arrays, 1) for k, v in kwargs.items()}}}
         answer, out = _callback[0](header, arrays)
@@ -842,7 +849,7 @@ def _block_proxy(name):
     return block
 
 
-def _student_namespaces():
+def _student_namespaces() -> list[types.ModuleType]:
     seen = {id(m) for m in _student_modules}
     mods = list(_student_modules)
     for mod in list(sys.modules.values()):
@@ -853,13 +860,13 @@ def _student_namespaces():
 
 
 @contextlib.contextmanager
-def _substituting(names, target):
+def _substituting(names: list[str], target: Any) -> Iterator[None]:
     """Replace the building blocks ``names`` by proxies for one call of ``target``:
     module globals (also names imported into other modules) are rebound, and a
     plain function's code is swapped so that references held elsewhere (a dict of
     activations, a default argument) reach the proxy too. The called function
     itself is never touched. Everything is restored afterwards."""
-    undo = []
+    undo: list[tuple[Any, ...]] = []
     patched = set()
     namespaces = _student_namespaces()
     try:
@@ -890,14 +897,14 @@ def _substituting(names, target):
                 fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
 
 
-def _pipe_callback(header, arrays):
+def _pipe_callback(header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
     _flush()
     _write_frame(header, arrays)
     return _read_frame()
 
 
 # ----------------------------------------------------------------------- serve
-def _flush():
+def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -905,7 +912,7 @@ def _flush():
             pass
 
 
-def _call(fn, call, arrays):
+def _call(fn: Any, call: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
     args = [_decode(a, arrays) for a in call.get("args", [])]
     kwargs = {k: _decode(v, arrays) for k, v in call.get("kwargs", {}).items()}
     keep = call.get("keep", [])
@@ -922,7 +929,7 @@ def _call(fn, call, arrays):
             raise
         return {"status": "error", "error": _error_info(exc)}, []
     elapsed = time.perf_counter() - start
-    out_arrays = []
+    out_arrays: list[np.ndarray] = []
     if keep and isinstance(result, (tuple, list)):
         keep = {k % len(result) for k in keep} if result else set()
         value = {
@@ -943,7 +950,7 @@ def _call(fn, call, arrays):
     return header, out_arrays
 
 
-def _load_submission(header):
+def _load_submission(header: dict[str, Any]) -> tuple[dict[str, list[Any]], list[dict[str, Any]], dict[str, list[str]]]:
     """Load every module of the submission; (functions by name, load reports, the
     definitions to list per name)."""
     entries = header["modules"]
@@ -972,18 +979,19 @@ def _load_submission(header):
     return functions, reports, listed
 
 
-def install_finder():
+def install_finder() -> None:
     """Put the submission's finder first on ``sys.meta_path`` (once)."""
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
 
 
-def remove_finder():
+def remove_finder() -> None:
     while _FINDER in sys.meta_path:
         sys.meta_path.remove(_FINDER)
 
 
-def _serve_call(functions, call, arrays):
+def _serve_call(functions: dict[str, list[Any]], call: dict[str, Any],
+                arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
     """The answer (header, arrays) to one call of a request. Afterwards the handles the
     call lists under "release" are forgotten (the parent will not pass them again)."""
     try:
@@ -994,7 +1002,7 @@ def _serve_call(functions, call, arrays):
         try:
             header, out = _call(fn, call, arrays)
         except _HarnessError as exc:
-            err = {"kind": "harness", "type": "", "message": str(exc), "traceback": ""}
+            err: dict[str, Any] | None = {"kind": "harness", "type": "", "message": str(exc), "traceback": ""}
             return {"status": "error", "error": err}, []
         if _is_stub(fn) and (header.get("error") or {}).get("kind") != "not_implemented":
             # Starter code (CS231n's ``pass`` bodies): whatever it returned or raised
@@ -1010,7 +1018,7 @@ def _serve_call(functions, call, arrays):
                 _handles.pop(hid, None)
 
 
-def _kept(answer, ref, chain_len):
+def _kept(answer: dict[str, Any], ref: list[Any], chain_len: Any) -> dict[str, Any] | None:
     """The handle reference ``ref`` ([call, item]) names in an earlier answer of the
     request, or None: that call did not return normally a tuple (of ``chain_len``
     items) whose item was kept (grader.calls.kept_item, on the wire form)."""
@@ -1026,11 +1034,11 @@ def _kept(answer, ref, chain_len):
     return {"h": item["h"]} if isinstance(item, dict) and "h" in item else None
 
 
-def _chained(call, answers):
+def _chained(call: dict[str, Any], answers: list[dict[str, Any]]) -> dict[str, Any] | None:
     """``call`` with its references to earlier calls of the request ({"e": [call, item]},
     top-level arguments) replaced by the handles those calls kept; None when one gave
     nothing to use (the call is not made: "skipped")."""
-    def resolve(v):
+    def resolve(v: Any) -> Any:
         if not (isinstance(v, dict) and "e" in v):
             return v
         ref = v["e"]
@@ -1049,11 +1057,11 @@ def _chained(call, answers):
     return dict(call, args=new_args, kwargs=new_kwargs)
 
 
-def _pipe_progress(header):
+def _pipe_progress(header: dict[str, Any]) -> None:
     _write_frame(header, [])
 
 
-def main():
+def main() -> None:
     _callback[0] = _pipe_callback
     _progress[0] = _pipe_progress
     header, _ = _read_frame()
@@ -1075,7 +1083,7 @@ def main():
         rid = request.get("id")
         if request.get("shared"):
             arrays = _Shared(arrays, request["shared"])
-        answers = []
+        answers: list[dict[str, Any]] = []
         for call in request["calls"]:
             chained = _chained(call, answers)
             resp, out = _serve_call(functions, chained, arrays) if chained is not None else ({"status": "skipped"}, [])

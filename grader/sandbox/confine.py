@@ -29,12 +29,16 @@ The steps, in order (each needs what the previous one still has):
    32-bit entry points) are refused outright.
 """
 
+from __future__ import annotations
+
 import ctypes
 import errno
 import os
 import platform
 import struct
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 # ---------------------------------------------------------------------- prctl
 _PR_CAPBSET_READ, _PR_CAPBSET_DROP = 23, 24
@@ -44,11 +48,11 @@ _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 _CAP_VERSION_3 = 0x20080522
 
 
-def _libc():
+def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _prctl(libc, *args):
+def _prctl(libc: ctypes.CDLL, *args: int) -> int:
     return libc.prctl(*[ctypes.c_ulong(a) for a in args] + [ctypes.c_ulong(0)] * (5 - len(args)))
 
 
@@ -71,7 +75,7 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def landlock(libc, read_paths, write_paths):
+def landlock(libc: ctypes.CDLL, read_paths: Iterable[str], write_paths: Iterable[str]) -> int:
     """Confine this process's file access; returns the Landlock ABI applied, or 0."""
     try:
         abi = libc.syscall(_SYS_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
@@ -118,7 +122,7 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def capabilities(libc):
+def capabilities(libc: ctypes.CDLL) -> tuple[int, int, int, int]:
     """(effective, permitted, inheritable, bounding) of this process, as bit masks."""
     header, data = _CapHeader(_CAP_VERSION_3, 0), (_CapData * 2)()
     if libc.capget(ctypes.byref(header), data) != 0:
@@ -134,10 +138,11 @@ def capabilities(libc):
     return eff, prm, inh, bounding
 
 
-def drop_root(libc, uid, clear_only=False):
+def drop_root(libc: ctypes.CDLL, uid: Any, clear_only: bool = False) -> None:
     """Leave root: clear the bounding and ambient sets, become ``uid`` (group too,
     no supplementary groups), clear every remaining capability. With
-    ``clear_only``, stay uid 0 but hold no capability. Raises OSError on failure."""
+    ``clear_only``, stay uid 0 but hold no capability. Raises OSError on failure.
+    ``uid`` is the request's value as sent (None with ``clear_only``)."""
     for cap in range(64):
         if _prctl(libc, _PR_CAPBSET_DROP, cap) != 0:
             if ctypes.get_errno() == errno.EINVAL:
@@ -175,11 +180,11 @@ _RET_ALLOW, _RET_ERRNO = 0x7FFF0000, 0x00050000
 _OFF_NR, _OFF_ARCH, _OFF_ARG0 = 0, 4, 16  # struct seccomp_data (little-endian: low word of args[0])
 
 
-def seccomp_supported():
+def seccomp_supported() -> bool:
     return platform.machine() in _AUDIT_ARCH
 
 
-def seccomp_program():
+def seccomp_program() -> list[tuple[int, int, int, int]]:
     """The filter as (code, jt, jf, k) instructions for this machine's architecture."""
     machine = platform.machine()
     column = 0 if machine == "x86_64" else 1
@@ -210,7 +215,7 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def install_seccomp(libc):
+def install_seccomp(libc: ctypes.CDLL) -> None:
     """Install the filter (no_new_privs must be set). Raises OSError on failure."""
     prog = seccomp_program()
     raw = ctypes.create_string_buffer(b"".join(struct.pack("<HBBI", *ins) for ins in prog))
@@ -220,7 +225,7 @@ def install_seccomp(libc):
 
 
 # ------------------------------------------------------------------------ apply
-def apply(request):
+def apply(request: dict[str, Any]) -> dict[str, Any]:
     """Confine this process as ``request`` asks; returns what was achieved.
 
     ``request``: ``landlock`` ({"read": [...], "write": [...]} or None), ``uids``
@@ -229,7 +234,7 @@ def apply(request):
     no_new_privs, seccomp where supported), ``strict`` (a Landlock that cannot be
     applied is a failure, not a weaker level). The answer lists ``failed`` steps;
     the caller must not run student code if any failed."""
-    report = {"landlock": 0, "seccomp": False, "failed": [], "uid": os.getuid(), "gid": os.getgid(),
+    report: dict[str, Any] = {"landlock": 0, "seccomp": False, "failed": [], "uid": os.getuid(), "gid": os.getgid(),
               "groups": len(os.getgroups()), "caps": None, "no_new_privs": False}
     if not sys.platform.startswith("linux"):
         if request.get("harden") or request.get("uids") or request.get("landlock"):
@@ -244,7 +249,7 @@ def apply(request):
     harden = request.get("harden")
     uids = list(request.get("uids") or [])
     if os.geteuid() == 0 and (uids or harden):
-        error = None
+        error: Exception | None = None
         for uid in uids or [None]:
             try:
                 drop_root(libc, uid, clear_only=uid is None)

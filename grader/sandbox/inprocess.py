@@ -20,6 +20,7 @@ import contextlib
 import io
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ class InProcessCaller:
         self.isolation = Isolation(LEVEL, hides_files=False, drops_privileges=False)
         self.restarts = 0
         self.load_report: LoadReport | None = None
-        self._functions: dict[str, list] = {}
+        self._functions: dict[str, list[Any]] = {}
         self._loaded: list[Any] = []
         self._files: set[str] = set()
         self._handles: list[int] = []
@@ -84,7 +85,7 @@ class InProcessCaller:
         return self.load_report
 
     @contextlib.contextmanager
-    def _installed(self, fresh: bool = False):
+    def _installed(self, fresh: bool = False) -> Iterator[None]:
         """The submission's modules in ``sys.modules`` and its folder on ``sys.path``
         while its code runs, as in the child; the test process's own modules (the
         reference loaded by the parent, say) are put back afterwards."""
@@ -145,7 +146,7 @@ class InProcessCaller:
         }
         violated: list[str] = []
 
-        def bridge(header: dict, out: list[np.ndarray]) -> tuple[dict, list[np.ndarray]]:
+        def bridge(header: dict[str, Any], out: list[np.ndarray]) -> tuple[dict[str, Any], list[np.ndarray]]:
             name = header.get("callback")
             if serve is None or name not in call.substitute:
                 violated.append(str(name))  # the sandbox would end the child here

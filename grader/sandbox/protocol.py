@@ -36,7 +36,7 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class Frame:
-    header: dict
+    header: dict[str, Any]
     arrays: list[np.ndarray]
     skipped: int = 0  # array bytes read past and dropped (a frame over the reader's allowance)
 
@@ -88,7 +88,7 @@ class FrameReader:
         self.max_frame_bytes = max_frame_bytes
         self.allowance = max_frame_bytes
         self._buf = bytearray()
-        self._header: dict | None = None
+        self._header: dict[str, Any] | None = None
         self._specs: list[tuple[np.dtype, tuple[int, ...], int]] = []
         self._need = 0
         self._skip = 0  # bytes of the current frame's arrays still to drop
@@ -232,7 +232,7 @@ def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None
     return v
 
 
-def encode_frame(header: dict, arrays: list[np.ndarray]) -> bytes:
+def encode_frame(header: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
     header = dict(header)
     header["arrays"] = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
@@ -241,7 +241,7 @@ def encode_frame(header: dict, arrays: list[np.ndarray]) -> bytes:
     return b"".join([struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays])
 
 
-def callback_answer(serve: Serve, name: str, args: Any, kwargs: Any) -> tuple[dict, list[np.ndarray]]:
+def callback_answer(serve: Serve, name: str, args: Any, kwargs: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
     """The answer to a building block's callback (header and arrays): the block's
     plain result as ``serve`` computes it in the parent, or why there is none."""
     if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):

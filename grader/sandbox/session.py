@@ -26,9 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class Limits:
 class LoadReport:
     ok: bool
     status: str  # "loaded", or why the child could not load (timeout, crashed, ...)
-    modules: list[dict] = field(default_factory=list)
+    modules: list[dict[str, Any]] = field(default_factory=list)
     functions: dict[str, list[str]] = field(default_factory=dict)
     output: str = ""
     where: str = ""  # when loading failed: the module or notebook cell that was loading
@@ -150,7 +151,7 @@ class Sandbox:
         self.restarts = 0
         self.load_report: LoadReport | None = None
         self.landlock_abi = 0
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._workdir: str | None = None
         self._reader: FrameReader | None = None
         self._selector: selectors.BaseSelector | None = None
@@ -165,7 +166,7 @@ class Sandbox:
         self.decoded_bytes = 0  # array bytes of every answer and callback kept so far (Limits.grade_bytes)
         # Functions that hung, flooded the output or killed the child: later calls to
         # them fail at once with the same status instead of costing another restart.
-        self._poisoned: dict[str, str] = {}
+        self._poisoned: dict[str, CallStatus] = {}
         self._group: reaper.ChildGroup | None = None  # the child's cgroup, where there is one
         self._child_uid: int | None = None  # the uid of its own the child took (as root)
         self._launched = False  # a child started by launch() waits for its load request
@@ -252,7 +253,9 @@ class Sandbox:
             close_fds=True,
         )
         os.close(resp_w)
-        _widen(self._proc.stdin.fileno())
+        # stdin, stdout and stderr are pipes (PIPE above), never None.
+        stdin, stdout, stderr = (cast(IO[bytes], s) for s in (self._proc.stdin, self._proc.stdout, self._proc.stderr))
+        _widen(stdin.fileno())
         # Everything the child will fork stays in a cgroup of its own (it runs no student
         # code before the load request below), so a hopping daemon cannot outlive it.
         self._group = reaper.ChildGroup.create()
@@ -260,10 +263,10 @@ class Sandbox:
             self._group.kill()
             self._group = None
         self._resp_r = resp_r
-        self._req_w = self._proc.stdin.fileno()
-        for fd in (resp_r, self._req_w, self._proc.stdout.fileno(), self._proc.stderr.fileno()):
+        self._req_w = stdin.fileno()
+        for fd in (resp_r, self._req_w, stdout.fileno(), stderr.fileno()):
             os.set_blocking(fd, False)
-        self._fds = {self._proc.stdout.fileno(): "out", self._proc.stderr.fileno(): "err"}
+        self._fds = {stdout.fileno(): "out", stderr.fileno(): "err"}
         # One selector for the child's lifetime (not one per call: calls are the hot path).
         self._selector = selectors.DefaultSelector()
         self._selector.register(resp_r, selectors.EVENT_READ, "resp")
@@ -329,7 +332,7 @@ class Sandbox:
         assert self._workdir is not None
         return iso.confine_request(self.isolation, self.strict, root_in_child, self._workdir)
 
-    def _check_confined(self, h: dict) -> None:
+    def _check_confined(self, h: dict[str, Any]) -> None:
         """Check the child's report of its confinement (fails closed, see
         :func:`~grader.sandbox.isolation.check_confined`); note the Landlock ABI."""
         try:
@@ -356,10 +359,10 @@ class Sandbox:
             where = clean(str(frame.header.get("where", ""))[: W.MAX_WHERE])
 
     @staticmethod
-    def _clean_module_report(m: Any) -> dict:
+    def _clean_module_report(m: Any) -> dict[str, Any]:
         errors = []
         for e in m.get("errors", [])[: W.MAX_MODULE_ERRORS]:
-            error = {k: (clean(str(e.get(k))[: W.MAX_ERROR_FIELD]) if e.get(k) is not None else None)
+            error: dict[str, Any] = {k: (clean(str(e.get(k))[: W.MAX_ERROR_FIELD]) if e.get(k) is not None else None)
                      for k in ("kind", "type", "message", "traceback", "where", "line", "column", "text",
                                "imported", "missing")}
             lost = e.get("lost")
@@ -391,7 +394,7 @@ class Sandbox:
             proc.wait()
             for stream in (proc.stdin, proc.stdout, proc.stderr):
                 try:
-                    stream.close()
+                    stream.close()  # type: ignore[union-attr]  # a None stream: AttributeError, caught
                 except (OSError, ValueError, AttributeError):
                     pass
             # What escaped the process group: the cgroup, the child's own uid, the sweep.
@@ -534,9 +537,9 @@ class Sandbox:
             return done
         if any(_poison_key(c, serve) in self._poisoned for c in calls):
             runnable = [c for c in calls if _poison_key(c, serve) not in self._poisoned]
-            done = iter(self.call_many(runnable, serve, timeout))
+            answers = iter(self.call_many(runnable, serve, timeout))
             return [CallOutcome(self._poisoned[_poison_key(c, serve)], error={"repeat": True})
-                    if _poison_key(c, serve) in self._poisoned else next(done) for c in calls]
+                    if _poison_key(c, serve) in self._poisoned else next(answers) for c in calls]
         per_call = timeout or self.limits.call_seconds
         if not self._ensure_alive():
             return [CallOutcome(CallStatus.UNAVAILABLE, error={"reason": self._dead_reason}) for _ in calls]
@@ -677,7 +680,7 @@ class Sandbox:
         return True
 
 
-def decode_outcome(h: dict, arrays: list[np.ndarray], generation: int, output: str = "",
+def decode_outcome(h: dict[str, Any], arrays: list[np.ndarray], generation: int, output: str = "",
                    elapsed: float = 0.0) -> CallOutcome:
     """The outcome of one call from the child's answer header (validated as it goes)."""
     status = h.get("status")
@@ -704,7 +707,7 @@ def decode_outcome(h: dict, arrays: list[np.ndarray], generation: int, output: s
     return CallOutcome(CallStatus.PROTOCOL, output=output)
 
 
-def _walk(args: tuple, kwargs: dict):
+def _walk(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[Any]:
     stack = list(args) + list(kwargs.values())
     while stack:
         v = stack.pop()
