@@ -18,7 +18,7 @@ from grader.sandbox.session import Sandbox
 @pytest.fixture()
 def copy(tmp_path, monkeypatch):
     """The harness's sources in a folder of their own (its cache beside them)."""
-    here = tmp_path / "pkg" / "sandbox"
+    here = tmp_path / "site" / "pkg" / "sandbox"
     here.mkdir(parents=True)
     for name in ("child", *H.SIBLINGS):
         shutil.copy(H.HERE / f"{name}.py", here / f"{name}.py")
@@ -30,7 +30,7 @@ def copy(tmp_path, monkeypatch):
 
 def test_compiled_once_with_its_siblings_in_a_private_folder(copy):
     script = H.harness()
-    assert script.suffix == ".pyc" and script.parent.parent == copy.parent / "__pycache__"
+    assert script.suffix == ".pyc" and script.parent.parent == copy.parent.parent / "rnngrade.cache"
     assert (script.parent.stat().st_mode & 0o777) == 0o700
     assert sorted(p.name for p in script.parent.iterdir()) == ["child.pyc", "confine.pyc", "wire.pyc"]
     before = script.stat().st_mtime_ns
@@ -71,14 +71,14 @@ def test_a_file_others_could_have_written_is_compiled_again(copy, spoil, tmp_pat
 def test_turned_off(copy, monkeypatch):
     monkeypatch.setenv("RNNGRADE_HARNESS_CACHE", "0")
     assert H.harness() == copy / "child.py"
-    assert not (copy.parent / "__pycache__").exists()
+    assert not (copy.parent.parent / "rnngrade.cache").exists()
 
 
 def test_a_package_that_cannot_be_written_runs_the_source(copy):
     if os.geteuid() == 0:
-        (copy.parent / "__pycache__").write_text("not a folder")  # root writes anywhere: block the cache otherwise
+        (copy.parent.parent / "rnngrade.cache").write_text("not a folder")  # root writes anywhere: block it otherwise
     else:
-        os.chmod(copy.parent, 0o555)
+        os.chmod(copy.parent.parent, 0o555)
     assert H.harness() == copy / "child.py"
 
 

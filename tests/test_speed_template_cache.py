@@ -44,11 +44,12 @@ def _folder(cache_home: Path) -> Path:
     return cache_home / "rnngrade" / "templates"
 
 
-def test_by_default_the_cache_lives_beside_the_grader_s_own_bytecode(monkeypatch):
+def test_by_default_the_cache_lives_beside_the_package(monkeypatch):
     monkeypatch.delenv("RNNGRADE_TEMPLATE_CACHE", raising=False)
     folder = template_cache.cache_folder()
     package = Path(template_cache.__file__).resolve().parents[1]
-    assert folder.parent == package / "__pycache__"  # where Python's own .pyc files are trusted
+    assert folder.parent == package.parent / "rnngrade.cache"  # beside the package, as trusted as it
+    assert not str(folder).startswith(str(package) + "/")  # never inside it (pip uninstall would leave it)
     assert not str(folder).startswith(str(Path.home() / ".cache"))
 
 

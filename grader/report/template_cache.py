@@ -6,10 +6,13 @@ can run code in the grader. Its default folder (``$TMPDIR/_jinja2-cache-<uid>``)
 is shared with every process of the machine, a sandboxed child at the portable
 level included, so the grader never uses it. A folder in the user's home would not
 do either: at the portable level a child running as the grader's own user can
-write there. This cache lives inside the installed package's own ``__pycache__``
-(``grader/__pycache__/templates-<rnngrade version>``): whoever can write there can
-already plant a ``.pyc`` that Python loads into the grader at its next start, so the
-cache adds no way in; where the installation is not writable (a system-wide install
+write there. This cache lives beside the installed package, in the folder that holds it
+(``site-packages/rnngrade.cache/templates-<rnngrade version>``; in a checkout, its
+root): whoever can write there can already plant code that Python loads into the
+grader at its next start (a ``.pth`` file, the package itself), so the cache adds no
+way in. Not inside ``grader/``: a folder left there by ``pip uninstall`` (which
+removes only the files it installed) would make ``grader`` a namespace package that
+hides a later editable install; where the installation is not writable (a system-wide install
 run by another user) there is no cache and templates are compiled in memory. Every
 load checks it anyway: the folder must be a real folder (not a link) owned by this
 user with no permission for group or others, and each file owned by this user and
@@ -71,11 +74,11 @@ class PrivateBytecodeCache(jinja2.FileSystemBytecodeCache):
 
 def cache_folder() -> Path:
     """``RNNGRADE_TEMPLATE_CACHE`` when it names a folder, else the package's own
-    ``__pycache__`` (see the module's docstring for why there)."""
+    neighbour ``rnngrade.cache`` (see the module's docstring for why there)."""
     chosen = os.environ.get("RNNGRADE_TEMPLATE_CACHE", "").strip()
     if chosen and chosen.lower() not in _OFF + ("1", "yes", "on", "true"):
         return Path(chosen)
-    return Path(__file__).resolve().parents[1] / "__pycache__" / f"templates-{__version__}"
+    return Path(__file__).resolve().parents[2] / "rnngrade.cache" / f"templates-{__version__}"
 
 
 def private_cache() -> PrivateBytecodeCache | None:

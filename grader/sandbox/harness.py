@@ -8,9 +8,12 @@ This module compiles the three once into ``.pyc`` files and hands out
 the harness loads its siblings as ``.pyc`` from beside it (``child.py: _sibling``).
 
 Trust is that of the grader's own bytecode, as for the report templates
-(:mod:`grader.report.template_cache`): the files live in the package's own
-``__pycache__`` (``grader/__pycache__/harness-<digest>``), which whoever can write can
-already plant a ``.pyc`` the grader itself loads, or edit ``child.py``. The folder's
+(:mod:`grader.report.template_cache`): the files live beside the package, in the
+folder that holds it (``site-packages/rnngrade.cache/harness-<digest>``; in a checkout,
+the checkout's root), which whoever can write can already plant code the grader
+itself loads (a ``.pth`` file, or ``child.py`` itself). Not inside ``grader/``: a folder
+left there after ``pip uninstall`` (which removes only the files it installed) would
+make ``grader`` a namespace package that hides a later editable install. The folder's
 name is a digest of the three sources and of the interpreter's version, so an edited
 harness or another Python never runs an old file. Every use checks the folder (a real
 folder owned by this user, no access for group or others) and each file (regular,
@@ -29,6 +32,8 @@ import stat
 import sys
 from pathlib import Path
 
+# Beside the package, never inside it (see the module docstring); a dot keeps it unimportable.
+CACHE_FOLDER = "rnngrade.cache"
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "child.py"
 SIBLINGS = ("wire", "confine")  # loaded by child.py from its own folder (isolation.HARNESS_SIBLINGS)
@@ -84,7 +89,7 @@ def harness() -> Path:
     if os.environ.get("RNNGRADE_HARNESS_CACHE", "").strip().lower() in _OFF:
         return SOURCE
     try:
-        folder = HERE.parent / "__pycache__" / f"harness-{_digest()}"
+        folder = HERE.parent.parent / CACHE_FOLDER / f"harness-{_digest()}"
         files = [folder / f"{name}.pyc" for name in ("child", *SIBLINGS)]
         if not (_private_folder(folder) and all(_trusted_file(f) for f in files)):
             _build(folder)

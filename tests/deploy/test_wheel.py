@@ -83,6 +83,16 @@ def test_wheel_grades_the_sample_outside_the_repository(wheel_env, tmp_path):
     assert 'student = "s1"' in sheet and quiz.returncode == 0
     assert sheet.count('= ""') == len(load_bank(REPO / "exercises" / "quiz", with_key=False).questions)  # all, unanswered
 
+    # Grading wrote nothing into the installed package but Python's own bytecode: a folder
+    # left in site-packages/grader after `pip uninstall` (which removes only what it
+    # installed) would make `grader` a namespace package hiding a later `pip install -e .`.
+    package = Path(loc).parent
+    dist = next(package.parent.glob("rnngrade-*.dist-info"))
+    installed = {line.split(",")[0] for line in (dist / "RECORD").read_text(encoding="utf-8").splitlines()}
+    extra = [p.relative_to(package.parent).as_posix() for p in package.rglob("*") if p.is_file()]
+    extra = [p for p in extra if p not in installed and not re.fullmatch(r".*/__pycache__/\w+\.cpython-\d+\.pyc", p)]
+    assert extra == [], extra[:5]
+
 
 def test_wheel_course_folder_from_option_and_environment(wheel_env, tmp_path):
     course = tmp_path / "course"
