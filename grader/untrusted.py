@@ -94,3 +94,30 @@ def clean_tree(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [clean_tree(v) for v in value]
     return value
+
+
+CSV_MAX_BYTES = 16 << 20  # a roster or a list of hand-in times: far more than any class needs
+
+
+def read_csv_rows(path: str | os.PathLike[str]) -> list[list[str]]:
+    """The non-empty rows of an instructor's CSV file (UTF-8 with or without a byte-order
+    mark; comma, semicolon or tab separated, as sniffed), every cell cleaned and
+    stripped. Raises ValueError with a one-line reason when the file cannot be read or
+    is larger than :data:`CSV_MAX_BYTES` (read at most that plus one byte)."""
+    import csv
+    import io
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read(CSV_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"{os.fspath(path)}: {exc.strerror or exc}") from exc
+    if len(data) > CSV_MAX_BYTES:
+        raise ValueError(f"{os.fspath(path)}: larger than {CSV_MAX_BYTES >> 20} MB")
+    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [[clean(c).strip() for c in r] for r in csv.reader(io.StringIO(text), dialect)]
+    return [r for r in rows if any(r)]

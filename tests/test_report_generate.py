@@ -68,10 +68,12 @@ def test_student_work_in_the_notebook_is_never_overwritten(release):
 
 def test_the_answer_sheet_and_other_files_are_kept(release):
     (release / SHEET).write_text('student = "s1"\n[answers]\nq1 = "B"\n', encoding="utf-8")
-    (release / "my_tests.py").write_text("def test_mine():\n    assert True\n", encoding="utf-8")
+    mine = "from layers import relu_forward\n\ndef test_mine():\n    assert relu_forward(-1.0)[0] == 0\n"
+    (release / "my_tests.py").write_text(mine, encoding="utf-8")  # a student's own test, kept as written
     result = generate(paths.SOLUTIONS, release)
     assert (release / SHEET).read_text(encoding="utf-8").startswith('student = "s1"')
     assert sorted(result.kept) == ["my_tests.py", SHEET]
+    assert (release / "my_tests.py").read_text(encoding="utf-8") == mine
     generate(paths.SOLUTIONS, release, force=True)
     assert not (release / SHEET).exists() and not (release / "my_tests.py").exists()
 

@@ -21,9 +21,7 @@ Times are never taken from a submission's content.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import os
 import re
 import stat
@@ -31,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..untrusted import clean
+from ..untrusted import read_csv_rows
 
 CSV, LMS, MTIME, GIVEN, GRADESCOPE = "csv", "lms", "mtime", "given", "gradescope"
 AUTO, NONE = "auto", "none"
@@ -40,7 +38,6 @@ ID_COLUMNS = ("id", "student", "student_id", "student id", "key", "学号")
 TIME_COLUMNS = ("handed_in", "handed in", "submitted", "submitted_at", "submitted at", "time", "timestamp", "提交时间")
 MOODLE_SUBMITTED = "Last modified (submission)"
 MAX_FILES = 10_000  # files looked at for one hand-in's modification time
-MAX_BYTES = 16 << 20
 
 
 class HandinTimesError(Exception):
@@ -83,17 +80,9 @@ def read_times(path: Path | str, tz: _dt.tzinfo | None = None) -> dict[str, Hand
     naming every unreadable row."""
     path = Path(path)
     try:
-        data = path.read_bytes()[: MAX_BYTES + 1]
-    except OSError as exc:
-        raise HandinTimesError([f"{path}: {exc.strerror or exc}"]) from exc
-    if len(data) > MAX_BYTES:
-        raise HandinTimesError([f"{path}: larger than {MAX_BYTES >> 20} MB"])
-    text = data.decode("utf-8-sig", errors="replace")
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [[clean(c).strip() for c in r] for r in csv.reader(io.StringIO(text), dialect) if any(r)]
+        rows = read_csv_rows(path)
+    except ValueError as exc:
+        raise HandinTimesError([str(exc)]) from exc
     if not rows:
         raise HandinTimesError([f"{path.name}: empty"])
     header = [h.lower() for h in rows[0]]

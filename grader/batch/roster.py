@@ -53,17 +53,14 @@ id) are returned, never raised from deep inside: :func:`read_roster` raises one
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..untrusted import clean
+from ..untrusted import read_csv_rows
 
 CANVAS, MOODLE, GITHUB, PLAIN = "canvas", "moodle", "github-classroom", "plain"
-MAX_BYTES = 16 << 20
 CANVAS_REQUIRED = ("Student", "ID")
 CANVAS_SIS = ("SIS User ID", "SIS Login ID")
 # The two worksheet columns Moodle's importer requires besides the grade, by the
@@ -166,18 +163,9 @@ def read_roster(path: Path | str, id_column: str | None = None) -> Roster:
     or tab separated); raises :class:`RosterError` naming every problem."""
     path = Path(path)
     try:
-        data = path.read_bytes()[: MAX_BYTES + 1]
-    except OSError as exc:
-        raise RosterError([f"{path}: {exc.strerror or exc}"]) from exc
-    if len(data) > MAX_BYTES:
-        raise RosterError([f"{path}: larger than {MAX_BYTES >> 20} MB"])
-    text = data.decode("utf-8-sig", errors="replace")
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [[clean(c).strip() for c in r] for r in csv.reader(io.StringIO(text), dialect)]
-    rows = [r for r in rows if any(r)]
+        rows = read_csv_rows(path)
+    except ValueError as exc:
+        raise RosterError([str(exc)]) from exc
     if not rows:
         raise RosterError([f"{path}: empty"])
     header, body = rows[0], rows[1:]
