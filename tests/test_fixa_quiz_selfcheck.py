@@ -44,7 +44,7 @@ def test_terminal_says_unreadable_not_wrong(selfcheck):
         out = summary(selfcheck, lang)
         line = next(x for x in out.splitlines() if "0/0" in x)
         assert wrong not in line and "✘" not in line and "✔" not in line, line
-        n = ", ".join(str(k) for k in _numbers(BAD))
+        n = {"en": ", ", "zh": "、"}[lang].join(str(k) for k in _numbers(BAD))
         assert n in line
     line = next(x for x in summary(selfcheck, "en").splitlines() if "0/0" in x)
     assert "3 could not be read (questions" in line

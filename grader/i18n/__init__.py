@@ -123,7 +123,7 @@ def render(m: Message | str, lang: str) -> str:
         raise CatalogError(f"no text for {m.key!r}")
     params = {k: _render_param(v, lang) for k, v in m.params.items()}
     text = texts[lang]
-    if _plural_fields(text):
+    if _plural_fields(text) or _LIST_SPEC in text:
         return _PluralFormatter(lang).vformat(text, (), params)
     return text.format(**params)
 
@@ -135,13 +135,23 @@ def _plural_fields(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
                  if name and spec and "|" in spec)
 
 
+_LIST_SPEC = ":list}"
+
+
 class _PluralFormatter(string.Formatter):
-    """``str.format`` plus plural fields (``{n:# student|# students}``)."""
+    """``str.format`` plus plural fields (``{n:# student|# students}``) and list fields
+    (``{numbers:list}``: a list's items joined as the language lists things, "1, 2, 3"
+    in English, "1、2、3" in Chinese; a text, as older results stored it, as it is)."""
 
     def __init__(self, lang: str) -> None:
         self.rule = _PLURAL_RULE[lang]
+        self.lang = lang
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "list":
+            if isinstance(value, (list, tuple)):
+                return _SEPARATOR[self.lang].join(str(x) for x in value)
+            return str(value)
         if "|" not in format_spec:
             return super().format_field(value, format_spec)
         forms = format_spec.split("|")

@@ -104,13 +104,12 @@ def nothing_graded(result: Result) -> bool:
 
 def first_line(result: Result, lang: str) -> str:
     """What was graded: the folder or file as given, and its files."""
-    files = list(result.files)
-    shown = ", ".join(files[:FILES_SHOWN])
-    if len(files) > FILES_SHOWN:
-        shown += render(msg("feedback.tty.more_files", n=len(files) - FILES_SHOWN), lang)
+    files: list[str] = list(result.files)[:FILES_SHOWN]
+    if len(result.files) > FILES_SHOWN:
+        files[-1] += render(msg("feedback.tty.more_files", n=len(result.files) - FILES_SHOWN), lang)
     key = "feedback.tty.graded_official" if result.official else "feedback.tty.graded_selfcheck"
     return render(msg(key, path=result.submission or "-", student=result.student,
-                      files=shown or render(msg("feedback.tty.no_files"), lang)), lang)
+                      files=files or render(msg("feedback.tty.no_files"), lang)), lang)
 
 
 def _label(r: CheckResult, m: Message) -> str:
@@ -159,7 +158,7 @@ def _causes(failed: list[CheckResult], lang: str) -> list[str]:
             text += gap + render(msg("terminal.same_cause", n=len(members)), lang)
         elif len(members) > 1:
             labels = list(dict.fromkeys(_label(x, mx) for x, mx in members[1:]))
-            text += gap + render(msg("feedback.tty.more_like", n=len(members) - 1, names=", ".join(labels)), lang)
+            text += gap + render(msg("feedback.tty.more_like", n=len(members) - 1, names=labels), lang)
         lines.append(text)
     return lines
 
@@ -195,7 +194,9 @@ def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str], verbose:
         mark = style.paint(marks["pending"], fg="blue", bold=True)
         parts.insert(0, render(msg("report.ex_not_judged"), lang))
     else:
-        mark = style.paint(marks["ok"] if full else marks["bad"], fg="green" if full else "red", bold=True)
+        # As an exercise's line: partly right is partly right, not a failure.
+        state = "ok" if full else ("partial" if er.points > 0 else "bad")
+        mark = style.paint(marks[state], fg={"ok": "green", "partial": "yellow", "bad": "red"}[state], bold=True)
     title = render(er.exercise.title, lang)
     score = f"{_fmt(er.points)}/{_fmt(er.max_points)}"
     text = msg("feedback.tty.line.quiz", title=title, score=score,
@@ -209,9 +210,9 @@ def _quiz_line(er: Any, lang: str, style: Style, marks: dict[str, str], verbose:
     return lines
 
 
-def _numbers(ns: list[int], limit: int = 12) -> str:
-    shown = ", ".join(str(n) for n in ns[:limit])
-    return shown + (", …" if len(ns) > limit else "")
+def _numbers(ns: list[int], limit: int = 12) -> list[str]:
+    """Question numbers for a ``{numbers:list}`` field: at most ``limit``, then "…"."""
+    return [str(n) for n in ns[:limit]] + (["…"] if len(ns) > limit else [])
 
 
 def summary(result: Result, lang: str, verbose: bool = False, style: Style | None = None) -> str:
@@ -299,7 +300,7 @@ def summary(result: Result, lang: str, verbose: bool = False, style: Style | Non
         for note in side:
             lines.append(style.paint(f"    {marks['pending']} {render(note, lang)}", fg="blue"))
     if complete:
-        names = ", ".join(er.exercise.name for er in complete)
+        names = [er.exercise.name for er in complete]
         points = sum(er.points for er in complete)
         lines.append(style.paint(marks["ok"], fg="green", bold=True) + " " + render(
             msg("feedback.tty.complete", n=len(complete), names=names, points=_fmt(round(points, 4))), lang))

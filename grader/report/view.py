@@ -822,8 +822,8 @@ def first_cause(er: Any) -> Message | None:
         unreadable = states.count("malformed")
         wrong, empty = sum(s not in ("empty", "malformed") for s in states), states.count("empty")
         if not unreadable and not wrong:  # e.g. a self-check: nothing judged, only gaps to fill
-            return msg("feedback.fix.quiz_unanswered", n=empty, numbers=", ".join(
-                str(n) for n, c in enumerate(er.results, start=1) if c.details.get("state") == "empty"))
+            return msg("feedback.fix.quiz_unanswered", n=empty, numbers=[
+                str(n) for n, c in enumerate(er.results, start=1) if c.details.get("state") == "empty"])
         if not unreadable:
             return msg("feedback.fix.quiz", wrong=wrong, empty=empty)
         return msg("feedback.fix.quiz_states", wrong=sum(s in ("wrong", "partial") for s in states),
