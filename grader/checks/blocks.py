@@ -215,7 +215,10 @@ class BlockScope:
         self._own_bytes = {(a.shape, a.tobytes()) for a in self.own}
         self.returned: list[np.ndarray] = []
         self.refused: str | None = None
-        self._segments: dict[int, set[bytes]] = {}
+        # width -> (the row segments of that width, how many of own + returned they cover):
+        # grown only when a check needs that width, each array windowed once per width.
+        self._segments: dict[int, tuple[set[bytes], int]] = {}
+        self._own_windows: dict[int, np.ndarray | None] = {}
         self._ndim, self._axis, self._size = 0, 1, 1
         self._bound(self.own)
 
@@ -289,7 +292,7 @@ class BlockScope:
             return True
         rows = _rows(a)
         segments = self._segments_of(rows.shape[1])
-        if all(r.tobytes() in segments for r in rows):
+        if segments.issuperset(_row_bytes(rows)):
             return True
         return any(self._own_plus(rows, _rows(q)) for q in self._recent(a.shape))
 
@@ -301,11 +304,12 @@ class BlockScope:
         """Every row of ``rows - q`` is a segment of a row of the call's own arrays (up
         to rounding)."""
         width = rows.shape[1]
-        own = [_window_rows(a, width) for a in self.own]
-        own = [w for w in own if len(w)]
-        if not own:
+        if width not in self._own_windows:
+            own = [w for w in (_window_rows(a, width) for a in self.own) if len(w)]
+            self._own_windows[width] = np.concatenate(own) if own else None
+        pool = self._own_windows[width]
+        if pool is None:
             return False
-        pool = np.concatenate(own)
         diff = rows - q
         scale = np.abs(rows) + np.abs(q)
         for d, s in zip(diff, scale, strict=True):
@@ -315,19 +319,16 @@ class BlockScope:
         return True
 
     def _segments_of(self, width: int) -> set[bytes]:
-        if width not in self._segments:
-            found: set[bytes] = set()
-            for a in self.own + self.returned:
-                found |= _windows(a, width)
-            self._segments[width] = found
-        return self._segments[width]
+        found, done = self._segments.get(width, (set(), 0))
+        pool = self.own + self.returned
+        for a in pool[done:]:
+            found |= _windows(a, width)
+        self._segments[width] = (found, len(pool))
+        return found
 
     def _grow(self, arrays: list[np.ndarray]) -> None:
         self.returned += arrays
         self._bound(arrays)
-        for width, found in self._segments.items():
-            for a in arrays:
-                found |= _windows(a, width)
 
 
 def _window_rows(a: np.ndarray, width: int) -> np.ndarray:
@@ -338,6 +339,14 @@ def _window_rows(a: np.ndarray, width: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(rows, width, axis=1).reshape(-1, width)
 
 
+def _row_bytes(rows: np.ndarray) -> list[bytes]:
+    """The bytes of each row of a 2-D array (as ``row.tobytes()``), in one pass."""
+    if rows.size == 0:
+        return [b""] * len(rows)
+    rows = np.ascontiguousarray(rows)
+    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel().tolist()
+
+
 def _windows(a: np.ndarray, width: int) -> set[bytes]:
     """The bytes of every segment of ``width`` consecutive entries of a row of ``a``."""
-    return {np.ascontiguousarray(w).tobytes() for w in _window_rows(a, width)}
+    return set(_row_bytes(_window_rows(a, width)))
