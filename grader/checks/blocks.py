@@ -33,7 +33,6 @@ dropped (:meth:`BlockScope.settle`).
 
 from __future__ import annotations
 
-import copy
 import inspect
 import re
 import secrets
@@ -44,6 +43,7 @@ import numpy as np
 
 from ..calls import BlockError, Call, CallOutcome, CallStatus, Handle, Token
 from ..sandbox import wire
+from .copies import fresh
 
 MAX_TOKENS = 100_000  # reference caches kept per grade
 MAX_CACHE_BYTES = 256 << 20  # ... and their total size
@@ -98,7 +98,7 @@ class BlockServer:
         kwargs = {k: self._resolve(v, name) for k, v in kwargs.items()}
         self.admit(name, args, kwargs)
         try:
-            value = fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            value = fn(*fresh(args), **fresh(kwargs))
         except Exception as exc:  # the arguments do not fit the block
             raise BlockError(f"{name}: {type(exc).__name__}: {exc}") from None
         if name.endswith("_forward") and isinstance(value, tuple) and value:
@@ -333,8 +333,10 @@ class BlockScope:
 
 def _window_rows(a: np.ndarray, width: int) -> np.ndarray:
     """Every segment of ``width`` consecutive entries of a row of ``a``, one per row."""
+    if a.size == 0:  # (4, 0) has no rows to reshape into
+        return np.empty((0, width))
     rows = _rows(a)
-    if rows.shape[1] < width or rows.size == 0:
+    if rows.shape[1] < width:
         return np.empty((0, width))
     return np.lib.stride_tricks.sliding_window_view(rows, width, axis=1).reshape(-1, width)
 

@@ -16,7 +16,6 @@ kind has its own module.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from ..i18n import Message, msg
 from ..mistakes import Mistake
 from . import errors, numeric, policy, variants
 from .compare import Comparison, as_float_array, compare
+from .copies import fresh
 from .model import (
     Check,
     CheckResult,
@@ -105,7 +105,7 @@ def precision_note(func: str, out: Output, got: Any, expected: Any, cmp: Compari
 
 def call_reference(ref: Callable[..., Any], inputs: Inputs) -> Any:
     """Run a trusted reference function on private copies of the inputs."""
-    return ref(**copy.deepcopy(inputs))
+    return ref(**fresh(inputs))
 
 
 def failed_call(res: CheckResult, func: str, outcome: CallOutcome,
@@ -188,7 +188,7 @@ class ValueCheck(Check):
     def _reference_value(self, ref: Callable[..., Any], inputs: Inputs) -> Any:
         if not self.with_args_after:
             return call_reference(ref, inputs)
-        args = copy.deepcopy(inputs)
+        args = fresh(inputs)
         value = ref(**args)
         return value, list(args.values())
 

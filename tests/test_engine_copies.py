@@ -1,0 +1,60 @@
+"""The parent's cheaper copies and block-server windows give what the slow forms gave."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from grader.checks.blocks import _row_bytes, _windows
+from grader.checks.copies import fresh
+
+
+def _naive_windows(a: np.ndarray, width: int) -> set[bytes]:
+    if a.size == 0:
+        return set()
+    rows = a.reshape(1, 1) if a.ndim == 0 else a.reshape(-1, a.shape[-1])
+    return {rows[i, j:j + width].copy().tobytes() for i in range(rows.shape[0])
+            for j in range(rows.shape[1] - width + 1)}
+
+
+def test_fresh_copies_every_array_and_container_like_deepcopy() -> None:
+    shared = np.arange(6.0).reshape(2, 3)
+    fortran = np.asfortranarray(np.ones((3, 2)))
+    value = {"x": shared, "p": {"W": shared, "b": [np.zeros(2), 3, "s", None]}, "t": (fortran, 1.5)}
+    got, want = fresh(value), copy.deepcopy(value)
+    assert got["x"] is not shared and np.array_equal(got["x"], shared)
+    assert got["p"]["W"] is got["x"]  # one array met twice: one copy, as deepcopy gives
+    assert want["p"]["W"] is want["x"]
+    assert got["t"][0].flags.f_contiguous and not got["t"][0].flags.c_contiguous
+    assert got["p"]["b"] is not value["p"]["b"] and got["p"]["b"][0] is not value["p"]["b"][0]
+    got["x"][0, 0] = 99.0
+    got["p"]["b"].append(1)
+    assert shared[0, 0] == 0.0 and len(value["p"]["b"]) == 4
+
+
+def test_fresh_hands_anything_unusual_to_deepcopy() -> None:
+    class Box:
+        def __init__(self) -> None:
+            self.items = [np.ones(2)]
+
+    box = Box()
+    objects = np.array([[1.0], None], dtype=object)
+    got = fresh([box, objects])
+    assert got[0] is not box and got[0].items[0] is not box.items[0]
+    assert got[1] is not objects and got[1][0] is not objects[0]
+
+
+def test_windows_and_row_bytes_match_the_row_by_row_forms() -> None:
+    rng = np.random.default_rng(0)
+    for shape in [(), (5,), (3, 4), (2, 3, 6), (4, 0)]:
+        a = rng.standard_normal(shape)
+        if a.ndim:
+            a[..., :1] = 0.0  # rows starting with zero bytes
+        width = a.shape[-1] if a.ndim else 1
+        for w in range(1, max(width, 1) + 1):
+            assert _windows(a, w) == _naive_windows(a, w)
+    rows = rng.standard_normal((4, 3))
+    rows[1] = 0.0
+    assert _row_bytes(rows) == [r.tobytes() for r in rows]
+    assert _row_bytes(rows[:, ::2]) == [r.copy().tobytes() for r in rows[:, ::2]]
