@@ -338,7 +338,22 @@ def _window_rows(a: np.ndarray, width: int) -> np.ndarray:
     rows = _rows(a)
     if rows.shape[1] < width:
         return np.empty((0, width))
-    return np.lib.stride_tricks.sliding_window_view(rows, width, axis=1).reshape(-1, width)
+    if rows.shape[1] == width:  # whole rows, the common case
+        return rows
+    return rows[:, _offsets(rows.shape[1], width)].reshape(-1, width)
+
+
+_OFFSETS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _offsets(length: int, width: int) -> np.ndarray:
+    """Column indices of every window of ``width`` in a row of ``length``: (windows, width)."""
+    key = (length, width)
+    if key not in _OFFSETS:
+        if len(_OFFSETS) > 4096:  # bounded by MAX_AXIS squared anyway; keep it small
+            _OFFSETS.clear()
+        _OFFSETS[key] = np.arange(length - width + 1)[:, None] + np.arange(width)[None, :]
+    return _OFFSETS[key]
 
 
 def _row_bytes(rows: np.ndarray) -> list[bytes]:
