@@ -232,12 +232,15 @@ def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None
     return v
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # compact; trusted values only
+
+
 def encode_frame(header: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
     header = dict(header)
     header["arrays"] = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
     ]
-    hbytes = json.dumps(header).encode()
+    hbytes = _JSON(header).encode()
     return b"".join([struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays])
 
 
