@@ -218,6 +218,7 @@ class BlockScope:
         # width -> (the row segments of that width, how many of own + returned they cover):
         # grown only when a check needs that width, each array windowed once per width.
         self._segments: dict[int, tuple[set[bytes], int]] = {}
+        self._whole: dict[int, tuple[set[bytes], int]] = {}  # the same for whole rows only
         self._own_windows: dict[int, np.ndarray | None] = {}
         self._ndim, self._axis, self._size = 0, 1, 1
         self._bound(self.own)
@@ -291,8 +292,11 @@ class BlockScope:
         if a.size == 0 or not np.any(a):
             return True
         rows = _rows(a)
-        segments = self._segments_of(rows.shape[1])
-        if segments.issuperset(_row_bytes(rows)):
+        keys = _row_bytes(rows)
+        # Whole rows first (what a block is usually given: x[:, t], the previous h), then
+        # every segment: the same answer, the windows computed only when needed.
+        if self._whole_rows_of(rows.shape[1]).issuperset(keys) or \
+                self._segments_of(rows.shape[1]).issuperset(keys):
             return True
         return any(self._own_plus(rows, _rows(q)) for q in self._recent(a.shape))
 
@@ -317,6 +321,15 @@ class BlockScope:
             if not close.any():
                 return False
         return True
+
+    def _whole_rows_of(self, width: int) -> set[bytes]:
+        found, done = self._whole.get(width, (set(), 0))
+        pool = self.own + self.returned
+        for a in pool[done:]:
+            if a.size and _rows(a).shape[1] == width:
+                found.update(_row_bytes(_rows(a)))
+        self._whole[width] = (found, len(pool))
+        return found
 
     def _segments_of(self, width: int) -> set[bytes]:
         found, done = self._segments.get(width, (set(), 0))
