@@ -58,3 +58,23 @@ def test_windows_and_row_bytes_match_the_row_by_row_forms() -> None:
     rows[1] = 0.0
     assert _row_bytes(rows) == [r.tobytes() for r in rows]
     assert _row_bytes(rows[:, ::2]) == [r.copy().tobytes() for r in rows[:, ::2]]
+
+
+def test_matches_agrees_with_compare_ok_everywhere() -> None:
+    from grader.checks.compare import compare, matches
+
+    rng = np.random.default_rng(1)
+    e = rng.standard_normal((3, 4))
+    cases: list[tuple[object, np.ndarray]] = [
+        (e.copy(), e), (e + 1e-12, e), (e + 1e-3, e), (e.astype(np.float32), e), (e.T, e), (e[:2], e),
+        (e.astype(int), e.astype(int).astype(float)), (np.array(["a"]), np.zeros(1)), ("x", np.zeros(())),
+        (2.0, np.asarray(2.0)), (True, np.asarray(1.0)), (3, np.zeros(1)), (None, e), (np.zeros((0, 4)), np.zeros((0, 4))),
+        (np.ma.masked_array(e), e), (np.array([1.0, np.nan]), np.array([1.0, np.nan])),
+        (np.array([1.0, np.inf]), np.array([1.0, np.inf])), (np.array([1.0, 5.0]), np.array([1.0, np.inf])),
+        (np.array([1.0, -np.inf]), np.array([1.0, np.inf])), (np.array([np.nan, 1.0]), np.array([0.0, 1.0])),
+        (np.array([1 + 0j]), np.array([1.0])),
+    ]
+    for got, want in cases:
+        assert matches(got, want) == compare(got, want).ok, (got, want)
+    for got, want in cases[:3]:
+        assert matches(got, want, rtol=1e-2, atol=0.0) == compare(got, want, rtol=1e-2, atol=0.0).ok

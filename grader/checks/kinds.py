@@ -26,7 +26,7 @@ from ..calls import Call, CallOutcome
 from ..i18n import Message, msg
 from ..mistakes import Mistake
 from . import errors, numeric, policy, variants
-from .compare import Comparison, as_float_array, compare
+from .compare import Comparison, as_float_array, compare, matches
 from .copies import fresh
 from .model import (
     Check,
@@ -146,7 +146,7 @@ def trivial(expected: Any, inputs: Any) -> bool:
     e = np.asarray(expected, dtype=np.float64)
     if e.size and not np.any(e):
         return True
-    return any(a.shape == e.shape and compare(a, e).ok for _, a in arrays_in(inputs) if a.dtype.kind in "biuf")
+    return any(a.shape == e.shape and matches(a, e) for _, a in arrays_in(inputs) if a.dtype.kind in "biuf")
 
 
 # ---------------------------------------------------------------------------
