@@ -78,3 +78,12 @@ def test_matches_agrees_with_compare_ok_everywhere() -> None:
         assert matches(got, want) == compare(got, want).ok, (got, want)
     for got, want in cases[:3]:
         assert matches(got, want, rtol=1e-2, atol=0.0) == compare(got, want, rtol=1e-2, atol=0.0).ok
+
+
+def test_compare_takes_an_overflowing_gap_of_finite_numbers_for_wrong_values() -> None:
+    from grader.checks.compare import compare
+
+    cmp = compare(np.array([1.0, 1e308]), np.array([1.0, -1e308]))
+    assert not cmp.ok and cmp.problem == "values" and cmp.n_wrong == 1 and cmp.worst_index == (1,)
+    cmp = compare(np.array([1.0, np.inf]), np.array([1.0, 1e308]))
+    assert not cmp.ok and cmp.problem == "nonfinite" and cmp.worst_index == (1,)
