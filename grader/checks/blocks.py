@@ -37,7 +37,7 @@ import inspect
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -374,7 +374,8 @@ def _row_bytes(rows: np.ndarray) -> list[bytes]:
     if rows.size == 0:
         return [b""] * len(rows)
     rows = np.ascontiguousarray(rows)
-    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel().tolist()
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel().tolist()
+    return cast("list[bytes]", keys)  # a void item's tolist() is its bytes (a structured one's would be a tuple)
 
 
 def _windows(a: np.ndarray, width: int) -> set[bytes]:
