@@ -425,6 +425,8 @@ class Sandbox:
         return status, frame, self._take_output()
 
     def _take_output(self) -> str:
+        if not self._output:
+            return ""
         text = clean(bytes(self._output).decode("utf-8", errors="replace"))
         self._output.clear()
         return text
@@ -443,6 +445,7 @@ class Sandbox:
         pending = memoryview(to_write)
         sel = self._selector
         assert sel is not None
+        registered = False
         try:
             if pending:  # most requests fit in the pipe: write at once, wait only for the rest
                 try:
@@ -451,7 +454,8 @@ class Sandbox:
                     pass
                 except BrokenPipeError:
                     pending = memoryview(b"")
-            if pending:
+            registered = bool(pending)
+            if registered:
                 sel.register(self._req_w, selectors.EVENT_WRITE, "req")
             while True:
                 frame = self._reader.take()
@@ -496,7 +500,7 @@ class Sandbox:
         except ProtocolError:
             return CallStatus.PROTOCOL, None
         finally:
-            if self._req_w in sel.get_map():
+            if registered and self._req_w in sel.get_map():
                 sel.unregister(self._req_w)
 
     def _drain_output(self) -> None:
