@@ -17,7 +17,6 @@ reference's, each side with its own cache.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,8 @@ from ..calls import Call, CallOutcome, CallStatus, Earlier, Handle
 from ..i18n import Message, msg
 from ..mistakes import Mistake
 from . import errors, numeric
-from .compare import array_of, compare
+from .compare import array_of, compare, matches
+from .copies import fresh
 from .kinds import Inputs, Output, ValueCheck, call_reference, extract, failed_call
 from .model import CheckResult, Context, PublicCase, error_details, outcome_problem, warning_details
 from .precision import ROUNDING_ONLY, low_precision, rounding_probe
@@ -120,7 +120,7 @@ def run_reference(reference: dict[str, Callable[..., Any]], step: Step, inputs: 
         value = call_reference(reference[step.backward], inputs)
         return Reference([np.asarray(value[0], dtype=np.float64)], value)
     out = call_reference(reference[step.forward], inputs)
-    value = reference[step.backward](*copy.deepcopy(douts), out[-1])
+    value = reference[step.backward](*fresh(douts), out[-1])
     return Reference([np.asarray(o, dtype=np.float64) for o in out[:-1]], value)
 
 
@@ -134,7 +134,7 @@ def forward_is_right(trial: Trial, ref: Reference) -> bool:
         return False
     if low_precision(list(trial.outputs)):
         return False
-    return all(compare(got, want).ok for got, want in zip(trial.outputs, ref.outputs, strict=False))
+    return all(matches(got, want) for got, want in zip(trial.outputs, ref.outputs, strict=False))
 
 
 def input_variants(inputs: Inputs) -> list[Inputs]:
@@ -230,10 +230,10 @@ def averaged_gradients(inputs: Inputs, value: Any, expected: list[Any]) -> tuple
     for got, want in zip(value, expected, strict=False):
         want = np.asarray(want, dtype=np.float64)
         got_ = array_of(got, want.shape)
-        if got_ is None or compare(got_, want).ok or not np.any(want):
+        if got_ is None or matches(got_, want) or not np.any(want):
             continue
         scale = float(np.sum(got_ * want) / np.sum(want * want))
-        if compare(got_, want * scale).ok:
+        if matches(got_, want * scale):
             named = averaged(inputs["forward"], [scale], loss=False)
             if named is not None:
                 return [msg(f"mistake.{named[0]}.found", ratio=named[1])], [named[0]]
@@ -276,7 +276,7 @@ class BackwardValueCheck(ValueCheck):
         f_in = self.inputs(rng)
         ref_out = call_reference(reference[self.forward], f_in)
         douts = self.upstream(rng, ref_out)
-        value = reference[self.func](*copy.deepcopy(list(douts.values())), ref_out[-1])
+        value = reference[self.func](*fresh(list(douts.values())), ref_out[-1])
         expected = [np.asarray(extract(value, o.path)[0], dtype=np.float64) for o in self.outputs]
         outputs = [np.asarray(o, dtype=np.float64) for o in ref_out[:-1]]
         return {"forward": f_in, "upstream": douts}, expected, outputs

@@ -33,17 +33,17 @@ dropped (:meth:`BlockScope.settle`).
 
 from __future__ import annotations
 
-import copy
 import inspect
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..calls import BlockError, Call, CallOutcome, CallStatus, Handle, Token
 from ..sandbox import wire
+from .copies import fresh
 
 MAX_TOKENS = 100_000  # reference caches kept per grade
 MAX_CACHE_BYTES = 256 << 20  # ... and their total size
@@ -98,7 +98,7 @@ class BlockServer:
         kwargs = {k: self._resolve(v, name) for k, v in kwargs.items()}
         self.admit(name, args, kwargs)
         try:
-            value = fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            value = fn(*fresh(args), **fresh(kwargs))
         except Exception as exc:  # the arguments do not fit the block
             raise BlockError(f"{name}: {type(exc).__name__}: {exc}") from None
         if name.endswith("_forward") and isinstance(value, tuple) and value:
@@ -215,7 +215,11 @@ class BlockScope:
         self._own_bytes = {(a.shape, a.tobytes()) for a in self.own}
         self.returned: list[np.ndarray] = []
         self.refused: str | None = None
-        self._segments: dict[int, set[bytes]] = {}
+        # width -> (the row segments of that width, how many of own + returned they cover):
+        # grown only when a check needs that width, each array windowed once per width.
+        self._segments: dict[int, tuple[set[bytes], int]] = {}
+        self._whole: dict[int, tuple[set[bytes], int]] = {}  # the same for whole rows only
+        self._own_windows: dict[int, np.ndarray | None] = {}
         self._ndim, self._axis, self._size = 0, 1, 1
         self._bound(self.own)
 
@@ -288,8 +292,11 @@ class BlockScope:
         if a.size == 0 or not np.any(a):
             return True
         rows = _rows(a)
-        segments = self._segments_of(rows.shape[1])
-        if all(r.tobytes() in segments for r in rows):
+        keys = _row_bytes(rows)
+        # Whole rows first (what a block is usually given: x[:, t], the previous h), then
+        # every segment: the same answer, the windows computed only when needed.
+        if self._whole_rows_of(rows.shape[1]).issuperset(keys) or \
+                self._segments_of(rows.shape[1]).issuperset(keys):
             return True
         return any(self._own_plus(rows, _rows(q)) for q in self._recent(a.shape))
 
@@ -301,11 +308,12 @@ class BlockScope:
         """Every row of ``rows - q`` is a segment of a row of the call's own arrays (up
         to rounding)."""
         width = rows.shape[1]
-        own = [_window_rows(a, width) for a in self.own]
-        own = [w for w in own if len(w)]
-        if not own:
+        if width not in self._own_windows:
+            own = [w for w in (_window_rows(a, width) for a in self.own) if len(w)]
+            self._own_windows[width] = np.concatenate(own) if own else None
+        pool = self._own_windows[width]
+        if pool is None:
             return False
-        pool = np.concatenate(own)
         diff = rows - q
         scale = np.abs(rows) + np.abs(q)
         for d, s in zip(diff, scale, strict=True):
@@ -314,30 +322,62 @@ class BlockScope:
                 return False
         return True
 
+    def _whole_rows_of(self, width: int) -> set[bytes]:
+        found, done = self._whole.get(width, (set(), 0))
+        pool = self.own + self.returned
+        for a in pool[done:]:
+            if a.size and _rows(a).shape[1] == width:
+                found.update(_row_bytes(_rows(a)))
+        self._whole[width] = (found, len(pool))
+        return found
+
     def _segments_of(self, width: int) -> set[bytes]:
-        if width not in self._segments:
-            found: set[bytes] = set()
-            for a in self.own + self.returned:
-                found |= _windows(a, width)
-            self._segments[width] = found
-        return self._segments[width]
+        found, done = self._segments.get(width, (set(), 0))
+        pool = self.own + self.returned
+        for a in pool[done:]:
+            found |= _windows(a, width)
+        self._segments[width] = (found, len(pool))
+        return found
 
     def _grow(self, arrays: list[np.ndarray]) -> None:
         self.returned += arrays
         self._bound(arrays)
-        for width, found in self._segments.items():
-            for a in arrays:
-                found |= _windows(a, width)
 
 
 def _window_rows(a: np.ndarray, width: int) -> np.ndarray:
     """Every segment of ``width`` consecutive entries of a row of ``a``, one per row."""
-    rows = _rows(a)
-    if rows.shape[1] < width or rows.size == 0:
+    if a.size == 0:  # (4, 0) has no rows to reshape into
         return np.empty((0, width))
-    return np.lib.stride_tricks.sliding_window_view(rows, width, axis=1).reshape(-1, width)
+    rows = _rows(a)
+    if rows.shape[1] < width:
+        return np.empty((0, width))
+    if rows.shape[1] == width:  # whole rows, the common case
+        return rows
+    return rows[:, _offsets(rows.shape[1], width)].reshape(-1, width)
+
+
+_OFFSETS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _offsets(length: int, width: int) -> np.ndarray:
+    """Column indices of every window of ``width`` in a row of ``length``: (windows, width)."""
+    key = (length, width)
+    if key not in _OFFSETS:
+        if len(_OFFSETS) > 4096:  # bounded by MAX_AXIS squared anyway; keep it small
+            _OFFSETS.clear()
+        _OFFSETS[key] = np.arange(length - width + 1)[:, None] + np.arange(width)[None, :]
+    return _OFFSETS[key]
+
+
+def _row_bytes(rows: np.ndarray) -> list[bytes]:
+    """The bytes of each row of a 2-D array (as ``row.tobytes()``), in one pass."""
+    if rows.size == 0:
+        return [b""] * len(rows)
+    rows = np.ascontiguousarray(rows)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel().tolist()
+    return cast("list[bytes]", keys)  # a void item's tolist() is its bytes (a structured one's would be a tuple)
 
 
 def _windows(a: np.ndarray, width: int) -> set[bytes]:
     """The bytes of every segment of ``width`` consecutive entries of a row of ``a``."""
-    return {np.ascontiguousarray(w).tobytes() for w in _window_rows(a, width)}
+    return set(_row_bytes(_window_rows(a, width)))

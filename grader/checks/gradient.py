@@ -55,6 +55,7 @@ from .backward import (
 from .compare import TOL, array_of, compare
 from .kinds import Inputs, extract, failed_call, where
 from .localise import explain
+from .memo import remembered
 from .model import Check, CheckResult, Context, Kind, PublicCase, Status, error_details
 from .precision import ROUNDING_ONLY, low_precision, rounding_probe
 from .shapes import diagnose_shape
@@ -399,8 +400,11 @@ class GradientCheck(Check):
         if ctx.reference is None:
             return list(refs)
         fn = ctx.reference[self.forward or self.func]
-        diffs = numeric.trusted_differences(fn, self.forward_spec(inputs), inputs,
-                                            [numeric.Direction(p.argname, v, p.path) for v in directions])
+        spec = self.forward_spec(inputs)
+        moves = [numeric.Direction(p.argname, v, p.path) for v in directions]
+        diffs = remembered(ctx.memo, "differences", fn, (spec.func, spec.shapes, spec.cache, inputs,
+                                                         [(d.arg, d.v, d.path) for d in moves]),
+                           lambda: numeric.trusted_differences(fn, spec, inputs, moves))
         return [numeric.derivative(d, weights) for d in diffs]
 
     def _reference_grad(self, ref: Reference | None, p: Param) -> np.ndarray | None:

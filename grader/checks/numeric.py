@@ -17,7 +17,6 @@ unavailable, it is not resized. Tolerances are those of
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..calls import Call
 from .compare import TOL, agree, array_of
+from .copies import fresh
 from .model import Context
 
 H = 1e-5  # the step of every central difference
@@ -75,7 +75,7 @@ def moved(inputs: Inputs, d: Direction, step: float) -> Inputs:
     if not d.path:
         new[d.arg] = inputs[d.arg] + step * d.v
         return new
-    target = copy.deepcopy(inputs[d.arg])
+    target = fresh(inputs[d.arg])
     holder = target
     for key in d.path[:-1]:
         holder = holder[key]
@@ -135,7 +135,7 @@ def trusted_differences(fn: Any, forward: Forward, inputs: Inputs,
     """The same differences of a trusted function (the reference), in the parent."""
     result: list[list[np.ndarray] | None] = []
     for d in directions:
-        pair = [outputs_of(fn(**copy.deepcopy(moved(inputs, d, sign * H))), forward) for sign in (1.0, -1.0)]
+        pair = [outputs_of(fn(**fresh(moved(inputs, d, sign * H))), forward) for sign in (1.0, -1.0)]
         if pair[0] is None or pair[1] is None:
             result.append(None)
             continue

@@ -127,11 +127,14 @@ def _raw(a: np.ndarray) -> memoryview | bytes:
     return a.tobytes()
 
 
+_JSON = json.JSONEncoder(separators=(",", ":")).encode  # compact headers
+
+
 def _write_frame(header: dict[str, Any], arrays: list[np.ndarray]) -> None:
     header["arrays"] = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
     ]
-    hbytes = json.dumps(header).encode()
+    hbytes = _JSON(header).encode()
     parts = [struct.pack(">I", len(hbytes)), hbytes] + [_raw(a) for a in arrays]
     data = b"".join(parts)
     view = memoryview(data)

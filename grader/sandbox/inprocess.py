@@ -89,7 +89,7 @@ class InProcessCaller:
         """The submission's modules in ``sys.modules`` and its folder on ``sys.path``
         while its code runs, as in the child; the test process's own modules (the
         reference loaded by the parent, say) are put back afterwards."""
-        saved_modules = dict(sys.modules)
+        saved_modules = sys.modules.copy()
         saved_student = list(child._student_modules)
         saved_table = child._table[0]
         child._student_modules[:] = [] if fresh else self._loaded
@@ -111,7 +111,7 @@ class InProcessCaller:
             child.remove_finder()
             if root in sys.path:
                 sys.path.remove(root)
-            for name in set(sys.modules) - set(saved_modules):
+            for name in sys.modules.keys() - saved_modules.keys():  # one set, built in C
                 del sys.modules[name]
             sys.modules.update(saved_modules)
 

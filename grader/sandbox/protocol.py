@@ -42,6 +42,7 @@ class Frame:
 
 
 _DTYPES: dict[str, np.dtype] = {}  # dtype strings already found allowed (at most a few hundred match the pattern)
+_NATIVE: dict[np.dtype, np.dtype] = {}  # ... and each one's native byte order
 
 
 def _allowed_dtype(dtype_s: Any) -> np.dtype:
@@ -150,7 +151,10 @@ class FrameReader:
         arrays, pos = [], 0
         for dtype, shape, nbytes in self._specs:
             view = np.frombuffer(self._buf, dtype=dtype, count=nbytes // dtype.itemsize, offset=pos)
-            arrays.append(view.reshape(shape).astype(dtype.newbyteorder("="), copy=True))  # one copy, no slices
+            native = _NATIVE.get(dtype)
+            if native is None:
+                native = _NATIVE[dtype] = dtype.newbyteorder("=")
+            arrays.append(view.reshape(shape).astype(native, copy=True))  # one copy, no slices
             del view  # release the buffer before it is resized
             pos += nbytes
         del self._buf[: self._need]
@@ -232,12 +236,15 @@ def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None
     return v
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode  # compact; trusted values only
+
+
 def encode_frame(header: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
     header = dict(header)
     header["arrays"] = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
     ]
-    hbytes = json.dumps(header).encode()
+    hbytes = _JSON(header).encode()
     return b"".join([struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays])
 
 

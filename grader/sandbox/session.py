@@ -425,6 +425,8 @@ class Sandbox:
         return status, frame, self._take_output()
 
     def _take_output(self) -> str:
+        if not self._output:
+            return ""
         text = clean(bytes(self._output).decode("utf-8", errors="replace"))
         self._output.clear()
         return text
@@ -443,6 +445,7 @@ class Sandbox:
         pending = memoryview(to_write)
         sel = self._selector
         assert sel is not None
+        registered = False
         try:
             if pending:  # most requests fit in the pipe: write at once, wait only for the rest
                 try:
@@ -451,7 +454,8 @@ class Sandbox:
                     pass
                 except BrokenPipeError:
                     pending = memoryview(b"")
-            if pending:
+            registered = bool(pending)
+            if registered:
                 sel.register(self._req_w, selectors.EVENT_WRITE, "req")
             while True:
                 frame = self._reader.take()
@@ -496,7 +500,7 @@ class Sandbox:
         except ProtocolError:
             return CallStatus.PROTOCOL, None
         finally:
-            if self._req_w in sel.get_map():
+            if registered and self._req_w in sel.get_map():
                 sel.unregister(self._req_w)
 
     def _drain_output(self) -> None:
@@ -523,10 +527,12 @@ class Sandbox:
         for those names only; ``serve`` answers them (see :mod:`grader.calls`)."""
         if not calls:
             return []
+        chained = [earlier_args(c) for c in calls]
         for i, c in enumerate(calls):
-            if any(not 0 <= e.call < i for e in earlier_args(c)):
+            if any(not 0 <= e.call < i for e in chained[i]):
                 raise ValueError(f"call {i} ({c.func}) refers to a call that is not before it")
-        if any(earlier_args(c) for c in calls) and any(_poison_key(c, serve) in self._poisoned for c in calls):
+        poisoned = bool(self._poisoned) and any(_poison_key(c, serve) in self._poisoned for c in calls)
+        if poisoned and any(chained):
             # Calls that build on others, some of them poisoned: one by one, each on what
             # the calls before it really gave.
             done: list[CallOutcome] = []
@@ -535,7 +541,7 @@ class Sandbox:
                 done.append(CallOutcome(CallStatus.SKIPPED) if resolved is None
                             else self.call_many([resolved], serve, timeout)[0])
             return done
-        if any(_poison_key(c, serve) in self._poisoned for c in calls):
+        if poisoned:
             runnable = [c for c in calls if _poison_key(c, serve) not in self._poisoned]
             answers = iter(self.call_many(runnable, serve, timeout))
             return [CallOutcome(self._poisoned[_poison_key(c, serve)], error={"repeat": True})
@@ -543,49 +549,66 @@ class Sandbox:
         per_call = timeout or self.limits.call_seconds
         if not self._ensure_alive():
             return [CallOutcome(CallStatus.UNAVAILABLE, error={"reason": self._dead_reason}) for _ in calls]
-        stale = [any(self._is_stale(a) for a in _walk(c.args, c.kwargs)) for c in calls]
+        # One walk over each call's arguments: a handle of an earlier child, and the bytes
+        # its answer may hold by default (_allowance).
+        stale, given = False, []
+        for c in calls:
+            size = 0
+            for a in _walk(c.args, c.kwargs):
+                if isinstance(a, np.ndarray):
+                    size += a.nbytes
+                elif isinstance(a, Handle) and a.generation != self.generation:
+                    stale = True
+            given.append(size)
         arrays: list[np.ndarray] = []
         shared: dict[int, int] = {}  # the calls hold every array alive until the request is encoded
         reused: set[int] = set()
         wire_calls = []
         for c in calls:
-            wire_calls.append({
-                "func": c.func,
-                "args": [encode_value(a, arrays, shared, reused) for a in c.args],
-                "kwargs": {k: encode_value(v, arrays, shared, reused) for k, v in c.kwargs.items()},
-                "keep": list(c.keep),
-                "return_args": c.return_args,
-                "errstate": c.errstate or {"all": "warn"},
-                "substitute": list(c.substitute) if serve is not None else [],
-                "release": [h.id for h in c.release if not self._is_stale(h)],
-            })
+            # Fields at the child's default are left out (a leaner header to write and parse).
+            wire: dict[str, Any] = {"func": c.func, "args": [encode_value(a, arrays, shared, reused) for a in c.args]}
+            if c.kwargs:
+                wire["kwargs"] = {k: encode_value(v, arrays, shared, reused) for k, v in c.kwargs.items()}
+            if c.keep:
+                wire["keep"] = list(c.keep)
+            if c.return_args:
+                wire["return_args"] = True
+            if c.errstate:
+                wire["errstate"] = c.errstate
+            if c.substitute and serve is not None:
+                wire["substitute"] = list(c.substitute)
+            release = [h.id for h in c.release if not self._is_stale(h)]
+            if release:
+                wire["release"] = release
             if c.chain_len is not None:
-                wire_calls[-1]["chain_len"] = c.chain_len
+                wire["chain_len"] = c.chain_len
+            wire_calls.append(wire)
         self._next_id += 1
         rid = self._next_id
-        if any(stale):
+        if stale:
             return [CallOutcome(CallStatus.STALE) for _ in calls]
         header: dict[str, Any] = {"id": rid, "calls": wire_calls}
         if reused:  # arrays sent once for several uses: the child copies them for each
             header["shared"] = sorted(reused)
         request = encode_frame(header, arrays)
-        outcomes = self._exchange_calls(calls, request, rid, per_call, serve)
+        outcomes = self._exchange_calls(calls, request, rid, per_call, serve, given)
         # The parent's word on chained calls is final: one whose earlier call gave nothing
         # to use, as decoded here, counts as not made, whatever the child did.
         for i, c in enumerate(calls):
-            if earlier_args(c) and outcomes[i].status not in (CallStatus.UNAVAILABLE, CallStatus.SKIPPED) \
+            if chained[i] and outcomes[i].status not in (CallStatus.UNAVAILABLE, CallStatus.SKIPPED) \
                     and resolve_earlier(c, outcomes[:i]) is None:
                 outcomes[i] = CallOutcome(CallStatus.SKIPPED)
         return outcomes
 
     def _exchange_calls(self, calls: list[Call], request: bytes, rid: int, per_call: float,
-                        serve: Serve | None) -> list[CallOutcome]:
-        """Send ``request`` and collect one outcome per call (the rest of :meth:`call_many`)."""
+                        serve: Serve | None, given: list[int] | None = None) -> list[CallOutcome]:
+        """Send ``request`` and collect one outcome per call (the rest of :meth:`call_many`;
+        ``given``: the array bytes of each call's arguments, when already counted)."""
         outcomes: list[CallOutcome] = []
         kept = 0  # array bytes of this round trip's answers (Limits.round_trip_bytes)
         for i, call in enumerate(calls):
             start = time.monotonic()
-            allowed = self._allowance(call, kept)
+            allowed = self._allowance(call, kept, None if given is None else given[i])
             status, frame, output = self._answer(call, request if i == 0 else b"", per_call, serve, allowed)
             elapsed = time.monotonic() - start
             if status != CallStatus.OK:
@@ -616,13 +639,15 @@ class Sandbox:
                 return outcomes
         return outcomes
 
-    def _allowance(self, call: Call, kept: int) -> int:
-        """The most array bytes the answer to ``call`` may hold and be kept."""
+    def _allowance(self, call: Call, kept: int, given: int | None = None) -> int:
+        """The most array bytes the answer to ``call`` may hold and be kept (``given``:
+        the array bytes of its arguments, counted here when not known)."""
         L = self.limits
         if call.answer_bytes is not None:
             expected = call.answer_bytes
         else:
-            given = sum(a.nbytes for a in _walk(call.args, call.kwargs) if isinstance(a, np.ndarray))
+            if given is None:
+                given = sum(a.nbytes for a in _walk(call.args, call.kwargs) if isinstance(a, np.ndarray))
             expected = max(L.answer_min_bytes, L.answer_factor * given)
         return max(0, min(expected, L.round_trip_bytes - kept, L.grade_bytes - self.decoded_bytes))
 
