@@ -179,6 +179,11 @@ def kill_uid(uid: int) -> None:
 
 
 # ------------------------------------------------------------------- 3. the sweep
+# Children of ours in a session of their own that are not a child's leftovers: a batch
+# worker's fork server (grader.sandbox.zygote), which runs no student code.
+KEPT: set[int] = set()
+
+
 def _escaped(me: int, my_sid: int) -> list[tuple[int, int, bool]]:
     """(pid, process group, ended) of the processes re-parented to us that left our
     session; ended ones are zombies to collect."""
@@ -193,7 +198,7 @@ def _escaped(me: int, my_sid: int) -> list[tuple[int, int, bool]]:
             state, ppid, pgid, sid = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == me and sid != my_sid:
+        if ppid == me and sid != my_sid and int(entry) not in KEPT:
             found.append((int(entry), pgid, state in ("Z", "X")))
     return found
 
