@@ -71,9 +71,12 @@ def _check(result: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
+def _bytes(text: str | None) -> bytes | None:
+    return text.encode() if text is not None else None
+
+
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = (lambda s: s.encode() if s is not None else None)
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+    _check(_libc.mount(_bytes(source), _bytes(target), _bytes(fstype), ctypes.c_ulong(flags), _bytes(data)),
            f"mount {target}")
 
 
@@ -207,6 +210,7 @@ def _run_harness(harness: tuple[str, types.CodeType]) -> None:
         main = types.ModuleType("__main__")
         main.__file__ = path
         main.__builtins__ = __builtins__  # type: ignore[attr-defined]
+        main.__cached__ = None  # type: ignore[attr-defined]  # as python sets them for a script
         sys.modules["__main__"] = main
         sys.argv[:] = [path, "3"]
         exec(code, main.__dict__)  # noqa: S102 - the grader's own harness; it ends with os._exit
