@@ -54,14 +54,14 @@ PART = textwrap.dedent("""
         isolation = probe()
     if part == "zygote":
         from grader.sandbox import zygote
-        from grader.sandbox.prelaunch import discard
+        from grader.sandbox.prelaunch import discard, forked
         zygote.start()
         if zygote.current() is None:
             sys.exit("no fork server here")
-        discard(zygote.launch())  # the server ready, as after a worker's first student
+        discard(forked())  # the server ready, as after a worker's first student
     for _ in range(n):
         if part == "zygote":
-            sb = zygote.launch()
+            sb = forked()
             assert sb is not None and sb.forked
             sb.start()
             discard(sb)

@@ -26,7 +26,7 @@ from grader import paths
 from grader.api import grade
 from grader.sandbox import isolation as iso
 from grader.sandbox import zygote
-from grader.sandbox.prelaunch import discard
+from grader.sandbox.prelaunch import discard, forked
 from grader.sandbox.session import Call, CallStatus, Limits, ModuleEntry, Sandbox
 
 pytestmark = pytest.mark.skipif(not zygote.wanted(), reason="the fork server needs root and bubblewrap")
@@ -120,7 +120,7 @@ def server():
 
 
 def _forked(files: dict[str, str], wanted: list[str], limits: Limits = FAST) -> Sandbox:
-    sandbox = zygote.launch()
+    sandbox = forked()
     assert sandbox is not None and sandbox.forked, "the fork server did not fork"
     for name, text in files.items():
         (sandbox.root / name).write_text(text)
@@ -238,7 +238,7 @@ def test_a_hung_or_flooding_student_is_killed_and_the_next_is_graded(server):
 
 
 def test_a_child_that_hangs_while_loading_is_killed_too(server):
-    sandbox = zygote.launch()
+    sandbox = forked()
     try:
         (sandbox.root / "slow.py").write_text("while True:\n    pass\n")
         sandbox.modules, sandbox.wanted = [ModuleEntry("slow", "slow.py")], []
@@ -266,7 +266,7 @@ def test_a_dead_server_is_replaced_and_a_broken_one_falls_back(server, monkeypat
     monkeypatch.setattr(zygote, "READY_SECONDS", 1.0)
     monkeypatch.setattr(iso, "zygote_command", lambda *a: ["sleep", "30"])
     new.close()
-    sandbox = zygote.launch()
+    sandbox = forked()
     assert sandbox is not None and not sandbox.forked
     try:
         (sandbox.root / "spy.py").write_text(SPY)
@@ -290,16 +290,16 @@ def _verdicts(result):
 def test_verdicts_are_those_of_a_fresh_child(server, tmp_path, edits):
     source = paths.EXAMPLES / "sample_submission" if edits is None else mutant(tmp_path / "sub", edits)
     fresh = grade(source, solutions=SOLUTIONS, student="s", experiments=False)
-    launched = zygote.launch()
+    launched = forked()
     assert launched is not None and launched.forked
     try:
-        forked = grade(source, solutions=SOLUTIONS, student="s", experiments=False, launched=launched)
+        warm = grade(source, solutions=SOLUTIONS, student="s", experiments=False, launched=launched)
     finally:
         discard(launched)
-    assert _verdicts(forked) == _verdicts(fresh)
-    assert forked.isolation == fresh.isolation
+    assert _verdicts(warm) == _verdicts(fresh)
+    assert warm.isolation == fresh.isolation
     if edits is not None:
-        assert forked.score < forked.max_score  # a mutant that loses points: the comparison means something
+        assert warm.score < warm.max_score  # a mutant that loses points: the comparison means something
 
 
 def test_a_batch_worker_uses_its_server_and_falls_back_without_one(monkeypatch):
@@ -319,7 +319,7 @@ def test_a_batch_worker_uses_its_server_and_falls_back_without_one(monkeypatch):
 
 
 def _forked_in_worker() -> bool | None:
-    sandbox = zygote.launch()
+    sandbox = forked()
     try:
         return None if sandbox is None else sandbox.forked
     finally:

@@ -186,11 +186,10 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
     from ..assignments.stage import lateness_of, student_view
     from ..report.html import render_html
     from ..results.gradescope import to_gradescope
-    from ..sandbox import zygote
-    from ..sandbox.prelaunch import discard
+    from ..sandbox.prelaunch import discard, forked
 
     course = course or CourseTask(Assignment())
-    launched = zygote.launch()  # forked by this worker's fork server, where it has one
+    launched = forked()  # forked by this worker's fork server, where it has one
     try:
         result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated,
                        assignment=course.assignment, handed_in=course.handed_in, adjustments=course.adjustments,

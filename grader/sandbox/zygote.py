@@ -16,9 +16,10 @@ holds nothing but the harness and an empty spool. The worker's side:
   folders are made; :meth:`Zygote.spawn` asks for one child and returns a
   :class:`ForkedChild`, the Popen-like handle :class:`~grader.sandbox.session.Sandbox`
   uses (a pidfd: the child's pid is in the server's PID namespace);
-* :func:`launch`: in a batch worker that has a server (:func:`start`), a sandbox
-  whose child is forked, its ``root`` an empty folder of the spool for the caller to
-  fill (as :mod:`grader.sandbox.prelaunch` does for a fresh child); None otherwise.
+* :func:`grader.sandbox.prelaunch.forked`: in a batch worker that has a server
+  (:func:`start`), a sandbox whose child is forked, its ``root`` an empty folder of
+  the spool for the caller to fill (as :func:`~grader.sandbox.prelaunch.prelaunch` does
+  for a fresh child); None otherwise.
 
 Anything unexpected (the server gone, a refused or late answer) closes the server and
 the child is started the ordinary way; the next student gets a new server (at most
@@ -276,6 +277,11 @@ def current() -> Zygote | None:
     return _renew()
 
 
+def succeeded() -> None:
+    """A child was forked: the count of failed servers in a row starts again."""
+    _current["failures"] = 0
+
+
 def stop() -> None:
     """Stop this process's fork server (a batch worker, when it ends)."""
     zygote = _current["zygote"]
@@ -285,29 +291,4 @@ def stop() -> None:
         for spool in _current["spools"]:
             shutil.rmtree(spool, ignore_errors=True)
     _current.update(pid=None, zygote=None, spools=[])
-
-
-def launch() -> Any:
-    """In a process with a fork server (:func:`start`): a sandbox with an empty folder
-    of the spool as its ``root``, its child forked and waiting for its load request;
-    the caller fills ``root`` and passes it to grading as a launched child
-    (``grader.api.grade(launched=...)``), then :func:`~grader.sandbox.prelaunch.discard`
-    it. None without a server, or where the fork failed (grading then starts its own
-    child, as without a server)."""
-    zygote = current()
-    if zygote is None:
-        return None
-    from .session import Sandbox
-
-    root = zygote.folder("sub-", 0o755)
-    sandbox = Sandbox(root, [], [], isolation=iso.probe(), zygote=zygote)
-    try:
-        sandbox.launch()
-    except (OSError, RuntimeError, subprocess.SubprocessError):
-        sandbox.close()
-        shutil.rmtree(root, ignore_errors=True)
-        return None
-    if sandbox.forked:  # otherwise the server failed and this child was started the ordinary way
-        _current["failures"] = 0
-    return sandbox
 
