@@ -111,7 +111,7 @@ SPY = textwrap.dedent('''
 ''')
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def server():
     zygote.start()
     assert zygote.current() is not None
@@ -273,6 +273,25 @@ def test_a_dead_server_is_replaced_and_a_broken_one_falls_back(server, monkeypat
         sandbox.modules, sandbox.wanted, sandbox.limits = [ModuleEntry("spy", "spy.py")], ["twice"], FAST
         assert sandbox.start().ok and sandbox.isolation.level == "bubblewrap"
         assert sandbox.call(Call("twice", (3,))).value == 6
+    finally:
+        discard(sandbox)
+
+
+def test_a_child_whose_setup_fails_is_never_run_and_its_server_is_replaced(server):
+    current = zygote.current()
+    sub, work = current.folder("sub-", 0o755), current.folder("work-", 0o777)
+    work.rmdir()  # the child cannot bind its work folder: its mounts fail, it runs nothing
+    resp_r, resp_w = os.pipe()
+    try:
+        with pytest.raises(zygote.ZygoteError, match="setup failed"):
+            current.spawn(sub, work, resp_w)
+    finally:
+        os.close(resp_r)
+        os.close(resp_w)
+    assert not current.alive and not _sandbox_uid_processes()
+    sandbox = _forked({"spy.py": SPY}, ["twice"])  # a new server
+    try:
+        assert zygote.current() is not current and sandbox.call(Call("twice", (2,))).value == 4
     finally:
         discard(sandbox)
 

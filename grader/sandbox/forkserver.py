@@ -235,12 +235,13 @@ def _fork(request: dict[str, Any], fds: list[int], harness: tuple[str, types.Cod
         finally:
             os._exit(0)
     os.close(w)
-    data = b""
+    data, late = b"", False
     try:
         while True:
             ready, _, _ = select.select([r], [], [], SETUP_SECONDS)
             if not ready:
-                raise OSError("the child's setup did not finish in time")
+                late = True
+                break
             chunk = os.read(r, 512)
             if not chunk:
                 break
@@ -253,10 +254,11 @@ def _fork(request: dict[str, Any], fds: list[int], harness: tuple[str, types.Cod
     (c,) = struct.unpack("<q", data[:8])
     pidfd = os.pidfd_open(c)  # C is our child now (we are a subreaper), not yet reaped
     status = data[8:]
-    if status != b"K":
+    if status != b"K" or late:
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
         os.close(pidfd)
-        raise OSError("the child's setup failed: " + status[1:].decode("utf-8", "replace"))
+        why = "it did not finish in time" if late else status[1:].decode("utf-8", "replace")
+        raise OSError(f"the child's setup failed: {why}")
     return c, pidfd
 
 
