@@ -72,6 +72,8 @@ PART = textwrap.dedent("""
                 sb.close()
         else:
             one(part == "logic")
+    if part == "zygote":
+        zygote.stop()
 """)
 
 

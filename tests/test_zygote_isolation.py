@@ -296,6 +296,29 @@ def test_a_child_whose_setup_fails_is_never_run_and_its_server_is_replaced(serve
         discard(sandbox)
 
 
+def test_the_spool_of_a_worker_killed_outright_is_removed_by_the_next_server(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from grader.sandbox import reaper
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    ns = reaper.namespace_id()
+    dead = tmp_path / f"{zygote.SPOOL_PREFIX}{ns}-{gone.pid}-abc"
+    living = tmp_path / f"{zygote.SPOOL_PREFIX}{ns}-{os.getppid()}-abc"
+    elsewhere = tmp_path / f"{zygote.SPOOL_PREFIX}{ns + 1}-{gone.pid}-abc"  # another container's
+    for folder in (dead, living, elsewhere):
+        (folder / "sub-x").mkdir(parents=True)
+    server = zygote.Zygote()
+    try:
+        assert server.spool.parent == tmp_path and server.spool.name.startswith(f"{zygote.SPOOL_PREFIX}{ns}-")
+    finally:
+        server.close(remove=True)
+    assert not dead.exists() and living.exists() and elsewhere.exists() and not server.spool.exists()
+
+
 def _verdicts(result):
     return (result.score, result.max_score, result.load_status,
             [(c.id, c.status, c.points, c.mistakes) for c in result.checks])

@@ -120,14 +120,19 @@ class ChildGroup:
             self.path.rmdir()
 
 
+def namespace_id() -> int:
+    """This process's PID namespace (its inode; 0 where it cannot be read): a grader
+    clears only what graders whose pids it can see left behind."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
 def _owner_prefix() -> str:
     """``rnngrade-<pid namespace>-``: a grader clears only cgroups of graders whose pids
     it can see (another container's grader may share the cgroup folder)."""
-    try:
-        namespace = os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        namespace = 0
-    return f"{PREFIX}{namespace}-"
+    return f"{PREFIX}{namespace_id()}-"
 
 
 def _clear_orphans(parent: Path) -> None:
@@ -143,12 +148,13 @@ def _clear_orphans(parent: Path) -> None:
             owner = int(entry.name[len(mine):].split("-")[0])
         except ValueError:
             continue
-        if owner == os.getpid() or _alive(owner):
+        if owner == os.getpid() or alive(owner):
             continue
         ChildGroup(entry).kill()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Is there a process ``pid`` (in this PID namespace)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

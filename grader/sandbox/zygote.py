@@ -53,6 +53,9 @@ MAX_FAILURES = 3  # servers that failed in a row before a worker stops starting 
 _OFF = ("0", "no", "off", "false")
 
 
+SPOOL_PREFIX = "rnngrade-spool-"  # rnngrade-spool-<pid namespace>-<worker pid>-<random>, in the temp folder
+
+
 class ZygoteError(RuntimeError):
     """The fork server could not start or could not fork a child."""
 
@@ -124,7 +127,8 @@ class Zygote:
     """One fork server and its spool (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.spool = Path(tempfile.mkdtemp(prefix="rnngrade-spool-"))
+        _clear_orphans()
+        self.spool = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{reaper.namespace_id()}-{os.getpid()}-"))
         os.chmod(self.spool, 0o700)
         self.forks = 0
         self._ready = False
@@ -235,6 +239,24 @@ class Zygote:
         else:
             with contextlib.suppress(OSError):
                 self.spool.rmdir()
+
+
+def _clear_orphans() -> None:
+    """Remove the spools of workers that died without removing them (killed outright):
+    only those of this PID namespace whose worker is gone (another container's grader
+    may share the temp folder)."""
+    mine = f"{SPOOL_PREFIX}{reaper.namespace_id()}-"
+    try:
+        entries = [e for e in Path(tempfile.gettempdir()).iterdir() if e.name.startswith(mine)]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            owner = int(entry.name[len(mine):].split("-")[0])
+        except ValueError:
+            continue
+        if owner != os.getpid() and not reaper.alive(owner):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 # ------------------------------------------------------------- a batch worker's server
