@@ -59,7 +59,10 @@ def forked() -> Sandbox | None:
     zygote = forks.current()
     if zygote is None:
         return None
-    root = zygote.folder("sub-", 0o755)
+    try:
+        root = zygote.folder("sub-", 0o755)
+    except OSError:
+        return None
     sandbox = Sandbox(root, [], [], isolation=probe(), zygote=zygote)
     try:
         sandbox.launch()

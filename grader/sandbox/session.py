@@ -290,7 +290,10 @@ class Sandbox:
         if zygote is None or not zygote.holds(self.root):
             return None
         assert self._workdir is not None
-        workdir = zygote.folder("work-", 0o777)
+        try:
+            workdir = zygote.folder("work-", 0o777)
+        except OSError:
+            return None
         shutil.rmtree(self._workdir, ignore_errors=True)
         self._workdir = str(workdir)
         try:

@@ -288,7 +288,7 @@ def _renew() -> Zygote | None:
             return None
     try:
         _current["zygote"] = Zygote()
-    except ZygoteError:
+    except (ZygoteError, OSError):  # a temp folder or socket that cannot be made: no server
         _current["failures"] += 1
         return None
     return _current["zygote"]
