@@ -133,14 +133,18 @@ def _forked(files: dict[str, str], wanted: list[str], limits: Limits = FAST) -> 
 
 
 def _sandbox_uid_processes() -> list[int]:
-    """Processes on this machine that run as this grader's sandbox uid."""
+    """Processes on this machine that run as this grader's sandbox uid (not those that
+    ended and wait to be collected: the children of a server stopped by an earlier test
+    come back to this process, its subreaper, and are collected at its next sweep)."""
     uid, found = iso.SANDBOX_UID_BASE + os.getpid(), []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0]
+                if os.stat(f"/proc/{entry}").st_uid == uid and state not in (b"Z", b"X"):
                     found.append(int(entry))
-            except OSError:
+            except (OSError, IndexError):
                 pass
     return found
 
