@@ -186,11 +186,16 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
     from ..assignments.stage import lateness_of, student_view
     from ..report.html import render_html
     from ..results.gradescope import to_gradescope
+    from ..sandbox.prelaunch import discard, forked
 
     course = course or CourseTask(Assignment())
-    result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated,
-                   assignment=course.assignment, handed_in=course.handed_in, adjustments=course.adjustments,
-                   aliases=course.aliases, experiments=experiments)
+    launched = forked()  # forked by this worker's fork server, where it has one
+    try:
+        result = grade(snapshot, solutions=solutions, student=student, allow_unisolated=allow_unisolated,
+                       assignment=course.assignment, handed_in=course.handed_in, adjustments=course.adjustments,
+                       aliases=course.aliases, experiments=experiments, launched=launched)
+    finally:
+        discard(launched)
     data = to_gradescope(result, lang)
     late = any(line.get("kind") == "late" for line in result.adjustments)
     found = lateness_of(course.assignment, student, course.handed_in) if result.official else None
@@ -400,7 +405,7 @@ def grade_class(
         if dask:
             _run_dask(tasks, by_key, recorder, target, jobs or os.cpu_count() or 1, dask)
             return summary
-        pool = WorkerPool(jobs or os.cpu_count() or 1, target, student_timeout)
+        pool = WorkerPool(jobs or os.cpu_count() or 1, target, student_timeout, zygote=True)
         pool.run(tasks, lambda k, outcome: recorder.outcome(by_key[k], outcome, student_timeout))
     return summary
 

@@ -60,10 +60,14 @@ class _Worker:
 class WorkerPool:
     """``jobs`` processes running ``target(*args)`` for one task at a time each."""
 
-    def __init__(self, jobs: int, target: Callable[..., Any], timeout: float | None = None) -> None:
+    def __init__(self, jobs: int, target: Callable[..., Any], timeout: float | None = None,
+                 zygote: bool = False) -> None:
         self.jobs = max(1, jobs)
         self.target = target
         self.timeout = timeout
+        # Each worker starts a fork server for its students' sandboxed children
+        # (grader.sandbox.zygote: where the machine allows it; ``target`` uses it).
+        self.zygote = zygote
         # fork: workers start warm (the grader and numpy already imported by the parent's
         # first import) and need not pickle ``target``; spawn where fork does not exist.
         methods = multiprocessing.get_all_start_methods()
@@ -108,7 +112,8 @@ class WorkerPool:
 
     def _spawn(self) -> _Worker:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(target=_serve, args=(child_conn, os.getpid(), self.target), daemon=True)
+        process = self._ctx.Process(target=_serve, args=(child_conn, os.getpid(), self.target, self.zygote),
+                                    daemon=True)
         process.start()
         child_conn.close()
         return _Worker(process, parent_conn)
@@ -234,12 +239,16 @@ def _exit_detail(w: _Worker, fallback: str) -> str:
 
 
 # ------------------------------------------------------------------ the worker's side
-def _serve(conn: Connection, parent: int, target: Callable[..., Any]) -> None:
+def _serve(conn: Connection, parent: int, target: Callable[..., Any], zygote: bool = False) -> None:
     """A worker: grade what the parent sends, one task at a time, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C for everyone
     signal.signal(signal.SIGTERM, _terminated)  # finally-blocks run: the sandbox child is closed
     _die_with(parent)
     code = 0
+    if zygote:
+        from ..sandbox import zygote as forks
+
+        forks.start()  # it gets ready while this worker waits for its first student
     try:
         while True:
             try:
@@ -261,6 +270,8 @@ def _serve(conn: Connection, parent: int, target: Callable[..., Any]) -> None:
     except SystemExit:
         code = 143
     finally:
+        if zygote:
+            forks.stop()
         sys.stdout.flush()
         os._exit(code)  # never run the parent's atexit handlers or finalisers inherited by fork
 

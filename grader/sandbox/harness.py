@@ -36,7 +36,8 @@ from pathlib import Path
 CACHE_FOLDER = "rnngrade.cache"
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "child.py"
-SIBLINGS = ("wire", "confine")  # loaded by child.py from its own folder (isolation.HARNESS_SIBLINGS)
+SIBLINGS = ("wire", "confine", "forkserver")  # loaded by child.py from its own folder (isolation.HARNESS_SIBLINGS);
+# forkserver: the batch workers' fork server (grader/sandbox/zygote.py), compiled with them
 _OFF = ("0", "no", "off", "false")
 
 

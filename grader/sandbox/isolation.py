@@ -56,6 +56,10 @@ HARNESS_IN_SANDBOX = "/rnngrade/child.py"
 HARNESS_SIBLINGS = ("wire.py", "confine.py")
 SUBMISSION_IN_SANDBOX = "/rnngrade/submission"
 WORKDIR_IN_SANDBOX = "/rnngrade/work"
+# A batch worker's fork server (grader/sandbox/forkserver.py), bound beside the harness,
+# and the worker's spool of students' folders, mounted in the server only.
+ZYGOTE_SCRIPT = "forkserver.py"
+SPOOL_IN_SANDBOX = "/rnngrade/spool"
 
 
 @dataclass(frozen=True)
@@ -205,14 +209,52 @@ def bubblewrap_command(harness: Path, submission: Path, workdir: Path, resp_fd: 
 
     Started as root, the harness keeps only the capabilities it needs to leave root
     (set uid and gid, shrink the bounding set); confine.py then drops those too."""
+    caps = ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"]
+    inside = str(Path(HARNESS_IN_SANDBOX).with_suffix(harness.suffix))
+    return _bubblewrap_tree(harness, caps) + [
+        "--ro-bind", str(submission), SUBMISSION_IN_SANDBOX,
+        "--bind", str(workdir), WORKDIR_IN_SANDBOX,
+        "--chdir", WORKDIR_IN_SANDBOX,
+        "--setenv", "HOME", WORKDIR_IN_SANDBOX,
+        sys.executable, "-I", "-B", inside, str(resp_fd),
+    ]
+
+
+def zygote_command(harness: Path, spool: Path, control_fd: int) -> list[str]:
+    """The bwrap command line of a batch worker's fork server (grader/sandbox/forkserver.py).
+
+    The same file system as a child's (:func:`bubblewrap_command`), but instead of one
+    submission and work folder, the worker's spool (every student's folders, in turn)
+    and empty mount points where each forked child binds its own. Started as root, the
+    server keeps what its children need to make their own namespaces and mounts
+    (``CAP_SYS_ADMIN``) besides what the harness needs to leave root; every forked
+    child drops all of it (confine.py) before any student code runs."""
+    caps = ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_SYS_ADMIN"]
+    server = harness.with_name(Path(ZYGOTE_SCRIPT).with_suffix(harness.suffix).name)
+    inside = str(Path(HARNESS_IN_SANDBOX).parent / server.name)
+    return _bubblewrap_tree(harness, caps) + [
+        "--ro-bind", str(server), inside,
+        "--perms", "0755", "--dir", SUBMISSION_IN_SANDBOX,
+        "--perms", "0755", "--dir", WORKDIR_IN_SANDBOX,
+        "--bind", str(spool), SPOOL_IN_SANDBOX,
+        "--chdir", "/",
+        "--setenv", "HOME", WORKDIR_IN_SANDBOX,
+        sys.executable, "-I", "-B", inside, str(control_fd),
+    ]
+
+
+def _bubblewrap_tree(harness: Path, caps: list[str]) -> list[str]:
+    """bwrap, its namespaces and the file system every child sees: system folders, the
+    Python installation, the harness and its siblings (not the submission)."""
     cmd = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--die-with-parent", "--new-session",
     ]
     if os.geteuid() == 0:
-        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                "--cap-add", "CAP_SETPCAP"]
+        cmd += ["--cap-drop", "ALL"]
+        for cap in caps:
+            cmd += ["--cap-add", cap]
     cmd += [
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         "--perms", "0755", "--dir", "/etc",
@@ -243,13 +285,6 @@ def bubblewrap_command(harness: Path, submission: Path, workdir: Path, resp_fd: 
     for name in HARNESS_SIBLINGS:
         sibling = Path(name).with_suffix(harness.suffix).name
         cmd += ["--ro-bind", str(harness.with_name(sibling)), f"{Path(HARNESS_IN_SANDBOX).parent}/{sibling}"]
-    cmd += [
-        "--ro-bind", str(submission), SUBMISSION_IN_SANDBOX,
-        "--bind", str(workdir), WORKDIR_IN_SANDBOX,
-        "--chdir", WORKDIR_IN_SANDBOX,
-        "--setenv", "HOME", WORKDIR_IN_SANDBOX,
-        sys.executable, "-I", "-B", inside, str(resp_fd),
-    ]
     return cmd
 
 

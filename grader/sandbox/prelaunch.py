@@ -1,5 +1,7 @@
 """A sandboxed child started before the parent has read the submission.
 
+(:func:`forked`: the same, forked by a batch worker's fork server.)
+
 Starting the child (bubblewrap, the interpreter, numpy, the harness: ~90 ms) and
 the parent's own preparation (importing the grading code, reading the course, the
 snapshot and the reference: ~150 ms) are independent; a command that grades one
@@ -17,6 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from . import zygote as forks
 from .isolation import probe
 from .session import Sandbox
 
@@ -44,3 +47,30 @@ def discard(sandbox: Sandbox | None) -> None:
     if sandbox is not None:
         sandbox.close()
         shutil.rmtree(sandbox.root, ignore_errors=True)
+
+
+def forked() -> Sandbox | None:
+    """In a process with a fork server (:func:`grader.sandbox.zygote.start`: a batch
+    worker), a sandbox with an empty folder of the server's spool as its ``root`` and
+    its child forked, waiting for its load request: the caller fills ``root``, passes
+    the sandbox to grading as a launched child (``grader.api.grade(launched=...)``),
+    then :func:`discard` s it. None without a server; where the server fails, the child
+    is started the ordinary way on the same folders (``forked`` is then False)."""
+    zygote = forks.current()
+    if zygote is None:
+        return None
+    try:
+        root = zygote.folder("sub-", 0o755)
+    except OSError:
+        return None
+    sandbox = Sandbox(root, [], [], isolation=probe(), zygote=zygote)
+    try:
+        sandbox.launch()
+    except (OSError, RuntimeError, subprocess.SubprocessError):
+        sandbox.close()
+        shutil.rmtree(root, ignore_errors=True)
+        return None
+    if sandbox.forked:  # otherwise the server failed and this child was started the ordinary way
+        forks.succeeded()
+    return sandbox
+

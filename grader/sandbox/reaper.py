@@ -120,14 +120,19 @@ class ChildGroup:
             self.path.rmdir()
 
 
+def namespace_id() -> int:
+    """This process's PID namespace (its inode; 0 where it cannot be read): a grader
+    clears only what graders whose pids it can see left behind."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
 def _owner_prefix() -> str:
     """``rnngrade-<pid namespace>-``: a grader clears only cgroups of graders whose pids
     it can see (another container's grader may share the cgroup folder)."""
-    try:
-        namespace = os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        namespace = 0
-    return f"{PREFIX}{namespace}-"
+    return f"{PREFIX}{namespace_id()}-"
 
 
 def _clear_orphans(parent: Path) -> None:
@@ -143,12 +148,13 @@ def _clear_orphans(parent: Path) -> None:
             owner = int(entry.name[len(mine):].split("-")[0])
         except ValueError:
             continue
-        if owner == os.getpid() or _alive(owner):
+        if owner == os.getpid() or alive(owner):
             continue
         ChildGroup(entry).kill()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Is there a process ``pid`` (in this PID namespace)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -179,6 +185,11 @@ def kill_uid(uid: int) -> None:
 
 
 # ------------------------------------------------------------------- 3. the sweep
+# Children of ours in a session of their own that are not a child's leftovers: a batch
+# worker's fork server (grader.sandbox.zygote), which runs no student code.
+KEPT: set[int] = set()
+
+
 def _escaped(me: int, my_sid: int) -> list[tuple[int, int, bool]]:
     """(pid, process group, ended) of the processes re-parented to us that left our
     session; ended ones are zombies to collect."""
@@ -193,7 +204,7 @@ def _escaped(me: int, my_sid: int) -> list[tuple[int, int, bool]]:
             state, ppid, pgid, sid = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == me and sid != my_sid:
+        if ppid == me and sid != my_sid and int(entry) not in KEPT:
             found.append((int(entry), pgid, state in ("Z", "X")))
     return found
 

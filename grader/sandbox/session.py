@@ -40,6 +40,7 @@ from . import reaper
 from . import wire as W
 from .harness import harness
 from .protocol import FrameReader, ProtocolError, callback_answer, decode_value, encode_frame, encode_value
+from .zygote import ForkedChild, Zygote, ZygoteError
 
 __all__ = ["Call", "CallOutcome", "CallStatus", "Limits", "LoadReport", "ModuleEntry", "Sandbox"]
 
@@ -140,6 +141,7 @@ class Sandbox:
         limits: Limits | None = None,
         isolation: iso.Isolation | None = None,
         strict: bool = False,
+        zygote: Zygote | None = None,
     ) -> None:
         self.root = Path(root)
         self.strict = strict  # never run weaker than ``isolation`` (a Landlock that fails stops the child)
@@ -151,7 +153,7 @@ class Sandbox:
         self.restarts = 0
         self.load_report: LoadReport | None = None
         self.landlock_abi = 0
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[bytes] | ForkedChild | None = None
         self._workdir: str | None = None
         self._reader: FrameReader | None = None
         self._selector: selectors.BaseSelector | None = None
@@ -170,6 +172,10 @@ class Sandbox:
         self._group: reaper.ChildGroup | None = None  # the child's cgroup, where there is one
         self._child_uid: int | None = None  # the uid of its own the child took (as root)
         self._launched = False  # a child started by launch() waits for its load request
+        # A batch worker's fork server (grader.sandbox.zygote.Zygote): at the bubblewrap
+        # level, with ``root`` a folder of its spool, each child is forked from it warm.
+        self.zygote = zygote
+        self.forked = False  # the running child came from the fork server
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Sandbox:
@@ -236,22 +242,25 @@ class Sandbox:
         resp_r, resp_w = os.pipe()
         _widen(resp_r)  # an answer of megabytes (the experiments' weights) in 16 reads, not 256
         bwrap = self.isolation.level == "bubblewrap"
-        script = harness()  # compiled once, not at every start
-        if bwrap:
-            cmd = iso.bubblewrap_command(script, self.root, Path(self._workdir), resp_w)
-        else:
-            cmd = [sys.executable, "-I", "-B", str(script), str(resp_w)]
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(resp_w,),
-            cwd=self._workdir,
-            env=iso.child_environment(None if bwrap else self._workdir),
-            start_new_session=True,
-            close_fds=True,
-        )
+        self._proc = self._fork(resp_w) if bwrap else None
+        self.forked = self._proc is not None
+        if self._proc is None:
+            script = harness()  # compiled once, not at every start
+            if bwrap:
+                cmd = iso.bubblewrap_command(script, self.root, Path(self._workdir), resp_w)
+            else:
+                cmd = [sys.executable, "-I", "-B", str(script), str(resp_w)]
+            self._proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(resp_w,),
+                cwd=self._workdir,
+                env=iso.child_environment(None if bwrap else self._workdir),
+                start_new_session=True,
+                close_fds=True,
+            )
         os.close(resp_w)
         # stdin, stdout and stderr are pipes (PIPE above), never None.
         stdin, stdout, stderr = (cast(IO[bytes], s) for s in (self._proc.stdin, self._proc.stdout, self._proc.stderr))
@@ -272,6 +281,25 @@ class Sandbox:
         self._selector.register(resp_r, selectors.EVENT_READ, "resp")
         for fd, name in self._fds.items():
             self._selector.register(fd, selectors.EVENT_READ, name)
+
+    def _fork(self, resp_w: int) -> ForkedChild | None:
+        """The child forked by the fork server (grader.sandbox.zygote), its work folder
+        moved into the spool; None without a server, or where it failed (the child is
+        then started the ordinary way, the folders being ordinary folders too)."""
+        zygote = self.zygote
+        if zygote is None or not zygote.holds(self.root):
+            return None
+        assert self._workdir is not None
+        try:
+            workdir = zygote.folder("work-", 0o777)
+        except OSError:
+            return None
+        shutil.rmtree(self._workdir, ignore_errors=True)
+        self._workdir = str(workdir)
+        try:
+            return zygote.spawn(self.root, workdir, resp_w)
+        except ZygoteError:
+            return None
 
     def _load(self) -> LoadReport:
         """Send the load request (confinement first, then the submission) and wait for the report."""
@@ -384,7 +412,8 @@ class Sandbox:
         proc = self._proc
         if proc is not None:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
+                if proc.pid > 0:
+                    os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
             try:
