@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__, public_cases, versions
+from . import split as _split
 from .assignments import stage as course_stage
 from .assignments.adjustments import Adjustment
 from .assignments.config import Assignment
@@ -23,7 +24,7 @@ from .assignments.material import assignment_exercises, quiz_selection
 from .capstone.stage import run_stage
 from .checks import causes
 from .checks.blocks import BlockServer
-from .checks.engine import Exercise, run_exercises
+from .checks.engine import Exercise, finish, run_exercises
 from .checks.model import Context, Kind
 from .course import public_folder
 from .quiz.grading import quiz_exercise
@@ -63,6 +64,25 @@ def _note_isolation(result: Result, isolation: Isolation, allow_unisolated: bool
         result.notices.append(Notice("isolation.not_isolated", {"level": isolation.level}))
 
 
+def _second_child(first: Sandbox, functions: dict[str, list[str]]) -> Callable[[], Sandbox]:
+    """What the split's helper runs (grader.split): a second child on the submission
+    ``first`` loaded, at its level and with its limits; it must load it as ``first`` did
+    (the same functions found), or the helper gives up and this process grades alone."""
+
+    def start() -> Sandbox:
+        other = Sandbox(first.root, first.modules, first.wanted, first.limits, first.isolation, strict=first.strict)
+        try:
+            report = other.start()
+            if not report.ok or other.isolation != first.isolation or report.functions != functions:
+                raise RuntimeError("the second child did not load the submission as the first did")
+        except BaseException:
+            other.close()
+            raise
+        return other
+
+    return start
+
+
 def grade(
     submission: str | Path | Snapshot,
     solutions: str | Path | None = None,
@@ -81,6 +101,7 @@ def grade(
     capstone: bool | None = None,
     experiments: bool = True,
     launched: Sandbox | None = None,
+    split: bool = False,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -128,7 +149,12 @@ def grade(
     says, its course-file setting ``capstone = true``; ``True`` / ``False`` decide here):
     off, the stage's items are not part of the grade at all (nor of its maximum); the
     report says in one line that it was not run and how to run it. The capstone's layer
-    exercises are graded either way."""
+    exercises are graded either way.
+
+    ``split``: where two cores are usable (:func:`grader.split.wanted`), grade a share of
+    the exercises in a forked helper with a second sandboxed child while this process
+    grades the rest (:mod:`grader.split`); the grade is the same. For a command that grades
+    one submission: a batch already keeps every core busy."""
     start = time.perf_counter()
     spec = assignment if isinstance(assignment, Assignment) else Assignment(name=assignment)
     allow_unisolated = allow_unisolated or trusted_in_process
@@ -188,16 +214,34 @@ def grade(
                 else PUBLIC_SEED)
         ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
                       blocks=BlockServer(reference) if reference is not None else None, strict=strict)
-        result.exercises = run_exercises(exercises, ctx, report.functions)
-        causes.explain_lost(result.checks, result.load_errors)
-        # Stages that need the live sandbox after the checks (experiments) go here.
-        if experiments:
-            from .experiments import run_experiments
+        helper_restarts = 0
+        if split and isinstance(sandbox, Sandbox) and report.ok and _split.wanted():
+            # The same grade over two processes (grader.split); the experiments run in this
+            # process's child while the helper grades its share.
+            splitter = _split.Split(exercises, ctx, report.functions, _second_child(sandbox, report.functions))
+            try:
+                splitter.grade_mine()
+                if experiments:
+                    from .experiments import run_experiments
 
-            result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
+                    result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
+                result.exercises = splitter.merge()
+                helper_restarts = splitter.helper_restarts
+            finally:
+                splitter.close()
+            finish(result.exercises, ctx)
+            causes.explain_lost(result.checks, result.load_errors)
+        else:
+            result.exercises = run_exercises(exercises, ctx, report.functions)
+            causes.explain_lost(result.checks, result.load_errors)
+            # Stages that need the live sandbox after the checks (experiments) go here.
+            if experiments:
+                from .experiments import run_experiments
+
+                result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
         # The capstone last: the longest stage, so a child it loses costs nothing else.
         run_stage(result, ctx, exercises, enabled=spec.capstone if capstone is None else capstone)
-        result.restarts = sandbox.restarts
+        result.restarts = sandbox.restarts + helper_restarts
     finally:
         sandbox.close()
         prepared.cleanup()

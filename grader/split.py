@@ -1,0 +1,364 @@
+"""One grade's checks split over two processes, where the machine has two cores for it.
+
+A grade from the command line spends most of its wall time in the checks, one call after
+another in one sandboxed child, while the other core waits. Here the parent forks a
+trusted helper (a copy of itself, after its imports, the snapshot and the reference) that
+starts a SECOND sandboxed child on the same submission and grades a share of the
+exercises in it, while the parent grades the rest in its own child (and then runs the
+experiments). The share is planned by cost (:func:`plan`): the heaviest composites go to
+the helper, their building blocks stay with the parent, which grades them first.
+
+What makes the merged grade the unsplit one:
+
+- a composite's first pass needs the first-pass results of the exercises it builds on
+  (policy rule 4, :func:`grader.checks.engine.run_first`): each process sends the other
+  those it needs as soon as they are made, and waits for those it needs from the other.
+  Both follow one building-blocks-first order, so neither can wait for the other in a
+  circle;
+- each process runs the second pass of its own exercises after all its other checks, in
+  the child that ran their first pass (its handles and memo live there): "after all
+  other calls" holds in each child;
+- what spans exercises (:func:`grader.checks.engine.finish`) runs once, in the parent, on
+  the merged results in the order given;
+- inputs are drawn per check from the student's seed (``Context.rng``), never from a
+  shared stream, so which process draws them changes nothing.
+
+A helper that cannot start its child, raises, dies or sends something unreadable is
+dropped: the parent grades that share itself, in its own child, as an unsplit grade
+would (the grade is the same; only slower). The helper's frames are pickles from a
+process with exactly the parent's trust (a fork of it, running only the grader's code; the
+student's code runs in its sandboxed child, behind the same wire as the parent's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import os
+import pickle
+import select
+import struct
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from .checks import engine
+from .checks.engine import Exercise, ExerciseResult
+from .checks.model import Context
+
+_OFF = ("0", "no", "off", "false")
+_ENV = "RNNGRADE_SPLIT"
+_HEADER = struct.Struct("<Q")
+_PIPE_BYTES = 1 << 20
+# The longest the parent waits for the helper's next frame before it drops it and grades
+# the share itself (a helper's child has its own time limits; this only guards against a
+# helper that stopped without dying).
+WAIT_SECONDS = 600.0
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def wanted() -> bool:
+    """A grade is split where two cores are usable and ``RNNGRADE_SPLIT`` does not say 0."""
+    if os.environ.get(_ENV, "").strip().lower() in _OFF:
+        return False
+    return usable_cores() >= 2 and hasattr(os, "fork")
+
+
+def _blocks(exercises: list[Exercise]) -> dict[str, set[str]]:
+    """Every exercise's building blocks among ``exercises``, transitively."""
+    by_name = {ex.name: ex for ex in exercises}
+    out: dict[str, set[str]] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> set[str]:
+        if name in out:
+            return out[name]
+        found: set[str] = set()
+        for block in by_name[name].builds_on:
+            if block in by_name and block not in path:
+                found |= {block} | visit(block, path + (name,))
+        out[name] = found
+        return found
+
+    for ex in exercises:
+        visit(ex.name, ())
+    return out
+
+
+def cost(ex: Exercise, blocks: set[str]) -> int:
+    """An estimate of an exercise's grading time: its checks, each running the exercise's
+    own functions and, in a composite, its building blocks' (a recurrent model's loss
+    runs every step and layer under it, its gradient checks many times)."""
+    return len(ex.checks) * (1 + len(blocks))
+
+
+def plan(exercises: list[Exercise]) -> tuple[list[Exercise], list[Exercise]]:
+    """(the parent's share, the helper's share), each in running order (building blocks
+    first). The helper takes the costliest exercises, largest first, while each brings its share nearer
+    half of the whole; the parent's share starts with the blocks the helper's exercises build on, so
+    that the helper waits as little as possible. The helper's share is empty where there is
+    nothing to split."""
+    order = engine.running_order(exercises)
+    blocks = _blocks(exercises)
+    costs = {ex.name: cost(ex, blocks[ex.name]) for ex in order}
+    half = sum(costs.values()) / 2
+    helper: set[str] = set()
+    taken = 0
+    for ex in sorted(order, key=lambda e: -costs[e.name]):
+        if abs(half - taken - costs[ex.name]) < abs(half - taken):  # nearer an even split with it
+            helper.add(ex.name)
+            taken += costs[ex.name]
+    if len(helper) == len(order):
+        helper = set()
+    needed = set().union(*(blocks[n] for n in helper)) - helper if helper else set()
+    mine = [ex for ex in order if ex.name not in helper]
+    first = [ex for ex in mine if ex.name in needed or any(ex.name in blocks[n] for n in needed)]
+    mine = first + [ex for ex in mine if ex not in first]
+    return mine, [ex for ex in order if ex.name in helper]
+
+
+# ------------------------------------------------------------------ frames between the two
+def _widen(fd: int) -> None:
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+    except OSError:
+        pass
+
+
+def _send(fd: int, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, n: int, deadline: float) -> bytes | None:
+    chunks: list[bytes] = []
+    while n:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, min(n, _PIPE_BYTES))
+        if not chunk:
+            return None  # the other side is gone
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(fd: int, wait: float = WAIT_SECONDS) -> Any:
+    """The next message, or None when the other side is gone, silent too long or garbled."""
+    deadline = time.monotonic() + wait
+    head = _read_exactly(fd, _HEADER.size, deadline)
+    if head is None:
+        return None
+    body = _read_exactly(fd, _HEADER.unpack(head)[0], deadline)
+    if body is None:
+        return None
+    try:
+        return pickle.loads(body)
+    except Exception:  # a helper that died mid-frame: treated as gone
+        return None
+
+
+# ------------------------------------------------------------------------------ the helper
+def _helper(share: list[Exercise], ctx: Context, functions: dict[str, list[str]],
+            start: Callable[[], Any], needs_from_parent: set[str], parent_needs: set[str],
+            rd: int, wr: int) -> None:
+    """The helper's whole life: its child, its share's two passes, its frames. Never returns."""
+    status = 0
+    try:
+        caller = start()
+        try:
+            own = dataclasses.replace(ctx, caller=caller, memo={})
+            done: dict[str, ExerciseResult] = {}
+            for ex in share:
+                for block in ex.builds_on:
+                    while block in needs_from_parent and block not in done:
+                        message = _receive(rd)
+                        if message is None:
+                            raise RuntimeError("the parent is gone")
+                        done[message[1]] = message[2]
+                done[ex.name] = engine.run_first(ex, own, functions, done)
+                if ex.name in parent_needs:
+                    _send(wr, ("first", ex.name, done[ex.name]))
+            results = [done[ex.name] for ex in share]
+            engine.second_pass(share, results, own)
+            _send(wr, ("final", {ex.name: done[ex.name] for ex in share}, caller.restarts))
+        finally:
+            caller.close()
+    except BaseException:
+        status = 1
+        try:
+            _send(wr, ("error", traceback.format_exc(limit=8)))
+        except BaseException:
+            pass
+    finally:
+        os._exit(status)  # no atexit, no buffered output flushed twice, no click callbacks
+
+
+# ------------------------------------------------------------------------------ the parent
+class Split:
+    """A grade's checks over this process and a forked helper (see the module docstring).
+
+    ``start`` runs in the helper: it starts the helper's sandboxed child on the same
+    submission and returns it started (a Caller with ``restarts`` and ``close()``), or
+    raises (the parent then grades the helper's share itself)."""
+
+    def __init__(self, exercises: list[Exercise], ctx: Context, functions: dict[str, list[str]],
+                 start: Callable[[], Any]) -> None:
+        self.exercises = exercises
+        self.ctx = ctx
+        self.functions = functions
+        self.mine, self.theirs = plan(exercises)
+        self.helper_restarts = 0
+        self.error: str | None = None
+        self._done: dict[str, ExerciseResult] = {}
+        self._final: dict[str, ExerciseResult] | None = None
+        self._here: set[str] = set()  # the helper's exercises graded here after all
+        theirs = {ex.name for ex in self.theirs}
+        self._their_names = theirs
+        self._to_helper = {b for ex in self.theirs for b in ex.builds_on if b not in theirs}
+        self._from_helper = {b for ex in self.mine for b in ex.builds_on if b in theirs}
+        self._pid = 0
+        self._rd = self._wr = -1
+        if self.theirs:
+            self._fork(start)
+
+    def _fork(self, start: Callable[[], Any]) -> None:
+        down_r, down_w = os.pipe()  # parent -> helper
+        up_r, up_w = os.pipe()  # helper -> parent
+        for fd in (down_w, up_w):
+            _widen(fd)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in (down_r, down_w, up_r, up_w):
+                os.close(fd)
+            self._drop(f"fork: {exc}")
+            return
+        if pid == 0:
+            os.close(down_w)
+            os.close(up_r)
+            _helper(self.theirs, self.ctx, self.functions, start, self._to_helper, self._from_helper, down_r, up_w)
+        os.close(down_r)
+        os.close(up_w)
+        self._pid, self._rd, self._wr = pid, up_r, down_w
+
+    @property
+    def split(self) -> bool:
+        """The helper is (still) grading its share."""
+        return self._pid != 0
+
+    def _drop(self, why: str) -> None:
+        """Give up on the helper: its share is graded here."""
+        self.error = self.error or why
+        self._end_helper()
+
+    def _end_helper(self) -> None:
+        if self._pid:
+            for fd in (self._rd, self._wr):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            try:
+                if os.waitpid(self._pid, os.WNOHANG) == (0, 0):
+                    os.kill(self._pid, 9)
+                    os.waitpid(self._pid, 0)
+            except (ChildProcessError, ProcessLookupError):
+                pass
+            self._pid = 0
+
+    def _last_word(self) -> str:
+        """Why a helper that stopped reading stopped: its error frame, if it sent one."""
+        while True:
+            message = _receive(self._rd, wait=5.0)
+            if message is None:
+                return "the helper stopped"
+            if message[0] == "error":
+                return str(message[1])
+
+    def _next(self) -> Any:
+        message = _receive(self._rd) if self._pid else None
+        if message is None or message[0] == "error":
+            self._drop(message[1] if message else "the helper stopped")
+            return None
+        return message
+
+    def _from_helper_first(self, name: str) -> None:
+        """Wait for the helper's first pass of ``name`` (or grade it here if the helper is gone)."""
+        while name not in self._done and self._pid:
+            message = self._next()
+            if message is None:
+                break
+            if message[0] == "first":
+                self._done[message[1]] = message[2]
+            elif message[0] == "final":  # (every first pass the parent needs is sent before)
+                self._final = message[1]
+                self.helper_restarts = message[2]
+                self._end_helper()
+        if name not in self._done:
+            self._grade_here(name)
+
+    def _grade_here(self, name: str) -> None:
+        """The first pass of the helper's exercise ``name`` (and of its blocks first), here."""
+        ex = next(e for e in self.theirs if e.name == name)
+        for block in ex.builds_on:
+            if block in self._their_names and block not in self._done:
+                self._grade_here(block)
+        self._done[name] = engine.run_first(ex, self.ctx, self.functions, self._done)
+        self._here.add(name)
+
+    def grade_mine(self) -> None:
+        """This process's share: the first pass (sending the helper what it waits for),
+        then its second pass, in this process's child."""
+        for ex in self.mine:
+            for block in ex.builds_on:
+                if block in self._their_names and block not in self._done:
+                    self._from_helper_first(block)
+            self._done[ex.name] = engine.run_first(ex, self.ctx, self.functions, self._done)
+            if ex.name in self._to_helper and self._pid:
+                try:
+                    _send(self._wr, ("done", ex.name, self._done[ex.name]))
+                except OSError:
+                    self._drop(self._last_word())
+        given = [ex for ex in self.exercises if ex in self.mine]
+        engine.second_pass(given, [self._done[ex.name] for ex in given], self.ctx)
+
+    def merge(self) -> list[ExerciseResult]:
+        """Every exercise's results after both passes, in the order given (the helper's
+        share from the helper, or graded here where it failed)."""
+        while self._final is None and self._pid:
+            message = self._next()
+            if message is None:
+                break
+            if message[0] == "final":
+                self._final = message[1]
+                self.helper_restarts = message[2]
+                self._end_helper()
+        if self._final is not None and not self._here:
+            self._done.update(self._final)
+        else:
+            self._drop(self.error or "the helper stopped")
+            # Graded here, whatever the helper had sent: both passes in one child.
+            for ex in self.theirs:
+                if ex.name not in self._here:
+                    self._done.pop(ex.name, None)
+            for ex in self.theirs:
+                if ex.name not in self._done:
+                    self._grade_here(ex.name)
+            here = [ex for ex in self.exercises if ex.name in self._here]
+            engine.second_pass(here, [self._done[ex.name] for ex in here], self.ctx)
+        return [self._done[ex.name] for ex in self.exercises]
+
+    def close(self) -> None:
+        """Stop the helper if it still runs (a grade that raised)."""
+        self._end_helper()
