@@ -12,7 +12,7 @@ import datetime as _dt
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, public_cases, versions
 from . import split as _split
@@ -218,14 +218,18 @@ def grade(
         if split and isinstance(sandbox, Sandbox) and report.ok and _split.wanted():
             # The same grade over two processes (grader.split); the experiments run in this
             # process's child while the helper grades its share.
-            splitter = _split.Split(exercises, ctx, report.functions, _second_child(sandbox, report.functions))
+            def experimented(on: Context) -> list[dict[str, Any]]:
+                from .experiments import run_experiments
+
+                return run_experiments(on, sandbox.wanted)
+
+            splitter = _split.Split(exercises, ctx, report.functions, _second_child(sandbox, report.functions),
+                                    experiments=experimented if experiments else None)
             try:
                 splitter.grade_mine()
-                if experiments:
-                    from .experiments import run_experiments
-
-                    result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
                 result.exercises = splitter.merge()
+                if experiments:
+                    result.extras["experiments"] = splitter.experiments
                 helper_restarts = splitter.helper_restarts
             finally:
                 splitter.close()

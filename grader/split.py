@@ -41,6 +41,7 @@ import struct
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .checks import engine
@@ -65,11 +66,24 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def load() -> float:
+    """The machine's load average over the last minute (0 where it cannot be read)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
 def wanted() -> bool:
-    """A grade is split where two cores are usable and ``RNNGRADE_SPLIT`` does not say 0."""
-    if os.environ.get(_ENV, "").strip().lower() in _OFF:
+    """A grade is split where two cores are usable and not all of them busy already (the
+    load average below their number: on a machine whose cores all run other work, a
+    second child only costs its start) and ``RNNGRADE_SPLIT`` does not say 0; ``1``
+    splits whatever the load."""
+    setting = os.environ.get(_ENV, "").strip().lower()
+    if setting in _OFF or not hasattr(os, "fork"):
         return False
-    return usable_cores() >= 2 and hasattr(os, "fork")
+    cores = usable_cores()
+    return cores >= 2 and (setting in ("1", "yes", "on", "true") or load() < cores)
 
 
 def _blocks(exercises: list[Exercise]) -> dict[str, set[str]]:
@@ -93,35 +107,111 @@ def _blocks(exercises: list[Exercise]) -> dict[str, set[str]]:
 
 
 def cost(ex: Exercise, blocks: set[str]) -> int:
-    """An estimate of an exercise's grading time: its checks, each running the exercise's
-    own functions and, in a composite, its building blocks' (a recurrent model's loss
-    runs every step and layer under it, its gradient checks many times)."""
+    """An estimate of an exercise's grading time, in units of about a millisecond and a
+    half on the development machine: its checks, each running the exercise's own
+    functions and, in a composite, its building blocks' (a recurrent model's loss runs
+    every step and layer under it, its gradient checks many times)."""
     return len(ex.checks) * (1 + len(blocks))
 
 
-def plan(exercises: list[Exercise]) -> tuple[list[Exercise], list[Exercise]]:
-    """(the parent's share, the helper's share), each in running order (building blocks
-    first). The helper takes the costliest exercises, largest first, while each brings its share nearer
-    half of the whole; the parent's share starts with the blocks the helper's exercises build on, so
-    that the helper waits as little as possible. The helper's share is empty where there is
-    nothing to split."""
+# The helper's own child must start before it grades (bubblewrap, Python, numpy), and the
+# experiments run after the checks in whichever child runs them; both in cost units.
+START_COST = 100
+EXPERIMENTS_COST = 100
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who grades what: ``mine`` (this process) and ``theirs`` (the helper), each in an
+    order that grades every building block before its composites; ``experiments``:
+    which of the two runs the experiments ("mine" or "theirs")."""
+
+    mine: list[Exercise]
+    theirs: list[Exercise]
+    experiments: str = "mine"
+
+
+def _ordered(share: list[Exercise], first: set[str], last: set[str]) -> list[Exercise]:
+    """``share`` (in running order) with the exercises in ``first`` as early and those in
+    ``last`` as late as their building blocks allow."""
+    names = {ex.name for ex in share}
+    waiting = {ex.name: {b for b in ex.builds_on if b in names} for ex in share}
+    rank = {ex.name: (0 if ex.name in first else 2 if ex.name in last else 1, i) for i, ex in enumerate(share)}
+    by_name = {ex.name: ex for ex in share}
+    out: list[Exercise] = []
+    while waiting:
+        ready = min((n for n, blocks in waiting.items() if not blocks), key=rank.__getitem__, default=None)
+        if ready is None:  # a cycle of builds_on (never in the specs): the rest as given
+            out += [by_name[n] for n in sorted(waiting, key=rank.__getitem__)]
+            break
+        out.append(by_name[ready])
+        del waiting[ready]
+        for blocks in waiting.values():
+            blocks.discard(ready)
+    return out
+
+
+def _arrange(order: list[Exercise], theirs: set[str], blocks: dict[str, set[str]],
+             experiments: str) -> Plan:
+    mine_names = {ex.name for ex in order} - theirs
+    # What the other side waits for goes first; what waits for the other side goes last.
+    wanted_by = {side: {b for n in names for b in blocks[n]}
+                 for side, names in (("mine", mine_names), ("theirs", theirs))}
+    depends = {n for n in mine_names if blocks[n] & theirs} | {n for n in theirs if blocks[n] & mine_names}
+    mine = _ordered([ex for ex in order if ex.name in mine_names], wanted_by["theirs"], depends)
+    their = _ordered([ex for ex in order if ex.name in theirs], wanted_by["mine"], depends)
+    return Plan(mine, their, experiments)
+
+
+def _makespan(plan: Plan, costs: dict[str, int], with_experiments: bool) -> float:
+    """When the later of the two finishes, each grading its share in order and waiting
+    for a building block the other grades (the model :func:`plan` minimises)."""
+    clock = {"mine": 0.0, "theirs": float(START_COST) if plan.theirs else 0.0}
+    queue = {"mine": list(plan.mine), "theirs": list(plan.theirs)}
+    done: dict[str, float] = {}
+    while queue["mine"] or queue["theirs"]:
+        moved = False
+        for side in ("mine", "theirs"):
+            while queue[side]:
+                ex = queue[side][0]
+                if any(b not in done for b in ex.builds_on if b in costs):
+                    break
+                start = max([clock[side]] + [done[b] for b in ex.builds_on if b in costs])
+                clock[side] = done[ex.name] = start + costs[ex.name]
+                queue[side].pop(0)
+                moved = True
+        if not moved:
+            return float("inf")  # each waits for the other: never planned
+    if with_experiments:
+        clock[plan.experiments] += EXPERIMENTS_COST
+    return max(clock.values())
+
+
+def plan(exercises: list[Exercise], experiments: bool = False) -> Plan:
+    """The share of each process that finishes soonest by the cost model (:func:`cost`,
+    the helper's child start, the experiments where asked): from everything here, one
+    exercise (or the experiments) moved to the other side at a time while that makes
+    the later of the two finish sooner. Each share is ordered so that what the other side
+    waits for comes first. ``theirs`` is empty where splitting gains nothing."""
     order = engine.running_order(exercises)
     blocks = _blocks(exercises)
+    direct = {ex.name: {b for b in ex.builds_on if b in blocks} for ex in order}
     costs = {ex.name: cost(ex, blocks[ex.name]) for ex in order}
-    half = sum(costs.values()) / 2
-    helper: set[str] = set()
-    taken = 0
-    for ex in sorted(order, key=lambda e: -costs[e.name]):
-        if abs(half - taken - costs[ex.name]) < abs(half - taken):  # nearer an even split with it
-            helper.add(ex.name)
-            taken += costs[ex.name]
-    if len(helper) == len(order):
-        helper = set()
-    needed = set().union(*(blocks[n] for n in helper)) - helper if helper else set()
-    mine = [ex for ex in order if ex.name not in helper]
-    first = [ex for ex in mine if ex.name in needed or any(ex.name in blocks[n] for n in needed)]
-    mine = first + [ex for ex in mine if ex not in first]
-    return mine, [ex for ex in order if ex.name in helper]
+    best = _arrange(order, set(), direct, "mine")
+    best_time = _makespan(best, costs, experiments)
+    while True:
+        theirs = {ex.name for ex in best.theirs}
+        tries = [(theirs ^ {ex.name}, best.experiments) for ex in order]
+        if experiments:
+            tries.append((theirs, "theirs" if best.experiments == "mine" else "mine"))
+        scored = []
+        for names, side in tries:
+            candidate = _arrange(order, names, direct, side if names else "mine")
+            scored.append((_makespan(candidate, costs, experiments), len(scored), candidate))
+        time_, _, candidate = min(scored, key=lambda t: (t[0], t[1]))
+        if time_ >= best_time:
+            return best
+        best, best_time = candidate, time_
 
 
 # ------------------------------------------------------------------ frames between the two
@@ -171,7 +261,7 @@ def _receive(fd: int, wait: float = WAIT_SECONDS) -> Any:
 # ------------------------------------------------------------------------------ the helper
 def _helper(share: list[Exercise], ctx: Context, functions: dict[str, list[str]],
             start: Callable[[], Any], needs_from_parent: set[str], parent_needs: set[str],
-            rd: int, wr: int) -> None:
+            experiments: Callable[[Context], Any] | None, rd: int, wr: int) -> None:
     """The helper's whole life: its child, its share's two passes, its frames. Never returns."""
     status = 0
     try:
@@ -191,7 +281,8 @@ def _helper(share: list[Exercise], ctx: Context, functions: dict[str, list[str]]
                     _send(wr, ("first", ex.name, done[ex.name]))
             results = [done[ex.name] for ex in share]
             engine.second_pass(share, results, own)
-            _send(wr, ("final", {ex.name: done[ex.name] for ex in share}, caller.restarts))
+            extras = experiments(own) if experiments is not None else None  # after all its checks
+            _send(wr, ("final", {ex.name: done[ex.name] for ex in share}, caller.restarts, extras))
         finally:
             caller.close()
     except BaseException:
@@ -213,11 +304,14 @@ class Split:
     raises (the parent then grades the helper's share itself)."""
 
     def __init__(self, exercises: list[Exercise], ctx: Context, functions: dict[str, list[str]],
-                 start: Callable[[], Any]) -> None:
+                 start: Callable[[], Any], experiments: Callable[[Context], Any] | None = None) -> None:
         self.exercises = exercises
         self.ctx = ctx
         self.functions = functions
-        self.mine, self.theirs = plan(exercises)
+        self.plan = plan(exercises, experiments is not None)
+        self.mine, self.theirs = self.plan.mine, self.plan.theirs
+        self._experiments = experiments
+        self.experiments: Any = None  # what the experiments gave, wherever they ran
         self.helper_restarts = 0
         self.error: str | None = None
         self._done: dict[str, ExerciseResult] = {}
@@ -229,6 +323,7 @@ class Split:
         self._from_helper = {b for ex in self.mine for b in ex.builds_on if b in theirs}
         self._pid = 0
         self._rd = self._wr = -1
+        self._their_experiments: Any = None
         if self.theirs:
             self._fork(start)
 
@@ -247,7 +342,8 @@ class Split:
         if pid == 0:
             os.close(down_w)
             os.close(up_r)
-            _helper(self.theirs, self.ctx, self.functions, start, self._to_helper, self._from_helper, down_r, up_w)
+            _helper(self.theirs, self.ctx, self.functions, start, self._to_helper, self._from_helper,
+                    self._experiments if self.plan.experiments == "theirs" else None, down_r, up_w)
         os.close(down_r)
         os.close(up_w)
         self._pid, self._rd, self._wr = pid, up_r, down_w
@@ -304,6 +400,7 @@ class Split:
             elif message[0] == "final":  # (every first pass the parent needs is sent before)
                 self._final = message[1]
                 self.helper_restarts = message[2]
+                self._their_experiments = message[3]
                 self._end_helper()
         if name not in self._done:
             self._grade_here(name)
@@ -319,7 +416,8 @@ class Split:
 
     def grade_mine(self) -> None:
         """This process's share: the first pass (sending the helper what it waits for),
-        then its second pass, in this process's child."""
+        then its second pass, in this process's child; then the experiments, where
+        they are planned here."""
         for ex in self.mine:
             for block in ex.builds_on:
                 if block in self._their_names and block not in self._done:
@@ -330,8 +428,11 @@ class Split:
                     _send(self._wr, ("done", ex.name, self._done[ex.name]))
                 except OSError:
                     self._drop(self._last_word())
-        given = [ex for ex in self.exercises if ex in self.mine]
+        mine = {ex.name for ex in self.mine}
+        given = [ex for ex in self.exercises if ex.name in mine]
         engine.second_pass(given, [self._done[ex.name] for ex in given], self.ctx)
+        if self._experiments is not None and (self.plan.experiments == "mine" or not self.theirs):
+            self.experiments = self._experiments(self.ctx)  # in this child, after all its checks
 
     def merge(self) -> list[ExerciseResult]:
         """Every exercise's results after both passes, in the order given (the helper's
@@ -343,9 +444,12 @@ class Split:
             if message[0] == "final":
                 self._final = message[1]
                 self.helper_restarts = message[2]
+                self._their_experiments = message[3]
                 self._end_helper()
         if self._final is not None and not self._here:
             self._done.update(self._final)
+            if self._experiments is not None and self.plan.experiments == "theirs":
+                self.experiments = self._their_experiments
         else:
             self._drop(self.error or "the helper stopped")
             # Graded here, whatever the helper had sent: both passes in one child.
@@ -357,6 +461,8 @@ class Split:
                     self._grade_here(ex.name)
             here = [ex for ex in self.exercises if ex.name in self._here]
             engine.second_pass(here, [self._done[ex.name] for ex in here], self.ctx)
+            if self._experiments is not None and self.plan.experiments == "theirs":
+                self.experiments = self._experiments(self.ctx)
         return [self._done[ex.name] for ex in self.exercises]
 
     def close(self) -> None:

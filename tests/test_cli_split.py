@@ -6,6 +6,7 @@ and its share graded by the parent."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -25,6 +26,8 @@ from grader.sandbox.session import Limits
 FAST = Limits(call_seconds=1.0, total_seconds=30.0, load_seconds=5.0)
 # A few exercises, one of them a composite: a quick grade that still splits.
 SMALL = ("affine", "relu", "sigmoid", "tanh", "losses", "net", "residual")
+# What every experiment needs (grader/experiments), and a composite to split around.
+EXPERIMENTED = ("rnn_step", "rnn", "birnn", "clip", "init", "affine", "relu", "residual")
 
 
 @pytest.fixture
@@ -39,6 +42,8 @@ def splits(monkeypatch):
 
     monkeypatch.setattr(split, "Split", Recorded)
     monkeypatch.setattr(split, "usable_cores", lambda: 2)  # the test machine's cores do not decide
+    monkeypatch.setattr(split, "load", lambda: 0.0)  # nor its load
+    monkeypatch.setattr(split, "START_COST", 0)  # a few exercises split too: quick tests
     monkeypatch.delenv("RNNGRADE_SPLIT", raising=False)
     return made
 
@@ -71,7 +76,8 @@ def _children() -> set[int]:
 
 def test_the_plan_shares_the_exercises_building_blocks_first():
     exercises = assignment_exercises(Assignment(name="x"))
-    mine, theirs = split.plan(exercises)
+    plan = split.plan(exercises)
+    mine, theirs = plan.mine, plan.theirs
     assert theirs and mine
     assert sorted(e.name for e in mine + theirs) == sorted(e.name for e in exercises)
     for share in (mine, theirs):
@@ -85,17 +91,26 @@ def test_the_plan_shares_the_exercises_building_blocks_first():
     last_needed = max(i for i, ex in enumerate(mine) if ex.name in needed)
     assert all(ex.name in needed or any(ex.name in split._blocks(exercises)[n] for n in needed)
                for ex in mine[: last_needed + 1])
+    # By the cost model, the split finishes well before one process would.
+    costs = {e.name: split.cost(e, split._blocks(exercises)[e.name]) for e in exercises}
+    assert split._makespan(plan, costs, False) < 0.8 * sum(costs.values())
     alone = exercises_named("affine")
-    assert split.plan(alone) == (alone, [])  # nothing to split
+    assert split.plan(alone) == split.Plan(alone, [])  # nothing to split
 
 
-def test_split_only_where_two_cores_are_usable(monkeypatch):
+def test_split_only_where_two_cores_are_usable_and_not_all_busy(monkeypatch):
     monkeypatch.delenv("RNNGRADE_SPLIT", raising=False)
+    monkeypatch.setattr(split, "load", lambda: 0.3)
     monkeypatch.setattr(split, "usable_cores", lambda: 1)
     assert not split.wanted()
     monkeypatch.setattr(split, "usable_cores", lambda: 2)
     assert split.wanted()
+    monkeypatch.setattr(split, "load", lambda: 2.5)  # every core already runs something else
+    assert not split.wanted()
+    monkeypatch.setenv("RNNGRADE_SPLIT", "1")
+    assert split.wanted()
     monkeypatch.setenv("RNNGRADE_SPLIT", "0")
+    monkeypatch.setattr(split, "load", lambda: 0.0)
     assert not split.wanted()
 
 
@@ -115,8 +130,8 @@ def test_a_split_grade_is_the_grade_of_one_process(which, splits):
 def _hostile(tmp_path: Path, share: str, body: str) -> tuple[Path, str]:
     """The reference with the first function of an exercise in ``share`` ("mine": the
     parent's, "theirs": the helper's) replaced by ``body``."""
-    mine, theirs = split.plan(exercises_named(*SMALL))
-    ex = (theirs if share == "theirs" else mine)[-1]
+    plan = split.plan(exercises_named(*SMALL))
+    ex = (plan.theirs if share == "theirs" else plan.mine)[-1]
     func = ex.functions[0]
     code = f"import os\n\ndef {func}(*args, **kwargs):\n    {body}\n"
     return reference_plus(tmp_path / "sub", code, file=ex.module), ex.name
@@ -171,3 +186,36 @@ def test_a_helper_that_dies_midway_leaves_the_share_to_the_parent(splits, monkey
     assert splits and splits[0].error is not None
     _same(alone, both)
     assert not _children()
+
+
+@pytest.mark.parametrize("where", ["mine", "theirs"])
+def test_the_experiments_are_the_same_in_either_child(splits, monkeypatch, where):
+    planned = split.plan
+    monkeypatch.setattr(split, "plan", lambda exercises, experiments=False: dataclasses.replace(
+        planned(exercises, experiments), experiments=where))
+    exercises = exercises_named(*EXPERIMENTED)
+    alone = _grade(SOLUTIONS, exercises, experiments=True)
+    both = _grade(SOLUTIONS, exercises, experiments=True, split=True)
+    assert splits and splits[0].plan.experiments == where and splits[0].theirs and splits[0].error is None
+    assert len(alone.extras["experiments"]) == 3
+    _same(alone, both)
+
+
+def test_a_helper_that_dies_leaves_its_experiments_to_the_parent(splits, monkeypatch):
+    planned = split.plan
+    monkeypatch.setattr(split, "plan", lambda exercises, experiments=False: dataclasses.replace(
+        planned(exercises, experiments), experiments="theirs"))
+    parent = os.getpid()
+    second_pass = engine.second_pass
+
+    def dying(*args, **kw):
+        if os.getpid() != parent:
+            os._exit(9)
+        return second_pass(*args, **kw)
+
+    monkeypatch.setattr(engine, "second_pass", dying)
+    exercises = exercises_named(*EXPERIMENTED)
+    alone = _grade(SOLUTIONS, exercises, experiments=True)
+    both = _grade(SOLUTIONS, exercises, experiments=True, split=True)
+    assert splits and splits[0].error is not None
+    _same(alone, both)
