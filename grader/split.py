@@ -4,9 +4,11 @@ A grade from the command line spends most of its wall time in the checks, one ca
 another in one sandboxed child, while the other core waits. Here the parent forks a
 trusted helper (a copy of itself, after its imports, the snapshot and the reference) that
 starts a SECOND sandboxed child on the same submission and grades a share of the
-exercises in it, while the parent grades the rest in its own child (and then runs the
-experiments). The share is planned by cost (:func:`plan`): the heaviest composites go to
-the helper, their building blocks stay with the parent, which grades them first.
+exercises in it, while the parent grades the rest in its own child. The shares are
+planned by a cost model (:func:`plan`: each exercise's checks and building blocks, the
+helper's child start, the experiments, which run after the checks in the child of either)
+so that the later of the two finishes soonest; each share grades first what the other
+waits for. Only where two cores are usable and not all busy (:func:`wanted`).
 
 What makes the merged grade the unsplit one:
 
