@@ -251,10 +251,11 @@ def _receive(fd: int, wait: float = WAIT_SECONDS) -> Any:
 
 
 # ------------------------------------------------------------------------------ the helper
-def _helper(share: list[Exercise], ctx: Context, functions: dict[str, list[str]],
+def _helper(share: list[Exercise], given: list[Exercise], ctx: Context, functions: dict[str, list[str]],
             start: Callable[[], Any], needs_from_parent: set[str], parent_needs: set[str],
             experiments: Callable[[Context], Any] | None, rd: int, wr: int) -> None:
-    """The helper's whole life: its child, its share's two passes, its frames. Never returns."""
+    """The helper's whole life: its child, its share's two passes (the first in ``share``'s
+    order, the second in ``given``'s, as one process would), its frames. Never returns."""
     status = 0
     try:
         caller = start()
@@ -271,12 +272,12 @@ def _helper(share: list[Exercise], ctx: Context, functions: dict[str, list[str]]
                 done[ex.name] = engine.run_first(ex, own, functions, done)
                 if ex.name in parent_needs:
                     _send(wr, ("first", ex.name, done[ex.name]))
-            results = [done[ex.name] for ex in share]
-            engine.second_pass(share, results, own)
+            engine.second_pass(given, [done[ex.name] for ex in given], own)
             extras = experiments(own) if experiments is not None else None  # after all its checks
-            _send(wr, ("final", {ex.name: done[ex.name] for ex in share}, caller.restarts, extras))
+            restarts = caller.restarts
         finally:
-            caller.close()
+            caller.close()  # before the last frame: the parent then waits for this process alone
+        _send(wr, ("final", {ex.name: done[ex.name] for ex in share}, restarts, extras))
     except BaseException:
         status = 1
         try:
@@ -285,6 +286,23 @@ def _helper(share: list[Exercise], ctx: Context, functions: dict[str, list[str]]
             pass
     finally:
         os._exit(status)  # no atexit, no buffered output flushed twice, no click callbacks
+
+
+def _exits_within(pid: int, seconds: float) -> bool:
+    """The child ``pid`` has exited, or does within ``seconds`` (not reaped)."""
+    try:
+        fd = os.pidfd_open(pid)  # Linux 5.3: readable once the process has exited
+    except (AttributeError, OSError):
+        deadline = time.monotonic() + seconds
+        while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+    try:
+        return bool(select.select([fd], [], [], seconds)[0])
+    finally:
+        os.close(fd)
 
 
 # ------------------------------------------------------------------------------ the parent
@@ -334,7 +352,9 @@ class Split:
         if pid == 0:
             os.close(down_w)
             os.close(up_r)
-            _helper(self.theirs, self.ctx, self.functions, start, self._to_helper, self._from_helper,
+            theirs = {ex.name for ex in self.theirs}
+            _helper(self.theirs, [ex for ex in self.exercises if ex.name in theirs], self.ctx, self.functions,
+                    start, self._to_helper, self._from_helper,
                     self._experiments if self.plan.experiments == "theirs" else None, down_r, up_w)
         os.close(down_r)
         os.close(up_w)
@@ -348,9 +368,12 @@ class Split:
     def _drop(self, why: str) -> None:
         """Give up on the helper: its share is graded here."""
         self.error = self.error or why
-        self._end_helper()
+        self._end_helper(grace=0.0)
 
-    def _end_helper(self) -> None:
+    def _end_helper(self, grace: float = 5.0) -> None:
+        """Reap the helper: one that sent its last frame has closed its child and is
+        exiting (``grace`` seconds to do so); any other is killed (its sandboxed child
+        dies with it: bubblewrap's --die-with-parent, the end of its pipes)."""
         if self._pid:
             for fd in (self._rd, self._wr):
                 try:
@@ -358,9 +381,9 @@ class Split:
                 except OSError:
                     pass
             try:
-                if os.waitpid(self._pid, os.WNOHANG) == (0, 0):
+                if grace <= 0 or not _exits_within(self._pid, grace):
                     os.kill(self._pid, 9)
-                    os.waitpid(self._pid, 0)
+                os.waitpid(self._pid, 0)
             except (ChildProcessError, ProcessLookupError):
                 pass
             self._pid = 0
@@ -459,4 +482,4 @@ class Split:
 
     def close(self) -> None:
         """Stop the helper if it still runs (a grade that raised)."""
-        self._end_helper()
+        self._end_helper(grace=0.0)
