@@ -10,6 +10,10 @@ helper's child start, the experiments, which run after the checks in the child o
 so that the later of the two finishes soonest; each share grades first what the other
 waits for. Only where two cores are usable (:func:`wanted`).
 
+Over 400 lines: the plan, the frames and the two ends of one exchange (the helper's and
+the parent's, with the fallback) hold one set of invariants; apart, each would have to
+restate the others'.
+
 What makes the merged grade the unsplit one:
 
 - a composite's first pass needs the first-pass results of the exercises it builds on
@@ -196,7 +200,7 @@ def plan(exercises: list[Exercise], experiments: bool = False) -> Plan:
         tries = [(theirs ^ {ex.name}, best.experiments) for ex in order]
         if experiments:
             tries.append((theirs, "theirs" if best.experiments == "mine" else "mine"))
-        scored = []
+        scored: list[tuple[float, int, Plan]] = []
         for names, side in tries:
             candidate = _arrange(order, names, direct, side if names else "mine")
             scored.append((_makespan(candidate, costs, experiments), len(scored), candidate))

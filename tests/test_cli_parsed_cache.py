@@ -1,4 +1,4 @@
-"""The parsed catalogues and quiz bank kept between processes (grader/parsed_cache.py):
+"""The parsed catalogues and quiz bank kept between processes (grader/i18n/parsed_cache.py):
 used only from a private folder with the package's trust, named by the files' bytes,
 and never needed (a read-only install parses as before)."""
 
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import i18n, parsed_cache, paths
+from grader import i18n, paths
+from grader.i18n import parsed_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNT_PARSES = (
@@ -51,7 +52,7 @@ def cache(tmp_path, monkeypatch):
 def test_by_default_the_cache_lives_beside_the_package(monkeypatch):
     monkeypatch.delenv("RNNGRADE_PARSED_CACHE", raising=False)
     folder = parsed_cache.folder()
-    package = Path(parsed_cache.__file__).resolve().parent
+    package = Path(parsed_cache.__file__).resolve().parents[1]  # grader/
     assert folder is not None and folder.parent == package.parent / "rnngrade.cache"
     assert not str(folder).startswith(str(package) + "/")  # never inside grader/ (pip uninstall would leave it)
     assert not str(folder).startswith(str(Path.home())) or str(package).startswith(str(Path.home()))
@@ -128,3 +129,21 @@ def test_a_malformed_catalogue_is_still_refused_and_not_kept(cache):
         parsed_cache.cached(parsed_cache.digest("catalog", [b"bad"]),
                             lambda: i18n._parse([("bad.toml", b"[x\n")]))
     assert not any(cache.glob("catalog-*")) if cache.exists() else True
+
+
+def test_a_changed_parser_is_a_new_entry(cache, monkeypatch):
+    """The catalogue's entry is named by the code that checks it too: a checkout whose
+    i18n module changed (its version number the same) never reads the old entry."""
+    i18n.catalog.cache_clear()
+    try:
+        i18n.catalog()
+        before = {p.name for p in cache.glob("catalog-*")}
+        source = Path(i18n.__file__).read_bytes()
+        real = Path.read_bytes
+        monkeypatch.setattr(Path, "read_bytes", lambda self: source + b"\n# changed\n"
+                            if self == Path(i18n.__file__) else real(self))
+        i18n.catalog.cache_clear()
+        i18n.catalog()
+        assert len({p.name for p in cache.glob("catalog-*")} - before) == 1
+    finally:
+        i18n.catalog.cache_clear()

@@ -112,12 +112,13 @@ def test_a_split_grade_is_the_grade_of_one_process(which, splits):
     submission = {"sample": paths.ROOT / "examples" / "sample_submission", "reference": SOLUTIONS,
                   "stubs": paths.ROOT / "exercises"}[which]
     experiments = which == "sample"  # the experiments run in the parent's child while the helper grades
+    before = _children()
     alone = _grade(submission, experiments=experiments)
     assert not splits
     both = _grade(submission, experiments=experiments, split=True)
     assert len(splits) == 1 and splits[0].theirs and splits[0].error is None
     _same(alone, both)
-    assert not _children()
+    assert _children() <= before  # the helper reaped, nothing of its left behind
 
 
 def _hostile(tmp_path: Path, share: str, body: str) -> tuple[Path, str]:
@@ -136,6 +137,7 @@ def test_code_that_crashes_or_hangs_one_share_grades_the_same(tmp_path, splits, 
     body = {"crash": "os._exit(1)", "hang": "while True: pass"}[attack]
     submission, name = _hostile(tmp_path, share, body)
     exercises = exercises_named(*SMALL)
+    before = _children()
     alone = _grade(submission, exercises, limits=FAST, experiments=False)
     both = _grade(submission, exercises, limits=FAST, experiments=False, split=True)
     assert splits and splits[0].error is None
@@ -144,7 +146,7 @@ def test_code_that_crashes_or_hangs_one_share_grades_the_same(tmp_path, splits, 
     _same(alone, both)
     # A crashed (or killed, hung) child is started again only where it has calls left.
     assert both.restarts <= alone.restarts and alone.restarts >= 1
-    assert not _children()
+    assert _children() <= before
 
 
 def test_a_helper_that_cannot_start_its_child_leaves_the_share_to_the_parent(splits, monkeypatch):
@@ -155,11 +157,12 @@ def test_a_helper_that_cannot_start_its_child_leaves_the_share_to_the_parent(spl
 
     monkeypatch.setattr(api, "_second_child", refused)
     exercises = exercises_named(*SMALL)
+    before = _children()
     alone = _grade(SOLUTIONS, exercises, experiments=False)
     both = _grade(SOLUTIONS, exercises, experiments=False, split=True)
     assert splits and "no second child here" in splits[0].error
     _same(alone, both)
-    assert not _children()
+    assert _children() <= before
 
 
 @pytest.mark.parametrize("when", ["first", "second"])
@@ -174,11 +177,12 @@ def test_a_helper_that_dies_midway_leaves_the_share_to_the_parent(splits, monkey
 
     monkeypatch.setattr(engine, "run_first" if when == "first" else "second_pass", dying)
     exercises = exercises_named(*SMALL)
+    before = _children()
     alone = _grade(SOLUTIONS, exercises, experiments=False)
     both = _grade(SOLUTIONS, exercises, experiments=False, split=True)
     assert splits and splits[0].error is not None
     _same(alone, both)
-    assert not _children()
+    assert _children() <= before
 
 
 @pytest.mark.parametrize("where", ["mine", "theirs"])

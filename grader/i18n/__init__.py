@@ -101,10 +101,11 @@ def catalog() -> dict[str, dict[str, str]]:
     """All texts by key (loaded once, validated). The validated catalogue is kept in
     :mod:`grader.parsed_cache`, named by the files' bytes: an unchanged catalogue is
     not parsed again at the next start."""
-    from .. import parsed_cache
+    from . import parsed_cache
 
     files = [(path.name, path.read_bytes()) for path in sorted(_DIR.glob("*.toml"))]
-    name = parsed_cache.digest("catalog", (part for pair in files for part in (pair[0].encode(), pair[1])))
+    parts = [Path(__file__).read_bytes()] + [part for pair in files for part in (pair[0].encode(), pair[1])]
+    name = parsed_cache.digest("catalog", parts)  # this module's code too: it checks what it keeps
     return parsed_cache.cached(name, lambda: _parse(files))
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import parsed_cache
+from ..i18n import parsed_cache
 from ..reference import source_module
 from .model import (
     CHOICE_TYPES,
@@ -112,13 +112,7 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
         kept = _PARSED.get(key)
         if kept is not None:
             return marshal.loads(kept)
-        raw = path.read_bytes()
-        # Between processes: kept beside the package, named by the file's bytes (grader.parsed_cache).
-        name = parsed_cache.digest("toml", (raw,))
-        data = parsed_cache.read(name)
-        if not isinstance(data, dict):
-            data = tomllib.loads(raw.decode("utf-8"))
-            parsed_cache.write(name, data)
+        data = parsed_cache.toml(path.read_bytes())  # kept between processes, by its bytes
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(f"{path.name}: {exc}")
         return None

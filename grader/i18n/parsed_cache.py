@@ -2,11 +2,12 @@
 are parsed (and the catalogue validated) once, not at every start of ``rnngrade``.
 
 Each entry is the ``marshal`` form of plain data (dicts, lists, strings, numbers), named
-by a digest of everything it was made from (the files' bytes, the grader's version and
-the interpreter's), so a changed file is simply a new entry and a stale one is never
-read. ``marshal`` can carry code, so the cache has exactly the trust of the grader's own
-code, like the compiled templates (:mod:`grader.report.template_cache`, whose docstring
-gives the reasons): it lives beside the installed package (``rnngrade.cache/parsed-<version>``,
+by a digest of everything it was made from (the files' bytes, the code that parses and
+checks them, the interpreter's version), so a changed file or parser is simply a new entry
+and a stale one is never read (in a checkout too, where the version number stays).
+``marshal`` can carry code, so the cache has exactly the trust of the grader's own code,
+like the compiled templates (:mod:`grader.report.template_cache`, whose docstring
+gives the reasons): it lives beside the installed package (``rnngrade.cache/parsed``,
 never inside ``grader/``, never in the temporary folder or the home), and a file is read
 only while its folder is a real folder owned by this user with no access for group or
 others and the file itself is owned by this user and writable by no one else. Where the
@@ -22,11 +23,10 @@ import marshal
 import os
 import stat
 import sys
+import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
-
-from . import __version__
 
 T = TypeVar("T")
 _OFF = ("0", "no", "off", "false")
@@ -40,12 +40,13 @@ def folder() -> Path | None:
         return None
     if chosen and chosen.lower() not in ("1", "yes", "on", "true"):
         return Path(chosen)
-    return Path(__file__).resolve().parents[1] / "rnngrade.cache" / f"parsed-{__version__}"
+    return Path(__file__).resolve().parents[2] / "rnngrade.cache" / "parsed"
 
 
 def digest(kind: str, parts: Iterable[bytes]) -> str:
-    """The name of an entry made of ``parts`` (the bytes it is parsed from)."""
-    h = hashlib.sha256(f"{kind}\0{__version__}\0{sys.version}\0{marshal.version}".encode())
+    """The name of an entry made of ``parts`` (the bytes it is parsed from, and those of
+    the code that parses them, where that is not the standard library's)."""
+    h = hashlib.sha256(f"{kind}\0{sys.version}\0{marshal.version}".encode())
     for part in parts:
         h.update(len(part).to_bytes(8, "little"))
         h.update(part)
@@ -109,3 +110,14 @@ def cached(name: str, make: Callable[[], T]) -> T:
         value = make()
         write(name, value)
     return value
+
+
+def toml(raw: bytes) -> dict[str, Any]:
+    """``tomllib`` 's reading of ``raw`` (UTF-8), kept between processes; raises as
+    ``tomllib.loads`` (or ``UnicodeDecodeError``) on a malformed file."""
+    name = digest("toml", (raw,))
+    data = read(name)
+    if not isinstance(data, dict):
+        data = tomllib.loads(raw.decode("utf-8"))
+        write(name, data)
+    return data
