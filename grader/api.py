@@ -64,21 +64,28 @@ def _note_isolation(result: Result, isolation: Isolation, allow_unisolated: bool
         result.notices.append(Notice("isolation.not_isolated", {"level": isolation.level}))
 
 
-def _second_child(first: Sandbox, functions: dict[str, list[str]]) -> Callable[[], Sandbox]:
-    """What the split's helper runs (grader.split): a second child on the submission
-    ``first`` loaded, at its level and with its limits; it must load it as ``first`` did
-    (the same functions found), or the helper gives up and this process grades alone."""
+def _loaded(isolation: Isolation, functions: dict[str, list[str]]) -> tuple[Any, ...]:
+    """What a child made of the submission: the functions it found, its isolation level.
+    The split's helper must load the same in its own child, or its share is graded here."""
+    return sorted((k, list(v)) for k, v in functions.items()), isolation.level, isolation.isolated
 
-    def start() -> Sandbox:
+
+def _second_child(first: Sandbox) -> Callable[[], tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]]:
+    """What the split's helper runs (grader.split): a second child on the submission
+    ``first`` loads, at its level and with its limits; returned started, with the
+    functions it found and what it loaded (:func:`_loaded`), which the parent compares
+    with its own."""
+
+    def start() -> tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]:
         other = Sandbox(first.root, first.modules, first.wanted, first.limits, first.isolation, strict=first.strict)
         try:
             report = other.start()
-            if not report.ok or other.isolation != first.isolation or report.functions != functions:
-                raise RuntimeError("the second child did not load the submission as the first did")
+            if not report.ok:
+                raise RuntimeError(f"the second child did not load the submission: {report.status}")
         except BaseException:
             other.close()
             raise
-        return other
+        return other, report.functions, _loaded(other.isolation, report.functions)
 
     return start
 
@@ -199,7 +206,23 @@ def grade(
     else:
         sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
                           strict=solutions is not None and not allow_unisolated)
+    splitter: _split.Split | None = None
+    helper_restarts = 0
     try:
+        seed = (inputs_seed(spec.identity.seed(student), prepared.fingerprint) if reference is not None
+                else PUBLIC_SEED)
+        ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
+                      blocks=BlockServer(reference) if reference is not None else None, strict=strict)
+        if split and isinstance(sandbox, Sandbox) and _split.wanted():
+            # The same grade over two processes (grader.split): the helper is forked now, so
+            # that its own child starts while this one loads the submission.
+            def experimented(on: Context) -> list[dict[str, Any]]:
+                from .experiments import run_experiments
+
+                return run_experiments(on, sandbox.wanted)
+
+            splitter = _split.Split(exercises, ctx, _second_child(sandbox),
+                                    experiments=experimented if experiments else None)
         report = sandbox.start()
         _note_isolation(result, sandbox.isolation, allow_unisolated)
         result.load_status = report.status
@@ -210,32 +233,17 @@ def grade(
             result.notices.append(load_stopped_notice(report.status, report.where))
         for cell in getattr(report, "skipped", []):
             result.notices.append(Notice("load.skipped_cell", {"where": cell}))
-        seed = (inputs_seed(spec.identity.seed(student), prepared.fingerprint) if reference is not None
-                else PUBLIC_SEED)
-        ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
-                      blocks=BlockServer(reference) if reference is not None else None, strict=strict)
-        helper_restarts = 0
-        if split and isinstance(sandbox, Sandbox) and report.ok and _split.wanted():
-            # The same grade over two processes (grader.split); the experiments run in this
-            # process's child while the helper grades its share.
-            def experimented(on: Context) -> list[dict[str, Any]]:
-                from .experiments import run_experiments
-
-                return run_experiments(on, sandbox.wanted)
-
-            splitter = _split.Split(exercises, ctx, report.functions, _second_child(sandbox, report.functions),
-                                    experiments=experimented if experiments else None)
-            try:
-                splitter.grade_mine()
-                result.exercises = splitter.merge()
-                if experiments:
-                    result.extras["experiments"] = splitter.experiments
-                helper_restarts = splitter.helper_restarts
-            finally:
-                splitter.close()
+        if splitter is not None and report.ok:
+            splitter.grade_mine(report.functions, _loaded(sandbox.isolation, report.functions))
+            result.exercises = splitter.merge()
+            if experiments:
+                result.extras["experiments"] = splitter.experiments
+            helper_restarts = splitter.helper_restarts
             finish(result.exercises, ctx)
             causes.explain_lost(result.checks, result.load_errors)
         else:
+            if splitter is not None:  # nothing loaded: nothing to share
+                splitter.close()
             result.exercises = run_exercises(exercises, ctx, report.functions)
             causes.explain_lost(result.checks, result.load_errors)
             # Stages that need the live sandbox after the checks (experiments) go here.
@@ -247,6 +255,8 @@ def grade(
         run_stage(result, ctx, exercises, enabled=spec.capstone if capstone is None else capstone)
         result.restarts = sandbox.restarts + helper_restarts
     finally:
+        if splitter is not None:
+            splitter.close()
         sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.

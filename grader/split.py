@@ -255,14 +255,14 @@ def _receive(fd: int, wait: float = WAIT_SECONDS) -> Any:
 
 
 # ------------------------------------------------------------------------------ the helper
-def _helper(share: list[Exercise], given: list[Exercise], ctx: Context, functions: dict[str, list[str]],
+def _helper(share: list[Exercise], given: list[Exercise], ctx: Context,
             start: Callable[[], Any], needs_from_parent: set[str], parent_needs: set[str],
             experiments: Callable[[Context], Any] | None, rd: int, wr: int) -> None:
     """The helper's whole life: its child, its share's two passes (the first in ``share``'s
     order, the second in ``given``'s, as one process would), its frames. Never returns."""
     status = 0
     try:
-        caller = start()
+        caller, functions, loaded = start()
         try:
             own = dataclasses.replace(ctx, caller=caller, memo={})
             done: dict[str, ExerciseResult] = {}
@@ -281,7 +281,7 @@ def _helper(share: list[Exercise], given: list[Exercise], ctx: Context, function
             restarts = caller.restarts
         finally:
             caller.close()  # before the last frame: the parent then waits for this process alone
-        _send(wr, ("final", {ex.name: done[ex.name] for ex in share}, restarts, extras))
+        _send(wr, ("final", {ex.name: done[ex.name] for ex in share}, restarts, extras, loaded))
     except BaseException:
         status = 1
         try:
@@ -313,15 +313,19 @@ def _exits_within(pid: int, seconds: float) -> bool:
 class Split:
     """A grade's checks over this process and a forked helper (see the module docstring).
 
-    ``start`` runs in the helper: it starts the helper's sandboxed child on the same
-    submission and returns it started (a Caller with ``restarts`` and ``close()``), or
-    raises (the parent then grades the helper's share itself)."""
+    The helper is forked at once, so that its child starts while this process's child
+    loads the submission. ``start`` runs in the helper: it starts the helper's sandboxed
+    child on the same submission and returns it started (a Caller with ``restarts`` and
+    ``close()``), the functions it found and a value saying what it loaded, or raises (the
+    parent then grades the helper's share itself, as it does when what the helper's child
+    loaded differs from what :meth:`grade_mine` is told its own loaded)."""
 
-    def __init__(self, exercises: list[Exercise], ctx: Context, functions: dict[str, list[str]],
-                 start: Callable[[], Any], experiments: Callable[[Context], Any] | None = None) -> None:
+    def __init__(self, exercises: list[Exercise], ctx: Context, start: Callable[[], Any],
+                 experiments: Callable[[Context], Any] | None = None) -> None:
         self.exercises = exercises
         self.ctx = ctx
-        self.functions = functions
+        self.functions: dict[str, list[str]] = {}
+        self.loaded: Any = None
         self.plan = plan(exercises, experiments is not None)
         self.mine, self.theirs = self.plan.mine, self.plan.theirs
         self._experiments = experiments
@@ -338,6 +342,7 @@ class Split:
         self._pid = 0
         self._rd = self._wr = -1
         self._their_experiments: Any = None
+        self._their_loaded: Any = None
         if self.theirs:
             self._fork(start)
 
@@ -357,7 +362,7 @@ class Split:
             os.close(down_w)
             os.close(up_r)
             theirs = {ex.name for ex in self.theirs}
-            _helper(self.theirs, [ex for ex in self.exercises if ex.name in theirs], self.ctx, self.functions,
+            _helper(self.theirs, [ex for ex in self.exercises if ex.name in theirs], self.ctx,
                     start, self._to_helper, self._from_helper,
                     self._experiments if self.plan.experiments == "theirs" else None, down_r, up_w)
         os.close(down_r)
@@ -420,6 +425,7 @@ class Split:
                 self._final = message[1]
                 self.helper_restarts = message[2]
                 self._their_experiments = message[3]
+                self._their_loaded = message[4]
                 self._end_helper()
         if name not in self._done:
             self._grade_here(name)
@@ -433,10 +439,12 @@ class Split:
         self._done[name] = engine.run_first(ex, self.ctx, self.functions, self._done)
         self._here.add(name)
 
-    def grade_mine(self) -> None:
+    def grade_mine(self, functions: dict[str, list[str]], loaded: Any) -> None:
         """This process's share: the first pass (sending the helper what it waits for),
         then its second pass, in this process's child; then the experiments, where
-        they are planned here."""
+        they are planned here. ``functions``: what this process's child found;
+        ``loaded``: what it loaded, which the helper's child must have loaded too."""
+        self.functions, self.loaded = functions, loaded
         for ex in self.mine:
             for block in ex.builds_on:
                 if block in self._their_names and block not in self._done:
@@ -464,7 +472,11 @@ class Split:
                 self._final = message[1]
                 self.helper_restarts = message[2]
                 self._their_experiments = message[3]
+                self._their_loaded = message[4]
                 self._end_helper()
+        if self._final is not None and self._their_loaded != self.loaded:
+            self._final = None
+            self.error = self.error or "the helper's child did not load the submission as this one did"
         if self._final is not None and not self._here:
             self._done.update(self._final)
             if self._experiments is not None and self.plan.experiments == "theirs":

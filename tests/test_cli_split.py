@@ -150,7 +150,7 @@ def test_code_that_crashes_or_hangs_one_share_grades_the_same(tmp_path, splits, 
 
 
 def test_a_helper_that_cannot_start_its_child_leaves_the_share_to_the_parent(splits, monkeypatch):
-    def refused(first, functions):
+    def refused(first):
         def start():
             raise RuntimeError("no second child here")
         return start
@@ -216,3 +216,35 @@ def test_a_helper_that_dies_leaves_its_experiments_to_the_parent(splits, monkeyp
     both = _grade(SOLUTIONS, exercises, experiments=True, split=True)
     assert splits and splits[0].error is not None
     _same(alone, both)
+
+
+def test_a_helper_whose_child_loaded_something_else_leaves_the_share_to_the_parent(splits, monkeypatch):
+    """The two children must have loaded the same submission the same way (functions
+    found, isolation); the helper's child is started before the parent's has loaded, so
+    the parent compares at the end and grades the share itself when they differ."""
+    second = api._second_child
+
+    def elsewhere(first):
+        start = second(first)
+
+        def other():
+            caller, functions, loaded = start()
+            return caller, functions, loaded + ("something else",)
+        return other
+
+    monkeypatch.setattr(api, "_second_child", elsewhere)
+    exercises = exercises_named(*SMALL)
+    alone = _grade(SOLUTIONS, exercises, experiments=False)
+    both = _grade(SOLUTIONS, exercises, experiments=False, split=True)
+    assert splits and "did not load" in splits[0].error
+    _same(alone, both)
+
+
+def test_a_submission_that_does_not_load_is_not_split(tmp_path, splits):
+    broken = reference_plus(tmp_path / "sub", "raise SystemExit('no')\n")
+    exercises = exercises_named(*SMALL)
+    before = _children()
+    alone = _grade(broken, exercises, limits=FAST, experiments=False)
+    both = _grade(broken, exercises, limits=FAST, experiments=False, split=True)
+    _same(alone, both)
+    assert _children() <= before
