@@ -8,7 +8,7 @@ exercises in it, while the parent grades the rest in its own child. The shares a
 planned by a cost model (:func:`plan`: each exercise's checks and building blocks, the
 helper's child start, the experiments, which run after the checks in the child of either)
 so that the later of the two finishes soonest; each share grades first what the other
-waits for. Only where two cores are usable (:func:`wanted`).
+waits for. Only where two cores are usable and not busy (:func:`wanted`).
 
 Over 400 lines: the plan, the frames and the two ends of one exchange (the helper's and
 the parent's, with the fallback) hold one set of invariants; apart, each would have to
@@ -72,14 +72,25 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def load() -> float:
+    """The machine's load average over the last minute (0 where it cannot be read)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
 def wanted() -> bool:
-    """A grade is split where two cores are usable and ``RNNGRADE_SPLIT`` does not say 0.
-    Not held back on a busy machine: at a load average of 4.4-5.0 on 2 cores a split
-    grade still took 738 ms of wall time against 924 ms in one process (bench_cli.py,
-    interleaved), for ~90 ms more CPU (the second child's start)."""
-    if os.environ.get(_ENV, "").strip().lower() in _OFF or not hasattr(os, "fork"):
+    """A grade is split where two cores are usable and at least half of one is idle (the
+    load average under their number less a half), unless ``RNNGRADE_SPLIT`` says 0 (never)
+    or 1 (whatever the load). On a machine whose cores all run other work the helper
+    gains no core, only costs its child's start (~120 ms of CPU): measured at a load of
+    4-6 on 2 cores, a split grade was no faster (bench_cli.py, interleaved)."""
+    setting = os.environ.get(_ENV, "").strip().lower()
+    if setting in _OFF or not hasattr(os, "fork"):
         return False
-    return usable_cores() >= 2
+    cores = usable_cores()
+    return cores >= 2 and (setting in ("1", "yes", "on", "true") or load() < cores - 0.5)
 
 
 def _blocks(exercises: list[Exercise]) -> dict[str, set[str]]:

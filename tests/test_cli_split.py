@@ -42,6 +42,7 @@ def splits(monkeypatch):
 
     monkeypatch.setattr(split, "Split", Recorded)
     monkeypatch.setattr(split, "usable_cores", lambda: 2)  # the test machine's cores do not decide
+    monkeypatch.setattr(split, "load", lambda: 0.0)  # nor its load
     monkeypatch.setattr(split, "START_COST", 0)  # a few exercises split too: quick tests
     monkeypatch.delenv("RNNGRADE_SPLIT", raising=False)
     return made
@@ -97,13 +98,19 @@ def test_the_plan_shares_the_exercises_building_blocks_first():
     assert split.plan(alone) == split.Plan(alone, [])  # nothing to split
 
 
-def test_split_only_where_two_cores_are_usable(monkeypatch):
+def test_split_only_where_two_cores_are_usable_and_idle(monkeypatch):
     monkeypatch.delenv("RNNGRADE_SPLIT", raising=False)
+    monkeypatch.setattr(split, "load", lambda: 0.3)
     monkeypatch.setattr(split, "usable_cores", lambda: 1)
     assert not split.wanted()
     monkeypatch.setattr(split, "usable_cores", lambda: 2)
     assert split.wanted()
+    monkeypatch.setattr(split, "load", lambda: 1.7)  # not half a core idle
+    assert not split.wanted()
+    monkeypatch.setenv("RNNGRADE_SPLIT", "1")
+    assert split.wanted()
     monkeypatch.setenv("RNNGRADE_SPLIT", "0")
+    monkeypatch.setattr(split, "load", lambda: 0.0)
     assert not split.wanted()
 
 
