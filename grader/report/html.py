@@ -231,7 +231,7 @@ def _shared_pieces(t: Any) -> SimpleNamespace:
         made: dict[tuple[Any, ...], Markup] = {}
 
         def piece(*args: Any) -> Markup:
-            key = tuple((type(a), a) for a in args)  # 1 and 1.0 are one key, not one text
+            key = tuple((type(a), a) for a in args)  # 1, 1.0 and True: one dict key, not one text
             done = made.get(key)
             if done is None:
                 done = made[key] = Markup(macro(*args))
