@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, public_cases, versions
+from . import split as _split
 from .assignments import stage as course_stage
 from .assignments.adjustments import Adjustment
 from .assignments.config import Assignment
@@ -23,7 +24,7 @@ from .assignments.material import assignment_exercises, quiz_selection
 from .capstone.stage import run_stage
 from .checks import causes
 from .checks.blocks import BlockServer
-from .checks.engine import Exercise, run_exercises
+from .checks.engine import Exercise, finish, run_exercises
 from .checks.model import Context, Kind
 from .course import public_folder
 from .quiz.grading import quiz_exercise
@@ -63,6 +64,32 @@ def _note_isolation(result: Result, isolation: Isolation, allow_unisolated: bool
         result.notices.append(Notice("isolation.not_isolated", {"level": isolation.level}))
 
 
+def _loaded(isolation: Isolation, functions: dict[str, list[str]]) -> tuple[Any, ...]:
+    """What a child made of the submission: the functions it found, its isolation level.
+    The split's helper must load the same in its own child, or its share is graded here."""
+    return sorted((k, list(v)) for k, v in functions.items()), isolation.level, isolation.isolated
+
+
+def _second_child(first: Sandbox) -> Callable[[], tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]]:
+    """What the split's helper runs (grader.split): a second child on the submission
+    ``first`` loads, at its level and with its limits; returned started, with the
+    functions it found and what it loaded (:func:`_loaded`), which the parent compares
+    with its own."""
+
+    def start() -> tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]:
+        other = Sandbox(first.root, first.modules, first.wanted, first.limits, first.isolation, strict=first.strict)
+        try:
+            report = other.start()
+            if not report.ok:
+                raise RuntimeError(f"the second child did not load the submission: {report.status}")
+        except BaseException:
+            other.close()
+            raise
+        return other, report.functions, _loaded(other.isolation, report.functions)
+
+    return start
+
+
 def grade(
     submission: str | Path | Snapshot,
     solutions: str | Path | None = None,
@@ -81,6 +108,7 @@ def grade(
     capstone: bool | None = None,
     experiments: bool = True,
     launched: Sandbox | None = None,
+    split: bool = False,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -128,7 +156,12 @@ def grade(
     says, its course-file setting ``capstone = true``; ``True`` / ``False`` decide here):
     off, the stage's items are not part of the grade at all (nor of its maximum); the
     report says in one line that it was not run and how to run it. The capstone's layer
-    exercises are graded either way."""
+    exercises are graded either way.
+
+    ``split``: where two cores are usable and idle (:func:`grader.split.wanted`), grade a share of
+    the exercises in a forked helper with a second sandboxed child while this process
+    grades the rest (:mod:`grader.split`); the grade is the same. For a command that grades
+    one submission: a batch already keeps every core busy."""
     start = time.perf_counter()
     spec = assignment if isinstance(assignment, Assignment) else Assignment(name=assignment)
     allow_unisolated = allow_unisolated or trusted_in_process
@@ -173,7 +206,23 @@ def grade(
     else:
         sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
                           strict=solutions is not None and not allow_unisolated)
+    splitter: _split.Split | None = None
+    helper_restarts = 0
     try:
+        seed = (inputs_seed(spec.identity.seed(student), prepared.fingerprint) if reference is not None
+                else PUBLIC_SEED)
+        ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
+                      blocks=BlockServer(reference) if reference is not None else None, strict=strict)
+        if split and isinstance(sandbox, Sandbox) and _split.wanted():
+            # The same grade over two processes (grader.split): the helper is forked now, so
+            # that its own child starts while this one loads the submission.
+            def experimented(on: Context) -> list[dict[str, Any]]:
+                from .experiments import run_experiments
+
+                return run_experiments(on, sandbox.wanted)
+
+            splitter = _split.Split(exercises, ctx, _second_child(sandbox),
+                                    experiments=experimented if experiments else None)
         report = sandbox.start()
         _note_isolation(result, sandbox.isolation, allow_unisolated)
         result.load_status = report.status
@@ -184,21 +233,30 @@ def grade(
             result.notices.append(load_stopped_notice(report.status, report.where))
         for cell in getattr(report, "skipped", []):
             result.notices.append(Notice("load.skipped_cell", {"where": cell}))
-        seed = (inputs_seed(spec.identity.seed(student), prepared.fingerprint) if reference is not None
-                else PUBLIC_SEED)
-        ctx = Context(sandbox, reference, seed, public_cases=cases, official=reference is not None,
-                      blocks=BlockServer(reference) if reference is not None else None, strict=strict)
-        result.exercises = run_exercises(exercises, ctx, report.functions)
-        causes.explain_lost(result.checks, result.load_errors)
-        # Stages that need the live sandbox after the checks (experiments) go here.
-        if experiments:
-            from .experiments import run_experiments
+        if splitter is not None and report.ok:
+            splitter.grade_mine(report.functions, _loaded(sandbox.isolation, report.functions))
+            result.exercises = splitter.merge()
+            if experiments:
+                result.extras["experiments"] = splitter.experiments
+            helper_restarts = splitter.helper_restarts
+            finish(result.exercises, ctx)
+            causes.explain_lost(result.checks, result.load_errors)
+        else:
+            if splitter is not None:  # nothing loaded: nothing to share
+                splitter.close()
+            result.exercises = run_exercises(exercises, ctx, report.functions)
+            causes.explain_lost(result.checks, result.load_errors)
+            # Stages that need the live sandbox after the checks (experiments) go here.
+            if experiments:
+                from .experiments import run_experiments
 
-            result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
+                result.extras["experiments"] = run_experiments(ctx, sandbox.wanted)
         # The capstone last: the longest stage, so a child it loses costs nothing else.
         run_stage(result, ctx, exercises, enabled=spec.capstone if capstone is None else capstone)
-        result.restarts = sandbox.restarts
+        result.restarts = sandbox.restarts + helper_restarts
     finally:
+        if splitter is not None:
+            splitter.close()
         sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.

@@ -228,7 +228,8 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
                                   public=course.exercises, allow_unisolated=allow_unisolated, assignment=assignment,
                                   handed_in=handin, aliases=aliases,
                                   experiments=html_path is not None,  # only the HTML report shows them
-                                  launched=launched, capstone=capstone)
+                                  launched=launched, capstone=capstone,
+                                  split=True)  # two cores for one grade where there are (grader/split.py)
     except IsolationRefused as exc:
         fail(render(exc.message(), lang))
         sys.exit(2)

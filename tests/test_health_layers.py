@@ -27,7 +27,7 @@ TIERS: list[set[str]] = [
      "notebook_release", "reference", "display"},
     {"course", "versions", "submission", "plain"},
     {"sandbox", "checks"},
-    {"specs", "experiments", "public_cases"},
+    {"specs", "experiments", "public_cases", "split"},
     {"quiz", "results", "capstone"},
     {"assignments", "generate", "identity"},
     {"api", "gradebook"},

@@ -219,9 +219,30 @@ def run_exercises(exercises: list[Exercise], ctx: Context,
     building blocks first, :func:`running_order`)."""
     done: dict[str, ExerciseResult] = {}
     for ex in running_order(exercises):
-        done[ex.name] = _run_exercise(ex, ctx, functions, done)
+        done[ex.name] = run_first(ex, ctx, functions, done)
     out = [done[ex.name] for ex in exercises]
-    _second_pass(exercises, out, ctx)
+    second_pass(exercises, out, ctx)
+    finish(out, ctx)
+    return out
+
+
+# The steps of run_exercises, for a grade split over two processes (grader.split): each
+# process runs the first pass of its exercises and then its own second pass (after all
+# other calls in its child); finish() runs once on the merged results.
+def run_first(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
+              done: dict[str, ExerciseResult]) -> ExerciseResult:
+    """The first pass of one exercise; ``done`` holds the first-pass results of the
+    exercises it builds on (``ex.builds_on``) that are graded."""
+    return _run_exercise(ex, ctx, functions, done)
+
+
+def second_pass(exercises: list[Exercise], results: list[ExerciseResult], ctx: Context) -> None:
+    """The deferred second pass of ``exercises`` (their first-pass ``results``), in place."""
+    _second_pass(exercises, results, ctx)
+
+
+def finish(out: list[ExerciseResult], ctx: Context) -> None:
+    """What spans exercises, once, on every exercise's results after both passes."""
     if not ctx.official:  # no reference blocks were substituted: a failing block is the composite's cause
         causes.relay_block_mistakes(out)
     for er in out:
@@ -231,4 +252,3 @@ def run_exercises(exercises: list[Exercise], ctx: Context,
     policy.point_to_foundations(out)
     for er in out:
         causes.cause_first(er.results)
-    return out

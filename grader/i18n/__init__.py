@@ -98,15 +98,25 @@ def _flatten(table: dict[str, Any], prefix: str, out: dict[str, dict[str, str]],
 
 @functools.lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
-    """All texts by key (loaded once, validated)."""
+    """All texts by key (loaded once, validated). The validated catalogue is kept in
+    :mod:`grader.parsed_cache`, named by the files' bytes: an unchanged catalogue is
+    not parsed again at the next start."""
+    from . import parsed_cache
+
+    files = [(path.name, path.read_bytes()) for path in sorted(_DIR.glob("*.toml"))]
+    parts = [Path(__file__).read_bytes()] + [part for pair in files for part in (pair[0].encode(), pair[1])]
+    name = parsed_cache.digest("catalog", parts)  # this module's code too: it checks what it keeps
+    return parsed_cache.cached(name, lambda: _parse(files))
+
+
+def _parse(files: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for path in sorted(_DIR.glob("*.toml")):
-        with path.open("rb") as f:
-            try:
-                data = tomllib.load(f)
-            except tomllib.TOMLDecodeError as exc:
-                raise CatalogError(f"{path.name}: {exc}") from exc
-        _flatten(data, "", out, path.name)
+    for file, raw in files:
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise CatalogError(f"{file}: {exc}") from exc
+        _flatten(data, "", out, file)
     return out
 
 

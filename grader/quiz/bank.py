@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..i18n import parsed_cache
 from ..reference import source_module
 from .model import (
     CHOICE_TYPES,
@@ -111,9 +112,8 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
         kept = _PARSED.get(key)
         if kept is not None:
             return marshal.loads(kept)
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = parsed_cache.toml(path.read_bytes())  # kept between processes, by its bytes
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(f"{path.name}: {exc}")
         return None
     try:

@@ -23,6 +23,7 @@ import functools
 import importlib.util
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -75,7 +76,9 @@ def rich(text: str, words: frozenset[str] = frozenset()) -> Markup:
 
     out = _TOKEN.sub(sub, escaped)
     pattern = _words_pattern(words) if words else None
-    if pattern is not None:
+    # Most texts hold none of the words: one search for them as plain text says so
+    # (a word found between tags is a word found in the whole).
+    if pattern is not None and _words_anywhere(words).search(out):
         # only outside tags and outside existing <code> elements
         parts = re.split(r"(<code>.*?</code>|<[^>]+>)", out)
         out = "".join(p if p.startswith("<") else pattern.sub(r"<code>\1</code>", p) for p in parts)
@@ -85,7 +88,14 @@ def rich(text: str, words: frozenset[str] = frozenset()) -> Markup:
 @functools.lru_cache(maxsize=8)
 def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(str(escape(w))) for w in sorted(words, key=len, reverse=True))
-    return re.compile(r"(?<![A-Za-z0-9_>\[])(" + alternatives + r")(?![A-Za-z0-9_<\[])", re.ASCII)
+    # The lookahead for a word's first character only skips, fast, where no word starts.
+    first = "".join(sorted({re.escape(str(escape(w))[0]) for w in words}))
+    return re.compile(r"(?<![A-Za-z0-9_>\[])(?=[" + first + r"])(" + alternatives + r")(?![A-Za-z0-9_<\[])", re.ASCII)
+
+
+@functools.lru_cache(maxsize=8)
+def _words_anywhere(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(str(escape(w))) for w in words))
 
 
 def _code_words(result: Result) -> frozenset[str]:
@@ -151,8 +161,17 @@ def render_html(result: Result, lang: str) -> str:
     words = _code_words(result)
     marked: dict[str, Markup] = {}  # this render's texts already marked up (many repeat: points, verdicts)
 
+    said: dict[Any, str] = {}  # this render's UI texts (the same column heads and words, row after row)
+
     def t(key: str, **params: Any) -> str:
-        return render(msg(key, **params), lang)
+        try:
+            known = (key, *sorted(params.items()))
+            done = said.get(known)
+        except TypeError:  # a parameter that cannot be a key (a list): rendered each time
+            return render(msg(key, **params), lang)
+        if done is None:
+            done = said[known] = render(msg(key, **params), lang)
+        return done
 
     def m(value: Any) -> Markup:
         if isinstance(value, Message):
@@ -192,13 +211,36 @@ def render_html(result: Result, lang: str) -> str:
 
     report = _view.build(result)
     template = environment().get_template("report.html.j2")
+    ui = _shared_pieces(t)
     # The sink boundary: the templates hold no control character, so cleaning the whole
     # document escapes exactly what came from the submission (grader.untrusted).
     return clean(template.render(
         result=result, view=report, lang=lang, html_lang=HTML_LANG[lang],
         t=t, r=m, m=m, text=text, message=msg, num=_num, signed=signed, svg=_svg_module(),
-        load_messages=report.load_messages,
+        load_messages=report.load_messages, ui=ui,
     ))
+
+
+def _shared_pieces(t: Any) -> SimpleNamespace:
+    """``ui``: the small pieces of ``partials/macros.html.j2`` (a verdict, points, an
+    exercise's state), each made once per render for its arguments: a report shows a few
+    distinct ones hundreds of times, and a jinja macro call costs more than the piece."""
+    module = environment().get_template("partials/macros.html.j2").make_module({"t": t, "num": _num})
+
+    def once(macro: Any) -> Any:
+        made: dict[tuple[Any, ...], Markup] = {}
+
+        def piece(*args: Any) -> Markup:
+            key = tuple((type(a), a) for a in args)  # 1, 1.0 and True: one dict key, not one text
+            done = made.get(key)
+            if done is None:
+                done = made[key] = Markup(macro(*args))
+            return done
+
+        return piece
+
+    return SimpleNamespace(**{name: once(getattr(module, name))
+                              for name in ("verdict", "points", "ex_state", "ex_mark")})
 
 
 def _as_message(v: Any) -> Any:

@@ -9,7 +9,6 @@ import stat
 from pathlib import Path
 
 from ..untrusted import clean
-from .archive import read_zip
 from .folder import read_file_at, walk_folder
 from .notices import Notice, Skips
 from .snapshot import CODE_SUFFIXES, IntakeLimits, Snapshot, SnapshotFile, display, escaped, order
@@ -39,6 +38,8 @@ def take_snapshot(source: Path | str, limits: IntakeLimits | None = None) -> Sna
         data = read_file_at(None, str(source), shown, limits.max_archive_bytes, skips)
         if data is None:
             return Snapshot(source, "missing", notices=skips.notices())
+        from .archive import read_zip  # zipfile (~10 ms) only for a .zip submission
+
         files, notices = read_zip(data, shown, limits)
         return Snapshot(source, "zip", order(files), skips.notices() + notices)
     if not source.name.endswith(CODE_SUFFIXES):

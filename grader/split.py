@@ -1,0 +1,512 @@
+"""One grade's checks split over two processes, where the machine has two cores for it.
+
+A grade from the command line spends most of its wall time in the checks, one call after
+another in one sandboxed child, while the other core waits. Here the parent forks a
+trusted helper (a copy of itself, after its imports, the snapshot and the reference) that
+starts a SECOND sandboxed child on the same submission and grades a share of the
+exercises in it, while the parent grades the rest in its own child. The shares are
+planned by a cost model (:func:`plan`: each exercise's checks and building blocks, the
+helper's child start, the experiments, which run after the checks in the child of either)
+so that the later of the two finishes soonest; each share grades first what the other
+waits for. Only where two cores are usable and not busy (:func:`wanted`).
+
+Over 400 lines: the plan, the frames and the two ends of one exchange (the helper's and
+the parent's, with the fallback) hold one set of invariants; apart, each would have to
+restate the others'.
+
+What makes the merged grade the unsplit one:
+
+- a composite's first pass needs the first-pass results of the exercises it builds on
+  (policy rule 4, :func:`grader.checks.engine.run_first`): each process sends the other
+  those it needs as soon as they are made, and waits for those it needs from the other.
+  Both follow one building-blocks-first order, so neither can wait for the other in a
+  circle;
+- each process runs the second pass of its own exercises after all its other checks, in
+  the child that ran their first pass (its handles and memo live there): "after all
+  other calls" holds in each child;
+- what spans exercises (:func:`grader.checks.engine.finish`) runs once, in the parent, on
+  the merged results in the order given;
+- inputs are drawn per check from the student's seed (``Context.rng``), never from a
+  shared stream, so which process draws them changes nothing.
+
+A helper that cannot start its child, raises, dies or sends something unreadable is
+dropped: the parent grades that share itself, in its own child, as an unsplit grade
+would (the grade is the same; only slower). The helper's frames are pickles from a
+process with exactly the parent's trust (a fork of it, running only the grader's code; the
+student's code runs in its sandboxed child, behind the same wire as the parent's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import os
+import pickle
+import select
+import struct
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .checks import engine
+from .checks.engine import Exercise, ExerciseResult
+from .checks.model import Context
+
+_OFF = ("0", "no", "off", "false")
+_ENV = "RNNGRADE_SPLIT"
+_HEADER = struct.Struct("<Q")
+_PIPE_BYTES = 1 << 20
+# The longest the parent waits for the helper's next frame before it drops it and grades
+# the share itself (a helper's child has its own time limits; this only guards against a
+# helper that stopped without dying).
+WAIT_SECONDS = 600.0
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def load() -> float:
+    """The machine's load average over the last minute (0 where it cannot be read)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
+def wanted() -> bool:
+    """A grade is split where two cores are usable and at least half of one is idle (the
+    load average under their number less a half), unless ``RNNGRADE_SPLIT`` says 0 (never)
+    or 1 (whatever the load). On a machine whose cores all run other work the helper
+    gains no core, only costs its child's start (~120 ms of CPU): measured at a load of
+    4-6 on 2 cores, a split grade was no faster (bench_cli.py, interleaved)."""
+    setting = os.environ.get(_ENV, "").strip().lower()
+    if setting in _OFF or not hasattr(os, "fork"):
+        return False
+    cores = usable_cores()
+    return cores >= 2 and (setting in ("1", "yes", "on", "true") or load() < cores - 0.5)
+
+
+def _blocks(exercises: list[Exercise]) -> dict[str, set[str]]:
+    """Every exercise's building blocks among ``exercises``, transitively."""
+    by_name = {ex.name: ex for ex in exercises}
+    out: dict[str, set[str]] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> set[str]:
+        if name in out:
+            return out[name]
+        found: set[str] = set()
+        for block in by_name[name].builds_on:
+            if block in by_name and block not in path:
+                found |= {block} | visit(block, path + (name,))
+        out[name] = found
+        return found
+
+    for ex in exercises:
+        visit(ex.name, ())
+    return out
+
+
+def cost(ex: Exercise, blocks: set[str]) -> int:
+    """An estimate of an exercise's grading time, in units of about a millisecond and a
+    half on the development machine: its checks, each running the exercise's own
+    functions and, in a composite, its building blocks' (a recurrent model's loss runs
+    every step and layer under it, its gradient checks many times)."""
+    return len(ex.checks) * (1 + len(blocks))
+
+
+# The helper's own child must start before it grades (bubblewrap, Python, numpy), and the
+# experiments run after the checks in whichever child runs them; both in cost units.
+START_COST = 100
+EXPERIMENTS_COST = 100
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who grades what: ``mine`` (this process) and ``theirs`` (the helper), each in an
+    order that grades every building block before its composites; ``experiments``:
+    which of the two runs the experiments ("mine" or "theirs")."""
+
+    mine: list[Exercise]
+    theirs: list[Exercise]
+    experiments: str = "mine"
+
+
+def _ordered(share: list[Exercise], first: set[str], last: set[str]) -> list[Exercise]:
+    """``share`` (in running order) with the exercises in ``first`` as early and those in
+    ``last`` as late as their building blocks allow."""
+    names = {ex.name for ex in share}
+    waiting = {ex.name: {b for b in ex.builds_on if b in names} for ex in share}
+    rank = {ex.name: (0 if ex.name in first else 2 if ex.name in last else 1, i) for i, ex in enumerate(share)}
+    by_name = {ex.name: ex for ex in share}
+    out: list[Exercise] = []
+    while waiting:
+        ready = min((n for n, blocks in waiting.items() if not blocks), key=rank.__getitem__, default=None)
+        if ready is None:  # a cycle of builds_on (never in the specs): the rest as given
+            out += [by_name[n] for n in sorted(waiting, key=rank.__getitem__)]
+            break
+        out.append(by_name[ready])
+        del waiting[ready]
+        for blocks in waiting.values():
+            blocks.discard(ready)
+    return out
+
+
+def _arrange(order: list[Exercise], theirs: set[str], blocks: dict[str, set[str]],
+             experiments: str) -> Plan:
+    mine_names = {ex.name for ex in order} - theirs
+    # What the other side waits for goes first; what waits for the other side goes last.
+    wanted_by = {side: {b for n in names for b in blocks[n]}
+                 for side, names in (("mine", mine_names), ("theirs", theirs))}
+    depends = {n for n in mine_names if blocks[n] & theirs} | {n for n in theirs if blocks[n] & mine_names}
+    mine = _ordered([ex for ex in order if ex.name in mine_names], wanted_by["theirs"], depends)
+    their = _ordered([ex for ex in order if ex.name in theirs], wanted_by["mine"], depends)
+    return Plan(mine, their, experiments)
+
+
+def _makespan(plan: Plan, costs: dict[str, int], with_experiments: bool) -> float:
+    """When the later of the two finishes, each grading its share in order and waiting
+    for a building block the other grades (the model :func:`plan` minimises)."""
+    clock = {"mine": 0.0, "theirs": float(START_COST) if plan.theirs else 0.0}
+    queue = {"mine": list(plan.mine), "theirs": list(plan.theirs)}
+    done: dict[str, float] = {}
+    while queue["mine"] or queue["theirs"]:
+        moved = False
+        for side in ("mine", "theirs"):
+            while queue[side]:
+                ex = queue[side][0]
+                if any(b not in done for b in ex.builds_on if b in costs):
+                    break
+                start = max([clock[side]] + [done[b] for b in ex.builds_on if b in costs])
+                clock[side] = done[ex.name] = start + costs[ex.name]
+                queue[side].pop(0)
+                moved = True
+        if not moved:
+            return float("inf")  # each waits for the other: never planned
+    if with_experiments:
+        clock[plan.experiments] += EXPERIMENTS_COST
+    return max(clock.values())
+
+
+def plan(exercises: list[Exercise], experiments: bool = False) -> Plan:
+    """The share of each process that finishes soonest by the cost model (:func:`cost`,
+    the helper's child start, the experiments where asked): from everything here, one
+    exercise (or the experiments) moved to the other side at a time while that makes
+    the later of the two finish sooner. Each share is ordered so that what the other side
+    waits for comes first. ``theirs`` is empty where splitting gains nothing."""
+    order = engine.running_order(exercises)
+    blocks = _blocks(exercises)
+    direct = {ex.name: {b for b in ex.builds_on if b in blocks} for ex in order}
+    costs = {ex.name: cost(ex, blocks[ex.name]) for ex in order}
+    best = _arrange(order, set(), direct, "mine")
+    best_time = _makespan(best, costs, experiments)
+    while True:
+        theirs = {ex.name for ex in best.theirs}
+        tries = [(theirs ^ {ex.name}, best.experiments) for ex in order]
+        if experiments:
+            tries.append((theirs, "theirs" if best.experiments == "mine" else "mine"))
+        scored: list[tuple[float, int, Plan]] = []
+        for names, side in tries:
+            candidate = _arrange(order, names, direct, side if names else "mine")
+            scored.append((_makespan(candidate, costs, experiments), len(scored), candidate))
+        time_, _, candidate = min(scored, key=lambda t: (t[0], t[1]))
+        if time_ >= best_time:
+            return best
+        best, best_time = candidate, time_
+
+
+# ------------------------------------------------------------------ frames between the two
+def _widen(fd: int) -> None:
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+    except OSError:
+        pass
+
+
+def _send(fd: int, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, n: int, deadline: float) -> bytes | None:
+    chunks: list[bytes] = []
+    while n:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, min(n, _PIPE_BYTES))
+        if not chunk:
+            return None  # the other side is gone
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(fd: int, wait: float = WAIT_SECONDS) -> Any:
+    """The next message, or None when the other side is gone, silent too long or garbled."""
+    deadline = time.monotonic() + wait
+    head = _read_exactly(fd, _HEADER.size, deadline)
+    if head is None:
+        return None
+    body = _read_exactly(fd, _HEADER.unpack(head)[0], deadline)
+    if body is None:
+        return None
+    try:
+        return pickle.loads(body)
+    except Exception:  # a helper that died mid-frame: treated as gone
+        return None
+
+
+# ------------------------------------------------------------------------------ the helper
+def _helper(share: list[Exercise], given: list[Exercise], ctx: Context,
+            start: Callable[[], Any], needs_from_parent: set[str], parent_needs: set[str],
+            experiments: Callable[[Context], Any] | None, rd: int, wr: int) -> None:
+    """The helper's whole life: its child, its share's two passes (the first in ``share``'s
+    order, the second in ``given``'s, as one process would), its frames. Never returns."""
+    status = 0
+    try:
+        caller, functions, loaded = start()
+        try:
+            own = dataclasses.replace(ctx, caller=caller, memo={})
+            done: dict[str, ExerciseResult] = {}
+            for ex in share:
+                for block in ex.builds_on:
+                    while block in needs_from_parent and block not in done:
+                        message = _receive(rd)
+                        if message is None:
+                            raise RuntimeError("the parent is gone")
+                        done[message[1]] = message[2]
+                done[ex.name] = engine.run_first(ex, own, functions, done)
+                if ex.name in parent_needs:
+                    _send(wr, ("first", ex.name, done[ex.name]))
+            engine.second_pass(given, [done[ex.name] for ex in given], own)
+            extras = experiments(own) if experiments is not None else None  # after all its checks
+            restarts = caller.restarts
+        finally:
+            caller.close()  # before the last frame: the parent then waits for this process alone
+        _send(wr, ("final", {ex.name: done[ex.name] for ex in share}, restarts, extras, loaded))
+    except BaseException:
+        status = 1
+        try:
+            _send(wr, ("error", traceback.format_exc(limit=8)))
+        except BaseException:
+            pass
+    finally:
+        os._exit(status)  # no atexit, no buffered output flushed twice, no click callbacks
+
+
+def _exits_within(pid: int, seconds: float) -> bool:
+    """The child ``pid`` has exited, or does within ``seconds`` (not reaped)."""
+    try:
+        fd = os.pidfd_open(pid)  # Linux 5.3: readable once the process has exited
+    except (AttributeError, OSError):
+        deadline = time.monotonic() + seconds
+        while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+    try:
+        return bool(select.select([fd], [], [], seconds)[0])
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------------------ the parent
+class Split:
+    """A grade's checks over this process and a forked helper (see the module docstring).
+
+    The helper is forked at once, so that its child starts while this process's child
+    loads the submission. ``start`` runs in the helper: it starts the helper's sandboxed
+    child on the same submission and returns it started (a Caller with ``restarts`` and
+    ``close()``), the functions it found and a value saying what it loaded, or raises (the
+    parent then grades the helper's share itself, as it does when what the helper's child
+    loaded differs from what :meth:`grade_mine` is told its own loaded)."""
+
+    def __init__(self, exercises: list[Exercise], ctx: Context, start: Callable[[], Any],
+                 experiments: Callable[[Context], Any] | None = None) -> None:
+        self.exercises = exercises
+        self.ctx = ctx
+        self.functions: dict[str, list[str]] = {}
+        self.loaded: Any = None
+        self.plan = plan(exercises, experiments is not None)
+        self.mine, self.theirs = self.plan.mine, self.plan.theirs
+        self._experiments = experiments
+        self.experiments: Any = None  # what the experiments gave, wherever they ran
+        self.helper_restarts = 0
+        self.error: str | None = None
+        self._done: dict[str, ExerciseResult] = {}
+        self._final: dict[str, ExerciseResult] | None = None
+        self._here: set[str] = set()  # the helper's exercises graded here after all
+        theirs = {ex.name for ex in self.theirs}
+        self._their_names = theirs
+        self._to_helper = {b for ex in self.theirs for b in ex.builds_on if b not in theirs}
+        self._from_helper = {b for ex in self.mine for b in ex.builds_on if b in theirs}
+        self._pid = 0
+        self._rd = self._wr = -1
+        self._their_experiments: Any = None
+        self._their_loaded: Any = None
+        if self.theirs:
+            self._fork(start)
+
+    def _fork(self, start: Callable[[], Any]) -> None:
+        down_r, down_w = os.pipe()  # parent -> helper
+        up_r, up_w = os.pipe()  # helper -> parent
+        for fd in (down_w, up_w):
+            _widen(fd)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in (down_r, down_w, up_r, up_w):
+                os.close(fd)
+            self._drop(f"fork: {exc}")
+            return
+        if pid == 0:
+            os.close(down_w)
+            os.close(up_r)
+            theirs = {ex.name for ex in self.theirs}
+            _helper(self.theirs, [ex for ex in self.exercises if ex.name in theirs], self.ctx,
+                    start, self._to_helper, self._from_helper,
+                    self._experiments if self.plan.experiments == "theirs" else None, down_r, up_w)
+        os.close(down_r)
+        os.close(up_w)
+        self._pid, self._rd, self._wr = pid, up_r, down_w
+
+    @property
+    def split(self) -> bool:
+        """The helper is (still) grading its share."""
+        return self._pid != 0
+
+    def _drop(self, why: str) -> None:
+        """Give up on the helper: its share is graded here."""
+        self.error = self.error or why
+        self._end_helper(grace=0.0)
+
+    def _end_helper(self, grace: float = 5.0) -> None:
+        """Reap the helper: one that sent its last frame has closed its child and is
+        exiting (``grace`` seconds to do so); any other is killed (its sandboxed child
+        dies with it: bubblewrap's --die-with-parent, the end of its pipes)."""
+        if self._pid:
+            for fd in (self._rd, self._wr):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            try:
+                if grace <= 0 or not _exits_within(self._pid, grace):
+                    os.kill(self._pid, 9)
+                os.waitpid(self._pid, 0)
+            except (ChildProcessError, ProcessLookupError):
+                pass
+            self._pid = 0
+
+    def _last_word(self) -> str:
+        """Why a helper that stopped reading stopped: its error frame, if it sent one."""
+        while True:
+            message = _receive(self._rd, wait=5.0)
+            if message is None:
+                return "the helper stopped"
+            if message[0] == "error":
+                return str(message[1])
+
+    def _next(self) -> Any:
+        message = _receive(self._rd) if self._pid else None
+        if message is None or message[0] == "error":
+            self._drop(message[1] if message else "the helper stopped")
+            return None
+        return message
+
+    def _from_helper_first(self, name: str) -> None:
+        """Wait for the helper's first pass of ``name`` (or grade it here if the helper is gone)."""
+        while name not in self._done and self._pid:
+            message = self._next()
+            if message is None:
+                break
+            if message[0] == "first":
+                self._done[message[1]] = message[2]
+            elif message[0] == "final":  # (every first pass the parent needs is sent before)
+                self._final = message[1]
+                self.helper_restarts = message[2]
+                self._their_experiments = message[3]
+                self._their_loaded = message[4]
+                self._end_helper()
+        if name not in self._done:
+            self._grade_here(name)
+
+    def _grade_here(self, name: str) -> None:
+        """The first pass of the helper's exercise ``name`` (and of its blocks first), here."""
+        ex = next(e for e in self.theirs if e.name == name)
+        for block in ex.builds_on:
+            if block in self._their_names and block not in self._done:
+                self._grade_here(block)
+        self._done[name] = engine.run_first(ex, self.ctx, self.functions, self._done)
+        self._here.add(name)
+
+    def grade_mine(self, functions: dict[str, list[str]], loaded: Any) -> None:
+        """This process's share: the first pass (sending the helper what it waits for),
+        then its second pass, in this process's child; then the experiments, where
+        they are planned here. ``functions``: what this process's child found;
+        ``loaded``: what it loaded, which the helper's child must have loaded too."""
+        self.functions, self.loaded = functions, loaded
+        for ex in self.mine:
+            for block in ex.builds_on:
+                if block in self._their_names and block not in self._done:
+                    self._from_helper_first(block)
+            self._done[ex.name] = engine.run_first(ex, self.ctx, self.functions, self._done)
+            if ex.name in self._to_helper and self._pid:
+                try:
+                    _send(self._wr, ("done", ex.name, self._done[ex.name]))
+                except OSError:
+                    self._drop(self._last_word())
+        mine = {ex.name for ex in self.mine}
+        given = [ex for ex in self.exercises if ex.name in mine]
+        engine.second_pass(given, [self._done[ex.name] for ex in given], self.ctx)
+        if self._experiments is not None and (self.plan.experiments == "mine" or not self.theirs):
+            self.experiments = self._experiments(self.ctx)  # in this child, after all its checks
+
+    def merge(self) -> list[ExerciseResult]:
+        """Every exercise's results after both passes, in the order given (the helper's
+        share from the helper, or graded here where it failed)."""
+        while self._final is None and self._pid:
+            message = self._next()
+            if message is None:
+                break
+            if message[0] == "final":
+                self._final = message[1]
+                self.helper_restarts = message[2]
+                self._their_experiments = message[3]
+                self._their_loaded = message[4]
+                self._end_helper()
+        if self._final is not None and self._their_loaded != self.loaded:
+            self._final = None
+            self.error = self.error or "the helper's child did not load the submission as this one did"
+        if self._final is not None and not self._here:
+            self._done.update(self._final)
+            if self._experiments is not None and self.plan.experiments == "theirs":
+                self.experiments = self._their_experiments
+        else:
+            self._drop(self.error or "the helper stopped")
+            # Graded here, whatever the helper had sent: both passes in one child.
+            for ex in self.theirs:
+                if ex.name not in self._here:
+                    self._done.pop(ex.name, None)
+            for ex in self.theirs:
+                if ex.name not in self._done:
+                    self._grade_here(ex.name)
+            here = [ex for ex in self.exercises if ex.name in self._here]
+            engine.second_pass(here, [self._done[ex.name] for ex in here], self.ctx)
+            if self._experiments is not None and self.plan.experiments == "theirs":
+                self.experiments = self._experiments(self.ctx)
+        return [self._done[ex.name] for ex in self.exercises]
+
+    def close(self) -> None:
+        """Stop the helper if it still runs (a grade that raised)."""
+        self._end_helper(grace=0.0)
