@@ -24,7 +24,7 @@ def _verdicts(result):
     return [(c.id, str(c.status), c.points, sorted(c.mistakes)) for c in result.checks]
 
 
-def test_a_launched_child_grades_as_a_fresh_one():
+def test_a_launched_child_grades_as_a_fresh_one(sample_official_result):
     launched = prelaunch()
     assert launched is not None and launched.alive and not any(launched.root.iterdir())
     try:
@@ -32,7 +32,7 @@ def test_a_launched_child_grades_as_a_fresh_one():
         assert launched.generation == 1 and launched.load_report is not None  # this child did the grading
     finally:
         discard(launched)
-    without = grade(SAMPLE, solutions=SOLUTIONS, student="sample", allow_unisolated=True)
+    without = sample_official_result  # a fresh child's grade of the same submission
     assert _verdicts(with_it) == _verdicts(without)
     assert with_it.score == without.score and with_it.isolation == without.isolation
     assert not launched.root.exists()
