@@ -170,6 +170,9 @@ def environment() -> jinja2.Environment:
         # it costs a fresh process ~13 ms of compiling and saves no rendering time
         # (measured with benchmarks/bench_report.py: renders are as fast without it).
         optimized=False,
+        # The package's templates do not change under a running grader: no stat() of the
+        # file at every include (a report includes its partials ~140 times).
+        auto_reload=False,
     )
 
 
