@@ -73,7 +73,7 @@ def leave(code: Any) -> NoReturn:
     """Exit the process now with the status of ``SystemExit(code)``: the ``atexit``
     callbacks run, stdout and stderr flushed, no teardown."""
     status = status_of(code)
-    atexit._run_exitfuncs()  # type: ignore[attr-defined]  # also in CPython's own exit path
+    atexit._run_exitfuncs()  # what CPython's own exit runs
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
