@@ -20,11 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 # Runs the command line as a child and adopts whatever it leaves running (a child
 # subreaper): after the command's exit, every process it left is a child of this one.
 # Those are given 5 s to end (a sandbox dies with its parent); the ones still there are
-# reported.
+# reported. The command's output goes to files, not pipes: a process left holding a
+# pipe would otherwise keep the wait for the command going until it ended itself.
 ADOPT = r"""
 import ctypes, json, os, subprocess, sys, time
 ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-run = subprocess.run([sys.executable, "-m", "grader.cli", *sys.argv[1:]], capture_output=True, text=True)
+io = os.environ["ADOPT_IO"]
+with open(os.path.join(io, "out"), "w") as out, open(os.path.join(io, "err"), "w") as err:
+    rc = subprocess.call(COMMAND + sys.argv[1:], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
 left, deadline = [], time.monotonic() + 5
 while True:
     try:
@@ -37,8 +40,9 @@ while True:
                     and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(os.getpid())]
             break
         time.sleep(0.01)
-print(json.dumps({"rc": run.returncode, "out": run.stdout, "err": run.stderr, "left": left}))
+print(json.dumps({"rc": rc, "left": left}))
 """
+CLI = ADOPT.replace("COMMAND", '[sys.executable, "-m", "grader.cli"]')
 
 RELU = """import numpy as np
 
@@ -52,16 +56,35 @@ def relu_backward(dout, cache):
 """
 
 
-def run_cli(tmp_path: Path, *args: str) -> dict:
-    tmp = tmp_path / "tmp"
+def adopt(tmp_path: Path, script: str, *args: str) -> dict:
+    tmp, io = tmp_path / "tmp", tmp_path / "io"
     tmp.mkdir()
-    env = {**os.environ, "TMPDIR": str(tmp), "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-c", ADOPT, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    io.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "NO_COLOR": "1", "ADOPT_IO": str(io)}
+    done = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
+    out["out"], out["err"] = (io / "out").read_text(), (io / "err").read_text()
     out["tmp"] = sorted(p.name for p in tmp.iterdir())
     return out
+
+
+def run_cli(tmp_path: Path, *args: str) -> dict:
+    return adopt(tmp_path, CLI, *args)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a child subreaper is Linux's")
+def test_the_watch_sees_a_process_left_behind(tmp_path):
+    """The watch itself: a command that leaves a process running (and holding nothing of
+    its output) is caught."""
+    script = ADOPT.replace("COMMAND", '["sh", "-c", "sleep 30 </dev/null >/dev/null 2>&1 & echo $!"]').replace(
+        "time.monotonic() + 5", "time.monotonic() + 0.2")
+    run = adopt(tmp_path, script)
+    try:
+        assert run["rc"] == 0 and run["left"] == [run["out"].strip()]
+    finally:
+        os.kill(int(run["out"].strip()), 9)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a child subreaper is Linux's")
