@@ -63,7 +63,7 @@ def test_rnn_gradient_vanishes_at_small_scale_and_explodes_at_large(reference_ru
 def test_initialisation_claims(reference_runs):
     e = reference_runs["initialisation"]
     std = e["figures"]["std"]
-    assert e["status"] == "ok" and e["figures"]["width"] == 256 and len(std["tanh"]["small"]) == 10
+    assert e["status"] == "ok" and e["figures"]["width"] == 128 and len(std["tanh"]["small"]) == 10
     assert std["tanh"]["small"][-1] < 1e-6
     assert std["tanh"]["xavier"][-1] > 0.1
     assert 0.5 < std["relu"]["he"][-1] < 2 and 0.5 < min(std["relu"]["he"])
@@ -108,7 +108,7 @@ def test_wrong_shapes_are_explained(tmp_path):
                                 "def init_weights(shape, method, rng):\n    return np.ones(3), np.zeros(3)\n"})
     runs = run_on(tmp_path, ["init_weights", "clip_grad_norm"])
     assert set(runs) == {"initialisation", "clipping"}  # rnn functions not wanted: experiment left out
-    assert "(256, 256)" in render(runs["initialisation"]["problem"], "en")
+    assert "(128, 128)" in render(runs["initialisation"]["problem"], "en")
     assert "clip_grad_norm" in render(runs["clipping"]["problem"], "zh")
 
 

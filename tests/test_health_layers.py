@@ -24,7 +24,7 @@ GRADER = paths.ROOT / "grader"
 # each other. Kept equal to the table in docs/architecture.md (a test checks it).
 TIERS: list[set[str]] = [
     {"grader", "seed", "paths", "untrusted", "mistakes", "fileio", "package_data", "calls", "i18n",
-     "notebook_release", "reference", "display"},
+     "notebook_release", "reference", "display", "quick_exit"},
     {"course", "versions", "submission", "plain"},
     {"sandbox", "checks"},
     {"specs", "experiments", "public_cases", "split"},

@@ -39,23 +39,28 @@ def _problem() -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
 
 
 def rnn_loss(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
-    """Squared error of the last hidden state and the gradients [dWx (D, H), dWh (H, H), db (H,)]."""
+    """Squared error of the last hidden state and the gradients [dWx (D, H), dWh (H, H), db (H,)].
+
+    x: (N, T, D), y: (N, H). Only the recurrence is a loop; the input projection and the
+    weight gradients are one matrix product each over all steps."""
     wx, wh, b = params
-    n = x.shape[0]
-    hs = [np.zeros((n, wh.shape[0]))]
-    for t in range(x.shape[1]):
-        hs.append(np.tanh(x[:, t] @ wx + hs[-1] @ wh + b))
+    n, steps, _ = x.shape
+    xw = x @ wx + b  # (N, T, H)
+    hs = np.empty((steps + 1, n, wh.shape[0]))
+    hs[0] = 0.0
+    for t in range(steps):
+        hs[t + 1] = np.tanh(xw[:, t] + hs[t] @ wh)
     diff = hs[-1] - y
     loss = 0.5 * float(np.sum(diff * diff)) / n
+    das = np.empty_like(hs[1:])  # (T, N, H): the gradient at each step's pre-activation
     dh = diff / n
-    dwx, dwh, db = np.zeros_like(wx), np.zeros_like(wh), np.zeros_like(b)
-    for t in range(x.shape[1], 0, -1):
-        da = dh * (1 - hs[t] ** 2)
-        dwx += x[:, t - 1].T @ da
-        dwh += hs[t - 1].T @ da
-        db += da.sum(axis=0)
+    for t in range(steps, 0, -1):
+        das[t - 1] = da = dh * (1 - hs[t] ** 2)
         dh = da @ wh.T
-    return loss, [dwx, dwh, db]
+    flat = das.reshape(-1, das.shape[-1])  # (T*N, H)
+    dwx = x.transpose(1, 0, 2).reshape(-1, x.shape[2]).T @ flat
+    dwh = hs[:-1].reshape(-1, hs.shape[-1]).T @ flat
+    return loss, [dwx, dwh, flat.sum(axis=0)]
 
 
 def _norm(arrays: list[np.ndarray]) -> float:

@@ -13,6 +13,7 @@ Classroom's autograding reads the same file's ``score``/``max_score``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,15 @@ from ..fileio import write_atomic
 from ..i18n import LANGS, msg
 from ..i18n import render_lenient as render
 from ..results import Result
-from ..untrusted import clean_tree
+from ..untrusted import clean, clean_tree
 from .text import adjustment_message, adjustment_title, check_output, notices_text
+
+_PLAIN = frozenset({str, int, bool, type(None)})  # exactly these types: numpy's scalars subclass some
 
 
 def _jsonable(v: Any) -> Any:
+    if type(v) in _PLAIN:  # most of the leaves: returned as they are by the tests below too
+        return v
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
@@ -40,6 +45,12 @@ def _jsonable(v: Any) -> Any:
 
 
 def to_gradescope(result: Result, lang: str) -> dict[str, Any]:
+    """The results as Gradescope's dict, every string made safe (:func:`grader.untrusted.clean_tree`)."""
+    return clean_tree(_gradescope(result, lang))
+
+
+def _gradescope(result: Result, lang: str) -> dict[str, Any]:
+    """The same, its strings as they are."""
     tests: list[dict[str, Any]] = []
     for number, r in enumerate(result.checks, start=1):
         test = {
@@ -84,8 +95,7 @@ def to_gradescope(result: Result, lang: str) -> dict[str, Any]:
     score = round(max(sum(t["score"] for t in tests) + adjusted, 0.0), 4) + 0.0
     max_score = round(sum(t["max_score"] for t in tests), 4)
     mode = msg("report.mode_official" if result.official else "report.mode_selfcheck")
-    # The sink boundary: every string (student output, file names, messages) made safe to write.
-    return clean_tree({
+    return {
         "score": score,
         "output": render(mode, lang) + "\n" + notices_text(result, lang),
         "output_format": "text",
@@ -115,10 +125,28 @@ def to_gradescope(result: Result, lang: str) -> dict[str, Any]:
                            "notes": {lg: [render(n, lg) for n in e.notes] for lg in LANGS}}
                           for e in result.exercises],
         },
-    })
+    }
+
+
+# JSON's own escapes of the control characters clean() changes (it keeps only TAB and LF):
+# \b, \f, \r and \u0000-\u001f. A match may be an escaped backslash followed by one of
+# these letters: that only sends the text the long way.
+_JSON_CONTROL = re.compile(r"\\[bfr]|\\u00[01]")
+
+
+def dumps_clean(tree: Any) -> str:
+    """``json.dumps(clean_tree(tree))``, compact, not ASCII-escaped; the same text.
+
+    Nearly always nothing in the tree needs cleaning, and the dumped text says so at the
+    cost of two searches: every character clean() changes from DEL up is written as it
+    is, and the controls below it as JSON escapes. Only then is the whole tree walked."""
+    text = json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
+    if clean(text) is text and _JSON_CONTROL.search(text) is None:
+        return text
+    return json.dumps(clean_tree(tree), ensure_ascii=False, separators=(",", ":"))
 
 
 def write_results(result: Result, path: Path | str, lang: str) -> None:
-    """Write results.json atomically (a reader never sees half a file)."""
-    write_atomic(Path(path), json.dumps(to_gradescope(result, lang), ensure_ascii=False, separators=(",", ":")))
-
+    """Write results.json atomically (a reader never sees half a file). The sink
+    boundary: every string (student output, file names, messages) made safe to write."""
+    write_atomic(Path(path), dumps_clean(_gradescope(result, lang)))
