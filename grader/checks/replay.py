@@ -1,0 +1,84 @@
+"""A check's calls kept from one run and given back in a second run of it.
+
+A composite whose building blocks are broken runs its checks first without
+explanations (:mod:`grader.checks.engine`); what stays wrong is then run again, with
+explanations. That second run asks the student's code exactly what the first asked
+(the same check, the same seed, the same inputs) before its probes ask anything new.
+:class:`Recorder` keeps each request of the first run with its outcomes, and
+:class:`Replayer` answers the very same request (the same calls, in the same order,
+with the same arguments) from what was kept, once, in order; any other request goes
+to the caller. The explanation is then made from the data that earned the verdict,
+and the student's code is not run twice for it.
+
+Only a run whose every call ended normally (the function returned or raised, was
+missing or not run for a reason of its own request) is kept: after a timeout or a
+crash the child was replaced, and the handles it had kept are gone, so the second
+run calls again as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+
+from ..calls import Call, Caller, CallOutcome, CallStatus, Serve
+from .copies import fresh
+from .memo import digest
+
+# Outcomes after which the child that gave them is still the one running.
+_NORMAL = frozenset({CallStatus.OK, CallStatus.ERROR, CallStatus.NOT_IMPLEMENTED, CallStatus.MISSING,
+                     CallStatus.SKIPPED, CallStatus.TOO_LARGE})
+
+
+def _key(calls: list[Call]) -> bytes:
+    """A digest of a whole request: every field of every call, in order."""
+    return digest([[c.func, c.args, c.kwargs, c.keep, c.return_args, c.errstate, c.substitute, c.answer_bytes,
+                    c.release, c.chain_len] for c in calls])
+
+
+def _copy(o: CallOutcome) -> CallOutcome:
+    """An outcome sharing nothing mutable with ``o`` (a check may change what it got)."""
+    return dataclasses.replace(o, value=fresh(o.value), error=fresh(o.error), args_after=fresh(o.args_after),
+                               warnings=list(o.warnings))
+
+
+class Recorder:
+    """A caller that passes every request on and keeps a copy of what came back."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+        self.kept: dict[bytes, deque[list[CallOutcome]]] = {}
+        self.usable = True  # every call so far ended normally
+
+    def call_many(self, calls: list[Call], serve: Serve | None = None) -> list[CallOutcome]:
+        out = self.caller.call_many(calls, serve)
+        if self.usable:
+            if serve is not None or any(c.substitute or c.release for c in calls) \
+                    or any(o.status not in _NORMAL for o in out):
+                self.usable = False
+                self.kept.clear()
+            else:
+                self.kept.setdefault(_key(calls), deque()).append([_copy(o) for o in out])
+        return out
+
+    def replayer(self) -> Caller:
+        """A caller for the second run: what was kept, else the caller itself."""
+        return Replayer(self.caller, self.kept if self.usable else {})
+
+
+class Replayer:
+    """A caller that answers a request kept by a :class:`Recorder` from it (each kept
+    answer once, in the order they were made) and passes any other on."""
+
+    def __init__(self, caller: Caller, kept: dict[bytes, deque[list[CallOutcome]]]) -> None:
+        self.caller = caller
+        self.kept = kept
+        self.replayed = 0  # requests answered from what was kept
+
+    def call_many(self, calls: list[Call], serve: Serve | None = None) -> list[CallOutcome]:
+        if serve is None and self.kept:
+            waiting = self.kept.get(_key(calls))
+            if waiting:
+                self.replayed += 1
+                return waiting.popleft()
+        return self.caller.call_many(calls, serve)
