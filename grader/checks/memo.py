@@ -24,20 +24,28 @@ T = TypeVar("T")
 def digest(value: Any) -> bytes:
     """A digest of a plain value (arrays, numbers, text, and containers of them)."""
     h = hashlib.blake2b(digest_size=20)
-    _feed(h.update, value)
+    _feed(h.update, value, {})
     return h.digest()
 
 
 _SCALARS = frozenset({int, float, bool, str, complex, type(None)})
 
 
-def _feed(update: Callable[[Any], None], v: Any) -> None:
+def _feed(update: Callable[[Any], None], v: Any, seen: dict[int, int]) -> None:
     # Exact types first (nearly every value); subclasses as their base, as before.
     t = type(v)
     if t in _SCALARS:
         text = repr(v)
         update(f"{t.__name__}:{len(text)}:{text}".encode())
     elif t is np.ndarray or isinstance(v, np.ndarray):
+        # An array object met before in this value is fed as a reference to its first
+        # place (the calls of a numerical gradient share all their inputs but one):
+        # equal digests still mean equal contents, placed alike.
+        first = seen.get(id(v))
+        if first is not None:
+            update(f"\x00r{first};".encode())
+            return
+        seen[id(v)] = len(seen)
         if v.dtype.kind == "O":
             update(f"a{v.dtype.str}{v.shape}".encode())
             update(repr(v.tolist()).encode())
@@ -48,12 +56,12 @@ def _feed(update: Callable[[Any], None], v: Any) -> None:
     elif t is dict or isinstance(v, dict):
         update(f"d{len(v)}".encode())
         for k, x in v.items():
-            _feed(update, k)
-            _feed(update, x)
+            _feed(update, k, seen)
+            _feed(update, x, seen)
     elif t is list or t is tuple or isinstance(v, (list, tuple)):
         update(f"{t.__name__[0]}{len(v)}".encode())
         for x in v:
-            _feed(update, x)
+            _feed(update, x, seen)
     else:
         text = repr(v)
         update(f"{t.__name__}:{len(text)}:{text}".encode())
