@@ -92,7 +92,9 @@ def recalled(memo: dict[Any, Any], key: tuple[Any, ...], inputs: Any, compute: C
         again: T = fresh(kept[1])
         return again
     value = compute()
-    memo[key] = (fresh(inputs), fresh(value))
+    # The inputs themselves are kept: were they changed in place later, they would only
+    # stop matching the same draw made again (a miss), never match another one.
+    memo[key] = (inputs, fresh(value))
     return value
 
 
