@@ -29,7 +29,7 @@ from typing import Any
 
 from ..i18n import Message, msg
 from ..plain import decode, encode
-from . import causes, policy
+from . import causes, policy, replay
 from .model import Check, CheckResult, Context, Kind, Status
 
 
@@ -144,8 +144,11 @@ def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
     # its checks run without explanations first, and only what stays wrong is explained.
     rescue = ctx.reference is not None and ctx.blocks is not None and any(
         policy.broken(done[name]) for name in ex.builds_on if name in done and name not in ex.not_substituted)
-    first = dataclasses.replace(ctx, explain=False) if rescue else ctx
-    per_check = [run_check(check, first) for check in ex.checks]
+    # The first run's requests are kept, so that explaining what stays wrong asks the
+    # student's code nothing twice (grader.checks.replay).
+    recorders = [replay.Recorder(ctx.caller) for _ in ex.checks] if rescue else []
+    per_check = [run_check(check, dataclasses.replace(ctx, explain=False, caller=recorders[k]) if rescue else ctx)
+                 for k, check in enumerate(ex.checks)]
     blocks = policy.blocks_to_substitute(ExerciseResult(ex.info(), [r for rs in per_check for r in rs]), done)
     if blocks and rescue:
         # Every building block, not only the failing ones, so that every value the
@@ -159,7 +162,8 @@ def _run_exercise(ex: Exercise, ctx: Context, functions: dict[str, list[str]],
     if rescue:
         for k, check in enumerate(ex.checks):
             if any(r.status != Status.PASSED and not r.details.get("substituted") for r in per_check[k]):
-                explained = {r.id: r for r in run_check(check, ctx)}
+                explained = {r.id: r for r in run_check(check, dataclasses.replace(
+                    ctx, caller=recorders[k].replayer()))}
                 per_check[k] = [r if r.details.get("substituted") else explained.get(r.id, r) for r in per_check[k]]
     er.results = [r for rs in per_check for r in rs]
     return er

@@ -55,7 +55,7 @@ from .backward import (
 from .compare import TOL, array_of, compare
 from .kinds import Inputs, extract, failed_call, where
 from .localise import explain
-from .memo import remembered
+from .memo import recalled, remembered
 from .model import Check, CheckResult, Context, Kind, PublicCase, Status, error_details
 from .precision import ROUNDING_ONLY, low_precision, rounding_probe
 from .shapes import diagnose_shape
@@ -153,10 +153,15 @@ class GradientCheck(Check):
         """Random upstream gradients, shaped as the outputs (a loss: none)."""
         return [rng.standard_normal(s) for s in self.shapes(inputs)] if self.forward else []
 
-    def _reference_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator) -> _Case:
+    def _reference_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator,
+                        ctx: Context | None = None) -> _Case:
         inputs = self.inputs(rng)
         douts = self.upstream(rng, inputs)
-        ref = run_reference(reference, self.step, inputs, douts)
+        if ctx is None:
+            ref = run_reference(reference, self.step, inputs, douts)
+        else:  # the same draw again (with the reference's blocks, explained, a second-pass item)
+            ref = recalled(ctx.memo, ("gradient", self.id, ctx.salt, id(reference)), (inputs, douts),
+                           lambda: run_reference(reference, self.step, inputs, douts))
         if self.forward and [o.shape for o in ref.outputs] != list(self.shapes(inputs)):
             raise AssertionError(f"{self.id}: out_shapes disagree with the reference's outputs")
         return _Case(inputs, douts, ref)
@@ -168,7 +173,7 @@ class GradientCheck(Check):
 
     def _case(self, ctx: Context, rng: np.random.Generator) -> _Case:
         if ctx.reference is not None:
-            return self._reference_case(ctx.reference, rng)
+            return self._reference_case(ctx.reference, rng, ctx)
         if ctx.public_cases and self.id in ctx.public_cases:
             pc = ctx.public_cases[self.id]
             douts = [np.asarray(d, dtype=np.float64) for d in pc.inputs["upstream"]]

@@ -28,6 +28,7 @@ from ..mistakes import Mistake
 from . import errors, numeric, policy, variants
 from .compare import Comparison, as_float_array, compare, matches
 from .copies import fresh
+from .memo import recalled
 from .model import (
     Check,
     CheckResult,
@@ -195,7 +196,9 @@ class ValueCheck(Check):
     def case(self, ctx: Context) -> tuple[Inputs, list[Any]] | None:
         if ctx.reference is not None:
             inputs = self.inputs(ctx.rng(self.id))
-            value = self._reference_value(ctx.reference[self.func], inputs)
+            ref = ctx.reference[self.func]
+            value = recalled(ctx.memo, ("value", self.id, ctx.salt, id(ref)), inputs,
+                             lambda: self._reference_value(ref, inputs))
             return inputs, [extract(value, o.path)[0] for o in self.outputs]
         if ctx.public_cases and self.id in ctx.public_cases:
             pc = ctx.public_cases[self.id]
