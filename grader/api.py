@@ -70,14 +70,30 @@ def _loaded(isolation: Isolation, functions: dict[str, list[str]]) -> tuple[Any,
     return sorted((k, list(v)) for k, v in functions.items()), isolation.level, isolation.isolated
 
 
+def _close_launched(launched: Sandbox) -> None:
+    """Stop a launched child that this grade does not use, and the second one launched with it."""
+    if launched.second is not None:
+        launched.second.close()
+    launched.close()
+
+
 def _second_child(first: Sandbox) -> Callable[[], tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]]:
     """What the split's helper runs (grader.split): a second child on the submission
     ``first`` loads, at its level and with its limits; returned started, with the
     functions it found and what it loaded (:func:`_loaded`), which the parent compares
-    with its own."""
+    with its own. The child launched with ``first`` (``first.second``), where there is
+    one: the helper finds it ready; otherwise a new one."""
 
     def start() -> tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]:
-        other = Sandbox(first.root, first.modules, first.wanted, first.limits, first.isolation, strict=first.strict)
+        spare = first.second  # launched with ``first`` (grader.sandbox.prelaunch): ready by now
+        if spare is not None and spare.alive:
+            spare.take_over()  # the parent launched it: this process talks to it from now on
+            other = spare
+            other.modules, other.wanted, other.limits, other.strict = first.modules, first.wanted, first.limits, \
+                first.strict
+        else:
+            other = Sandbox(first.root, first.modules, first.wanted, first.limits, first.isolation,
+                            strict=first.strict)
         try:
             report = other.start()
             if not report.ok:
@@ -175,11 +191,11 @@ def grade(
     public_dir = Path(public or public_folder())
     cases = None if reference is not None else public_cases.load(public_dir)
     if launched is not None and (trusted_in_process or launched.isolation != isolation or not launched.alive):
-        launched.close()
+        _close_launched(launched)
         launched = None
     prepared = prepare(submission, root=launched.root if launched is not None else None)
     if launched is not None and prepared.root != launched.root:
-        launched.close()
+        _close_launched(launched)
         launched = None
     if reference is None and cases is None:
         # Said, not silent: without them a self-check runs no value check at all.
@@ -203,6 +219,10 @@ def grade(
         sandbox.modules, sandbox.wanted = prepared.modules, wanted
         sandbox.limits = limits or Limits()
         sandbox.strict = solutions is not None and not allow_unisolated
+        if sandbox.second is not None and (not split or not sandbox.second.alive
+                                           or sandbox.second.isolation != sandbox.isolation):
+            sandbox.second.close()  # not split: a core given back at once
+            sandbox.second = None
     else:
         sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
                           strict=solutions is not None and not allow_unisolated)
@@ -223,6 +243,12 @@ def grade(
 
             splitter = _split.Split(exercises, ctx, _second_child(sandbox),
                                     experiments=experimented if experiments else None)
+        spare = sandbox.second if isinstance(sandbox, Sandbox) else None
+        if spare is not None:
+            if splitter is not None and splitter.split:
+                spare.hand_over()  # the helper talks to it now; stopped and collected at the end
+            else:
+                spare.close()  # not split: its core given back at once
         report = sandbox.start()
         _note_isolation(result, sandbox.isolation, allow_unisolated)
         result.load_status = report.status
@@ -257,6 +283,8 @@ def grade(
     finally:
         if splitter is not None:
             splitter.close()
+        if isinstance(sandbox, Sandbox) and sandbox.second is not None:
+            sandbox.second.close()  # after the helper that talked to it has ended
         sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.

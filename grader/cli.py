@@ -188,10 +188,12 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
           aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None,
           capstone: bool | None) -> None:
     from .sandbox.prelaunch import discard, prelaunch
+    from .split import wanted as split_wanted
 
     # The sandboxed child starts first and gets ready while this process imports the
-    # grader and reads the course and the submission (grader/sandbox/prelaunch.py).
-    launched = prelaunch()
+    # grader and reads the course and the submission (grader/sandbox/prelaunch.py); where
+    # the grade will be split over two cores (grader/split.py), the helper's child too.
+    launched = prelaunch(second=split_wanted())
     click.get_current_context().call_on_close(lambda: discard(launched))
     from .api import grade as grade_submission
     from .assignments.stage import student_view

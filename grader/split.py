@@ -48,11 +48,11 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .checks import engine
-from .checks.engine import Exercise, ExerciseResult
-from .checks.model import Context
+if TYPE_CHECKING:  # the check engine (and numpy) imported where used: wanted() is asked before they are
+    from .checks.engine import Exercise, ExerciseResult
+    from .checks.model import Context
 
 _OFF = ("0", "no", "off", "false")
 _ENV = "RNNGRADE_SPLIT"
@@ -200,6 +200,8 @@ def plan(exercises: list[Exercise], experiments: bool = False) -> Plan:
     exercise (or the experiments) moved to the other side at a time while that makes
     the later of the two finish sooner. Each share is ordered so that what the other side
     waits for comes first. ``theirs`` is empty where splitting gains nothing."""
+    from .checks import engine
+
     order = engine.running_order(exercises)
     blocks = _blocks(exercises)
     direct = {ex.name: {b for b in ex.builds_on if b in blocks} for ex in order}
@@ -273,6 +275,8 @@ def _helper(share: list[Exercise], given: list[Exercise], ctx: Context,
     order, the second in ``given``'s, as one process would), its frames. Never returns."""
     status = 0
     try:
+        from .checks import engine
+
         caller, functions, loaded = start()
         try:
             own = dataclasses.replace(ctx, caller=caller, memo={})
@@ -443,6 +447,8 @@ class Split:
 
     def _grade_here(self, name: str) -> None:
         """The first pass of the helper's exercise ``name`` (and of its blocks first), here."""
+        from .checks import engine
+
         ex = next(e for e in self.theirs if e.name == name)
         for block in ex.builds_on:
             if block in self._their_names and block not in self._done:
@@ -455,6 +461,8 @@ class Split:
         then its second pass, in this process's child; then the experiments, where
         they are planned here. ``functions``: what this process's child found;
         ``loaded``: what it loaded, which the helper's child must have loaded too."""
+        from .checks import engine
+
         self.functions, self.loaded = functions, loaded
         for ex in self.mine:
             for block in ex.builds_on:
@@ -475,6 +483,8 @@ class Split:
     def merge(self) -> list[ExerciseResult]:
         """Every exercise's results after both passes, in the order given (the helper's
         share from the helper, or graded here where it failed)."""
+        from .checks import engine
+
         while self._final is None and self._pid:
             message = self._next()
             if message is None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.util
 import os
 import shutil
 import stat
@@ -42,8 +43,6 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 # The unprivileged id a child started as root becomes: one per grading process (its
 # pid above a base no real account uses), so concurrent children of a batch can
@@ -178,9 +177,19 @@ def at_level(level: str) -> Isolation:
     raise ValueError(f"unknown isolation level {level!r}")
 
 
+@functools.lru_cache(maxsize=1)
+def _numpy_folder() -> Path:
+    """numpy's package folder, found without importing numpy (a command starts its child
+    before it imports numpy itself: grader.sandbox.prelaunch)."""
+    spec = importlib.util.find_spec("numpy")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("numpy is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def _python_roots() -> list[Path]:
     """Folders the interpreter and numpy need, bound read-only into the sandbox."""
-    roots = {Path(sys.base_prefix), Path(sys.prefix), Path(np.__file__).parent.parent}
+    roots = {Path(sys.base_prefix), Path(sys.prefix), _numpy_folder().parent}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         p = sysconfig.get_paths().get(key)
         if p:
