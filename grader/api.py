@@ -77,6 +77,22 @@ def _close_launched(launched: Sandbox) -> None:
     launched.close()
 
 
+# Each experiment's time on the sample (ms, bubblewrap, development machine): a split grade
+# hands the longest out first. Only an order; an experiment missing here goes last.
+_EXPERIMENT_COSTS = {"initialisation": 110.0, "clipping": 30.0, "gradient_flow": 12.0}
+
+
+def _experiment_jobs(wanted: list[str]) -> list[tuple[str, Callable[[Context], dict[str, Any]]]]:
+    """The experiments :func:`~grader.experiments.run_experiments` runs, one job each, by
+    id (independent of each other: a split grade shares them out between its two children)."""
+    from .experiments import experiment_ids, run_experiments
+
+    def job(eid: str) -> Callable[[Context], dict[str, Any]]:
+        return lambda on: run_experiments(on, wanted, only=(eid,))[0]
+
+    return [(eid, job(eid)) for eid in experiment_ids(wanted)]
+
+
 def _second_child(first: Sandbox) -> Callable[[], tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]]:
     """What the split's helper runs (grader.split): a second child on the submission
     ``first`` loads, at its level and with its limits; returned started, with the
@@ -236,13 +252,11 @@ def grade(
         if split and isinstance(sandbox, Sandbox) and _split.wanted():
             # The same grade over two processes (grader.split): the helper is forked now, so
             # that its own child starts while this one loads the submission.
-            def experimented(on: Context) -> list[dict[str, Any]]:
-                from .experiments import run_experiments
-
-                return run_experiments(on, sandbox.wanted)
-
+            jobs = _experiment_jobs(sandbox.wanted) if experiments else None
             splitter = _split.Split(exercises, ctx, _second_child(sandbox),
-                                    experiments=experimented if experiments else None)
+                                    experiments=None if jobs is None else [job for _, job in jobs],
+                                    ready=sandbox.second is not None,
+                                    experiment_costs=[_EXPERIMENT_COSTS.get(eid, 0.0) for eid, _ in jobs or []])
         spare = sandbox.second if isinstance(sandbox, Sandbox) else None
         if spare is not None:
             if splitter is not None and splitter.split:
@@ -281,11 +295,22 @@ def grade(
         run_stage(result, ctx, exercises, enabled=spec.capstone if capstone is None else capstone)
         result.restarts = sandbox.restarts + helper_restarts
     finally:
-        if splitter is not None:
-            splitter.close()
-        if isinstance(sandbox, Sandbox) and sandbox.second is not None:
-            sandbox.second.close()  # after the helper that talked to it has ended
-        sandbox.close()
+        spare = sandbox.second if isinstance(sandbox, Sandbox) else None
+        if launched is not None and sandbox is launched:
+            # The caller discards it (grader.sandbox.prelaunch.discard): both children are
+            # sent SIGKILL now, torn down by the kernel while this process finishes (the
+            # quiz, the caller's reports), and collected with the helper at the discard.
+            sandbox.stop()
+            if spare is not None:
+                spare.stop()
+            if splitter is not None:
+                sandbox.at_close(splitter.close)
+        else:
+            if splitter is not None:
+                splitter.close()
+            if spare is not None:
+                spare.close()  # after the helper that talked to it has ended
+            sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.
     run_quiz(result, prepared.snapshot, solutions=solutions, public=public,

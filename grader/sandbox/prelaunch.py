@@ -86,9 +86,9 @@ def _stop(started: Started) -> None:
 def discard(sandbox: Sandbox | None) -> None:
     """Stop a launched child (and its ``second``) and remove its folder (after grading, or unused)."""
     if sandbox is not None:
+        sandbox.close()  # (the split's helper first, when the grade left it to be collected here)
         if sandbox.second is not None:
             sandbox.second.close()
-        sandbox.close()
         shutil.rmtree(sandbox.root, ignore_errors=True)
 
 

@@ -23,7 +23,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -153,6 +153,8 @@ class Sandbox:
         # split's helper) talks to it once it is handed over (hand_over / take_over).
         self.second: Sandbox | None = None
         self._handed = False  # this process started the child, another one talks to it
+        self._sibling = False  # this process talks to a child its parent started (take_over)
+        self._at_close: list[Callable[[], None]] = []
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Sandbox:
@@ -377,14 +379,43 @@ class Sandbox:
         sibling = ForkedChild(pidfd, *(cast(IO[bytes], s) for s in (proc.stdin, proc.stdout, proc.stderr)))
         sibling.pid = proc.pid
         self._proc = sibling
+        self._sibling = True
+
+    def at_close(self, end: Callable[[], None]) -> None:
+        """Run ``end`` first when this sandbox is closed (the split's helper collected,
+        before the children it talked to)."""
+        self._at_close.append(end)
 
     def close(self) -> None:
+        while self._at_close:
+            self._at_close.pop(0)()
         if self._handed and self._proc is not None:
             reaper.KEPT.discard(self._proc.pid)
             self._handed = False
             self._selector = None  # the pipes were closed at hand_over
             self._fds = {}
         self._kill()
+
+    def stop(self) -> None:
+        """SIGKILL to the child and everything it made, now, without waiting for them to
+        end: the kernel tears them down (on another core) while the caller does other
+        work; :meth:`close` then collects them and removes their folders."""
+        if self._proc is not None:
+            self._signal(self._proc)
+            if self._group is not None:
+                self._group.signal()
+
+    def _signal(self, proc: subprocess.Popen[bytes] | ForkedChild) -> None:
+        if not self._sibling:  # a sibling's pid may be collected by its parent by now: its pidfd only
+            try:
+                if proc.pid > 0:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
 
     def _kill(self) -> None:
         self._launched = False
@@ -393,29 +424,27 @@ class Sandbox:
             self._selector = None
         proc = self._proc
         if proc is not None:
-            try:
-                if proc.pid > 0:
-                    os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                proc.kill()
-            except ProcessLookupError:
-                pass
+            self._signal(proc)
+            # What escaped the process group: the cgroup, the child's own uid, the sweep.
+            # At the bubblewrap level a cgroup found empty is the end of everything the
+            # child made (all of it in the cgroup, and in a PID namespace that dies with
+            # it): its uid has nothing left to kill, and the sweep only collects what was
+            # re-parented to this process and ended (one pass, not several).
+            contained = False
+            if self._group is not None:
+                contained = self._group.kill() and self.isolation.level == "bubblewrap"
+                self._group = None
             proc.wait()
             for stream in (proc.stdin, proc.stdout, proc.stderr):
                 try:
                     stream.close()  # type: ignore[union-attr]  # a None stream: AttributeError, caught
                 except (OSError, ValueError, AttributeError):
                     pass
-            # What escaped the process group: the cgroup, the child's own uid, the sweep.
-            if self._group is not None:
-                self._group.kill()
-                self._group = None
-            if self._child_uid is not None:
+            if self._child_uid is not None and not contained:
                 reaper.kill_uid(self._child_uid)
-            reaper.sweep_escaped()
+            reaper.sweep_escaped(1 if contained else reaper.QUIET_PASSES)
             self._proc = None
+            self._sibling = False
         if self._resp_r >= 0:
             os.close(self._resp_r)
             self._resp_r = -1
