@@ -17,11 +17,14 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import isolation as iso
 from . import reaper
 from .harness import harness
-from .zygote import ForkedChild, Zygote, ZygoteError
+
+if TYPE_CHECKING:  # the fork server's client, imported where a batch worker has one
+    from .zygote import ForkedChild, Zygote
 
 PIPE_BYTES = 1 << 20  # capacity asked for each pipe to the child (Linux's default is 64 KB)
 
@@ -114,6 +117,8 @@ def _fork(zygote: Zygote, root: Path, workdir: str, resp_w: int) -> tuple[Forked
     """The child forked by the fork server (grader.sandbox.zygote), its work folder
     moved into the spool; None without a server, or where it failed (the child is
     then started the ordinary way, the folders being ordinary folders too)."""
+    from .zygote import ZygoteError
+
     try:
         moved = zygote.folder("work-", 0o777)
     except OSError:

@@ -20,8 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import zygote as forks
-from .isolation import probe
+from .isolation import expected, probe
 from .launch import Started, start_child
 
 if TYPE_CHECKING:  # imported once the children are started: it imports numpy (~50 ms)
@@ -42,7 +41,7 @@ def prelaunch(second: bool = False) -> Sandbox | None:
     root = None
     started: list[Started] = []
     try:
-        isolation = probe()
+        isolation = expected()  # bubblewrap's check runs meanwhile; grading uses the child only at probe()'s level
         root = Path(tempfile.mkdtemp(prefix="rnngrade-sub-"))
         os.chmod(root, 0o755)
         started.append(start_child(root, isolation))
@@ -99,6 +98,8 @@ def forked() -> Sandbox | None:
     the sandbox to grading as a launched child (``grader.api.grade(launched=...)``),
     then :func:`discard` s it. None without a server; where the server fails, the child
     is started the ordinary way on the same folders (``forked`` is then False)."""
+    from . import zygote as forks
+
     zygote = forks.current()
     if zygote is None:
         return None

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import time
 from pathlib import Path
@@ -76,7 +75,7 @@ class ChildGroup:
         if root is None or own is None:
             return None
         parent = root / own.lstrip("/")
-        path = parent / f"{_owner_prefix()}{os.getpid()}-{secrets.token_hex(4)}"
+        path = parent / f"{_owner_prefix()}{os.getpid()}-{os.urandom(4).hex()}"
         try:
             path.mkdir()
         except OSError:
