@@ -3,12 +3,19 @@
 A grade from the command line spends most of its wall time in the checks, one call after
 another in one sandboxed child, while the other core waits. Here the parent forks a
 trusted helper (a copy of itself, after its imports, the snapshot and the reference) that
-starts a SECOND sandboxed child on the same submission and grades a share of the
-exercises in it, while the parent grades the rest in its own child. The shares are
-planned by a cost model (:func:`plan`: each exercise's checks and building blocks, the
-helper's child start, the experiments, which run after the checks in the child of either)
-so that the later of the two finishes soonest; each share grades first what the other
-waits for. Only where two cores are usable and not busy (:func:`wanted`).
+grades a share of the exercises in a SECOND sandboxed child on the same submission, while
+the parent grades the rest in its own child. The command launches that second child with
+its first, before it imports anything heavy (grader.sandbox.prelaunch): the helper takes
+it over ready (a child of the parent's: the helper talks to it over the inherited pipes and
+stops it by its pidfd; the parent collects it), and starts one of its own only to replace
+it after a crash, or where none was launched. The shares are planned by a cost model
+(:func:`plan`: each exercise's checks and building blocks, the helper's child start where
+it has one to make) so that the later of the two finishes soonest; each share grades
+first what the other waits for. The experiments, independent jobs that need only a child
+that has made all its calls, are shared out as the two finish (a pipe of one byte per
+experiment, the longest first). The helper sends its last frame before it stops its
+child, so the parent goes on at once; it is collected when the caller is done (the
+command's discard). Only where two cores are usable and not busy (:func:`wanted`).
 
 Over 400 lines: the plan, the frames and the two ends of one exchange (the helper's and
 the parent's, with the fallback) hold one set of invariants; apart, each would have to
@@ -27,7 +34,9 @@ What makes the merged grade the unsplit one:
 - what spans exercises (:func:`grader.checks.engine.finish`) runs once, in the parent, on
   the merged results in the order given;
 - inputs are drawn per check from the student's seed (``Context.rng``), never from a
-  shared stream, so which process draws them changes nothing.
+  shared stream, so which process draws them changes nothing;
+- each experiment runs in a child after all that child's checks, on inputs of its own
+  (seeded), and they are merged in their order: which child ran which changes nothing.
 
 A helper that cannot start its child, raises, dies or sends something unreadable is
 dropped: the parent grades that share itself, in its own child, as an unsplit grade
