@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import heapq
 import os
 import pickle
 import select
@@ -152,19 +153,26 @@ def _ordered(share: list[Exercise], first: set[str], last: set[str]) -> list[Exe
     """``share`` (in running order) with the exercises in ``first`` as early and those in
     ``last`` as late as their building blocks allow."""
     names = {ex.name for ex in share}
-    waiting = {ex.name: {b for b in ex.builds_on if b in names} for ex in share}
     rank = {ex.name: (0 if ex.name in first else 2 if ex.name in last else 1, i) for i, ex in enumerate(share)}
     by_name = {ex.name: ex for ex in share}
+    waiting = {ex.name: {b for b in ex.builds_on if b in names} for ex in share}
+    users: dict[str, list[str]] = {}
+    for name, blocks in waiting.items():
+        for block in blocks:
+            users.setdefault(block, []).append(name)
+    ready = [rank[n] + (n,) for n, blocks in waiting.items() if not blocks]
+    heapq.heapify(ready)
     out: list[Exercise] = []
-    while waiting:
-        ready = min((n for n, blocks in waiting.items() if not blocks), key=rank.__getitem__, default=None)
-        if ready is None:  # a cycle of builds_on (never in the specs): the rest as given
-            out += [by_name[n] for n in sorted(waiting, key=rank.__getitem__)]
-            break
-        out.append(by_name[ready])
-        del waiting[ready]
-        for blocks in waiting.values():
-            blocks.discard(ready)
+    while ready:  # the best-ranked exercise whose blocks are all placed, each time
+        name = heapq.heappop(ready)[-1]
+        out.append(by_name[name])
+        del waiting[name]
+        for user in users.get(name, ()):
+            waiting[user].discard(name)
+            if not waiting[user]:
+                heapq.heappush(ready, rank[user] + (user,))
+    if waiting:  # a cycle of builds_on (never in the specs): the rest as given
+        out += [by_name[n] for n in sorted(waiting, key=rank.__getitem__)]
     return out
 
 
@@ -186,18 +194,20 @@ def _makespan(plan: Plan, costs: dict[str, int], with_experiments: bool, start: 
     the helper's child start)."""
     start = START_COST if start is None else start
     clock = {"mine": 0.0, "theirs": float(start) if plan.theirs else 0.0}
-    queue = {"mine": list(plan.mine), "theirs": list(plan.theirs)}
+    queue = {"mine": plan.mine, "theirs": plan.theirs}
+    at = {"mine": 0, "theirs": 0}
     done: dict[str, float] = {}
-    while queue["mine"] or queue["theirs"]:
+    while at["mine"] < len(plan.mine) or at["theirs"] < len(plan.theirs):
         moved = False
         for side in ("mine", "theirs"):
-            while queue[side]:
-                ex = queue[side][0]
-                if any(b not in done for b in ex.builds_on if b in costs):
+            while at[side] < len(queue[side]):
+                ex = queue[side][at[side]]
+                blocks = [b for b in ex.builds_on if b in costs]
+                if any(b not in done for b in blocks):
                     break
-                start = max([clock[side]] + [done[b] for b in ex.builds_on if b in costs])
-                clock[side] = done[ex.name] = start + costs[ex.name]
-                queue[side].pop(0)
+                begin = max([clock[side]] + [done[b] for b in blocks])
+                clock[side] = done[ex.name] = begin + costs[ex.name]
+                at[side] += 1
                 moved = True
         if not moved:
             return float("inf")  # each waits for the other: never planned
