@@ -54,15 +54,16 @@ def test_the_children_start_before_numpy_is_imported():
 
 
 def test_the_first_childs_level_is_the_level_probe_finds():
-    """prelaunch does not wait for bubblewrap's check (isolation.expected); what it
+    """prelaunch does not wait for bubblewrap's check (launch.expected); what it
     expects is what the check then finds, or the child is not used (api.grade)."""
-    code = ("from grader.sandbox import isolation as i; e = i.expected(); p = i.probe(); "
-            "print(e == p, i.bubblewrap_status())")
+    code = ("from grader.sandbox import isolation as i, launch; e = launch.expected(); p = i.probe(); "
+            "print(e == p, i.bubblewrap_status(), i.PENDING)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 0, out.stderr
-    same, status = out.stdout.split()
+    same, status, pending = out.stdout.split()
     assert same == "True" or status == "broken"  # a bwrap that cannot run here: the child is dropped
+    assert pending == "[]"  # the check started ahead was the one probe() collected
 
 
 def _grade(submission, exercises, **kw):

@@ -177,19 +177,10 @@ def at_level(level: str) -> Isolation:
     raise ValueError(f"unknown isolation level {level!r}")
 
 
-@functools.lru_cache(maxsize=1)
-def _numpy_folder() -> Path:
-    """numpy's package folder, found without importing numpy (a command starts its child
-    before it imports numpy itself: grader.sandbox.prelaunch)."""
-    spec = importlib.util.find_spec("numpy")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("numpy is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def _python_roots() -> list[Path]:
     """Folders the interpreter and numpy need, bound read-only into the sandbox."""
-    roots = {Path(sys.base_prefix), Path(sys.prefix), _numpy_folder().parent}
+    numpy = importlib.util.find_spec("numpy")  # found, not imported: prelaunch starts children before numpy
+    roots = {Path(sys.base_prefix), Path(sys.prefix), Path(str(numpy and numpy.origin)).parent.parent}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         p = sysconfig.get_paths().get(key)
         if p:
@@ -330,49 +321,21 @@ def bubblewrap_status() -> str:
         return "forced"
     if not sys.platform.startswith("linux") or not shutil.which("bwrap"):
         return "missing"
-    global _check
-    check, _check = _check, None
     try:
-        check = check or _start_check()
-        ok = check.wait(timeout=10) == 0
+        check = PENDING.pop() if PENDING else start_bubblewrap_check()
+        return "ok" if check.wait(timeout=10) == 0 else "broken"
     except (OSError, subprocess.TimeoutExpired):
-        ok = False
-    finally:
-        if check is not None and check.returncode is None:
-            check.kill()
-            check.wait()
-    return "ok" if ok else "broken"
+        return "broken"  # (a check that hangs is bubblewrap's, which then dies with this process)
 
 
-_check: subprocess.Popen[bytes] | None = None  # bubblewrap's check, started by expected()
+PENDING: list[subprocess.Popen[bytes]] = []  # bubblewrap's check, started ahead (grader.sandbox.launch.expected)
 
 
-def _start_check() -> subprocess.Popen[bytes]:
+def start_bubblewrap_check() -> subprocess.Popen[bytes]:
     """Can bubblewrap make its namespaces here? (A process that ends at once, 0 if so.)"""
-    cmd = [
-        shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net",
-        "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true",
-    ]
+    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-pid", "--unshare-net",
+           "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def expected() -> Isolation:
-    """The level :func:`probe` will find, known at once: where bubblewrap is installed
-    and not turned off, its level, its check (can it make its namespaces here?) started
-    but not waited for (:func:`probe` collects it, and finds the level it really is);
-    elsewhere :func:`probe`'s. For a child started before anything else (a command's
-    first child, grader.sandbox.prelaunch), which is used only where it runs at the
-    level :func:`probe` then gives."""
-    global _check
-    forced = os.environ.get("RNNGRADE_ISOLATION", "").strip().lower()
-    if (bubblewrap_status.cache_info().currsize == 0 and _check is None and forced not in ("portable", "landlock")
-            and sys.platform.startswith("linux") and shutil.which("bwrap")):
-        try:
-            _check = _start_check()
-        except OSError:
-            return probe()
-        return at_level("bubblewrap")
-    return probe()
 
 
 @functools.lru_cache(maxsize=1)

@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .isolation import expected, probe
-from .launch import Started, start_child
+from .isolation import probe
+from .launch import Started, expected, start_child
 
 if TYPE_CHECKING:  # imported once the children are started: it imports numpy (~50 ms)
     from .session import Sandbox
