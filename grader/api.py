@@ -101,15 +101,18 @@ def _second_child(first: Sandbox) -> Callable[[], tuple[Sandbox, dict[str, list[
     one: the helper finds it ready; otherwise a new one."""
 
     def start() -> tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]:
-        spare = first.second  # launched with ``first`` (grader.sandbox.prelaunch): ready by now
+        spare, other = first.second, None  # launched with ``first`` (grader.sandbox.prelaunch): ready by now
         if spare is not None and spare.alive:
-            spare.take_over()  # the parent launched it: this process talks to it from now on
-            other = spare
-            other.modules, other.wanted, other.limits, other.strict = first.modules, first.wanted, first.limits, \
-                first.strict
-        else:
+            try:
+                spare.take_over()  # the parent launched it: this process talks to it from now on
+                other = spare
+            except OSError:  # no pidfd (Linux before 5.3): a child of this process's own instead
+                pass
+        if other is None:
             other = Sandbox(first.root, first.modules, first.wanted, first.limits, first.isolation,
                             strict=first.strict)
+        other.modules, other.wanted, other.limits, other.strict = first.modules, first.wanted, first.limits, \
+            first.strict
         try:
             report = other.start()
             if not report.ok:
