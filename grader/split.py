@@ -58,6 +58,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the check engine (and numpy) imported where used: wanted() is asked before they are
@@ -218,6 +219,35 @@ def _makespan(plan: Plan, costs: dict[str, int], with_experiments: bool, start: 
 
 
 def plan(exercises: list[Exercise], experiments: bool = False, start: float | None = None) -> Plan:
+    """:func:`search`'s plan, kept between processes (``rnngrade.cache/parsed``, see
+    :mod:`grader.i18n.parsed_cache`: the names of each share, by a digest of everything
+    the search reads, its code and the check engine's included): a command grades one
+    submission per process, and the search is ~10-20 ms of CPU on the parent's path
+    before the helper is forked."""
+    from .checks import engine
+    from .i18n import parsed_cache
+
+    start = START_COST if start is None else start
+    inputs = repr(([(ex.name, len(ex.checks), tuple(ex.builds_on)) for ex in exercises],
+                   bool(experiments), float(start), EXPERIMENTS_COST))
+    name = parsed_cache.digest("split-plan", [inputs.encode(), Path(__file__).read_bytes(),
+                                              Path(engine.__file__).read_bytes()])
+    kept = parsed_cache.cached(name, lambda: _names(search(exercises, experiments, start)))
+    by_name = {ex.name: ex for ex in exercises}
+    try:
+        mine, theirs, side = kept
+        if sorted(mine + theirs) == sorted(by_name) and side in ("mine", "theirs", "either"):
+            return Plan([by_name[n] for n in mine], [by_name[n] for n in theirs], side)
+    except (KeyError, TypeError, ValueError):
+        pass
+    return search(exercises, experiments, start)  # not a plan of these exercises: searched again
+
+
+def _names(found: Plan) -> list[Any]:
+    return [[ex.name for ex in found.mine], [ex.name for ex in found.theirs], found.experiments]
+
+
+def search(exercises: list[Exercise], experiments: bool = False, start: float | None = None) -> Plan:
     """The share of each process that finishes soonest by the cost model (:func:`cost`,
     the helper's child start (``start``: :data:`START_COST`, or 0 where its child was
     launched with the parent's and is ready with it), the experiments where asked): from everything here, one

@@ -194,3 +194,24 @@ def test_a_stopped_child_is_collected_and_its_folders_removed_at_close(tmp_path)
     assert not workdir.exists()
     assert group is None or not group.path.exists()
     assert not reaper.KEPT
+
+
+def test_the_plan_kept_between_processes_is_the_one_searched(tmp_path, monkeypatch):
+    from grader.assignments.config import Assignment
+    from grader.assignments.material import assignment_exercises
+    from grader.i18n import parsed_cache
+
+    monkeypatch.setenv("RNNGRADE_PARSED_CACHE", str(tmp_path / "cache"))
+    exercises = assignment_exercises(Assignment(name="x"))
+    searched = split.search(exercises, True, 0)
+    assert split.plan(exercises, True, 0) == searched  # made and kept
+    entries = list((tmp_path / "cache").iterdir())
+    assert len(entries) == 1 and split.plan(exercises, True, 0) == searched  # read back
+    assert split.plan(exercises, False, 0) == split.search(exercises, False, 0)  # other inputs, another entry
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+    parsed_cache.write(entries[0].name, ["not", "a plan"])  # an entry of another shape: searched again
+    assert split.plan(exercises, True, 0) == searched
+    parsed_cache.write(entries[0].name, [["nobody"], [], "mine"])
+    assert split.plan(exercises, True, 0) == searched
+    parsed_cache.write(entries[0].name, [[e.name for e in searched.mine[1:]], [e.name for e in searched.theirs], "either"])
+    assert split.plan(exercises, True, 0) == searched  # an exercise left out is never planned
