@@ -144,6 +144,7 @@ def grade(
     experiments: bool = True,
     launched: Sandbox | None = None,
     split: bool = False,
+    idle: Callable[[], Any] | None = None,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -196,7 +197,9 @@ def grade(
     ``split``: where two cores are usable and idle (:func:`grader.split.wanted`), grade a share of
     the exercises in a forked helper with a second sandboxed child while this process
     grades the rest (:mod:`grader.split`); the grade is the same. For a command that grades
-    one submission: a batch already keeps every core busy."""
+    one submission: a batch already keeps every core busy. ``idle``: the caller's own work
+    that needs nothing of the grade (importing what writes its reports), done while this
+    process would wait for the helper, if it does."""
     start = time.perf_counter()
     spec = assignment if isinstance(assignment, Assignment) else Assignment(name=assignment)
     allow_unisolated = allow_unisolated or trusted_in_process
@@ -278,7 +281,7 @@ def grade(
             result.notices.append(Notice("load.skipped_cell", {"where": cell}))
         if splitter is not None and report.ok:
             splitter.grade_mine(report.functions, _loaded(sandbox.isolation, report.functions))
-            result.exercises = splitter.merge()
+            result.exercises = splitter.merge(idle)
             if experiments:
                 result.extras["experiments"] = splitter.experiments
             helper_restarts = splitter.helper_restarts

@@ -231,7 +231,8 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
                                   handed_in=handin, aliases=aliases,
                                   experiments=html_path is not None,  # only the HTML report shows them
                                   launched=launched, capstone=capstone,
-                                  split=True)  # two cores for one grade where there are (grader/split.py)
+                                  split=True,  # two cores for one grade where there are (grader/split.py)
+                                  idle=_report_imports(results_path, html_path))
     except IsolationRefused as exc:
         fail(render(exc.message(), lang))
         sys.exit(2)
@@ -271,6 +272,17 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         echo(render(msg("report.written", path=str(classroom_path)), lang))
     if nothing_graded(result):  # the reports are written (a 0); the exit status says nothing was graded
         sys.exit(1)
+
+
+def _report_imports(results_path: Path | None, html_path: Path | None):
+    """What the grade may do while it waits for its split's helper: import the modules
+    that write the reports asked for (the same imports as below, done earlier)."""
+    def imports() -> None:
+        if results_path:
+            import grader.results.gradescope  # noqa: F401
+        if html_path:
+            import grader.report.html  # noqa: F401
+    return imports
 
 
 @main.command(help="Write the student release (stubs and public test cases) from the solutions; with --assignment, "

@@ -587,10 +587,19 @@ class Split:
             elif self.plan.experiments == "either":
                 self._ran = _run_claimed(self._token, self._experiments, self.ctx)
 
-    def merge(self) -> list[ExerciseResult]:
+    def merge(self, idle: Callable[[], Any] | None = None) -> list[ExerciseResult]:
         """Every exercise's results after both passes, in the order given (the helper's
-        share from the helper, or graded here where it failed)."""
+        share from the helper, or graded here where it failed). ``idle``: the caller's
+        work that needs nothing of the grade, done here first where the helper has not
+        finished yet (this process would only wait); what it raises is left to the caller
+        to meet again when it does that work itself."""
         from .checks import engine
+
+        if idle is not None and self._final is None and self._rd >= 0 and not select.select([self._rd], [], [], 0)[0]:
+            try:
+                idle()
+            except Exception:  # noqa: BLE001 - see the docstring
+                pass
 
         while self._final is None and self._rd >= 0:
             message = self._next()

@@ -215,3 +215,28 @@ def test_the_plan_kept_between_processes_is_the_one_searched(tmp_path, monkeypat
     assert split.plan(exercises, True, 0) == searched
     parsed_cache.write(entries[0].name, [[e.name for e in searched.mine[1:]], [e.name for e in searched.theirs], "either"])
     assert split.plan(exercises, True, 0) == searched  # an exercise left out is never planned
+
+
+def test_the_callers_idle_work_is_done_while_the_helper_is_still_grading(splits, monkeypatch):
+    """``idle`` (the CLI: importing what writes its reports) runs once, in this process,
+    while it would wait for a helper that has not finished; the grade is the same."""
+    import time
+
+    from grader.checks import engine
+
+    parent, second_pass = os.getpid(), engine.second_pass
+
+    def late(*args, **kw):
+        if os.getpid() != parent:
+            time.sleep(0.2)  # the helper finishes well after the parent
+        return second_pass(*args, **kw)
+
+    monkeypatch.setattr(engine, "second_pass", late)
+    exercises = exercises_named(*SMALL)
+    calls: list[int] = []
+    alone = _grade(SOLUTIONS, exercises, experiments=False, idle=lambda: calls.append(os.getpid()))
+    assert calls == []  # not split: nothing to wait for
+    both = _grade(SOLUTIONS, exercises, experiments=False, split=True, idle=lambda: calls.append(os.getpid()))
+    assert splits and splits[0].error is None
+    assert calls == [parent]
+    _same(alone, both)
