@@ -70,14 +70,49 @@ def _loaded(isolation: Isolation, functions: dict[str, list[str]]) -> tuple[Any,
     return sorted((k, list(v)) for k, v in functions.items()), isolation.level, isolation.isolated
 
 
+def _close_launched(launched: Sandbox) -> None:
+    """Stop a launched child that this grade does not use, and the second one launched with it."""
+    if launched.second is not None:
+        launched.second.close()
+    launched.close()
+
+
+# Each experiment's time on the sample (ms, bubblewrap, development machine): a split grade
+# hands the longest out first. Only an order; an experiment missing here goes last.
+_EXPERIMENT_COSTS = {"initialisation": 110.0, "clipping": 30.0, "gradient_flow": 12.0}
+
+
+def _experiment_jobs(wanted: list[str]) -> list[tuple[str, Callable[[Context], dict[str, Any]]]]:
+    """The experiments :func:`~grader.experiments.run_experiments` runs, one job each, by
+    id (independent of each other: a split grade shares them out between its two children)."""
+    from .experiments import experiment_ids, run_experiments
+
+    def job(eid: str) -> Callable[[Context], dict[str, Any]]:
+        return lambda on: run_experiments(on, wanted, only=(eid,))[0]
+
+    return [(eid, job(eid)) for eid in experiment_ids(wanted)]
+
+
 def _second_child(first: Sandbox) -> Callable[[], tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]]:
     """What the split's helper runs (grader.split): a second child on the submission
     ``first`` loads, at its level and with its limits; returned started, with the
     functions it found and what it loaded (:func:`_loaded`), which the parent compares
-    with its own."""
+    with its own. The child launched with ``first`` (``first.second``), where there is
+    one: the helper finds it ready; otherwise a new one."""
 
     def start() -> tuple[Sandbox, dict[str, list[str]], tuple[Any, ...]]:
-        other = Sandbox(first.root, first.modules, first.wanted, first.limits, first.isolation, strict=first.strict)
+        spare, other = first.second, None  # launched with ``first`` (grader.sandbox.prelaunch): ready by now
+        if spare is not None and spare.alive:
+            try:
+                spare.take_over()  # the parent launched it: this process talks to it from now on
+                other = spare
+            except OSError:  # no pidfd (Linux before 5.3): a child of this process's own instead
+                pass
+        if other is None:
+            other = Sandbox(first.root, first.modules, first.wanted, first.limits, first.isolation,
+                            strict=first.strict)
+        other.modules, other.wanted, other.limits, other.strict = first.modules, first.wanted, first.limits, \
+            first.strict
         try:
             report = other.start()
             if not report.ok:
@@ -109,6 +144,7 @@ def grade(
     experiments: bool = True,
     launched: Sandbox | None = None,
     split: bool = False,
+    idle: Callable[[], Any] | None = None,
 ) -> Result:
     """Grade ``submission`` (a .py file, a notebook, a .zip or a folder; or its
     :class:`~grader.submission.Snapshot`, taken once by the caller, as a batch does).
@@ -161,7 +197,9 @@ def grade(
     ``split``: where two cores are usable and idle (:func:`grader.split.wanted`), grade a share of
     the exercises in a forked helper with a second sandboxed child while this process
     grades the rest (:mod:`grader.split`); the grade is the same. For a command that grades
-    one submission: a batch already keeps every core busy."""
+    one submission: a batch already keeps every core busy. ``idle``: the caller's own work
+    that needs nothing of the grade (importing what writes its reports), done while this
+    process would wait for the helper, if it does."""
     start = time.perf_counter()
     spec = assignment if isinstance(assignment, Assignment) else Assignment(name=assignment)
     allow_unisolated = allow_unisolated or trusted_in_process
@@ -175,11 +213,11 @@ def grade(
     public_dir = Path(public or public_folder())
     cases = None if reference is not None else public_cases.load(public_dir)
     if launched is not None and (trusted_in_process or launched.isolation != isolation or not launched.alive):
-        launched.close()
+        _close_launched(launched)
         launched = None
     prepared = prepare(submission, root=launched.root if launched is not None else None)
     if launched is not None and prepared.root != launched.root:
-        launched.close()
+        _close_launched(launched)
         launched = None
     if reference is None and cases is None:
         # Said, not silent: without them a self-check runs no value check at all.
@@ -203,6 +241,10 @@ def grade(
         sandbox.modules, sandbox.wanted = prepared.modules, wanted
         sandbox.limits = limits or Limits()
         sandbox.strict = solutions is not None and not allow_unisolated
+        if sandbox.second is not None and (not split or not sandbox.second.alive
+                                           or sandbox.second.isolation != sandbox.isolation):
+            sandbox.second.close()  # not split: a core given back at once
+            sandbox.second = None
     else:
         sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
                           strict=solutions is not None and not allow_unisolated)
@@ -216,13 +258,17 @@ def grade(
         if split and isinstance(sandbox, Sandbox) and _split.wanted():
             # The same grade over two processes (grader.split): the helper is forked now, so
             # that its own child starts while this one loads the submission.
-            def experimented(on: Context) -> list[dict[str, Any]]:
-                from .experiments import run_experiments
-
-                return run_experiments(on, sandbox.wanted)
-
+            jobs = _experiment_jobs(sandbox.wanted) if experiments else None
             splitter = _split.Split(exercises, ctx, _second_child(sandbox),
-                                    experiments=experimented if experiments else None)
+                                    experiments=None if jobs is None else [job for _, job in jobs],
+                                    ready=sandbox.second is not None,
+                                    experiment_costs=[_EXPERIMENT_COSTS.get(eid, 0.0) for eid, _ in jobs or []])
+        spare = sandbox.second if isinstance(sandbox, Sandbox) else None
+        if spare is not None:
+            if splitter is not None and splitter.split:
+                spare.hand_over()  # the helper talks to it now; stopped and collected at the end
+            else:
+                spare.close()  # not split: its core given back at once
         report = sandbox.start()
         _note_isolation(result, sandbox.isolation, allow_unisolated)
         result.load_status = report.status
@@ -235,7 +281,7 @@ def grade(
             result.notices.append(Notice("load.skipped_cell", {"where": cell}))
         if splitter is not None and report.ok:
             splitter.grade_mine(report.functions, _loaded(sandbox.isolation, report.functions))
-            result.exercises = splitter.merge()
+            result.exercises = splitter.merge(idle)
             if experiments:
                 result.extras["experiments"] = splitter.experiments
             helper_restarts = splitter.helper_restarts
@@ -255,9 +301,22 @@ def grade(
         run_stage(result, ctx, exercises, enabled=spec.capstone if capstone is None else capstone)
         result.restarts = sandbox.restarts + helper_restarts
     finally:
-        if splitter is not None:
-            splitter.close()
-        sandbox.close()
+        spare = sandbox.second if isinstance(sandbox, Sandbox) else None
+        if launched is not None and sandbox is launched:
+            # The caller discards it (grader.sandbox.prelaunch.discard): both children are
+            # sent SIGKILL now, torn down by the kernel while this process finishes (the
+            # quiz, the caller's reports), and collected with the helper at the discard.
+            sandbox.stop()
+            if spare is not None:
+                spare.stop()
+            if splitter is not None:
+                sandbox.at_close(splitter.close)
+        else:
+            if splitter is not None:
+                splitter.close()
+            if spare is not None:
+                spare.close()  # after the helper that talked to it has ended
+            sandbox.close()
         prepared.cleanup()
     # Stages that need no sandbox (the concept quiz) go here.
     run_quiz(result, prepared.snapshot, solutions=solutions, public=public,

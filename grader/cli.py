@@ -208,10 +208,12 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
           aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None,
           capstone: bool | None) -> None:
     from .sandbox.prelaunch import discard, prelaunch
+    from .split import wanted as split_wanted
 
     # The sandboxed child starts first and gets ready while this process imports the
-    # grader and reads the course and the submission (grader/sandbox/prelaunch.py).
-    launched = prelaunch()
+    # grader and reads the course and the submission (grader/sandbox/prelaunch.py); where
+    # the grade will be split over two cores (grader/split.py), the helper's child too.
+    launched = prelaunch(second=split_wanted())
     click.get_current_context().call_on_close(lambda: discard(launched))
     from .api import grade as grade_submission
     from .assignments.stage import student_view
@@ -249,7 +251,8 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
                                   handed_in=handin, aliases=aliases,
                                   experiments=html_path is not None,  # only the HTML report shows them
                                   launched=launched, capstone=capstone,
-                                  split=True)  # two cores for one grade where there are (grader/split.py)
+                                  split=True,  # two cores for one grade where there are (grader/split.py)
+                                  idle=_report_imports(results_path, html_path))
     except IsolationRefused as exc:
         fail(render(exc.message(), lang))
         sys.exit(2)
@@ -292,6 +295,17 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     quick_exit.request()  # everything is written: the process may leave without its teardown
     if nothing_graded(result):  # the reports are written (a 0); the exit status says nothing was graded
         sys.exit(1)
+
+
+def _report_imports(results_path: Path | None, html_path: Path | None):
+    """What the grade may do while it waits for its split's helper: import the modules
+    that write the reports asked for (the same imports as below, done earlier)."""
+    def imports() -> None:
+        if results_path:
+            import grader.results.gradescope  # noqa: F401
+        if html_path:
+            import grader.report.html  # noqa: F401
+    return imports
 
 
 @main.command(help="Write the student release (stubs and public test cases) from the solutions; with --assignment, "

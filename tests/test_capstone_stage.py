@@ -481,7 +481,7 @@ def test_the_command_line_switch_reaches_the_library(monkeypatch, tmp_path, comm
     monkeypatch.setattr(batch, "intake", lambda *a, **k: type("I", (), {"entries": [], "to_grade": lambda self, g: []})())
     monkeypatch.setattr("grader.sandbox.isolation.probe", lambda: type("L", (), {"isolated": True})())
     # No child started ahead of the (recorded) grade: the fake level above has nothing to launch.
-    monkeypatch.setattr("grader.sandbox.prelaunch.prelaunch", lambda: None)
+    monkeypatch.setattr("grader.sandbox.prelaunch.prelaunch", lambda *a, **k: None)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.py").write_text("X = 1\n")
     result = CliRunner().invoke(cli.main, [*command, *switch])

@@ -195,8 +195,8 @@ def test_a_helper_that_dies_midway_leaves_the_share_to_the_parent(splits, monkey
 @pytest.mark.parametrize("where", ["mine", "theirs"])
 def test_the_experiments_are_the_same_in_either_child(splits, monkeypatch, where):
     planned = split.plan
-    monkeypatch.setattr(split, "plan", lambda exercises, experiments=False: dataclasses.replace(
-        planned(exercises, experiments), experiments=where))
+    monkeypatch.setattr(split, "plan", lambda exercises, experiments=False, *more: dataclasses.replace(
+        planned(exercises, experiments, *more), experiments=where))
     exercises = exercises_named(*EXPERIMENTED)
     alone = _grade(SOLUTIONS, exercises, experiments=True)
     both = _grade(SOLUTIONS, exercises, experiments=True, split=True)
@@ -207,8 +207,8 @@ def test_the_experiments_are_the_same_in_either_child(splits, monkeypatch, where
 
 def test_a_helper_that_dies_leaves_its_experiments_to_the_parent(splits, monkeypatch):
     planned = split.plan
-    monkeypatch.setattr(split, "plan", lambda exercises, experiments=False: dataclasses.replace(
-        planned(exercises, experiments), experiments="theirs"))
+    monkeypatch.setattr(split, "plan", lambda exercises, experiments=False, *more: dataclasses.replace(
+        planned(exercises, experiments, *more), experiments="theirs"))
     parent = os.getpid()
     second_pass = engine.second_pass
 

@@ -18,34 +18,76 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import zygote as forks
 from .isolation import probe
-from .session import Sandbox
+from .launch import Started, expected, start_child
+
+if TYPE_CHECKING:  # imported once the children are started: it imports numpy (~50 ms)
+    from .session import Sandbox
 
 
-def prelaunch() -> Sandbox | None:
+def prelaunch(second: bool = False) -> Sandbox | None:
     """A child launched at the level :func:`~grader.sandbox.isolation.probe` finds, with
     an empty private folder as its ``root``; None where it cannot be started (grading
-    then starts its own child and says why, as without this)."""
+    then starts its own child and says why, as without this).
+
+    With ``second``, another child on the same folder, started at the same time, for a
+    grade split over two processes (:mod:`grader.split`: the helper's child, ready when
+    the helper starts): the first's ``second`` (None where it could not be started).
+
+    Nothing heavy is imported before the children are started: this module and
+    :mod:`grader.sandbox.launch` import neither numpy nor the grading code."""
     root = None
+    started: list[Started] = []
     try:
-        isolation = probe()
+        isolation = expected()  # bubblewrap's check runs meanwhile; grading uses the child only at probe()'s level
         root = Path(tempfile.mkdtemp(prefix="rnngrade-sub-"))
         os.chmod(root, 0o755)
-        sandbox = Sandbox(root, [], [], isolation=isolation)
-        sandbox.launch()
-        return sandbox
+        started.append(start_child(root, isolation))
+        if second:
+            try:
+                started.append(start_child(root, isolation))
+            except (OSError, RuntimeError, subprocess.SubprocessError):
+                pass
+        from .session import Sandbox
+
+        children = [Sandbox.launched(s, root, isolation) for s in started]
     except (OSError, RuntimeError, subprocess.SubprocessError):
+        for s in started:
+            _stop(s)
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
         return None
+    first = children[0]
+    first.second = children[1] if len(children) > 1 else None
+    return first
+
+
+def _stop(started: Started) -> None:
+    """A started child that no sandbox took: killed, collected, its folder and cgroup removed."""
+    proc = started.proc
+    try:
+        os.killpg(proc.pid, 9)
+    except OSError:
+        pass
+    proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+    os.close(started.resp_r)
+    if started.group is not None:
+        started.group.kill()
+    shutil.rmtree(started.workdir, ignore_errors=True)
 
 
 def discard(sandbox: Sandbox | None) -> None:
-    """Stop a launched child and remove its folder (after grading, or unused)."""
+    """Stop a launched child (and its ``second``) and remove its folder (after grading, or unused)."""
     if sandbox is not None:
-        sandbox.close()
+        sandbox.close()  # (the split's helper first, when the grade left it to be collected here)
+        if sandbox.second is not None:
+            sandbox.second.close()
         shutil.rmtree(sandbox.root, ignore_errors=True)
 
 
@@ -56,9 +98,13 @@ def forked() -> Sandbox | None:
     the sandbox to grading as a launched child (``grader.api.grade(launched=...)``),
     then :func:`discard` s it. None without a server; where the server fails, the child
     is started the ordinary way on the same folders (``forked`` is then False)."""
+    from . import zygote as forks
+
     zygote = forks.current()
     if zygote is None:
         return None
+    from .session import Sandbox
+
     try:
         root = zygote.folder("sub-", 0o755)
     except OSError:

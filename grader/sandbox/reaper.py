@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import time
 from pathlib import Path
@@ -76,7 +75,7 @@ class ChildGroup:
         if root is None or own is None:
             return None
         parent = root / own.lstrip("/")
-        path = parent / f"{_owner_prefix()}{os.getpid()}-{secrets.token_hex(4)}"
+        path = parent / f"{_owner_prefix()}{os.getpid()}-{os.urandom(4).hex()}"
         try:
             path.mkdir()
         except OSError:
@@ -98,12 +97,20 @@ class ChildGroup:
         except (OSError, ValueError):
             return []
 
-    def kill(self) -> None:
-        """Kill every process in the group, then remove it."""
-        deadline = time.monotonic() + CGROUP_WAIT
+    def signal(self) -> bool:
+        """SIGKILL to every process in the group at once (``cgroup.kill``, Linux 5.14),
+        not waiting for them to end; False where the kernel has no ``cgroup.kill``."""
         try:
             (self.path / "cgroup.kill").write_text("1\n")
-        except OSError:  # before Linux 5.14: freeze, kill each, thaw
+            return True
+        except OSError:
+            return False
+
+    def kill(self) -> bool:
+        """Kill every process in the group, then remove it; True when it was found empty
+        (every process it held has ended) within :data:`CGROUP_WAIT` seconds."""
+        deadline = time.monotonic() + CGROUP_WAIT
+        if not self.signal():  # before Linux 5.14: freeze, kill each, thaw
             with contextlib.suppress(OSError):
                 (self.path / "cgroup.freeze").write_text("1\n")
             for pid in self.pids():
@@ -115,9 +122,16 @@ class ChildGroup:
             for pid in self.pids():
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.005)
+            time.sleep(0.002)
+        try:
+            empty = not (self.path / "cgroup.procs").read_text().split()
+        except FileNotFoundError:  # removed already: the kernel removes only an empty cgroup
+            empty = not self.path.exists()
+        except OSError:
+            empty = False
         with contextlib.suppress(OSError):
             self.path.rmdir()
+        return empty
 
 
 def namespace_id() -> int:
@@ -209,10 +223,11 @@ def _escaped(me: int, my_sid: int) -> list[tuple[int, int, bool]]:
     return found
 
 
-def sweep_escaped() -> None:
+def sweep_escaped(quiet_passes: int = QUIET_PASSES) -> None:
     """Kill processes re-parented to us that left our session (double fork + setsid),
-    with their process groups, and collect them, until :data:`QUIET_PASSES` passes in
-    a row find none, alive or ended.
+    with their process groups, and collect them, until ``quiet_passes`` passes in
+    a row find none, alive or ended (one, to collect what ended, where nothing can be
+    alive: every process of the child known ended, its cgroup found empty).
 
     The group of an ended one is killed too: a process that forks and exits at once
     has a newer pid than any listing of ``/proc`` shows, but it is still in the group
@@ -222,7 +237,7 @@ def sweep_escaped() -> None:
         return
     me, my_sid, my_pgid = os.getpid(), os.getsid(0), os.getpgid(0)
     quiet, deadline = 0, time.monotonic() + SWEEP_SECONDS
-    while quiet < QUIET_PASSES and time.monotonic() < deadline:
+    while quiet < quiet_passes and time.monotonic() < deadline:
         found = _escaped(me, my_sid)
         quiet = 0 if found else quiet + 1
         for pgid in {pgid for _, pgid, _ in found} - {my_pgid, 0}:

@@ -17,16 +17,13 @@ left out of the merge that brought both halves together.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import selectors
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -38,9 +35,9 @@ from ..untrusted import clean
 from . import isolation as iso
 from . import reaper
 from . import wire as W
-from .harness import harness
+from .launch import Started, set_subreaper, start_child
 from .protocol import FrameReader, ProtocolError, callback_answer, decode_value, encode_frame, encode_value
-from .zygote import ForkedChild, Zygote, ZygoteError
+from .zygote import ForkedChild, Zygote
 
 __all__ = ["Call", "CallOutcome", "CallStatus", "Limits", "LoadReport", "ModuleEntry", "Sandbox"]
 
@@ -97,31 +94,6 @@ def _poison_key(call: Call, serve: Serve | None) -> str:
     return call.func
 
 
-def _set_subreaper() -> None:
-    """Orphaned grandchildren of ours get re-parented to us so we can sweep them."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-            libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: children cannot read our memory
-        except OSError:
-            pass
-
-
-PIPE_BYTES = 1 << 20  # capacity asked for each pipe to the child (Linux's default is 64 KB)
-
-
-def _widen(fd: int) -> None:
-    """Ask for a larger pipe (F_SETPIPE_SZ): fewer wake-ups of both sides per large
-    frame. Where the system refuses (a lower pipe-max-size), the pipe stays as it was."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
-    except (OSError, ImportError):
-        pass
-
-
 class Sandbox:
     """One untrusted child serving one submission.
 
@@ -176,6 +148,13 @@ class Sandbox:
         # level, with ``root`` a folder of its spool, each child is forked from it warm.
         self.zygote = zygote
         self.forked = False  # the running child came from the fork server
+        # A second child launched with this one on the same folder, for a grade split over
+        # two processes (grader.sandbox.prelaunch, grader.split): another process (the
+        # split's helper) talks to it once it is handed over (hand_over / take_over).
+        self.second: Sandbox | None = None
+        self._handed = False  # this process started the child, another one talks to it
+        self._sibling = False  # this process talks to a child its parent started (take_over)
+        self._at_close: list[Callable[[], None]] = []
 
     # ----------------------------------------------------------------- lifecycle
     def __enter__(self) -> Sandbox:
@@ -194,7 +173,7 @@ class Sandbox:
         (``skipped``), so the rest of the notebook is graded and the student is told
         which cell was left out. A .py module that hangs cannot be cut: its load fails."""
         self._deadline_total = time.monotonic() + self.limits.total_seconds
-        _set_subreaper()
+        set_subreaper()
         self.load_report = self._spawn()
         skipped: list[str] = []
         while (not self.load_report.ok and self.load_report.status == CallStatus.TIMEOUT
@@ -223,7 +202,6 @@ class Sandbox:
         :meth:`start` sends: it runs no student code before. ``modules``, ``wanted``,
         ``limits`` and ``strict`` may be set until then."""
         if self._proc is None:
-            _set_subreaper()
             self._launch()
             self._launched = True
 
@@ -234,72 +212,37 @@ class Sandbox:
         return self._load()
 
     def _launch(self) -> None:
-        """The child process, its pipes and its cgroup; no request sent yet."""
+        """The child process, its pipes and its cgroup (:mod:`grader.sandbox.launch`); no request sent yet."""
         self.generation += 1
         self._dead_reason = None
-        self._workdir = tempfile.mkdtemp(prefix="rnngrade-work-")
-        os.chmod(self._workdir, 0o777)
-        resp_r, resp_w = os.pipe()
-        _widen(resp_r)  # an answer of megabytes (the experiments' weights) in 16 reads, not 256
-        bwrap = self.isolation.level == "bubblewrap"
-        self._proc = self._fork(resp_w) if bwrap else None
-        self.forked = self._proc is not None
-        if self._proc is None:
-            script = harness()  # compiled once, not at every start
-            if bwrap:
-                cmd = iso.bubblewrap_command(script, self.root, Path(self._workdir), resp_w)
-            else:
-                cmd = [sys.executable, "-I", "-B", str(script), str(resp_w)]
-            self._proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=(resp_w,),
-                cwd=self._workdir,
-                env=iso.child_environment(None if bwrap else self._workdir),
-                start_new_session=True,
-                close_fds=True,
-            )
-        os.close(resp_w)
-        # stdin, stdout and stderr are pipes (PIPE above), never None.
+        self._adopt(start_child(self.root, self.isolation, self.zygote))
+
+    def _adopt(self, started: Started) -> None:
+        """Talk to ``started`` from now on (its streams non-blocking, one selector)."""
+        self._proc, self._resp_r, self._workdir = started.proc, started.resp_r, started.workdir
+        self._group, self.forked = started.group, started.forked
+        # stdin, stdout and stderr are pipes (PIPE), never None.
         stdin, stdout, stderr = (cast(IO[bytes], s) for s in (self._proc.stdin, self._proc.stdout, self._proc.stderr))
-        _widen(stdin.fileno())
-        # Everything the child will fork stays in a cgroup of its own (it runs no student
-        # code before the load request below), so a hopping daemon cannot outlive it.
-        self._group = reaper.ChildGroup.create()
-        if self._group is not None and not self._group.add(self._proc.pid):
-            self._group.kill()
-            self._group = None
-        self._resp_r = resp_r
         self._req_w = stdin.fileno()
-        for fd in (resp_r, self._req_w, stdout.fileno(), stderr.fileno()):
+        for fd in (self._resp_r, self._req_w, stdout.fileno(), stderr.fileno()):
             os.set_blocking(fd, False)
         self._fds = {stdout.fileno(): "out", stderr.fileno(): "err"}
         # One selector for the child's lifetime (not one per call: calls are the hot path).
         self._selector = selectors.DefaultSelector()
-        self._selector.register(resp_r, selectors.EVENT_READ, "resp")
+        self._selector.register(self._resp_r, selectors.EVENT_READ, "resp")
         for fd, name in self._fds.items():
             self._selector.register(fd, selectors.EVENT_READ, name)
 
-    def _fork(self, resp_w: int) -> ForkedChild | None:
-        """The child forked by the fork server (grader.sandbox.zygote), its work folder
-        moved into the spool; None without a server, or where it failed (the child is
-        then started the ordinary way, the folders being ordinary folders too)."""
-        zygote = self.zygote
-        if zygote is None or not zygote.holds(self.root):
-            return None
-        assert self._workdir is not None
-        try:
-            workdir = zygote.folder("work-", 0o777)
-        except OSError:
-            return None
-        shutil.rmtree(self._workdir, ignore_errors=True)
-        self._workdir = str(workdir)
-        try:
-            return zygote.spawn(self.root, workdir, resp_w)
-        except ZygoteError:
-            return None
+    @classmethod
+    def launched(cls, started: Started, root: Path, isolation: iso.Isolation) -> Sandbox:
+        """A sandbox for a child already started on ``root`` (:func:`~grader.sandbox.launch.start_child`,
+        before this module was imported: :mod:`grader.sandbox.prelaunch`), waiting for
+        its load request as after :meth:`launch`."""
+        sandbox = cls(root, [], [], isolation=isolation)
+        sandbox.generation += 1
+        sandbox._adopt(started)
+        sandbox._launched = True
+        return sandbox
 
     def _load(self) -> LoadReport:
         """Send the load request (confinement first, then the submission) and wait for the report."""
@@ -401,8 +344,78 @@ class Sandbox:
                 "path": clean(str(m.get("path"))[: W.MAX_WHERE]),
                 "errors": errors}
 
+    def hand_over(self) -> None:
+        """In the process that launched this child, after forking the process that talks
+        to it from now on (:meth:`take_over`, there): this process's ends of its pipes
+        are closed; the child is left running, kept from this process's sweeps of
+        escaped processes (:func:`grader.sandbox.reaper.sweep_escaped`), and killed and
+        collected at :meth:`close` (only its parent can collect it)."""
+        if self._proc is None or self._handed:
+            return
+        self._handed = True
+        reaper.KEPT.add(self._proc.pid)
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
+        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except (OSError, ValueError, AttributeError):
+                pass
+        if self._resp_r >= 0:
+            os.close(self._resp_r)
+            self._resp_r = -1
+
+    def take_over(self) -> None:
+        """In a process forked by the one that launched this child (the split's helper):
+        this process talks to the child from now on, through the pipes it inherited, and
+        stops it by its pidfd (a sibling cannot be waited for; its parent collects it
+        after :meth:`hand_over`). A child that ends here is restarted as this process's
+        own."""
+        proc = self._proc
+        if proc is None or isinstance(proc, ForkedChild):
+            return
+        pidfd = os.pidfd_open(proc.pid)  # not collected before this process ends: the pid is still this child
+        sibling = ForkedChild(pidfd, *(cast(IO[bytes], s) for s in (proc.stdin, proc.stdout, proc.stderr)))
+        sibling.pid = proc.pid
+        self._proc = sibling
+        self._sibling = True
+
+    def at_close(self, end: Callable[[], None]) -> None:
+        """Run ``end`` first when this sandbox is closed (the split's helper collected,
+        before the children it talked to)."""
+        self._at_close.append(end)
+
     def close(self) -> None:
+        while self._at_close:
+            self._at_close.pop(0)()
+        if self._handed and self._proc is not None:
+            reaper.KEPT.discard(self._proc.pid)
+            self._handed = False
+            self._selector = None  # the pipes were closed at hand_over
+            self._fds = {}
         self._kill()
+
+    def stop(self) -> None:
+        """SIGKILL to the child and everything it made, now, without waiting for them to
+        end: the kernel tears them down (on another core) while the caller does other
+        work; :meth:`close` then collects them and removes their folders."""
+        if self._proc is not None:
+            self._signal(self._proc)
+            if self._group is not None:
+                self._group.signal()
+
+    def _signal(self, proc: subprocess.Popen[bytes] | ForkedChild) -> None:
+        if not self._sibling:  # a sibling's pid may be collected by its parent by now: its pidfd only
+            try:
+                if proc.pid > 0:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
 
     def _kill(self) -> None:
         self._launched = False
@@ -411,29 +424,27 @@ class Sandbox:
             self._selector = None
         proc = self._proc
         if proc is not None:
-            try:
-                if proc.pid > 0:
-                    os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                proc.kill()
-            except ProcessLookupError:
-                pass
+            self._signal(proc)
+            # What escaped the process group: the cgroup, the child's own uid, the sweep.
+            # At the bubblewrap level a cgroup found empty is the end of everything the
+            # child made (all of it in the cgroup, and in a PID namespace that dies with
+            # it): its uid has nothing left to kill, and the sweep only collects what was
+            # re-parented to this process and ended (one pass, not several).
+            contained = False
+            if self._group is not None:
+                contained = self._group.kill() and self.isolation.level == "bubblewrap"
+                self._group = None
             proc.wait()
             for stream in (proc.stdin, proc.stdout, proc.stderr):
                 try:
                     stream.close()  # type: ignore[union-attr]  # a None stream: AttributeError, caught
                 except (OSError, ValueError, AttributeError):
                     pass
-            # What escaped the process group: the cgroup, the child's own uid, the sweep.
-            if self._group is not None:
-                self._group.kill()
-                self._group = None
-            if self._child_uid is not None:
+            if self._child_uid is not None and not contained:
                 reaper.kill_uid(self._child_uid)
-            reaper.sweep_escaped()
+            reaper.sweep_escaped(1 if contained else reaper.QUIET_PASSES)
             self._proc = None
+            self._sibling = False
         if self._resp_r >= 0:
             os.close(self._resp_r)
             self._resp_r = -1
