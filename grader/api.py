@@ -141,7 +141,7 @@ def grade(
     adjustments: Sequence[Adjustment] = (),
     aliases: Sequence[str] = (),
     capstone: bool | None = None,
-    experiments: bool = True,
+    experiments: bool = False,
     launched: Sandbox | None = None,
     split: bool = False,
     idle: Callable[[], Any] | None = None,
@@ -172,8 +172,10 @@ def grade(
     is not the student's is refused (see :func:`grader.quiz.grading.sheet_variants`).
 
     ``experiments``: run the experiments (:mod:`grader.experiments`), which only the
-    HTML report shows (they score nothing); a caller that writes no report (the CLI
-    without ``--html``, a batch not asked for them) saves their time.
+    HTML report shows (they score nothing). Off unless asked: a caller that writes a
+    report asks for them (the CLI with ``--html``, a batch with ``--experiments``);
+    one that writes none (Gradescope's results, the validation of a course, most
+    tests) saves their time.
 
     ``launched``: a child the caller started before (:mod:`grader.sandbox.prelaunch`),
     its folder still empty; used when it runs at the level this grade would use,

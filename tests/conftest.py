@@ -52,17 +52,20 @@ def stubs_selfcheck_result():
 
 @pytest.fixture(scope="session")
 def sample_selfcheck_result():
-    """``grade(sample, student="sample")``: the quick start's self-check, through the sandbox."""
+    """``grade(sample, student="sample", experiments=True)``: the quick start's self-check
+    (``rnngrade grade --sample --html``: experiments, as its report shows them), through the sandbox."""
     from grader import paths
     from grader.api import grade
 
-    return grade(paths.EXAMPLES / "sample_submission", student="sample")
+    return grade(paths.EXAMPLES / "sample_submission", student="sample", experiments=True)
 
 
 @pytest.fixture(scope="session")
 def sample_official_result():
-    """``grade(sample, solutions=SOLUTIONS, student="sample")``: the sample graded officially."""
+    """``grade(sample, solutions=SOLUTIONS, student="sample", experiments=True)``: the sample
+    graded officially, with the experiments its HTML report shows."""
     from grader import paths
     from grader.api import grade
 
-    return grade(paths.EXAMPLES / "sample_submission", solutions=paths.SOLUTIONS, student="sample")
+    return grade(paths.EXAMPLES / "sample_submission", solutions=paths.SOLUTIONS, student="sample",
+                 experiments=True)

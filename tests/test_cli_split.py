@@ -23,7 +23,7 @@ from grader.report.terminal import summary
 from grader.results.gradescope import to_gradescope
 from grader.sandbox.session import Limits
 
-FAST = Limits(call_seconds=1.0, total_seconds=30.0, load_seconds=5.0)
+FAST = Limits(call_seconds=0.5, total_seconds=30.0, load_seconds=5.0)  # a hang burns a core until then
 # A few exercises, one of them a composite: a quick grade that still splits.
 SMALL = ("affine", "relu", "sigmoid", "tanh", "losses", "net", "residual")
 # What every experiment needs (grader/experiments), and a composite to split around.

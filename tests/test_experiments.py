@@ -119,7 +119,7 @@ def test_stubs_say_not_implemented():
 
 
 def test_grade_stores_the_experiments_of_the_graded_functions():
-    result = grade_official(SOLUTIONS, "clip", "init")
+    result = grade_official(SOLUTIONS, "clip", "init", experiments=True)
     ids = [e["id"] for e in result.extras["experiments"]]
     assert ids == ["initialisation", "clipping"]
     assert all(e["status"] == "ok" for e in result.extras["experiments"])
@@ -169,7 +169,7 @@ def test_plot_from_data_renders_messages_in_the_chosen_language():
 def test_report_shows_plots_and_failed_experiments(tmp_path):
     from grader.report.html import render_html
 
-    result = grade_official(SOLUTIONS, "clip", "init")
+    result = grade_official(SOLUTIONS, "clip", "init", experiments=True)
     result.extras["experiments"][1]["status"] = "failed"
     result.extras["experiments"][1]["problem"] = msg("experiment.failed",
                                                      problem=msg("call.error", func="clip_grad_norm",

@@ -1,5 +1,5 @@
 """Experiments run only where a report shows them (issue 15): they score nothing, and
-cost about a fifth of a grade. ``grade(experiments=False)`` leaves them out; the CLI
+cost about a fifth of a grade. ``grade()`` leaves them out unless asked (``experiments=True``); the CLI
 runs them only with ``--html``; a batch only with ``--experiments``, which is part of
 what decides whether a graded row is current (its reports differ)."""
 
@@ -15,8 +15,8 @@ STABILITY = ("clip", "init", "l2")
 
 
 def test_grade_without_experiments_leaves_them_out_and_scores_the_same():
-    with_them = grade_fast(SOLUTIONS, *STABILITY)
-    without = grade_fast(SOLUTIONS, *STABILITY, experiments=False)
+    with_them = grade_fast(SOLUTIONS, *STABILITY, experiments=True)
+    without = grade_fast(SOLUTIONS, *STABILITY)  # off unless asked
     assert [e["id"] for e in with_them.extras["experiments"]] == ["initialisation", "clipping"]
     assert "experiments" not in without.extras
     assert [(c.id, c.status, c.points) for c in without.checks] == [(c.id, c.status, c.points)
