@@ -111,7 +111,18 @@ def test_colour_only_on_a_terminal_and_never_with_no_color():
     assert not style_for(io.StringIO(), {"FORCE_COLOR": "1", "NO_COLOR": "1"}).color
 
 
-def test_the_cli_honours_no_color_and_force_color():
+@pytest.fixture
+def graded_once(monkeypatch, sample_selfcheck_result):
+    """The CLI's `grade --sample` with the session's grade of the sample (the same call,
+    made once): these tests are about what the CLI writes, not about grading again."""
+    from grader import api
+    from grader.sandbox import prelaunch
+
+    monkeypatch.setattr(prelaunch, "prelaunch", lambda *a, **k: None)
+    monkeypatch.setattr(api, "grade", lambda *a, **k: sample_selfcheck_result)
+
+
+def test_the_cli_honours_no_color_and_force_color(graded_once):
     plain = CliRunner().invoke(main, ["grade", "--sample", "--lang", "en"], color=True)
     assert plain.exit_code == 0 and not ANSI.search(plain.output)  # not a terminal
     forced = CliRunner(env={"FORCE_COLOR": "1"}).invoke(main, ["grade", "--sample", "--lang", "en"], color=True)
@@ -129,7 +140,7 @@ def test_marks_fall_back_to_ascii_where_the_encoding_has_none():
 
 
 @pytest.mark.parametrize("charset, lang", [("gbk", "zh"), ("gbk", "en"), ("latin-1", "zh"), ("cp1252", "en")])
-def test_any_output_encoding(charset, lang):
+def test_any_output_encoding(graded_once, charset, lang):
     run = CliRunner(charset=charset).invoke(main, ["grade", "--sample", "--lang", lang])
     assert run.exit_code == 0, run.output
     assert ASCII_MARKS["bad"] in run.output or ASCII_MARKS["partial"] in run.output
