@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -197,7 +198,7 @@ def test_the_next_student_sees_nothing_of_the_previous_one(server):
     finally:
         discard(second)
     assert seen["pids"] == [1, 2] and seen["pid"] == 2, seen  # its own PID namespace: nothing else
-    assert seen["files"] == ["/rnngrade/submission/spy.py"], seen  # no file of the first student anywhere
+    assert seen["files"] == ONLY_SPY, seen  # no file of the first student anywhere
     assert seen["dot"] == "dot" and seen["dot_gives"] == repr(np.float64(2.0))
     assert not seen["marker"] and not seen["trace"]
     assert seen["modules"] == []
@@ -211,7 +212,7 @@ def test_students_at_once_cannot_see_each_other_nor_the_spool_nor_the_reference(
     try:
         assert first.call(Call("leave_traces", ("first",))).status == CallStatus.OK
         seen = second.call(Call("look", ())).value
-        assert seen["pids"] == [1, 2] and seen["files"] == ["/rnngrade/submission/spy.py"], seen
+        assert seen["pids"] == [1, 2] and seen["files"] == ONLY_SPY, seen
         for path in (str(SOLUTIONS), str(SOLUTIONS / "layers.py"), str(other), str(zygote.current().spool),
                      f"{iso.SPOOL_IN_SANDBOX}/{other.name}/secret.py", f"{iso.SPOOL_IN_SANDBOX}/{first.root.name}",
                      str(first.root), "/proc/1/root/rnngrade/spool"):
@@ -323,6 +324,19 @@ def test_the_spool_of_a_worker_killed_outright_is_removed_by_the_next_server(tmp
     assert not dead.exists() and living.exists() and elsewhere.exists() and not server.spool.exists()
 
 
+def _installation_in_tmp() -> list[str]:
+    """What the installation itself puts in every child's /tmp, a fresh child's too: the
+    read-only folders of the interpreter and numpy, where the checkout and its virtualenv
+    live in the temp folder (a clone made with mktemp, as before a release)."""
+    import site
+
+    roots = {sys.prefix, sys.base_prefix, str(Path(np.__file__).parent), *site.getsitepackages()}
+    return sorted({"/tmp/" + Path(r).relative_to("/tmp").parts[0] for r in roots if r.startswith("/tmp/")})
+
+
+ONLY_SPY = sorted(["/rnngrade/submission/spy.py", *_installation_in_tmp()])
+
+
 def _verdicts(result):
     return (result.score, result.max_score, result.load_status,
             [(c.id, c.status, c.points, c.mistakes) for c in result.checks])
@@ -392,3 +406,27 @@ def test_a_batch_without_a_working_server_grades_the_same(tmp_path, monkeypatch)
             scores[name] = {row["student"]: (row["score"], row["load_status"]) for row in book.students()}
         assert time.monotonic() - started < 120
     assert scores["with"] == scores["without"]
+
+
+LAZY = textwrap.dedent('''
+    import importlib
+
+    def lazy():
+        """Modules the server never imported: numpy loads these only when first asked."""
+        for name in ("numpy.random", "numpy.polynomial", "numpy.fft", "json.decoder"):
+            importlib.import_module(name)
+        return 1
+''')
+
+
+def test_a_forked_child_imports_what_the_server_never_imported(server):
+    """Every folder of the installation stays readable in a forked child, also where it
+    lives in the temp folder (a fresh /tmp must not cover the interpreter's and numpy's
+    folders bubblewrap bound there): the sample lost its initialisation checks to
+    'No module named numpy.random' in a checkout cloned into /tmp."""
+    sandbox = _forked({"lazy.py": LAZY}, ["lazy"])
+    try:
+        out = sandbox.call(Call("lazy", ()))
+        assert out.status == CallStatus.OK, out
+    finally:
+        sandbox.close()

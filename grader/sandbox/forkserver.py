@@ -39,6 +39,7 @@ import fcntl
 import json
 import marshal
 import os
+import re
 import select
 import signal
 import socket
@@ -123,12 +124,45 @@ def _name(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- the child (C, D)
+def _mounts_under_tmp() -> list[tuple[str, int]]:
+    """The read-only binds bubblewrap made under ``/tmp`` (the interpreter's and numpy's
+    folders, where the installation lives in the temp folder, e.g. a checkout cloned
+    there with its virtualenv), each opened (``O_PATH``) before a fresh ``/tmp`` covers
+    them, parents first. Without them the child would miss every module not imported
+    yet (numpy's lazily loaded ``numpy.random``, say)."""
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            fields = line.split()
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            if point.startswith("/tmp/"):
+                points.append(point)
+    return [(point, os.open(point, os.O_PATH | os.O_CLOEXEC)) for point in points]
+
+
+def _bind_again(kept: list[tuple[str, int]]) -> None:
+    """The binds of :func:`_mounts_under_tmp` on the fresh ``/tmp``, read-only as before."""
+    for point, fd in kept:
+        source = f"/proc/self/fd/{fd}"
+        if os.path.isdir(source):
+            os.makedirs(point, mode=0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(point), mode=0o755, exist_ok=True)
+            with open(point, "a", encoding="utf-8"):
+                pass
+        _mount(source, point, None, _MS_BIND)
+        _mount(None, point, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        os.close(fd)
+
+
 def _namespaces_and_mounts(sub: str, work: str) -> None:
     """In C, PID 1 of its new PID namespace: the rest of the namespaces and its file system."""
     _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWIPC | _CLONE_NEWNET | _CLONE_NEWUTS), "unshare")
     _libc.unshare(_CLONE_NEWCGROUP)  # as bubblewrap's --unshare-cgroup-try: where the kernel has it
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing of this child's mounts leaves it
+    kept = _mounts_under_tmp()
     _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755")
+    _bind_again(kept)
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755")
     # /proc of this child's own PID namespace, never the server's.
