@@ -196,7 +196,7 @@ def grade(
     report says in one line that it was not run and how to run it. The capstone's layer
     exercises are graded either way.
 
-    ``split``: where two cores are usable and idle (:func:`grader.split.wanted`), grade a share of
+    ``split``: where two cores are usable and not oversubscribed (:func:`grader.split.wanted`), grade a share of
     the exercises in a forked helper with a second sandboxed child while this process
     grades the rest (:mod:`grader.split`); the grade is the same. For a command that grades
     one submission: a batch already keeps every core busy. ``idle``: the caller's own work

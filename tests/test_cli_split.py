@@ -98,14 +98,16 @@ def test_the_plan_shares_the_exercises_building_blocks_first():
     assert split.plan(alone) == split.Plan(alone, [])  # nothing to split
 
 
-def test_split_only_where_two_cores_are_usable_and_idle(monkeypatch):
+def test_split_only_where_two_cores_are_usable_and_not_oversubscribed(monkeypatch):
     monkeypatch.delenv("RNNGRADE_SPLIT", raising=False)
     monkeypatch.setattr(split, "load", lambda: 0.3)
     monkeypatch.setattr(split, "usable_cores", lambda: 1)
     assert not split.wanted()
     monkeypatch.setattr(split, "usable_cores", lambda: 2)
     assert split.wanted()
-    monkeypatch.setattr(split, "load", lambda: 1.7)  # not half a core idle
+    monkeypatch.setattr(split, "load", lambda: 1.7)  # its own recent runs: still worth it
+    assert split.wanted()
+    monkeypatch.setattr(split, "load", lambda: 4.5)  # oversubscribed: the helper gains no core
     assert not split.wanted()
     monkeypatch.setenv("RNNGRADE_SPLIT", "1")
     assert split.wanted()
