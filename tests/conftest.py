@@ -1,8 +1,14 @@
+import os
 import sys
 from pathlib import Path
 
 # Make tests/support.py importable as `support` from every test module.
 sys.path.insert(0, str(Path(__file__).parent))
+# Every core already runs a test worker (pytest-xdist): a command's grade split over two
+# processes (grader/split.py) would only add a second sandboxed child to each. The split's
+# own tests ask for it (tests/test_cli_split.py, test_split_launch.py); RNNGRADE_SPLIT=1
+# runs the whole suite split.
+os.environ.setdefault("RNNGRADE_SPLIT", "0")
 
 import pytest  # noqa: E402
 
