@@ -3,7 +3,7 @@
 Reports of the sample submission (the self-check of ``rnngrade grade --sample``, and
 officially), the reference (full marks), a broken submission (a syntax error, an
 exception at import, stubs), a crashed one and a hostile one, in Chinese and
-English, at desktop (1280 px) and phone (390 px) width. Each page must load with no
+English (the crashed one in Chinese, the hostile one in English), at desktop (1280 px) and phone (390 px) width. Each page must load with no
 console error, no request other than the file itself and no dialog; headings are in
 order; nothing is wider than the screen (tables included); text meets WCAG AA
 contrast and plot lines 4.5:1 on white; no caption is squeezed narrower than its
@@ -103,8 +103,11 @@ def reports(tmp_path_factory, sample_official_result, sample_selfcheck_result) -
     return out
 
 
+# Every report in both languages, but a crashed and a hostile one in one each (their pages
+# differ by language only in texts the others already check in both; the crashed English
+# report is printed below): the browser's time is most of the suite's.
 NAMES = ["full_en", "full_zh", "partial_zh", "partial_en", "sample_en", "sample_zh", "broken_en", "broken_zh",
-         "crashed_zh", "crashed_en", "hostile_en", "hostile_zh"]
+         "crashed_zh", "hostile_en"]
 
 # Parts worth a picture of their own.
 PARTS = {"fix": "#h-fix", "loading": "#loading", "failed": "article.check.failed:not(.cause)",
