@@ -75,3 +75,24 @@ def sample_official_result():
 
     return grade(paths.EXAMPLES / "sample_submission", solutions=paths.SOLUTIONS, student="sample",
                  experiments=True)
+
+
+@pytest.fixture
+def splits(monkeypatch):
+    """Every Split a grade makes, kept to look at afterwards; the test machine's cores and
+    load do not decide whether a grade splits, and a few exercises split too (quick tests)."""
+    from grader import split
+
+    made: list[split.Split] = []
+
+    class Recorded(split.Split):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(split, "Split", Recorded)
+    monkeypatch.setattr(split, "usable_cores", lambda: 2)
+    monkeypatch.setattr(split, "load", lambda: 0.0)
+    monkeypatch.setattr(split, "START_COST", 0)
+    monkeypatch.delenv("RNNGRADE_SPLIT", raising=False)
+    return made

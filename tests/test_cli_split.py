@@ -30,24 +30,6 @@ SMALL = ("affine", "relu", "sigmoid", "tanh", "losses", "net", "residual")
 EXPERIMENTED = ("rnn_step", "rnn", "birnn", "clip", "init", "affine", "relu", "residual")
 
 
-@pytest.fixture
-def splits(monkeypatch):
-    """Every Split a grade makes, kept to look at afterwards."""
-    made: list[split.Split] = []
-
-    class Recorded(split.Split):
-        def __init__(self, *args, **kw):
-            super().__init__(*args, **kw)
-            made.append(self)
-
-    monkeypatch.setattr(split, "Split", Recorded)
-    monkeypatch.setattr(split, "usable_cores", lambda: 2)  # the test machine's cores do not decide
-    monkeypatch.setattr(split, "load", lambda: 0.0)  # nor its load
-    monkeypatch.setattr(split, "START_COST", 0)  # a few exercises split too: quick tests
-    monkeypatch.delenv("RNNGRADE_SPLIT", raising=False)
-    return made
-
-
 def _grade(submission, exercises=None, **kw):
     return api.grade(submission, solutions=SOLUTIONS, student="split-student", allow_unisolated=True,
                      exercises=exercises, **kw)

@@ -24,24 +24,6 @@ from grader.sandbox.session import Sandbox
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def splits(monkeypatch):
-    """Every Split a grade makes (as in test_cli_split.py), the machine's cores and load aside."""
-    made: list[split.Split] = []
-
-    class Recorded(split.Split):
-        def __init__(self, *args, **kw):
-            super().__init__(*args, **kw)
-            made.append(self)
-
-    monkeypatch.setattr(split, "Split", Recorded)
-    monkeypatch.setattr(split, "usable_cores", lambda: 2)
-    monkeypatch.setattr(split, "load", lambda: 0.0)
-    monkeypatch.setattr(split, "START_COST", 0)
-    monkeypatch.delenv("RNNGRADE_SPLIT", raising=False)
-    return made
-
-
 def test_the_children_start_before_numpy_is_imported():
     """What the CLI imports before it launches its children (prelaunch, and split.wanted
     to know whether to launch two) imports neither numpy nor the check engine."""

@@ -152,19 +152,26 @@ def _owner_prefix() -> str:
 def _clear_orphans(parent: Path) -> None:
     """The cgroups of graders that died without removing them (a batch worker killed
     outright): whatever still runs there is killed, and they are removed."""
-    mine = _owner_prefix()
+    for entry in orphans(parent, _owner_prefix()):
+        ChildGroup(entry).kill()
+
+
+def orphans(parent: Path, prefix: str) -> list[Path]:
+    """Entries of ``parent`` named ``<prefix><pid>-…`` whose process ``pid`` is gone (not
+    this one): what a grader killed outright left behind (cgroups, spools)."""
     try:
-        entries = [e for e in parent.iterdir() if e.name.startswith(mine)]
+        entries = [e for e in parent.iterdir() if e.name.startswith(prefix)]
     except OSError:
-        return
+        return []
+    found = []
     for entry in entries:
         try:
-            owner = int(entry.name[len(mine):].split("-")[0])
+            owner = int(entry.name[len(prefix):].split("-")[0])
         except ValueError:
             continue
-        if owner == os.getpid() or alive(owner):
-            continue
-        ChildGroup(entry).kill()
+        if owner != os.getpid() and not alive(owner):
+            found.append(entry)
+    return found
 
 
 def alive(pid: int) -> bool:

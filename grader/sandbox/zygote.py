@@ -245,18 +245,8 @@ def _clear_orphans() -> None:
     """Remove the spools of workers that died without removing them (killed outright):
     only those of this PID namespace whose worker is gone (another container's grader
     may share the temp folder)."""
-    mine = f"{SPOOL_PREFIX}{reaper.namespace_id()}-"
-    try:
-        entries = [e for e in Path(tempfile.gettempdir()).iterdir() if e.name.startswith(mine)]
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            owner = int(entry.name[len(mine):].split("-")[0])
-        except ValueError:
-            continue
-        if owner != os.getpid() and not reaper.alive(owner):
-            shutil.rmtree(entry, ignore_errors=True)
+    for entry in reaper.orphans(Path(tempfile.gettempdir()), f"{SPOOL_PREFIX}{reaper.namespace_id()}-"):
+        shutil.rmtree(entry, ignore_errors=True)
 
 
 # ------------------------------------------------------------- a batch worker's server
