@@ -53,7 +53,9 @@ import heapq
 import os
 import pickle
 import select
+import shutil
 import struct
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -439,6 +441,7 @@ class Split:
         self._to_helper = {b for ex in self.theirs for b in ex.builds_on if b not in theirs}
         self._from_helper = {b for ex in self.mine for b in ex.builds_on if b in theirs}
         self._pid = 0
+        self._temp = ""  # the helper's temp folder (see _fork)
         self._rd = self._wr = -1
         self._their_experiments: dict[int, Any] = {}
         # The experiments, independent of each other, are shared out as the two processes
@@ -462,6 +465,12 @@ class Split:
         up_r, up_w = os.pipe()  # helper -> parent
         for fd in (down_w, up_w):
             _widen(fd)
+        # The helper's temp folder, inside one this process removes when it collects the
+        # helper: a helper that dies (killed, crashed) cannot leave its own children's
+        # work folders behind. Traversable (0711): a child at the landlock or portable
+        # level runs as another user in its folder there.
+        self._temp = tempfile.mkdtemp(prefix="rnngrade-split-")
+        os.chmod(self._temp, 0o711)
         try:
             pid = os.fork()
         except OSError as exc:
@@ -470,6 +479,7 @@ class Split:
             self._drop(f"fork: {exc}")
             return
         if pid == 0:
+            tempfile.tempdir = self._temp
             os.close(down_w)
             os.close(up_r)
             theirs = {ex.name for ex in self.theirs}
@@ -503,6 +513,9 @@ class Split:
             except (ChildProcessError, ProcessLookupError):
                 pass
             self._pid = 0
+        if self._temp:
+            shutil.rmtree(self._temp, ignore_errors=True)
+            self._temp = ""
 
     def _hang_up(self) -> None:
         for fd in (self._rd, self._wr):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -157,7 +158,8 @@ def test_a_helper_that_cannot_start_its_child_leaves_the_share_to_the_parent(spl
 
 
 @pytest.mark.parametrize("when", ["first", "second"])
-def test_a_helper_that_dies_midway_leaves_the_share_to_the_parent(splits, monkeypatch, when):
+def test_a_helper_that_dies_midway_leaves_the_share_to_the_parent(splits, monkeypatch, when, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # every folder the grades make, here
     parent = os.getpid()
     target = engine.run_first if when == "first" else engine.second_pass
 
@@ -174,6 +176,7 @@ def test_a_helper_that_dies_midway_leaves_the_share_to_the_parent(splits, monkey
     assert splits and splits[0].error is not None
     _same(alone, both)
     assert _children() <= before
+    assert list(tmp_path.iterdir()) == []  # nothing of the dead helper's children left behind
 
 
 @pytest.mark.parametrize("where", ["mine", "theirs"])
