@@ -21,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import stat
 import sys
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from ..cache_trust import open_trusted, private_folder
 
 T = TypeVar("T")
 _OFF = ("0", "no", "off", "false")
@@ -53,27 +54,15 @@ def digest(kind: str, parts: Iterable[bytes]) -> str:
     return f"{kind}-{h.hexdigest()[:32]}"
 
 
-def _private(path: Path) -> bool:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
-
-
 def read(name: str) -> Any | None:
     """The entry ``name``, or None when there is none that may be trusted."""
     where = folder()
-    if where is None or not _private(where):
+    if where is None or not private_folder(where):
         return None
-    try:  # the file as opened is the one checked: no link followed, its own fstat
-        fd = os.open(where / name, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
+    f = open_trusted(where / name)
+    if f is None:
         return None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
-            return None
+    with f:
         try:
             return marshal.loads(f.read())
         except (EOFError, ValueError, TypeError, OSError):
@@ -92,7 +81,7 @@ def write(name: str, value: Any) -> None:
         return
     try:
         where.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _private(where):
+        if not private_folder(where):
             return
         temporary = where / f".{name}.{os.getpid()}"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)

@@ -24,24 +24,14 @@ folder to use instead (tests, or an administrator's choice).
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 import jinja2
 
 from .. import __version__
+from ..cache_trust import open_trusted, private_folder
 
 _OFF = ("0", "no", "off", "false")
-
-
-def _private(path: Path) -> bool:
-    """The folder ``path`` is ours alone: not a link, owned by this user, no access
-    for group or others."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
 
 
 class PrivateBytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -52,19 +42,15 @@ class PrivateBytecodeCache(jinja2.FileSystemBytecodeCache):
         self.folder = directory
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if not _private(self.folder):
+        if not private_folder(self.folder):
             return
-        try:  # the file as opened is the one checked: no link followed, its own fstat
-            fd = os.open(self.folder / (bucket.key + ".cache"), os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            return
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(fd)
-            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022:
+        f = open_trusted(self.folder / (bucket.key + ".cache"))
+        if f is not None:
+            with f:
                 bucket.load_bytecode(f)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if not _private(self.folder):
+        if not private_folder(self.folder):
             return
         try:
             super().dump_bytecode(bucket)  # written to a temporary name and renamed: atomic
@@ -91,4 +77,4 @@ def private_cache() -> PrivateBytecodeCache | None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
         return None
-    return PrivateBytecodeCache(folder) if _private(folder) else None
+    return PrivateBytecodeCache(folder) if private_folder(folder) else None

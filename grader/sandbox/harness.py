@@ -28,9 +28,10 @@ import hashlib
 import importlib.util
 import os
 import py_compile
-import stat
 import sys
 from pathlib import Path
+
+from ..cache_trust import private_folder, trusted_file
 
 # Beside the package, never inside it (see the module docstring); a dot keeps it unimportable.
 CACHE_FOLDER = "rnngrade.cache"
@@ -48,33 +49,17 @@ def _digest() -> str:
     return h.hexdigest()[:20]
 
 
-def _private_folder(path: Path) -> bool:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
-
-
-def _trusted_file(path: Path) -> bool:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
-
-
 def _build(folder: Path) -> None:
     folder.parent.mkdir(exist_ok=True)
     try:
         folder.mkdir(mode=0o700)
     except FileExistsError:
         pass
-    if not _private_folder(folder):
+    if not private_folder(folder):
         return
     for name in ("child", *SIBLINGS):
         target = folder / f"{name}.pyc"
-        if _trusted_file(target):
+        if trusted_file(target):
             continue
         temporary = folder / f".{name}.{os.getpid()}.pyc"
         # Unchecked: nothing compares it with a source (the folder's name already does).
@@ -92,9 +77,9 @@ def harness() -> Path:
     try:
         folder = HERE.parent.parent / CACHE_FOLDER / f"harness-{_digest()}"
         files = [folder / f"{name}.pyc" for name in ("child", *SIBLINGS)]
-        if not (_private_folder(folder) and all(_trusted_file(f) for f in files)):
+        if not (private_folder(folder) and all(trusted_file(f) for f in files)):
             _build(folder)
-        if _private_folder(folder) and all(_trusted_file(f) for f in files):
+        if private_folder(folder) and all(trusted_file(f) for f in files):
             return files[0]
     except (OSError, py_compile.PyCompileError):
         pass
