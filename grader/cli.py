@@ -214,7 +214,8 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     # grader and reads the course and the submission (grader/sandbox/prelaunch.py); where
     # the grade will be split over two cores (grader/split.py), the helper's child too.
     launched = prelaunch(second=split_wanted())
-    click.get_current_context().call_on_close(lambda: discard(launched))
+    to_discard = [launched]  # discarded once: while the report renders, or when the command ends
+    click.get_current_context().call_on_close(lambda: discard(to_discard.pop()) if to_discard else None)
     from .api import grade as grade_submission
     from .assignments.stage import student_view
     from .report.terminal import nothing_graded, summary
@@ -263,17 +264,27 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     if notice is not None:  # an official grade whose id nobody gave: said in the results and here
         result.notices.append(notice)
         fail(render(msg(notice.key, **notice.params), lang))
-    echo(summary(result, lang, verbose, style))
-    if results_path:
-        from .results.gradescope import write_results
-
-        write_results(result, results_path, lang)
-        echo(render(msg("report.written", path=str(results_path)), lang))
     shown = student_view(result)  # what the student may see now: items after the due date held back
-    if html_path:
-        from .report.html import write_html
+    # The report is rendered in a forked copy of this process (grader/forked.py) while this
+    # one writes the summary and results.json on the other core; written here, in its turn.
+    report = _render_aside(shown, lang) if html_path else None
+    try:
+        echo(summary(result, lang, verbose, style))
+        if results_path:
+            from .results.gradescope import write_results
 
-        write_html(shown, html_path, lang)
+            write_results(result, results_path, lang)
+            echo(render(msg("report.written", path=str(results_path)), lang))
+    except BaseException:
+        if report is not None:
+            report.cancel()
+        raise
+    if html_path and report is not None:
+        from .fileio import write_atomic
+
+        if report.forked and to_discard:  # the children and the split's helper collected meanwhile
+            discard(to_discard.pop())
+        write_atomic(html_path, report.result())
         echo(render(msg("report.written", path=str(html_path)), lang))
     if junit_path:
         from .results.junit import write_junit
@@ -295,6 +306,20 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     quick_exit.request()  # everything is written: the process may leave without its teardown
     if nothing_graded(result):  # the reports are written (a 0); the exit status says nothing was graded
         sys.exit(1)
+
+
+def _render_html(result: Any, lang: str) -> str:
+    from .report.html import render_html
+
+    return render_html(result, lang)
+
+
+def _render_aside(result: Any, lang: str):
+    """The HTML report of ``result`` started in a forked copy of this process (rendered
+    here, when asked for, where no fork is possible): :meth:`grader.forked.Forked.result`."""
+    from . import forked
+
+    return forked.start(_render_html, result, lang)
 
 
 def _report_imports(results_path: Path | None, html_path: Path | None):
