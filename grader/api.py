@@ -28,7 +28,7 @@ from .checks.engine import Exercise, finish, run_exercises
 from .checks.model import Context, Kind
 from .course import public_folder
 from .quiz.grading import quiz_exercise
-from .quiz.stage import run_quiz, wants_quiz
+from .quiz.stage import QuizPart, apply_quiz, quiz_stage, wants_quiz
 from .reference import load_reference
 from .results import Result
 from .results.selfcheck import reword
@@ -252,6 +252,23 @@ def grade(
                           strict=solutions is not None and not allow_unisolated)
     splitter: _split.Split | None = None
     helper_restarts = 0
+
+    def quiz() -> QuizPart:
+        """The quiz stage (a pure function of the snapshot): it needs no sandbox."""
+        return quiz_stage(result.student, prepared.snapshot, solutions, public,
+                          [quiz_exercise()] if quiz_wanted else [], identity=spec.identity,
+                          selection=quiz_selection(spec), aliases=tuple(a for a in aliases if a and a != student),
+                          assignment=result.assignment)
+
+    quizzed: list[QuizPart] = []
+
+    def waiting() -> None:
+        """What this process does while it would wait for the split's helper: the quiz,
+        then the caller's ``idle``."""
+        quizzed.append(quiz())
+        if idle is not None:
+            idle()
+
     try:
         seed = (inputs_seed(spec.identity.seed(student), prepared.fingerprint) if reference is not None
                 else PUBLIC_SEED)
@@ -283,7 +300,7 @@ def grade(
             result.notices.append(Notice("load.skipped_cell", {"where": cell}))
         if splitter is not None and report.ok:
             splitter.grade_mine(report.functions, _loaded(sandbox.isolation, report.functions))
-            result.exercises = splitter.merge(idle)
+            result.exercises = splitter.merge(waiting)
             if experiments:
                 result.extras["experiments"] = splitter.experiments
             helper_restarts = splitter.helper_restarts
@@ -320,10 +337,9 @@ def grade(
                 spare.close()  # after the helper that talked to it has ended
             sandbox.close()
         prepared.cleanup()
-    # Stages that need no sandbox (the concept quiz) go here.
-    run_quiz(result, prepared.snapshot, solutions=solutions, public=public,
-             exercises=[quiz_exercise()] if quiz_wanted else [], identity=spec.identity,
-             selection=quiz_selection(spec), aliases=tuple(a for a in aliases if a and a != student))
+    # Stages that need no sandbox (the concept quiz) go here (made earlier where this
+    # process waited for the split's helper).
+    apply_quiz(result, quizzed[0] if quizzed else quiz())
     if not result.official:
         reword(result)  # it compared with the public cases, and says so
         result.official_max = official_maximum(exercises, public_dir, spec, quiz=quiz_wanted)

@@ -90,8 +90,13 @@ def run_quiz(result: QuizTarget, submission: Snapshot | Path | str, solutions: P
              now: _dt.datetime | None = None, identity: AssignmentId | None = None,
              selection: QuizSelection | None = None, aliases: tuple[str, ...] = ()) -> None:
     """:func:`quiz_stage` applied to ``result``: its quiz exercise replaced, the notices added."""
-    part = quiz_stage(result.student, submission, solutions, public, exercises, now, identity, selection, aliases,
-                      assignment=result.assignment)
+    apply_quiz(result, quiz_stage(result.student, submission, solutions, public, exercises, now, identity, selection,
+                                  aliases, assignment=result.assignment))
+
+
+def apply_quiz(result: QuizTarget, part: QuizPart) -> None:
+    """A :func:`quiz_stage` part (made earlier, for ``result``'s student and assignment)
+    applied to ``result``: its quiz exercise replaced, the notices added."""
     result.exercises = [e for e in result.exercises if e.exercise.name != QUIZ_EXERCISE]
     result.notices.extend(part.notices)
     if part.exercise is not None:
