@@ -221,6 +221,19 @@ def grade(
     if launched is not None and prepared.root != launched.root:
         _close_launched(launched)
         launched = None
+    wanted = wanted_functions(exercises)
+    if launched is not None:
+        # Told now what to load, and sent it: the child loads the submission while this
+        # process makes the result, the context and the split; start() waits for the report.
+        launched.modules, launched.wanted = prepared.modules, wanted
+        launched.limits = limits or Limits()
+        launched.strict = solutions is not None and not allow_unisolated
+        if launched.second is not None and (not split or not launched.second.alive
+                                            or launched.second.isolation != launched.isolation):
+            launched.second.close()  # not split: a core given back at once
+            launched.second = None
+        # (Not the split's helper's child: its request names the helper's own uid, made there.)
+        launched.send_load()
     if reference is None and cases is None:
         # Said, not silent: without them a self-check runs no value check at all.
         prepared.notices.append(Notice("deploy.no_public_cases", {"folder": str(public_dir)}))
@@ -233,20 +246,12 @@ def grade(
     for name, version, declared in versions.outside_range(result.versions):
         result.notices.append(Notice("deploy.version_outside", {"name": name, "version": version,
                                                                 "range": declared}))
-    wanted = wanted_functions(exercises)
     if trusted_in_process:
         from .sandbox.inprocess import InProcessCaller
 
         sandbox: Sandbox | InProcessCaller = InProcessCaller(prepared.root, prepared.modules, wanted)
-    elif launched is not None:  # started while this process prepared: told now what to load
+    elif launched is not None:  # started while this process prepared, and loading by now (above)
         sandbox = launched
-        sandbox.modules, sandbox.wanted = prepared.modules, wanted
-        sandbox.limits = limits or Limits()
-        sandbox.strict = solutions is not None and not allow_unisolated
-        if sandbox.second is not None and (not split or not sandbox.second.alive
-                                           or sandbox.second.isolation != sandbox.isolation):
-            sandbox.second.close()  # not split: a core given back at once
-            sandbox.second = None
     else:
         sandbox = Sandbox(prepared.root, prepared.modules, wanted, limits, isolation,
                           strict=solutions is not None and not allow_unisolated)

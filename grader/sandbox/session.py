@@ -144,6 +144,10 @@ class Sandbox:
         self._group: reaper.ChildGroup | None = None  # the child's cgroup, where there is one
         self._child_uid: int | None = None  # the uid of its own the child took (as root)
         self._launched = False  # a child started by launch() waits for its load request
+        # The load request sent ahead (send_load): what of it is still to be written, and
+        # by when the child must have loaded; None where it was not sent ahead.
+        self._unsent: bytes | None = None
+        self._load_deadline = 0.0
         # A batch worker's fork server (grader.sandbox.zygote.Zygote): at the bubblewrap
         # level, with ``root`` a folder of its spool, each child is forked from it warm.
         self.zygote = zygote
@@ -244,9 +248,28 @@ class Sandbox:
         sandbox._launched = True
         return sandbox
 
-    def _load(self) -> LoadReport:
-        """Send the load request (confinement first, then the submission) and wait for the report."""
+    def send_load(self) -> bool:
+        """Send a launched child its load request now, with ``modules``, ``wanted``,
+        ``limits``, ``strict`` and ``isolation`` as they are (they must not change
+        after): the child confines itself and loads the submission while this process
+        does other work; :meth:`start` then waits for the report. False (nothing sent,
+        :meth:`start` sends it) where the child is not a launched one waiting for it."""
+        if not self._launched or self._unsent is not None or self._proc is None or self._req_w < 0:
+            return False
         self._reader = FrameReader(self.limits.frame_bytes)
+        request = self._load_request()
+        self._load_deadline = time.monotonic() + self.limits.load_seconds
+        try:
+            written = os.write(self._req_w, request)  # the pipe is empty: nearly always all of it
+        except BlockingIOError:
+            written = 0
+        except OSError:  # the child is gone: start() finds out, as it would have
+            written = len(request)
+        self._unsent = request[written:]
+        return True
+
+    def _load_request(self) -> bytes:
+        """The load request's frame (confinement first, then the submission)."""
         bwrap = self.isolation.level == "bubblewrap"
         root_in_child = iso.SUBMISSION_IN_SANDBOX if bwrap else str(self.root)
         entries = []
@@ -271,9 +294,17 @@ class Sandbox:
                 "processes": L.processes,
             },
         }
+        return encode_frame(header, [])
+
+    def _load(self) -> LoadReport:
+        """Send the load request (unless :meth:`send_load` did) and wait for the report."""
+        if self._unsent is not None:  # sent ahead: the rest of it, if any, then the answers
+            request, deadline, self._unsent = self._unsent, self._load_deadline, None
+        else:
+            self._reader = FrameReader(self.limits.frame_bytes)
+            request, deadline = self._load_request(), time.monotonic() + self.limits.load_seconds
         # First frame: how the child is confined, sent before any student code ran.
-        deadline = time.monotonic() + L.load_seconds
-        status, frame, output = self._exchange(encode_frame(header, []), L.load_seconds)
+        status, frame, output = self._exchange(request, max(deadline - time.monotonic(), 0.0))
         where = ""
         if status == CallStatus.OK and frame is not None:
             if frame.header.get("status") != "confined":
@@ -419,6 +450,7 @@ class Sandbox:
 
     def _kill(self) -> None:
         self._launched = False
+        self._unsent = None
         if self._selector is not None:
             self._selector.close()
             self._selector = None
