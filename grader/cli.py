@@ -324,12 +324,15 @@ def _render_aside(result: Any, lang: str):
 
 def _report_imports(results_path: Path | None, html_path: Path | None):
     """What the grade may do while it waits for its split's helper: import the modules
-    that write the reports asked for (the same imports as below, done earlier)."""
+    that write the reports asked for (the same imports as below, done earlier), and load
+    the report's templates (before the report's copy is forked: grader/forked.py)."""
     def imports() -> None:
         if results_path:
             import grader.results.gradescope  # noqa: F401
         if html_path:
-            import grader.report.html  # noqa: F401
+            from .report.html import warm
+
+            warm()
     return imports
 
 

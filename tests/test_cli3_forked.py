@@ -146,3 +146,14 @@ def test_results_that_cannot_be_written_stop_the_report_too(graded_once, tmp_pat
     run = _grade(tmp_path, results="file/r.json")  # a file where its folder should be
     assert run.exit_code == 1 and isinstance(run.exception, OSError)
     assert not (tmp_path / "r.html").exists()  # not written, as when it rendered after the results
+
+
+def test_the_idle_work_loads_the_reports_templates_before_the_copy_is_forked(tmp_path):
+    from grader.cli import _report_imports
+    from grader.report import html
+
+    html.environment.cache_clear()
+    _report_imports(None, tmp_path / "r.html")()
+    loaded = set(html.environment().list_templates(filter_func=lambda n: n.startswith("partials/")))
+    assert {"report.html.j2", *loaded} <= {t.name for t in html.environment().cache.values()}
+    _report_imports(None, None)()  # nothing asked, nothing done

@@ -176,6 +176,14 @@ def environment() -> jinja2.Environment:
     )
 
 
+def warm() -> None:
+    """The report's templates loaded (from the template cache) ahead of its first render:
+    what a command does while it would only wait (``grader.api.grade(idle=...)``)."""
+    env = environment()
+    for name in ["report.html.j2", *env.list_templates(filter_func=lambda n: n.startswith("partials/"))]:
+        env.get_template(name)
+
+
 def _svg_module() -> Any:
     """The experiments' plot helper, when that part of the package is present."""
     if importlib.util.find_spec("grader.report.svg") is None:
