@@ -266,8 +266,9 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         fail(render(msg(notice.key, **notice.params), lang))
     shown = student_view(result)  # what the student may see now: items after the due date held back
     # The report is rendered in a forked copy of this process (grader/forked.py) while this
-    # one writes the summary and results.json on the other core; written here, in its turn.
-    report = _render_aside(shown, lang) if html_path else None
+    # one writes the summary and results.json on the other core (where there is one free, as
+    # for the split: grader/split.py); written here, in its turn.
+    report = _render_aside(shown, lang, fork=split_wanted()) if html_path else None
     try:
         echo(summary(result, lang, verbose, style))
         if results_path:
@@ -314,12 +315,13 @@ def _render_html(result: Any, lang: str) -> str:
     return render_html(result, lang)
 
 
-def _render_aside(result: Any, lang: str):
+def _render_aside(result: Any, lang: str, fork: bool = True):
     """The HTML report of ``result`` started in a forked copy of this process (rendered
-    here, when asked for, where no fork is possible): :meth:`grader.forked.Forked.result`."""
+    here, when asked for, without ``fork`` or where no fork is possible):
+    :meth:`grader.forked.Forked.result`."""
     from . import forked
 
-    return forked.start(_render_html, result, lang)
+    return forked.start(_render_html, result, lang, fork=fork)
 
 
 def _report_imports(results_path: Path | None, html_path: Path | None):

@@ -92,12 +92,32 @@ def test_a_cancelled_copy_is_stopped_and_collected():
 def graded_once(monkeypatch, sample_selfcheck_result):
     """``grade --sample`` with the session's grade of the sample: these tests are about
     what the command writes, not about grading again."""
-    from grader import api
+    from grader import api, split
     from grader.sandbox import prelaunch
 
     monkeypatch.setattr(prelaunch, "prelaunch", lambda *a, **k: None)
     monkeypatch.setattr(api, "grade", lambda *a, **k: sample_selfcheck_result)
+    monkeypatch.setattr(split, "wanted", lambda: True)  # a free core, whatever this machine's load
     return sample_selfcheck_result
+
+
+def test_the_report_is_forked_only_where_a_grade_would_split(graded_once, tmp_path, monkeypatch):
+    from grader import split
+
+    made: list[bool] = []
+    start = forked.start
+
+    def recorded(*args, **kw):
+        job = start(*args, **kw)
+        made.append(job.forked)
+        return job
+
+    monkeypatch.setattr(forked, "start", recorded)
+    assert _grade(tmp_path / "free").exit_code == 0
+    monkeypatch.setattr(split, "wanted", lambda: False)  # the cores busy: no copy to compete with them
+    assert _grade(tmp_path / "busy").exit_code == 0
+    assert made == [True, False]
+    assert (tmp_path / "free" / "r.html").read_bytes() == (tmp_path / "busy" / "r.html").read_bytes()
 
 
 def _grade(tmp_path, lang="en", results="r.json"):
