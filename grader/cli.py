@@ -214,8 +214,7 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     # grader and reads the course and the submission (grader/sandbox/prelaunch.py); where
     # the grade will be split over two cores (grader/split.py), the helper's child too.
     launched = prelaunch(second=split_wanted())
-    to_discard = [launched]  # discarded once: while the report renders, or when the command ends
-    click.get_current_context().call_on_close(lambda: discard(to_discard.pop()) if to_discard else None)
+    click.get_current_context().call_on_close(lambda: discard(launched))
     from .api import grade as grade_submission
     from .assignments.stage import student_view
     from .report.terminal import nothing_graded, summary
@@ -264,28 +263,17 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
     if notice is not None:  # an official grade whose id nobody gave: said in the results and here
         result.notices.append(notice)
         fail(render(msg(notice.key, **notice.params), lang))
+    echo(summary(result, lang, verbose, style))
+    if results_path:
+        from .results.gradescope import write_results
+
+        write_results(result, results_path, lang)
+        echo(render(msg("report.written", path=str(results_path)), lang))
     shown = student_view(result)  # what the student may see now: items after the due date held back
-    # The report is rendered in a forked copy of this process (grader/forked.py) while this
-    # one writes the summary and results.json on the other core (where there is one free, as
-    # for the split: grader/split.py); written here, in its turn.
-    report = _render_aside(shown, lang, fork=split_wanted()) if html_path else None
-    try:
-        echo(summary(result, lang, verbose, style))
-        if results_path:
-            from .results.gradescope import write_results
+    if html_path:
+        from .report.html import write_html
 
-            write_results(result, results_path, lang)
-            echo(render(msg("report.written", path=str(results_path)), lang))
-    except BaseException:
-        if report is not None:
-            report.cancel()
-        raise
-    if html_path and report is not None:
-        from .fileio import write_atomic
-
-        if report.forked and to_discard:  # the children and the split's helper collected meanwhile
-            discard(to_discard.pop())
-        write_atomic(html_path, report.result())
+        write_html(shown, html_path, lang)
         echo(render(msg("report.written", path=str(html_path)), lang))
     if junit_path:
         from .results.junit import write_junit
@@ -309,25 +297,10 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         sys.exit(1)
 
 
-def _render_html(result: Any, lang: str) -> str:
-    from .report.html import render_html
-
-    return render_html(result, lang)
-
-
-def _render_aside(result: Any, lang: str, fork: bool = True):
-    """The HTML report of ``result`` started in a forked copy of this process (rendered
-    here, when asked for, without ``fork`` or where no fork is possible):
-    :meth:`grader.forked.Forked.result`."""
-    from . import forked
-
-    return forked.start(_render_html, result, lang, fork=fork)
-
-
 def _report_imports(results_path: Path | None, html_path: Path | None):
     """What the grade may do while it waits for its split's helper: import the modules
     that write the reports asked for (the same imports as below, done earlier), and load
-    the report's templates (before the report's copy is forked: grader/forked.py)."""
+    the report's templates."""
     def imports() -> None:
         if results_path:
             import grader.results.gradescope  # noqa: F401

@@ -25,7 +25,7 @@ GRADER = paths.ROOT / "grader"
 TIERS: list[set[str]] = [
     {"cache_trust"},
     {"grader", "seed", "paths", "untrusted", "mistakes", "fileio", "package_data", "calls", "i18n",
-     "notebook_release", "reference", "display", "quick_exit", "forked"},
+     "notebook_release", "reference", "display", "quick_exit"},
     {"course", "versions", "submission", "plain"},
     {"sandbox", "checks"},
     {"specs", "experiments", "public_cases", "split"},
