@@ -98,25 +98,34 @@ _progress: list[Callable[[dict[str, Any]], None] | None] = [None]
 
 
 # --------------------------------------------------------------------------- wire
-def _read_exact(n: int) -> bytes:
-    chunks = []
-    while n:
-        b = os.read(_REQ_FD, min(n, 1 << 20))
+_inbuf = bytearray()  # bytes read from the parent and not parsed yet (a read takes what is there)
+
+
+def _fill(n: int) -> None:
+    """Read until at least ``n`` bytes are buffered: usually one read for a whole request."""
+    while len(_inbuf) < n:
+        b = os.read(_REQ_FD, min(max(n - len(_inbuf), 1 << 16), 1 << 20))
         if not b:
             raise EOFError
-        chunks.append(b)
-        n -= len(b)
-    return b"".join(chunks)
+        _inbuf.extend(b)
 
 
 def _read_frame() -> tuple[dict[str, Any], list[np.ndarray]]:
-    (hlen,) = struct.unpack(">I", _read_exact(4))
-    header = json.loads(_read_exact(hlen))
+    _fill(4)
+    (hlen,) = struct.unpack_from(">I", _inbuf)
+    _fill(4 + hlen)
+    header = json.loads(_inbuf[4 : 4 + hlen])
+    specs = header.get("arrays", [])
+    pos = 4 + hlen
+    _fill(pos + sum(spec["nbytes"] for spec in specs))
     arrays = []
-    for spec in header.get("arrays", []):
-        raw = _read_exact(spec["nbytes"])
-        arr = np.frombuffer(raw, dtype=np.dtype(spec["dtype"])).reshape(spec["shape"]).copy()
-        arrays.append(arr)
+    for spec in specs:
+        dtype, nbytes = np.dtype(spec["dtype"]), spec["nbytes"]
+        # One copy, out of the buffer (the view is dropped at once: the buffer can shrink).
+        arrays.append(np.frombuffer(_inbuf, dtype=dtype, count=nbytes // dtype.itemsize, offset=pos)
+                      .reshape(spec["shape"]).copy())
+        pos += nbytes
+    del _inbuf[:pos]
     return header, arrays
 
 
@@ -260,19 +269,31 @@ class _HarnessError(Exception):
 # ------------------------------------------------------------------ tracebacks
 # The standard library's own steps of ``traceback.extract_tb`` (Python 3.11 to 3.13),
 # so that only the student's frames are summarised: extracting every frame (the
-# harness's, numpy's) looks up and re-checks each file's lines (a stat per file) only
-# to drop them, ~0.1 ms per failing call and ~250 of them in a grade of the stubs.
-_walk_positions = getattr(traceback, "_walk_tb_with_full_positions", None)
+# harness's, numpy's) finds each one's column positions (a walk over its code up to
+# the instruction: long in the harness's own _call) and looks up and re-checks each
+# file's lines, only to drop them; ~250 failing calls in a grade of the stubs.
+_code_position = getattr(traceback, "_get_code_position", None)
 _extract_frames = getattr(traceback.StackSummary, "_extract_from_extended_frame_gen", None)
+
+
+def _student_positions(tb: types.TracebackType | None) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    """``traceback._walk_tb_with_full_positions(tb)`` restricted to the student's frames."""
+    assert _code_position is not None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename in _student_files:
+            positions = _code_position(code, tb.tb_lasti)
+            yield tb.tb_frame, ((tb.tb_lineno,) + tuple(positions[1:]) if positions[0] is None else positions)
+        tb = tb.tb_next
 
 
 def _student_frames(tb: types.TracebackType | None) -> list[traceback.FrameSummary]:
     """``[f for f in traceback.extract_tb(tb) if f.filename in _student_files]``,
     the same summaries (line, columns, code), without summarising the other frames."""
-    if _walk_positions is None or _extract_frames is None or getattr(sys, "tracebacklimit", None) is not None:
+    if _code_position is None or _extract_frames is None or getattr(sys, "tracebacklimit", None) is not None:
         # A limit counts every frame, the dropped ones too: the plain way then.
         return [f for f in traceback.extract_tb(tb) if f.filename in _student_files]
-    return list(_extract_frames(e for e in _walk_positions(tb) if e[0].f_code.co_filename in _student_files))
+    return list(_extract_frames(_student_positions(tb)))
 
 
 def _student_traceback(exc: BaseException) -> str:
