@@ -92,3 +92,85 @@ def test_student_namespaces_follow_sys_modules(student: types.ModuleType) -> Non
     finally:
         del sys.modules["wire_fastpath_student"]
     assert student not in child._student_namespaces()
+
+
+# ------------------------------------------------------------- the parent's fast paths
+@pytest.mark.parametrize("value", [{"a": 2}, {"a": -1}, {"a": True}, {"a": 1.0}, {"a": "0"},
+                                   {"t": [{"a": 0}] * 65}, {"t": [{"a": 5}]}])
+def test_decode_fast_path_keeps_its_bounds(value) -> None:
+    with pytest.raises(ProtocolError):
+        decode_value(value, [np.zeros(2), np.ones(2)], 1)
+
+
+def test_decode_fast_path_keeps_the_depth_bound() -> None:
+    deep: object = {"a": 0}
+    for _ in range(8):
+        deep = {"t": [deep]}
+    assert decode_value(deep, [np.zeros(1)], 1) is not None  # 8 levels: the limit
+    with pytest.raises(ProtocolError):
+        decode_value({"t": [deep]}, [np.zeros(1)], 1)
+
+
+def test_decode_fast_path_gives_the_plain_forms() -> None:
+    arrays = [np.zeros(2), np.ones(3)]
+    assert decode_value(1.5, arrays, 1) == 1.5 and decode_value(3, arrays, 1) == 3
+    out = decode_value({"t": [{"a": 1}, 2.0, {"l": [{"a": 0}]}, {"h": 4, "type": "Cache"}]}, arrays, 1)
+    assert type(out) is tuple and out[0] is arrays[1] and out[1] == 2.0 and out[2][0] is arrays[0]
+    assert out[3].id == 4 and out[3].generation == 1
+    with pytest.raises(ProtocolError):  # two keys: not a form the fast path takes, nor any other
+        decode_value({"q": 0, "x": 1}, arrays, 1)
+
+
+def test_frames_without_copies_carry_the_same_bytes() -> None:
+    """copy=False lists the caller's arrays; the frame holds the same bytes as with copies
+    (a transposed, a sliced, an empty and a 0-d array, a numpy scalar, a float subclass)."""
+    base = np.arange(24.0).reshape(4, 6)
+    value = (base.T, base[:, ::2], np.zeros((0, 3)), np.array(2.5), np.float64(1.25), True, None, [base], {"k": base})
+    frames = []
+    for copy in (True, False):
+        arrays: list[np.ndarray] = []
+        header = {"v": encode_value(value, arrays, {}, set(), copy)}
+        frames.append(encode_frame(header, arrays))
+    assert frames[0] == frames[1]
+    reader = FrameReader(1 << 20)
+    reader.feed(frames[1])
+    frame = reader.take()
+    got = decode_value(frame.header["v"], frame.arrays, 1)
+    assert np.array_equal(got[0], base.T) and np.array_equal(got[1], base[:, ::2]) and got[2].shape == (0, 3)
+    assert got[4] == 1.25 and type(got[4]) is float and got[5] is True and got[6] is None
+    assert got[7][0] is got[8]["k"]  # one array object, sent once
+
+
+def test_child_reads_frames_that_arrive_together_or_in_pieces(monkeypatch) -> None:
+    """The child's buffered reader: two requests in one write, then one split in bytes."""
+    import os
+    import threading
+
+    frames = []
+    for k in range(3):
+        arrays: list[np.ndarray] = []
+        frames.append(encode_frame({"id": k, "v": encode_value((np.arange(k + 2.0), np.zeros((0, 2))), arrays)},
+                                   arrays))
+    r, w = os.pipe()
+    monkeypatch.setattr(child, "_REQ_FD", r, raising=False)
+    child._inbuf.clear()
+
+    def write() -> None:
+        os.write(w, frames[0] + frames[1])
+        for i in range(len(frames[2])):
+            os.write(w, frames[2][i : i + 1])
+        os.close(w)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for k in range(3):
+            header, arrays = child._read_frame()
+            assert header["id"] == k and np.array_equal(arrays[0], np.arange(k + 2.0)) and arrays[1].shape == (0, 2)
+            arrays[0][0] = 7.0  # writable, its own
+        with pytest.raises(EOFError):
+            child._read_frame()
+    finally:
+        writer.join()
+        os.close(r)
+        child._inbuf.clear()

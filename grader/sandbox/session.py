@@ -500,7 +500,7 @@ class Sandbox:
             while True:
                 frame = self._reader.take()
                 if frame is not None:
-                    self._drain_output()
+                    self._drain_output(ready_only=True)
                     return CallStatus.OK, frame
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -543,9 +543,15 @@ class Sandbox:
             if registered and self._req_w in sel.get_map():
                 sel.unregister(self._req_w)
 
-    def _drain_output(self) -> None:
-        """Collect what the child printed before its answer (already in the pipes)."""
-        for fd in list(self._fds):
+    def _drain_output(self, ready_only: bool = False) -> None:
+        """Collect what the child printed before its answer (already in the pipes: the
+        child flushes its output before it writes an answer). ``ready_only``: from the
+        output pipes that have something to read now (one poll instead of a failed read
+        of each after every answer; a pipe whose end was met is left out of the selector)."""
+        fds = list(self._fds)
+        if ready_only and self._selector is not None:
+            fds = [key.fd for key, _mask in self._selector.select(0) if key.data in ("out", "err")]
+        for fd in fds:
             while True:
                 try:
                     data = os.read(fd, 1 << 20)
@@ -606,9 +612,11 @@ class Sandbox:
         wire_calls = []
         for c in calls:
             # Fields at the child's default are left out (a leaner header to write and parse).
-            wire: dict[str, Any] = {"func": c.func, "args": [encode_value(a, arrays, shared, reused) for a in c.args]}
+            # copy=False: the arrays are the calls' own, and encode_frame below takes their bytes.
+            wire: dict[str, Any] = {"func": c.func,
+                                    "args": [encode_value(a, arrays, shared, reused, False) for a in c.args]}
             if c.kwargs:
-                wire["kwargs"] = {k: encode_value(v, arrays, shared, reused) for k, v in c.kwargs.items()}
+                wire["kwargs"] = {k: encode_value(v, arrays, shared, reused, False) for k, v in c.kwargs.items()}
             if c.keep:
                 wire["keep"] = list(c.keep)
             if c.return_args:
