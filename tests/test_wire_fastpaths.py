@@ -174,3 +174,20 @@ def test_child_reads_frames_that_arrive_together_or_in_pieces(monkeypatch) -> No
         writer.join()
         os.close(r)
         child._inbuf.clear()
+
+
+def test_child_encodes_plain_arrays_as_copies_and_keeps_the_rest() -> None:
+    """The child's fast path for a plain ndarray: a C-ordered private copy of the same
+    dtype; an object array, one over the dimension limit or past the array limit stays
+    behind a handle, as on the general path."""
+    base = np.arange(12.0).reshape(3, 4)
+    for v in (base, np.asfortranarray(base), base[:, ::2], base.astype(">f4"), np.array(3), np.zeros((0, 2), int)):
+        out: list[np.ndarray] = []
+        assert child._encode(v, out) == {"a": 0}
+        assert out[0].flags.c_contiguous and out[0].dtype == v.dtype and np.array_equal(out[0], v)
+        assert not np.shares_memory(out[0], v)
+    for v in (np.array([object()]), np.zeros((1,) * 9)):
+        out = []
+        assert "h" in child._encode(v, out) and out == []
+    full = [np.zeros(1)] * 256
+    assert "h" in child._encode(base, full) and len(full) == 256

@@ -14,7 +14,6 @@ sizes, counts) are in :mod:`grader.sandbox.wire`, which the child imports too.
 from __future__ import annotations
 
 import json
-import math
 import re
 import struct
 from dataclasses import dataclass
@@ -68,9 +67,12 @@ def _check_array_spec(spec: Any) -> tuple[np.dtype, tuple[int, ...], int]:
     dtype = _allowed_dtype(dtype_s)
     if not isinstance(shape, list) or len(shape) > MAX_NDIM:
         raise ProtocolError("bad shape")
-    if not all(type(s) is int and 0 <= s < 1 << 40 for s in shape):
-        raise ProtocolError("bad shape entry")
-    if type(nbytes) is not int or nbytes != math.prod(shape) * dtype.itemsize:
+    count = 1
+    for s in shape:
+        if type(s) is not int or not 0 <= s < 1 << 40:
+            raise ProtocolError("bad shape entry")
+        count *= s
+    if type(nbytes) is not int or nbytes != count * dtype.itemsize:
         raise ProtocolError("byte count does not match shape")
     return dtype, tuple(shape), nbytes
 
@@ -113,8 +115,12 @@ class FrameReader:
             raise ProtocolError("header too large")
         if len(self._buf) < 4 + hlen:
             return
+        raw = self._buf[4 : 4 + hlen]
         try:
-            header = json.loads(self._buf[4 : 4 + hlen])  # one copy (json reads a bytearray as bytes)
+            if hlen > 1 and raw[0] == 0x7B and raw[1]:  # "{" then not a NUL: json.loads would read it as UTF-8
+                header = json.loads(raw.decode("utf-8", "surrogatepass"))  # as json.loads decodes bytes
+            else:
+                header = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise ProtocolError("header is not valid JSON") from exc
         if not isinstance(header, dict):

@@ -42,6 +42,7 @@ from .zygote import ForkedChild, Zygote
 __all__ = ["Call", "CallOutcome", "CallStatus", "Limits", "LoadReport", "ModuleEntry", "Sandbox"]
 
 HARNESS = Path(__file__).with_name("child.py")
+_PLAIN = frozenset({float, int, bool, str, type(None)})  # argument types that hold no array and no handle
 MAX_SKIPPED_CELLS = 3  # notebook cells left out of a load because they did not finish in time
 
 
@@ -600,6 +601,16 @@ class Sandbox:
         stale, given = False, []
         for c in calls:
             size = 0
+            if not c.kwargs:  # the common case first: arrays and plain numbers, no handle among them
+                for a in c.args:
+                    if type(a) is np.ndarray:
+                        size += a.nbytes
+                    elif type(a) not in _PLAIN:
+                        break
+                else:
+                    given.append(size)
+                    continue
+                size = 0
             for a in _walk(c.args, c.kwargs):
                 if isinstance(a, np.ndarray):
                     size += a.nbytes
