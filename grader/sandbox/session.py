@@ -136,6 +136,7 @@ class Sandbox:
         self._deadline_total = 0.0
         self._output = bytearray()
         self._output_total = 0
+        self._rbuf: bytearray | None = None  # what a read from the child's pipes lands in (_read)
         self._dead_reason: str | None = None
         self._next_id = 0
         self.decoded_bytes = 0  # array bytes of every answer and callback kept so far (Limits.grade_bytes)
@@ -523,7 +524,7 @@ class Sandbox:
                             sel.unregister(self._req_w)
                         continue
                     try:
-                        data = os.read(key.fd, 1 << 20)
+                        data = self._read(key.fd)
                     except BlockingIOError:
                         continue
                     if not data:
@@ -544,6 +545,14 @@ class Sandbox:
             if registered and self._req_w in sel.get_map():
                 sel.unregister(self._req_w)
 
+    def _read(self, fd: int) -> bytes:
+        """One read from ``fd`` (at most 1 MiB), into a buffer kept for the child's life:
+        ``os.read(fd, 1 MiB)`` maps, remaps and unmaps a megabyte for every small answer."""
+        if self._rbuf is None:
+            self._rbuf = bytearray(1 << 20)
+        n = os.readv(fd, [self._rbuf])
+        return bytes(memoryview(self._rbuf)[:n])
+
     def _drain_output(self, ready_only: bool = False) -> None:
         """Collect what the child printed before its answer (already in the pipes: the
         child flushes its output before it writes an answer). ``ready_only``: from the
@@ -555,7 +564,7 @@ class Sandbox:
         for fd in fds:
             while True:
                 try:
-                    data = os.read(fd, 1 << 20)
+                    data = self._read(fd)
                 except (BlockingIOError, OSError):
                     break
                 if not data:
