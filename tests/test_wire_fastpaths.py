@@ -191,3 +191,26 @@ def test_child_encodes_plain_arrays_as_copies_and_keeps_the_rest() -> None:
         assert "h" in child._encode(v, out) and out == []
     full = [np.zeros(1)] * 256
     assert "h" in child._encode(base, full) and len(full) == 256
+
+
+def test_kept_frame_texts_are_those_of_format_list(student: types.ModuleType) -> None:
+    """Formatted twice (the second time from the kept texts), and again after the same
+    file name got other source: always what traceback.format_list gives."""
+    def texts(mod: types.ModuleType) -> tuple[list[str], list[str]]:
+        try:
+            mod.outer(np.ones((2, 2)))
+        except ValueError as exc:
+            plain = _plain(exc)
+            return child._Summary(child._student_frames(exc.__traceback__)).format(), traceback.format_list(plain)
+        raise AssertionError("no exception")
+
+    for _ in range(2):
+        kept, plain = texts(student)
+        assert kept == plain and any("^" in t for t in plain)  # columns marked: the costly part
+    name = "<student cell 7>"
+    other = SOURCE.replace('raise ValueError("deep " + "x" * 40)', 'raise ValueError(str(n) + "deep")')
+    linecache.cache[name] = (len(other), None, other.splitlines(True), name)
+    mod = types.ModuleType("wire_fastpath_other")
+    exec(compile(other, name, "exec"), mod.__dict__)
+    kept, plain = texts(mod)
+    assert kept == plain and any('str(n) + "deep"' in t for t in kept)

@@ -51,6 +51,7 @@ if __name__ == "__main__":
 import builtins  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
+import linecache  # noqa: E402  (loaded by traceback anyway)
 import math  # noqa: E402  (also pre-imported for student code before privileges drop)
 import resource  # noqa: E402
 import struct  # noqa: E402
@@ -305,12 +306,39 @@ def _student_frames(tb: types.TracebackType | None) -> list[traceback.FrameSumma
     return list(_extract_frames(_student_positions(tb)))
 
 
+class _Summary(traceback.StackSummary):
+    """A summary of the student's frames whose formatted frames are kept: Python
+    3.11+ parses each frame's code with ``ast`` to place its ``^^^`` marks, ~70 us
+    a frame, and a grade of the stubs formats the same ``raise NotImplementedError``
+    frames ~250 times. A frame's text depends only on what the key holds (its place,
+    columns, function, the source lines it spans as linecache has them now, the
+    formatting options); a frame with locals is formatted each time."""
+
+    _texts: dict[tuple[Any, ...], Any] = {}
+
+    def format_frame_summary(self, frame_summary: traceback.FrameSummary, **kwargs: Any) -> Any:
+        fs = frame_summary
+        first, last = fs.lineno, fs.end_lineno
+        if fs.locals is not None or first is None or (last is not None and not 0 <= last - first <= 20):
+            return super().format_frame_summary(fs, **kwargs)
+        lines = tuple(linecache.getline(fs.filename, n) for n in range(first, (last or first) + 1))
+        key = (fs.filename, first, last, fs.colno, fs.end_colno, fs.name, getattr(fs, "_line", None), lines,
+               tuple(sorted(kwargs.items())))
+        text = self._texts.get(key)
+        if text is None:
+            text = super().format_frame_summary(fs, **kwargs)
+            if len(self._texts) >= 1024:
+                self._texts.clear()
+            self._texts[key] = text
+        return text
+
+
 def _student_traceback(exc: BaseException) -> str:
     """Format an exception, keeping only frames from the student's own files (path,
     line, code). The exception's own text is capped first and the outermost frames go
     first, so a long message (an array in an assert, a huge repr) never pushes the
     student's frames out of the capped traceback."""
-    frames = traceback.format_list(_student_frames(exc.__traceback__))
+    frames = _Summary(_student_frames(exc.__traceback__)).format()  # traceback.format_list, frames kept
     last = "".join(traceback.format_exception_only(type(exc), exc))
     if len(last) > W.MAX_MESSAGE:
         last = last[: W.MAX_MESSAGE].rstrip("\n") + " [...]\n"
