@@ -14,7 +14,6 @@ sizes, counts) are in :mod:`grader.sandbox.wire`, which the child imports too.
 from __future__ import annotations
 
 import json
-import math
 import re
 import struct
 from dataclasses import dataclass
@@ -68,9 +67,12 @@ def _check_array_spec(spec: Any) -> tuple[np.dtype, tuple[int, ...], int]:
     dtype = _allowed_dtype(dtype_s)
     if not isinstance(shape, list) or len(shape) > MAX_NDIM:
         raise ProtocolError("bad shape")
-    if not all(type(s) is int and 0 <= s < 1 << 40 for s in shape):
-        raise ProtocolError("bad shape entry")
-    if type(nbytes) is not int or nbytes != math.prod(shape) * dtype.itemsize:
+    count = 1
+    for s in shape:
+        if type(s) is not int or not 0 <= s < 1 << 40:
+            raise ProtocolError("bad shape entry")
+        count *= s
+    if type(nbytes) is not int or nbytes != count * dtype.itemsize:
         raise ProtocolError("byte count does not match shape")
     return dtype, tuple(shape), nbytes
 
@@ -113,8 +115,12 @@ class FrameReader:
             raise ProtocolError("header too large")
         if len(self._buf) < 4 + hlen:
             return
+        raw = self._buf[4 : 4 + hlen]
         try:
-            header = json.loads(bytes(self._buf[4 : 4 + hlen]))
+            if hlen > 1 and raw[0] == 0x7B and raw[1]:  # "{" then not a NUL: json.loads would read it as UTF-8
+                header = json.loads(raw.decode("utf-8", "surrogatepass"))  # as json.loads decodes bytes
+            else:
+                header = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise ProtocolError("header is not valid JSON") from exc
         if not isinstance(header, dict):
@@ -167,6 +173,25 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
     """Rebuild a value from its wire form, validating as it goes."""
     if depth > MAX_DEPTH:
         raise ProtocolError("value nested too deeply")
+    t = type(v)
+    if t is float or t is int:  # the common forms first, by exact type (what json.loads makes)
+        return v
+    if t is dict and len(v) == 1:  # one key: the order of the tests below does not matter
+        if "a" in v:
+            i = v["a"]
+            if type(i) is not int or not 0 <= i < len(arrays):
+                raise ProtocolError("bad array reference")
+            return arrays[i]
+        items = v.get("t")
+        if type(items) is list:
+            if len(items) > W.MAX_SEQUENCE:
+                raise ProtocolError("bad sequence")
+            return tuple([decode_value(x, arrays, generation, depth + 1) for x in items])
+    return _decode_value(v, arrays, generation, depth)
+
+
+def _decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int) -> Any:
+    """:func:`decode_value` for the forms its fast path leaves."""
     if v is None or isinstance(v, (bool, int, float)):
         return v
     if isinstance(v, str):
@@ -201,15 +226,34 @@ def decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int =
     raise ProtocolError("unknown value form")
 
 
+_PLAIN = frozenset({float, int, str, bool, type(None)})  # sent as they are (np.float64, a float subclass, is not)
+
+
 def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None = None,
-                 reused: set[int] | None = None) -> Any:
+                 reused: set[int] | None = None, copy: bool = True) -> Any:
     """Wire form of a trusted argument built by the parent.
 
     With ``shared`` (id of an array -> its index, for one request whose calls hold
     every array alive), an array object met again is sent once and referenced twice;
     its index goes into ``reused``, which the request lists so that the child hands
     each use a copy of its own (the calls of a numerical gradient share every input
-    but the one they move)."""
+    but the one they move). ``copy=False``: a plain ndarray is listed as it is, for a
+    caller that encodes the frame (:func:`encode_frame`, which takes its bytes) before
+    anything can change it; otherwise every array listed is a private copy."""
+    t = type(v)
+    if t is np.ndarray:
+        if shared is not None:
+            if id(v) in shared:
+                if reused is not None:
+                    reused.add(shared[id(v)])
+                return {"a": shared[id(v)]}
+            shared[id(v)] = len(arrays)
+        arrays.append(np.array(v, order="C", copy=True) if copy else v)
+        return {"a": len(arrays) - 1}
+    if t in _PLAIN:
+        return v
+    if t is tuple:
+        return {"t": [encode_value(x, arrays, shared, reused, copy) for x in v]}
     if isinstance(v, Handle):
         return {"h": v.id}
     if isinstance(v, Token):
@@ -228,11 +272,11 @@ def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, tuple):
-        return {"t": [encode_value(x, arrays, shared, reused) for x in v]}
+        return {"t": [encode_value(x, arrays, shared, reused, copy) for x in v]}
     if isinstance(v, list):
-        return {"l": [encode_value(x, arrays, shared, reused) for x in v]}
+        return {"l": [encode_value(x, arrays, shared, reused, copy) for x in v]}
     if isinstance(v, dict):
-        return {"d": {k: encode_value(x, arrays, shared, reused) for k, x in v.items()}}
+        return {"d": {k: encode_value(x, arrays, shared, reused, copy) for k, x in v.items()}}
     return v
 
 
@@ -245,7 +289,15 @@ def encode_frame(header: dict[str, Any], arrays: list[np.ndarray]) -> bytes:
         {"dtype": a.dtype.str, "shape": list(a.shape), "nbytes": a.nbytes} for a in arrays
     ]
     hbytes = _JSON(header).encode()
-    return b"".join([struct.pack(">I", len(hbytes)), hbytes] + [a.tobytes() for a in arrays])
+    return b"".join([struct.pack(">I", len(hbytes)), hbytes] + [_raw(a) for a in arrays])
+
+
+def _raw(a: np.ndarray) -> memoryview | bytes:
+    """An array's bytes in C order, without a copy where it is C-contiguous and not empty
+    (the frame's join copies them once)."""
+    if a.flags.c_contiguous and a.size:
+        return memoryview(a).cast("B")  # type: ignore[arg-type]  # numpy types ndarray.__buffer__ from Python 3.12
+    return a.tobytes()
 
 
 def callback_answer(serve: Serve, name: str, args: Any, kwargs: Any) -> tuple[dict[str, Any], list[np.ndarray]]:

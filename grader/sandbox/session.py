@@ -42,6 +42,7 @@ from .zygote import ForkedChild, Zygote
 __all__ = ["Call", "CallOutcome", "CallStatus", "Limits", "LoadReport", "ModuleEntry", "Sandbox"]
 
 HARNESS = Path(__file__).with_name("child.py")
+_PLAIN = frozenset({float, int, bool, str, type(None)})  # argument types that hold no array and no handle
 MAX_SKIPPED_CELLS = 3  # notebook cells left out of a load because they did not finish in time
 
 
@@ -135,6 +136,7 @@ class Sandbox:
         self._deadline_total = 0.0
         self._output = bytearray()
         self._output_total = 0
+        self._rbuf: bytearray | None = None  # what a read from the child's pipes lands in (_read)
         self._dead_reason: str | None = None
         self._next_id = 0
         self.decoded_bytes = 0  # array bytes of every answer and callback kept so far (Limits.grade_bytes)
@@ -532,7 +534,7 @@ class Sandbox:
             while True:
                 frame = self._reader.take()
                 if frame is not None:
-                    self._drain_output()
+                    self._drain_output(ready_only=True)
                     return CallStatus.OK, frame
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -554,7 +556,7 @@ class Sandbox:
                             sel.unregister(self._req_w)
                         continue
                     try:
-                        data = os.read(key.fd, 1 << 20)
+                        data = self._read(key.fd)
                     except BlockingIOError:
                         continue
                     if not data:
@@ -575,12 +577,26 @@ class Sandbox:
             if registered and self._req_w in sel.get_map():
                 sel.unregister(self._req_w)
 
-    def _drain_output(self) -> None:
-        """Collect what the child printed before its answer (already in the pipes)."""
-        for fd in list(self._fds):
+    def _read(self, fd: int) -> bytes:
+        """One read from ``fd`` (at most 1 MiB), into a buffer kept for the child's life:
+        ``os.read(fd, 1 MiB)`` maps, remaps and unmaps a megabyte for every small answer."""
+        if self._rbuf is None:
+            self._rbuf = bytearray(1 << 20)
+        n = os.readv(fd, [self._rbuf])
+        return bytes(memoryview(self._rbuf)[:n])
+
+    def _drain_output(self, ready_only: bool = False) -> None:
+        """Collect what the child printed before its answer (already in the pipes: the
+        child flushes its output before it writes an answer). ``ready_only``: from the
+        output pipes that have something to read now (one poll instead of a failed read
+        of each after every answer; a pipe whose end was met is left out of the selector)."""
+        fds = list(self._fds)
+        if ready_only and self._selector is not None:
+            fds = [key.fd for key, _mask in self._selector.select(0) if key.data in ("out", "err")]
+        for fd in fds:
             while True:
                 try:
-                    data = os.read(fd, 1 << 20)
+                    data = self._read(fd)
                 except (BlockingIOError, OSError):
                     break
                 if not data:
@@ -626,6 +642,16 @@ class Sandbox:
         stale, given = False, []
         for c in calls:
             size = 0
+            if not c.kwargs:  # the common case first: arrays and plain numbers, no handle among them
+                for a in c.args:
+                    if type(a) is np.ndarray:
+                        size += a.nbytes
+                    elif type(a) not in _PLAIN:
+                        break
+                else:
+                    given.append(size)
+                    continue
+                size = 0
             for a in _walk(c.args, c.kwargs):
                 if isinstance(a, np.ndarray):
                     size += a.nbytes
@@ -638,9 +664,11 @@ class Sandbox:
         wire_calls = []
         for c in calls:
             # Fields at the child's default are left out (a leaner header to write and parse).
-            wire: dict[str, Any] = {"func": c.func, "args": [encode_value(a, arrays, shared, reused) for a in c.args]}
+            # copy=False: the arrays are the calls' own, and encode_frame below takes their bytes.
+            wire: dict[str, Any] = {"func": c.func,
+                                    "args": [encode_value(a, arrays, shared, reused, False) for a in c.args]}
             if c.kwargs:
-                wire["kwargs"] = {k: encode_value(v, arrays, shared, reused) for k, v in c.kwargs.items()}
+                wire["kwargs"] = {k: encode_value(v, arrays, shared, reused, False) for k, v in c.kwargs.items()}
             if c.keep:
                 wire["keep"] = list(c.keep)
             if c.return_args:
