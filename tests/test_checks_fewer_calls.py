@@ -1,0 +1,47 @@
+"""The checks ask the student's code nothing whose answer cannot change a verdict
+(issue 15, round 3): cheap, in process (the sandbox is not the point)."""
+
+from __future__ import annotations
+
+import pytest
+from support import SOLUTIONS, grade_fast, mutant
+
+from grader import paths
+from grader.checks import engine
+
+
+@pytest.fixture
+def second_pass_calls(monkeypatch):
+    """The checks run by the deferred second pass, and how many calls each made."""
+    runs: list[str] = []
+    real = engine.run_check
+
+    def run_check(check, ctx):
+        if ctx.salt:
+            runs.append(check.id)
+        return real(check, ctx)
+
+    monkeypatch.setattr(engine, "run_check", run_check)
+    return runs
+
+
+def test_second_pass_asks_nothing_of_a_function_with_nothing_to_lose(second_pass_calls):
+    """Stubs earn no points, so nothing is asked again after all other calls (the later
+    call can only take points away: policy.charged_later)."""
+    result = grade_fast(paths.EXERCISES, "sigmoid", "affine")
+    assert result.checks and all(c.points == 0 for c in result.checks)
+    assert second_pass_calls == []
+
+
+def test_second_pass_still_asks_what_can_lose_its_points(second_pass_calls, tmp_path):
+    """The reference is asked again; a function right on the first call and wrong on the
+    later one still loses its points there (the rule the skip must not weaken)."""
+    grade_fast(SOLUTIONS, "sigmoid")
+    assert "sigmoid.forward" in second_pass_calls
+    drifting = mutant(tmp_path / "m", {"layers.py": [(
+        "def sigmoid_forward(x):\n",
+        "_N = [0]\n\ndef sigmoid_forward(x):\n    _N[0] += 1\n    if _N[0] > 3:\n        x = x + 1.0\n",
+    )]})
+    result = grade_fast(drifting, "sigmoid")
+    forward = next(c for c in result.checks if c.id == "sigmoid.forward")
+    assert forward.points == 0 and [m.key for m in forward.messages] == ["policy.later_call"]
