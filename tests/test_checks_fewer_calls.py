@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from support import SOLUTIONS, grade_fast, mutant
 
 from grader import paths
-from grader.checks import engine
+from grader.calls import CallOutcome, CallStatus
+from grader.checks import engine, numeric
+from grader.checks.model import Context
+from grader.checks.precision import rounding_probe
 
 
 @pytest.fixture
@@ -45,3 +49,28 @@ def test_second_pass_still_asks_what_can_lose_its_points(second_pass_calls, tmp_
     result = grade_fast(drifting, "sigmoid")
     forward = next(c for c in result.checks if c.id == "sigmoid.forward")
     assert forward.points == 0 and [m.key for m in forward.messages] == ["policy.later_call"]
+
+
+class _Float32Caller:
+    """A caller whose ``f(x)`` computes in float32 (mistake 31), counting requests."""
+
+    def __init__(self):
+        self.requests: list[int] = []
+
+    def call_many(self, calls, serve=None):
+        self.requests.append(len(calls))
+        return [CallOutcome(CallStatus.OK, value=(np.tanh(c.args[0].astype(np.float32)).astype(np.float64),))
+                for c in calls]
+
+
+def test_rounding_probe_asks_once_per_grade_in_one_request():
+    caller = _Float32Caller()
+    ctx = Context(caller, {}, 3)
+    forward = numeric.Forward("f", ((4, 3),), cache=False)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    assert rounding_probe(ctx, forward, {"x": x})
+    assert caller.requests == [4]  # both steps, both signs, one round trip
+    assert rounding_probe(ctx, forward, {"x": x.copy()})  # the same question: not asked again
+    assert rounding_probe(ctx.again(), forward, {"x": x})  # another pass: asked
+    assert rounding_probe(ctx, forward, {"x": x + 1.0})  # other inputs: asked
+    assert caller.requests == [4, 4, 4]
