@@ -286,11 +286,9 @@ class ValueCheck(Check):
         rows = []
         problems: list[Message] = []
         matched: list[bool] = []
-        trivial_: list[bool] = []
         secondary = [o.secondary for o in self.outputs]
         primary_missing = False
         for k, (out, exp) in enumerate(zip(self.outputs, expected, strict=False)):
-            trivial_.append(trivial(exp, inputs))
             got, found = extract(value, out.path)
             if not found:
                 problems.append(msg("value.missing_output", func=self.func, output=out.name))
@@ -333,6 +331,9 @@ class ValueCheck(Check):
         res.details["outputs"] = rows
         if not problems:
             return res.passed()
+        # Which outputs a function gets right by doing nothing: only a partly right
+        # answer's credit depends on it (a pass needs none); asked before any diagnosis.
+        trivial_ = [trivial(exp, inputs) for _, exp in zip(self.outputs, expected, strict=False)]
         if self.diagnose is not None and ctx.explain:
             extra, mistakes = self.diagnose(inputs, value, expected)
             # A diagnosis that names a mistake is the cause: it comes first.
