@@ -74,3 +74,23 @@ def test_rounding_probe_asks_once_per_grade_in_one_request():
     assert rounding_probe(ctx.again(), forward, {"x": x})  # another pass: asked
     assert rounding_probe(ctx, forward, {"x": x + 1.0})  # other inputs: asked
     assert caller.requests == [4, 4, 4]
+
+
+@pytest.mark.parametrize("path", [(), ("W",)])
+def test_moved_copy_is_a_private_moved_copy(path):
+    """The reference's perturbed inputs: the same values as ``fresh(moved(...))``, and no
+    array shared with the grader's inputs (the reference may change its arguments)."""
+    from grader.checks.copies import fresh
+
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((3, 2))
+    inputs = {"x": rng.standard_normal(4), "params": {"W": w, "b": np.zeros(2)}, "n": 3}
+    d = numeric.Direction("params" if path else "x", numeric.unit(rng, (3, 2) if path else (4,)), path)
+    got, want = numeric.moved_copy(inputs, d, 1e-5), fresh(numeric.moved(inputs, d, 1e-5))
+    assert list(got) == list(want) and got["n"] == 3
+    for a, b in [(got["x"], want["x"]), (got["params"]["W"], want["params"]["W"]),
+                 (got["params"]["b"], want["params"]["b"])]:
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    originals = [inputs["x"], w, inputs["params"]["b"]]
+    assert not any(np.shares_memory(a, o) for a in (got["x"], got["params"]["W"], got["params"]["b"])
+                   for o in originals)
