@@ -160,8 +160,9 @@ class GradientCheck(Check):
         if ctx is None:
             ref = run_reference(reference, self.step, inputs, douts)
         else:  # the same draw again (with the reference's blocks, explained, a second-pass item)
-            ref = recalled(ctx.memo, ("gradient", self.id, ctx.salt, id(reference)), (inputs, douts),
-                           lambda: run_reference(reference, self.step, inputs, douts))
+            # Kept as plain values (copied by copies.fresh, not copy.deepcopy's general path).
+            ref = Reference(*recalled(ctx.memo, ("gradient", self.id, ctx.salt, id(reference)), (inputs, douts),
+                                      lambda: _plain(run_reference(reference, self.step, inputs, douts))))
         if self.forward and [o.shape for o in ref.outputs] != list(self.shapes(inputs)):
             raise AssertionError(f"{self.id}: out_shapes disagree with the reference's outputs")
         return _Case(inputs, douts, ref)
@@ -469,6 +470,10 @@ class GradientCheck(Check):
                                            arithmetic=arithmetic))
                 res.mistakes.append(Mistake.LOW_PRECISION)
         return out
+
+
+def _plain(ref: Reference) -> tuple[list[np.ndarray], Any]:
+    return ref.outputs, ref.value
 
 
 def _depends_on_forward(r: CheckResult) -> bool:
