@@ -55,7 +55,7 @@ from .backward import (
 from .compare import TOL, array_of, compare
 from .kinds import Inputs, extract, failed_call, where
 from .localise import explain
-from .memo import recalled, remembered
+from .memo import digest, recalled, remembered
 from .model import Check, CheckResult, Context, Kind, PublicCase, Status, error_details
 from .precision import ROUNDING_ONLY, low_precision, rounding_probe
 from .shapes import diagnose_shape
@@ -325,6 +325,7 @@ class GradientCheck(Check):
             measured[p.name] = (ana, num, refs)
         without_reference = ref is None and measured and all(
             n is not None and abs(n) <= TOL.nonzero for _, ns, _ in measured.values() for n in ns)
+        inputs_digest: bytes | None = None  # digested once for every parameter's memo key
         for name, (ana, num, refs) in measured.items():
             res = numeric_items[name]
             p = next(q for q in params if q.name == name)
@@ -340,7 +341,10 @@ class GradientCheck(Check):
                 own = right and not shortcut
                 verdict = policy.numeric_verdict(ana, num, refs, forward_right=own)
                 if verdict not in ("consistent", "right"):
-                    correct = self._correct_derivatives(ctx, inputs, weights, p, directions[name], refs)
+                    if inputs_digest is None:
+                        inputs_digest = digest(inputs)
+                    correct = self._correct_derivatives(ctx, inputs, weights, p, directions[name], refs,
+                                                        inputs_digest)
                     verdict = policy.numeric_verdict(ana, num, refs, correct, forward_right=own)
                     if verdict == "waiting" and right:  # the forward is right here: the gradient is not
                         verdict = "wrong"
@@ -400,15 +404,17 @@ class GradientCheck(Check):
                     res.mistakes.append(Mistake.LOW_PRECISION)
 
     def _correct_derivatives(self, ctx: Context, inputs: Inputs, weights: list[np.ndarray], p: Param,
-                             directions: list[np.ndarray], refs: list[float]) -> list[float | None]:
+                             directions: list[np.ndarray], refs: list[float],
+                             inputs_digest: bytes) -> list[float | None]:
         """The true derivatives along ``directions``: the numerical derivatives of the
-        reference's forward (official), or the public case's gradient (self-check)."""
+        reference's forward (official), or the public case's gradient (self-check);
+        ``inputs_digest``: :func:`~.memo.digest` of ``inputs``."""
         if ctx.reference is None:
             return list(refs)
         fn = ctx.reference[self.forward or self.func]
         spec = self.forward_spec(inputs)
         moves = [numeric.Direction(p.argname, v, p.path) for v in directions]
-        diffs = remembered(ctx.memo, "differences", fn, (spec.func, spec.shapes, spec.cache, inputs,
+        diffs = remembered(ctx.memo, "differences", fn, (spec.func, spec.shapes, spec.cache, inputs_digest,
                                                          [(d.arg, d.v, d.path) for d in moves]),
                            lambda: numeric.trusted_differences(fn, spec, inputs, moves))
         return [numeric.derivative(d, weights) for d in diffs]
