@@ -94,3 +94,25 @@ def test_moved_copy_is_a_private_moved_copy(path):
     originals = [inputs["x"], w, inputs["params"]["b"]]
     assert not any(np.shares_memory(a, o) for a in (got["x"], got["params"]["W"], got["params"]["b"])
                    for o in originals)
+
+
+def test_the_reference_is_not_run_for_a_call_that_failed(monkeypatch):
+    """A stub's value and gradient checks fail on its first call: the reference's outputs
+    for their inputs are never needed, so they are not computed (the verdicts and texts
+    are those of the failed call, as before)."""
+    from grader.checks import gradient, kinds
+
+    asked: list[str] = []
+    for module in (kinds, gradient):
+        real = module.recalled
+
+        def counting(memo, key, inputs, compute, real=real):
+            asked.append(key[0])
+            return real(memo, key, inputs, compute)
+
+        monkeypatch.setattr(module, "recalled", counting)
+    stubs = grade_fast(paths.EXERCISES, "sigmoid", "affine")
+    assert asked == []
+    assert {c.id for c in stubs.checks} >= {"sigmoid.forward", "sigmoid.grad.dx", "affine.forward"}
+    grade_fast(SOLUTIONS, "sigmoid")
+    assert "value" in asked and "gradient" in asked

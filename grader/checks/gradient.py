@@ -87,6 +87,7 @@ class _Case:
     inputs: Inputs
     douts: list[np.ndarray]  # upstream gradients (empty for a loss)
     ref: Reference | None  # the reference's run, or the public case's
+    later: Callable[[], Reference] | None = None  # the reference's run, not made yet (see ``run``)
 
 
 @dataclass
@@ -154,18 +155,25 @@ class GradientCheck(Check):
         return [rng.standard_normal(s) for s in self.shapes(inputs)] if self.forward else []
 
     def _reference_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator,
-                        ctx: Context | None = None) -> _Case:
+                        ctx: Context | None = None, deferred: bool = False) -> _Case:
+        """The inputs and upstream gradients drawn from ``rng``, with the reference's run
+        on them (``deferred``: made by ``case.later()`` when needed)."""
         inputs = self.inputs(rng)
         douts = self.upstream(rng, inputs)
-        if ctx is None:
-            ref = run_reference(reference, self.step, inputs, douts)
-        else:  # the same draw again (with the reference's blocks, explained, a second-pass item)
-            # Kept as plain values (copied by copies.fresh, not copy.deepcopy's general path).
-            ref = Reference(*recalled(ctx.memo, ("gradient", self.id, ctx.salt, id(reference)), (inputs, douts),
-                                      lambda: _plain(run_reference(reference, self.step, inputs, douts))))
-        if self.forward and [o.shape for o in ref.outputs] != list(self.shapes(inputs)):
-            raise AssertionError(f"{self.id}: out_shapes disagree with the reference's outputs")
-        return _Case(inputs, douts, ref)
+
+        def run() -> Reference:
+            if ctx is None:
+                ref = run_reference(reference, self.step, inputs, douts)
+            else:  # the same draw again (with the reference's blocks, explained, a second-pass item)
+                # Kept as plain values (copied by copies.fresh, not copy.deepcopy's general path).
+                ref = Reference(*recalled(ctx.memo, ("gradient", self.id, ctx.salt, id(reference)),
+                                          (inputs, douts),
+                                          lambda: _plain(run_reference(reference, self.step, inputs, douts))))
+            if self.forward and [o.shape for o in ref.outputs] != list(self.shapes(inputs)):
+                raise AssertionError(f"{self.id}: out_shapes disagree with the reference's outputs")
+            return ref
+
+        return _Case(inputs, douts, None, run) if deferred else _Case(inputs, douts, run())
 
     def public_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator) -> PublicCase:
         case = self._reference_case(reference, rng)
@@ -174,7 +182,7 @@ class GradientCheck(Check):
 
     def _case(self, ctx: Context, rng: np.random.Generator) -> _Case:
         if ctx.reference is not None:
-            return self._reference_case(ctx.reference, rng, ctx)
+            return self._reference_case(ctx.reference, rng, ctx, deferred=True)
         if ctx.public_cases and self.id in ctx.public_cases:
             pc = ctx.public_cases[self.id]
             douts = [np.asarray(d, dtype=np.float64) for d in pc.inputs["upstream"]]
@@ -192,10 +200,12 @@ class GradientCheck(Check):
             return self._again(ctx, *ctx.memo[memo_key]) if memo_key in ctx.memo else []
         case = self._case(ctx, rng)
         reference_items = {p.name: self._item(p, Kind.BACKWARD) for p in self.params
-                           } if self.points_reference and case.ref is not None else {}
+                           } if self.points_reference and (case.ref is not None or case.later is not None) else {}
         every = list(numeric_items.values()) + list(reference_items.values())
 
         trial = run_student(ctx, self.step, case.inputs, case.douts)
+        if trial.failure is None and case.later is not None:  # the reference runs only when it is needed
+            case.ref = case.later()
         if trial.failure is not None:
             assert trial.outcome is not None
             for r in every:
