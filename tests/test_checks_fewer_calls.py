@@ -16,7 +16,7 @@ from grader.checks.precision import rounding_probe
 
 @pytest.fixture
 def second_pass_calls(monkeypatch):
-    """The checks run by the deferred second pass, and how many calls each made."""
+    """The ids of the checks the deferred second pass runs."""
     runs: list[str] = []
     real = engine.run_check
 
