@@ -231,9 +231,7 @@ def not_run(outcome: CallOutcome) -> bool:
 
 
 def charged_later(r: CheckResult) -> bool:
-    """Whether the deferred second call can change item ``r`` (of the first pass): only an
-    item that earned points on a result (value, backward) can lose them there, so the
-    second pass asks nothing for the others (:func:`charge_later_calls` reads no other)."""
+    """Whether the second call can change ``r``: only a result item with points loses them."""
     return r.kind in RESULT_KINDS and r.points > 0
 
 
