@@ -179,11 +179,19 @@ def _second_pass(exercises: list[Exercise], results: list[ExerciseResult], ctx: 
                 continue
             # Each item is called again the way it earned its points: with the student's
             # own building blocks, or with the reference's (policy rule 4).
+            # Only where an item can still lose its points (policy.charged_later): a stub, an
+            # item that failed, a side item are not asked again.
             modes: dict[tuple[str, ...], set[str]] = {}
+            charged: set[tuple[str, ...]] = set()
             for r in er.results:
                 if r.id == check.id or r.id.startswith(check.id + "."):
-                    modes.setdefault(tuple(r.details.get("substituted") or ()), set()).add(r.id)
+                    mode = tuple(r.details.get("substituted") or ())
+                    modes.setdefault(mode, set()).add(r.id)
+                    if policy.charged_later(r):
+                        charged.add(mode)
             for blocks, ids in modes.items():
+                if blocks not in charged:
+                    continue
                 run_again = again.substituting(blocks) if blocks else again
                 second = [s for s in run_check(check, run_again) if s.id in ids]
                 if any(s.details.get("not_run") for s in second):

@@ -55,7 +55,7 @@ from .backward import (
 from .compare import TOL, array_of, compare
 from .kinds import Inputs, extract, failed_call, where
 from .localise import explain
-from .memo import recalled, remembered
+from .memo import digest, recalled, remembered
 from .model import Check, CheckResult, Context, Kind, PublicCase, Status, error_details
 from .precision import ROUNDING_ONLY, low_precision, rounding_probe
 from .shapes import diagnose_shape
@@ -87,6 +87,7 @@ class _Case:
     inputs: Inputs
     douts: list[np.ndarray]  # upstream gradients (empty for a loss)
     ref: Reference | None  # the reference's run, or the public case's
+    later: Callable[[], Reference] | None = None  # the reference's run, not made yet (see ``run``)
 
 
 @dataclass
@@ -154,17 +155,25 @@ class GradientCheck(Check):
         return [rng.standard_normal(s) for s in self.shapes(inputs)] if self.forward else []
 
     def _reference_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator,
-                        ctx: Context | None = None) -> _Case:
+                        ctx: Context | None = None, deferred: bool = False) -> _Case:
+        """The inputs and upstream gradients drawn from ``rng``, with the reference's run
+        on them (``deferred``: made by ``case.later()`` when needed)."""
         inputs = self.inputs(rng)
         douts = self.upstream(rng, inputs)
-        if ctx is None:
-            ref = run_reference(reference, self.step, inputs, douts)
-        else:  # the same draw again (with the reference's blocks, explained, a second-pass item)
-            ref = recalled(ctx.memo, ("gradient", self.id, ctx.salt, id(reference)), (inputs, douts),
-                           lambda: run_reference(reference, self.step, inputs, douts))
-        if self.forward and [o.shape for o in ref.outputs] != list(self.shapes(inputs)):
-            raise AssertionError(f"{self.id}: out_shapes disagree with the reference's outputs")
-        return _Case(inputs, douts, ref)
+
+        def run() -> Reference:
+            if ctx is None:
+                ref = run_reference(reference, self.step, inputs, douts)
+            else:  # the same draw again (with the reference's blocks, explained, a second-pass item)
+                # Kept as plain values (copied by copies.fresh, not copy.deepcopy's general path).
+                ref = Reference(*recalled(ctx.memo, ("gradient", self.id, ctx.salt, id(reference)),
+                                          (inputs, douts),
+                                          lambda: _plain(run_reference(reference, self.step, inputs, douts))))
+            if self.forward and [o.shape for o in ref.outputs] != list(self.shapes(inputs)):
+                raise AssertionError(f"{self.id}: out_shapes disagree with the reference's outputs")
+            return ref
+
+        return _Case(inputs, douts, None, run) if deferred else _Case(inputs, douts, run())
 
     def public_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator) -> PublicCase:
         case = self._reference_case(reference, rng)
@@ -173,7 +182,7 @@ class GradientCheck(Check):
 
     def _case(self, ctx: Context, rng: np.random.Generator) -> _Case:
         if ctx.reference is not None:
-            return self._reference_case(ctx.reference, rng, ctx)
+            return self._reference_case(ctx.reference, rng, ctx, deferred=True)
         if ctx.public_cases and self.id in ctx.public_cases:
             pc = ctx.public_cases[self.id]
             douts = [np.asarray(d, dtype=np.float64) for d in pc.inputs["upstream"]]
@@ -191,10 +200,12 @@ class GradientCheck(Check):
             return self._again(ctx, *ctx.memo[memo_key]) if memo_key in ctx.memo else []
         case = self._case(ctx, rng)
         reference_items = {p.name: self._item(p, Kind.BACKWARD) for p in self.params
-                           } if self.points_reference and case.ref is not None else {}
+                           } if self.points_reference and (case.ref is not None or case.later is not None) else {}
         every = list(numeric_items.values()) + list(reference_items.values())
 
         trial = run_student(ctx, self.step, case.inputs, case.douts)
+        if trial.failure is None and case.later is not None:  # the reference runs only when it is needed
+            case.ref = case.later()
         if trial.failure is not None:
             assert trial.outcome is not None
             for r in every:
@@ -324,6 +335,7 @@ class GradientCheck(Check):
             measured[p.name] = (ana, num, refs)
         without_reference = ref is None and measured and all(
             n is not None and abs(n) <= TOL.nonzero for _, ns, _ in measured.values() for n in ns)
+        inputs_digest: bytes | None = None  # digested once for every parameter's memo key
         for name, (ana, num, refs) in measured.items():
             res = numeric_items[name]
             p = next(q for q in params if q.name == name)
@@ -339,7 +351,10 @@ class GradientCheck(Check):
                 own = right and not shortcut
                 verdict = policy.numeric_verdict(ana, num, refs, forward_right=own)
                 if verdict not in ("consistent", "right"):
-                    correct = self._correct_derivatives(ctx, inputs, weights, p, directions[name], refs)
+                    if inputs_digest is None:
+                        inputs_digest = digest(inputs)
+                    correct = self._correct_derivatives(ctx, inputs, weights, p, directions[name], refs,
+                                                        inputs_digest)
                     verdict = policy.numeric_verdict(ana, num, refs, correct, forward_right=own)
                     if verdict == "waiting" and right:  # the forward is right here: the gradient is not
                         verdict = "wrong"
@@ -399,15 +414,17 @@ class GradientCheck(Check):
                     res.mistakes.append(Mistake.LOW_PRECISION)
 
     def _correct_derivatives(self, ctx: Context, inputs: Inputs, weights: list[np.ndarray], p: Param,
-                             directions: list[np.ndarray], refs: list[float]) -> list[float | None]:
+                             directions: list[np.ndarray], refs: list[float],
+                             inputs_digest: bytes) -> list[float | None]:
         """The true derivatives along ``directions``: the numerical derivatives of the
-        reference's forward (official), or the public case's gradient (self-check)."""
+        reference's forward (official), or the public case's gradient (self-check);
+        ``inputs_digest``: :func:`~.memo.digest` of ``inputs``."""
         if ctx.reference is None:
             return list(refs)
         fn = ctx.reference[self.forward or self.func]
         spec = self.forward_spec(inputs)
         moves = [numeric.Direction(p.argname, v, p.path) for v in directions]
-        diffs = remembered(ctx.memo, "differences", fn, (spec.func, spec.shapes, spec.cache, inputs,
+        diffs = remembered(ctx.memo, "differences", fn, (spec.func, spec.shapes, spec.cache, inputs_digest,
                                                          [(d.arg, d.v, d.path) for d in moves]),
                            lambda: numeric.trusted_differences(fn, spec, inputs, moves))
         return [numeric.derivative(d, weights) for d in diffs]
@@ -469,6 +486,10 @@ class GradientCheck(Check):
                                            arithmetic=arithmetic))
                 res.mistakes.append(Mistake.LOW_PRECISION)
         return out
+
+
+def _plain(ref: Reference) -> tuple[list[np.ndarray], Any]:
+    return ref.outputs, ref.value
 
 
 def _depends_on_forward(r: CheckResult) -> bool:

@@ -194,15 +194,25 @@ class ValueCheck(Check):
         return value, list(args.values())
 
     def case(self, ctx: Context) -> tuple[Inputs, list[Any]] | None:
+        drawn = self._drawn(ctx)
+        return None if drawn is None else (drawn[0], drawn[1]())
+
+    def _drawn(self, ctx: Context) -> tuple[Inputs, Callable[[], list[Any]]] | None:
+        """The inputs, and how to get the expected outputs: the reference runs only when
+        they are needed (not for a call that failed: a stub's, say)."""
         if ctx.reference is not None:
             inputs = self.inputs(ctx.rng(self.id))
             ref = ctx.reference[self.func]
-            value = recalled(ctx.memo, ("value", self.id, ctx.salt, id(ref)), inputs,
-                             lambda: self._reference_value(ref, inputs))
-            return inputs, [extract(value, o.path)[0] for o in self.outputs]
+
+            def expected() -> list[Any]:
+                value = recalled(ctx.memo, ("value", self.id, ctx.salt, id(ref)), inputs,
+                                 lambda: self._reference_value(ref, inputs))
+                return [extract(value, o.path)[0] for o in self.outputs]
+
+            return inputs, expected
         if ctx.public_cases and self.id in ctx.public_cases:
             pc = ctx.public_cases[self.id]
-            return pc.inputs, pc.expected
+            return pc.inputs, lambda: pc.expected
         return None
 
     def public_case(self, reference: dict[str, Callable[..., Any]], rng: np.random.Generator) -> PublicCase:
@@ -228,10 +238,10 @@ class ValueCheck(Check):
 
     def run(self, ctx: Context) -> list[CheckResult]:
         res = self.new_result()
-        case = self.case(ctx)
-        if case is None:
+        drawn = self._drawn(ctx)
+        if drawn is None:
             return []
-        inputs, expected = case
+        inputs, expected = drawn
         res.details["hidden_inputs"] = ctx.reference is not None
         outcome, trouble = self.call_student(ctx, inputs)
         res.output = outcome.output
@@ -242,7 +252,7 @@ class ValueCheck(Check):
             return [res.failed(*trouble)]
         if not outcome.ok:
             return [failed_call(res, self.func, outcome, self.on_error, inputs)]
-        return [self.judge(ctx, res, inputs, outcome.value, expected)]
+        return [self.judge(ctx, res, inputs, outcome.value, expected())]
 
     def _model(self, ctx: Context) -> Callable[[Inputs], list[Any]] | None:
         """The right outputs as a function of the inputs: the reference's (official),
@@ -286,11 +296,9 @@ class ValueCheck(Check):
         rows = []
         problems: list[Message] = []
         matched: list[bool] = []
-        trivial_: list[bool] = []
         secondary = [o.secondary for o in self.outputs]
         primary_missing = False
         for k, (out, exp) in enumerate(zip(self.outputs, expected, strict=False)):
-            trivial_.append(trivial(exp, inputs))
             got, found = extract(value, out.path)
             if not found:
                 problems.append(msg("value.missing_output", func=self.func, output=out.name))
@@ -333,6 +341,9 @@ class ValueCheck(Check):
         res.details["outputs"] = rows
         if not problems:
             return res.passed()
+        # Which outputs a function gets right by doing nothing: only a partly right
+        # answer's credit depends on it (a pass needs none); asked before any diagnosis.
+        trivial_ = [trivial(exp, inputs) for _, exp in zip(self.outputs, expected, strict=False)]
         if self.diagnose is not None and ctx.explain:
             extra, mistakes = self.diagnose(inputs, value, expected)
             # A diagnosis that names a mistake is the cause: it comes first.

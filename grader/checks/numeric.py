@@ -84,6 +84,26 @@ def moved(inputs: Inputs, d: Direction, step: float) -> Inputs:
     return new
 
 
+def moved_copy(inputs: Inputs, d: Direction, step: float) -> Inputs:
+    """``fresh(moved(inputs, d, step))`` (a private copy for a trusted function, which
+    may change its arguments), copying each array once instead of twice."""
+    memo: dict[int, Any] = {}
+    new = {}
+    for k, value in inputs.items():
+        if k != d.arg:
+            new[k] = fresh(value, memo)
+        elif not d.path:
+            new[k] = value + step * d.v  # a new array: nothing else holds it
+        else:  # the copy of the moved argument shares nothing with the others' copies
+            target = fresh(value)
+            holder = target
+            for key in d.path[:-1]:
+                holder = holder[key]
+            holder[d.path[-1]] = holder[d.path[-1]] + step * d.v
+            new[k] = target
+    return new
+
+
 def outputs_of(value: Any, forward: Forward) -> list[np.ndarray] | None:
     """The forward's outputs as float64 arrays of the declared shapes, or None."""
     n = len(forward.shapes)
@@ -107,18 +127,24 @@ def differences(ctx: Context, forward: Forward, inputs: Inputs,
                 directions: Sequence[Direction], h: float = H) -> list[list[np.ndarray] | None]:
     """For each direction: ``(out_k(+h v) - out_k(-h v)) / 2h`` for every output k,
     or None when a call failed or returned an output of another shape."""
-    H = h
+    return differences_at(ctx, forward, inputs, [(d, h) for d in directions])
+
+
+def differences_at(ctx: Context, forward: Forward, inputs: Inputs,
+                   steps: Sequence[tuple[Direction, float]]) -> list[list[np.ndarray] | None]:
+    """:func:`differences` for each ``(direction, h)`` of ``steps``, each with its own
+    step ``h``, all in one request."""
     keep = (-1,) if forward.cache else ()
     # Only the declared outputs are read (and a loss's gradients, the size of its inputs):
     # an answer much larger than them is not kept.
     expected = ANSWER_SLACK + 16 * sum(int(np.prod(s)) for s in forward.shapes)
     if not forward.cache:
         expected += 2 * sum(a.nbytes for a in _arrays(inputs))
-    calls = [Call(forward.func, tuple(moved(inputs, d, sign * H).values()), keep=keep, answer_bytes=expected)
-             for d in directions for sign in (1.0, -1.0)]
+    calls = [Call(forward.func, tuple(moved(inputs, d, sign * h).values()), keep=keep, answer_bytes=expected)
+             for d, h in steps for sign in (1.0, -1.0)]
     outcomes = ctx.call_many(calls)
     result: list[list[np.ndarray] | None] = []
-    for k in range(len(directions)):
+    for k, (_, h) in enumerate(steps):
         plus, minus = outcomes[2 * k], outcomes[2 * k + 1]
         a = outputs_of(plus.value, forward) if plus.ok else None
         b = outputs_of(minus.value, forward) if minus.ok else None
@@ -126,7 +152,7 @@ def differences(ctx: Context, forward: Forward, inputs: Inputs,
             result.append(None)
             continue
         with np.errstate(all="ignore"):
-            result.append([(x - y) / (2 * H) for x, y in zip(a, b, strict=True)])
+            result.append([(x - y) / (2 * h) for x, y in zip(a, b, strict=True)])
     return result
 
 
@@ -135,7 +161,7 @@ def trusted_differences(fn: Any, forward: Forward, inputs: Inputs,
     """The same differences of a trusted function (the reference), in the parent."""
     result: list[list[np.ndarray] | None] = []
     for d in directions:
-        pair = [outputs_of(fn(**fresh(moved(inputs, d, sign * H))), forward) for sign in (1.0, -1.0)]
+        pair = [outputs_of(fn(**moved_copy(inputs, d, sign * H)), forward) for sign in (1.0, -1.0)]
         if pair[0] is None or pair[1] is None:
             result.append(None)
             continue

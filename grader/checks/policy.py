@@ -230,6 +230,11 @@ def not_run(outcome: CallOutcome) -> bool:
         outcome.status == "timeout" and (outcome.error or {}).get("limit") == "total")
 
 
+def charged_later(r: CheckResult) -> bool:
+    """Whether the second call can change ``r``: only a result item with points loses them."""
+    return r.kind in RESULT_KINDS and r.points > 0
+
+
 def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> None:
     """A function whose comparison with the reference fails on the deferred second
     call (where it passed first) loses the points of all its value items: a wrong
@@ -240,7 +245,7 @@ def charge_later_calls(results: list[CheckResult], again: list[CheckResult]) -> 
     unrun: list[str] = []
     for r in results:
         s = by_id.get(r.id)
-        if s is None or r.kind not in RESULT_KINDS or r.points <= 0 or s.status != Status.FAILED \
+        if s is None or not charged_later(r) or s.status != Status.FAILED \
                 or s.points >= r.points:
             continue
         if s.details.get("not_run"):

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import numeric
+from .memo import recalled
 from .model import Context
 
 MIN_EVIDENCE = 3  # entries that must be non-integers (integers are float32 numbers anyway)
@@ -115,14 +116,19 @@ def rounding_probe(ctx: Context, forward: numeric.Forward, inputs: dict[str, Any
     arg = next((k for k, v in inputs.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size), None)
     if arg is None:
         return False
+    # Both steps in one request; asked once per grade for the same function, outputs,
+    # inputs and pass (several checks and explanations ask it of one forward).
+    key = ("rounding", forward.func, forward.shapes, forward.cache, ctx.salt, ctx.substitute)
+    return recalled(ctx.memo, key, inputs, lambda: _rounding_probe(ctx, forward, inputs, arg))
+
+
+def _rounding_probe(ctx: Context, forward: numeric.Forward, inputs: dict[str, Any], arg: str) -> bool:
     rng = ctx.rng("precision." + forward.func)
     v = numeric.unit(rng, inputs[arg].shape) * max(1.0, float(np.max(np.abs(inputs[arg]))))
     weights = [rng.standard_normal(s) for s in forward.shapes]
-    estimates = []
-    for h in (COARSE, FINE):
-        (d,) = numeric.differences(ctx, forward, inputs, [numeric.Direction(arg, v)], h=h)
-        estimates.append(numeric.derivative(d, weights))
-    coarse, fine = estimates
+    direction = numeric.Direction(arg, v)
+    diffs = numeric.differences_at(ctx, forward, inputs, [(direction, COARSE), (direction, FINE)])
+    coarse, fine = (numeric.derivative(d, weights) for d in diffs)
     if coarse is None or fine is None:
         return False
     return abs(coarse - fine) > DISAGREE * max(abs(coarse), abs(fine), 1e-6)
