@@ -50,7 +50,12 @@ def main() -> None:
                         help="no bytecode read or written: every run compiles the package (not what users run)")
     args = parser.parse_args()
     versions = [("this", ROOT)] + ([("against", Path(args.against).resolve())] if args.against else [])
-    exe = [sys.executable, "-m", "grader.cli"]
+
+    def exe(root: Path) -> list[str]:
+        # The program as the ``rnngrade`` script runs it (grader.entry, ``python -m grader``);
+        # a checkout from before it existed: its command line module.
+        return [sys.executable, "-m", "grader" if (root / "grader" / "__main__.py").is_file() else "grader.cli"]
+
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as nocache:
         base = dict(os.environ)
         if args.from_source:
@@ -63,7 +68,8 @@ def main() -> None:
             for _, root in versions:
                 compileall.compile_dir(root / "grader", quiet=1)
             print("bytecode: compiled first, as an installed package is (compileall)")
-        helps = [run(exe + ["--help"], env=dict(base, PYTHONPATH=str(versions[0][1]))) for _ in range(args.repeat)]
+        first = versions[0][1]
+        helps = [run(exe(first) + ["--help"], env=dict(base, PYTHONPATH=str(first))) for _ in range(args.repeat)]
         print(f"rnngrade --help         wall median {statistics.median(r.wall for r in helps) * 1000:5.0f} ms"
               f"   ({load()})")
         for level in args.levels:
@@ -72,7 +78,7 @@ def main() -> None:
             for _ in range(args.repeat):
                 for name, root in reversed(versions):  # this one last: the outputs listed are its own
                     env = dict(base, RNNGRADE_ISOLATION=level, PYTHONPATH=str(root))
-                    cmd = exe + ["grade", args.submission, "--solutions", str(root / "solutions"), "--student",
+                    cmd = exe(root) + ["grade", args.submission, "--solutions", str(root / "solutions"), "--student",
                                  "sample", "--results", f"{tmp}/results.json", "--html", f"{tmp}/report.html",
                                  "--allow-unisolated"]
                     r = run(cmd, env=env, cwd=tmp)

@@ -207,13 +207,14 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
           junit_path: Path | None, classroom_path: Path | None, verbose: bool, allow_unisolated: bool,
           aliases: tuple[str, ...], assignment_name: str | None, handed_in: str | None,
           capstone: bool | None) -> None:
-    from .sandbox.prelaunch import discard, prelaunch
+    from .sandbox.prelaunch import discard, take
     from .split import wanted as split_wanted
 
     # The sandboxed child starts first and gets ready while this process imports the
     # grader and reads the course and the submission (grader/sandbox/prelaunch.py); where
     # the grade will be split over two cores (grader/split.py), the helper's child too.
-    launched = prelaunch(second=split_wanted())
+    # Run as the program (grader.entry), they were launched before the command line was.
+    launched = take(second=split_wanted())
     click.get_current_context().call_on_close(lambda: discard(launched))
     from .api import grade as grade_submission
     from .assignments.stage import student_view

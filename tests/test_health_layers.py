@@ -36,6 +36,8 @@ TIERS: list[set[str]] = [
     {"batch"},
     {"similarity", "deploy"},
     {"cli"},
+    {"entry"},
+    {"__main__"},
 ]
 
 # Modules that belong to a lower tier than their folder, with the reason.

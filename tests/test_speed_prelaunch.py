@@ -55,7 +55,7 @@ def test_a_child_at_another_level_is_not_used(monkeypatch):
 
 def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, TMPDIR=str(tmp))
-    return subprocess.run([sys.executable, "-m", "grader.cli", *args], env=env, cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "grader", *args], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -69,3 +69,13 @@ def test_the_cli_leaves_no_folder_behind(tmp_path):
     usage = _cli(tmp, "grade", str(SAMPLE), "--sample")  # refused after the child was launched
     assert usage.returncode == 2
     assert list(tmp.iterdir()) == []
+
+
+def test_the_program_launches_children_only_for_a_grade():
+    from grader.entry import grades
+
+    assert grades(["grade"]) and grades(["grade", "sub.py", "--html", "r.html"])
+    assert grades(["grade", "--", "--help"])  # a submission named --help
+    assert not grades([]) and not grades(["--help"]) and not grades(["batch", "class/"])
+    assert not grades(["grade", "--help"]) and not grades(["grade", "sub.py", "-h"])
+    assert not grades(["--version", "grade"])

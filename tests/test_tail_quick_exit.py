@@ -42,7 +42,8 @@ while True:
         time.sleep(0.01)
 print(json.dumps({"rc": rc, "left": left}))
 """
-CLI = ADOPT.replace("COMMAND", '[sys.executable, "-m", "grader.cli"]')
+# The program as a user runs it (grader.entry: a grade's children launched first).
+CLI = ADOPT.replace("COMMAND", '[sys.executable, "-m", "grader"]')
 
 RELU = """import numpy as np
 
@@ -106,6 +107,15 @@ def test_nothing_graded_still_exits_1_after_the_quick_way(tmp_path):
     empty.mkdir()
     run = run_cli(tmp_path, "grade", str(empty), "--lang", "en")
     assert run["rc"] == 1 and "Nothing was graded" in run["out"]
+    assert run["tmp"] == [] and run["left"] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a child subreaper is Linux's")
+def test_children_launched_for_a_grade_the_command_line_refuses_are_stopped(tmp_path):
+    """The program launches a grade's children before click parses the arguments
+    (grader.entry); arguments click refuses end the program before the grade takes them."""
+    run = run_cli(tmp_path, "grade", "--no-such-option")
+    assert run["rc"] == 2 and "no-such-option" in run["err"]
     assert run["tmp"] == [] and run["left"] == []
 
 

@@ -64,6 +64,31 @@ def prelaunch(second: bool = False) -> Sandbox | None:
     return first
 
 
+# Children launched by the program's entry point (grader.entry) for the grade it is about
+# to run, before the command line's own layer is imported; the grade takes them.
+_early: dict[str, Sandbox | None] = {}
+
+
+def launch_early(second: bool = False) -> None:
+    """Launch a grade's children now (:func:`prelaunch`), for :func:`take` to hand to
+    the grade; :func:`discard_early` stops them where no grade took them."""
+    _early["grade"] = prelaunch(second=second)
+
+
+def take(second: bool = False) -> Sandbox | None:
+    """The children :func:`launch_early` launched (the caller owns them from now on),
+    else children launched now, as :func:`prelaunch` does."""
+    if "grade" in _early:
+        return _early.pop("grade")
+    return prelaunch(second=second)
+
+
+def discard_early() -> None:
+    """Stop children launched early that no grade took (the command line refused its
+    arguments before the command ran, or asked for its help)."""
+    discard(_early.pop("grade", None))
+
+
 def _stop(started: Started) -> None:
     """A started child that no sandbox took: killed, collected, its folder and cgroup removed."""
     proc = started.proc
