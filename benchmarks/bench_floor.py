@@ -153,7 +153,8 @@ BREAKDOWN = textwrap.dedent("""
     tmp = Path(tempfile.mkdtemp())
     sources = [root / "examples" / "sample_submission", root / "solutions", root / "exercises"]
     for i, source in enumerate(sources):
-        shutil.copytree(source, tmp / "class" / f"s{i}", ignore=shutil.ignore_patterns("__pycache__", "quiz", "notebook"))
+        shutil.copytree(source, tmp / "class" / f"s{i}",
+                        ignore=shutil.ignore_patterns("__pycache__", "quiz", "notebook"))
     entries = batch.discover(tmp / "class")
     solutions = str(root / "solutions")
     zygote.start()
