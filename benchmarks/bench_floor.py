@@ -137,7 +137,8 @@ BREAKDOWN = textwrap.dedent("""
                     stack[-1][1] += dt
         return wrapper
     def hook(owner, name, label):
-        setattr(owner, name, timed(label, getattr(owner, name)))
+        if hasattr(owner, name):  # (an older grader may lack one: its row stays empty)
+            setattr(owner, name, timed(label, getattr(owner, name)))
 
     hook(grader.sandbox.prelaunch, "forked", "child start")
     hook(Sandbox, "start", "child load")
@@ -145,6 +146,7 @@ BREAKDOWN = textwrap.dedent("""
     hook(grader.api, "grade", "checks")
     hook(grader.api, "run_quiz", "quiz")
     hook(grader.results.gradescope, "to_gradescope", "results.json data")
+    hook(grader.results.gradescope, "gradescope_json", "results.json data")
     hook(grader.report.html, "render_html", "report")
     hook(grader.assignments.stage, "student_view", "report")
     hook(grader.results.Result, "to_dict", "Result data")
@@ -190,7 +192,7 @@ ROWS = (  # (label in BREAKDOWN, what it is, whose)
     ("checks", "the checks: the worker's logic | the child serving calls", "worker"),
     ("child stop", "child stopped, reaped, its folders removed", "worker"),
     ("quiz", "the quiz stage", "worker"),
-    ("results.json data", "results.json data (to_gradescope)", "worker"),
+    ("results.json data", "results.json data and text (gradescope_json)", "worker"),
     ("report", "the HTML report (student_view, render_html)", "worker"),
     ("Result data", "the Result as plain data (to_dict)", "worker"),
     ("worker: send", "the answer pickled for the pipe", "worker"),

@@ -46,3 +46,22 @@ def test_record_stores_what_clean_tree_makes(tmp_path):
     assert rows["clean"] == (json.dumps(clean_tree(dirty), ensure_ascii=False) + "|"
                              + json.dumps(clean_tree(result), ensure_ascii=False))
     assert titles == {"t\\x1b[2J"}
+
+
+def test_gradescope_json_is_to_gradescope_and_write_results(sample_official_result, tmp_path):
+    """A batch worker's results (gradescope_json): the dict to_gradescope makes and the
+    bytes write_results writes, for a clean result and for one with raw outside text."""
+    import copy
+
+    from grader.results.gradescope import gradescope_json, to_gradescope, write_results
+
+    poisoned = copy.deepcopy(sample_official_result)
+    for c in poisoned.checks[:3]:
+        c.output = "\x1b]0;owned\x07 \ud800 \u202e\r\n"
+        c.details["traceback"] = "\\u001b \x9b"
+    for result in (sample_official_result, poisoned):
+        data, text = gradescope_json(result, "en")
+        write_results(result, tmp_path / "r.json", "en")
+        assert data == to_gradescope(result, "en")
+        assert text == (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert "\\\\x9b" in text and "\x9b" not in text  # the poisoned text went the long way

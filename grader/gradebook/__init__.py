@@ -171,6 +171,7 @@ class Record:
     lateness: dict[str, Any] | None = None  # grader.assignments.late.Lateness.to_dict(), where a due date applies
     result: dict[str, Any] | None = None  # the Result as plain data (Result.to_dict): rendered in any language
     report: str = ""  # the student's HTML report, relative to the gradebook's folder
+    results_text: str = ""  # ``results`` as JSON (ensure_ascii=False), when the caller has it: not dumped again
 
 
 class Gradebook:
@@ -226,13 +227,16 @@ class Gradebook:
 
         Every string is cleaned first (:mod:`grader.untrusted`): a name or a message
         that no UTF-8 writer accepts must not cost the class its gradebook."""
-        results, results_json = _clean_json(rec.results)
+        if rec.results_text and json_is_clean(rec.results_text):
+            results, results_json = rec.results, rec.results_text
+        else:
+            results, results_json = _clean_json(rec.results)
         result, result_json = _clean_json(rec.result, allow_nan=False) if rec.result is not None else (None, "")
         rec = Record(**{**rec.__dict__, "student": clean(rec.student), "results": results,
                         "detail": clean(rec.detail), "source": clean(rec.source),
                         "student_id": clean(rec.student_id or rec.student), "handed_in": clean(rec.handed_in),
                         "lateness": clean_tree(rec.lateness) if rec.lateness else None,
-                        "result": result, "report": clean(rec.report)})
+                        "result": result, "report": clean(rec.report), "results_text": ""})
         status = RowStatus(rec.status)
         plain = _checks_of(rec.result)
         with self.db:
