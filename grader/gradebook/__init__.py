@@ -501,6 +501,11 @@ def _clean_json(value: Any, **dumps: Any) -> tuple[Any, str]:
     return value, json.dumps(value, ensure_ascii=False, **dumps)
 
 
+# json.dumps(value, ensure_ascii=False), without making an encoder per call (a
+# gradebook row has a few hundred small titles and causes to encode).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _checks_of(result: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]:
     """check id -> (its title, the first message of a failure: its cause, its function),
     the messages as encoded JSON (:mod:`grader.plain`), from a Result's plain data."""
@@ -511,8 +516,8 @@ def _checks_of(result: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]
         for r in er.get("results", []):
             messages = r.get("messages") or []
             cause = messages[0] if r.get("status") == "failed" and messages else None
-            out[r["id"]] = (json.dumps(r.get("title"), ensure_ascii=False),
-                            json.dumps(cause, ensure_ascii=False) if cause is not None else "", str(r.get("func", "")))
+            out[r["id"]] = (_ENCODE(r.get("title")), _ENCODE(cause) if cause is not None else "",
+                            str(r.get("func", "")))
     return out
 
 
