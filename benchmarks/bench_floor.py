@@ -205,7 +205,7 @@ ROWS = (  # (label in BREAKDOWN, what it is, whose)
 
 def breakdown(n: int) -> None:
     """Where a submission's CPU goes, outside and inside the checks (the BREAKDOWN part)."""
-    r = run([sys.executable, "-c", BREAKDOWN, str(n), str(ROOT)])
+    r = run([sys.executable, "-c", BREAKDOWN, str(n), str(ROOT)], cwd=str(ROOT))
     if r.returncode or "BREAKDOWN " not in r.stdout:
         print(f"breakdown: failed\n{r.stdout[-2000:]}")
         return
@@ -245,8 +245,10 @@ def main() -> None:
     for part, label in (("worker", "worker: grade + results + report"), ("start", "child start (nothing loaded)"),
                         ("zygote", "zygote child start (nothing loaded)"),
                         ("logic", "grading logic + results + report, no child")):
-        base = run([sys.executable, "-c", PART, part, "0", str(ROOT)])  # imports and the warm-up alone
-        full = run([sys.executable, "-c", PART, part, str(n), str(ROOT)])
+        # cwd: the grader measured is this checkout's (``-c`` puts the working folder first on
+        # sys.path), wherever the script is run from.
+        base = run([sys.executable, "-c", PART, part, "0", str(ROOT)], cwd=str(ROOT))  # imports and the warm-up alone
+        full = run([sys.executable, "-c", PART, part, str(n), str(ROOT)], cwd=str(ROOT))
         if part == "zygote" and (base.returncode or full.returncode):
             print(f"{label}: no fork server here (it needs root and bubblewrap)")
             continue
