@@ -9,9 +9,10 @@ hand-ins differ, and the gradebook skips what it has seen). For each class size 
 batch is one new ``rnngrade batch`` process; printed beside the machine's load:
 submissions per second, CPU per submission of the whole process tree (the parent,
 its workers and every sandboxed child, counted in a cgroup v2 leaf: see
-``measure.py``), the peak memory of the parent and of the largest worker (their
-``ru_maxrss``), and the time of a second run over the unchanged class (everything
-skipped). Figures are printed, never asserted.
+``measure.py``) and of the parent alone (its imports, the intake, snapshots, the
+answers it receives, the files and the gradebook it writes), the peak memory of the
+parent and of the largest worker (their ``ru_maxrss``), and the time of a second run
+over the unchanged class (everything skipped). Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -27,14 +28,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from measure import load, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-# Runs the CLI in this process and, at exit, says the peak memory of the parent
-# (RUSAGE_SELF) and of the largest process it reaped: a worker (RUSAGE_CHILDREN).
+# Runs the CLI in this process and, at exit, says the peak memory and the CPU of the
+# parent (RUSAGE_SELF) and of the largest process it reaped: a worker (RUSAGE_CHILDREN).
 WRAPPER = """
 import atexit, json, resource, sys
 def said():
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    sys.stderr.write("\\nPEAK " + json.dumps({"parent_kb": me, "worker_kb": kids}) + "\\n")
+    sys.stderr.write("\\nPEAK " + json.dumps({"parent_kb": me.ru_maxrss, "worker_kb": kids,
+                                             "parent_cpu": me.ru_utime + me.ru_stime}) + "\\n")
 atexit.register(said)
 from grader.cli import main
 sys.argv = ["rnngrade"] + sys.argv[1:]
@@ -70,7 +72,8 @@ def main() -> None:
                 continue
             peak = json.loads(r.stdout.rsplit("PEAK ", 1)[1].splitlines()[0])
             print(f"{n:5d} students, {args.jobs} workers: {r.wall:6.1f} s  {n / r.wall:5.1f} submissions/s  "
-                  f"cpu {r.cpu / n * 1000:5.0f} ms per submission [{r.cpu_source}]  "
+                  f"cpu {r.cpu / n * 1000:5.0f} ms per submission [{r.cpu_source}] (the parent's own "
+                  f"{peak['parent_cpu'] / n * 1000:.0f})  "
                   f"peak memory: parent {peak['parent_kb'] / 1024:.0f} MB, largest worker "
                   f"{peak['worker_kb'] / 1024:.0f} MB  ({before} before, {load()} after)")
             if args.again:

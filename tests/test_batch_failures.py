@@ -26,14 +26,15 @@ from grader.i18n import render
 from grader.report.html import render_html  # noqa: F401 - imported before the workers fork
 
 NORMAL = ["alice", "bob", "carol", "dave"]
-LOG = Path(os.environ.get("TMPDIR", "/tmp")) / f"rnngrade-test-calls-{os.getpid()}"
+LOG: Path | None = None  # where calls are logged: the ``calls`` fixture's, in the test's tmp_path (forked with it)
 
 
 def misbehaving(student: str, snapshot: object, solutions: str | None, lang: str,
                 allow_unisolated: bool = False) -> dict:
     """Grades instantly, or fails in the way the student's name says."""
-    with open(LOG, "a") as f:
-        f.write(student + "\n")
+    if LOG is not None:
+        with open(LOG, "a") as f:
+            f.write(student + "\n")
     if student == "crash":
         raise RuntimeError("a grader bug")
     if student == "oom":
@@ -57,10 +58,11 @@ def misbehaving(student: str, snapshot: object, solutions: str | None, lang: str
 
 
 @pytest.fixture()
-def calls():
-    LOG.unlink(missing_ok=True)
-    yield lambda: LOG.read_text().split() if LOG.exists() else []
-    LOG.unlink(missing_ok=True)
+def calls(tmp_path, monkeypatch):
+    """The students ``misbehaving`` was called for, logged in the test's own folder."""
+    log = tmp_path / "calls.log"
+    monkeypatch.setitem(globals(), "LOG", log)
+    return lambda: log.read_text().split() if log.exists() else []
 
 
 def _class(tmp_path: Path, names: list[str]) -> Path:

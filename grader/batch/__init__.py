@@ -185,7 +185,7 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
     from ..api import grade
     from ..assignments.stage import lateness_of, student_view
     from ..report.html import render_html
-    from ..results.gradescope import to_gradescope
+    from ..results.gradescope import gradescope_json
     from ..sandbox.prelaunch import discard, forked
 
     course = course or CourseTask(Assignment())
@@ -196,13 +196,14 @@ def _grade_one(student: str, snapshot: Snapshot, solutions: str | None, lang: st
                        aliases=course.aliases, experiments=experiments, launched=launched)
     finally:
         discard(launched)
-    data = to_gradescope(result, lang)
+    data, text = gradescope_json(result, lang)
     late = any(line.get("kind") == "late" for line in result.adjustments)
     found = lateness_of(course.assignment, student, course.handed_in) if result.official else None
     return {"student": student, "fingerprint": result.fingerprint, "score": data["score"],
             "max_score": data["extra_data"]["max_score"], "load_status": result.load_status,
             "isolation": result.isolation, "graded_at": result.graded_at, "seconds": result.seconds,
-            "results": data, "html": render_html(student_view(result), lang), "handed_in": result.handed_in,
+            "results": data, "results_json": text, "html": render_html(student_view(result), lang),
+            "handed_in": result.handed_in,
             "lateness": found.to_dict() if found is not None else None, "late": late,
             "result": result.to_dict()}
 
@@ -234,7 +235,12 @@ class _Recorder:
 
     def graded(self, entry: Entry, rec: dict[str, Any]) -> None:
         results_path, report_path = self.paths(entry)
-        write_atomic(results_path, json.dumps(rec["results"], ensure_ascii=False, separators=(",", ":")))
+        # The worker's text of the results (the same dict, compact), or one made here
+        # (a replacement of _grade_one, a Dask worker of an older grader).
+        text = rec.pop("results_json", None)
+        if not isinstance(text, str):
+            text = json.dumps(rec["results"], ensure_ascii=False, separators=(",", ":"))
+        write_atomic(results_path, text)
         write_atomic(report_path, rec.pop("html"))
         # The row keeps the fingerprint this process decides on (the same function, so a
         # re-run compares like with like), whatever the worker reports.
@@ -243,7 +249,7 @@ class _Recorder:
                    report=report_path.relative_to(self.out).as_posix())
         if rec.pop("late", False):
             self.summary.late.append(entry.key)
-        self.book.record(Record(grader_key=self.keys.get(entry.key, self.key), **rec))
+        self.book.record(Record(grader_key=self.keys.get(entry.key, self.key), results_text=text, **rec))
         self.summary.graded.append(entry.key)
         self._tell(entry.key, "graded")
 

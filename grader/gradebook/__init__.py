@@ -50,7 +50,7 @@ from typing import Any
 
 from ..assignments.adjustments import Adjustment, Item, Settlement, now_utc, settle
 from ..assignments.late import Lateness
-from ..untrusted import clean, clean_tree
+from ..untrusted import clean, clean_tree, json_is_clean
 from .status import RowStatus
 
 SCHEMA_VERSION = 4
@@ -171,6 +171,7 @@ class Record:
     lateness: dict[str, Any] | None = None  # grader.assignments.late.Lateness.to_dict(), where a due date applies
     result: dict[str, Any] | None = None  # the Result as plain data (Result.to_dict): rendered in any language
     report: str = ""  # the student's HTML report, relative to the gradebook's folder
+    results_text: str = ""  # ``results`` as JSON (ensure_ascii=False), when the caller has it: not dumped again
 
 
 class Gradebook:
@@ -226,12 +227,16 @@ class Gradebook:
 
         Every string is cleaned first (:mod:`grader.untrusted`): a name or a message
         that no UTF-8 writer accepts must not cost the class its gradebook."""
-        rec = Record(**{**rec.__dict__, "student": clean(rec.student), "results": clean_tree(rec.results),
+        if rec.results_text and json_is_clean(rec.results_text):
+            results, results_json = rec.results, rec.results_text
+        else:
+            results, results_json = _clean_json(rec.results)
+        result, result_json = _clean_json(rec.result, allow_nan=False) if rec.result is not None else (None, "")
+        rec = Record(**{**rec.__dict__, "student": clean(rec.student), "results": results,
                         "detail": clean(rec.detail), "source": clean(rec.source),
                         "student_id": clean(rec.student_id or rec.student), "handed_in": clean(rec.handed_in),
                         "lateness": clean_tree(rec.lateness) if rec.lateness else None,
-                        "result": clean_tree(rec.result) if rec.result is not None else None,
-                        "report": clean(rec.report)})
+                        "result": result, "report": clean(rec.report), "results_text": ""})
         status = RowStatus(rec.status)
         plain = _checks_of(rec.result)
         with self.db:
@@ -242,11 +247,9 @@ class Gradebook:
                 "handed_in, lateness, result_json, report) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rec.student, rec.fingerprint, rec.grader_key, rec.score, rec.max_score, rec.load_status,
-                 rec.isolation, rec.graded_at, rec.seconds, json.dumps(rec.results, ensure_ascii=False),
+                 rec.isolation, rec.graded_at, rec.seconds, results_json,
                  status.value, rec.detail, rec.source, rec.student_id, rec.handed_in,
-                 json.dumps(rec.lateness, ensure_ascii=False) if rec.lateness else "",
-                 json.dumps(rec.result, ensure_ascii=False, allow_nan=False) if rec.result is not None else "",
-                 rec.report),
+                 json.dumps(rec.lateness, ensure_ascii=False) if rec.lateness else "", result_json, rec.report),
             )
             if not status.graded:
                 return  # a failed row has no checks: nothing of it enters the statistics
@@ -487,6 +490,22 @@ class Gradebook:
         write_plain(self, path, lang)
 
 
+def _clean_json(value: Any, **dumps: Any) -> tuple[Any, str]:
+    """``clean_tree(value)`` and its JSON (``ensure_ascii=False``): the tree is walked
+    and cleaned only when its JSON says a string needs it (a batch's results were
+    cleaned already, and walking them cost more than the rest of recording)."""
+    text = json.dumps(value, ensure_ascii=False, **dumps)
+    if json_is_clean(text):
+        return value, text
+    value = clean_tree(value)
+    return value, json.dumps(value, ensure_ascii=False, **dumps)
+
+
+# json.dumps(value, ensure_ascii=False), without making an encoder per call (a
+# gradebook row has a few hundred small titles and causes to encode).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _checks_of(result: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]:
     """check id -> (its title, the first message of a failure: its cause, its function),
     the messages as encoded JSON (:mod:`grader.plain`), from a Result's plain data."""
@@ -497,8 +516,8 @@ def _checks_of(result: dict[str, Any] | None) -> dict[str, tuple[str, str, str]]
         for r in er.get("results", []):
             messages = r.get("messages") or []
             cause = messages[0] if r.get("status") == "failed" and messages else None
-            out[r["id"]] = (json.dumps(r.get("title"), ensure_ascii=False),
-                            json.dumps(cause, ensure_ascii=False) if cause is not None else "", str(r.get("func", "")))
+            out[r["id"]] = (_ENCODE(r.get("title")), _ENCODE(cause) if cause is not None else "",
+                            str(r.get("func", "")))
     return out
 
 

@@ -352,13 +352,15 @@ def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str | Assign
     if sheet.path is not None:
         er.graded_from[SHEET_NAME] = str(sheet.path.name)
     number = 0
+    # A refused sheet's questions are shown as drawn for ``student``: drawn once, not once per question.
+    shown = variants_for(bank, student, assignment) if variants is None else {}
     for quiz in bank.quizzes:
         explain = quiz.answers_shown(now)
         for q in quiz.questions:
             number += 1
             if variants is None:
                 assert refused is not None
-                er.results.append(_refused(q, number, bank, student, assignment, refused))
+                er.results.append(_refused(q, number, shown[q.id], refused))
                 continue
             er.results.append(question_result(q, number, variants[q.id], bank, sheet, official, explain,
                                               answered_by_key))
@@ -367,11 +369,11 @@ def grade_sheet(bank: Bank, sheet: Sheet, student: str, assignment: str | Assign
     return er
 
 
-def _refused(q: Question, number: int, bank: Bank, student: str, assignment: str | AssignmentId,
-             why: Message) -> CheckResult:
-    """A question of a sheet that is not graded: not counted yet, for ``why``; its
-    answer is not read (it belongs to another variant)."""
-    text = q.text.format(variants_for(bank, student, assignment)[q.id].params)
+def _refused(q: Question, number: int, variant: Variant, why: Message) -> CheckResult:
+    """A question of a sheet that is not graded, shown as ``variant`` (the student's
+    own): not counted yet, for ``why``; its answer is not read (it belongs to another
+    variant)."""
+    text = q.text.format(variant.params)
     res = CheckResult(f"quiz.{q.id}", QUIZ_EXERCISE, q.id, Kind.QUIZ,
                       msg("quiz.title", number=number, id=q.id, question=text.message()), q.points)
     res.details.update({"question": text.message(), "question_id": q.id, "quiz": q.quiz, "type": q.type,

@@ -22,7 +22,7 @@ from ..fileio import write_atomic
 from ..i18n import LANGS, msg
 from ..i18n import render_lenient as render
 from ..results import Result
-from ..untrusted import clean, clean_tree
+from ..untrusted import clean, clean_tree, json_is_clean
 from .text import adjustment_message, adjustment_title, check_output, notices_text
 
 _PLAIN = frozenset({str, int, bool, type(None)})  # exactly these types: numpy's scalars subclass some
@@ -144,6 +144,19 @@ def dumps_clean(tree: Any) -> str:
     if clean(text) is text and _JSON_CONTROL.search(text) is None:
         return text
     return json.dumps(clean_tree(tree), ensure_ascii=False, separators=(",", ":"))
+
+
+def gradescope_json(result: Result, lang: str) -> tuple[dict[str, Any], str]:
+    """:func:`to_gradescope`'s dict and its text as :func:`write_results` writes it, for a
+    batch worker that sends both (the parent writes the text and records the dict).
+    The dict is walked to clean only when the text shows something to clean; it may
+    then share values with ``result`` (tuples stay tuples): send it, do not change it."""
+    tree = _gradescope(result, lang)
+    text = json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
+    if json_is_clean(text):
+        return tree, text
+    tree = clean_tree(tree)
+    return tree, json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
 
 
 def write_results(result: Result, path: Path | str, lang: str) -> None:
