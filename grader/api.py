@@ -304,7 +304,7 @@ def grade(
         for cell in getattr(report, "skipped", []):
             result.notices.append(Notice("load.skipped_cell", {"where": cell}))
         if splitter is not None and report.ok:
-            splitter.grade_mine(report.functions, _loaded(sandbox.isolation, report.functions))
+            splitter.grade_mine(report.functions, _loaded(sandbox.isolation, report.functions), waiting)
             result.exercises = splitter.merge(waiting)
             if experiments:
                 result.extras["experiments"] = splitter.experiments

@@ -444,6 +444,7 @@ class Split:
         self._temp = ""  # the helper's temp folder (see _fork)
         self._rd = self._wr = -1
         self._their_experiments: dict[int, Any] = {}
+        self._idled = False  # the caller's idle work done (see _idle)
         # The experiments, independent of each other, are shared out as the two processes
         # finish their shares: a pipe holding one byte per experiment, read one byte at a
         # time by either ("either"; by the helper alone for "theirs").
@@ -575,11 +576,15 @@ class Split:
         self._done[name] = engine.run_first(ex, self.ctx, self.functions, self._done)
         self._here.add(name)
 
-    def grade_mine(self, functions: dict[str, list[str]], loaded: Any) -> None:
+    def grade_mine(self, functions: dict[str, list[str]], loaded: Any,
+                   idle: Callable[[], Any] | None = None) -> None:
         """This process's share: the first pass (sending the helper what it waits for),
         then its second pass, in this process's child; then the experiments, where
         they are planned here. ``functions``: what this process's child found;
-        ``loaded``: what it loaded, which the helper's child must have loaded too."""
+        ``loaded``: what it loaded, which the helper's child must have loaded too.
+        ``idle``: as :meth:`merge`'s; where the experiments go to whichever side is
+        free first and the helper is still grading, done before claiming any: only
+        this process can do it, while the helper can run the experiments."""
         from .checks import engine
 
         self.functions, self.loaded = functions, loaded
@@ -600,6 +605,7 @@ class Split:
             if self.plan.experiments == "mine" or not self.theirs:
                 self._ran = {i: job(self.ctx) for i, job in enumerate(self._experiments)}
             elif self.plan.experiments == "either":
+                self._idle(idle)
                 self._ran = _run_claimed(self._token, self._experiments, self.ctx)
 
     def merge(self, idle: Callable[[], Any] | None = None) -> list[ExerciseResult]:
@@ -610,12 +616,7 @@ class Split:
         to meet again when it does that work itself."""
         from .checks import engine
 
-        if idle is not None and self._final is None and self._rd >= 0 and not select.select([self._rd], [], [], 0)[0]:
-            try:
-                idle()
-            except Exception:  # noqa: BLE001 - see the docstring
-                pass
-
+        self._idle(idle)
         while self._final is None and self._rd >= 0:
             message = self._next()
             if message is None:
@@ -645,6 +646,19 @@ class Split:
                     self._ran[i] = job(self.ctx)
             self.experiments = [self._ran[i] for i in range(len(self._experiments))]
         return [self._done[ex.name] for ex in self.exercises]
+
+    def _idle(self, idle: Callable[[], Any] | None) -> None:
+        """The caller's ``idle`` work, once per grade, where the helper has not finished
+        (nothing of it waiting to be read: this process would only wait)."""
+        if idle is None or self._idled or self._final is not None or self._rd < 0:
+            return
+        if select.select([self._rd], [], [], 0)[0]:
+            return
+        self._idled = True
+        try:
+            idle()
+        except Exception:  # noqa: BLE001 - see merge's docstring
+            pass
 
     def close(self) -> None:
         """Collect the helper: one that sent its last frame is given time to stop its
