@@ -49,3 +49,36 @@ def test_rich_sets_the_longest_word_in_code():
     words = frozenset({"dWh", "dWh_f", "grads['W1']"})
     assert str(rich("dWh_f and dWh, not dWhx; grads['W1']", words)) == (
         "<code>dWh_f</code> and <code>dWh</code>, not dWhx; <code>grads[&#39;W1&#39;]</code>")
+
+
+def one_pattern(out: str, words: frozenset[str]) -> str:
+    """The long way: every word in one pattern, on the text outside tags."""
+    from grader.report.html import _TAGS
+
+    pattern = sorted_alternation(words)
+    return "".join(p if p.startswith("<") else pattern.sub(r"<code>\1</code>", p) for p in _TAGS.split(out))
+
+
+def test_names_looked_up_mark_what_one_pattern_of_all_words_marks():
+    from grader.report.html import _mark_words
+
+    rng = random.Random(16)
+    words_pool = WORDS + ["grads", "params", "W1", "clipped", "x1", "b_out", "h_t"]
+    # As rich() hands them over: escaped text, and the tags it made itself.
+    pieces = [str(escape(p)) for p in words_pool + [" ", "_", "[", "]", "<", ">", "x", "1", "(", ")", "，", "梯度",
+                                                    "'", ".", "-"]]
+    pieces += ["<code>dW</code>", '<span class="num">1</span>', "<sub>t</sub>"]
+    for size in (1, 3, 8, len(words_pool)):
+        for _ in range(40):
+            words = frozenset(rng.sample(words_pool, size))
+            for _ in range(25):
+                text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+                assert _mark_words(text, words) == one_pattern(text, words), (words, text)
+
+
+def test_a_word_ending_in_a_bracket_keeps_the_one_pattern():
+    from grader.report.html import _mark_words
+
+    words = frozenset({"x[", "dW"})
+    for text in ("x[dW]", "dW x[ dW", "x[x[dW"):
+        assert _mark_words(text, words) == one_pattern(text, words)
