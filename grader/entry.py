@@ -40,6 +40,9 @@ def main() -> None:
 
         cli()
         return
+    import gc
+
+    gc.disable()  # the start makes no garbage worth a collection: on again before grading (cli._settle_collector)
     from .sandbox.prelaunch import discard_early, launch_early
     from .split import wanted
 

@@ -79,3 +79,22 @@ def test_the_program_launches_children_only_for_a_grade():
     assert not grades([]) and not grades(["--help"]) and not grades(["batch", "class/"])
     assert not grades(["grade", "--help"]) and not grades(["grade", "sub.py", "-h"])
     assert not grades(["--version", "grade"])
+
+
+def test_the_program_grades_with_its_start_frozen_out_of_collections():
+    """grader.entry turns the collector off for a grade's start; the grade freezes what
+    was made by then and turns it on again. From a test (collector on): nothing."""
+    import gc
+
+    from grader.cli import _settle_collector
+
+    frozen = gc.get_freeze_count()
+    _settle_collector()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        _settle_collector()
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
