@@ -229,6 +229,21 @@ def _decode_value(v: Any, arrays: list[np.ndarray], generation: int, depth: int)
 _PLAIN = frozenset({float, int, str, bool, type(None)})  # sent as they are (np.float64, a float subclass, is not)
 
 
+def _listed(v: np.ndarray, arrays: list[np.ndarray], shared: dict[int, int] | None, reused: set[int] | None,
+            as_is: bool) -> dict[str, int]:
+    """``{"a": i}`` for an array of a frame: listed once per object where ``shared``
+    tracks them (a second use adds its index to ``reused``); ``as_is``: the array
+    itself, else a private C-ordered copy."""
+    if shared is not None:
+        if id(v) in shared:
+            if reused is not None:
+                reused.add(shared[id(v)])
+            return {"a": shared[id(v)]}
+        shared[id(v)] = len(arrays)
+    arrays.append(v if as_is else np.array(v, order="C", copy=True))
+    return {"a": len(arrays) - 1}
+
+
 def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None = None,
                  reused: set[int] | None = None, copy: bool = True) -> Any:
     """Wire form of a trusted argument built by the parent.
@@ -242,14 +257,7 @@ def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None
     anything can change it; otherwise every array listed is a private copy."""
     t = type(v)
     if t is np.ndarray:
-        if shared is not None:
-            if id(v) in shared:
-                if reused is not None:
-                    reused.add(shared[id(v)])
-                return {"a": shared[id(v)]}
-            shared[id(v)] = len(arrays)
-        arrays.append(np.array(v, order="C", copy=True) if copy else v)
-        return {"a": len(arrays) - 1}
+        return _listed(v, arrays, shared, reused, as_is=not copy)
     if t in _PLAIN:
         return v
     if t is tuple:
@@ -260,15 +268,8 @@ def encode_value(v: Any, arrays: list[np.ndarray], shared: dict[int, int] | None
         return {"p": v.id, "s": v.skeleton}
     if isinstance(v, Earlier):  # what an earlier call of the same request kept (calls.Earlier)
         return {"e": [v.call, v.item]}
-    if isinstance(v, np.ndarray):
-        if shared is not None:
-            if id(v) in shared:
-                if reused is not None:
-                    reused.add(shared[id(v)])
-                return {"a": shared[id(v)]}
-            shared[id(v)] = len(arrays)
-        arrays.append(np.array(v, order="C", copy=True))
-        return {"a": len(arrays) - 1}
+    if isinstance(v, np.ndarray):  # a subclass: listed as a plain copy
+        return _listed(v, arrays, shared, reused, as_is=False)
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, tuple):
