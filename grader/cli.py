@@ -145,11 +145,12 @@ class _Main(click.Group):
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
         if args is not None or not kwargs.get("standalone_mode", True):
             return super().main(args, *rest, **kwargs)
+        from . import quick_exit
+
+        quick_exit.as_program()
         try:
             return super().main(args, *rest, **kwargs)
         except SystemExit as exc:
-            from . import quick_exit
-
             if quick_exit.requested() and quick_exit.possible():
                 quick_exit.leave(exc.code)
             raise
@@ -294,7 +295,11 @@ def grade(submission: Path | None, sample: bool, course_dir: Path | None, soluti
         echo(render(msg("report.written", path=str(classroom_path)), lang))
     from . import quick_exit
 
-    quick_exit.request()  # everything is written: the process may leave without its teardown
+    if quick_exit.is_program():
+        # Everything is written: a Ctrl-C now could only interrupt the children's and the
+        # folders' clean-up (and turn a finished grade into "Aborted!").
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quick_exit.request()  # the process may leave without its teardown
     if nothing_graded(result):  # the reports are written (a 0); the exit status says nothing was graded
         sys.exit(1)
 

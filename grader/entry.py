@@ -43,13 +43,18 @@ def main() -> None:
     import gc
 
     gc.disable()  # the start makes no garbage worth a collection: on again before grading (cli._settle_collector)
-    from .sandbox.prelaunch import discard_early, launch_early
-    from .split import wanted
-
-    launch_early(second=wanted())
     try:
+        from .sandbox.prelaunch import launch_early
+        from .split import wanted
+
+        launch_early(second=wanted())
         from .cli import main as cli
 
         cli()
+    except KeyboardInterrupt:  # Ctrl-C before click runs the command: said as click says it inside one
+        sys.stderr.write("Aborted!\n")
+        sys.exit(1)
     finally:
-        discard_early()  # only those no grade took (a grade takes them at once)
+        launched = sys.modules.get("grader.sandbox.prelaunch")
+        if launched is not None:
+            launched.discard_early()  # only those no grade took (a grade takes them at once)

@@ -35,6 +35,20 @@ from typing import Any, NoReturn
 _requested = False
 
 
+_program = False
+
+
+def as_program() -> None:
+    """Say that this process runs the command line as the program (not a test's
+    ``CliRunner``): the process is the command's own, its signals the command's to set."""
+    global _program
+    _program = True
+
+
+def is_program() -> bool:
+    return _program
+
+
 def request() -> None:
     """Say that the running command has written everything and may leave at once."""
     global _requested

@@ -119,6 +119,52 @@ def test_children_launched_for_a_grade_the_command_line_refuses_are_stopped(tmp_
     assert run["tmp"] == [] and run["left"] == []
 
 
+# The program interrupted (Ctrl-C) while it launches a grade's children, before click runs:
+# the children are started, then the interrupt arrives.
+INTERRUPTED = r"""
+import sys
+from grader.sandbox import session
+def launched(cls, *args, **kwargs):
+    raise KeyboardInterrupt
+session.Sandbox.launched = classmethod(launched)
+sys.argv = ["rnngrade"] + sys.argv[1:]
+from grader.entry import main
+main()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a child subreaper is Linux's")
+def test_an_interrupt_while_the_children_are_launched_leaves_nothing(tmp_path):
+    script = ADOPT.replace("COMMAND", f"[sys.executable, '-c', {INTERRUPTED!r}]")
+    run = adopt(tmp_path, script, "grade", "--sample")
+    assert run["rc"] == 1 and run["err"].strip() == "Aborted!"  # as click says it, no traceback
+    assert run["tmp"] == [] and run["left"] == []
+
+
+def test_a_finished_grade_run_as_the_program_ignores_a_late_interrupt(tmp_path, monkeypatch):
+    """Once everything is written, Ctrl-C could only cut the clean-up short; a test's
+    CliRunner (not the program) keeps its interrupts."""
+    import signal
+
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "act.py").write_text(RELU)
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        CliRunner().invoke(main, ["grade", str(folder), "--lang", "en"])
+        assert signal.getsignal(signal.SIGINT) is before
+        monkeypatch.setattr(quick_exit, "_program", True)
+        result = CliRunner().invoke(main, ["grade", str(folder), "--lang", "en"])
+        assert result.exit_code == 0, result.output
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 LEAVE = r"""
 import atexit, sys, tempfile
 from pathlib import Path

@@ -87,8 +87,12 @@ def start_child(root: Path, isolation: iso.Isolation, zygote: Zygote | None = No
     ``zygote`` where it holds ``root``), waiting for its first request."""
     set_subreaper()
     workdir = tempfile.mkdtemp(prefix="rnngrade-work-")
-    os.chmod(workdir, 0o777)
-    resp_r, resp_w = os.pipe()
+    try:
+        os.chmod(workdir, 0o777)
+        resp_r, resp_w = os.pipe()
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     widen(resp_r)  # an answer of megabytes (the experiments' weights) in 16 reads, not 256
     bwrap = isolation.level == "bubblewrap"
     proc: subprocess.Popen[bytes] | ForkedChild | None = None
@@ -119,14 +123,24 @@ def start_child(root: Path, isolation: iso.Isolation, zygote: Zygote | None = No
         raise
     finally:
         os.close(resp_w)
-    assert proc.stdin is not None  # stdin is a pipe (PIPE above, or the server's)
-    widen(proc.stdin.fileno())
-    # Everything the child will fork stays in a cgroup of its own (it runs no student
-    # code before its load request), so a hopping daemon cannot outlive it.
-    group = reaper.ChildGroup.create()
-    if group is not None and not group.add(proc.pid):
-        group.kill()
-        group = None
+    group = None
+    try:
+        assert proc.stdin is not None  # stdin is a pipe (PIPE above, or the server's)
+        widen(proc.stdin.fileno())
+        # Everything the child will fork stays in a cgroup of its own (it runs no student
+        # code before its load request), so a hopping daemon cannot outlive it.
+        group = reaper.ChildGroup.create()
+        if group is not None and not group.add(proc.pid):
+            group.kill()
+            group = None
+    except BaseException:  # an interrupt (Ctrl-C) here: the child stopped, nothing left behind
+        proc.kill()
+        proc.wait()
+        if group is not None:
+            group.kill()
+        os.close(resp_r)
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     return Started(proc, resp_r, workdir, group, forked)
 
 

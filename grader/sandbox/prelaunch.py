@@ -53,12 +53,14 @@ def prelaunch(second: bool = False) -> Sandbox | None:
         from .session import Sandbox
 
         children = [Sandbox.launched(s, root, isolation) for s in started]
-    except (OSError, RuntimeError, subprocess.SubprocessError):
+    except BaseException as exc:  # an interrupt (Ctrl-C in numpy's import) too: nothing left behind
         for s in started:
             _stop(s)
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
-        return None
+        if isinstance(exc, (OSError, RuntimeError, subprocess.SubprocessError)):
+            return None
+        raise
     first = children[0]
     first.second = children[1] if len(children) > 1 else None
     return first
