@@ -497,10 +497,13 @@ def batch(class_dir: Path, solutions: Path, out: Path, jobs: int | None, lang: s
         sys.exit(CANNOT_RUN)
     except (KeyboardInterrupt, BatchStopped) as exc:
         signum = exc.signum if isinstance(exc, BatchStopped) else signal.SIGINT
-        graded = len(exc.summary.graded) if isinstance(exc, BatchStopped) else "?"
+        name = signal.Signals(signum).name
         click.echo("", err=True)
-        click.echo(render(msg("batch.run.stopped", signal=signal.Signals(signum).name, graded=graded,
-                              out=str(out)), lang), err=True)
+        if isinstance(exc, BatchStopped):
+            said = msg("batch.run.stopped", signal=name, graded=len(exc.summary.graded), out=str(out))
+        else:  # interrupted before the batch kept count
+            said = msg("batch.run.stopped_uncounted", signal=name, out=str(out))
+        click.echo(render(said, lang), err=True)
         sys.exit(128 + signum)
     colour = {"info": None, "warning": "yellow", "error": "red"}
     for line in summary_lines(summary, out, handed_in):

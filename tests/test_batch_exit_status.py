@@ -118,3 +118,16 @@ def test_an_unusable_roster_exits_2(tmp_path, fake_grading):
     (tmp_path / "roster.csv").write_text("matric,surname\n1,A\n")
     result = _batch(tmp_path, "--roster", str(tmp_path / "roster.csv"))
     assert result.exit_code == CANNOT_RUN and "not a roster rnngrade knows" in result.stderr
+
+
+def test_an_interrupt_before_the_batch_keeps_count_says_no_count(tmp_path, monkeypatch):
+    """A Ctrl-C that reaches the command as a plain KeyboardInterrupt (before the batch's
+    own handlers count what was graded) says how to resume, with no made-up count."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grader.batch, "grade_class", interrupted)
+    _class(tmp_path, ["alice"])
+    result = _batch(tmp_path)
+    assert result.exit_code == 130
+    assert "Stopped by SIGINT: everything graded is recorded in" in result.output and "?" not in result.output
