@@ -28,6 +28,12 @@ ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPE
 io = os.environ["ADOPT_IO"]
 with open(os.path.join(io, "out"), "w") as out, open(os.path.join(io, "err"), "w") as err:
     rc = subprocess.call(COMMAND + sys.argv[1:], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+def parent_of(p):
+    try:  # a process may end between the listing and the read (other tests run beside this one)
+        with open(f"/proc/{p}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[1]
+    except (OSError, IndexError):
+        return None
 left, deadline = [], time.monotonic() + 5
 while True:
     try:
@@ -36,8 +42,7 @@ while True:
         break  # nothing left
     if pid == 0:
         if time.monotonic() > deadline:
-            left = [p for p in os.listdir("/proc") if p.isdigit()
-                    and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(os.getpid())]
+            left = [p for p in os.listdir("/proc") if p.isdigit() and parent_of(p) == str(os.getpid())]
             break
         time.sleep(0.01)
 print(json.dumps({"rc": rc, "left": left}))
