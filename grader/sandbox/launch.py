@@ -9,6 +9,7 @@ imports numpy and the grading code.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -135,7 +136,8 @@ def start_child(root: Path, isolation: iso.Isolation, zygote: Zygote | None = No
             group = None
     except BaseException:  # an interrupt (Ctrl-C) here: the child stopped, nothing left behind
         proc.kill()
-        proc.wait()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)  # never blocks the interrupt for long
         if group is not None:
             group.kill()
         os.close(resp_r)
