@@ -232,8 +232,11 @@ def grade(
                                             or launched.second.isolation != launched.isolation):
             launched.second.close()  # not split: a core given back at once
             launched.second = None
-        # (Not the split's helper's child: its request names the helper's own uid, made there.)
-        launched.send_load()
+        # (Not the split's helper's child: its request names the helper's own uid, made there.
+        # Nor a child forked by a batch worker's fork server: a worker has nothing to overlap
+        # with its load, and its children's start stays as the isolation tests know it.)
+        if not launched.forked:
+            launched.send_load()
     if reference is None and cases is None:
         # Said, not silent: without them a self-check runs no value check at all.
         prepared.notices.append(Notice("deploy.no_public_cases", {"folder": str(public_dir)}))
